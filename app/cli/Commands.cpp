@@ -1,0 +1,497 @@
+#include "Commands.h"
+
+#include "ProgressBar.h"
+
+#include "DemoData.h"
+#include "Error.h"
+#include "Extractor.h"
+#include "FeatureFile.h"
+#include "HeadSpec.h"
+#include "RunStore.h"
+#include "Trainer.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cmath>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace headbench::cli {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+/// Set by SIGINT/SIGTERM; long jobs poll it between batches and stop cleanly.
+std::atomic<bool> g_interrupted{false};
+
+void onSignal(int)
+{
+    g_interrupted = true;
+}
+
+void installSignalHandlers()
+{
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+}
+
+json number(double v)
+{
+    return std::isfinite(v) ? json(v) : json(nullptr);
+}
+
+json metricsJson(const Metrics& m)
+{
+    return json::parse(metricsToJson(m));
+}
+
+std::string fmtMetric(double v)
+{
+    return std::isfinite(v) ? fmt::format("{:.4f}", v) : std::string("-");
+}
+
+void printMetricsTable(const std::vector<std::pair<std::string, const Metrics*>>& columns)
+{
+    fmt::print("{:<11}", "");
+    for (const auto& [name, m] : columns)
+        fmt::print("{:>12}", name);
+    fmt::print("\n");
+    const std::pair<const char*, double Metrics::*> rows[] = {
+        {"accuracy", &Metrics::accuracy}, {"precision", &Metrics::precision}, {"recall", &Metrics::recall},
+        {"f1", &Metrics::f1},             {"roc_auc", &Metrics::rocAuc},      {"pr_auc", &Metrics::prAuc},
+        {"ece", &Metrics::ece},           {"loss", &Metrics::loss}};
+    for (const auto& [label, member] : rows) {
+        fmt::print("{:<11}", label);
+        for (const auto& [name, m] : columns)
+            fmt::print("{:>12}", fmtMetric(m->*member));
+        fmt::print("\n");
+    }
+}
+
+void printConfusion(const Metrics& m, const std::vector<std::string>& names)
+{
+    fmt::print("confusion (rows: true, columns: predicted)\n{:<14}", "");
+    for (const auto& n : names)
+        fmt::print("{:>12}", n.substr(0, 11));
+    fmt::print("\n");
+    for (std::size_t r = 0; r < m.confusion.size(); ++r) {
+        fmt::print("{:<14}", names[r].substr(0, 13));
+        for (auto c : m.confusion[r])
+            fmt::print("{:>12}", c);
+        fmt::print("\n");
+    }
+}
+
+// ---- demo ----
+struct DemoOptions {
+    std::string out;
+    std::size_t n = 2400;
+    std::uint64_t seed = 7;
+};
+
+int runDemo(const DemoOptions& o)
+{
+    std::error_code ec;
+    fs::create_directories(o.out, ec);
+    if (ec)
+        throw Error(o.out + ": cannot create the folder (" + ec.message() + ")");
+    const Dataset data = generateDemoDataset(o.n, o.seed);
+    const std::string path = (fs::path(o.out) / "demo.jsonl").string();
+    writeJsonl(data, path);
+    std::int64_t vulnerable = 0;
+    for (auto l : data.labels)
+        vulnerable += l;
+    fmt::print("wrote {} ({} functions: {} vulnerable, {} safe)\n", path, data.size(), vulnerable,
+               static_cast<std::int64_t>(data.size()) - vulnerable);
+    return kOk;
+}
+
+// ---- extract ----
+struct ExtractCliOptions {
+    std::string dataset, backbone = "hashed-ngram", out;
+    FieldMap fields;
+    std::int64_t dim = 1024;
+    int batchSize = 64;
+    bool json = false;
+};
+
+class CliExtractionObserver : public ExtractionObserver {
+public:
+    void onProgress(std::int64_t done, std::int64_t total) override
+    {
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+        m_bar.update(done, total, fmt::format("{:.0f} rows/s", seconds > 0 ? done / seconds : 0.0));
+    }
+    bool shouldStop() override { return g_interrupted; }
+
+private:
+    ProgressBar m_bar{"extract"};
+    std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
+};
+
+int runExtract(const ExtractCliOptions& o)
+{
+    const Dataset data = loadDataset(o.dataset, o.fields);
+    BackboneOptions bo;
+    bo.dim = o.dim;
+    auto backbone = makeBackbone(o.backbone, bo);
+    CliExtractionObserver observer;
+    ExtractOptions eo;
+    eo.batchSize = o.batchSize;
+    const auto start = std::chrono::steady_clock::now();
+    if (!extractFeatures(data, *backbone, o.out, &observer, eo)) {
+        fmt::print(stderr, "\nextraction interrupted; nothing was written to {}\n", o.out);
+        return kInterrupted;
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (o.json)
+        std::cout << json{{"out", o.out}, {"rows", data.size()}, {"dim", backbone->dim()}, {"backbone", backbone->name()},
+                          {"seconds", seconds}}.dump(2) << "\n";
+    else
+        fmt::print("wrote {}: {} rows x {} features ({}), {:.1f} s\n", o.out, data.size(), backbone->dim(),
+                   backbone->name(), seconds);
+    return kOk;
+}
+
+// ---- inspect ----
+int runInspect(const std::string& path, bool asJson)
+{
+    const FeatureSet set = readFeatureFile(path, {.loadTexts = true});
+    const FeatureSummary s = summarize(set);
+    if (asJson) {
+        json classes = json::array();
+        for (std::size_t k = 0; k < s.labelNames.size(); ++k)
+            classes.push_back({{"name", s.labelNames[k]}, {"count", s.classCounts[k]}});
+        json j{{"file", path}, {"rows", s.rows}, {"dim", s.dim}, {"backbone", s.backbone}, {"classes", classes},
+               {"has_text", s.hasTexts}, {"has_ids", s.hasIds}};
+        j["split"] = s.hasSplit ? json{{"train", s.splitCounts[0]}, {"validation", s.splitCounts[1]}, {"test", s.splitCounts[2]}}
+                                : json(nullptr);
+        std::cout << j.dump(2) << "\n";
+        return kOk;
+    }
+    fmt::print("file      {}\nrows      {}\ndim       {}\nbackbone  {}\n", path, s.rows, s.dim,
+               s.backbone.empty() ? "(not recorded)" : s.backbone);
+    fmt::print("classes   {}\n", s.labelNames.size());
+    for (std::size_t k = 0; k < s.labelNames.size(); ++k)
+        fmt::print("  {:>3} {:<20} {:>8} ({:.1f}%)\n", k, s.labelNames[k], s.classCounts[k],
+                   100.0 * static_cast<double>(s.classCounts[k]) / static_cast<double>(s.rows));
+    if (s.hasSplit)
+        fmt::print("split     train {}, validation {}, test {}\n", s.splitCounts[0], s.splitCounts[1], s.splitCounts[2]);
+    else
+        fmt::print("split     none stored (training makes a seeded, stratified 80/10/10 split)\n");
+    fmt::print("text      {}\nids       {}\n", s.hasTexts ? "yes" : "no", s.hasIds ? "yes" : "no");
+    return kOk;
+}
+
+// ---- train ----
+struct TrainCliOptions {
+    std::string features, workspace, headFile, name;
+    std::optional<int> depth, width, batchSize, epochs, patience, stepSize;
+    std::optional<std::string> hidden, activation, norm, loss, optimizer, schedule, earlyStopping, classWeights;
+    std::optional<double> dropout, focalGamma, labelSmoothing, lr, weightDecay, momentum;
+    std::optional<std::uint64_t> seed;
+    bool json = false;
+};
+
+HeadSpec specFromOptions(const TrainCliOptions& o)
+{
+    HeadSpec spec;
+    if (!o.headFile.empty()) {
+        std::ifstream in(o.headFile);
+        if (!in)
+            throw Error(o.headFile + ": cannot be opened for reading");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        spec = headSpecFromJson(ss.str(), o.headFile);
+    }
+    if (o.hidden) {
+        spec.hidden.clear();
+        std::stringstream ss(*o.hidden);
+        std::string item;
+        while (std::getline(ss, item, ','))
+            if (!item.empty()) {
+                try {
+                    spec.hidden.push_back(std::stoi(item));
+                } catch (const std::exception&) {
+                    throw Error("--hidden: '" + item + "' is not a width (expected e.g. 512,256)");
+                }
+            }
+        if (o.depth && spec.hidden.size() == 1)
+            spec.hidden.assign(static_cast<std::size_t>(*o.depth), spec.hidden[0]);
+        else if (o.depth && *o.depth != spec.depth())
+            throw Error(fmt::format("--depth {} does not match --hidden with {} widths", *o.depth, spec.depth()));
+    } else if (o.depth || o.width) {
+        const int width = o.width.value_or(spec.hidden.empty() ? 256 : spec.hidden[0]);
+        spec.hidden.assign(static_cast<std::size_t>(std::max(0, o.depth.value_or(spec.depth()))), width);
+    }
+    if (o.activation) spec.activation = parseEnum<Activation>(*o.activation);
+    if (o.norm) spec.norm = parseEnum<Norm>(*o.norm);
+    if (o.loss) spec.loss = parseEnum<Loss>(*o.loss);
+    if (o.optimizer) spec.optimizer = parseEnum<Optimizer>(*o.optimizer);
+    if (o.schedule) spec.schedule = parseEnum<Schedule>(*o.schedule);
+    if (o.earlyStopping) spec.earlyStopping = parseEnum<StopMetric>(*o.earlyStopping);
+    if (o.classWeights) {
+        spec.autoClassWeights = *o.classWeights == "auto";
+        spec.classWeights.clear();
+        if (*o.classWeights != "auto" && *o.classWeights != "none") {
+            std::stringstream ss(*o.classWeights);
+            std::string item;
+            while (std::getline(ss, item, ','))
+                try {
+                    spec.classWeights.push_back(std::stod(item));
+                } catch (const std::exception&) {
+                    throw Error("--class-weights: '" + item + "' is not a number (expected auto, none or e.g. 1,3)");
+                }
+        }
+    }
+    if (o.dropout) spec.dropout = *o.dropout;
+    if (o.focalGamma) spec.focalGamma = *o.focalGamma;
+    if (o.labelSmoothing) spec.labelSmoothing = *o.labelSmoothing;
+    if (o.lr) spec.learningRate = *o.lr;
+    if (o.weightDecay) spec.weightDecay = *o.weightDecay;
+    if (o.momentum) spec.momentum = *o.momentum;
+    if (o.batchSize) spec.batchSize = *o.batchSize;
+    if (o.epochs) spec.epochs = *o.epochs;
+    if (o.patience) spec.patience = *o.patience;
+    if (o.stepSize) spec.stepSize = *o.stepSize;
+    if (o.seed) spec.seed = *o.seed;
+    if (const auto problems = validate(spec); !problems.empty())
+        throw Error("invalid head: " + problems.front());
+    return spec;
+}
+
+class CliTrainingObserver : public TrainingObserver {
+public:
+    explicit CliTrainingObserver(int epochs, bool quiet) : m_epochs(epochs), m_quiet(quiet) {}
+    void onBatch(int epoch, int batch, int batches) override
+    {
+        m_bar.update(static_cast<long long>(epoch - 1) * batches + batch, static_cast<long long>(m_epochs) * batches,
+                     fmt::format("epoch {}/{}  {}", epoch, m_epochs, m_last));
+    }
+    void onEpoch(const EpochStats& e) override
+    {
+        m_last = fmt::format("train {:.4f}  val {:.4f}  val f1 {:.4f}", e.trainLoss, e.valLoss, e.valF1);
+        if (!m_quiet && !isatty(STDERR_FILENO))
+            fmt::print(stderr, "epoch {:>3}  {}  ({:.2f} s)\n", e.epoch, m_last, e.seconds);
+    }
+    bool shouldStop() override { return g_interrupted; }
+
+private:
+    int m_epochs;
+    bool m_quiet;
+    std::string m_last;
+    ProgressBar m_bar{"train"};
+};
+
+int runTrain(const TrainCliOptions& o)
+{
+    const HeadSpec spec = specFromOptions(o);
+    const FeatureSet data = readFeatureFile(o.features, {.loadTexts = false});
+    if (const auto problems = validate(spec, data.numClasses()); !problems.empty())
+        throw Error(o.features + ": " + problems.front());
+    CliTrainingObserver observer(spec.epochs, o.json);
+    TrainResult result = trainHead(data, spec, &observer);
+    if (result.cancelled) {
+        fmt::print(stderr, "\ntraining interrupted after {} epochs; no run was saved\n", result.history.size());
+        return kInterrupted;
+    }
+    const RunRecord rec = saveRun(o.workspace, data, spec, result, o.name);
+    if (o.json) {
+        json j{{"run", rec.id},
+               {"dir", rec.dir},
+               {"name", rec.name},
+               {"summary", summary(spec)},
+               {"parameters", rec.parameters},
+               {"best_epoch", rec.bestEpoch},
+               {"epochs_run", rec.epochsRun},
+               {"seconds", rec.seconds},
+               {"seconds_per_epoch", rec.seconds / std::max(1, rec.epochsRun)},
+               {"metrics", {{"val", metricsJson(rec.validation)}, {"test", metricsJson(rec.test)}}}};
+        std::cout << j.dump(2) << "\n";
+        return kOk;
+    }
+    fmt::print("run {} saved in {}\n{}: {} parameters, {} epochs (best {}), {:.1f} s\n\n", rec.id, rec.dir, summary(spec),
+               rec.parameters, rec.epochsRun, rec.bestEpoch, rec.seconds);
+    printMetricsTable({{"validation", &rec.validation}, {"test", &rec.test}});
+    fmt::print("\ntest ");
+    printConfusion(rec.test, data.labelNames);
+    return kOk;
+}
+
+// ---- runs ----
+int runRuns(const std::string& workspace, bool asJson)
+{
+    std::vector<std::string> problems;
+    const auto runs = listRuns(workspace, &problems);
+    for (const auto& p : problems)
+        fmt::print(stderr, "skipped: {}\n", p);
+    if (asJson) {
+        json arr = json::array();
+        for (const auto& r : runs)
+            arr.push_back({{"run", r.id},
+                           {"dir", r.dir},
+                           {"name", r.name},
+                           {"created", r.created},
+                           {"status", r.status},
+                           {"summary", summary(r.spec)},
+                           {"backbone", r.backbone},
+                           {"features", r.featuresPath},
+                           {"best_epoch", r.bestEpoch},
+                           {"parameters", r.parameters},
+                           {"metrics", {{"val", metricsJson(r.validation)}, {"test", metricsJson(r.test)}}}});
+        std::cout << arr.dump(2) << "\n";
+        return kOk;
+    }
+    if (runs.empty()) {
+        fmt::print("no runs in {}\n", workspace);
+        return kOk;
+    }
+    fmt::print("{:<21} {:<32} {:>6} {:>8} {:>8} {:>8} {:>8}\n", "run", "head", "best", "val f1", "test f1", "test auc",
+               "test ece");
+    for (const auto& r : runs)
+        fmt::print("{:<21} {:<32} {:>6} {:>8} {:>8} {:>8} {:>8}\n", r.id, summary(r.spec).substr(0, 32), r.bestEpoch,
+                   fmtMetric(r.validation.f1), fmtMetric(r.test.f1), fmtMetric(r.test.rocAuc), fmtMetric(r.test.ece));
+    return kOk;
+}
+
+// ---- eval ----
+int runEval(const std::string& runDir, const std::string& features, const std::string& splitName, bool asJson)
+{
+    const RunRecord rec = loadRun(runDir);
+    const TrainedHead head = loadRunHead(runDir);
+    const FeatureSet data = readFeatureFile(features, {.loadTexts = false});
+    if (data.dim != head.inputDim())
+        throw Error(fmt::format("{}: {} features per row, but the head of run {} takes {}", features, data.dim, rec.id,
+                                head.inputDim()));
+    if (data.numClasses() != head.numClasses())
+        throw Error(fmt::format("{}: {} classes, but the head of run {} predicts {}", features, data.numClasses(), rec.id,
+                                head.numClasses()));
+    int wanted = -1;
+    if (splitName == "train") wanted = kTrain;
+    else if (splitName == "validation") wanted = kValidation;
+    else if (splitName == "test") wanted = kTest;
+    if (wanted >= 0 && data.split.empty())
+        throw Error(features + ": has no /split, so --split " + splitName + " cannot be applied (use --split all)");
+    const auto probs = head.predictProba(data.features.data(), data.rows);
+    std::vector<std::int32_t> labels;
+    std::vector<float> selected;
+    const int k = head.numClasses();
+    for (std::int64_t r = 0; r < data.rows; ++r)
+        if (wanted < 0 || data.split[static_cast<std::size_t>(r)] == wanted) {
+            labels.push_back(data.labels[static_cast<std::size_t>(r)]);
+            selected.insert(selected.end(), probs.begin() + r * k, probs.begin() + (r + 1) * k);
+        }
+    if (labels.empty())
+        throw Error(features + ": no rows in split '" + splitName + "'");
+    const Metrics m = computeMetrics(labels, selected, k);
+    if (asJson) {
+        std::cout << json{{"run", rec.id}, {"features", features}, {"split", splitName}, {"metrics", metricsJson(m)}}.dump(2)
+                  << "\n";
+        return kOk;
+    }
+    fmt::print("run {} on {} ({}, {} rows)\n", rec.id, features, splitName, labels.size());
+    printMetricsTable({{splitName, &m}});
+    printConfusion(m, data.labelNames);
+    return kOk;
+}
+
+int g_exitCode = kOk;
+
+} // namespace
+
+void registerCommands(CLI::App& app)
+{
+    installSignalHandlers();
+    app.require_subcommand(1);
+
+    auto demo = std::make_shared<DemoOptions>();
+    auto* cDemo = app.add_subcommand("demo", "Write the built-in demo dataset (C functions, vulnerable or safe) as JSONL");
+    cDemo->add_option("--out", demo->out, "Folder to write demo.jsonl into")->required();
+    cDemo->add_option("--n", demo->n, "Number of functions")->capture_default_str()->check(CLI::Range(10, 10000000));
+    cDemo->add_option("--seed", demo->seed, "Generator seed")->capture_default_str();
+    cDemo->callback([demo] { g_exitCode = runDemo(*demo); });
+
+    auto ex = std::make_shared<ExtractCliOptions>();
+    auto* cEx = app.add_subcommand("extract", "Encode a dataset with a backbone and cache the features in HDF5");
+    cEx->add_option("--dataset", ex->dataset, "JSONL or CSV file of labelled code snippets")->required();
+    cEx->add_option("--backbone", ex->backbone, "Backbone name (built-in: hashed-ngram)")->capture_default_str();
+    cEx->add_option("--text-field", ex->fields.text, "Field holding the code")->capture_default_str();
+    cEx->add_option("--label-field", ex->fields.label, "Field holding the label")->capture_default_str();
+    cEx->add_option("--id-field", ex->fields.id, "Field holding the sample id")->capture_default_str();
+    cEx->add_option("--dim", ex->dim, "Feature dimension of the hashed-ngram backbone")->capture_default_str();
+    cEx->add_option("--batch-size", ex->batchSize, "Texts per batch")->capture_default_str()->check(CLI::PositiveNumber);
+    cEx->add_option("--out", ex->out, "Feature file to write (.h5)")->required();
+    cEx->add_flag("--json", ex->json, "Print the result as JSON");
+    cEx->callback([ex] { g_exitCode = runExtract(*ex); });
+
+    auto inspectPath = std::make_shared<std::string>();
+    auto inspectJson = std::make_shared<bool>(false);
+    auto* cIn = app.add_subcommand("inspect", "Summarise a feature file: rows, dimension, classes, splits, backbone");
+    cIn->add_option("file", *inspectPath, "Feature file (.h5)")->required();
+    cIn->add_flag("--json", *inspectJson, "Print the summary as JSON");
+    cIn->callback([inspectPath, inspectJson] { g_exitCode = runInspect(*inspectPath, *inspectJson); });
+
+    auto tr = std::make_shared<TrainCliOptions>();
+    auto* cTr = app.add_subcommand("train", "Train a head on a feature file and save the run in a workspace");
+    cTr->add_option("--features", tr->features, "Feature file (.h5)")->required();
+    cTr->add_option("--workspace", tr->workspace, "Workspace folder (runs are saved under runs/)")->required();
+    cTr->add_option("--head", tr->headFile, "Head spec JSON; the options below override its fields");
+    cTr->add_option("--name", tr->name, "Run name (default: the head summary)");
+    cTr->add_option("--depth", tr->depth, "Hidden layers (0 = linear probe)")->check(CLI::Range(0, 8));
+    cTr->add_option("--width", tr->width, "Width of every hidden layer")->check(CLI::Range(1, 65536));
+    cTr->add_option("--hidden", tr->hidden, "Widths per hidden layer, e.g. 512,256");
+    cTr->add_option("--activation", tr->activation, "relu, gelu, tanh, silu, leaky_relu");
+    cTr->add_option("--dropout", tr->dropout, "Dropout after each hidden layer");
+    cTr->add_option("--norm", tr->norm, "none, layernorm, batchnorm");
+    cTr->add_option("--loss", tr->loss, "ce, bce, focal");
+    cTr->add_option("--focal-gamma", tr->focalGamma, "Focusing parameter of the focal loss");
+    cTr->add_option("--class-weights", tr->classWeights, "auto, none, or one weight per class (e.g. 1,3)");
+    cTr->add_option("--label-smoothing", tr->labelSmoothing, "Label smoothing in [0, 1)");
+    cTr->add_option("--optimizer", tr->optimizer, "adam, adamw, sgd");
+    cTr->add_option("--lr", tr->lr, "Learning rate");
+    cTr->add_option("--weight-decay", tr->weightDecay, "Weight decay");
+    cTr->add_option("--momentum", tr->momentum, "Momentum (sgd)");
+    cTr->add_option("--schedule", tr->schedule, "constant, cosine, step");
+    cTr->add_option("--step-size", tr->stepSize, "Epochs between decays (step schedule)");
+    cTr->add_option("--epochs", tr->epochs, "Epochs");
+    cTr->add_option("--batch-size", tr->batchSize, "Batch size");
+    cTr->add_option("--early-stopping", tr->earlyStopping, "none, val_loss, val_f1, val_accuracy, val_roc_auc");
+    cTr->add_option("--patience", tr->patience, "Epochs without improvement before stopping");
+    cTr->add_option("--seed", tr->seed, "Seed for initialisation, shuffling and the split");
+    cTr->add_flag("--json", tr->json, "Print one JSON object with the run id, folder and metrics");
+    cTr->callback([tr] { g_exitCode = runTrain(*tr); });
+
+    auto runsWs = std::make_shared<std::string>();
+    auto runsJson = std::make_shared<bool>(false);
+    auto* cRuns = app.add_subcommand("runs", "List the saved runs of a workspace with their key metrics");
+    cRuns->add_option("--workspace", *runsWs, "Workspace folder")->required();
+    cRuns->add_flag("--json", *runsJson, "Print the runs as JSON");
+    cRuns->callback([runsWs, runsJson] { g_exitCode = runRuns(*runsWs, *runsJson); });
+
+    auto evRun = std::make_shared<std::string>();
+    auto evFeatures = std::make_shared<std::string>();
+    auto evSplit = std::make_shared<std::string>("all");
+    auto evJson = std::make_shared<bool>(false);
+    auto* cEv = app.add_subcommand("eval", "Apply a saved head to a feature file and report its metrics");
+    cEv->add_option("--run", *evRun, "Run folder")->required();
+    cEv->add_option("--features", *evFeatures, "Feature file (.h5)")->required();
+    cEv->add_option("--split", *evSplit, "Rows to evaluate: all, train, validation, test")
+        ->check(CLI::IsMember({"all", "train", "validation", "test"}))
+        ->capture_default_str();
+    cEv->add_flag("--json", *evJson, "Print the metrics as JSON");
+    cEv->callback([evRun, evFeatures, evSplit, evJson] { g_exitCode = runEval(*evRun, *evFeatures, *evSplit, *evJson); });
+}
+
+int lastExitCode();
+int lastExitCode()
+{
+    return g_exitCode;
+}
+
+} // namespace headbench::cli

@@ -1,0 +1,15 @@
+#pragma once
+/// \file Commands.h
+/// The subcommands of headbench-cli. Each returns the process exit code:
+/// 0 success, 2 bad input or options (message on stderr), 130 interrupted.
+#include <CLI/CLI.hpp>
+
+namespace headbench::cli {
+
+/// Registers every subcommand on the app.
+void registerCommands(CLI::App& app);
+
+/// Exit codes.
+enum ExitCode { kOk = 0, kUserError = 2, kInterrupted = 130 };
+
+} // namespace headbench::cli

@@ -1,0 +1,38 @@
+// headbench-cli: the headless HeadBench, for scripts and clusters.
+#include "Commands.h"
+
+#include "Error.h"
+#include "Runtime.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+
+namespace headbench::cli {
+int lastExitCode();
+}
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"HeadBench: train and compare classification heads on cached backbone features", "headbench-cli"};
+    int threads = 0;
+    app.add_option("--threads", threads, "Compute threads (default: all cores)")->check(CLI::NonNegativeNumber);
+    app.set_version_flag("--version", "headbench-cli 0.1.0");
+    // Thread counts are set once, after the options are read and before any tensor work.
+    app.parse_complete_callback([&threads] { headbench::configureRuntime(threads); });
+    headbench::cli::registerCommands(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? 0 : headbench::cli::kUserError;
+    } catch (const headbench::Error& e) {
+        fmt::print(stderr, "\nerror: {}\n", e.what());
+        return headbench::cli::kUserError;
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "\ninternal error: {}\n", e.what());
+        return 1;
+    }
+    return headbench::cli::lastExitCode();
+}

@@ -1,0 +1,35 @@
+#pragma once
+/// \file Backbone.h
+/// A frozen feature extractor: texts in, one float vector per text out.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace headbench {
+
+/// Turns code snippets into fixed-size feature vectors. The built-in hashed n-gram backbone
+/// and TorchScript models implement it; the extractor and the feature cache only see this.
+class Backbone {
+public:
+    virtual ~Backbone() = default;
+    /// Short name recorded in feature files (`hashed-ngram`, a model file name, ...).
+    virtual std::string name() const = 0;
+    /// Version or content hash: two extractions with the same name and version agree.
+    virtual std::string version() const = 0;
+    /// Feature dimension D.
+    virtual std::int64_t dim() const = 0;
+    /// Encodes a batch: writes texts.size() x dim() floats, row-major, into `out`.
+    virtual void encode(std::span<const std::string> texts, float* out) = 0;
+};
+
+/// Options for creating a backbone by name.
+struct BackboneOptions {
+    std::int64_t dim = 1024; ///< for the built-in backbone
+};
+
+/// Creates a backbone by name; throws headbench::Error for an unknown one.
+std::unique_ptr<Backbone> makeBackbone(const std::string& name, const BackboneOptions& options = {});
+
+} // namespace headbench

@@ -1,0 +1,32 @@
+#pragma once
+/// \file CsvReader.h
+/// RFC 4180 CSV records: quoted fields with commas, quotes ("") and newlines, CRLF or LF line
+/// ends, an optional UTF-8 byte-order mark. Shared by the dataset importer and the run store.
+#include <cstddef>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace headbench {
+
+class CsvReader {
+public:
+    /// Reads the whole stream; `name` is used in error messages.
+    CsvReader(std::istream& in, std::string name);
+
+    /// Reads the next record; returns false at the end. Blank lines are skipped. `line` is
+    /// set to the 1-based line on which the record starts. Throws headbench::Error for a quoted
+    /// field that is never closed.
+    bool next(std::vector<std::string>& record, std::size_t& line);
+
+    /// Quotes a field for writing when it needs it.
+    static std::string quote(const std::string& field);
+
+private:
+    std::string m_content;
+    std::string m_name;
+    std::size_t m_pos = 0;
+    std::size_t m_line = 1;
+};
+
+} // namespace headbench

@@ -1,0 +1,64 @@
+#pragma once
+/// \file FeatureFile.h
+/// The HDF5 feature cache (layout in docs/FORMAT.md): read with full validation, write
+/// atomically.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace headbench {
+
+/// Split codes stored in `/split`.
+enum SplitCode : std::uint8_t { kTrain = 0, kValidation = 1, kTest = 2 };
+
+/// Features and labels held in memory, as training uses them.
+struct FeatureSet {
+    std::int64_t rows = 0;
+    std::int64_t dim = 0;
+    std::vector<float> features;          ///< rows x dim, row-major
+    std::vector<std::int32_t> labels;     ///< rows, values 0..numClasses-1
+    std::vector<std::string> texts;       ///< rows, or empty when the file has no /text
+    std::vector<std::string> ids;         ///< rows, or empty when the file has no /ids
+    std::vector<std::uint8_t> split;      ///< rows, or empty when the file has no /split
+    std::vector<std::string> labelNames;  ///< numClasses names ("0", "1", ... when absent)
+    std::string backbone;
+    std::string backboneVersion;          ///< optional attribute `backbone_version`
+    std::string path;                     ///< where it was read from, if anywhere
+
+    int numClasses() const { return static_cast<int>(labelNames.size()); }
+    /// The id of row i: the stored id, or the row number when the file has none.
+    std::string idOf(std::int64_t row) const;
+};
+
+/// What to load besides features and labels.
+struct FeatureReadOptions {
+    bool loadTexts = true;
+};
+
+/// Reads and checks a feature file. Throws headbench::Error naming the file and the problem:
+/// not HDF5, missing datasets, shape mismatches, non-float features, NaN/Inf rows, labels out
+/// of range, a wrong split code, fewer than two classes. float64 features are accepted and
+/// converted to float32.
+FeatureSet readFeatureFile(const std::string& path, const FeatureReadOptions& options = {});
+
+/// Summary of a feature file without loading texts (for `inspect` and the GUI).
+struct FeatureSummary {
+    std::int64_t rows = 0, dim = 0;
+    std::string backbone;
+    std::vector<std::string> labelNames;
+    std::vector<std::int64_t> classCounts;
+    bool hasSplit = false;
+    std::int64_t splitCounts[3] = {0, 0, 0};
+    bool hasTexts = false, hasIds = false;
+    int formatVersion = 1;
+};
+FeatureSummary summarize(const FeatureSet& set);
+
+/// Writes a feature file atomically: to a temporary file beside `path`, then renamed over it,
+/// so an interrupted write never leaves a file that looks complete.
+void writeFeatureFile(const std::string& path, const FeatureSet& set);
+
+/// Name of a split code ("train", "validation", "test").
+const char* splitName(std::uint8_t code);
+
+} // namespace headbench

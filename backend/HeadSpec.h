@@ -1,0 +1,87 @@
+#pragma once
+/// \file HeadSpec.h
+/// What a classification head is and how it is trained. JSON-serialisable; every field has
+/// a sensible default so `{}` is a valid spec.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace headbench {
+
+enum class Activation { Relu, Gelu, Tanh, Silu, LeakyRelu };
+enum class Norm { None, LayerNorm, BatchNorm };
+enum class Loss { CrossEntropy, BceWithLogits, Focal };
+enum class Optimizer { Adam, AdamW, Sgd };
+enum class Schedule { Constant, Cosine, Step };
+enum class StopMetric { None, ValLoss, ValF1, ValAccuracy, ValRocAuc };
+
+/// A head and its training settings.
+struct HeadSpec {
+    // Architecture
+    std::vector<int> hidden = {256};  ///< width per hidden layer; empty = linear probe (depth 0)
+    Activation activation = Activation::Relu;
+    double dropout = 0.1;
+    Norm norm = Norm::None;
+    // Loss
+    Loss loss = Loss::CrossEntropy;
+    double focalGamma = 2.0;
+    bool autoClassWeights = false;          ///< inverse-frequency weights from the train split
+    std::vector<double> classWeights;       ///< explicit weights (one per class), or empty
+    double labelSmoothing = 0.0;
+    // Optimisation
+    Optimizer optimizer = Optimizer::AdamW;
+    double learningRate = 1e-3;
+    double weightDecay = 1e-4;
+    double momentum = 0.9;                  ///< for sgd
+    Schedule schedule = Schedule::Constant;
+    int stepSize = 10;                      ///< epochs between decays, for step
+    double stepGamma = 0.5;                 ///< decay factor, for step
+    int batchSize = 256;
+    int epochs = 20;
+    StopMetric earlyStopping = StopMetric::None;
+    int patience = 5;
+    std::uint64_t seed = 42;
+
+    int depth() const { return static_cast<int>(hidden.size()); }
+};
+
+/// Problems with a spec, one sentence each, empty when valid. With numClasses > 0 also checks
+/// what depends on the data (BCE needs two classes, class weights need one per class).
+std::vector<std::string> validate(const HeadSpec& spec, int numClasses = 0);
+
+/// Serialises to a JSON object (pretty-printed).
+std::string toJson(const HeadSpec& spec);
+
+/// Parses a JSON object; unknown fields, wrong types and impossible values throw
+/// headbench::Error naming `source` and the field. Missing fields keep their defaults.
+HeadSpec headSpecFromJson(const std::string& json, const std::string& source = "head spec");
+
+/// Number of outputs of the final layer: 1 for BCE-with-logits, else numClasses.
+int outputUnits(const HeadSpec& spec, int numClasses);
+
+/// Number of trainable parameters for the given input dimension and class count.
+std::int64_t parameterCount(const HeadSpec& spec, std::int64_t inputDim, int numClasses);
+
+/// One layer of the head for display: "Linear 768 -> 256", "LayerNorm 256", "GELU", ...
+struct LayerInfo {
+    std::string kind;
+    std::int64_t in = 0, out = 0;
+    std::int64_t parameters = 0;
+};
+std::vector<LayerInfo> describeLayers(const HeadSpec& spec, std::int64_t inputDim, int numClasses);
+
+/// A one-line summary such as "2x512 gelu, focal γ=2" or "linear probe, ce".
+std::string summary(const HeadSpec& spec);
+
+// Names used in JSON and on the command line.
+std::string toString(Activation v);
+std::string toString(Norm v);
+std::string toString(Loss v);
+std::string toString(Optimizer v);
+std::string toString(Schedule v);
+std::string toString(StopMetric v);
+/// Parses an enum name; throws headbench::Error listing the accepted names.
+template <typename E> E parseEnum(const std::string& name);
+
+} // namespace headbench

@@ -1,0 +1,49 @@
+#pragma once
+/// \file Metrics.h
+/// Classification metrics from per-sample probabilities. Plain C++, no torch.
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <vector>
+
+namespace headbench {
+
+/// Metrics of one split. For two classes precision/recall/F1 are those of class 1 (the
+/// positive class) at the threshold; for more classes they are macro averages over classes
+/// and the prediction is the arg-max. ROC-AUC and PR-AUC (average precision) are defined for
+/// two classes only and NaN otherwise or when a class is missing.
+struct Metrics {
+    std::int64_t count = 0;
+    double accuracy = 0, precision = 0, recall = 0, f1 = 0;
+    double rocAuc = std::numeric_limits<double>::quiet_NaN();
+    double prAuc = std::numeric_limits<double>::quiet_NaN();
+    double ece = 0;   ///< expected calibration error, 10 equal-width bins of top-class confidence
+    double loss = std::numeric_limits<double>::quiet_NaN(); ///< filled by training when known
+    std::vector<std::vector<std::int64_t>> confusion; ///< [true][predicted]
+};
+
+/// Predicted class of one sample from its K probabilities (threshold on p1 for K == 2).
+int predictClass(const float* probs, int numClasses, double threshold = 0.5);
+
+/// Computes all metrics. `probs` holds labels.size() x numClasses values, row-major.
+Metrics computeMetrics(std::span<const std::int32_t> labels, std::span<const float> probs,
+                       int numClasses, double threshold = 0.5);
+
+/// ROC-AUC of scores for binary labels (ties averaged, as Mann-Whitney U). NaN with one class.
+double rocAuc(std::span<const std::int32_t> labels, std::span<const float> scores);
+/// Average precision (area under the PR curve, step-wise as scikit-learn). NaN with no positives.
+double averagePrecision(std::span<const std::int32_t> labels, std::span<const float> scores);
+/// Expected calibration error with `bins` equal-width bins of the top-class probability.
+double expectedCalibrationError(std::span<const std::int32_t> labels, std::span<const float> probs,
+                                int numClasses, int bins = 10);
+
+/// One point of a ROC or PR curve.
+struct CurvePoint {
+    double x = 0, y = 0, threshold = 0;
+};
+/// ROC curve (x = FPR, y = TPR) at every distinct score, from (0,0) to (1,1).
+std::vector<CurvePoint> rocCurve(std::span<const std::int32_t> labels, std::span<const float> scores);
+/// Precision-recall curve (x = recall, y = precision) at every distinct score.
+std::vector<CurvePoint> prCurve(std::span<const std::int32_t> labels, std::span<const float> scores);
+
+} // namespace headbench

@@ -1,0 +1,13 @@
+#pragma once
+/// \file Runtime.h
+namespace headbench {
+
+/// Process-wide settings to make once at start-up, before any tensor work:
+/// torch's thread count (0 = number of cores), OpenBLAS's thread count, and glibc malloc
+/// thresholds so that activation buffers are not returned to the OS after every batch.
+void configureRuntime(int threads = 0);
+
+/// The thread count configureRuntime settled on.
+int runtimeThreads();
+
+} // namespace headbench

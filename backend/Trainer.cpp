@@ -1,0 +1,300 @@
+#include "Trainer.h"
+
+#include "Error.h"
+#include "Split.h"
+#include "TorchHead.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <random>
+
+namespace headbench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// The loss of a batch, as the spec defines it. Class weights are normalised as PyTorch's
+/// weighted cross-entropy does: a weighted mean over the samples.
+class Criterion {
+public:
+    Criterion(const HeadSpec& spec, torch::Tensor classWeights, int numClasses)
+        : m_spec(spec), m_weights(std::move(classWeights)), m_numClasses(numClasses) {}
+
+    torch::Tensor operator()(const torch::Tensor& logits, const torch::Tensor& targets) const
+    {
+        const double eps = m_spec.labelSmoothing;
+        const auto sampleWeights = m_weights.defined() ? m_weights.index_select(0, targets) : torch::Tensor();
+        torch::Tensor perSample;
+        if (m_spec.loss == Loss::BceWithLogits) {
+            auto y = targets.to(torch::kFloat);
+            if (eps > 0)
+                y = y * (1.0 - eps) + 0.5 * eps;
+            perSample = torch::binary_cross_entropy_with_logits(logits.squeeze(1), y, {}, {}, at::Reduction::None);
+        } else {
+            const auto logp = torch::log_softmax(logits, 1);
+            auto nll = -logp.gather(1, targets.unsqueeze(1)).squeeze(1);
+            if (eps > 0) // smoothed target: (1 - eps) on the class, eps / K spread over all
+                nll = (1.0 - eps) * nll - eps / m_numClasses * logp.sum(1);
+            if (m_spec.loss == Loss::Focal) {
+                const auto pt = logp.gather(1, targets.unsqueeze(1)).squeeze(1).exp();
+                nll = torch::pow(1.0 - pt, m_spec.focalGamma) * nll;
+            }
+            perSample = nll;
+        }
+        if (sampleWeights.defined())
+            return (perSample * sampleWeights).sum() / sampleWeights.sum();
+        return perSample.mean();
+    }
+
+private:
+    HeadSpec m_spec;
+    torch::Tensor m_weights;
+    int m_numClasses;
+};
+
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const HeadSpec& s, std::vector<torch::Tensor> params)
+{
+    switch (s.optimizer) {
+    case Optimizer::Adam:
+        return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(s.learningRate).weight_decay(s.weightDecay));
+    case Optimizer::AdamW:
+        return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(s.learningRate).weight_decay(s.weightDecay));
+    case Optimizer::Sgd:
+        return std::make_unique<torch::optim::SGD>(
+            params, torch::optim::SGDOptions(s.learningRate).momentum(s.momentum).weight_decay(s.weightDecay));
+    }
+    throw Error("unknown optimizer");
+}
+
+double scheduledRate(const HeadSpec& s, int epochIndex)
+{
+    switch (s.schedule) {
+    case Schedule::Constant: return s.learningRate;
+    case Schedule::Cosine: return s.learningRate * 0.5 * (1.0 + std::cos(M_PI * epochIndex / s.epochs));
+    case Schedule::Step: return s.learningRate * std::pow(s.stepGamma, epochIndex / s.stepSize);
+    }
+    return s.learningRate;
+}
+
+torch::Tensor indexTensor(const std::vector<std::int64_t>& idx)
+{
+    return torch::from_blob(const_cast<std::int64_t*>(idx.data()), {static_cast<std::int64_t>(idx.size())}, torch::kLong).clone();
+}
+
+/// Logits of the given rows, in evaluation mode, in large batches.
+torch::Tensor logitsOf(HeadNet& net, const torch::Tensor& x, const torch::Tensor& rows)
+{
+    torch::NoGradGuard noGrad;
+    net->eval();
+    std::vector<torch::Tensor> parts;
+    const std::int64_t n = rows.size(0), batch = 8192;
+    for (std::int64_t s = 0; s < n; s += batch)
+        parts.push_back(net->forward(x.index_select(0, rows.slice(0, s, std::min(n, s + batch)))));
+    net->train();
+    return parts.empty() ? torch::empty({0, net->output->weight.size(0)}) : torch::cat(parts, 0);
+}
+
+Metrics metricsOf(const torch::Tensor& probs, const std::vector<std::int32_t>& labels, int numClasses)
+{
+    auto p = probs.contiguous();
+    return computeMetrics(labels, std::span<const float>(p.data_ptr<float>(), static_cast<std::size_t>(p.numel())), numClasses);
+}
+
+double stopScore(StopMetric metric, const EpochStats& e)
+{
+    switch (metric) {
+    case StopMetric::ValLoss: return -e.valLoss;
+    case StopMetric::ValF1: return e.valF1;
+    case StopMetric::ValAccuracy: return e.valAccuracy;
+    case StopMetric::ValRocAuc: return e.valRocAuc;
+    case StopMetric::None: return 0;
+    }
+    return 0;
+}
+
+} // namespace
+
+TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObserver* observer)
+{
+    const int numClasses = data.numClasses();
+    if (const auto problems = validate(spec, numClasses); !problems.empty())
+        throw Error("invalid head spec: " + problems.front());
+    if (data.rows <= 0 || data.features.size() != static_cast<std::size_t>(data.rows * data.dim))
+        throw Error(data.path + ": no features to train on");
+
+    const auto started = Clock::now();
+    TrainResult result;
+    result.split = data.split.empty() ? stratifiedSplit(data.labels, numClasses, spec.seed) : data.split;
+
+    std::vector<std::int64_t> trainRows, valRows, testRows;
+    std::vector<std::int32_t> valLabels, testLabels;
+    for (std::int64_t i = 0; i < data.rows; ++i) {
+        const auto label = data.labels[static_cast<std::size_t>(i)];
+        switch (result.split[static_cast<std::size_t>(i)]) {
+        case kTrain: trainRows.push_back(i); break;
+        case kValidation: valRows.push_back(i); valLabels.push_back(label); break;
+        default: testRows.push_back(i); testLabels.push_back(label); break;
+        }
+    }
+    if (trainRows.empty())
+        throw Error(data.path + ": the training split is empty");
+    if (valRows.empty())
+        throw Error(data.path + ": the validation split is empty");
+
+    torch::manual_seed(spec.seed);
+    const int outputs = outputUnits(spec, numClasses);
+    HeadNet net(spec, data.dim, outputs);
+    net->train();
+    result.parameters = 0;
+    for (const auto& p : net->parameters())
+        result.parameters += p.numel();
+
+    // The whole feature matrix stays where it is; batches are gathered from it.
+    const auto x = torch::from_blob(const_cast<float*>(data.features.data()), {data.rows, data.dim}, torch::kFloat);
+    const auto y = torch::from_blob(const_cast<std::int32_t*>(data.labels.data()), {data.rows}, torch::kInt).to(torch::kLong);
+    const auto valIndex = indexTensor(valRows);
+    const auto valTargets = y.index_select(0, valIndex);
+
+    torch::Tensor classWeights;
+    if (spec.autoClassWeights) {
+        std::vector<double> counts(static_cast<std::size_t>(numClasses), 0.0);
+        for (auto r : trainRows)
+            counts[static_cast<std::size_t>(data.labels[static_cast<std::size_t>(r)])] += 1;
+        classWeights = torch::empty({numClasses}, torch::kFloat);
+        for (int k = 0; k < numClasses; ++k) // "balanced": n / (K * n_k); absent classes weigh 1
+            classWeights[k] = counts[k] > 0 ? static_cast<double>(trainRows.size()) / (numClasses * counts[k]) : 1.0;
+    } else if (!spec.classWeights.empty()) {
+        classWeights = torch::tensor(std::vector<float>(spec.classWeights.begin(), spec.classWeights.end()));
+    }
+    const Criterion criterion(spec, classWeights, numClasses);
+    auto optimizer = makeOptimizer(spec, net->parameters());
+
+    const auto nTrain = static_cast<std::int64_t>(trainRows.size());
+    // A last batch of one sample breaks batch norm; it is merged into the previous batch.
+    const std::int64_t batchSize = spec.batchSize;
+    std::int64_t batches = (nTrain + batchSize - 1) / batchSize;
+    if (spec.norm == Norm::BatchNorm && batches > 1 && nTrain % batchSize == 1)
+        --batches;
+    std::mt19937_64 shuffleRng(spec.seed ^ 0x5eedULL);
+    std::vector<std::int64_t> order = trainRows;
+    // Reused buffers: no allocation per batch for the gathered inputs and targets.
+    auto xBatch = torch::empty({batchSize + 1, data.dim}, torch::kFloat);
+    auto yBatch = torch::empty({batchSize + 1}, torch::kLong);
+
+    double bestScore = -std::numeric_limits<double>::infinity();
+    std::vector<torch::Tensor> bestState;
+    int sinceBest = 0;
+    for (int epoch = 1; epoch <= spec.epochs && !result.cancelled; ++epoch) {
+        const auto epochStart = Clock::now();
+        const double lr = scheduledRate(spec, epoch - 1);
+        for (auto& group : optimizer->param_groups())
+            group.options().set_lr(lr);
+        for (std::size_t i = order.size(); i > 1; --i)
+            std::swap(order[i - 1], order[shuffleRng() % i]);
+        const auto orderTensor = indexTensor(order);
+
+        double lossSum = 0;
+        std::int64_t seen = 0;
+        for (std::int64_t b = 0; b < batches; ++b) {
+            if (observer && observer->shouldStop()) {
+                result.cancelled = true;
+                break;
+            }
+            const std::int64_t start = b * batchSize;
+            const std::int64_t end = b + 1 == batches ? nTrain : start + batchSize;
+            const auto idx = orderTensor.slice(0, start, end);
+            auto xb = xBatch.narrow(0, 0, end - start);
+            auto yb = yBatch.narrow(0, 0, end - start);
+            torch::index_select_out(xb, x, 0, idx);
+            torch::index_select_out(yb, y, 0, idx);
+            optimizer->zero_grad();
+            auto loss = criterion(net->forward(xb), yb);
+            loss.backward();
+            optimizer->step();
+            lossSum += loss.item<double>() * static_cast<double>(end - start);
+            seen += end - start;
+            if (observer)
+                observer->onBatch(epoch, static_cast<int>(b + 1), static_cast<int>(batches));
+        }
+        if (result.cancelled && seen == 0)
+            break;
+
+        EpochStats stats;
+        stats.epoch = epoch;
+        stats.trainLoss = lossSum / static_cast<double>(std::max<std::int64_t>(seen, 1));
+        stats.learningRate = lr;
+        {
+            const auto logits = logitsOf(net, x, valIndex);
+            torch::NoGradGuard noGrad;
+            stats.valLoss = criterion(logits, valTargets).item<double>();
+            const auto m = metricsOf(logitsToProbabilities(logits), valLabels, numClasses);
+            stats.valAccuracy = m.accuracy;
+            stats.valF1 = m.f1;
+            stats.valRocAuc = m.rocAuc;
+        }
+        stats.seconds = std::chrono::duration<double>(Clock::now() - epochStart).count();
+        result.history.push_back(stats);
+        if (observer)
+            observer->onEpoch(stats);
+
+        if (spec.earlyStopping == StopMetric::None) {
+            result.bestEpoch = epoch;
+            continue;
+        }
+        const double score = stopScore(spec.earlyStopping, stats);
+        if (score > bestScore) {
+            bestScore = score;
+            result.bestEpoch = epoch;
+            sinceBest = 0;
+            torch::NoGradGuard noGrad;
+            bestState.clear();
+            for (const auto& t : net->parameters())
+                bestState.push_back(t.detach().clone());
+            for (const auto& t : net->buffers())
+                bestState.push_back(t.detach().clone());
+        } else if (++sinceBest >= spec.patience) {
+            result.stoppedEarly = true;
+            break;
+        }
+    }
+    if (result.history.empty())
+        throw Error("training was cancelled before the first epoch finished");
+
+    if (!bestState.empty()) { // restore the best epoch's weights
+        torch::NoGradGuard noGrad;
+        std::size_t i = 0;
+        for (auto& t : net->parameters())
+            t.copy_(bestState[i++]);
+        for (auto& t : net->buffers())
+            t.copy_(bestState[i++]);
+    }
+
+    // Final probabilities for every row, then metrics per split.
+    const auto allRows = torch::arange(data.rows, torch::kLong);
+    const auto probs = logitsToProbabilities(logitsOf(net, x, allRows)).contiguous();
+    result.probabilities.assign(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
+    const auto gatherProbs = [&](const std::vector<std::int64_t>& rows) {
+        std::vector<float> out;
+        out.reserve(rows.size() * static_cast<std::size_t>(numClasses));
+        for (auto r : rows)
+            out.insert(out.end(), result.probabilities.begin() + r * numClasses,
+                       result.probabilities.begin() + (r + 1) * numClasses);
+        return out;
+    };
+    const auto valProbs = gatherProbs(valRows);
+    result.validation = computeMetrics(valLabels, valProbs, numClasses);
+    result.validation.loss = result.history[static_cast<std::size_t>(std::max(result.bestEpoch, 1) - 1)].valLoss;
+    if (!testRows.empty()) {
+        const auto testProbs = gatherProbs(testRows);
+        result.test = computeMetrics(testLabels, testProbs, numClasses);
+        torch::NoGradGuard noGrad;
+        result.test.loss = criterion(logitsOf(net, x, indexTensor(testRows)), y.index_select(0, indexTensor(testRows))).item<double>();
+    }
+    result.head = TrainedHead(scriptHead(net, data.dim, numClasses, data.labelNames));
+    result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    return result;
+}
+
+} // namespace headbench

@@ -1,0 +1,80 @@
+#pragma once
+/// \file Trainer.h
+/// Trains a head on features held in memory. Torch stays inside the .cpp files: callers see
+/// plain structs and the TrainedHead handle.
+#include "FeatureFile.h"
+#include "HeadSpec.h"
+#include "Metrics.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace headbench {
+
+/// What one epoch achieved.
+struct EpochStats {
+    int epoch = 0;                 ///< 1-based
+    double trainLoss = 0;
+    double valLoss = 0;
+    double valAccuracy = 0, valF1 = 0, valRocAuc = 0;
+    double learningRate = 0;
+    double seconds = 0;            ///< wall time of this epoch, evaluation included
+};
+
+/// Progress leaves training through this interface (no Qt in the backend); the GUI adapts it
+/// to signals. Called on the training thread.
+class TrainingObserver {
+public:
+    virtual ~TrainingObserver() = default;
+    virtual void onEpoch(const EpochStats& stats) {}
+    virtual void onBatch(int epoch, int batch, int batches) {}
+    /// Polled between batches; true cancels training after the current batch.
+    virtual bool shouldStop() { return false; }
+};
+
+/// A trained head in evaluation mode: applies to feature rows and saves as TorchScript that
+/// Python's torch.jit.load runs (forward: float32 [N, D] -> class probabilities [N, K]).
+class TrainedHead {
+public:
+    TrainedHead();
+    ~TrainedHead();
+    TrainedHead(TrainedHead&&) noexcept;
+    TrainedHead& operator=(TrainedHead&&) noexcept;
+
+    bool isNull() const;
+    std::int64_t inputDim() const;
+    int numClasses() const;
+    /// Probabilities, rows x numClasses(), row-major.
+    std::vector<float> predictProba(const float* features, std::int64_t rows) const;
+    /// Saves as TorchScript; throws headbench::Error when the file cannot be written.
+    void save(const std::string& path) const;
+    /// Loads a head saved by save(); throws headbench::Error for a broken file.
+    static TrainedHead load(const std::string& path);
+
+    struct Impl;
+    explicit TrainedHead(std::unique_ptr<Impl> impl);
+
+private:
+    std::unique_ptr<Impl> d;
+};
+
+/// Everything a training run produced.
+struct TrainResult {
+    std::vector<EpochStats> history;
+    int bestEpoch = 0;                   ///< epoch whose weights the head holds
+    bool cancelled = false;
+    bool stoppedEarly = false;
+    double seconds = 0;
+    std::int64_t parameters = 0;
+    std::vector<std::uint8_t> split;     ///< the split used (from the file or made from the seed)
+    std::vector<float> probabilities;    ///< rows x K for every row, from the final head
+    Metrics validation, test;
+    TrainedHead head;
+};
+
+/// Trains `spec` on `data`. Throws headbench::Error for an invalid spec or data (e.g. an empty
+/// training split). Deterministic for the same data, spec and thread count.
+TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObserver* observer = nullptr);
+
+} // namespace headbench

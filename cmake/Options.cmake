@@ -1,0 +1,25 @@
+# All build options of HeadBench in one place.
+option(HEADBENCH_BUILD_TESTS "Build the unit and integration tests" ON)
+option(HEADBENCH_USE_CCACHE "Use ccache when it is installed" ON)
+option(HEADBENCH_PCH "Precompile the torch headers of the backend" ON)
+
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE Release CACHE STRING "Build type" FORCE)
+endif()
+
+if(HEADBENCH_USE_CCACHE)
+  find_program(HEADBENCH_CCACHE ccache)
+  if(HEADBENCH_CCACHE)
+    set(CMAKE_CXX_COMPILER_LAUNCHER "${HEADBENCH_CCACHE}")
+  endif()
+endif()
+
+# Settings every HeadBench target shares. QT_NO_KEYWORDS is set everywhere because Qt's
+# `slots` macro breaks torch headers (ATen/core/ivalue_inl.h).
+function(headbench_target_defaults target)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  target_compile_definitions(${target} PRIVATE QT_NO_KEYWORDS QT_NO_CAST_FROM_ASCII QT_NO_FOREACH)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wno-unused-parameter)
+  endif()
+endfunction()
