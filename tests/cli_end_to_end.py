@@ -1,0 +1,177 @@
+#!/usr/bin/python3
+"""End-to-end tests of headbench-cli as a user runs it: demo -> extract -> inspect -> train ->
+runs -> eval, a feature file written by h5py, the TorchScript head loaded back in Python, and
+bad input. Usage: cli_end_to_end.py PATH/TO/headbench-cli
+"""
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import h5py
+import numpy as np
+import torch
+
+CLI = None
+
+
+def run(*args, expect=0):
+    proc = subprocess.run([CLI, "--threads", "2", *map(str, args)], capture_output=True, text=True)
+    if proc.returncode != expect:
+        raise AssertionError(f"{args}: exit {proc.returncode}, expected {expect}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+    return proc
+
+
+class DemoPipeline(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.dir = cls.tmp.name
+        run("demo", "--out", cls.dir)
+        cls.dataset = os.path.join(cls.dir, "demo.jsonl")
+        cls.features = os.path.join(cls.dir, "demo.h5")
+        run("extract", "--dataset", cls.dataset, "--backbone", "hashed-ngram", "--out", cls.features)
+        cls.ws = os.path.join(cls.dir, "ws")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def train(self, *args):
+        out = run("train", "--features", self.features, "--workspace", self.ws, "--json", *args).stdout
+        return json.loads(out)
+
+    def test_demo_has_realistic_size(self):
+        with open(self.dataset) as f:
+            rows = [json.loads(line) for line in f]
+        self.assertGreaterEqual(len(rows), 2000)
+        self.assertEqual({r["target"] for r in rows}, {"safe", "vulnerable"})
+        self.assertTrue(all({"idx", "func", "target"} <= r.keys() for r in rows))
+
+    def test_inspect_reports_the_file(self):
+        info = json.loads(run("inspect", self.features, "--json").stdout)
+        self.assertEqual(info["rows"], 2400)
+        self.assertEqual(info["dim"], 1024)
+        self.assertEqual(info["backbone"], "hashed-ngram")
+        self.assertEqual([c["name"] for c in info["classes"]], ["safe", "vulnerable"])
+        self.assertEqual(sum(c["count"] for c in info["classes"]), 2400)
+        text = run("inspect", self.features).stdout
+        self.assertIn("vulnerable", text)
+
+    def test_linear_probe_is_good_but_not_perfect(self):
+        result = self.train("--depth", "0", "--lr", "0.01", "--epochs", "60")
+        for split in ("val", "test"):
+            m = result["metrics"][split]
+            self.assertGreater(m["f1"], 0.75, split)
+            self.assertLess(m["f1"], 0.97, split)
+            for key in ("accuracy", "f1", "roc_auc", "pr_auc", "ece", "confusion"):
+                self.assertIn(key, m)
+        self.assertTrue(os.path.isdir(result["dir"]))
+        self.assertEqual(os.path.basename(result["dir"]), result["run"])
+
+    def test_runs_lists_saved_runs_and_eval_reproduces_them(self):
+        result = self.train("--depth", "1", "--width", "64", "--epochs", "5", "--name", "small mlp")
+        runs = json.loads(run("runs", "--workspace", self.ws, "--json").stdout)
+        mine = [r for r in runs if r["run"] == result["run"]]
+        self.assertEqual(len(mine), 1)
+        self.assertEqual(mine[0]["name"], "small mlp")
+        self.assertAlmostEqual(mine[0]["metrics"]["test"]["f1"], result["metrics"]["test"]["f1"])
+        self.assertIn(result["run"], run("runs", "--workspace", self.ws).stdout)
+        # Without a stored split, eval on all rows; the run's own test rows give its test metrics.
+        ev = json.loads(run("eval", "--run", result["dir"], "--features", self.features, "--json").stdout)
+        self.assertEqual(ev["metrics"]["count"], 2400)
+
+    def test_torchscript_head_runs_in_python(self):
+        result = self.train("--depth", "2", "--width", "32", "--norm", "batchnorm", "--activation", "silu", "--epochs", "3")
+        head = torch.jit.load(os.path.join(result["dir"], "head.pt"))
+        with h5py.File(self.features) as f:
+            x = torch.from_numpy(f["features"][:])
+        with torch.no_grad():
+            probs = head(x).numpy()
+        self.assertEqual(probs.shape, (2400, 2))
+        with open(os.path.join(result["dir"], "predictions.csv")) as f:
+            saved = np.array([[float(r["p_safe"]), float(r["p_vulnerable"])] for r in csv.DictReader(f)])
+        np.testing.assert_allclose(probs, saved, atol=1e-5)
+        self.assertEqual(head.num_classes, 2)
+        self.assertEqual(list(head.label_names), ["safe", "vulnerable"])
+
+    def test_same_seed_same_metrics(self):
+        a = self.train("--depth", "1", "--width", "32", "--epochs", "3", "--seed", "5")
+        b = self.train("--depth", "1", "--width", "32", "--epochs", "3", "--seed", "5")
+        self.assertEqual(a["metrics"], b["metrics"])
+
+
+class ForeignFiles(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_h5py_file_in_the_documented_layout_trains_as_is(self):
+        rng = np.random.default_rng(1)
+        n, d = 600, 32
+        labels = rng.integers(0, 3, n)
+        centers = rng.normal(0, 1, (3, d))
+        feats = (centers[labels] + rng.normal(0, 0.8, (n, d))).astype(np.float32)
+        path = os.path.join(self.dir, "py.h5")
+        with h5py.File(path, "w") as f:
+            f.create_dataset("features", data=feats, chunks=(100, d))
+            f.create_dataset("labels", data=labels.astype(np.int64))
+            f.create_dataset("text", data=[f"int f{i}(void);" for i in range(n)], dtype=h5py.string_dtype())
+            f.create_dataset("ids", data=np.arange(n) + 1000)
+            f.create_dataset("split", data=np.array([0] * 480 + [1] * 60 + [2] * 60, dtype=np.uint8))
+            f.attrs["format_version"] = 1
+            f.attrs["backbone"] = "my-encoder"
+            f.attrs["label_names"] = ["a", "b", "c"]
+        info = json.loads(run("inspect", path, "--json").stdout)
+        self.assertEqual(info["split"], {"train": 480, "validation": 60, "test": 60})
+        self.assertEqual(info["backbone"], "my-encoder")
+        result = json.loads(run("train", "--features", path, "--workspace", os.path.join(self.dir, "ws"),
+                                "--epochs", "10", "--json").stdout)
+        self.assertEqual(result["metrics"]["val"]["count"], 60)
+        self.assertEqual(result["metrics"]["test"]["count"], 60)
+        self.assertGreater(result["metrics"]["test"]["accuracy"], 0.8)
+        self.assertIsNone(result["metrics"]["test"]["roc_auc"])  # three classes
+        with open(os.path.join(result["dir"], "predictions.csv")) as f:
+            first = next(csv.DictReader(f))
+        self.assertEqual(first["id"], "1000")
+        ev = json.loads(run("eval", "--run", result["dir"], "--features", path, "--split", "test", "--json").stdout)
+        self.assertAlmostEqual(ev["metrics"]["accuracy"], result["metrics"]["test"]["accuracy"])
+
+    def test_bad_input_exits_2_naming_the_file(self):
+        bad = os.path.join(self.dir, "bad.jsonl")
+        with open(bad, "w") as f:
+            f.write('{"func": "int a;", "target": 0}\n{"func": "int b;"\n')
+        proc = run("extract", "--dataset", bad, "--out", os.path.join(self.dir, "x.h5"), expect=2)
+        self.assertIn(f"{bad}:2: not valid JSON", proc.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "x.h5")))
+
+        noth5 = os.path.join(self.dir, "text.h5")
+        with open(noth5, "w") as f:
+            f.write("hello")
+        proc = run("train", "--features", noth5, "--workspace", self.dir, expect=2)
+        self.assertIn(f"{noth5}: not an HDF5 file", proc.stderr)
+
+        spec = os.path.join(self.dir, "head.json")
+        with open(spec, "w") as f:
+            json.dump({"hidden": [64], "dropout": 1.5}, f)
+        proc = run("train", "--features", noth5, "--workspace", self.dir, "--head", spec, expect=2)
+        self.assertIn(f"{spec}: dropout 1.5", proc.stderr)
+
+        proc = run("train", "--features", noth5, "--workspace", self.dir, "--activation", "softplus", expect=2)
+        self.assertIn("unknown activation 'softplus'", proc.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "runs")))
+
+    def test_every_subcommand_has_help(self):
+        for sub in ("demo", "extract", "inspect", "train", "runs", "eval"):
+            self.assertIn("--help", run(sub, "--help").stdout)
+
+
+if __name__ == "__main__":
+    CLI = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
