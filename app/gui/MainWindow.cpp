@@ -1,0 +1,556 @@
+#include "MainWindow.h"
+
+#include "EvaluationView.h"
+#include "HeadDesignerPanel.h"
+#include "ImportDialog.h"
+#include "LossChartView.h"
+#include "SamplesPanel.h"
+#include "TrainingController.h"
+#include "WorkspaceController.h"
+
+#include "Error.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCheckBox>
+#include <QCloseEvent>
+#include <QDateTime>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSettings>
+#include <QSlider>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace headbench {
+namespace {
+
+QString formatSeconds(double s)
+{
+    if (!std::isfinite(s) || s < 0)
+        return QStringLiteral("–");
+    const int t = static_cast<int>(std::lround(s));
+    return t >= 60 ? QStringLiteral("%1 min %2 s").arg(t / 60).arg(t % 60) : QStringLiteral("%1 s").arg(t);
+}
+
+QString metricText(double v)
+{
+    return std::isfinite(v) ? QString::number(v, 'f', 3) : QStringLiteral("–");
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent)
+    , m_workspace(new WorkspaceController(this))
+    , m_training(new TrainingController(this))
+    , m_designer(new HeadDesignerPanel)
+    , m_evaluation(new EvaluationView)
+    , m_samples(new SamplesPanel)
+    , m_lossChart(new LossChartView)
+    , m_runList(new QListWidget)
+    , m_tabs(new QTabWidget)
+    , m_dataSummary(new QLabel)
+    , m_statusLabel(new QLabel)
+    , m_progress(new QProgressBar)
+    , m_cancelJob(new QPushButton(tr("Cancel")))
+    , m_smoothing(new QSlider(Qt::Horizontal))
+    , m_logScale(new QCheckBox(tr("&Log scale")))
+{
+    setWindowTitle(tr("HeadBench"));
+    setAcceptDrops(true);
+    buildActions();
+    buildLayout();
+    connectControllers();
+    QSettings settings;
+    if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
+        resize(1280, 800);
+    if (!restoreState(settings.value(QStringLiteral("window/state")).toByteArray())) {
+        // Default arrangement for 1280x800: narrow data column, designer on the right.
+        const auto docks = findChildren<QDockWidget*>();
+        for (QDockWidget* dock : docks)
+            if (dock->objectName() == QLatin1String("dataDock"))
+                resizeDocks({dock}, {230}, Qt::Horizontal);
+            else if (dock->objectName() == QLatin1String("designerDock"))
+                resizeDocks({dock}, {300}, Qt::Horizontal);
+    }
+    updateActions();
+    updateDataSummary();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildActions()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("Open &workspace…"), QKeySequence::Open, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Open workspace"));
+        if (!dir.isEmpty())
+            openWorkspace(dir);
+    });
+    file->addAction(tr("Open &features…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open feature file"), m_workspace->workspace(),
+                                                          tr("HDF5 feature files (*.h5 *.hdf5)"));
+        if (!path.isEmpty())
+            openFeatureFile(path);
+    });
+    file->addAction(tr("&Import dataset…"), QKeySequence(Qt::CTRL | Qt::Key_I), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Import dataset"), QString(),
+                                                          tr("Datasets (*.jsonl *.json *.ndjson *.csv)"));
+        if (!path.isEmpty())
+            importDataset(path);
+    });
+    file->addAction(tr("Open the &demo workspace"), this, &MainWindow::openDemoWorkspace);
+    m_recentMenu = file->addMenu(tr("&Recent"));
+    rebuildRecentMenu();
+    file->addSeparator();
+    file->addAction(tr("&Export samples as CSV…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export samples"), QStringLiteral("samples.csv"), tr("CSV (*.csv)"));
+        QString error;
+        if (!path.isEmpty() && !m_samples->exportCsv(path, &error))
+            showError(error);
+    });
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu* run = menuBar()->addMenu(tr("&Run"));
+    m_trainAction = run->addAction(tr("&Train"), this, [this] { startTraining(); });
+    m_trainAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_T), QKeySequence(Qt::Key_F5)});
+    m_trainAction->setToolTip(tr("Train the designed head on the loaded features (Ctrl+T)"));
+    m_stopAction = run->addAction(tr("&Stop"), this, [this] { m_training->stop(); });
+    m_stopAction->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F5));
+    run->addAction(tr("Most confidently &wrong"), QKeySequence(Qt::CTRL | Qt::Key_W), this, [this] {
+        m_samples->showMostConfidentlyWrong();
+        m_tabs->setCurrentIndex(SamplesTab);
+    });
+
+    QToolBar* tools = addToolBar(tr("Main"));
+    tools->setObjectName(QStringLiteral("mainToolBar"));
+    tools->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    tools->addAction(m_trainAction);
+    tools->addAction(m_stopAction);
+}
+
+void MainWindow::buildLayout()
+{
+    // Centre: training curves, evaluation, samples.
+    auto* trainingTab = new QWidget;
+    auto* controls = new QHBoxLayout;
+    m_smoothing->setRange(0, 95);
+    m_smoothing->setMaximumWidth(160);
+    m_smoothing->setToolTip(tr("Exponential smoothing of the curves"));
+    controls->addWidget(new QLabel(tr("Smoothing:")));
+    controls->addWidget(m_smoothing);
+    controls->addWidget(m_logScale);
+    controls->addStretch(1);
+    auto* trainingLayout = new QVBoxLayout(trainingTab);
+    trainingLayout->addLayout(controls);
+    trainingLayout->addWidget(m_lossChart, 1);
+    m_tabs->addTab(trainingTab, tr("&Training"));
+    m_tabs->addTab(m_evaluation, tr("E&valuation"));
+    m_tabs->addTab(m_samples, tr("&Samples"));
+    setCentralWidget(m_tabs);
+
+    // Left: data and runs.
+    auto* dataWidget = new QWidget;
+    auto* dataLayout = new QVBoxLayout(dataWidget);
+    m_dataSummary->setWordWrap(true);
+    m_dataSummary->setTextFormat(Qt::RichText);
+    m_dataSummary->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    auto* openFeatures = new QPushButton(tr("Open features…"));
+    auto* importData = new QPushButton(tr("Import dataset…"));
+    auto* demo = new QPushButton(tr("Demo workspace"));
+    dataLayout->addWidget(m_dataSummary, 1);
+    dataLayout->addWidget(openFeatures);
+    dataLayout->addWidget(importData);
+    dataLayout->addWidget(demo);
+    connect(openFeatures, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open feature file"), m_workspace->workspace(),
+                                                          tr("HDF5 feature files (*.h5 *.hdf5)"));
+        if (!path.isEmpty())
+            openFeatureFile(path);
+    });
+    connect(importData, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Import dataset"), QString(),
+                                                          tr("Datasets (*.jsonl *.json *.ndjson *.csv)"));
+        if (!path.isEmpty())
+            importDataset(path);
+    });
+    connect(demo, &QPushButton::clicked, this, &MainWindow::openDemoWorkspace);
+    auto* dataDock = new QDockWidget(tr("Data"));
+    dataDock->setObjectName(QStringLiteral("dataDock"));
+    dataDock->setWidget(dataWidget);
+    addDockWidget(Qt::LeftDockWidgetArea, dataDock);
+
+    auto* runsDock = new QDockWidget(tr("Runs"));
+    runsDock->setObjectName(QStringLiteral("runsDock"));
+    m_runList->setAlternatingRowColors(true);
+    m_runList->setWordWrap(true);
+    runsDock->setWidget(m_runList);
+    addDockWidget(Qt::LeftDockWidgetArea, runsDock);
+    connect(m_runList, &QListWidget::currentItemChanged, this, [this](QListWidgetItem* item) {
+        if (item)
+            showRun(item->data(Qt::UserRole).toString());
+    });
+
+    // Right: the head designer, scrollable so it fits at 1280x800.
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(m_designer);
+    scroll->setWidgetResizable(true);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    auto* designerDock = new QDockWidget(tr("Head designer"));
+    designerDock->setObjectName(QStringLiteral("designerDock"));
+    auto* designerWidget = new QWidget;
+    auto* designerLayout = new QVBoxLayout(designerWidget);
+    designerLayout->setContentsMargins(0, 0, 0, 0);
+    designerLayout->addWidget(scroll, 1);
+    auto* trainButton = new QPushButton(tr("Train"));
+    trainButton->setDefault(true);
+    connect(trainButton, &QPushButton::clicked, m_trainAction, &QAction::trigger);
+    connect(m_trainAction, &QAction::changed, trainButton, [this, trainButton] { trainButton->setEnabled(m_trainAction->isEnabled()); });
+    designerLayout->addWidget(trainButton);
+    designerDock->setWidget(designerWidget);
+    designerDock->setMinimumWidth(290);
+    addDockWidget(Qt::RightDockWidgetArea, designerDock);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    for (QDockWidget* dock : {dataDock, runsDock, designerDock})
+        view->addAction(dock->toggleViewAction());
+    for (int i = 0; i < m_tabs->count(); ++i)
+        view->addAction(m_tabs->tabText(i).remove(QLatin1Char('&')), QKeySequence(Qt::CTRL | (Qt::Key_1 + i)), this,
+                        [this, i] { m_tabs->setCurrentIndex(i); });
+
+    m_progress->setMaximumWidth(220);
+    m_progress->setVisible(false);
+    m_cancelJob->setVisible(false);
+    statusBar()->addWidget(m_statusLabel, 1);
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_cancelJob);
+    connect(m_cancelJob, &QPushButton::clicked, m_workspace, &WorkspaceController::cancelJob);
+
+    connect(m_smoothing, &QSlider::valueChanged, this, [this](int v) { m_lossChart->setSmoothing(v / 100.0); });
+    connect(m_logScale, &QCheckBox::toggled, m_lossChart, &LossChartView::setLogScale);
+    connect(m_evaluation, &EvaluationView::thresholdChanged, m_samples, &SamplesPanel::setThreshold);
+    connect(m_evaluation, &EvaluationView::splitChanged, this, &MainWindow::showSamplesForSplit);
+    connect(m_evaluation, &EvaluationView::cellClicked, this, [this](int t, int p) {
+        m_samples->filterToCell(t, p);
+        m_tabs->setCurrentIndex(SamplesTab);
+    });
+    connect(m_designer, &HeadDesignerPanel::validityChanged, this, &MainWindow::updateActions);
+}
+
+void MainWindow::connectControllers()
+{
+    connect(m_workspace, &WorkspaceController::errorOccurred, this, &MainWindow::showError);
+    connect(m_workspace, &WorkspaceController::workspaceChanged, this, [this](const QString& dir) {
+        setWindowTitle(tr("HeadBench — %1").arg(QDir::toNativeSeparators(dir)));
+        rememberRecent(QStringLiteral("recent/workspaces"), dir);
+        updateDataSummary();
+    });
+    connect(m_workspace, &WorkspaceController::featuresLoaded, this, [this](const QString& path) {
+        rememberRecent(QStringLiteral("recent/features"), path);
+        const auto f = m_workspace->features();
+        m_designer->setDataShape(f->dim, f->numClasses());
+        m_statusLabel->setText(tr("Loaded %1").arg(QFileInfo(path).fileName()));
+        updateDataSummary();
+        updateActions();
+    });
+    connect(m_workspace, &WorkspaceController::runsChanged, this, &MainWindow::updateRunList);
+    connect(m_workspace, &WorkspaceController::jobStarted, this, [this](const QString& title) {
+        m_statusLabel->setText(title + QStringLiteral("…"));
+        m_progress->setRange(0, 0);
+        m_progress->setVisible(true);
+        m_cancelJob->setVisible(true);
+        updateActions();
+    });
+    connect(m_workspace, &WorkspaceController::jobProgress, this, [this](qint64 done, qint64 total, double rate) {
+        if (total <= 0)
+            return;
+        m_progress->setRange(0, 1000);
+        m_progress->setValue(static_cast<int>(1000 * done / total));
+        const double left = rate > 0 ? (total - done) / rate : NAN;
+        m_statusLabel->setText(tr("Extracting: %1 of %2 rows, %3 rows/s, %4 left")
+                                   .arg(done).arg(total).arg(rate, 0, 'f', 0).arg(formatSeconds(left)));
+    });
+    connect(m_workspace, &WorkspaceController::jobFinished, this, [this] {
+        m_progress->setVisible(false);
+        m_cancelJob->setVisible(false);
+        if (m_statusLabel->text().endsWith(QStringLiteral("…")) || m_statusLabel->text().startsWith(tr("Extracting")))
+            m_statusLabel->setText(tr("Ready"));
+        updateActions();
+    });
+
+    connect(m_training, &TrainingController::started, this, [this](int epochs) {
+        m_trainStartMs = QDateTime::currentMSecsSinceEpoch();
+        m_trainEpochs = epochs;
+        m_lossChart->clear();
+        m_tabs->setCurrentIndex(TrainingTab);
+        m_progress->setRange(0, 1000);
+        m_progress->setValue(0);
+        m_progress->setVisible(true);
+        m_statusLabel->setText(tr("Training…"));
+    });
+    connect(m_training, &TrainingController::epochFinished, this, &MainWindow::onEpoch);
+    connect(m_training, &TrainingController::batchProgress, this, [this](int epoch, int batch, int batches) {
+        m_progress->setValue(static_cast<int>(1000.0 * ((epoch - 1) + static_cast<double>(batch) / batches) / m_trainEpochs));
+    });
+    connect(m_training, &TrainingController::finished, this, [this](const QString& dir) {
+        m_progress->setVisible(false);
+        m_statusLabel->setText(tr("Run saved in %1").arg(QDir::toNativeSeparators(dir)));
+        m_workspace->refreshRuns();
+        showRun(dir);
+        m_tabs->setCurrentIndex(EvaluationTab);
+    });
+    connect(m_training, &TrainingController::cancelled, this, [this] {
+        m_progress->setVisible(false);
+        m_statusLabel->setText(tr("Training stopped; no run was saved"));
+    });
+    connect(m_training, &TrainingController::failed, this, [this](const QString& message) {
+        m_progress->setVisible(false);
+        m_statusLabel->setText(tr("Training failed"));
+        showError(message);
+    });
+    connect(m_training, &TrainingController::runningChanged, this, &MainWindow::updateActions);
+}
+
+void MainWindow::onEpoch(const EpochStats& e)
+{
+    m_lossChart->addEpoch(e.epoch, e.trainLoss, e.valLoss, e.valF1);
+    const double elapsed = (QDateTime::currentMSecsSinceEpoch() - m_trainStartMs) / 1000.0;
+    const double eta = elapsed / e.epoch * (m_trainEpochs - e.epoch);
+    m_statusLabel->setText(tr("Epoch %1/%2 · train loss %3 · val loss %4 · val F1 %5 · elapsed %6 · ETA %7")
+                               .arg(e.epoch)
+                               .arg(m_trainEpochs)
+                               .arg(e.trainLoss, 0, 'f', 4)
+                               .arg(e.valLoss, 0, 'f', 4)
+                               .arg(metricText(e.valF1), formatSeconds(elapsed), formatSeconds(eta)));
+}
+
+void MainWindow::showError(const QString& message)
+{
+    m_lastError = message;
+    m_statusLabel->setText(tr("Error: %1").arg(message));
+    // Non-blocking: the window stays usable (and tests are not stopped by a modal loop).
+    auto* box = new QMessageBox(QMessageBox::Warning, tr("HeadBench"), message, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
+void MainWindow::openWorkspace(const QString& dir)
+{
+    m_workspace->openWorkspace(dir);
+}
+
+void MainWindow::openFeatureFile(const QString& path)
+{
+    if (m_workspace->workspace().isEmpty())
+        m_workspace->openWorkspace(QFileInfo(path).absolutePath());
+    m_workspace->openFeatures(path);
+}
+
+void MainWindow::importDataset(const QString& path)
+{
+    if (m_workspace->workspace().isEmpty())
+        m_workspace->openWorkspace(QFileInfo(path).absolutePath());
+    ImportDialog dialog(path, m_workspace->workspace(), this);
+    if (!dialog.previewOk()) {
+        dialog.exec(); // shows why the file cannot be read
+        return;
+    }
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    m_workspace->extractDataset(path, dialog.fields(), dialog.backbone(), dialog.dimension(), dialog.outputPath());
+}
+
+void MainWindow::openDemoWorkspace()
+{
+    const QString dir = WorkspaceController::defaultDemoDir();
+    if (QFileInfo::exists(QDir(dir).filePath(QStringLiteral("features/demo.h5"))))
+        m_workspace->openWorkspace(dir);
+    else
+        m_workspace->createDemoWorkspace(dir);
+}
+
+bool MainWindow::startTraining()
+{
+    const QStringList problems = m_designer->problems();
+    if (!problems.isEmpty()) {
+        showError(problems.join(QLatin1Char('\n')));
+        return false;
+    }
+    if (m_workspace->busy() || !m_workspace->features()) {
+        showError(tr("Load a feature file first."));
+        return false;
+    }
+    return m_training->start(m_workspace->features(), m_designer->spec(), m_workspace->workspace());
+}
+
+void MainWindow::showRun(const QString& runDir)
+{
+    try {
+        const RunRecord rec = loadRun(runDir.toStdString());
+        RunPredictions pred = loadPredictions(runDir.toStdString());
+        auto data = std::make_shared<SampleData>();
+        data->ids = std::move(pred.ids);
+        data->labels = std::move(pred.labels);
+        data->probabilities = std::move(pred.probabilities);
+        data->numClasses = pred.numClasses;
+        data->labelNames = rec.labelNames;
+        const auto features = m_workspace->features();
+        if (features && !features->texts.empty() && features->rows == data->rows() &&
+            QFileInfo(m_workspace->featuresPath()).absoluteFilePath() == QString::fromStdString(rec.featuresPath))
+            data->texts = features->texts;
+        m_runSamples = data;
+        m_runSplit = std::move(pred.split);
+        m_currentRunDir = runDir;
+        const QString name = QString::fromStdString(rec.name), head = QString::fromStdString(summary(rec.spec));
+        m_evaluation->setRun(m_runSamples, m_runSplit, name == head ? name : tr("%1 — %2").arg(name, head));
+        showSamplesForSplit();
+        QList<QPointF> train, val, metric;
+        for (const auto& e : rec.history) {
+            train.append(QPointF(e.epoch, e.trainLoss));
+            val.append(QPointF(e.epoch, e.valLoss));
+            if (std::isfinite(e.valF1))
+                metric.append(QPointF(e.epoch, e.valF1));
+        }
+        if (!m_training->isRunning())
+            m_lossChart->setHistory(train, val, metric);
+        Q_EMIT runShown(runDir);
+    } catch (const Error& e) {
+        showError(QString::fromStdString(e.what()));
+    }
+}
+
+void MainWindow::showSamplesForSplit()
+{
+    if (m_runSamples)
+        m_samples->setSamples(m_runSamples, m_evaluation->rows());
+    m_samples->setThreshold(m_evaluation->threshold());
+}
+
+void MainWindow::updateDataSummary()
+{
+    const auto f = m_workspace->features();
+    QString html = tr("<b>Workspace</b><br>%1<br><br>").arg(m_workspace->workspace().isEmpty()
+                                                              ? tr("<i>none — open one or the demo</i>")
+                                                              : QDir::toNativeSeparators(m_workspace->workspace()).toHtmlEscaped());
+    if (!f) {
+        html += tr("<b>Features</b><br><i>none loaded</i>");
+    } else {
+        const FeatureSummary s = summarize(*f);
+        html += tr("<b>Features</b><br>%1<br>%2 rows × %3 dims<br>backbone: %4<br>")
+                    .arg(QFileInfo(m_workspace->featuresPath()).fileName().toHtmlEscaped())
+                    .arg(s.rows)
+                    .arg(s.dim)
+                    .arg(QString::fromStdString(s.backbone.empty() ? "?" : s.backbone).toHtmlEscaped());
+        for (std::size_t k = 0; k < s.labelNames.size(); ++k)
+            html += tr("&nbsp;&nbsp;%1: %2 (%3%)<br>")
+                        .arg(QString::fromStdString(s.labelNames[k]).toHtmlEscaped())
+                        .arg(s.classCounts[k])
+                        .arg(100.0 * s.classCounts[k] / s.rows, 0, 'f', 1);
+        html += s.hasSplit ? tr("split: %1 / %2 / %3").arg(s.splitCounts[0]).arg(s.splitCounts[1]).arg(s.splitCounts[2])
+                           : tr("split: stratified 80/10/10 by seed");
+    }
+    m_dataSummary->setText(html);
+}
+
+void MainWindow::updateRunList()
+{
+    const QString current = m_currentRunDir;
+    QSignalBlocker block(m_runList);
+    m_runList->clear();
+    for (const auto& r : m_workspace->runs()) {
+        auto* item = new QListWidgetItem(tr("%1\n%2 · val F1 %3 · test F1 %4")
+                                             .arg(QString::fromStdString(r.name), QString::fromStdString(r.created).left(16).replace(QLatin1Char('T'), QLatin1Char(' ')),
+                                                  metricText(r.validation.f1), metricText(r.test.f1)));
+        item->setData(Qt::UserRole, QString::fromStdString(r.dir));
+        item->setToolTip(QString::fromStdString(summary(r.spec)));
+        m_runList->addItem(item);
+        if (QString::fromStdString(r.dir) == current)
+            m_runList->setCurrentItem(item);
+    }
+}
+
+void MainWindow::updateActions()
+{
+    const bool running = m_training->isRunning();
+    m_trainAction->setEnabled(!running && !m_workspace->busy() && m_workspace->features() && m_designer->problems().isEmpty());
+    m_stopAction->setEnabled(running);
+}
+
+void MainWindow::rememberRecent(const QString& key, const QString& path)
+{
+    QSettings settings;
+    QStringList list = settings.value(key).toStringList();
+    list.removeAll(path);
+    list.prepend(path);
+    settings.setValue(key, list.mid(0, 8));
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    m_recentMenu->clear();
+    QSettings settings;
+    for (const QString& dir : settings.value(QStringLiteral("recent/workspaces")).toStringList())
+        m_recentMenu->addAction(tr("Workspace %1").arg(dir), this, [this, dir] { openWorkspace(dir); });
+    for (const QString& file : settings.value(QStringLiteral("recent/features")).toStringList())
+        m_recentMenu->addAction(tr("Features %1").arg(file), this, [this, file] { openFeatureFile(file); });
+    m_recentMenu->setEnabled(!m_recentMenu->isEmpty());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    if (m_training->isRunning()) {
+        const auto answer = QMessageBox::question(this, tr("Training is running"),
+                                                  tr("Stop the training and quit? The unfinished run is not saved."));
+        if (answer != QMessageBox::Yes) {
+            event->ignore();
+            return;
+        }
+        m_training->stop();
+    }
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (event->mimeData()->hasUrls())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    for (const QUrl& url : event->mimeData()->urls()) {
+        const QString path = url.toLocalFile();
+        const QString suffix = QFileInfo(path).suffix().toLower();
+        if (suffix == QLatin1String("h5") || suffix == QLatin1String("hdf5"))
+            openFeatureFile(path);
+        else if (suffix == QLatin1String("jsonl") || suffix == QLatin1String("csv") || suffix == QLatin1String("json"))
+            importDataset(path);
+        else if (QFileInfo(path).isDir())
+            openWorkspace(path);
+        else
+            showError(tr("%1: not a feature file (.h5), a dataset (.jsonl, .csv) or a workspace folder").arg(path));
+    }
+}
+
+} // namespace headbench

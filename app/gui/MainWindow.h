@@ -1,0 +1,112 @@
+#pragma once
+/// \file MainWindow.h
+#include "RunStore.h"
+
+#include <QMainWindow>
+
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QAction;
+class QCheckBox;
+class QLabel;
+class QListWidget;
+class QProgressBar;
+class QPushButton;
+class QSlider;
+class QTabWidget;
+QT_END_NAMESPACE
+
+namespace headbench {
+
+class EvaluationView;
+class HeadDesignerPanel;
+class LossChartView;
+class SamplesPanel;
+class TrainingController;
+class WorkspaceController;
+struct SampleData;
+struct EpochStats;
+
+/// The workbench window: data and runs on the left, the head designer on the right, and the
+/// training curves, evaluation and samples as tabs in the middle.
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    enum Tab { TrainingTab, EvaluationTab, SamplesTab };
+
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    WorkspaceController* workspace() const { return m_workspace; }
+    TrainingController* training() const { return m_training; }
+    HeadDesignerPanel* designer() const { return m_designer; }
+    EvaluationView* evaluation() const { return m_evaluation; }
+    SamplesPanel* samples() const { return m_samples; }
+    LossChartView* lossChart() const { return m_lossChart; }
+    QListWidget* runList() const { return m_runList; }
+    QTabWidget* tabs() const { return m_tabs; }
+    QAction* trainAction() const { return m_trainAction; }
+    QAction* stopAction() const { return m_stopAction; }
+    /// The last error shown to the user (empty when none).
+    QString lastError() const { return m_lastError; }
+    /// The run shown in the evaluation and samples views.
+    QString currentRunDir() const { return m_currentRunDir; }
+
+    void openWorkspace(const QString& dir);
+    void openFeatureFile(const QString& path);
+    void importDataset(const QString& path);
+    void openDemoWorkspace();
+    /// Trains the head the designer describes; returns false (with a message) when it cannot.
+    bool startTraining();
+    /// Shows a saved run in the evaluation and sample views.
+    void showRun(const QString& runDir);
+
+Q_SIGNALS:
+    /// A run was loaded into the views (after training or by selection).
+    void runShown(QString runDir);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void buildActions();
+    void buildLayout();
+    void connectControllers();
+    void showError(const QString& message);
+    void updateDataSummary();
+    void updateRunList();
+    void updateActions();
+    void onEpoch(const EpochStats& stats);
+    void rememberRecent(const QString& key, const QString& path);
+    void rebuildRecentMenu();
+    void showSamplesForSplit();
+
+    WorkspaceController* m_workspace;
+    TrainingController* m_training;
+    HeadDesignerPanel* m_designer;
+    EvaluationView* m_evaluation;
+    SamplesPanel* m_samples;
+    LossChartView* m_lossChart;
+    QListWidget* m_runList;
+    QTabWidget* m_tabs;
+    QLabel* m_dataSummary;
+    QLabel* m_statusLabel;
+    QProgressBar* m_progress;
+    QPushButton* m_cancelJob;
+    QSlider* m_smoothing;
+    QCheckBox* m_logScale;
+    QAction* m_trainAction = nullptr;
+    QAction* m_stopAction = nullptr;
+    QMenu* m_recentMenu = nullptr;
+    QString m_lastError;
+    QString m_currentRunDir;
+    std::shared_ptr<const SampleData> m_runSamples;
+    std::vector<std::uint8_t> m_runSplit;
+    qint64 m_trainStartMs = 0;
+    int m_trainEpochs = 0;
+};
+
+} // namespace headbench

@@ -1,0 +1,76 @@
+#pragma once
+/// \file TrainingController.h
+#include "FeatureFile.h"
+#include "HeadSpec.h"
+#include "Trainer.h"
+
+#include <QObject>
+#include <QString>
+#include <QThread>
+
+#include <atomic>
+#include <memory>
+
+Q_DECLARE_METATYPE(headbench::EpochStats)
+
+namespace headbench {
+
+/// Runs training on a worker thread and saves the run. Lives on the worker thread; the GUI
+/// talks to it only through queued calls and the atomic stop flag.
+class TrainingWorker : public QObject, public TrainingObserver {
+    Q_OBJECT
+public:
+    /// Set directly from the GUI thread: intentionally not a slot, a queued stop would wait
+    /// behind the training loop it is meant to interrupt.
+    std::atomic<bool> stopRequested{false};
+
+    void train(std::shared_ptr<const FeatureSet> data, HeadSpec spec, QString workspace, QString name);
+
+    // TrainingObserver (called on the worker thread)
+    void onEpoch(const EpochStats& stats) override;
+    void onBatch(int epoch, int batch, int batches) override;
+    bool shouldStop() override;
+
+Q_SIGNALS:
+    void epochFinished(headbench::EpochStats stats);
+    void batchProgress(int epoch, int batch, int batches);
+    void finished(QString runDir);
+    void cancelled();
+    void failed(QString message);
+
+private:
+    qint64 m_lastBatchSignal = 0;
+};
+
+/// Owns the training thread. One training at a time.
+class TrainingController : public QObject {
+    Q_OBJECT
+public:
+    explicit TrainingController(QObject* parent = nullptr);
+    ~TrainingController() override;
+
+    bool isRunning() const { return m_running; }
+    /// Starts training; returns false when one is already running.
+    bool start(std::shared_ptr<const FeatureSet> data, const HeadSpec& spec, const QString& workspace,
+               const QString& name = {});
+    /// Asks the worker to stop after the current batch; returns at once.
+    void stop();
+
+Q_SIGNALS:
+    void started(int epochs);
+    void epochFinished(headbench::EpochStats stats);
+    void batchProgress(int epoch, int batch, int batches);
+    void finished(QString runDir);
+    void cancelled();
+    void failed(QString message);
+    void runningChanged(bool running);
+
+private:
+    void setRunning(bool running);
+
+    QThread m_thread;
+    TrainingWorker* m_worker;
+    bool m_running = false;
+};
+
+} // namespace headbench

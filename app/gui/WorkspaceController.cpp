@@ -1,0 +1,183 @@
+#include "WorkspaceController.h"
+
+#include "Backbone.h"
+#include "DemoData.h"
+#include "Error.h"
+#include "Extractor.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <QStandardPaths>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace headbench {
+namespace {
+
+/// Forwards extraction progress into the controller's atomics.
+class AtomicProgress : public ExtractionObserver {
+public:
+    AtomicProgress(std::atomic<qint64>& done, std::atomic<qint64>& total, std::atomic<bool>& cancel)
+        : m_done(done), m_total(total), m_cancel(cancel) {}
+    void onProgress(std::int64_t done, std::int64_t total) override
+    {
+        m_done = done;
+        m_total = total;
+    }
+    bool shouldStop() override { return m_cancel; }
+
+private:
+    std::atomic<qint64>& m_done;
+    std::atomic<qint64>& m_total;
+    std::atomic<bool>& m_cancel;
+};
+
+} // namespace
+
+WorkspaceController::WorkspaceController(QObject* parent)
+    : QObject(parent)
+{
+    m_progressTimer.setInterval(100);
+    connect(&m_progressTimer, &QTimer::timeout, this, [this] {
+        const double seconds = (QDateTime::currentMSecsSinceEpoch() - m_jobStartMs) / 1000.0;
+        const qint64 done = m_done;
+        Q_EMIT jobProgress(done, m_total, seconds > 0 ? done / seconds : 0.0);
+    });
+    connect(&m_watcher, &QFutureWatcher<JobResult>::finished, this, [this] {
+        m_progressTimer.stop();
+        m_busy = false;
+        const JobResult r = m_watcher.result();
+        Q_EMIT jobFinished();
+        if (r.cancelled)
+            return;
+        if (!r.error.isEmpty()) {
+            Q_EMIT errorOccurred(r.error);
+            return;
+        }
+        if (r.features) {
+            m_features = r.features;
+            m_featuresPath = r.path;
+            Q_EMIT featuresLoaded(r.path);
+        }
+        refreshRuns();
+    });
+}
+
+WorkspaceController::~WorkspaceController()
+{
+    m_cancel = true;
+    m_watcher.waitForFinished();
+}
+
+QString WorkspaceController::defaultDemoDir()
+{
+    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation)).filePath(QStringLiteral("demo-workspace"));
+}
+
+void WorkspaceController::runJob(const QString& title, std::function<JobResult()> job)
+{
+    if (m_busy) {
+        Q_EMIT errorOccurred(tr("Another job is still running; wait for it or cancel it."));
+        return;
+    }
+    m_busy = true;
+    m_done = 0;
+    m_total = 0;
+    m_cancel = false;
+    m_jobStartMs = QDateTime::currentMSecsSinceEpoch();
+    Q_EMIT jobStarted(title);
+    m_progressTimer.start();
+    m_watcher.setFuture(QtConcurrent::run([job = std::move(job)]() -> JobResult {
+        // Every exception ends here: none may escape into Qt's thread pool.
+        try {
+            return job();
+        } catch (const std::exception& e) {
+            JobResult r;
+            r.error = QString::fromStdString(e.what());
+            return r;
+        }
+    }));
+}
+
+void WorkspaceController::openWorkspace(const QString& dir)
+{
+    QDir().mkpath(dir);
+    m_workspace = QDir(dir).absolutePath();
+    Q_EMIT workspaceChanged(m_workspace);
+    refreshRuns();
+    const QDir featuresDir(QDir(m_workspace).filePath(QStringLiteral("features")));
+    const auto files = featuresDir.entryInfoList({QStringLiteral("*.h5"), QStringLiteral("*.hdf5")}, QDir::Files, QDir::Time);
+    if (!files.isEmpty())
+        openFeatures(files.first().absoluteFilePath());
+}
+
+void WorkspaceController::openFeatures(const QString& path)
+{
+    runJob(tr("Loading %1").arg(QFileInfo(path).fileName()), [path] {
+        JobResult r;
+        r.features = std::make_shared<FeatureSet>(readFeatureFile(path.toStdString()));
+        r.path = path;
+        return r;
+    });
+}
+
+void WorkspaceController::extractDataset(const QString& datasetPath, const FieldMap& fields, const QString& backboneName,
+                                         int dim, const QString& outPath)
+{
+    runJob(tr("Extracting features from %1").arg(QFileInfo(datasetPath).fileName()),
+           [this, datasetPath, fields, backboneName, dim, outPath] {
+               JobResult r;
+               const Dataset data = loadDataset(datasetPath.toStdString(), fields);
+               m_total = static_cast<qint64>(data.size());
+               BackboneOptions options;
+               options.dim = dim;
+               auto backbone = makeBackbone(backboneName.toStdString(), options);
+               QDir().mkpath(QFileInfo(outPath).absolutePath());
+               AtomicProgress progress(m_done, m_total, m_cancel);
+               if (!extractFeatures(data, *backbone, outPath.toStdString(), &progress)) {
+                   r.cancelled = true;
+                   return r;
+               }
+               r.features = std::make_shared<FeatureSet>(readFeatureFile(outPath.toStdString()));
+               r.path = outPath;
+               return r;
+           });
+}
+
+void WorkspaceController::createDemoWorkspace(const QString& dir)
+{
+    QDir().mkpath(dir);
+    m_workspace = QDir(dir).absolutePath();
+    Q_EMIT workspaceChanged(m_workspace);
+    const QString dataset = QDir(m_workspace).filePath(QStringLiteral("demo.jsonl"));
+    const QString out = QDir(m_workspace).filePath(QStringLiteral("features/demo.h5"));
+    runJob(tr("Creating the demo workspace"), [this, dataset, out] {
+        JobResult r;
+        const Dataset data = generateDemoDataset();
+        writeJsonl(data, dataset.toStdString());
+        m_total = static_cast<qint64>(data.size());
+        auto backbone = makeBackbone("hashed-ngram");
+        QDir().mkpath(QFileInfo(out).absolutePath());
+        AtomicProgress progress(m_done, m_total, m_cancel);
+        if (!extractFeatures(data, *backbone, out.toStdString(), &progress)) {
+            r.cancelled = true;
+            return r;
+        }
+        r.features = std::make_shared<FeatureSet>(readFeatureFile(out.toStdString()));
+        r.path = out;
+        return r;
+    });
+}
+
+void WorkspaceController::cancelJob()
+{
+    m_cancel = true;
+}
+
+void WorkspaceController::refreshRuns()
+{
+    m_runs = m_workspace.isEmpty() ? std::vector<RunRecord>{} : listRuns(m_workspace.toStdString());
+    Q_EMIT runsChanged();
+}
+
+} // namespace headbench

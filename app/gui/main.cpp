@@ -1,0 +1,93 @@
+// headbench: the HeadBench desktop workbench.
+#include "MainWindow.h"
+#include "TrainingController.h"
+#include "WorkspaceController.h"
+
+#include "Runtime.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QSettings>
+#include <QTabWidget>
+#include <QTimer>
+
+#include <cstdio>
+
+using namespace headbench;
+
+namespace {
+
+/// --screenshot: open the workspace (or the demo), train the default head if there is no run,
+/// show the evaluation, save a picture of the window and quit.
+void arrangeScreenshot(MainWindow& window, const QString& path)
+{
+    auto* ws = window.workspace();
+    QObject::connect(ws, &WorkspaceController::featuresLoaded, &window, [&window, ws] {
+        if (!ws->runs().empty())
+            window.showRun(QString::fromStdString(ws->runs().front().dir));
+        else
+            window.startTraining();
+    });
+    QObject::connect(&window, &MainWindow::runShown, &window, [&window, path] {
+        window.tabs()->setCurrentIndex(MainWindow::EvaluationTab);
+        QTimer::singleShot(500, &window, [&window, path] {
+            const bool ok = window.grab().save(path);
+            std::fprintf(stderr, ok ? "saved %s\n" : "could not write %s\n", qPrintable(path));
+            QApplication::exit(ok ? 0 : 2);
+        });
+    });
+    auto fail = [](const QString& message) {
+        std::fprintf(stderr, "error: %s\n", qPrintable(message));
+        QApplication::exit(2);
+    };
+    QObject::connect(ws, &WorkspaceController::errorOccurred, &window, fail);
+    QObject::connect(window.training(), &TrainingController::failed, &window, fail);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("HeadBench"));
+    QApplication::setOrganizationName(QStringLiteral("HeadBench"));
+    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Train and compare classification heads on cached backbone features"));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption workspaceOption(QStringLiteral("workspace"), QStringLiteral("Workspace folder to open."),
+                                             QStringLiteral("DIR"));
+    const QCommandLineOption screenshotOption(QStringLiteral("screenshot"),
+                                              QStringLiteral("Train if needed, show the evaluation, save the window as PNG and quit."),
+                                              QStringLiteral("FILE.png"));
+    const QCommandLineOption threadsOption(QStringLiteral("threads"), QStringLiteral("Compute threads (default: all cores)."),
+                                           QStringLiteral("N"), QStringLiteral("0"));
+    parser.addOptions({workspaceOption, screenshotOption, threadsOption});
+    parser.process(app);
+
+    // Once, before any tensor work.
+    configureRuntime(parser.value(threadsOption).toInt());
+
+    MainWindow window;
+    const QString screenshot = parser.value(screenshotOption);
+    if (!screenshot.isEmpty()) {
+        window.resize(1280, 800);
+        arrangeScreenshot(window, QFileInfo(screenshot).absoluteFilePath());
+    }
+    window.show();
+
+    QString workspace = parser.value(workspaceOption);
+    if (workspace.isEmpty() && screenshot.isEmpty())
+        workspace = QSettings().value(QStringLiteral("recent/workspaces")).toStringList().value(0);
+    if (!workspace.isEmpty() && QDir(workspace).exists())
+        window.openWorkspace(workspace);
+    else if (!workspace.isEmpty())
+        window.openWorkspace(workspace); // a new folder becomes an empty workspace
+    else
+        window.openDemoWorkspace(); // first launch: the built-in demo, ready to train
+    return QApplication::exec();
+}

@@ -1,0 +1,81 @@
+#include "CodeViewer.h"
+
+#include <QFontDatabase>
+
+namespace headbench {
+
+CSyntaxHighlighter::CSyntaxHighlighter(QTextDocument* document)
+    : QSyntaxHighlighter(document)
+{
+    auto format = [](const QColor& color, bool bold = false, bool italic = false) {
+        QTextCharFormat f;
+        f.setForeground(color);
+        if (bold)
+            f.setFontWeight(QFont::Bold);
+        f.setFontItalic(italic);
+        return f;
+    };
+    const QString keywords = QStringLiteral(
+        "auto|break|case|const|continue|default|do|else|enum|extern|for|goto|if|inline|register|restrict|return|"
+        "sizeof|static|struct|switch|typedef|union|volatile|while|class|namespace|template|typename|public|private|"
+        "protected|virtual|new|delete|nullptr|NULL|true|false");
+    const QString types = QStringLiteral(
+        "void|char|short|int|long|float|double|signed|unsigned|bool|size_t|ssize_t|uint8_t|uint16_t|uint32_t|"
+        "uint64_t|int8_t|int16_t|int32_t|int64_t|FILE");
+    const QString risky = QStringLiteral(
+        "strcpy|strncpy|strcat|strncat|memcpy|memmove|memset|sprintf|snprintf|printf|fprintf|syslog|gets|scanf|"
+        "malloc|calloc|realloc|free|getenv");
+    m_rules.append({QRegularExpression(QStringLiteral("\\b(%1)\\b").arg(keywords)), format(QColor(0x7b, 0x1f, 0xa2), true)});
+    m_rules.append({QRegularExpression(QStringLiteral("\\b(%1)\\b").arg(types)), format(QColor(0x00, 0x69, 0x7c), true)});
+    m_rules.append({QRegularExpression(QStringLiteral("\\b(%1)(?=\\s*\\()").arg(risky)), format(QColor(0xc6, 0x28, 0x28), true)});
+    m_rules.append({QRegularExpression(QStringLiteral("\\b(0[xX][0-9a-fA-F]+|\\d+(\\.\\d+)?)[uUlLfF]*\\b")), format(QColor(0xad, 0x14, 0x57))});
+    m_rules.append({QRegularExpression(QStringLiteral("^\\s*#.*")), format(QColor(0x55, 0x8b, 0x2f))});
+    m_rules.append({QRegularExpression(QStringLiteral("\"(\\\\.|[^\"\\\\])*\"|'(\\\\.|[^'\\\\])*'")), format(QColor(0x2e, 0x7d, 0x32))});
+    m_rules.append({QRegularExpression(QStringLiteral("//[^\n]*")), format(QColor(0x75, 0x75, 0x75), false, true)});
+    m_comment = format(QColor(0x75, 0x75, 0x75), false, true);
+}
+
+void CSyntaxHighlighter::highlightBlock(const QString& text)
+{
+    for (const Rule& rule : std::as_const(m_rules)) {
+        auto it = rule.pattern.globalMatch(text);
+        while (it.hasNext()) {
+            const auto m = it.next();
+            setFormat(static_cast<int>(m.capturedStart()), static_cast<int>(m.capturedLength()), rule.format);
+        }
+    }
+    // Block comments may span lines: block state 1 = inside a comment.
+    setCurrentBlockState(0);
+    qsizetype start = previousBlockState() == 1 ? 0 : text.indexOf(QLatin1String("/*"));
+    while (start >= 0) {
+        const qsizetype end = text.indexOf(QLatin1String("*/"), start + (previousBlockState() == 1 && start == 0 ? 0 : 2));
+        qsizetype length;
+        if (end < 0) {
+            setCurrentBlockState(1);
+            length = text.length() - start;
+        } else {
+            length = end - start + 2;
+        }
+        setFormat(static_cast<int>(start), static_cast<int>(length), m_comment);
+        start = text.indexOf(QLatin1String("/*"), start + length);
+    }
+}
+
+CodeViewer::CodeViewer(QWidget* parent)
+    : QPlainTextEdit(parent)
+    , m_highlighter(new CSyntaxHighlighter(document()))
+{
+    setReadOnly(true);
+    setLineWrapMode(QPlainTextEdit::NoWrap);
+    QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    setFont(mono);
+    setTabStopDistance(fontMetrics().horizontalAdvance(QLatin1Char(' ')) * 4);
+    setPlaceholderText(tr("Select a sample to see its code."));
+}
+
+void CodeViewer::setCode(const QString& code)
+{
+    setPlainText(code);
+}
+
+} // namespace headbench

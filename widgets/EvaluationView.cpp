@@ -1,0 +1,278 @@
+#include "EvaluationView.h"
+
+#include "ChartView.h"
+#include "ConfusionMatrixView.h"
+#include "Metrics.h"
+
+#include <QComboBox>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QSlider>
+#include <QVBoxLayout>
+#include <QtCharts/QLegendMarker>
+#include <QtCharts/QLineSeries>
+#include <QtCharts/QScatterSeries>
+#include <QtCharts/QValueAxis>
+
+#include <cmath>
+
+namespace headbench {
+namespace {
+
+/// A square 0..1 x 0..1 chart with a line and a marker series.
+void setUpUnitChart(ChartView* view, const QString& title, const QString& xTitle, const QString& yTitle,
+                    QLineSeries* line, QScatterSeries* marker, bool diagonal)
+{
+    QChart* c = view->chart();
+    c->setTitle(title);
+    auto* x = new QValueAxis;
+    auto* y = new QValueAxis;
+    x->setRange(0, 1);
+    y->setRange(0, 1);
+    x->setTitleText(xTitle);
+    y->setTitleText(yTitle);
+    x->setLabelFormat(QStringLiteral("%.1f"));
+    x->setTickCount(6);
+    y->setTickCount(6);
+    y->setLabelFormat(QStringLiteral("%.1f"));
+    c->addAxis(x, Qt::AlignBottom);
+    c->addAxis(y, Qt::AlignLeft);
+    if (diagonal) {
+        auto* d = new QLineSeries;
+        d->setName(QObject::tr("ideal"));
+        d->append(0, 0);
+        d->append(1, 1);
+        QPen pen(Qt::gray, 1, Qt::DashLine);
+        d->setPen(pen);
+        c->addSeries(d);
+        d->attachAxis(x);
+        d->attachAxis(y);
+        for (auto* m : c->legend()->markers(d))
+            m->setVisible(false);
+    }
+    line->setPen(QPen(QColor(0x15, 0x65, 0xc0), 2));
+    c->addSeries(line);
+    line->attachAxis(x);
+    line->attachAxis(y);
+    if (marker) {
+        marker->setMarkerSize(11);
+        marker->setColor(QColor(0xe6, 0x51, 0x00));
+        marker->setBorderColor(Qt::white);
+        c->addSeries(marker);
+        marker->attachAxis(x);
+        marker->attachAxis(y);
+    }
+    view->setMinimumSize(180, 170);
+}
+
+} // namespace
+
+EvaluationView::EvaluationView(QWidget* parent)
+    : QWidget(parent)
+    , m_title(new QLabel)
+    , m_splitBox(new QComboBox)
+    , m_slider(new QSlider(Qt::Horizontal))
+    , m_thresholdLabel(new QLabel)
+    , m_metrics(new QLabel)
+    , m_confusion(new ConfusionMatrixView)
+    , m_roc(new ChartView)
+    , m_pr(new ChartView)
+    , m_calibration(new ChartView)
+    , m_rocLine(new QLineSeries)
+    , m_prLine(new QLineSeries)
+    , m_rocMarker(new QScatterSeries)
+    , m_prMarker(new QScatterSeries)
+    , m_calibrationLine(new QLineSeries)
+    , m_calibrationPoints(new QScatterSeries)
+{
+    m_splitBox->addItem(tr("validation"), 1);
+    m_splitBox->addItem(tr("test"), 2);
+    m_slider->setRange(0, 1000);
+    m_slider->setValue(500);
+    m_slider->setToolTip(tr("Decision threshold on the probability of the positive class"));
+    m_title->setStyleSheet(QStringLiteral("font-weight: bold; font-size: 13pt;"));
+    m_metrics->setTextFormat(Qt::RichText);
+    m_metrics->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    m_rocLine->setName(tr("ROC"));
+    m_prLine->setName(tr("PR"));
+    m_rocMarker->setName(tr("at threshold"));
+    m_prMarker->setName(tr("at threshold"));
+    m_calibrationLine->setName(tr("model"));
+    m_calibrationPoints->setName(tr("bins"));
+    setUpUnitChart(m_roc, tr("ROC curve"), tr("false positive rate"), tr("true positive rate"), m_rocLine, m_rocMarker, true);
+    setUpUnitChart(m_pr, tr("Precision-recall"), tr("recall"), tr("precision"), m_prLine, m_prMarker, false);
+    setUpUnitChart(m_calibration, tr("Reliability"), tr("confidence"), tr("accuracy"), m_calibrationLine,
+                   m_calibrationPoints, true);
+    m_calibrationPoints->setMarkerSize(8);
+
+    auto* top = new QHBoxLayout;
+    top->addWidget(m_title, 1);
+    top->addWidget(new QLabel(tr("Split:")));
+    top->addWidget(m_splitBox);
+
+    auto* threshold = new QHBoxLayout;
+    threshold->addWidget(new QLabel(tr("Threshold:")));
+    threshold->addWidget(m_slider, 1);
+    threshold->addWidget(m_thresholdLabel);
+
+    // Confusion matrix on the left; curves, reliability and the threshold with its metrics in
+    // a 2x2 grid on the right.
+    auto* numbers = new QVBoxLayout;
+    numbers->addStretch(1);
+    numbers->addLayout(threshold);
+    numbers->addWidget(m_metrics);
+    numbers->addStretch(1);
+
+    auto* charts = new QGridLayout;
+    charts->addWidget(m_roc, 0, 0);
+    charts->addWidget(m_pr, 0, 1);
+    charts->addWidget(m_calibration, 1, 0);
+    charts->addLayout(numbers, 1, 1);
+
+    auto* body = new QHBoxLayout;
+    body->addWidget(m_confusion, 2);
+    body->addLayout(charts, 3);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addLayout(body, 1);
+
+    connect(m_slider, &QSlider::valueChanged, this, [this](int v) {
+        m_threshold = v / 1000.0;
+        updateThresholdDependent();
+        Q_EMIT thresholdChanged(m_threshold);
+    });
+    connect(m_splitBox, &QComboBox::currentIndexChanged, this, [this] {
+        rebuildSplit();
+        Q_EMIT splitChanged(split());
+    });
+    connect(m_confusion, &ConfusionMatrixView::cellClicked, this, &EvaluationView::cellClicked);
+    clear();
+}
+
+void EvaluationView::clear()
+{
+    m_data.reset();
+    m_split.clear();
+    m_title->setText(tr("No run selected — train a head or pick a run"));
+    rebuildSplit();
+}
+
+void EvaluationView::setRun(std::shared_ptr<const SampleData> data, std::vector<std::uint8_t> split, const QString& title)
+{
+    m_data = std::move(data);
+    m_split = std::move(split);
+    m_title->setText(title);
+    rebuildSplit();
+}
+
+void EvaluationView::setSplit(int code)
+{
+    m_splitBox->setCurrentIndex(m_splitBox->findData(code));
+}
+
+int EvaluationView::split() const
+{
+    return m_splitBox->currentData().toInt();
+}
+
+void EvaluationView::setThreshold(double threshold)
+{
+    m_slider->setValue(static_cast<int>(std::lround(threshold * 1000)));
+}
+
+void EvaluationView::rebuildSplit()
+{
+    m_rows.clear();
+    m_labels.clear();
+    m_probs.clear();
+    const int k = m_data ? m_data->numClasses : 0;
+    if (m_data) {
+        const int code = split();
+        for (std::int64_t r = 0; r < m_data->rows(); ++r)
+            if (m_split.empty() || m_split[static_cast<std::size_t>(r)] == code) {
+                m_rows.push_back(r);
+                m_labels.push_back(m_data->labels[static_cast<std::size_t>(r)]);
+                m_probs.insert(m_probs.end(), m_data->probabilities.begin() + r * k, m_data->probabilities.begin() + (r + 1) * k);
+            }
+    }
+    const bool binary = k == 2 && !m_rows.empty();
+    m_slider->setEnabled(binary);
+    m_roc->setVisible(binary);
+    m_pr->setVisible(binary);
+    // Curves depend on the split only; computed once here, not per threshold move.
+    QList<QPointF> roc, pr, calibration;
+    if (binary) {
+        std::vector<float> scores(m_rows.size());
+        for (std::size_t i = 0; i < m_rows.size(); ++i)
+            scores[i] = m_probs[2 * i + 1];
+        for (const auto& p : rocCurve(m_labels, scores))
+            roc.append(QPointF(p.x, p.y));
+        pr.append(QPointF(0, 1));
+        for (const auto& p : prCurve(m_labels, scores))
+            pr.append(QPointF(p.x, p.y));
+    }
+    if (!m_rows.empty()) {
+        const int bins = 10;
+        std::vector<double> conf(bins), correct(bins), count(bins);
+        for (std::size_t i = 0; i < m_rows.size(); ++i) {
+            const float* p = m_probs.data() + i * k;
+            const auto top = static_cast<int>(std::max_element(p, p + k) - p);
+            const int b = std::clamp(static_cast<int>(std::ceil(p[top] * bins)) - 1, 0, bins - 1);
+            conf[b] += p[top];
+            correct[b] += top == m_labels[i];
+            count[b] += 1;
+        }
+        for (int b = 0; b < bins; ++b)
+            if (count[b] > 0)
+                calibration.append(QPointF(conf[b] / count[b], correct[b] / count[b]));
+    }
+    m_rocLine->replace(roc);
+    m_prLine->replace(pr);
+    m_calibrationLine->replace(calibration);
+    m_calibrationPoints->replace(calibration);
+    updateThresholdDependent();
+}
+
+QString EvaluationView::metricsText() const
+{
+    return m_metrics->text();
+}
+
+void EvaluationView::updateThresholdDependent()
+{
+    m_thresholdLabel->setText(QString::number(m_threshold, 'f', 3));
+    if (!m_data || m_rows.empty()) {
+        m_confusion->setMatrix({}, {});
+        m_metrics->setText(QString());
+        m_rocMarker->clear();
+        m_prMarker->clear();
+        return;
+    }
+    const int k = m_data->numClasses;
+    const Metrics m = computeMetrics(m_labels, m_probs, k, m_threshold);
+    QStringList names;
+    for (const auto& n : m_data->labelNames)
+        names << QString::fromStdString(n);
+    m_confusion->setMatrix(m.confusion, names);
+    auto fmt = [](double v) { return std::isfinite(v) ? QString::number(v, 'f', 3) : QStringLiteral("–"); };
+    m_metrics->setText(tr("<table cellspacing=4><tr><td>samples</td><td><b>%1</b></td><td>accuracy</td><td><b>%2</b></td></tr>"
+                          "<tr><td>precision</td><td><b>%3</b></td><td>recall</td><td><b>%4</b></td></tr>"
+                          "<tr><td>F1</td><td><b>%5</b></td><td>ECE</td><td><b>%8</b></td></tr>"
+                          "<tr><td>ROC-AUC</td><td><b>%6</b></td><td>PR-AUC</td><td><b>%7</b></td></tr></table>")
+                           .arg(m.count)
+                           .arg(fmt(m.accuracy), fmt(m.precision), fmt(m.recall), fmt(m.f1), fmt(m.rocAuc), fmt(m.prAuc), fmt(m.ece)));
+    if (k == 2) {
+        const double pos = static_cast<double>(m.confusion[1][0] + m.confusion[1][1]);
+        const double neg = static_cast<double>(m.confusion[0][0] + m.confusion[0][1]);
+        const double tpr = pos > 0 ? m.confusion[1][1] / pos : 0;
+        const double fpr = neg > 0 ? m.confusion[0][1] / neg : 0;
+        m_rocMarker->replace(QList<QPointF>{QPointF(fpr, tpr)});
+        const double predictedPos = static_cast<double>(m.confusion[0][1] + m.confusion[1][1]);
+        m_prMarker->replace(QList<QPointF>{QPointF(tpr, predictedPos > 0 ? m.confusion[1][1] / predictedPos : 1.0)});
+    }
+}
+
+} // namespace headbench

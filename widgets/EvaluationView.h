@@ -1,0 +1,81 @@
+#pragma once
+/// \file EvaluationView.h
+#include "SampleTableModel.h"
+
+#include <QWidget>
+
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QComboBox;
+class QLabel;
+class QSlider;
+class QScatterSeries;
+class QLineSeries;
+QT_END_NAMESPACE
+
+namespace headbench {
+
+class ChartView;
+class ConfusionMatrixView;
+
+/// The evaluation of one run on its validation or test split: confusion matrix (click a cell
+/// to see its samples), decision threshold with live precision/recall/F1 (two classes), ROC
+/// and precision-recall curves marking the threshold, and a reliability diagram.
+class EvaluationView : public QWidget {
+    Q_OBJECT
+public:
+    explicit EvaluationView(QWidget* parent = nullptr);
+
+    /// Shows a run's samples; `split` holds the split code of every row of `data`.
+    void setRun(std::shared_ptr<const SampleData> data, std::vector<std::uint8_t> split, const QString& title);
+    void clear();
+    /// 1 = validation, 2 = test.
+    void setSplit(int code);
+    int split() const;
+    /// Rows of the shown split (indices into the run's data).
+    const std::vector<std::int64_t>& rows() const { return m_rows; }
+    void setThreshold(double threshold);
+    double threshold() const { return m_threshold; }
+
+    ConfusionMatrixView* confusionView() const { return m_confusion; }
+    QSlider* thresholdSlider() const { return m_slider; }
+    ChartView* rocView() const { return m_roc; }
+    ChartView* prView() const { return m_pr; }
+    ChartView* calibrationView() const { return m_calibration; }
+    QString metricsText() const;
+
+Q_SIGNALS:
+    void cellClicked(int trueClass, int predictedClass);
+    void thresholdChanged(double threshold);
+    void splitChanged(int code);
+
+private:
+    void rebuildSplit();
+    void updateThresholdDependent();
+
+    std::shared_ptr<const SampleData> m_data;
+    std::vector<std::uint8_t> m_split;
+    std::vector<std::int64_t> m_rows;
+    std::vector<std::int32_t> m_labels;
+    std::vector<float> m_probs;
+    double m_threshold = 0.5;
+
+    QLabel* m_title;
+    QComboBox* m_splitBox;
+    QSlider* m_slider;
+    QLabel* m_thresholdLabel;
+    QLabel* m_metrics;
+    ConfusionMatrixView* m_confusion;
+    ChartView* m_roc;
+    ChartView* m_pr;
+    ChartView* m_calibration;
+    QLineSeries* m_rocLine;
+    QLineSeries* m_prLine;
+    QScatterSeries* m_rocMarker;
+    QScatterSeries* m_prMarker;
+    QLineSeries* m_calibrationLine;
+    QScatterSeries* m_calibrationPoints;
+};
+
+} // namespace headbench

@@ -1,0 +1,307 @@
+#include "HeadDesignerPanel.h"
+
+#include "HeadDiagramView.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+namespace headbench {
+namespace {
+
+template <typename E> void fillCombo(QComboBox* box, std::initializer_list<E> values)
+{
+    for (E v : values)
+        box->addItem(QString::fromStdString(toString(v)), static_cast<int>(v));
+}
+
+template <typename E> E comboValue(const QComboBox* box)
+{
+    return static_cast<E>(box->currentData().toInt());
+}
+
+template <typename E> void setCombo(QComboBox* box, E value)
+{
+    box->setCurrentIndex(box->findData(static_cast<int>(value)));
+}
+
+QDoubleSpinBox* doubleBox(double lo, double hi, int decimals, double step)
+{
+    auto* b = new QDoubleSpinBox;
+    b->setRange(lo, hi);
+    b->setDecimals(decimals);
+    b->setSingleStep(step);
+    return b;
+}
+
+QSpinBox* intBox(int lo, int hi)
+{
+    auto* b = new QSpinBox;
+    b->setRange(lo, hi);
+    return b;
+}
+
+} // namespace
+
+HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
+    : QWidget(parent)
+    , m_depth(intBox(0, 8))
+    , m_widths(new QLineEdit)
+    , m_activation(new QComboBox)
+    , m_dropout(doubleBox(0, 0.95, 2, 0.05))
+    , m_norm(new QComboBox)
+    , m_loss(new QComboBox)
+    , m_focalGamma(doubleBox(0, 10, 2, 0.5))
+    , m_classWeights(new QComboBox)
+    , m_customWeights(new QLineEdit)
+    , m_labelSmoothing(doubleBox(0, 0.5, 2, 0.05))
+    , m_optimizer(new QComboBox)
+    , m_lr(doubleBox(0.00001, 10, 5, 0.0005))
+    , m_weightDecay(doubleBox(0, 1, 5, 0.0001))
+    , m_momentum(doubleBox(0, 0.99, 2, 0.05))
+    , m_schedule(new QComboBox)
+    , m_stepSize(intBox(1, 10000))
+    , m_epochs(intBox(1, 100000))
+    , m_batchSize(intBox(1, 1 << 20))
+    , m_earlyStopping(new QComboBox)
+    , m_patience(intBox(1, 1000))
+    , m_seed(intBox(0, 2147483647))
+    , m_diagram(new HeadDiagramView)
+    , m_paramLabel(new QLabel)
+    , m_problemLabel(new QLabel)
+{
+    fillCombo(m_activation, {Activation::Relu, Activation::Gelu, Activation::Tanh, Activation::Silu, Activation::LeakyRelu});
+    fillCombo(m_norm, {Norm::None, Norm::LayerNorm, Norm::BatchNorm});
+    m_loss->addItem(tr("cross-entropy"), static_cast<int>(Loss::CrossEntropy));
+    m_loss->addItem(tr("BCE with logits"), static_cast<int>(Loss::BceWithLogits));
+    m_loss->addItem(tr("focal"), static_cast<int>(Loss::Focal));
+    fillCombo(m_optimizer, {Optimizer::AdamW, Optimizer::Adam, Optimizer::Sgd});
+    fillCombo(m_schedule, {Schedule::Constant, Schedule::Cosine, Schedule::Step});
+    fillCombo(m_earlyStopping, {StopMetric::None, StopMetric::ValLoss, StopMetric::ValF1, StopMetric::ValAccuracy, StopMetric::ValRocAuc});
+    m_classWeights->addItem(tr("none"));
+    m_classWeights->addItem(tr("auto (balanced)"));
+    m_classWeights->addItem(tr("custom"));
+    m_customWeights->setPlaceholderText(tr("one weight per class, e.g. 1, 3"));
+    m_widths->setPlaceholderText(tr("e.g. 512, 256"));
+    m_widths->setToolTip(tr("Width of each hidden layer, comma separated; one value is used for every layer"));
+    m_batchSize->setSingleStep(32);
+    m_lr->setToolTip(tr("Learning rate (linear probes on normalised features like ~0.01, MLPs ~0.001)"));
+
+    auto* arch = new QGroupBox(tr("Architecture"));
+    auto* archForm = new QFormLayout(arch);
+    archForm->addRow(tr("&Depth"), m_depth);
+    archForm->addRow(tr("&Widths"), m_widths);
+    archForm->addRow(tr("&Activation"), m_activation);
+    archForm->addRow(tr("Dr&opout"), m_dropout);
+    archForm->addRow(tr("&Normalisation"), m_norm);
+
+    auto* lossBox = new QGroupBox(tr("Loss"));
+    auto* lossForm = new QFormLayout(lossBox);
+    lossForm->addRow(tr("&Loss"), m_loss);
+    lossForm->addRow(tr("Focal &gamma"), m_focalGamma);
+    lossForm->addRow(tr("Class &weights"), m_classWeights);
+    lossForm->addRow(QString(), m_customWeights);
+    lossForm->addRow(tr("Label smoothing"), m_labelSmoothing);
+
+    auto* optBox = new QGroupBox(tr("Training"));
+    auto* optForm = new QFormLayout(optBox);
+    optForm->addRow(tr("O&ptimiser"), m_optimizer);
+    optForm->addRow(tr("Learning &rate"), m_lr);
+    optForm->addRow(tr("Weight decay"), m_weightDecay);
+    optForm->addRow(tr("Momentum"), m_momentum);
+    optForm->addRow(tr("&Schedule"), m_schedule);
+    optForm->addRow(tr("Step every (epochs)"), m_stepSize);
+    optForm->addRow(tr("&Epochs"), m_epochs);
+    optForm->addRow(tr("&Batch size"), m_batchSize);
+    optForm->addRow(tr("Early stopping"), m_earlyStopping);
+    optForm->addRow(tr("Patience"), m_patience);
+    optForm->addRow(tr("S&eed"), m_seed);
+
+    m_problemLabel->setWordWrap(true);
+    m_problemLabel->setStyleSheet(QStringLiteral("color: #c62828;"));
+    m_paramLabel->setStyleSheet(QStringLiteral("font-weight: bold;"));
+
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(arch);
+    layout->addWidget(lossBox);
+    layout->addWidget(optBox);
+    layout->addWidget(m_problemLabel);
+    layout->addWidget(m_paramLabel);
+    layout->addWidget(m_diagram, 1);
+
+    setSpec(HeadSpec{});
+    auto changed = [this] { refresh(); };
+    connect(m_depth, &QSpinBox::valueChanged, this, [this] {
+        syncWidthsToDepth();
+        refresh();
+    });
+    connect(m_widths, &QLineEdit::textEdited, this, changed);
+    for (QComboBox* box : {m_activation, m_norm, m_loss, m_classWeights, m_optimizer, m_schedule, m_earlyStopping})
+        connect(box, &QComboBox::currentIndexChanged, this, changed);
+    for (QDoubleSpinBox* box : {m_dropout, m_focalGamma, m_labelSmoothing, m_lr, m_weightDecay, m_momentum})
+        connect(box, &QDoubleSpinBox::valueChanged, this, changed);
+    for (QSpinBox* box : {m_stepSize, m_epochs, m_batchSize, m_patience, m_seed})
+        connect(box, &QSpinBox::valueChanged, this, changed);
+    connect(m_customWeights, &QLineEdit::textEdited, this, changed);
+}
+
+std::vector<int> HeadDesignerPanel::parsedWidths(bool* ok) const
+{
+    std::vector<int> widths;
+    *ok = true;
+    const auto parts = m_widths->text().split(QLatin1Char(','), Qt::SkipEmptyParts);
+    for (const QString& part : parts) {
+        bool good = false;
+        const int w = part.trimmed().toInt(&good);
+        if (!good)
+            *ok = false;
+        widths.push_back(good ? w : 0);
+    }
+    const auto depth = static_cast<std::size_t>(m_depth->value());
+    if (widths.size() == 1 && depth > 1)
+        widths.assign(depth, widths[0]);
+    return widths;
+}
+
+void HeadDesignerPanel::syncWidthsToDepth()
+{
+    bool ok = false;
+    std::vector<int> widths = parsedWidths(&ok);
+    const auto depth = static_cast<std::size_t>(m_depth->value());
+    const int fill = widths.empty() ? 256 : widths.back();
+    widths.resize(depth, fill);
+    QStringList parts;
+    for (int w : widths)
+        parts << QString::number(w);
+    m_widths->setText(parts.join(QStringLiteral(", ")));
+}
+
+HeadSpec HeadDesignerPanel::spec() const
+{
+    HeadSpec s;
+    bool ok = false;
+    s.hidden = m_depth->value() == 0 ? std::vector<int>{} : parsedWidths(&ok);
+    s.activation = comboValue<Activation>(m_activation);
+    s.dropout = m_dropout->value();
+    s.norm = comboValue<Norm>(m_norm);
+    s.loss = comboValue<Loss>(m_loss);
+    s.focalGamma = m_focalGamma->value();
+    s.autoClassWeights = m_classWeights->currentIndex() == 1;
+    if (m_classWeights->currentIndex() == 2)
+        for (const QString& part : m_customWeights->text().split(QLatin1Char(','), Qt::SkipEmptyParts))
+            s.classWeights.push_back(part.trimmed().toDouble());
+    s.labelSmoothing = m_labelSmoothing->value();
+    s.optimizer = comboValue<Optimizer>(m_optimizer);
+    s.learningRate = m_lr->value();
+    s.weightDecay = m_weightDecay->value();
+    s.momentum = m_momentum->value();
+    s.schedule = comboValue<Schedule>(m_schedule);
+    s.stepSize = m_stepSize->value();
+    s.epochs = m_epochs->value();
+    s.batchSize = m_batchSize->value();
+    s.earlyStopping = comboValue<StopMetric>(m_earlyStopping);
+    s.patience = m_patience->value();
+    s.seed = static_cast<std::uint64_t>(m_seed->value());
+    return s;
+}
+
+void HeadDesignerPanel::setSpec(const HeadSpec& s)
+{
+    m_updating = true;
+    m_depth->setValue(s.depth());
+    QStringList widths;
+    for (int w : s.hidden)
+        widths << QString::number(w);
+    m_widths->setText(widths.join(QStringLiteral(", ")));
+    setCombo(m_activation, s.activation);
+    m_dropout->setValue(s.dropout);
+    setCombo(m_norm, s.norm);
+    setCombo(m_loss, s.loss);
+    m_focalGamma->setValue(s.focalGamma);
+    m_classWeights->setCurrentIndex(s.autoClassWeights ? 1 : s.classWeights.empty() ? 0 : 2);
+    QStringList weights;
+    for (double w : s.classWeights)
+        weights << QString::number(w);
+    m_customWeights->setText(weights.join(QStringLiteral(", ")));
+    m_labelSmoothing->setValue(s.labelSmoothing);
+    setCombo(m_optimizer, s.optimizer);
+    m_lr->setValue(s.learningRate);
+    m_weightDecay->setValue(s.weightDecay);
+    m_momentum->setValue(s.momentum);
+    setCombo(m_schedule, s.schedule);
+    m_stepSize->setValue(s.stepSize);
+    m_epochs->setValue(s.epochs);
+    m_batchSize->setValue(s.batchSize);
+    setCombo(m_earlyStopping, s.earlyStopping);
+    m_patience->setValue(s.patience);
+    m_seed->setValue(static_cast<int>(std::min<std::uint64_t>(s.seed, 2147483647)));
+    m_updating = false;
+    refresh();
+}
+
+void HeadDesignerPanel::setDataShape(std::int64_t inputDim, int numClasses)
+{
+    m_inputDim = inputDim;
+    m_numClasses = numClasses;
+    refresh();
+}
+
+QStringList HeadDesignerPanel::problems() const
+{
+    QStringList out;
+    bool ok = false;
+    const auto widths = parsedWidths(&ok);
+    if (m_depth->value() > 0 && (!ok || widths.empty()))
+        out << tr("Widths must be whole numbers separated by commas.");
+    else if (m_depth->value() > 0 && static_cast<int>(widths.size()) != m_depth->value())
+        out << tr("Depth %1 needs %1 widths (or one for all); %2 given.").arg(m_depth->value()).arg(widths.size());
+    for (const auto& p : validate(spec(), m_numClasses))
+        out << QString::fromStdString(p);
+    if (m_numClasses == 0)
+        out << tr("Load a feature file to train.");
+    return out;
+}
+
+std::int64_t HeadDesignerPanel::parameterCount() const
+{
+    return headbench::parameterCount(spec(), m_inputDim, std::max(m_numClasses, 2));
+}
+
+void HeadDesignerPanel::refresh()
+{
+    if (m_updating)
+        return;
+    const HeadSpec s = spec();
+    // Show only the controls that matter for the choices made.
+    m_focalGamma->setEnabled(s.loss == Loss::Focal);
+    m_customWeights->setEnabled(m_classWeights->currentIndex() == 2);
+    m_momentum->setEnabled(s.optimizer == Optimizer::Sgd);
+    m_stepSize->setEnabled(s.schedule == Schedule::Step);
+    m_patience->setEnabled(s.earlyStopping != StopMetric::None);
+    m_widths->setEnabled(m_depth->value() > 0);
+    m_dropout->setEnabled(m_depth->value() > 0);
+    m_norm->setEnabled(m_depth->value() > 0);
+    m_activation->setEnabled(m_depth->value() > 0);
+
+    const QStringList problems = this->problems();
+    m_problemLabel->setText(problems.join(QLatin1Char('\n')));
+    m_problemLabel->setVisible(!problems.isEmpty());
+    const int k = std::max(m_numClasses, 2);
+    m_diagram->setLayers(describeLayers(s, m_inputDim, k), m_inputDim);
+    m_paramLabel->setText(tr("%1 parameters  ·  %2").arg(QLocale().toString(static_cast<qlonglong>(parameterCount())),
+                                                        QString::fromStdString(summary(s))));
+    const bool valid = problems.isEmpty();
+    if (valid != m_valid) {
+        m_valid = valid;
+        Q_EMIT validityChanged(valid);
+    }
+    Q_EMIT specChanged();
+}
+
+} // namespace headbench

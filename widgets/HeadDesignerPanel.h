@@ -1,0 +1,85 @@
+#pragma once
+/// \file HeadDesignerPanel.h
+#include "HeadSpec.h"
+
+#include <QWidget>
+
+QT_BEGIN_NAMESPACE
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+QT_END_NAMESPACE
+
+namespace headbench {
+
+class HeadDiagramView;
+
+/// Every option of a head spec as form controls, with a drawing of the layers and the
+/// parameter count that follow every edit. Invalid combinations are explained in the panel.
+class HeadDesignerPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit HeadDesignerPanel(QWidget* parent = nullptr);
+
+    /// The spec the controls describe.
+    HeadSpec spec() const;
+    void setSpec(const HeadSpec& spec);
+    /// The shape of the loaded features (drawing, parameter count, checks that need it).
+    void setDataShape(std::int64_t inputDim, int numClasses);
+    /// Problems of the current spec for the loaded data; empty when it can be trained.
+    QStringList problems() const;
+    std::int64_t parameterCount() const;
+
+    // Controls, for tests and keyboard users.
+    QSpinBox* depthBox() const { return m_depth; }
+    QLineEdit* widthsEdit() const { return m_widths; }
+    QComboBox* activationBox() const { return m_activation; }
+    QComboBox* lossBox() const { return m_loss; }
+    QDoubleSpinBox* dropoutBox() const { return m_dropout; }
+    QSpinBox* epochsBox() const { return m_epochs; }
+    QLabel* problemLabel() const { return m_problemLabel; }
+    QLabel* parameterLabel() const { return m_paramLabel; }
+
+Q_SIGNALS:
+    void specChanged();
+    /// Emitted when the spec becomes trainable or stops being so.
+    void validityChanged(bool valid);
+
+private:
+    void refresh();
+    void syncWidthsToDepth();
+    std::vector<int> parsedWidths(bool* ok) const;
+
+    QSpinBox* m_depth;
+    QLineEdit* m_widths;
+    QComboBox* m_activation;
+    QDoubleSpinBox* m_dropout;
+    QComboBox* m_norm;
+    QComboBox* m_loss;
+    QDoubleSpinBox* m_focalGamma;
+    QComboBox* m_classWeights;
+    QLineEdit* m_customWeights;
+    QDoubleSpinBox* m_labelSmoothing;
+    QComboBox* m_optimizer;
+    QDoubleSpinBox* m_lr;
+    QDoubleSpinBox* m_weightDecay;
+    QDoubleSpinBox* m_momentum;
+    QComboBox* m_schedule;
+    QSpinBox* m_stepSize;
+    QSpinBox* m_epochs;
+    QSpinBox* m_batchSize;
+    QComboBox* m_earlyStopping;
+    QSpinBox* m_patience;
+    QSpinBox* m_seed;
+    HeadDiagramView* m_diagram;
+    QLabel* m_paramLabel;
+    QLabel* m_problemLabel;
+    std::int64_t m_inputDim = 0;
+    int m_numClasses = 0;
+    bool m_valid = true;
+    bool m_updating = false;
+};
+
+} // namespace headbench

@@ -1,0 +1,168 @@
+#include "LossChartView.h"
+
+#include <QtCharts/QLineSeries>
+#include <QtCharts/QLogValueAxis>
+#include <QtCharts/QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+
+namespace headbench {
+
+LossChartView::LossChartView(QWidget* parent)
+    : ChartView(parent)
+    , m_trainSeries(new QLineSeries)
+    , m_valSeries(new QLineSeries)
+    , m_metricSeries(new QLineSeries)
+    , m_x(new QValueAxis)
+    , m_yLinear(new QValueAxis)
+    , m_yLog(new QLogValueAxis)
+    , m_yMetric(new QValueAxis)
+{
+    QChart* c = chart();
+    c->setTitle(tr("Training curves"));
+    m_trainSeries->setName(tr("train loss"));
+    m_valSeries->setName(tr("validation loss"));
+    m_metricSeries->setName(tr("validation F1"));
+    QPen metricPen(QColor(0x2e, 0x7d, 0x32));
+    metricPen.setWidthF(2.0);
+    metricPen.setStyle(Qt::DashLine);
+    m_metricSeries->setPen(metricPen);
+    m_trainSeries->setPen(QPen(QColor(0x15, 0x65, 0xc0), 2.0));
+    m_valSeries->setPen(QPen(QColor(0xe6, 0x51, 0x00), 2.0));
+    for (auto* s : {m_trainSeries, m_valSeries, m_metricSeries})
+        c->addSeries(s);
+    m_x->setTitleText(tr("epoch"));
+    m_x->setLabelFormat(QStringLiteral("%d"));
+    m_yLinear->setTitleText(tr("loss"));
+    m_yLog->setTitleText(tr("loss (log)"));
+    m_yLog->setLabelFormat(QStringLiteral("%.3g"));
+    m_yMetric->setTitleText(tr("metric"));
+    m_yMetric->setRange(0, 1);
+    c->addAxis(m_x, Qt::AlignBottom);
+    c->addAxis(m_yLinear, Qt::AlignLeft);
+    c->addAxis(m_yMetric, Qt::AlignRight);
+    for (auto* s : {m_trainSeries, m_valSeries, m_metricSeries})
+        s->attachAxis(m_x);
+    m_trainSeries->attachAxis(m_yLinear);
+    m_valSeries->attachAxis(m_yLinear);
+    m_metricSeries->attachAxis(m_yMetric);
+    redraw();
+}
+
+void LossChartView::clear()
+{
+    m_train.clear();
+    m_val.clear();
+    m_metric.clear();
+    redraw();
+}
+
+void LossChartView::addEpoch(int epoch, double trainLoss, double valLoss, double valMetric)
+{
+    m_train.append(QPointF(epoch, trainLoss));
+    m_val.append(QPointF(epoch, valLoss));
+    if (std::isfinite(valMetric))
+        m_metric.append(QPointF(epoch, valMetric));
+    redraw();
+}
+
+void LossChartView::setHistory(const QList<QPointF>& train, const QList<QPointF>& val, const QList<QPointF>& metric)
+{
+    m_train = train;
+    m_val = val;
+    m_metric = metric;
+    redraw();
+}
+
+void LossChartView::setMetricName(const QString& name)
+{
+    m_metricSeries->setName(name);
+}
+
+void LossChartView::setSmoothing(double weight)
+{
+    m_smoothing = std::clamp(weight, 0.0, 0.99);
+    redraw();
+}
+
+void LossChartView::setLogScale(bool on)
+{
+    if (on == m_log)
+        return;
+    m_log = on;
+    QAbstractAxis* from = on ? static_cast<QAbstractAxis*>(m_yLinear) : m_yLog;
+    QAbstractAxis* to = on ? static_cast<QAbstractAxis*>(m_yLog) : m_yLinear;
+    for (auto* s : {m_trainSeries, m_valSeries})
+        s->detachAxis(from);
+    chart()->removeAxis(from);
+    chart()->addAxis(to, Qt::AlignLeft);
+    for (auto* s : {m_trainSeries, m_valSeries})
+        s->attachAxis(to);
+    redraw();
+}
+
+void LossChartView::resizeEvent(QResizeEvent* event)
+{
+    ChartView::resizeEvent(event);
+    redraw();
+}
+
+QList<QPointF> LossChartView::prepare(const QList<QPointF>& raw) const
+{
+    QList<QPointF> out;
+    out.reserve(raw.size());
+    double ema = 0;
+    for (qsizetype i = 0; i < raw.size(); ++i) {
+        ema = i == 0 ? raw[i].y() : m_smoothing * ema + (1 - m_smoothing) * raw[i].y();
+        out.append(QPointF(raw[i].x(), ema));
+    }
+    // Decimate to about one point per two pixels: keep the min and max of each bucket so
+    // spikes stay visible.
+    const int budget = std::max(50, width() / 2);
+    if (out.size() <= budget)
+        return out;
+    QList<QPointF> decimated;
+    const double bucket = static_cast<double>(out.size()) / (budget / 2);
+    for (double start = 0; start < out.size(); start += bucket) {
+        const auto b = static_cast<qsizetype>(start);
+        const auto e = std::min<qsizetype>(out.size(), static_cast<qsizetype>(start + bucket));
+        auto [lo, hi] = std::minmax_element(out.begin() + b, out.begin() + e,
+                                            [](const QPointF& a, const QPointF& c) { return a.y() < c.y(); });
+        if (lo->x() < hi->x())
+            decimated << *lo << *hi;
+        else
+            decimated << *hi << *lo;
+    }
+    return decimated;
+}
+
+void LossChartView::redraw()
+{
+    const auto train = prepare(m_train), val = prepare(m_val), metric = prepare(m_metric);
+    m_trainSeries->replace(train);
+    m_valSeries->replace(val);
+    m_metricSeries->replace(metric);
+    const double maxEpoch = m_train.isEmpty() ? 10 : std::max(2.0, m_train.last().x());
+    m_x->setRange(1, maxEpoch);
+    m_x->setTickCount(std::min(11, static_cast<int>(maxEpoch)));
+    double lo = INFINITY, hi = -INFINITY;
+    for (const auto* list : {&train, &val})
+        for (const auto& p : *list)
+            if (std::isfinite(p.y())) {
+                lo = std::min(lo, p.y());
+                hi = std::max(hi, p.y());
+            }
+    if (!std::isfinite(lo)) {
+        lo = 0.01;
+        hi = 1;
+    }
+    if (m_log) {
+        m_yLog->setRange(std::max(lo * 0.8, 1e-6), std::max(hi * 1.2, lo * 2));
+    } else {
+        m_yLinear->setRange(0, hi * 1.1);
+        m_yLinear->applyNiceNumbers();
+    }
+}
+
+} // namespace headbench

@@ -1,0 +1,56 @@
+#pragma once
+/// \file LossChartView.h
+#include "ChartView.h"
+
+#include <QList>
+#include <QPointF>
+
+QT_BEGIN_NAMESPACE
+class QLineSeries;
+class QValueAxis;
+class QLogValueAxis;
+QT_END_NAMESPACE
+
+namespace headbench {
+
+/// Train and validation loss per epoch, and a validation metric on a second axis. Curves are
+/// smoothed (exponential moving average) on request, shown on a log scale on request, and
+/// decimated to the pixels available.
+class LossChartView : public ChartView {
+    Q_OBJECT
+public:
+    explicit LossChartView(QWidget* parent = nullptr);
+
+    void clear();
+    /// Adds one epoch (1-based) and redraws.
+    void addEpoch(int epoch, double trainLoss, double valLoss, double valMetric);
+    /// Replaces all points at once (a finished run's history).
+    void setHistory(const QList<QPointF>& train, const QList<QPointF>& val, const QList<QPointF>& metric);
+    void setMetricName(const QString& name);
+
+    /// 0 = raw; up to 0.99 = heavy smoothing.
+    void setSmoothing(double weight);
+    void setLogScale(bool on);
+    bool logScale() const { return m_log; }
+    int pointCount() const { return static_cast<int>(m_train.size()); }
+
+protected:
+    void resizeEvent(QResizeEvent* event) override;
+
+private:
+    void redraw();
+    QList<QPointF> prepare(const QList<QPointF>& raw) const;
+
+    QList<QPointF> m_train, m_val, m_metric;
+    QLineSeries* m_trainSeries;
+    QLineSeries* m_valSeries;
+    QLineSeries* m_metricSeries;
+    QValueAxis* m_x;
+    QValueAxis* m_yLinear;
+    QLogValueAxis* m_yLog;
+    QValueAxis* m_yMetric;
+    double m_smoothing = 0;
+    bool m_log = false;
+};
+
+} // namespace headbench

@@ -1,0 +1,229 @@
+#include "SampleTableModel.h"
+
+#include <QColor>
+#include <QFile>
+#include <QSaveFile>
+#include <QTextStream>
+
+#include <algorithm>
+
+namespace headbench {
+
+SampleTableModel::SampleTableModel(QObject* parent)
+    : QAbstractTableModel(parent)
+{
+}
+
+void SampleTableModel::setSamples(std::shared_ptr<const SampleData> data, std::vector<std::int64_t> rows)
+{
+    beginResetModel();
+    m_data = std::move(data);
+    m_rows = std::move(rows);
+    endResetModel();
+}
+
+void SampleTableModel::setThreshold(double threshold)
+{
+    if (threshold == m_threshold)
+        return;
+    m_threshold = threshold;
+    if (!m_rows.empty())
+        Q_EMIT dataChanged(index(0, PredictedColumn), index(rowCount() - 1, ConfidenceColumn));
+}
+
+int SampleTableModel::trueClass(int row) const
+{
+    return m_data->labels[static_cast<std::size_t>(sampleRow(row))];
+}
+
+int SampleTableModel::predicted(int row) const
+{
+    const int k = m_data->numClasses;
+    const float* p = m_data->probabilities.data() + sampleRow(row) * k;
+    if (k == 2)
+        return p[1] >= m_threshold ? 1 : 0;
+    return static_cast<int>(std::max_element(p, p + k) - p);
+}
+
+float SampleTableModel::confidence(int row) const
+{
+    return m_data->probabilities[static_cast<std::size_t>(sampleRow(row) * m_data->numClasses + predicted(row))];
+}
+
+const std::string& SampleTableModel::text(int row) const
+{
+    static const std::string empty;
+    return m_data->texts.empty() ? empty : m_data->texts[static_cast<std::size_t>(sampleRow(row))];
+}
+
+int SampleTableModel::rowCount(const QModelIndex& parent) const
+{
+    return parent.isValid() || !m_data ? 0 : static_cast<int>(m_rows.size());
+}
+
+int SampleTableModel::columnCount(const QModelIndex& parent) const
+{
+    return parent.isValid() || !m_data ? 0 : FirstProbabilityColumn + m_data->numClasses;
+}
+
+QVariant SampleTableModel::data(const QModelIndex& index, int role) const
+{
+    if (!index.isValid() || !m_data || index.row() >= rowCount() || index.column() >= columnCount())
+        return {};
+    const int row = index.row();
+    const int col = index.column();
+    const auto& names = m_data->labelNames;
+    auto className = [&](int k) { return QString::fromStdString(k < static_cast<int>(names.size()) ? names[k] : std::to_string(k)); };
+    if (role == SampleRowRole)
+        return QVariant::fromValue<qint64>(sampleRow(row));
+    if (role == Qt::DisplayRole || role == SortRole) {
+        const bool sort = role == SortRole;
+        switch (col) {
+        case IdColumn: {
+            const auto& id = m_data->ids[static_cast<std::size_t>(sampleRow(row))];
+            return QString::fromStdString(id);
+        }
+        case TrueColumn: return sort ? QVariant(trueClass(row)) : QVariant(className(trueClass(row)));
+        case PredictedColumn: return sort ? QVariant(predicted(row)) : QVariant(className(predicted(row)));
+        case CorrectColumn: {
+            const bool ok = predicted(row) == trueClass(row);
+            return sort ? QVariant(ok ? 1 : 0) : QVariant(ok ? tr("yes") : tr("no"));
+        }
+        case ConfidenceColumn:
+            return sort ? QVariant(confidence(row)) : QVariant(QString::number(confidence(row), 'f', 3));
+        default: {
+            const float p = m_data->probabilities[static_cast<std::size_t>(sampleRow(row) * m_data->numClasses + col - FirstProbabilityColumn)];
+            return sort ? QVariant(p) : QVariant(QString::number(p, 'f', 3));
+        }
+        }
+    }
+    if (role == Qt::ForegroundRole && col == CorrectColumn)
+        return predicted(row) == trueClass(row) ? QColor(0x2e, 0x7d, 0x32) : QColor(0xc6, 0x28, 0x28);
+    if (role == Qt::TextAlignmentRole && col >= ConfidenceColumn)
+        return int(Qt::AlignRight | Qt::AlignVCenter);
+    return {};
+}
+
+QVariant SampleTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole || !m_data)
+        return QAbstractTableModel::headerData(section, orientation, role);
+    switch (section) {
+    case IdColumn: return tr("id");
+    case TrueColumn: return tr("true");
+    case PredictedColumn: return tr("predicted");
+    case CorrectColumn: return tr("correct");
+    case ConfidenceColumn: return tr("confidence");
+    default: {
+        const int k = section - FirstProbabilityColumn;
+        if (k >= 0 && k < static_cast<int>(m_data->labelNames.size()))
+            return tr("p(%1)").arg(QString::fromStdString(m_data->labelNames[k]));
+        return {};
+    }
+    }
+}
+
+bool SampleTableModel::exportCsv(const QAbstractItemModel* model, const QString& path, QString* error)
+{
+    QSaveFile file(path); // written to a temporary file and renamed on commit()
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Text)) {
+        if (error)
+            *error = tr("%1 could not be opened for writing: %2").arg(path, file.errorString());
+        return false;
+    }
+    QTextStream out(&file);
+    auto quote = [](QString s) {
+        if (s.contains(QLatin1Char(',')) || s.contains(QLatin1Char('"')) || s.contains(QLatin1Char('\n')))
+            s = QLatin1Char('"') + s.replace(QLatin1String("\""), QLatin1String("\"\"")) + QLatin1Char('"');
+        return s;
+    };
+    QStringList header;
+    for (int c = 0; c < model->columnCount(); ++c)
+        header << quote(model->headerData(c, Qt::Horizontal).toString());
+    out << header.join(QLatin1Char(',')) << '\n';
+    for (int r = 0; r < model->rowCount(); ++r) {
+        QStringList cells;
+        for (int c = 0; c < model->columnCount(); ++c)
+            cells << quote(model->index(r, c).data().toString());
+        out << cells.join(QLatin1Char(',')) << '\n';
+    }
+    out.flush();
+    if (!file.commit()) {
+        if (error)
+            *error = tr("%1 could not be written: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+// ---- SampleFilterProxy ----
+
+SampleFilterProxy::SampleFilterProxy(QObject* parent)
+    : QSortFilterProxyModel(parent)
+{
+    setSortRole(SampleTableModel::SortRole);
+}
+
+void SampleFilterProxy::setOnlyMisclassified(bool on)
+{
+    m_onlyWrong = on;
+    invalidateFilter();
+}
+
+void SampleFilterProxy::setTrueClass(int k)
+{
+    m_true = k;
+    invalidateFilter();
+}
+
+void SampleFilterProxy::setPredictedClass(int k)
+{
+    m_predicted = k;
+    invalidateFilter();
+}
+
+void SampleFilterProxy::setConfidenceRange(double lo, double hi)
+{
+    m_lo = lo;
+    m_hi = hi;
+    invalidateFilter();
+}
+
+void SampleFilterProxy::setCodeFilter(const QString& text)
+{
+    m_code = text.toStdString();
+    invalidateFilter();
+}
+
+void SampleFilterProxy::reset()
+{
+    m_onlyWrong = false;
+    m_true = m_predicted = -1;
+    m_lo = 0;
+    m_hi = 1;
+    m_code.clear();
+    invalidateFilter();
+}
+
+bool SampleFilterProxy::filterAcceptsRow(int row, const QModelIndex&) const
+{
+    const auto* model = static_cast<const SampleTableModel*>(sourceModel());
+    if (!model || !model->samples())
+        return false;
+    const int pred = model->predicted(row);
+    const int truth = model->trueClass(row);
+    if (m_onlyWrong && pred == truth)
+        return false;
+    if (m_true >= 0 && truth != m_true)
+        return false;
+    if (m_predicted >= 0 && pred != m_predicted)
+        return false;
+    const float conf = model->confidence(row);
+    if (conf < m_lo || conf > m_hi)
+        return false;
+    if (!m_code.empty() && model->text(row).find(m_code) == std::string::npos)
+        return false;
+    return true;
+}
+
+} // namespace headbench

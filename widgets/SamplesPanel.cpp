@@ -1,0 +1,250 @@
+#include "SamplesPanel.h"
+
+#include "CodeViewer.h"
+#include "ProbabilityBarsView.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTableView>
+#include <QTimer>
+#include <QVBoxLayout>
+
+namespace headbench {
+
+SamplesPanel::SamplesPanel(QWidget* parent)
+    : QWidget(parent)
+    , m_model(new SampleTableModel(this))
+    , m_proxy(new SampleFilterProxy(this))
+    , m_table(new QTableView)
+    , m_onlyWrong(new QCheckBox(tr("Only &misclassified")))
+    , m_trueBox(new QComboBox)
+    , m_predBox(new QComboBox)
+    , m_confLo(new QDoubleSpinBox)
+    , m_confHi(new QDoubleSpinBox)
+    , m_search(new QLineEdit)
+    , m_count(new QLabel)
+    , m_sampleTitle(new QLabel)
+    , m_bars(new ProbabilityBarsView)
+    , m_code(new CodeViewer)
+{
+    m_proxy->setSourceModel(m_model);
+    m_table->setModel(m_proxy);
+    m_table->setSortingEnabled(true);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->setAlternatingRowColors(true);
+    m_table->verticalHeader()->setVisible(false);
+    m_table->verticalHeader()->setDefaultSectionSize(22);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->setWordWrap(false);
+    for (auto* box : {m_confLo, m_confHi}) {
+        box->setRange(0, 1);
+        box->setDecimals(2);
+        box->setSingleStep(0.05);
+    }
+    m_confHi->setValue(1);
+    m_search->setPlaceholderText(tr("Search in code…"));
+    m_search->setClearButtonEnabled(true);
+    auto* worst = new QPushButton(tr("Most confidently &wrong"));
+    worst->setToolTip(tr("Misclassified samples, most confident first"));
+    auto* reset = new QPushButton(tr("&Clear filters"));
+    auto* exportButton = new QPushButton(tr("Export CSV…"));
+
+    auto* filters = new QHBoxLayout;
+    filters->addWidget(m_onlyWrong);
+    filters->addWidget(new QLabel(tr("true:")));
+    filters->addWidget(m_trueBox);
+    filters->addWidget(new QLabel(tr("predicted:")));
+    filters->addWidget(m_predBox);
+    filters->addStretch(1);
+    auto* filters2 = new QHBoxLayout;
+    filters2->addWidget(new QLabel(tr("confidence:")));
+    filters2->addWidget(m_confLo);
+    filters2->addWidget(new QLabel(QStringLiteral("–")));
+    filters2->addWidget(m_confHi);
+    filters2->addWidget(m_search, 1);
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(worst);
+    buttons->addWidget(reset);
+    buttons->addStretch(1);
+    buttons->addWidget(m_count);
+    buttons->addWidget(exportButton);
+
+    auto* tableSide = new QWidget;
+    auto* tableLayout = new QVBoxLayout(tableSide);
+    tableLayout->setContentsMargins(0, 0, 0, 0);
+    tableLayout->addLayout(filters);
+    tableLayout->addLayout(filters2);
+    tableLayout->addLayout(buttons);
+    tableLayout->addWidget(m_table, 1);
+
+    auto* codeSide = new QWidget;
+    auto* codeLayout = new QVBoxLayout(codeSide);
+    codeLayout->setContentsMargins(0, 0, 0, 0);
+    m_sampleTitle->setWordWrap(true);
+    m_sampleTitle->setTextFormat(Qt::RichText);
+    codeLayout->addWidget(m_sampleTitle);
+    codeLayout->addWidget(m_bars);
+    codeLayout->addWidget(m_code, 1);
+
+    auto* splitter = new QSplitter(Qt::Horizontal);
+    splitter->addWidget(tableSide);
+    splitter->addWidget(codeSide);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(splitter);
+
+    connect(m_onlyWrong, &QCheckBox::toggled, this, [this](bool on) {
+        if (!m_syncing)
+            m_proxy->setOnlyMisclassified(on);
+    });
+    connect(m_trueBox, &QComboBox::currentIndexChanged, this, [this] {
+        if (!m_syncing)
+            m_proxy->setTrueClass(m_trueBox->currentData().toInt());
+    });
+    connect(m_predBox, &QComboBox::currentIndexChanged, this, [this] {
+        if (!m_syncing)
+            m_proxy->setPredictedClass(m_predBox->currentData().toInt());
+    });
+    auto confidence = [this] { m_proxy->setConfidenceRange(m_confLo->value(), m_confHi->value()); };
+    connect(m_confLo, &QDoubleSpinBox::valueChanged, this, confidence);
+    connect(m_confHi, &QDoubleSpinBox::valueChanged, this, confidence);
+    // Text search over 100k snippets: wait for a pause in typing.
+    auto* searchTimer = new QTimer(this);
+    searchTimer->setSingleShot(true);
+    searchTimer->setInterval(200);
+    connect(m_search, &QLineEdit::textChanged, searchTimer, qOverload<>(&QTimer::start));
+    connect(searchTimer, &QTimer::timeout, this, [this] { m_proxy->setCodeFilter(m_search->text()); });
+    connect(worst, &QPushButton::clicked, this, &SamplesPanel::showMostConfidentlyWrong);
+    connect(reset, &QPushButton::clicked, this, &SamplesPanel::clearFilters);
+    connect(exportButton, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export samples"), QStringLiteral("samples.csv"),
+                                                          tr("CSV files (*.csv)"));
+        QString error;
+        if (!path.isEmpty() && !exportCsv(path, &error))
+            QMessageBox::warning(this, tr("Export failed"), error);
+    });
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+            [this](const QModelIndex& current) { showSample(current); });
+    connect(m_proxy, &QAbstractItemModel::rowsInserted, this, &SamplesPanel::updateCount);
+    connect(m_proxy, &QAbstractItemModel::rowsRemoved, this, &SamplesPanel::updateCount);
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, &SamplesPanel::updateCount);
+    connect(m_proxy, &QAbstractItemModel::layoutChanged, this, &SamplesPanel::updateCount);
+    updateCount();
+}
+
+void SamplesPanel::fillClassCombos()
+{
+    m_syncing = true;
+    for (auto* box : {m_trueBox, m_predBox}) {
+        box->clear();
+        box->addItem(tr("any"), -1);
+        if (const auto* d = m_model->samples())
+            for (std::size_t k = 0; k < d->labelNames.size(); ++k)
+                box->addItem(QString::fromStdString(d->labelNames[k]), static_cast<int>(k));
+    }
+    m_syncing = false;
+}
+
+void SamplesPanel::setSamples(std::shared_ptr<const SampleData> data, std::vector<std::int64_t> rows)
+{
+    m_model->setSamples(std::move(data), std::move(rows));
+    fillClassCombos();
+    clearFilters();
+    m_table->resizeColumnsToContents();
+    m_code->setCode(QString());
+    m_sampleTitle->clear();
+    m_bars->setProbabilities({}, {}, -1);
+}
+
+void SamplesPanel::setThreshold(double threshold)
+{
+    m_model->setThreshold(threshold);
+    m_proxy->invalidate(); // predictions moved, so filters and order may change
+    updateCount();
+}
+
+void SamplesPanel::filterToCell(int trueClass, int predictedClass)
+{
+    clearFilters();
+    m_syncing = true;
+    m_trueBox->setCurrentIndex(m_trueBox->findData(trueClass));
+    m_predBox->setCurrentIndex(m_predBox->findData(predictedClass));
+    m_syncing = false;
+    m_proxy->setTrueClass(trueClass);
+    m_proxy->setPredictedClass(predictedClass);
+    updateCount();
+}
+
+void SamplesPanel::showMostConfidentlyWrong()
+{
+    clearFilters();
+    m_syncing = true;
+    m_onlyWrong->setChecked(true);
+    m_syncing = false;
+    m_proxy->setOnlyMisclassified(true);
+    m_table->sortByColumn(SampleTableModel::ConfidenceColumn, Qt::DescendingOrder);
+    if (m_proxy->rowCount() > 0)
+        m_table->selectRow(0);
+    updateCount();
+}
+
+void SamplesPanel::clearFilters()
+{
+    m_syncing = true;
+    m_onlyWrong->setChecked(false);
+    m_trueBox->setCurrentIndex(0);
+    m_predBox->setCurrentIndex(0);
+    m_confLo->setValue(0);
+    m_confHi->setValue(1);
+    m_search->clear();
+    m_syncing = false;
+    m_proxy->reset();
+    updateCount();
+}
+
+bool SamplesPanel::exportCsv(const QString& path, QString* error) const
+{
+    return SampleTableModel::exportCsv(m_proxy, path, error);
+}
+
+void SamplesPanel::updateCount()
+{
+    m_count->setText(tr("%1 of %2 samples").arg(m_proxy->rowCount()).arg(m_model->rowCount()));
+}
+
+void SamplesPanel::showSample(const QModelIndex& proxyIndex)
+{
+    if (!proxyIndex.isValid() || !m_model->samples())
+        return;
+    const int row = m_proxy->mapToSource(proxyIndex).row();
+    const SampleData& d = *m_model->samples();
+    const std::int64_t sample = m_model->sampleRow(row);
+    const int truth = m_model->trueClass(row), pred = m_model->predicted(row);
+    QStringList names;
+    for (const auto& n : d.labelNames)
+        names << QString::fromStdString(n);
+    const bool correct = truth == pred;
+    m_sampleTitle->setText(tr("<b>%1</b> &nbsp; true: <b>%2</b> &nbsp; predicted: <b style='color:%4'>%3</b>")
+                               .arg(QString::fromStdString(d.ids[static_cast<std::size_t>(sample)]).toHtmlEscaped(),
+                                    names.value(truth), names.value(pred),
+                                    correct ? QStringLiteral("#2e7d32") : QStringLiteral("#c62828")));
+    std::vector<float> probs(d.probabilities.begin() + sample * d.numClasses,
+                             d.probabilities.begin() + (sample + 1) * d.numClasses);
+    m_bars->setProbabilities(probs, names, truth);
+    m_code->setCode(d.texts.empty() ? tr("// The feature file has no /text dataset, so the code cannot be shown.")
+                                    : QString::fromStdString(d.texts[static_cast<std::size_t>(sample)]));
+}
+
+} // namespace headbench

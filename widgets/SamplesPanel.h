@@ -1,0 +1,63 @@
+#pragma once
+/// \file SamplesPanel.h
+#include "SampleTableModel.h"
+
+#include <QWidget>
+
+QT_BEGIN_NAMESPACE
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QTableView;
+QT_END_NAMESPACE
+
+namespace headbench {
+
+class CodeViewer;
+class ProbabilityBarsView;
+
+/// Every sample of the chosen split in a sortable, filterable table; the selected sample's
+/// code, highlighted, with its label, prediction and probability bars.
+class SamplesPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit SamplesPanel(QWidget* parent = nullptr);
+
+    void setSamples(std::shared_ptr<const SampleData> data, std::vector<std::int64_t> rows);
+    void setThreshold(double threshold);
+    /// Shows only the samples of one confusion-matrix cell.
+    void filterToCell(int trueClass, int predictedClass);
+    /// Only misclassified samples, most confident first.
+    void showMostConfidentlyWrong();
+    void clearFilters();
+
+    SampleTableModel* model() const { return m_model; }
+    SampleFilterProxy* proxy() const { return m_proxy; }
+    QTableView* table() const { return m_table; }
+    CodeViewer* codeViewer() const { return m_code; }
+    bool exportCsv(const QString& path, QString* error) const;
+
+private:
+    void showSample(const QModelIndex& proxyIndex);
+    void updateCount();
+    void fillClassCombos();
+
+    SampleTableModel* m_model;
+    SampleFilterProxy* m_proxy;
+    QTableView* m_table;
+    QCheckBox* m_onlyWrong;
+    QComboBox* m_trueBox;
+    QComboBox* m_predBox;
+    QDoubleSpinBox* m_confLo;
+    QDoubleSpinBox* m_confHi;
+    QLineEdit* m_search;
+    QLabel* m_count;
+    QLabel* m_sampleTitle;
+    ProbabilityBarsView* m_bars;
+    CodeViewer* m_code;
+    bool m_syncing = false;
+};
+
+} // namespace headbench
