@@ -1,0 +1,143 @@
+// The workbench window driven as a user would, offscreen: open a workspace, train from the
+// designer with live progress, inspect the result, survive a corrupt file, stop a training.
+#include "ConfusionMatrixView.h"
+#include "EvaluationView.h"
+#include "HeadDesignerPanel.h"
+#include "LossChartView.h"
+#include "MainWindow.h"
+#include "SamplesPanel.h"
+#include "TrainingController.h"
+#include "WorkspaceController.h"
+
+#include "DemoData.h"
+#include "Extractor.h"
+#include "HashedNgramBackbone.h"
+#include "Runtime.h"
+
+#include <QAction>
+#include <QDir>
+#include <QListWidget>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace headbench;
+
+class MainWindowTest : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void trainsFromTheWindowAndShowsTheRun();
+    void corruptFeatureFileShowsAnErrorAndKeepsTheWindowUsable();
+    void stopEndsTrainingWithoutARun();
+
+private:
+    void openWorkspace(MainWindow& window);
+
+    QTemporaryDir m_dir;
+};
+
+void MainWindowTest::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true); // keep the user's settings out of it
+    configureRuntime(2);
+    QVERIFY(m_dir.isValid());
+    QDir(m_dir.path()).mkpath(QStringLiteral("features"));
+    HashedNgramBackbone backbone(256);
+    QVERIFY(extractFeatures(generateDemoDataset(400, 3), backbone,
+                            m_dir.filePath(QStringLiteral("features/demo.h5")).toStdString()));
+}
+
+void MainWindowTest::openWorkspace(MainWindow& window)
+{
+    QSignalSpy loaded(window.workspace(), &WorkspaceController::featuresLoaded);
+    window.openWorkspace(m_dir.path());
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 30000);
+    QVERIFY(window.workspace()->features());
+    QCOMPARE(window.workspace()->features()->dim, 256);
+}
+
+void MainWindowTest::trainsFromTheWindowAndShowsTheRun()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    openWorkspace(window);
+    const int runsBefore = window.runList()->count();
+    QVERIFY(window.trainAction()->isEnabled());
+
+    window.designer()->epochsBox()->setValue(3);
+    QSignalSpy epochs(window.training(), &TrainingController::epochFinished);
+    QSignalSpy finished(window.training(), &TrainingController::finished);
+    QSignalSpy shown(&window, &MainWindow::runShown);
+    window.trainAction()->trigger();
+    QVERIFY(window.training()->isRunning());
+    QVERIFY(!window.trainAction()->isEnabled());
+    QVERIFY(window.stopAction()->isEnabled());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
+    QCOMPARE(epochs.count(), 3);
+    QCOMPARE(epochs.last().at(0).value<EpochStats>().epoch, 3);
+    QCOMPARE(window.lossChart()->pointCount(), 3);
+    QTRY_COMPARE(shown.count(), 1);
+
+    // The run is saved, listed and shown.
+    const QString runDir = finished.first().at(0).toString();
+    QVERIFY(QFileInfo::exists(runDir + QStringLiteral("/head.pt")));
+    QCOMPARE(window.runList()->count(), runsBefore + 1);
+    QCOMPARE(window.currentRunDir(), runDir);
+    QCOMPARE(window.tabs()->currentIndex(), int(MainWindow::EvaluationTab));
+    ConfusionMatrixView* cm = window.evaluation()->confusionView();
+    QCOMPARE(static_cast<int>(cm->matrix().size()), 2);
+
+    // Clicking a cell shows exactly its samples.
+    QTest::mouseClick(cm, Qt::LeftButton, {}, cm->cellRect(0, 0).center());
+    QCOMPARE(window.tabs()->currentIndex(), int(MainWindow::SamplesTab));
+    QCOMPARE(static_cast<std::int64_t>(window.samples()->proxy()->rowCount()), cm->matrix()[0][0]);
+    // The demo texts came along: the code of a sample can be shown.
+    QVERIFY(!window.samples()->model()->text(0).empty());
+}
+
+void MainWindowTest::corruptFeatureFileShowsAnErrorAndKeepsTheWindowUsable()
+{
+    MainWindow window;
+    window.show();
+    openWorkspace(window);
+    const QString bad = m_dir.filePath(QStringLiteral("corrupt.h5"));
+    QFile file(bad);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("this is not HDF5\n");
+    file.close();
+    QSignalSpy errors(window.workspace(), &WorkspaceController::errorOccurred);
+    window.openFeatureFile(bad);
+    QTRY_COMPARE_WITH_TIMEOUT(errors.count(), 1, 30000);
+    QVERIFY(window.lastError().contains(bad));
+    QVERIFY(window.lastError().contains(QStringLiteral("not an HDF5 file")));
+    // The previously loaded features stay, and the window still trains.
+    QVERIFY(window.workspace()->features());
+    QVERIFY(window.workspace()->featuresPath().endsWith(QStringLiteral("demo.h5")));
+    QVERIFY(window.trainAction()->isEnabled());
+}
+
+void MainWindowTest::stopEndsTrainingWithoutARun()
+{
+    MainWindow window;
+    window.show();
+    openWorkspace(window);
+    const auto runsBefore = window.workspace()->runs().size();
+    window.designer()->epochsBox()->setValue(100000);
+    QSignalSpy epochs(window.training(), &TrainingController::epochFinished);
+    QSignalSpy cancelled(window.training(), &TrainingController::cancelled);
+    QVERIFY(window.startTraining());
+    QTRY_VERIFY_WITH_TIMEOUT(epochs.count() >= 1, 60000); // the window stays live while it trains
+    window.stopAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(cancelled.count(), 1, 30000);
+    QVERIFY(!window.training()->isRunning());
+    window.workspace()->refreshRuns();
+    QCOMPARE(window.workspace()->runs().size(), runsBefore);
+}
+
+QTEST_MAIN(MainWindowTest)
+#include "MainWindowTest.moc"

@@ -1,0 +1,240 @@
+// Tests of the reusable views, offscreen: designer, sample table, evaluation.
+#include "CodeViewer.h"
+#include "ConfusionMatrixView.h"
+#include "EvaluationView.h"
+#include "HeadDesignerPanel.h"
+#include "Metrics.h"
+#include "SampleTableModel.h"
+#include "SamplesPanel.h"
+#include "Trainer.h"
+
+#include "../TestUtil.h"
+
+#include <QAbstractItemModelTester>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QSpinBox>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace headbench;
+
+namespace {
+
+/// Binary samples with spread-out probabilities, deterministic.
+std::shared_ptr<SampleData> binarySamples(int n)
+{
+    auto d = std::make_shared<SampleData>();
+    d->numClasses = 2;
+    d->labelNames = {"safe", "vulnerable"};
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    for (int i = 0; i < n; ++i) {
+        const int label = i % 3 == 0 ? 1 : 0;
+        float p1 = std::clamp(0.35f * label + 0.65f * u(rng), 0.0f, 1.0f);
+        d->ids.push_back("s" + std::to_string(i));
+        d->labels.push_back(label);
+        d->probabilities.push_back(1 - p1);
+        d->probabilities.push_back(p1);
+        d->texts.push_back(i % 7 == 0 ? "strcpy(buf, src);" : "int x = 0;");
+    }
+    return d;
+}
+
+std::vector<std::int64_t> allRows(const SampleData& d)
+{
+    std::vector<std::int64_t> rows(static_cast<std::size_t>(d.rows()));
+    std::iota(rows.begin(), rows.end(), 0);
+    return rows;
+}
+
+} // namespace
+
+class WidgetsTest : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void designerProducesTheSpecTheBackendTrains();
+    void designerExplainsInvalidCombinations();
+    void sampleModelsPassTheModelTester();
+    void filtersSelectExactlyTheRightSamples();
+    void thresholdSliderChangesCountsAsTheBackendComputes();
+    void clickingACellFiltersTheTable();
+};
+
+void WidgetsTest::designerProducesTheSpecTheBackendTrains()
+{
+    HeadDesignerPanel panel;
+    panel.setDataShape(16, 2);
+    panel.depthBox()->setValue(2);
+    panel.widthsEdit()->setText(QStringLiteral("32, 8"));
+    Q_EMIT panel.widthsEdit()->textEdited(panel.widthsEdit()->text());
+    panel.activationBox()->setCurrentIndex(panel.activationBox()->findText(QStringLiteral("gelu")));
+    panel.lossBox()->setCurrentIndex(panel.lossBox()->findData(static_cast<int>(Loss::Focal)));
+    panel.dropoutBox()->setValue(0.25);
+    panel.epochsBox()->setValue(4);
+
+    const HeadSpec spec = panel.spec();
+    QCOMPARE(spec.hidden, (std::vector<int>{32, 8}));
+    QVERIFY(spec.activation == Activation::Gelu);
+    QVERIFY(spec.loss == Loss::Focal);
+    QCOMPARE(spec.dropout, 0.25);
+    QCOMPARE(spec.epochs, 4);
+    QVERIFY(panel.problems().isEmpty());
+    QCOMPARE(panel.parameterCount(), parameterCount(spec, 16, 2));
+    QVERIFY(panel.parameterLabel()->text().contains(QStringLiteral("2x32")) == false); // widths differ: "32-8"
+    QVERIFY(panel.parameterLabel()->text().contains(QStringLiteral("32-8 gelu")));
+
+    // The same spec round-trips through the controls, and the backend trains it as designed.
+    HeadDesignerPanel other;
+    other.setSpec(spec);
+    QCOMPARE(QString::fromStdString(toJson(other.spec())), QString::fromStdString(toJson(spec)));
+    const TrainResult r = trainHead(test::blobs(300, 16, 2, 3), spec);
+    QCOMPARE(r.parameters, panel.parameterCount());
+    QCOMPARE(static_cast<int>(r.history.size()), 4);
+
+    // Depth follows: going to 3 layers repeats the last width.
+    panel.depthBox()->setValue(3);
+    QCOMPARE(panel.spec().hidden, (std::vector<int>{32, 8, 8}));
+    panel.depthBox()->setValue(0);
+    QVERIFY(panel.spec().hidden.empty());
+    QVERIFY(!panel.widthsEdit()->isEnabled());
+}
+
+void WidgetsTest::designerExplainsInvalidCombinations()
+{
+    HeadDesignerPanel panel;
+    QSignalSpy validity(&panel, &HeadDesignerPanel::validityChanged);
+    panel.setDataShape(16, 3);
+    panel.lossBox()->setCurrentIndex(panel.lossBox()->findData(static_cast<int>(Loss::BceWithLogits)));
+    QVERIFY(!panel.problems().isEmpty());
+    QVERIFY(panel.problemLabel()->text().contains(QStringLiteral("BCE-with-logits needs exactly two classes")));
+    QVERIFY(!validity.isEmpty());
+    QCOMPARE(validity.last().at(0).toBool(), false);
+    panel.lossBox()->setCurrentIndex(panel.lossBox()->findData(static_cast<int>(Loss::CrossEntropy)));
+    QVERIFY(panel.problems().isEmpty());
+    QCOMPARE(validity.last().at(0).toBool(), true);
+    panel.widthsEdit()->setText(QStringLiteral("12, abc"));
+    Q_EMIT panel.widthsEdit()->textEdited(panel.widthsEdit()->text());
+    QVERIFY(panel.problemLabel()->text().contains(QStringLiteral("Widths must be whole numbers")));
+}
+
+void WidgetsTest::sampleModelsPassTheModelTester()
+{
+    SampleTableModel model;
+    SampleFilterProxy proxy;
+    proxy.setSourceModel(&model);
+    QAbstractItemModelTester t1(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester t2(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    auto data = binarySamples(500);
+    model.setSamples(data, allRows(*data));
+    QCOMPARE(model.rowCount(), 500);
+    QCOMPARE(model.columnCount(), SampleTableModel::FirstProbabilityColumn + 2);
+    proxy.setOnlyMisclassified(true);
+    proxy.sort(SampleTableModel::ConfidenceColumn, Qt::DescendingOrder);
+    model.setThreshold(0.3);
+    proxy.setCodeFilter(QStringLiteral("strcpy"));
+    proxy.reset();
+    QCOMPARE(proxy.rowCount(), 500);
+}
+
+void WidgetsTest::filtersSelectExactlyTheRightSamples()
+{
+    SamplesPanel panel;
+    auto data = binarySamples(3000);
+    panel.setSamples(data, allRows(*data));
+    auto* proxy = panel.proxy();
+    auto* model = panel.model();
+    panel.showMostConfidentlyWrong();
+    int expectedWrong = 0;
+    for (int r = 0; r < model->rowCount(); ++r)
+        expectedWrong += model->predicted(r) != model->trueClass(r);
+    QCOMPARE(proxy->rowCount(), expectedWrong);
+    float previous = 2.0f;
+    for (int r = 0; r < proxy->rowCount(); ++r) {
+        const int source = proxy->mapToSource(proxy->index(r, 0)).row();
+        QVERIFY(model->predicted(source) != model->trueClass(source));
+        QVERIFY(model->confidence(source) <= previous); // most confident first
+        previous = model->confidence(source);
+    }
+    // The selected first row's code is shown.
+    QVERIFY(!panel.codeViewer()->toPlainText().isEmpty());
+
+    panel.clearFilters();
+    proxy->setCodeFilter(QStringLiteral("strcpy"));
+    QCOMPARE(proxy->rowCount(), (3000 + 6) / 7);
+    proxy->reset();
+    proxy->setConfidenceRange(0.9, 1.0);
+    for (int r = 0; r < proxy->rowCount(); ++r)
+        QVERIFY(model->confidence(proxy->mapToSource(proxy->index(r, 0)).row()) >= 0.9f);
+
+    QTemporaryDir dir;
+    QString error;
+    QVERIFY(panel.exportCsv(dir.filePath(QStringLiteral("s.csv")), &error));
+    QFile file(dir.filePath(QStringLiteral("s.csv")));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const auto lines = file.readAll().split('\n');
+    QCOMPARE(lines.first(), QByteArray("id,true,predicted,correct,confidence,p(safe),p(vulnerable)"));
+    QCOMPARE(lines.size() - 2, proxy->rowCount()); // header and trailing newline
+}
+
+void WidgetsTest::thresholdSliderChangesCountsAsTheBackendComputes()
+{
+    EvaluationView view;
+    auto data = binarySamples(800);
+    std::vector<std::uint8_t> split(800, 1);
+    for (int i = 0; i < 800; i += 4)
+        split[i] = 2;
+    view.setRun(data, split, QStringLiteral("run"));
+    view.setSplit(1);
+    std::vector<std::int32_t> labels;
+    std::vector<float> probs;
+    for (std::int64_t r : view.rows()) {
+        labels.push_back(data->labels[r]);
+        probs.push_back(data->probabilities[2 * r]);
+        probs.push_back(data->probabilities[2 * r + 1]);
+    }
+    QCOMPARE(static_cast<int>(labels.size()), 600);
+    QSignalSpy spy(&view, &EvaluationView::thresholdChanged);
+    for (int value : {100, 350, 500, 820}) {
+        view.thresholdSlider()->setValue(value);
+        const double threshold = value / 1000.0;
+        QCOMPARE(view.confusionView()->matrix(), computeMetrics(labels, probs, 2, threshold).confusion);
+        QVERIFY(view.metricsText().contains(QString::number(computeMetrics(labels, probs, 2, threshold).f1, 'f', 3)));
+    }
+    QCOMPARE(spy.count(), 4);
+    QCOMPARE(view.confusionView()->matrix(), computeMetrics(labels, probs, 2, 0.82).confusion);
+    QVERIFY(view.confusionView()->matrix() != computeMetrics(labels, probs, 2, 0.1).confusion);
+}
+
+void WidgetsTest::clickingACellFiltersTheTable()
+{
+    EvaluationView view;
+    SamplesPanel samples;
+    auto data = binarySamples(400);
+    view.setRun(data, std::vector<std::uint8_t>(400, 1), QStringLiteral("run"));
+    samples.setSamples(data, view.rows());
+    QObject::connect(&view, &EvaluationView::cellClicked, &samples, &SamplesPanel::filterToCell);
+    view.resize(900, 600);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QSignalSpy spy(&view, &EvaluationView::cellClicked);
+    ConfusionMatrixView* cm = view.confusionView();
+    QTest::mouseClick(cm, Qt::LeftButton, {}, cm->cellRect(1, 0).center()); // true vulnerable, predicted safe
+    QCOMPARE(spy.count(), 1);
+    QCOMPARE(spy.first().at(0).toInt(), 1);
+    QCOMPARE(spy.first().at(1).toInt(), 0);
+    QCOMPARE(static_cast<std::int64_t>(samples.proxy()->rowCount()), cm->matrix()[1][0]);
+    for (int r = 0; r < samples.proxy()->rowCount(); ++r) {
+        const int source = samples.proxy()->mapToSource(samples.proxy()->index(r, 0)).row();
+        QCOMPARE(samples.model()->trueClass(source), 1);
+        QCOMPARE(samples.model()->predicted(source), 0);
+    }
+}
+
+QTEST_MAIN(WidgetsTest)
+#include "WidgetsTest.moc"
