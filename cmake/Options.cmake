@@ -1,6 +1,7 @@
 # All build options of HeadBench in one place.
 option(HEADBENCH_BUILD_GUI "Build the Qt desktop application" ON)
 option(HEADBENCH_BUILD_TESTS "Build the unit and integration tests" ON)
+option(HEADBENCH_BUILD_BENCH "Build the benchmarks in bench/" ON)
 option(HEADBENCH_USE_CCACHE "Use ccache when it is installed" ON)
 option(HEADBENCH_PCH "Precompile the torch headers of the backend" ON)
 

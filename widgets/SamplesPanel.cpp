@@ -162,7 +162,12 @@ void SamplesPanel::setSamples(std::shared_ptr<const SampleData> data, std::vecto
     m_model->setSamples(std::move(data), std::move(rows));
     fillClassCombos();
     clearFilters();
-    m_table->resizeColumnsToContents();
+    // Widths from the headers, not from the contents: measuring 100k rows would stall the GUI.
+    const QFontMetrics metrics(m_table->font());
+    for (int c = 0; c < m_model->columnCount(); ++c) {
+        const int header = metrics.horizontalAdvance(m_model->headerData(c, Qt::Horizontal).toString()) + 28;
+        m_table->setColumnWidth(c, c == SampleTableModel::IdColumn ? std::max(header, 150) : std::max(header, 70));
+    }
     m_code->setCode(QString());
     m_sampleTitle->clear();
     m_bars->setProbabilities({}, {}, -1);

@@ -34,6 +34,7 @@
 #include <QTabWidget>
 #include <QToolBar>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <cmath>
 
@@ -77,6 +78,7 @@ MainWindow::MainWindow(QWidget* parent)
     buildActions();
     buildLayout();
     connectControllers();
+    connect(&m_runWatcher, &QFutureWatcher<LoadedRun>::finished, this, &MainWindow::applyLoadedRun);
     QSettings settings;
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1280, 800);
@@ -402,38 +404,58 @@ bool MainWindow::startTraining()
 
 void MainWindow::showRun(const QString& runDir)
 {
-    try {
-        const RunRecord rec = loadRun(runDir.toStdString());
-        RunPredictions pred = loadPredictions(runDir.toStdString());
-        auto data = std::make_shared<SampleData>();
-        data->ids = std::move(pred.ids);
-        data->labels = std::move(pred.labels);
-        data->probabilities = std::move(pred.probabilities);
-        data->numClasses = pred.numClasses;
-        data->labelNames = rec.labelNames;
-        const auto features = m_workspace->features();
-        if (features && !features->texts.empty() && features->rows == data->rows() &&
-            QFileInfo(m_workspace->featuresPath()).absoluteFilePath() == QString::fromStdString(rec.featuresPath))
-            data->texts = features->texts;
-        m_runSamples = data;
-        m_runSplit = std::move(pred.split);
-        m_currentRunDir = runDir;
-        const QString name = QString::fromStdString(rec.name), head = QString::fromStdString(summary(rec.spec));
-        m_evaluation->setRun(m_runSamples, m_runSplit, name == head ? name : tr("%1 — %2").arg(name, head));
-        showSamplesForSplit();
-        QList<QPointF> train, val, metric;
-        for (const auto& e : rec.history) {
-            train.append(QPointF(e.epoch, e.trainLoss));
-            val.append(QPointF(e.epoch, e.valLoss));
-            if (std::isfinite(e.valF1))
-                metric.append(QPointF(e.epoch, e.valF1));
+    // Reading a run (predictions of every row, texts) takes tens of milliseconds at 50k rows:
+    // it is done on a pool thread, and only the views are updated here.
+    const auto features = m_workspace->features();
+    const QString featuresPath = QFileInfo(m_workspace->featuresPath()).absoluteFilePath();
+    m_runWatcher.setFuture(QtConcurrent::run([runDir, features, featuresPath]() -> LoadedRun {
+        LoadedRun out;
+        out.dir = runDir;
+        try {
+            out.record = loadRun(runDir.toStdString());
+            RunPredictions pred = loadPredictions(runDir.toStdString());
+            auto data = std::make_shared<SampleData>();
+            data->ids = std::move(pred.ids);
+            data->labels = std::move(pred.labels);
+            data->probabilities = std::move(pred.probabilities);
+            data->numClasses = pred.numClasses;
+            data->labelNames = out.record.labelNames;
+            if (features && !features->texts.empty() && features->rows == data->rows() &&
+                featuresPath == QString::fromStdString(out.record.featuresPath))
+                data->texts = features->texts;
+            out.samples = std::move(data);
+            out.split = std::move(pred.split);
+        } catch (const std::exception& e) {
+            out.error = QString::fromStdString(e.what());
         }
-        if (!m_training->isRunning())
-            m_lossChart->setHistory(train, val, metric);
-        Q_EMIT runShown(runDir);
-    } catch (const Error& e) {
-        showError(QString::fromStdString(e.what()));
+        return out;
+    }));
+}
+
+void MainWindow::applyLoadedRun()
+{
+    LoadedRun run = m_runWatcher.result();
+    if (!run.error.isEmpty()) {
+        showError(run.error);
+        return;
     }
+    const RunRecord& rec = run.record;
+    m_runSamples = run.samples;
+    m_runSplit = std::move(run.split);
+    m_currentRunDir = run.dir;
+    const QString name = QString::fromStdString(rec.name), head = QString::fromStdString(summary(rec.spec));
+    m_evaluation->setRun(m_runSamples, m_runSplit, name == head ? name : tr("%1 — %2").arg(name, head));
+    showSamplesForSplit();
+    QList<QPointF> train, val, metric;
+    for (const auto& e : rec.history) {
+        train.append(QPointF(e.epoch, e.trainLoss));
+        val.append(QPointF(e.epoch, e.valLoss));
+        if (std::isfinite(e.valF1))
+            metric.append(QPointF(e.epoch, e.valF1));
+    }
+    if (!m_training->isRunning())
+        m_lossChart->setHistory(train, val, metric);
+    Q_EMIT runShown(run.dir);
 }
 
 void MainWindow::showSamplesForSplit()

@@ -2,6 +2,7 @@
 /// \file MainWindow.h
 #include "RunStore.h"
 
+#include <QFutureWatcher>
 #include <QMainWindow>
 
 #include <memory>
@@ -83,6 +84,17 @@ private:
     void rememberRecent(const QString& key, const QString& path);
     void rebuildRecentMenu();
     void showSamplesForSplit();
+    void applyLoadedRun();
+
+    /// A run read off the GUI thread.
+    struct LoadedRun {
+        QString dir;
+        RunRecord record;
+        std::shared_ptr<SampleData> samples;
+        std::vector<std::uint8_t> split;
+        QString error;
+    };
+    QFutureWatcher<LoadedRun> m_runWatcher;
 
     WorkspaceController* m_workspace;
     TrainingController* m_training;
