@@ -66,6 +66,20 @@ void setUpUnitChart(ChartView* view, const QString& title, const QString& xTitle
     view->setMinimumSize(180, 170);
 }
 
+/// Keeps the points of a unit-square curve that move it by at least `step` in x or y (and the
+/// last one): a chart a few hundred pixels wide cannot show more, and fewer points draw faster.
+QList<QPointF> decimateCurve(const std::vector<CurvePoint>& curve, double step = 1.0 / 500)
+{
+    QList<QPointF> out;
+    for (std::size_t i = 0; i < curve.size(); ++i) {
+        const QPointF p(curve[i].x, curve[i].y);
+        if (out.isEmpty() || i + 1 == curve.size() || std::abs(p.x() - out.last().x()) >= step ||
+            std::abs(p.y() - out.last().y()) >= step)
+            out.append(p);
+    }
+    return out;
+}
+
 } // namespace
 
 EvaluationView::EvaluationView(QWidget* parent)
@@ -208,11 +222,9 @@ void EvaluationView::rebuildSplit()
         std::vector<float> scores(m_rows.size());
         for (std::size_t i = 0; i < m_rows.size(); ++i)
             scores[i] = m_probs[2 * i + 1];
-        for (const auto& p : rocCurve(m_labels, scores))
-            roc.append(QPointF(p.x, p.y));
-        pr.append(QPointF(0, 1));
-        for (const auto& p : prCurve(m_labels, scores))
-            pr.append(QPointF(p.x, p.y));
+        roc = decimateCurve(rocCurve(m_labels, scores));
+        pr = decimateCurve(prCurve(m_labels, scores));
+        pr.prepend(QPointF(0, 1));
     }
     if (!m_rows.empty()) {
         const int bins = 10;
