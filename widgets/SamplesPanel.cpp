@@ -99,8 +99,8 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     auto* splitter = new QSplitter(Qt::Horizontal);
     splitter->addWidget(tableSide);
     splitter->addWidget(codeSide);
-    splitter->setStretchFactor(0, 3);
-    splitter->setStretchFactor(1, 2);
+    splitter->setStretchFactor(0, 1);
+    splitter->setStretchFactor(1, 1);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(splitter);
@@ -168,6 +168,12 @@ void SamplesPanel::setSamples(std::shared_ptr<const SampleData> data, std::vecto
         const int header = metrics.horizontalAdvance(m_model->headerData(c, Qt::Horizontal).toString()) + 28;
         m_table->setColumnWidth(c, c == SampleTableModel::IdColumn ? std::max(header, 150) : std::max(header, 70));
     }
+    int longestName = 0;
+    if (const auto* d = m_model->samples())
+        for (const auto& name : d->labelNames)
+            longestName = std::max(longestName, metrics.horizontalAdvance(QString::fromStdString(name)) + 20);
+    for (int c : {int(SampleTableModel::TrueColumn), int(SampleTableModel::PredictedColumn)})
+        m_table->setColumnWidth(c, std::max(m_table->columnWidth(c), std::min(longestName, 220)));
     m_code->setCode(QString());
     m_sampleTitle->clear();
     m_bars->setProbabilities({}, {}, -1);

@@ -1,5 +1,6 @@
 // headbench: the HeadBench desktop workbench.
 #include "MainWindow.h"
+#include "SamplesPanel.h"
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
@@ -21,7 +22,7 @@ namespace {
 
 /// --screenshot: open the workspace (or the demo), train the default head if there is no run,
 /// show the evaluation, save a picture of the window and quit.
-void arrangeScreenshot(MainWindow& window, const QString& path)
+void arrangeScreenshot(MainWindow& window, const QString& path, const QString& view)
 {
     auto* ws = window.workspace();
     QObject::connect(ws, &WorkspaceController::featuresLoaded, &window, [&window, ws] {
@@ -30,8 +31,13 @@ void arrangeScreenshot(MainWindow& window, const QString& path)
         else
             window.startTraining();
     });
-    QObject::connect(&window, &MainWindow::runShown, &window, [&window, path] {
-        window.tabs()->setCurrentIndex(MainWindow::EvaluationTab);
+    QObject::connect(&window, &MainWindow::runShown, &window, [&window, path, view] {
+        if (view == QLatin1String("samples")) {
+            window.samples()->showMostConfidentlyWrong();
+            window.tabs()->setCurrentIndex(MainWindow::SamplesTab);
+        } else {
+            window.tabs()->setCurrentIndex(view == QLatin1String("training") ? MainWindow::TrainingTab : MainWindow::EvaluationTab);
+        }
         QTimer::singleShot(500, &window, [&window, path] {
             const bool ok = window.grab().save(path);
             std::fprintf(stderr, ok ? "saved %s\n" : "could not write %s\n", qPrintable(path));
@@ -66,7 +72,11 @@ int main(int argc, char** argv)
                                               QStringLiteral("FILE.png"));
     const QCommandLineOption threadsOption(QStringLiteral("threads"), QStringLiteral("Compute threads (default: all cores)."),
                                            QStringLiteral("N"), QStringLiteral("0"));
-    parser.addOptions({workspaceOption, screenshotOption, threadsOption});
+    const QCommandLineOption viewOption(QStringLiteral("view"),
+                                        QStringLiteral("With --screenshot: the view to show (training, evaluation, samples)."),
+                                        QStringLiteral("VIEW"), QStringLiteral("evaluation"));
+    const QCommandLineOption demoOption(QStringLiteral("demo"), QStringLiteral("Open the built-in demo workspace."));
+    parser.addOptions({workspaceOption, screenshotOption, viewOption, demoOption, threadsOption});
     parser.process(app);
 
     // Once, before any tensor work.
@@ -76,12 +86,12 @@ int main(int argc, char** argv)
     const QString screenshot = parser.value(screenshotOption);
     if (!screenshot.isEmpty()) {
         window.resize(1280, 800);
-        arrangeScreenshot(window, QFileInfo(screenshot).absoluteFilePath());
+        arrangeScreenshot(window, QFileInfo(screenshot).absoluteFilePath(), parser.value(viewOption));
     }
     window.show();
 
     QString workspace = parser.value(workspaceOption);
-    if (workspace.isEmpty() && screenshot.isEmpty())
+    if (workspace.isEmpty() && screenshot.isEmpty() && !parser.isSet(demoOption))
         workspace = QSettings().value(QStringLiteral("recent/workspaces")).toStringList().value(0);
     if (!workspace.isEmpty() && QDir(workspace).exists())
         window.openWorkspace(workspace);
