@@ -1,6 +1,11 @@
 #include "ConfusionMatrixView.h"
 
+#include <QContextMenuEvent>
+#include <QFileDialog>
+#include <QMenu>
+#include <QMessageBox>
 #include <QMouseEvent>
+#include <QSvgGenerator>
 #include <QPainter>
 
 #include <algorithm>
@@ -125,13 +130,47 @@ void ConfusionMatrixView::mousePressEvent(QMouseEvent* event)
             }
 }
 
-QImage ConfusionMatrixView::toImage() const
+bool ConfusionMatrixView::exportTo(const QString& path, QString* error)
 {
-    QImage image(size() * 2, QImage::Format_ARGB32);
-    image.setDevicePixelRatio(2);
-    image.fill(Qt::white);
-    const_cast<ConfusionMatrixView*>(this)->render(&image);
-    return image;
+    bool ok = false;
+    if (path.endsWith(QLatin1String(".svg"), Qt::CaseInsensitive)) {
+        QSvgGenerator generator;
+        generator.setFileName(path);
+        generator.setSize(size());
+        generator.setViewBox(rect());
+        QPainter painter;
+        if (painter.begin(&generator)) {
+            render(&painter);
+            ok = painter.end();
+        }
+    } else {
+        QImage image(size() * 2, QImage::Format_ARGB32);
+        image.setDevicePixelRatio(2);
+        image.fill(Qt::white);
+        render(&image);
+        ok = image.save(path);
+    }
+    if (!ok && error)
+        *error = tr("%1 could not be written.").arg(path);
+    return ok;
+}
+
+void ConfusionMatrixView::contextMenuEvent(QContextMenuEvent* event)
+{
+    QMenu menu(this);
+    QAction* png = menu.addAction(tr("Export as PNG…"));
+    QAction* svg = menu.addAction(tr("Export as SVG…"));
+    QAction* chosen = menu.exec(event->globalPos());
+    if (!chosen)
+        return;
+    const bool asSvg = chosen == svg;
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export confusion matrix"),
+                                                      asSvg ? QStringLiteral("confusion.svg") : QStringLiteral("confusion.png"),
+                                                      asSvg ? tr("SVG images (*.svg)") : tr("PNG images (*.png)"));
+    QString error;
+    if (!path.isEmpty() && !exportTo(path, &error))
+        QMessageBox::warning(this, tr("Export failed"), error);
+    (void)png;
 }
 
 } // namespace headbench

@@ -22,8 +22,8 @@ public:
     void clearSelection();
     /// Where cell (trueClass, predicted) is drawn, in widget coordinates.
     QRect cellRect(int trueClass, int predicted) const;
-    /// Renders to an image (for export).
-    QImage toImage() const;
+    /// Saves the matrix as PNG or SVG (by extension); false with `error` set when it fails.
+    bool exportTo(const QString& path, QString* error = nullptr);
 
     QSize sizeHint() const override { return {360, 300}; }
     QSize minimumSizeHint() const override { return {220, 180}; }
@@ -34,6 +34,7 @@ Q_SIGNALS:
 protected:
     void paintEvent(QPaintEvent* event) override;
     void mousePressEvent(QMouseEvent* event) override;
+    void contextMenuEvent(QContextMenuEvent* event) override;
 
 private:
     QRect gridRect() const;

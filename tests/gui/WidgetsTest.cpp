@@ -9,6 +9,7 @@
 #include "Trainer.h"
 
 #include "../TestUtil.h"
+#include "ChartView.h"
 
 #include <QAbstractItemModelTester>
 #include <QComboBox>
@@ -64,6 +65,7 @@ private Q_SLOTS:
     void filtersSelectExactlyTheRightSamples();
     void thresholdSliderChangesCountsAsTheBackendComputes();
     void clickingACellFiltersTheTable();
+    void chartsAndMatrixExportAsPngAndSvg();
 };
 
 void WidgetsTest::designerProducesTheSpecTheBackendTrains()
@@ -234,6 +236,33 @@ void WidgetsTest::clickingACellFiltersTheTable()
         QCOMPARE(samples.model()->trueClass(source), 1);
         QCOMPARE(samples.model()->predicted(source), 0);
     }
+}
+
+void WidgetsTest::chartsAndMatrixExportAsPngAndSvg()
+{
+    EvaluationView view;
+    auto data = binarySamples(300);
+    view.setRun(data, std::vector<std::uint8_t>(300, 1), QStringLiteral("run"));
+    view.resize(1000, 600);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QTemporaryDir dir;
+    for (const QString& name : {QStringLiteral("roc.png"), QStringLiteral("roc.svg")})
+        QVERIFY(view.rocView()->exportTo(dir.filePath(name)));
+    QVERIFY(view.confusionView()->exportTo(dir.filePath(QStringLiteral("cm.png"))));
+    QVERIFY(view.confusionView()->exportTo(dir.filePath(QStringLiteral("cm.svg"))));
+    const QImage png(dir.filePath(QStringLiteral("roc.png")));
+    QVERIFY(!png.isNull());
+    QCOMPARE(png.width(), view.rocView()->width() * 2);
+    QFile svg(dir.filePath(QStringLiteral("roc.svg")));
+    QVERIFY(svg.open(QIODevice::ReadOnly));
+    const QByteArray text = svg.readAll();
+    QVERIFY(text.contains("<svg"));
+    QVERIFY(text.contains("ROC curve"));
+    QVERIFY(!QImage(dir.filePath(QStringLiteral("cm.png"))).isNull());
+    QString error;
+    QVERIFY(!view.rocView()->exportTo(dir.filePath(QStringLiteral("missing/roc.png")), &error));
+    QVERIFY(error.contains(QStringLiteral("missing/roc.png")));
 }
 
 QTEST_MAIN(WidgetsTest)
