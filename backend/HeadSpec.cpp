@@ -155,7 +155,7 @@ std::vector<std::string> validate(const HeadSpec& s, int numClasses)
 
 std::string toJson(const HeadSpec& s)
 {
-    json j;
+    nlohmann::ordered_json j; // fields in the order people think of them, not alphabetical
     j["hidden"] = s.hidden;
     j["activation"] = toString(s.activation);
     j["dropout"] = s.dropout;

@@ -15,6 +15,10 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <functional>
+#include <cerrno>
+#include <csignal>
+#include <unistd.h>
 
 namespace headbench {
 namespace fs = std::filesystem;
@@ -120,26 +124,107 @@ std::string metricsToJson(const Metrics& m)
     return metricsJson(m).dump();
 }
 
-RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const HeadSpec& spec,
-                  const TrainResult& result, const std::string& name)
+namespace {
+
+std::string newRunId()
+{
+    std::random_device rd;
+    return utcNow("%Y%m%d-%H%M%S") + fmt::format("-{:04x}", rd() & 0xffff);
+}
+
+/// Writes `text` to `path` through a temporary file and a rename.
+void writeAtomically(const fs::path& path, const std::string& text)
+{
+    const fs::path tmp = path.string() + ".tmp";
+    writeText(tmp, text);
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) {
+        fs::remove(tmp, ec);
+        throw Error(path.string() + ": cannot be replaced (" + ec.message() + ")");
+    }
+}
+
+std::string hostName()
+{
+    char buf[256] = {};
+    gethostname(buf, sizeof buf - 1);
+    return buf;
+}
+
+json featuresJson(const FeatureSet& data)
+{
+    json f{{"path", data.path.empty() ? std::string() : fs::absolute(data.path).string()},
+           {"hash", data.path.empty() ? std::string() : hashFile(data.path)},
+           {"backbone", data.backbone},
+           {"rows", data.rows},
+           {"dim", data.dim}};
+    std::error_code ec;
+    if (!data.path.empty()) {
+        f["size"] = static_cast<std::int64_t>(fs::file_size(data.path, ec));
+        f["mtime"] = static_cast<std::int64_t>(fs::last_write_time(data.path, ec).time_since_epoch().count());
+    }
+    return f;
+}
+
+void readFeaturesJson(const json& f, RunRecord& rec)
+{
+    rec.featuresPath = f.value("path", "");
+    rec.featuresHash = f.value("hash", "");
+    rec.backbone = f.value("backbone", "");
+    rec.rows = f.value("rows", 0LL);
+    rec.dim = f.value("dim", 0LL);
+    rec.featuresSize = f.value("size", 0LL);
+    rec.featuresMtime = f.value("mtime", 0LL);
+}
+
+} // namespace
+
+std::string beginRun(const std::string& workspace, const FeatureSet& data, const HeadSpec& spec, const std::string& name,
+                     const SweepTag& sweep)
 {
     const fs::path runs = fs::path(workspace) / "runs";
     std::error_code ec;
     fs::create_directories(runs, ec);
+    if (ec || !fs::is_directory(runs))
+        throw Error(runs.string() + ": cannot create the runs folder" + (ec ? " (" + ec.message() + ")" : std::string()));
+    std::string id = newRunId();
+    while (fs::exists(runs / id))
+        id = newRunId();
+    const fs::path dir = runs / id;
+    fs::create_directories(dir, ec);
     if (ec)
-        throw Error(runs.string() + ": cannot create the runs folder (" + ec.message() + ")");
+        throw Error(dir.string() + ": cannot be created (" + ec.message() + ")");
+    json running{{"id", id},
+                 {"name", name.empty() ? summary(spec) : name},
+                 {"status", "running"},
+                 {"pid", static_cast<long long>(::getpid())},
+                 {"host", hostName()},
+                 {"created", utcNow("%Y-%m-%dT%H:%M:%SZ")},
+                 {"spec", json::parse(toJson(spec))},
+                 {"features", featuresJson(data)}};
+    if (!sweep.id.empty())
+        running["sweep"] = {{"id", sweep.id}, {"params", json::parse(sweep.params.empty() ? "{}" : sweep.params)}};
+    try {
+        writeAtomically(dir / "running.json", running.dump(1) + "\n");
+    } catch (const Error&) {
+        fs::remove_all(dir, ec);
+        throw;
+    }
+    return dir.string();
+}
 
+RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const HeadSpec& spec,
+                  const TrainResult& result, const std::string& name, const std::string& runDir, const SweepTag& sweep)
+{
+    const fs::path dir = runDir.empty() ? fs::path(beginRun(workspace, data, spec, name, sweep)) : fs::path(runDir);
     RunRecord rec;
-    std::random_device rd;
-    rec.id = utcNow("%Y%m%d-%H%M%S") + fmt::format("-{:04x}", rd() & 0xffff);
+    rec.id = dir.filename().string();
     rec.name = name.empty() ? summary(spec) : name;
     rec.created = utcNow("%Y-%m-%dT%H:%M:%SZ");
-    rec.status = result.cancelled ? "cancelled" : "finished";
-    rec.featuresPath = data.path.empty() ? std::string() : fs::absolute(data.path).string();
-    rec.featuresHash = data.path.empty() ? std::string() : hashFile(data.path);
-    rec.backbone = data.backbone;
-    rec.rows = data.rows;
-    rec.dim = data.dim;
+    rec.status = "finished";
+    const json features = featuresJson(data);
+    readFeaturesJson(features, rec);
     rec.labelNames = data.labelNames;
     rec.spec = spec;
     rec.parameters = result.parameters;
@@ -149,19 +234,16 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
     rec.history = result.history;
     rec.validation = result.validation;
     rec.test = result.test;
+    rec.sweepId = sweep.id;
+    rec.sweepParams = sweep.params;
 
-    // Everything goes into a hidden folder first; the rename at the end is what makes the run
-    // visible, so a crash or a full disk never leaves a half-written run in the list.
-    const fs::path tmp = runs / (".partial-" + rec.id);
-    const fs::path dir = runs / rec.id;
     try {
-        fs::create_directories(tmp);
-        writeText(tmp / "spec.json", toJson(spec) + "\n");
-        writeText(tmp / "history.json", historyJson(result.history).dump(1) + "\n");
-        writeText(tmp / "metrics.json",
+        writeText(dir / "spec.json", toJson(spec) + "\n");
+        writeText(dir / "history.json", historyJson(result.history).dump(1) + "\n");
+        writeText(dir / "metrics.json",
                   json{{"validation", metricsJson(result.validation)}, {"test", metricsJson(result.test)}}.dump(1) + "\n");
         {
-            std::ofstream out(tmp / "predictions.csv", std::ios::binary);
+            std::ofstream out(dir / "predictions.csv", std::ios::binary | std::ios::trunc);
             out << "id,split,label,predicted";
             for (const auto& n : data.labelNames)
                 out << ',' << CsvReader::quote("p_" + n);
@@ -177,31 +259,87 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
             }
             out.flush();
             if (!out)
-                throw Error((tmp / "predictions.csv").string() + ": writing failed (disk full?)");
+                throw Error((dir / "predictions.csv").string() + ": writing failed (disk full?)");
         }
-        result.head.save((tmp / "head.pt").string());
+        result.head.save((dir / "head.pt").string());
         json run{{"id", rec.id},
                  {"name", rec.name},
                  {"created", rec.created},
                  {"status", rec.status},
                  {"summary", summary(spec)},
-                 {"features", {{"path", rec.featuresPath}, {"hash", rec.featuresHash}, {"backbone", rec.backbone},
-                               {"rows", rec.rows}, {"dim", rec.dim}}},
+                 {"features", features},
                  {"label_names", rec.labelNames},
                  {"parameters", rec.parameters},
                  {"best_epoch", rec.bestEpoch},
                  {"epochs_run", rec.epochsRun},
                  {"stopped_early", result.stoppedEarly},
                  {"seconds", rec.seconds},
+                 {"tags", json::array()},
                  {"split_source", data.split.empty() ? "stratified 80/10/10 from the seed" : "file"}};
-        writeText(tmp / "run.json", run.dump(1) + "\n"); // written last: its presence marks completeness
-        fs::rename(tmp, dir);
+        if (!sweep.id.empty())
+            run["sweep"] = {{"id", sweep.id}, {"params", json::parse(sweep.params.empty() ? "{}" : sweep.params)}};
+        // run.json last, by rename: its presence is what makes the run complete.
+        writeAtomically(dir / "run.json", run.dump(1) + "\n");
+        std::error_code ec;
+        fs::remove(dir / "running.json", ec);
     } catch (const std::exception& e) {
-        fs::remove_all(tmp, ec);
+        // The folder keeps running.json, so the run lists as interrupted, never as finished;
+        // nothing else in the workspace is touched.
         throw Error(std::string("saving the run failed: ") + e.what());
     }
     rec.dir = dir.string();
     return rec;
+}
+
+void deleteRun(const std::string& dir)
+{
+    std::error_code ec;
+    if (!fs::exists(fs::path(dir) / "run.json") && !fs::exists(fs::path(dir) / "running.json"))
+        throw Error(dir + ": not a run folder; nothing was deleted");
+    fs::remove_all(dir, ec);
+    if (ec)
+        throw Error(dir + ": cannot be deleted (" + ec.message() + ")");
+}
+
+namespace {
+void updateRunJson(const std::string& dir, const std::function<void(json&)>& change)
+{
+    const fs::path path = fs::path(dir) / "run.json";
+    json run;
+    try {
+        run = json::parse(readText(path));
+    } catch (const json::exception& e) {
+        throw Error(path.string() + ": damaged (" + std::string(e.what()) + ")");
+    }
+    change(run);
+    writeAtomically(path, run.dump(1) + "\n");
+}
+} // namespace
+
+void renameRun(const std::string& dir, const std::string& name)
+{
+    updateRunJson(dir, [&](json& run) { run["name"] = name; });
+}
+
+void setRunTags(const std::string& dir, const std::vector<std::string>& tags)
+{
+    updateRunJson(dir, [&](json& run) { run["tags"] = tags; });
+}
+
+FeaturesState checkFeatures(const RunRecord& run)
+{
+    std::error_code ec;
+    if (run.featuresPath.empty() || !fs::exists(run.featuresPath, ec))
+        return FeaturesState::Missing;
+    const auto size = static_cast<std::int64_t>(fs::file_size(run.featuresPath, ec));
+    const auto mtime = static_cast<std::int64_t>(fs::last_write_time(run.featuresPath, ec).time_since_epoch().count());
+    if (size == run.featuresSize && mtime == run.featuresMtime)
+        return FeaturesState::Same; // unchanged on disk: no need to hash it again
+    try {
+        return hashFile(run.featuresPath) == run.featuresHash ? FeaturesState::Same : FeaturesState::Changed;
+    } catch (const Error&) {
+        return FeaturesState::Missing;
+    }
 }
 
 RunRecord loadRun(const std::string& dirPath)
@@ -217,12 +355,12 @@ RunRecord loadRun(const std::string& dirPath)
         rec.name = run.value("name", rec.id);
         rec.created = run.value("created", "");
         rec.status = run.value("status", "finished");
-        const auto& f = run.at("features");
-        rec.featuresPath = f.value("path", "");
-        rec.featuresHash = f.value("hash", "");
-        rec.backbone = f.value("backbone", "");
-        rec.rows = f.value("rows", 0LL);
-        rec.dim = f.value("dim", 0LL);
+        readFeaturesJson(run.at("features"), rec);
+        rec.tags = run.value("tags", std::vector<std::string>{});
+        if (run.contains("sweep")) {
+            rec.sweepId = run["sweep"].value("id", "");
+            rec.sweepParams = run["sweep"].value("params", json::object()).dump();
+        }
         rec.labelNames = run.value("label_names", std::vector<std::string>{});
         rec.parameters = run.value("parameters", 0LL);
         rec.bestEpoch = run.value("best_epoch", 0);
@@ -240,7 +378,37 @@ RunRecord loadRun(const std::string& dirPath)
     return rec;
 }
 
-std::vector<RunRecord> listRuns(const std::string& workspace, std::vector<std::string>* problems)
+namespace {
+
+/// A run folder holding only running.json: still running in a live process, or interrupted.
+RunRecord unfinishedRun(const fs::path& dir)
+{
+    RunRecord rec;
+    try {
+        const json running = json::parse(readText(dir / "running.json"));
+        rec.id = running.value("id", dir.filename().string());
+        rec.name = running.value("name", rec.id);
+        rec.created = running.value("created", "");
+        readFeaturesJson(running.value("features", json::object()), rec);
+        if (running.contains("spec"))
+            rec.spec = headSpecFromJson(running["spec"].dump(), (dir / "running.json").string());
+        if (running.contains("sweep")) {
+            rec.sweepId = running["sweep"].value("id", "");
+            rec.sweepParams = running["sweep"].value("params", json::object()).dump();
+        }
+        const long long pid = running.value("pid", 0LL);
+        const bool alive = pid > 0 && running.value("host", "") == hostName() && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+        rec.status = alive ? "running" : "interrupted";
+    } catch (const json::exception& e) {
+        throw Error((dir / "running.json").string() + ": damaged (" + std::string(e.what()) + ")");
+    }
+    rec.dir = dir.string();
+    return rec;
+}
+
+} // namespace
+
+std::vector<RunRecord> listRuns(const std::string& workspace, std::vector<std::string>* problems, bool includeUnfinished)
 {
     std::vector<RunRecord> runs;
     const fs::path root = fs::path(workspace) / "runs";
@@ -251,7 +419,13 @@ std::vector<RunRecord> listRuns(const std::string& workspace, std::vector<std::s
         if (!entry.is_directory() || entry.path().filename().string().starts_with("."))
             continue;
         try {
-            runs.push_back(loadRun(entry.path().string()));
+            if (fs::exists(entry.path() / "run.json"))
+                runs.push_back(loadRun(entry.path().string()));
+            else if (fs::exists(entry.path() / "running.json")) {
+                if (includeUnfinished)
+                    runs.push_back(unfinishedRun(entry.path()));
+            } else
+                throw Error(entry.path().string() + ": not a complete run (missing run.json)");
         } catch (const Error& e) {
             if (problems)
                 problems->push_back(e.what());

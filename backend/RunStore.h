@@ -19,7 +19,7 @@ struct RunRecord {
     std::string name;
     std::string dir;
     std::string created;        ///< ISO 8601, UTC
-    std::string status;         ///< "finished" or "cancelled"
+    std::string status;         ///< "finished"; for runs that never finished "running" or "interrupted"
     std::string featuresPath;
     std::string featuresHash;
     std::string backbone;
@@ -32,6 +32,19 @@ struct RunRecord {
     double seconds = 0;
     std::vector<EpochStats> history;
     Metrics validation, test;
+    std::vector<std::string> tags;
+    std::string sweepId;        ///< the sweep the run belongs to, if any
+    std::string sweepParams;    ///< the sweep's values for this run (JSON object text)
+    std::int64_t featuresSize = 0;
+    std::int64_t featuresMtime = 0;
+
+    bool finished() const { return status == "finished"; }
+};
+
+/// Sweep membership recorded with a run.
+struct SweepTag {
+    std::string id;
+    std::string params;
 };
 
 /// Per-sample outputs of a run.
@@ -43,14 +56,34 @@ struct RunPredictions {
     int numClasses = 0;
 };
 
-/// Saves a finished (or cancelled) training run; returns its record. Atomic: everything is
-/// written into a hidden temporary folder that is renamed into place last.
-RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const HeadSpec& spec,
-                  const TrainResult& result, const std::string& name = {});
+/// Marks the start of a run: makes `<workspace>/runs/<id>/` holding only running.json (process
+/// id, host, start time, spec, feature file). A process killed mid-training leaves it so, and
+/// listRuns shows it as interrupted. Returns the run folder.
+std::string beginRun(const std::string& workspace, const FeatureSet& data, const HeadSpec& spec,
+                     const std::string& name = {}, const SweepTag& sweep = {});
 
-/// Runs of a workspace, newest first. Folders that are not complete runs are skipped and
-/// reported in `problems` (when given).
-std::vector<RunRecord> listRuns(const std::string& workspace, std::vector<std::string>* problems = nullptr);
+/// Saves a finished training run into `runDir` (from beginRun), or into a new folder when it is
+/// empty; returns its record. run.json, which makes the run complete, is renamed into place
+/// last, so a crash or a full disk never leaves a run that looks finished.
+RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const HeadSpec& spec,
+                  const TrainResult& result, const std::string& name = {}, const std::string& runDir = {},
+                  const SweepTag& sweep = {});
+
+/// Removes a run folder (a cancelled run, or one the user deletes).
+void deleteRun(const std::string& dir);
+/// Renames a run / replaces its tags (run.json rewritten atomically).
+void renameRun(const std::string& dir, const std::string& name);
+void setRunTags(const std::string& dir, const std::vector<std::string>& tags);
+
+/// Runs of a workspace, newest first: finished ones, and (with includeUnfinished) those still
+/// running in a live process or interrupted. Damaged folders are skipped and reported in
+/// `problems` (when given).
+std::vector<RunRecord> listRuns(const std::string& workspace, std::vector<std::string>* problems = nullptr,
+                                bool includeUnfinished = false);
+
+/// Whether the feature file a run was trained on is still what it was.
+enum class FeaturesState { Same, Changed, Missing };
+FeaturesState checkFeatures(const RunRecord& run);
 
 /// Loads one run folder; throws headbench::Error when it is not a complete run.
 RunRecord loadRun(const std::string& dir);

@@ -6,9 +6,11 @@ bad input. Usage: cli_end_to_end.py PATH/TO/headbench-cli
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 import h5py
@@ -98,6 +100,58 @@ class DemoPipeline(unittest.TestCase):
         self.assertEqual(head.num_classes, 2)
         self.assertEqual(list(head.label_names), ["safe", "vulnerable"])
 
+    def test_sweep_then_compare(self):
+        ws = os.path.join(self.dir, "sweep-ws")
+        grid = os.path.join(self.dir, "grid.json")
+        with open(grid, "w") as f:
+            json.dump({"base": {"epochs": 2, "hidden": [32]},
+                       "grid": {"depth": [0, 1], "activation": ["relu", "gelu"]}}, f)
+        sweep = json.loads(run("sweep", "--features", self.features, "--workspace", ws, "--grid", grid, "--json").stdout)
+        self.assertEqual(len(sweep["runs"]), 4)
+        self.assertEqual(sweep["runs"][3]["params"], {"depth": 1, "activation": "gelu"})
+        runs = json.loads(run("runs", "--workspace", ws, "--json").stdout)
+        self.assertEqual(len(runs), 4)
+        self.assertTrue(all(r["sweep"] == sweep["sweep"] and r["status"] == "finished" for r in runs))
+
+        a, b = sweep["runs"][0]["dir"], sweep["runs"][3]["dir"]
+        cmp = json.loads(run("compare", a, b, "--json").stdout)
+        self.assertEqual([r["run"] for r in cmp["runs"]], [sweep["runs"][0]["run"], sweep["runs"][3]["run"]])
+        fields = {d["field"]: d["values"] for d in cmp["differences"]}
+        self.assertEqual(set(fields), {"hidden", "activation"})
+        self.assertEqual(fields["activation"], ["relu", "gelu"])
+        m = cmp["mcnemar"]
+        self.assertEqual(m["split"], "test")
+        self.assertEqual(m["only_first_correct"] + m["only_second_correct"] + m["both_correct"] + m["both_wrong"], m["samples"])
+        self.assertTrue(0.0 <= m["p_value"] <= 1.0)
+        # Independent check of the counts from the two runs' predictions.
+        def correct(d):
+            with open(os.path.join(d, "predictions.csv")) as f:
+                return [r["label"] == r["predicted"] for r in csv.DictReader(f) if r["split"] == "test"]
+        ca, cb = correct(a), correct(b)
+        self.assertEqual(m["only_first_correct"], sum(x and not y for x, y in zip(ca, cb)))
+        self.assertEqual(m["only_second_correct"], sum(y and not x for x, y in zip(ca, cb)))
+        three = json.loads(run("compare", a, b, sweep["runs"][1]["dir"], "--json").stdout)
+        self.assertIsNone(three["mcnemar"])
+        self.assertIn("McNemar", run("compare", a, b).stdout)
+
+    def test_killed_training_shows_as_interrupted(self):
+        ws = os.path.join(self.dir, "kill-ws")
+        self.train("--depth", "1", "--width", "16", "--epochs", "1")  # unrelated workspace, just warms caches
+        proc = subprocess.Popen([CLI, "--threads", "1", "train", "--features", self.features, "--workspace", ws,
+                                 "--depth", "2", "--width", "512", "--epochs", "100000"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        runs_dir = os.path.join(ws, "runs")
+        for _ in range(600):  # wait until the run folder exists (at most ~60 s)
+            if os.path.isdir(runs_dir) and os.listdir(runs_dir):
+                break
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        runs = json.loads(run("runs", "--workspace", ws, "--json").stdout)
+        self.assertEqual(len(runs), 1)
+        self.assertEqual(runs[0]["status"], "interrupted")
+        self.assertIn("interrupted", run("runs", "--workspace", ws).stdout)
+
     def test_same_seed_same_metrics(self):
         a = self.train("--depth", "1", "--width", "32", "--epochs", "3", "--seed", "5")
         b = self.train("--depth", "1", "--width", "32", "--epochs", "3", "--seed", "5")
@@ -168,7 +222,7 @@ class ForeignFiles(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.dir, "runs")))
 
     def test_every_subcommand_has_help(self):
-        for sub in ("demo", "extract", "inspect", "train", "runs", "eval"):
+        for sub in ("demo", "extract", "inspect", "train", "runs", "eval", "sweep", "compare"):
             self.assertIn("--help", run(sub, "--help").stdout)
 
 

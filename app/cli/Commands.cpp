@@ -2,12 +2,14 @@
 
 #include "ProgressBar.h"
 
+#include "Compare.h"
 #include "DemoData.h"
 #include "Error.h"
 #include "Extractor.h"
 #include "FeatureFile.h"
 #include "HeadSpec.h"
 #include "RunStore.h"
+#include "Sweep.h"
 #include "Trainer.h"
 
 #include <fmt/format.h>
@@ -20,6 +22,8 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <ctime>
+#include <optional>
 
 namespace headbench::cli {
 namespace {
@@ -296,12 +300,22 @@ int runTrain(const TrainCliOptions& o)
     if (const auto problems = validate(spec, data.numClasses()); !problems.empty())
         throw Error(o.features + ": " + problems.front());
     CliTrainingObserver observer(spec.epochs, o.json);
-    TrainResult result = trainHead(data, spec, &observer);
+    // The run folder exists from the start (as running): a killed process leaves it marked
+    // interrupted; a cancelled or failed one removes it.
+    const std::string runDir = beginRun(o.workspace, data, spec, o.name);
+    TrainResult result;
+    try {
+        result = trainHead(data, spec, &observer);
+    } catch (...) {
+        deleteRun(runDir);
+        throw;
+    }
     if (result.cancelled) {
+        deleteRun(runDir);
         fmt::print(stderr, "\ntraining interrupted after {} epochs; no run was saved\n", result.history.size());
         return kInterrupted;
     }
-    const RunRecord rec = saveRun(o.workspace, data, spec, result, o.name);
+    const RunRecord rec = saveRun(o.workspace, data, spec, result, o.name, runDir);
     if (o.json) {
         json j{{"run", rec.id},
                {"dir", rec.dir},
@@ -328,7 +342,7 @@ int runTrain(const TrainCliOptions& o)
 int runRuns(const std::string& workspace, bool asJson)
 {
     std::vector<std::string> problems;
-    const auto runs = listRuns(workspace, &problems);
+    const auto runs = listRuns(workspace, &problems, /*includeUnfinished=*/true);
     for (const auto& p : problems)
         fmt::print(stderr, "skipped: {}\n", p);
     if (asJson) {
@@ -339,6 +353,11 @@ int runRuns(const std::string& workspace, bool asJson)
                            {"name", r.name},
                            {"created", r.created},
                            {"status", r.status},
+                           {"features_state", r.finished() ? (checkFeatures(r) == FeaturesState::Same ? "same"
+                                                              : checkFeatures(r) == FeaturesState::Changed ? "changed" : "missing")
+                                                           : "n/a"},
+                           {"tags", r.tags},
+                           {"sweep", r.sweepId.empty() ? json(nullptr) : json(r.sweepId)},
                            {"summary", summary(r.spec)},
                            {"backbone", r.backbone},
                            {"features", r.featuresPath},
@@ -352,11 +371,16 @@ int runRuns(const std::string& workspace, bool asJson)
         fmt::print("no runs in {}\n", workspace);
         return kOk;
     }
-    fmt::print("{:<21} {:<32} {:>6} {:>8} {:>8} {:>8} {:>8}\n", "run", "head", "best", "val f1", "test f1", "test auc",
-               "test ece");
-    for (const auto& r : runs)
-        fmt::print("{:<21} {:<32} {:>6} {:>8} {:>8} {:>8} {:>8}\n", r.id, summary(r.spec).substr(0, 32), r.bestEpoch,
-                   fmtMetric(r.validation.f1), fmtMetric(r.test.f1), fmtMetric(r.test.rocAuc), fmtMetric(r.test.ece));
+    fmt::print("{:<21} {:<12} {:<32} {:>6} {:>8} {:>8} {:>8} {:>8}\n", "run", "status", "head", "best", "val f1", "test f1",
+               "test auc", "test ece");
+    for (const auto& r : runs) {
+        std::string status = r.status;
+        if (r.finished() && checkFeatures(r) != FeaturesState::Same)
+            status = checkFeatures(r) == FeaturesState::Missing ? "no-features" : "features-changed";
+        fmt::print("{:<21} {:<12} {:<32} {:>6} {:>8} {:>8} {:>8} {:>8}\n", r.id, status, summary(r.spec).substr(0, 32),
+                   r.finished() ? std::to_string(r.bestEpoch) : std::string("-"), fmtMetric(r.validation.f1),
+                   fmtMetric(r.test.f1), fmtMetric(r.test.rocAuc), fmtMetric(r.test.ece));
+    }
     return kOk;
 }
 
@@ -398,6 +422,141 @@ int runEval(const std::string& runDir, const std::string& features, const std::s
     fmt::print("run {} on {} ({}, {} rows)\n", rec.id, features, splitName, labels.size());
     printMetricsTable({{splitName, &m}});
     printConfusion(m, data.labelNames);
+    return kOk;
+}
+
+// ---- sweep ----
+struct SweepCliOptions {
+    std::string features, workspace, grid;
+    bool json = false;
+};
+
+int runSweep(const SweepCliOptions& o)
+{
+    std::ifstream in(o.grid);
+    if (!in)
+        throw Error(o.grid + ": cannot be opened for reading");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const auto points = expandSweep(ss.str(), o.grid);
+    const FeatureSet data = readFeatureFile(o.features, {.loadTexts = false});
+    for (std::size_t i = 0; i < points.size(); ++i)
+        if (const auto problems = validate(points[i].spec, data.numClasses()); !problems.empty())
+            throw Error(fmt::format("{}: point {} ({}): {}", o.grid, i + 1, points[i].params, problems.front()));
+    const std::string sweepId = "sweep-" + [] {
+        std::time_t t = std::time(nullptr);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char buf[32];
+        std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+        return std::string(buf);
+    }();
+    const auto start = std::chrono::steady_clock::now();
+    json runs = json::array();
+    if (!o.json)
+        fmt::print("{} runs in {}\n{:>4}  {:<44} {:>8} {:>8} {:>7}\n", points.size(), sweepId, "#", "params", "val f1", "test f1", "s");
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        const SweepTag tag{sweepId, points[i].params};
+        const std::string runDir = beginRun(o.workspace, data, points[i].spec, {}, tag);
+        CliTrainingObserver observer(points[i].spec.epochs, true);
+        TrainResult result;
+        try {
+            result = trainHead(data, points[i].spec, &observer);
+        } catch (...) {
+            deleteRun(runDir);
+            throw;
+        }
+        if (result.cancelled) {
+            deleteRun(runDir);
+            fmt::print(stderr, "\nsweep interrupted after {} of {} runs\n", i, points.size());
+            return kInterrupted;
+        }
+        const RunRecord rec = saveRun(o.workspace, data, points[i].spec, result, {}, runDir, tag);
+        runs.push_back({{"run", rec.id}, {"dir", rec.dir}, {"params", json::parse(points[i].params)},
+                        {"summary", summary(points[i].spec)}, {"seconds", rec.seconds},
+                        {"metrics", {{"val", metricsJson(rec.validation)}, {"test", metricsJson(rec.test)}}}});
+        if (!o.json)
+            fmt::print("{:>4}  {:<44} {:>8} {:>8} {:>7.1f}\n", i + 1, points[i].params.substr(0, 44), fmtMetric(rec.validation.f1),
+                       fmtMetric(rec.test.f1), rec.seconds);
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (o.json)
+        std::cout << json{{"sweep", sweepId}, {"runs", runs}, {"seconds", seconds}}.dump(2) << "\n";
+    else
+        fmt::print("{} runs in {:.1f} s\n", points.size(), seconds);
+    return kOk;
+}
+
+// ---- compare ----
+int runCompare(const std::vector<std::string>& dirs, bool asJson)
+{
+    if (dirs.size() < 2)
+        throw Error("compare needs two or more run folders");
+    std::vector<RunRecord> runs;
+    std::vector<HeadSpec> specs;
+    for (const auto& d : dirs) {
+        runs.push_back(loadRun(d));
+        specs.push_back(runs.back().spec);
+    }
+    const auto differences = diffSpecs(specs);
+    json mcnemarJson = nullptr;
+    std::optional<McNemarResult> test;
+    std::string mcnemarSplit;
+    if (runs.size() == 2) {
+        const RunPredictions a = loadPredictions(dirs[0]), b = loadPredictions(dirs[1]);
+        PairedOutcomes paired = pairOutcomes(a, b, kTest);
+        mcnemarSplit = "test";
+        if (paired.rows.empty()) {
+            paired = pairOutcomes(a, b, kValidation);
+            mcnemarSplit = "validation";
+        }
+        test = mcnemar(paired.firstCorrect, paired.secondCorrect);
+        mcnemarJson = {{"split", mcnemarSplit},
+                       {"samples", paired.rows.size()},
+                       {"statistic", test->statistic},
+                       {"p_value", test->pValue},
+                       {"exact", test->exact},
+                       {"only_first_correct", test->onlyFirstCorrect},
+                       {"only_second_correct", test->onlySecondCorrect},
+                       {"both_correct", test->bothCorrect},
+                       {"both_wrong", test->bothWrong}};
+    }
+    if (asJson) {
+        json j;
+        j["runs"] = json::array();
+        for (const auto& r : runs)
+            j["runs"].push_back({{"run", r.id}, {"dir", r.dir}, {"name", r.name}, {"summary", summary(r.spec)},
+                                 {"parameters", r.parameters}, {"seconds", r.seconds}, {"best_epoch", r.bestEpoch},
+                                 {"metrics", {{"val", metricsJson(r.validation)}, {"test", metricsJson(r.test)}}}});
+        j["differences"] = json::array();
+        for (const auto& d : differences) {
+            json values = json::array();
+            for (const auto& v : d.values)
+                values.push_back(json::parse(v));
+            j["differences"].push_back({{"field", d.field}, {"values", values}});
+        }
+        j["mcnemar"] = mcnemarJson;
+        std::cout << j.dump(2) << "\n";
+        return kOk;
+    }
+    std::vector<std::pair<std::string, const Metrics*>> columns;
+    for (const auto& r : runs)
+        columns.emplace_back(r.id.substr(r.id.size() - 11), &r.test);
+    fmt::print("test metrics\n");
+    printMetricsTable(columns);
+    fmt::print("\nspec differences\n");
+    if (differences.empty())
+        fmt::print("  (none: the runs share one head spec)\n");
+    for (const auto& d : differences) {
+        fmt::print("  {:<16}", d.field);
+        for (const auto& v : d.values)
+            fmt::print(" {:>14}", v);
+        fmt::print("\n");
+    }
+    if (test)
+        fmt::print("\nMcNemar on the {} split: {} only first right, {} only second right; statistic {:.4g}, p = {:.4g} ({})\n",
+                   mcnemarSplit, test->onlyFirstCorrect, test->onlySecondCorrect, test->statistic, test->pValue,
+                   test->exact ? "exact binomial" : "chi-squared with continuity correction");
     return kOk;
 }
 
@@ -486,6 +645,21 @@ void registerCommands(CLI::App& app)
         ->capture_default_str();
     cEv->add_flag("--json", *evJson, "Print the metrics as JSON");
     cEv->callback([evRun, evFeatures, evSplit, evJson] { g_exitCode = runEval(*evRun, *evFeatures, *evSplit, *evJson); });
+
+    auto sw = std::make_shared<SweepCliOptions>();
+    auto* cSw = app.add_subcommand("sweep", "Train every head of a grid or of random draws, one after the other");
+    cSw->add_option("--features", sw->features, "Feature file (.h5)")->required();
+    cSw->add_option("--workspace", sw->workspace, "Workspace folder")->required();
+    cSw->add_option("--grid", sw->grid, "Sweep definition JSON (grid or random; see docs/FORMAT.md)")->required();
+    cSw->add_flag("--json", sw->json, "Print the sweep's runs as JSON");
+    cSw->callback([sw] { g_exitCode = runSweep(*sw); });
+
+    auto cmpDirs = std::make_shared<std::vector<std::string>>();
+    auto cmpJson = std::make_shared<bool>(false);
+    auto* cCmp = app.add_subcommand("compare", "Compare runs: metrics, spec differences, McNemar's test for two");
+    cCmp->add_option("runs", *cmpDirs, "Run folders (two or more)")->required()->expected(2, -1);
+    cCmp->add_flag("--json", *cmpJson, "Print the comparison as JSON");
+    cCmp->callback([cmpDirs, cmpJson] { g_exitCode = runCompare(*cmpDirs, *cmpJson); });
 }
 
 int lastExitCode();

@@ -5,22 +5,35 @@
 
 #include <QDateTime>
 
+#include <filesystem>
+
 namespace headbench {
 
 void TrainingWorker::train(std::shared_ptr<const FeatureSet> data, HeadSpec spec, QString workspace, QString name)
 {
     // Every exception is caught here: one escaping a slot is undefined behaviour in Qt.
+    std::string runDir;
     try {
         stopRequested = false;
         m_lastBatchSignal = 0;
+        // The run folder exists (as running) while training, so a crash leaves it marked
+        // interrupted; a cancel removes it.
+        runDir = beginRun(workspace.toStdString(), *data, spec, name.toStdString());
         TrainResult result = trainHead(*data, spec, this);
         if (result.cancelled) {
+            deleteRun(runDir);
             Q_EMIT cancelled();
             return;
         }
-        const RunRecord rec = saveRun(workspace.toStdString(), *data, spec, result, name.toStdString());
+        const RunRecord rec = saveRun(workspace.toStdString(), *data, spec, result, name.toStdString(), runDir);
         Q_EMIT finished(QString::fromStdString(rec.dir));
     } catch (const Error& e) {
+        if (!runDir.empty() && !std::filesystem::exists(std::filesystem::path(runDir) / "run.json")) {
+            try {
+                deleteRun(runDir);
+            } catch (const Error&) {
+            }
+        }
         if (stopRequested)
             Q_EMIT cancelled();
         else
