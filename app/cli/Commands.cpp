@@ -454,7 +454,7 @@ int runSweep(const SweepCliOptions& o)
     const auto start = std::chrono::steady_clock::now();
     json runs = json::array();
     if (!o.json)
-        fmt::print("{} runs in {}\n{:>4}  {:<44} {:>8} {:>8} {:>7}\n", points.size(), sweepId, "#", "params", "val f1", "test f1", "s");
+        fmt::print("{} runs in {}\n{:>4}  {:<56} {:>8} {:>8} {:>7}\n", points.size(), sweepId, "#", "params", "val f1", "test f1", "s");
     for (std::size_t i = 0; i < points.size(); ++i) {
         const SweepTag tag{sweepId, points[i].params};
         const std::string runDir = beginRun(o.workspace, data, points[i].spec, {}, tag);
@@ -476,7 +476,7 @@ int runSweep(const SweepCliOptions& o)
                         {"summary", summary(points[i].spec)}, {"seconds", rec.seconds},
                         {"metrics", {{"val", metricsJson(rec.validation)}, {"test", metricsJson(rec.test)}}}});
         if (!o.json)
-            fmt::print("{:>4}  {:<44} {:>8} {:>8} {:>7.1f}\n", i + 1, points[i].params.substr(0, 44), fmtMetric(rec.validation.f1),
+            fmt::print("{:>4}  {:<56} {:>8} {:>8} {:>7.1f}\n", i + 1, points[i].params.substr(0, 56), fmtMetric(rec.validation.f1),
                        fmtMetric(rec.test.f1), rec.seconds);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -4,7 +4,9 @@
 #include "HeadDesignerPanel.h"
 #include "ImportDialog.h"
 #include "LossChartView.h"
+#include "RunsPanel.h"
 #include "SamplesPanel.h"
+#include "SweepView.h"
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
@@ -21,7 +23,6 @@
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QListWidget>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -64,7 +65,9 @@ MainWindow::MainWindow(QWidget* parent)
     , m_evaluation(new EvaluationView)
     , m_samples(new SamplesPanel)
     , m_lossChart(new LossChartView)
-    , m_runList(new QListWidget)
+    , m_runsPanel(new RunsPanel)
+    , m_compare(new RunCompareView)
+    , m_sweepView(new SweepView)
     , m_tabs(new QTabWidget)
     , m_dataSummary(new QLabel)
     , m_statusLabel(new QLabel)
@@ -136,6 +139,9 @@ void MainWindow::buildActions()
     m_trainAction->setToolTip(tr("Train the designed head on the loaded features (Ctrl+T)"));
     m_stopAction = run->addAction(tr("&Stop"), this, [this] { m_training->stop(); });
     m_stopAction->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F5));
+    run->addAction(tr("S&weep…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T), this, &MainWindow::openSweepDialog);
+    run->addAction(tr("&Compare selected runs"), QKeySequence(Qt::CTRL | Qt::Key_D), this,
+                   [this] { compareRuns(m_runsPanel->selectedRunDirs()); });
     run->addAction(tr("Most confidently &wrong"), QKeySequence(Qt::CTRL | Qt::Key_W), this, [this] {
         m_samples->showMostConfidentlyWrong();
         m_tabs->setCurrentIndex(SamplesTab);
@@ -166,6 +172,8 @@ void MainWindow::buildLayout()
     m_tabs->addTab(trainingTab, tr("&Training"));
     m_tabs->addTab(m_evaluation, tr("E&valuation"));
     m_tabs->addTab(m_samples, tr("&Samples"));
+    m_tabs->addTab(m_compare, tr("&Compare"));
+    m_tabs->addTab(m_sweepView, tr("S&weep"));
     setCentralWidget(m_tabs);
 
     // Left: data and runs.
@@ -201,14 +209,8 @@ void MainWindow::buildLayout()
 
     auto* runsDock = new QDockWidget(tr("Runs"));
     runsDock->setObjectName(QStringLiteral("runsDock"));
-    m_runList->setAlternatingRowColors(true);
-    m_runList->setWordWrap(true);
-    runsDock->setWidget(m_runList);
+    runsDock->setWidget(m_runsPanel);
     addDockWidget(Qt::LeftDockWidgetArea, runsDock);
-    connect(m_runList, &QListWidget::currentItemChanged, this, [this](QListWidgetItem* item) {
-        if (item)
-            showRun(item->data(Qt::UserRole).toString());
-    });
 
     // Right: the head designer, scrollable so it fits at 1280x800.
     auto* scroll = new QScrollArea;
@@ -254,6 +256,7 @@ void MainWindow::buildLayout()
         m_tabs->setCurrentIndex(SamplesTab);
     });
     connect(m_designer, &HeadDesignerPanel::validityChanged, this, &MainWindow::updateActions);
+    buildRunViews();
 }
 
 void MainWindow::connectControllers()
@@ -321,6 +324,7 @@ void MainWindow::connectControllers()
     connect(m_training, &TrainingController::cancelled, this, [this] {
         m_progress->setVisible(false);
         m_statusLabel->setText(tr("Training stopped; no run was saved"));
+        m_workspace->refreshRuns();
     });
     connect(m_training, &TrainingController::failed, this, [this](const QString& message) {
         m_progress->setVisible(false);
@@ -493,19 +497,9 @@ void MainWindow::updateDataSummary()
 
 void MainWindow::updateRunList()
 {
-    const QString current = m_currentRunDir;
-    QSignalBlocker block(m_runList);
-    m_runList->clear();
-    for (const auto& r : m_workspace->runs()) {
-        auto* item = new QListWidgetItem(tr("%1\n%2 · val F1 %3 · test F1 %4")
-                                             .arg(QString::fromStdString(r.name), QString::fromStdString(r.created).left(16).replace(QLatin1Char('T'), QLatin1Char(' ')),
-                                                  metricText(r.validation.f1), metricText(r.test.f1)));
-        item->setData(Qt::UserRole, QString::fromStdString(r.dir));
-        item->setToolTip(QString::fromStdString(summary(r.spec)));
-        m_runList->addItem(item);
-        if (QString::fromStdString(r.dir) == current)
-            m_runList->setCurrentItem(item);
-    }
+    m_runsPanel->setRuns(m_workspace->runs(), m_workspace->featureStates());
+    if (!m_currentRunDir.isEmpty())
+        m_runsPanel->selectRun(m_currentRunDir);
 }
 
 void MainWindow::updateActions()

@@ -1,6 +1,8 @@
 #pragma once
 /// \file MainWindow.h
+#include "RunCompareView.h"
 #include "RunStore.h"
+#include "Sweep.h"
 
 #include <QFutureWatcher>
 #include <QMainWindow>
@@ -11,7 +13,6 @@ QT_BEGIN_NAMESPACE
 class QAction;
 class QCheckBox;
 class QLabel;
-class QListWidget;
 class QProgressBar;
 class QPushButton;
 class QSlider;
@@ -21,6 +22,9 @@ QT_END_NAMESPACE
 namespace headbench {
 
 class EvaluationView;
+class RunCompareView;
+class RunsPanel;
+class SweepView;
 class HeadDesignerPanel;
 class LossChartView;
 class SamplesPanel;
@@ -34,7 +38,7 @@ struct EpochStats;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    enum Tab { TrainingTab, EvaluationTab, SamplesTab };
+    enum Tab { TrainingTab, EvaluationTab, SamplesTab, CompareTab, SweepTab };
 
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
@@ -45,7 +49,9 @@ public:
     EvaluationView* evaluation() const { return m_evaluation; }
     SamplesPanel* samples() const { return m_samples; }
     LossChartView* lossChart() const { return m_lossChart; }
-    QListWidget* runList() const { return m_runList; }
+    RunsPanel* runsPanel() const { return m_runsPanel; }
+    RunCompareView* compareView() const { return m_compare; }
+    SweepView* sweepView() const { return m_sweepView; }
     QTabWidget* tabs() const { return m_tabs; }
     QAction* trainAction() const { return m_trainAction; }
     QAction* stopAction() const { return m_stopAction; }
@@ -62,10 +68,18 @@ public:
     bool startTraining();
     /// Shows a saved run in the evaluation and sample views.
     void showRun(const QString& runDir);
+    /// Loads two or more runs (off the GUI thread) into the comparison tab.
+    void compareRuns(const QStringList& runDirs);
+    /// Trains the points of a sweep one after the other; false when that cannot start.
+    bool startSweep(std::vector<SweepPoint> points);
+    /// Opens the sweep dialog on the designer's head.
+    void openSweepDialog();
 
 Q_SIGNALS:
     /// A run was loaded into the views (after training or by selection).
     void runShown(QString runDir);
+    /// Runs were loaded into the comparison tab.
+    void comparisonShown(int runs);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -79,6 +93,9 @@ private:
     void showError(const QString& message);
     void updateDataSummary();
     void updateRunList();
+    void buildRunViews();
+    void deleteRuns(const QStringList& dirs);
+    void editTags(const QString& dir);
     void updateActions();
     void onEpoch(const EpochStats& stats);
     void rememberRecent(const QString& key, const QString& path);
@@ -95,6 +112,11 @@ private:
         QString error;
     };
     QFutureWatcher<LoadedRun> m_runWatcher;
+    struct LoadedComparison {
+        std::vector<ComparedRun> runs;
+        QString error;
+    };
+    QFutureWatcher<LoadedComparison> m_compareWatcher;
 
     WorkspaceController* m_workspace;
     TrainingController* m_training;
@@ -102,7 +124,9 @@ private:
     EvaluationView* m_evaluation;
     SamplesPanel* m_samples;
     LossChartView* m_lossChart;
-    QListWidget* m_runList;
+    RunsPanel* m_runsPanel;
+    RunCompareView* m_compare;
+    SweepView* m_sweepView;
     QTabWidget* m_tabs;
     QLabel* m_dataSummary;
     QLabel* m_statusLabel;

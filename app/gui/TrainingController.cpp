@@ -9,31 +9,40 @@
 
 namespace headbench {
 
+std::string TrainingWorker::trainOne(const FeatureSet& data, const HeadSpec& spec, const std::string& workspace,
+                                     const std::string& name, const SweepTag& tag)
+{
+    // The run folder exists (as running) while training, so a crash leaves it marked
+    // interrupted; a cancel or an error removes it.
+    const std::string runDir = beginRun(workspace, data, spec, name, tag);
+    try {
+        TrainResult result = trainHead(data, spec, this);
+        if (result.cancelled) {
+            deleteRun(runDir);
+            return {};
+        }
+        return saveRun(workspace, data, spec, result, name, runDir, tag).dir;
+    } catch (...) {
+        if (!std::filesystem::exists(std::filesystem::path(runDir) / "run.json")) {
+            std::error_code ec;
+            std::filesystem::remove_all(runDir, ec);
+        }
+        throw;
+    }
+}
+
 void TrainingWorker::train(std::shared_ptr<const FeatureSet> data, HeadSpec spec, QString workspace, QString name)
 {
     // Every exception is caught here: one escaping a slot is undefined behaviour in Qt.
-    std::string runDir;
     try {
         stopRequested = false;
         m_lastBatchSignal = 0;
-        // The run folder exists (as running) while training, so a crash leaves it marked
-        // interrupted; a cancel removes it.
-        runDir = beginRun(workspace.toStdString(), *data, spec, name.toStdString());
-        TrainResult result = trainHead(*data, spec, this);
-        if (result.cancelled) {
-            deleteRun(runDir);
+        const std::string dir = trainOne(*data, spec, workspace.toStdString(), name.toStdString(), {});
+        if (dir.empty())
             Q_EMIT cancelled();
-            return;
-        }
-        const RunRecord rec = saveRun(workspace.toStdString(), *data, spec, result, name.toStdString(), runDir);
-        Q_EMIT finished(QString::fromStdString(rec.dir));
+        else
+            Q_EMIT finished(QString::fromStdString(dir));
     } catch (const Error& e) {
-        if (!runDir.empty() && !std::filesystem::exists(std::filesystem::path(runDir) / "run.json")) {
-            try {
-                deleteRun(runDir);
-            } catch (const Error&) {
-            }
-        }
         if (stopRequested)
             Q_EMIT cancelled();
         else
@@ -41,6 +50,28 @@ void TrainingWorker::train(std::shared_ptr<const FeatureSet> data, HeadSpec spec
     } catch (const std::exception& e) {
         Q_EMIT failed(tr("Training failed: %1").arg(QString::fromStdString(e.what())));
     }
+}
+
+void TrainingWorker::trainSweep(std::shared_ptr<const FeatureSet> data, std::vector<SweepPoint> points, QString workspace,
+                                QString sweepId)
+{
+    stopRequested = false;
+    const int count = static_cast<int>(points.size());
+    for (int i = 0; i < count && !stopRequested; ++i) {
+        Q_EMIT sweepRunStarted(i, count);
+        m_lastBatchSignal = 0;
+        try {
+            const std::string dir = trainOne(*data, points[static_cast<std::size_t>(i)].spec, workspace.toStdString(), {},
+                                              SweepTag{sweepId.toStdString(), points[static_cast<std::size_t>(i)].params});
+            if (dir.empty())
+                break; // cancelled
+            Q_EMIT sweepRunFinished(i, QString::fromStdString(dir));
+        } catch (const std::exception& e) {
+            // One failing point does not end the sweep.
+            Q_EMIT sweepRunFailed(i, QString::fromStdString(e.what()));
+        }
+    }
+    Q_EMIT sweepEnded(stopRequested.load());
 }
 
 void TrainingWorker::onEpoch(const EpochStats& stats)
@@ -85,7 +116,29 @@ TrainingController::TrainingController(QObject* parent)
         setRunning(false);
         Q_EMIT failed(message);
     });
+    connect(m_worker, &TrainingWorker::sweepRunStarted, this, &TrainingController::sweepRunStarted);
+    connect(m_worker, &TrainingWorker::sweepRunFinished, this, &TrainingController::sweepRunFinished);
+    connect(m_worker, &TrainingWorker::sweepRunFailed, this, &TrainingController::sweepRunFailed);
+    connect(m_worker, &TrainingWorker::sweepEnded, this, [this](bool cancelled) {
+        m_sweeping = false;
+        setRunning(false);
+        Q_EMIT sweepEnded(cancelled);
+    });
     m_thread.start();
+}
+
+bool TrainingController::startSweep(std::shared_ptr<const FeatureSet> data, std::vector<SweepPoint> points,
+                                    const QString& workspace, const QString& sweepId)
+{
+    if (m_running || !data || points.empty())
+        return false;
+    m_sweeping = true;
+    setRunning(true);
+    m_worker->stopRequested = false;
+    QMetaObject::invokeMethod(m_worker, [worker = m_worker, data, points = std::move(points), workspace, sweepId]() mutable {
+        worker->trainSweep(data, std::move(points), workspace, sweepId);
+    }, Qt::QueuedConnection);
+    return true;
 }
 
 TrainingController::~TrainingController()

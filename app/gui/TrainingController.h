@@ -2,6 +2,8 @@
 /// \file TrainingController.h
 #include "FeatureFile.h"
 #include "HeadSpec.h"
+#include "RunStore.h"
+#include "Sweep.h"
 #include "Trainer.h"
 
 #include <QObject>
@@ -25,6 +27,8 @@ public:
     std::atomic<bool> stopRequested{false};
 
     void train(std::shared_ptr<const FeatureSet> data, HeadSpec spec, QString workspace, QString name);
+    /// Trains the points one after the other as runs of one sweep; stops at a cancel.
+    void trainSweep(std::shared_ptr<const FeatureSet> data, std::vector<SweepPoint> points, QString workspace, QString sweepId);
 
     // TrainingObserver (called on the worker thread)
     void onEpoch(const EpochStats& stats) override;
@@ -37,8 +41,15 @@ Q_SIGNALS:
     void finished(QString runDir);
     void cancelled();
     void failed(QString message);
+    void sweepRunStarted(int index, int count);
+    void sweepRunFinished(int index, QString runDir);
+    void sweepRunFailed(int index, QString message);
+    void sweepEnded(bool cancelled);
 
 private:
+    /// One run: begin, train, save; returns the run folder, or "" when cancelled.
+    std::string trainOne(const FeatureSet& data, const HeadSpec& spec, const std::string& workspace,
+                         const std::string& name, const SweepTag& tag);
     qint64 m_lastBatchSignal = 0;
 };
 
@@ -53,6 +64,10 @@ public:
     /// Starts training; returns false when one is already running.
     bool start(std::shared_ptr<const FeatureSet> data, const HeadSpec& spec, const QString& workspace,
                const QString& name = {});
+    /// Starts a sweep; returns false when training is already running.
+    bool startSweep(std::shared_ptr<const FeatureSet> data, std::vector<SweepPoint> points, const QString& workspace,
+                    const QString& sweepId);
+    bool isSweeping() const { return m_sweeping; }
     /// Asks the worker to stop after the current batch; returns at once.
     void stop();
 
@@ -64,6 +79,10 @@ Q_SIGNALS:
     void cancelled();
     void failed(QString message);
     void runningChanged(bool running);
+    void sweepRunStarted(int index, int count);
+    void sweepRunFinished(int index, QString runDir);
+    void sweepRunFailed(int index, QString message);
+    void sweepEnded(bool cancelled);
 
 private:
     void setRunning(bool running);
@@ -71,6 +90,7 @@ private:
     QThread m_thread;
     TrainingWorker* m_worker;
     bool m_running = false;
+    bool m_sweeping = false;
 };
 
 } // namespace headbench

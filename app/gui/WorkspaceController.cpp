@@ -176,7 +176,11 @@ void WorkspaceController::cancelJob()
 
 void WorkspaceController::refreshRuns()
 {
-    m_runs = m_workspace.isEmpty() ? std::vector<RunRecord>{} : listRuns(m_workspace.toStdString());
+    m_runs = m_workspace.isEmpty() ? std::vector<RunRecord>{} : listRuns(m_workspace.toStdString(), nullptr, true);
+    // Size and modification time first; a file is hashed again only when they changed.
+    m_featureStates.clear();
+    for (const auto& r : m_runs)
+        m_featureStates.push_back(r.finished() ? checkFeatures(r) : FeaturesState::Same);
     Q_EMIT runsChanged();
 }
 

@@ -25,7 +25,10 @@ public:
     QString workspace() const { return m_workspace; }
     std::shared_ptr<const FeatureSet> features() const { return m_features; }
     QString featuresPath() const { return m_featuresPath; }
+    /// Every run, finished, running or interrupted, newest first.
     const std::vector<RunRecord>& runs() const { return m_runs; }
+    /// Whether each run's feature file is unchanged (same order as runs()).
+    const std::vector<FeaturesState>& featureStates() const { return m_featureStates; }
     bool busy() const { return m_busy; }
 
     /// Opens (creating if needed) a workspace folder and lists its runs. When it holds a feature
@@ -68,6 +71,7 @@ private:
     QString m_featuresPath;
     std::shared_ptr<const FeatureSet> m_features;
     std::vector<RunRecord> m_runs;
+    std::vector<FeaturesState> m_featureStates;
     bool m_busy = false;
 
     std::atomic<qint64> m_done{0}, m_total{0};

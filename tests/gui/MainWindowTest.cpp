@@ -5,6 +5,10 @@
 #include "HeadDesignerPanel.h"
 #include "LossChartView.h"
 #include "MainWindow.h"
+#include "RunCompareView.h"
+#include "RunsPanel.h"
+#include "SweepView.h"
+#include "Sweep.h"
 #include "SamplesPanel.h"
 #include "TrainingController.h"
 #include "WorkspaceController.h"
@@ -16,7 +20,7 @@
 
 #include <QAction>
 #include <QDir>
-#include <QListWidget>
+#include <QLabel>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -33,6 +37,7 @@ private Q_SLOTS:
     void trainsFromTheWindowAndShowsTheRun();
     void corruptFeatureFileShowsAnErrorAndKeepsTheWindowUsable();
     void stopEndsTrainingWithoutARun();
+    void sweepTrainsEveryPointAndComparesThem();
 
 private:
     void openWorkspace(MainWindow& window);
@@ -66,7 +71,7 @@ void MainWindowTest::trainsFromTheWindowAndShowsTheRun()
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     openWorkspace(window);
-    const int runsBefore = window.runList()->count();
+    const int runsBefore = window.runsPanel()->runCount();
     QVERIFY(window.trainAction()->isEnabled());
 
     window.designer()->epochsBox()->setValue(3);
@@ -86,7 +91,7 @@ void MainWindowTest::trainsFromTheWindowAndShowsTheRun()
     // The run is saved, listed and shown.
     const QString runDir = finished.first().at(0).toString();
     QVERIFY(QFileInfo::exists(runDir + QStringLiteral("/head.pt")));
-    QCOMPARE(window.runList()->count(), runsBefore + 1);
+    QCOMPARE(window.runsPanel()->runCount(), runsBefore + 1);
     QCOMPARE(window.currentRunDir(), runDir);
     QCOMPARE(window.tabs()->currentIndex(), int(MainWindow::EvaluationTab));
     ConfusionMatrixView* cm = window.evaluation()->confusionView();
@@ -137,6 +142,45 @@ void MainWindowTest::stopEndsTrainingWithoutARun()
     QVERIFY(!window.training()->isRunning());
     window.workspace()->refreshRuns();
     QCOMPARE(window.workspace()->runs().size(), runsBefore);
+}
+
+void MainWindowTest::sweepTrainsEveryPointAndComparesThem()
+{
+    MainWindow window;
+    window.show();
+    openWorkspace(window);
+    const int before = window.runsPanel()->runCount();
+    auto points = expandSweep(R"({"base": {"epochs": 2, "hidden": [16]}, "grid": {"depth": [0, 1], "loss": ["ce", "focal"]}})");
+    QSignalSpy ended(window.training(), &TrainingController::sweepEnded);
+    QSignalSpy runFinished(window.training(), &TrainingController::sweepRunFinished);
+    QVERIFY(window.startSweep(points));
+    QCOMPARE(window.tabs()->currentIndex(), int(MainWindow::SweepTab));
+    QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, 120000);
+    QCOMPARE(ended.first().at(0).toBool(), false);
+    QCOMPARE(runFinished.count(), 4);
+    QCOMPARE(window.sweepView()->finishedCount(), 4);
+    QCOMPARE(window.runsPanel()->runCount(), before + 4);
+    // The sweep's runs are ordinary runs: they compare.
+    QSignalSpy compared(&window, &MainWindow::comparisonShown);
+    window.compareRuns({runFinished.at(0).at(1).toString(), runFinished.at(3).at(1).toString()});
+    QTRY_COMPARE_WITH_TIMEOUT(compared.count(), 1, 30000);
+    QCOMPARE(window.tabs()->currentIndex(), int(MainWindow::CompareTab));
+    QCOMPARE(window.compareView()->runCount(), 2);
+    QVERIFY(window.compareView()->mcnemarLabel()->text().contains(QStringLiteral("McNemar")));
+
+    // For looking at the views: HEADBENCH_SCREENSHOT_DIR=/tmp/shots saves them as PNG.
+    const QString shots = qEnvironmentVariable("HEADBENCH_SCREENSHOT_DIR");
+    if (!shots.isEmpty()) {
+        window.resize(1280, 800);
+        for (int tab : {0, 1, 4, 5}) {
+            window.compareView()->tabs()->setCurrentIndex(tab);
+            QTest::qWait(200);
+            window.grab().save(QStringLiteral("%1/compare-%2.png").arg(shots).arg(tab));
+        }
+        window.tabs()->setCurrentIndex(MainWindow::SweepTab);
+        QTest::qWait(200);
+        window.grab().save(shots + QStringLiteral("/sweep.png"));
+    }
 }
 
 QTEST_MAIN(MainWindowTest)

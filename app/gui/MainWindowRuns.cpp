@@ -1,0 +1,184 @@
+// MainWindow: the runs panel, run comparison and sweeps (kept apart from the window's layout).
+#include "MainWindow.h"
+
+#include "RunCompareView.h"
+#include "RunsPanel.h"
+#include "SweepDialog.h"
+#include "SweepView.h"
+#include "TrainingController.h"
+#include "WorkspaceController.h"
+
+#include "Error.h"
+#include "HeadDesignerPanel.h"
+#include "LossChartView.h"
+
+#include <QDateTime>
+#include <QFileInfo>
+#include <QInputDialog>
+#include <QLabel>
+#include <QMessageBox>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace headbench {
+
+void MainWindow::buildRunViews()
+{
+    connect(m_runsPanel, &RunsPanel::openRequested, this, &MainWindow::showRun);
+    connect(m_runsPanel, &RunsPanel::compareRequested, this, &MainWindow::compareRuns);
+    connect(m_runsPanel, &RunsPanel::renameRequested, this, [this](const QString& dir, const QString& name) {
+        try {
+            renameRun(dir.toStdString(), name.toStdString());
+        } catch (const Error& e) {
+            showError(QString::fromStdString(e.what()));
+        }
+        m_workspace->refreshRuns();
+    });
+    connect(m_runsPanel, &RunsPanel::tagsRequested, this, &MainWindow::editTags);
+    connect(m_runsPanel, &RunsPanel::deleteRequested, this, &MainWindow::deleteRuns);
+    connect(&m_compareWatcher, &QFutureWatcher<LoadedComparison>::finished, this, [this] {
+        LoadedComparison result = m_compareWatcher.result();
+        if (!result.error.isEmpty()) {
+            showError(result.error);
+            return;
+        }
+        const auto features = m_workspace->features();
+        std::shared_ptr<const std::vector<std::string>> texts;
+        // The code is shown when the loaded feature file is the one the runs were made on.
+        if (features && !features->texts.empty() && !result.runs.empty() &&
+            QFileInfo(m_workspace->featuresPath()).absoluteFilePath() == QString::fromStdString(result.runs.front().record.featuresPath))
+            texts = std::shared_ptr<const std::vector<std::string>>(features, &features->texts);
+        const int count = static_cast<int>(result.runs.size());
+        m_compare->setRuns(std::move(result.runs), texts);
+        m_tabs->setCurrentIndex(CompareTab);
+        Q_EMIT comparisonShown(count);
+    });
+
+    connect(m_sweepView, &SweepView::cancelRequested, m_training, &TrainingController::stop);
+    connect(m_sweepView, &SweepView::runActivated, this, [this](const QString& dir) {
+        showRun(dir);
+        m_tabs->setCurrentIndex(EvaluationTab);
+    });
+    connect(m_training, &TrainingController::sweepRunStarted, this, [this](int index, int count) {
+        m_sweepView->setRunning(index);
+        m_lossChart->clear();
+        m_trainStartMs = QDateTime::currentMSecsSinceEpoch();
+        m_statusLabel->setText(tr("Sweep: training run %1 of %2…").arg(index + 1).arg(count));
+    });
+    connect(m_training, &TrainingController::sweepRunFinished, this, [this](int index, const QString& dir) {
+        try {
+            m_sweepView->setFinished(index, loadRun(dir.toStdString()));
+        } catch (const Error& e) {
+            m_sweepView->setFailed(index, QString::fromStdString(e.what()));
+        }
+        m_workspace->refreshRuns(); // results appear in the runs panel as they finish
+    });
+    connect(m_training, &TrainingController::sweepRunFailed, this,
+            [this](int index, const QString& message) { m_sweepView->setFailed(index, message); });
+    connect(m_training, &TrainingController::sweepEnded, this, [this](bool cancelled) {
+        m_sweepView->setEnded(cancelled);
+        m_statusLabel->setText(cancelled ? tr("Sweep cancelled: %1 runs finished").arg(m_sweepView->finishedCount())
+                                         : tr("Sweep done: %1 runs").arg(m_sweepView->finishedCount()));
+        m_workspace->refreshRuns();
+    });
+}
+
+void MainWindow::deleteRuns(const QStringList& dirs)
+{
+    if (dirs.isEmpty())
+        return;
+    const auto answer = QMessageBox::question(this, tr("Delete runs"),
+                                              dirs.size() == 1 ? tr("Delete this run and all its files?\n%1").arg(dirs.first())
+                                                               : tr("Delete these %1 runs and all their files?").arg(dirs.size()));
+    if (answer != QMessageBox::Yes)
+        return;
+    for (const QString& dir : dirs) {
+        try {
+            deleteRun(dir.toStdString());
+        } catch (const Error& e) {
+            showError(QString::fromStdString(e.what()));
+        }
+    }
+    m_workspace->refreshRuns();
+}
+
+void MainWindow::editTags(const QString& dir)
+{
+    try {
+        const RunRecord rec = loadRun(dir.toStdString());
+        QStringList tags;
+        for (const auto& t : rec.tags)
+            tags << QString::fromStdString(t);
+        bool ok = false;
+        const QString text = QInputDialog::getText(this, tr("Tags"), tr("Tags of %1 (comma separated):").arg(QString::fromStdString(rec.name)),
+                                                   QLineEdit::Normal, tags.join(QStringLiteral(", ")), &ok);
+        if (!ok)
+            return;
+        std::vector<std::string> newTags;
+        for (const QString& t : text.split(QLatin1Char(','), Qt::SkipEmptyParts))
+            if (!t.trimmed().isEmpty())
+                newTags.push_back(t.trimmed().toStdString());
+        setRunTags(dir.toStdString(), newTags);
+    } catch (const Error& e) {
+        showError(QString::fromStdString(e.what()));
+    }
+    m_workspace->refreshRuns();
+}
+
+void MainWindow::compareRuns(const QStringList& runDirs)
+{
+    if (runDirs.size() < 2) {
+        showError(tr("Select two or more finished runs to compare (Ctrl+click in the runs panel)."));
+        return;
+    }
+    m_compareWatcher.setFuture(QtConcurrent::run([runDirs]() -> LoadedComparison {
+        LoadedComparison out;
+        try {
+            for (const QString& dir : runDirs)
+                out.runs.push_back({loadRun(dir.toStdString()), loadPredictions(dir.toStdString())});
+        } catch (const std::exception& e) {
+            out.error = QString::fromStdString(e.what());
+        }
+        return out;
+    }));
+}
+
+bool MainWindow::startSweep(std::vector<SweepPoint> points)
+{
+    if (points.empty() || !m_workspace->features() || m_workspace->busy() || m_training->isRunning()) {
+        showError(tr("A sweep needs loaded features and no training running."));
+        return false;
+    }
+    for (std::size_t i = 0; i < points.size(); ++i)
+        if (const auto problems = validate(points[i].spec, m_workspace->features()->numClasses()); !problems.empty()) {
+            showError(tr("Sweep point %1 (%2): %3")
+                          .arg(i + 1)
+                          .arg(QString::fromStdString(points[i].params), QString::fromStdString(problems.front())));
+            return false;
+        }
+    const QString sweepId = QStringLiteral("sweep-") + QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
+    QStringList params;
+    for (const auto& p : points)
+        params << QString::fromStdString(p.params);
+    m_sweepView->setPoints(sweepId, params);
+    m_tabs->setCurrentIndex(SweepTab);
+    m_trainEpochs = points.front().spec.epochs;
+    return m_training->startSweep(m_workspace->features(), std::move(points), m_workspace->workspace(), sweepId);
+}
+
+void MainWindow::openSweepDialog()
+{
+    SweepDialog dialog(m_designer->spec(), this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    QString error;
+    auto points = dialog.points(&error);
+    if (points.empty()) {
+        showError(error);
+        return;
+    }
+    startSweep(std::move(points));
+}
+
+} // namespace headbench

@@ -1,0 +1,141 @@
+// The comparison view built from two saved runs, offscreen.
+#include "CodeViewer.h"
+#include "RunCompareView.h"
+#include "RunsPanel.h"
+
+#include "Compare.h"
+#include "Runtime.h"
+#include "Trainer.h"
+
+#include "../TestUtil.h"
+
+#include <QLabel>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QTreeWidget>
+#include <QtTest>
+
+using namespace headbench;
+
+class CompareViewTest : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void showsTwoSavedRunsSideBySide();
+    void runsPanelGroupsSweepsAndMarksState();
+
+private:
+    test::TempDir m_dir;
+    FeatureSet m_data;
+    std::vector<std::string> m_dirs;
+};
+
+void CompareViewTest::initTestCase()
+{
+    configureRuntime(2);
+    m_data = test::blobs(600, 12, 2, 21, 2.2);
+    m_data.texts.resize(600);
+    m_data.ids.resize(600);
+    for (int i = 0; i < 600; ++i) {
+        m_data.texts[i] = "int f" + std::to_string(i) + "(void);";
+        m_data.ids[i] = "fn" + std::to_string(i);
+    }
+    m_data.path = m_dir.file("f.h5");
+    writeFeatureFile(m_data.path, m_data);
+    HeadSpec probe;
+    probe.hidden = {};
+    probe.epochs = 3;
+    HeadSpec mlp;
+    mlp.hidden = {32};
+    mlp.activation = Activation::Gelu;
+    mlp.epochs = 6;
+    mlp.learningRate = 0.01;
+    m_dirs.push_back(saveRun(m_dir.file("ws"), m_data, probe, trainHead(m_data, probe), "probe").dir);
+    m_dirs.push_back(saveRun(m_dir.file("ws"), m_data, mlp, trainHead(m_data, mlp), "mlp").dir);
+}
+
+void CompareViewTest::showsTwoSavedRunsSideBySide()
+{
+    std::vector<ComparedRun> runs;
+    for (const auto& d : m_dirs)
+        runs.push_back({loadRun(d), loadPredictions(d)});
+    const RunRecord a = runs[0].record, b = runs[1].record;
+    auto texts = std::make_shared<const std::vector<std::string>>(m_data.texts);
+    RunCompareView view;
+    view.setRuns(runs, texts);
+    view.resize(1100, 700);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+
+    // Metrics: one column per run, the best value of each row marked.
+    QTableWidget* metrics = view.metricsTable();
+    QCOMPARE(metrics->columnCount(), 2);
+    int f1Row = -1;
+    for (int r = 0; r < metrics->rowCount(); ++r)
+        if (metrics->verticalHeaderItem(r)->text() == QStringLiteral("test F1"))
+            f1Row = r;
+    QVERIFY(f1Row >= 0);
+    QCOMPARE(metrics->item(f1Row, 0)->text(), QString::number(a.test.f1, 'f', 3));
+    QCOMPARE(metrics->item(f1Row, 1)->text(), QString::number(b.test.f1, 'f', 3));
+    const int better = b.test.f1 > a.test.f1 ? 1 : 0;
+    QVERIFY(metrics->item(f1Row, better)->font().bold());
+    QVERIFY(!metrics->item(f1Row, 1 - better)->font().bold());
+    QCOMPARE(view.bestRunOf(QStringLiteral("parameters")), metrics->horizontalHeaderItem(0)->text()); // the probe is smaller
+
+    // Differences: only the fields that differ.
+    QStringList fields;
+    for (int r = 0; r < view.differencesTable()->rowCount(); ++r)
+        fields << view.differencesTable()->verticalHeaderItem(r)->text();
+    QCOMPARE(fields, (QStringList{QStringLiteral("hidden"), QStringLiteral("activation"), QStringLiteral("lr"), QStringLiteral("epochs")}));
+
+    // McNemar and the disagreements agree with the backend.
+    const auto paired = pairOutcomes(runs[0].predictions, runs[1].predictions, kTest);
+    const McNemarResult t = mcnemar(paired.firstCorrect, paired.secondCorrect);
+    QVERIFY(view.mcnemarLabel()->text().contains(QStringLiteral("p = %1").arg(t.pValue, 0, 'g', 4)));
+    QCOMPARE(static_cast<std::int64_t>(view.disagreementTable()->rowCount()), t.onlyFirstCorrect + t.onlySecondCorrect);
+    if (view.disagreementTable()->rowCount() > 0) {
+        view.tabs()->setCurrentIndex(5);
+        view.disagreementTable()->setCurrentCell(0, 0);
+        const QString id = view.disagreementTable()->item(0, 0)->text();
+        QCOMPARE(view.codeViewer()->toPlainText(), QStringLiteral("int f%1(void);").arg(id.mid(2)));
+    }
+}
+
+void CompareViewTest::runsPanelGroupsSweepsAndMarksState()
+{
+    std::vector<RunRecord> runs;
+    for (const auto& d : m_dirs)
+        runs.push_back(loadRun(d));
+    runs[1].sweepId = "sweep-1";
+    runs[1].sweepParams = R"({"depth":1})";
+    RunRecord interrupted = runs[0];
+    interrupted.status = "interrupted";
+    interrupted.dir = "/nowhere";
+    runs.push_back(interrupted);
+    RunsPanel panel;
+    panel.setRuns(runs, {FeaturesState::Changed, FeaturesState::Same, FeaturesState::Same});
+    QCOMPARE(panel.runCount(), 3);
+    QCOMPARE(panel.tree()->topLevelItemCount(), 3); // probe, the sweep group, the interrupted run
+    QTreeWidgetItem* changed = nullptr;
+    QTreeWidgetItem* group = nullptr;
+    QTreeWidgetItem* broken = nullptr;
+    for (int i = 0; i < panel.tree()->topLevelItemCount(); ++i) {
+        QTreeWidgetItem* item = panel.tree()->topLevelItem(i);
+        if (item->text(RunsPanel::NameColumn) == QStringLiteral("sweep-1"))
+            group = item;
+        else if (item->text(RunsPanel::StatusColumn) == QStringLiteral("interrupted"))
+            broken = item;
+        else
+            changed = item;
+    }
+    QVERIFY(group && broken && changed);
+    QCOMPARE(group->childCount(), 1);
+    QCOMPARE(group->child(0)->text(RunsPanel::HeadColumn), QStringLiteral(R"({"depth":1})"));
+    QCOMPARE(changed->text(RunsPanel::StatusColumn), QStringLiteral("features changed"));
+    // Interrupted runs can be selected but never compared or opened.
+    broken->setSelected(true);
+    QVERIFY(panel.selectedRunDirs().isEmpty());
+}
+
+QTEST_MAIN(CompareViewTest)
+#include "CompareViewTest.moc"

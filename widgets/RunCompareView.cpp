@@ -1,0 +1,427 @@
+#include "RunCompareView.h"
+
+#include "ChartView.h"
+#include "CodeViewer.h"
+#include "ConfusionMatrixView.h"
+#include "Metrics.h"
+
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QVBoxLayout>
+#include <QtCharts/QLegendMarker>
+#include <QtCharts/QLineSeries>
+#include <QtCharts/QValueAxis>
+
+#include <cmath>
+
+namespace headbench {
+namespace {
+
+QColor runColor(int i)
+{
+    static const QColor palette[] = {QColor(0x15, 0x65, 0xc0), QColor(0xe6, 0x51, 0x00), QColor(0x2e, 0x7d, 0x32),
+                                     QColor(0x6a, 0x1b, 0x9a), QColor(0xc6, 0x28, 0x28), QColor(0x00, 0x83, 0x8f),
+                                     QColor(0x9e, 0x9d, 0x24), QColor(0x4e, 0x34, 0x2e)};
+    return palette[i % 8];
+}
+
+QString runLabel(const ComparedRun& r, int i)
+{
+    return QStringLiteral("%1. %2").arg(i + 1).arg(QString::fromStdString(r.record.name));
+}
+
+/// Clicking a legend entry hides or shows its series; the entry stays, dimmed.
+void makeLegendToggle(QChart* chart)
+{
+    for (QLegendMarker* marker : chart->legend()->markers())
+        QObject::connect(marker, &QLegendMarker::clicked, marker, [marker] {
+            QAbstractSeries* series = marker->series();
+            series->setVisible(!series->isVisible());
+            marker->setVisible(true);
+            QColor label = marker->labelBrush().color();
+            label.setAlphaF(series->isVisible() ? 1.0 : 0.4);
+            marker->setLabelBrush(label);
+        });
+}
+
+void resetChart(ChartView* view, const QString& title)
+{
+    QChart* c = view->chart();
+    c->removeAllSeries();
+    for (QAbstractAxis* axis : c->axes())
+        c->removeAxis(axis);
+    c->setTitle(title);
+}
+
+} // namespace
+
+RunCompareView::RunCompareView(QWidget* parent)
+    : QWidget(parent)
+    , m_tabs(new QTabWidget)
+    , m_metrics(new QTableWidget)
+    , m_loss(new ChartView)
+    , m_f1(new ChartView)
+    , m_differences(new QTableWidget)
+    , m_confusionBox(new QWidget)
+    , m_confusionLayout(new QHBoxLayout(m_confusionBox))
+    , m_roc(new ChartView)
+    , m_pr(new ChartView)
+    , m_mcnemar(new QLabel)
+    , m_disagreements(new QTableWidget)
+    , m_code(new CodeViewer)
+{
+    for (QTableWidget* t : {m_metrics, m_differences, m_disagreements}) {
+        t->setEditTriggers(QAbstractItemView::NoEditTriggers);
+        t->setAlternatingRowColors(true);
+        t->horizontalHeader()->setStretchLastSection(true);
+    }
+    m_disagreements->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_disagreements->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_disagreements->verticalHeader()->setVisible(false);
+    m_mcnemar->setWordWrap(true);
+    m_mcnemar->setTextFormat(Qt::RichText);
+
+    auto* curves = new QWidget;
+    auto* curvesLayout = new QHBoxLayout(curves);
+    curvesLayout->addWidget(m_loss);
+    curvesLayout->addWidget(m_f1);
+    auto* rocPr = new QWidget;
+    auto* rocPrLayout = new QHBoxLayout(rocPr);
+    rocPrLayout->addWidget(m_roc);
+    rocPrLayout->addWidget(m_pr);
+    auto* disagree = new QWidget;
+    auto* disagreeLayout = new QVBoxLayout(disagree);
+    auto* split = new QSplitter(Qt::Horizontal);
+    split->addWidget(m_disagreements);
+    split->addWidget(m_code);
+    disagreeLayout->addWidget(m_mcnemar);
+    disagreeLayout->addWidget(split, 1);
+
+    m_tabs->addTab(m_metrics, tr("Metrics"));
+    m_tabs->addTab(curves, tr("Curves"));
+    m_tabs->addTab(m_differences, tr("Differences"));
+    m_tabs->addTab(m_confusionBox, tr("Confusion"));
+    m_tabs->addTab(rocPr, tr("ROC && PR"));
+    m_tabs->addTab(disagree, tr("Disagreements"));
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_tabs);
+
+    connect(m_disagreements, &QTableWidget::currentCellChanged, this, [this](int row) {
+        if (row < 0 || !m_texts)
+            return;
+        const auto sample = m_disagreements->item(row, 0)->data(Qt::UserRole).toLongLong();
+        if (sample >= 0 && sample < static_cast<qint64>(m_texts->size()))
+            m_code->setCode(QString::fromStdString((*m_texts)[static_cast<std::size_t>(sample)]));
+    });
+    setRuns({});
+}
+
+void RunCompareView::setRuns(std::vector<ComparedRun> runs, std::shared_ptr<const std::vector<std::string>> texts)
+{
+    m_runs = std::move(runs);
+    m_texts = std::move(texts);
+    fillMetrics();
+    fillCurves();
+    fillDifferences();
+    fillConfusions();
+    fillRocPr();
+    fillDisagreements();
+}
+
+QString RunCompareView::bestRunOf(const QString& metricRow) const
+{
+    for (int r = 0; r < m_metrics->rowCount(); ++r)
+        if (m_metrics->verticalHeaderItem(r)->text() == metricRow)
+            for (int c = 0; c < m_metrics->columnCount(); ++c)
+                if (m_metrics->item(r, c)->font().bold())
+                    return m_metrics->horizontalHeaderItem(c)->text();
+    return {};
+}
+
+void RunCompareView::fillMetrics()
+{
+    struct Row {
+        QString name;
+        std::function<double(const RunRecord&)> value;
+        bool higherIsBetter;
+        int decimals;
+    };
+    std::vector<Row> rows;
+    for (const auto& [split, getter] : {std::pair<QString, const Metrics RunRecord::*>{tr("val"), &RunRecord::validation},
+                                        std::pair<QString, const Metrics RunRecord::*>{tr("test"), &RunRecord::test}}) {
+        const auto m = getter;
+        rows.push_back({split + tr(" accuracy"), [m](const RunRecord& r) { return (r.*m).accuracy; }, true, 3});
+        rows.push_back({split + tr(" precision"), [m](const RunRecord& r) { return (r.*m).precision; }, true, 3});
+        rows.push_back({split + tr(" recall"), [m](const RunRecord& r) { return (r.*m).recall; }, true, 3});
+        rows.push_back({split + tr(" F1"), [m](const RunRecord& r) { return (r.*m).f1; }, true, 3});
+        rows.push_back({split + tr(" ROC-AUC"), [m](const RunRecord& r) { return (r.*m).rocAuc; }, true, 3});
+        rows.push_back({split + tr(" PR-AUC"), [m](const RunRecord& r) { return (r.*m).prAuc; }, true, 3});
+        rows.push_back({split + tr(" ECE"), [m](const RunRecord& r) { return (r.*m).ece; }, false, 3});
+    }
+    rows.push_back({tr("parameters"), [](const RunRecord& r) { return static_cast<double>(r.parameters); }, false, 0});
+    rows.push_back({tr("training time (s)"), [](const RunRecord& r) { return r.seconds; }, false, 1});
+    m_metrics->clear();
+    m_metrics->setRowCount(static_cast<int>(rows.size()));
+    m_metrics->setColumnCount(static_cast<int>(m_runs.size()));
+    QStringList headers;
+    for (std::size_t i = 0; i < m_runs.size(); ++i)
+        headers << runLabel(m_runs[i], static_cast<int>(i));
+    m_metrics->setHorizontalHeaderLabels(headers);
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        m_metrics->setVerticalHeaderItem(static_cast<int>(r), new QTableWidgetItem(rows[r].name));
+        int best = -1;
+        double bestValue = 0;
+        for (std::size_t c = 0; c < m_runs.size(); ++c) {
+            const double v = rows[r].value(m_runs[c].record);
+            auto* item = new QTableWidgetItem(std::isfinite(v) ? QString::number(v, 'f', rows[r].decimals) : QStringLiteral("–"));
+            item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+            m_metrics->setItem(static_cast<int>(r), static_cast<int>(c), item);
+            if (std::isfinite(v) && (best < 0 || (rows[r].higherIsBetter ? v > bestValue : v < bestValue))) {
+                best = static_cast<int>(c);
+                bestValue = v;
+            }
+        }
+        // Every run that shows the best value is marked; a row where all agree is not.
+        const QString bestText = best >= 0 ? m_metrics->item(static_cast<int>(r), best)->text() : QString();
+        int ties = 0;
+        for (int c = 0; c < m_metrics->columnCount(); ++c)
+            ties += m_metrics->item(static_cast<int>(r), c)->text() == bestText;
+        if (best < 0 || m_runs.size() < 2 || ties == m_metrics->columnCount())
+            continue;
+        for (int c = 0; c < m_metrics->columnCount(); ++c) {
+            QTableWidgetItem* item = m_metrics->item(static_cast<int>(r), c);
+            if (item->text() != bestText)
+                continue;
+            QFont bold = item->font();
+            bold.setBold(true);
+            item->setFont(bold);
+            item->setBackground(QColor(0xc8, 0xe6, 0xc9));
+            item->setToolTip(tr("best"));
+        }
+    }
+    m_metrics->resizeColumnsToContents();
+}
+
+void RunCompareView::fillCurves()
+{
+    resetChart(m_loss, tr("Validation loss"));
+    resetChart(m_f1, tr("Validation F1"));
+    for (ChartView* view : {m_loss, m_f1}) {
+        auto* x = new QValueAxis;
+        x->setTitleText(tr("epoch"));
+        x->setLabelFormat(QStringLiteral("%d"));
+        auto* y = new QValueAxis;
+        view->chart()->addAxis(x, Qt::AlignBottom);
+        view->chart()->addAxis(y, Qt::AlignLeft);
+        double maxEpoch = 2, lo = INFINITY, hi = -INFINITY;
+        for (std::size_t i = 0; i < m_runs.size(); ++i) {
+            auto* series = new QLineSeries;
+            series->setName(runLabel(m_runs[i], static_cast<int>(i)));
+            series->setPen(QPen(runColor(static_cast<int>(i)), 2));
+            QList<QPointF> points;
+            for (const auto& e : m_runs[i].record.history) {
+                const double v = view == m_loss ? e.valLoss : e.valF1;
+                if (!std::isfinite(v))
+                    continue;
+                points.append(QPointF(e.epoch, v));
+                maxEpoch = std::max<double>(maxEpoch, e.epoch);
+                lo = std::min(lo, v);
+                hi = std::max(hi, v);
+            }
+            series->replace(points);
+            view->chart()->addSeries(series);
+            series->attachAxis(x);
+            series->attachAxis(y);
+        }
+        x->setRange(1, maxEpoch);
+        if (std::isfinite(lo)) {
+            y->setRange(view == m_f1 ? std::max(0.0, lo - 0.05) : 0.0, view == m_f1 ? std::min(1.0, hi + 0.05) : hi * 1.1);
+            y->applyNiceNumbers();
+        }
+        makeLegendToggle(view->chart());
+    }
+}
+
+void RunCompareView::fillDifferences()
+{
+    std::vector<HeadSpec> specs;
+    for (const auto& r : m_runs)
+        specs.push_back(r.record.spec);
+    auto diffs = diffSpecs(specs);
+    // Training settings outside the head spec that also make runs differ.
+    auto addSetting = [&](const std::string& field, auto get) {
+        SpecDifference d{field, {}};
+        bool differs = false;
+        for (const auto& r : m_runs) {
+            d.values.push_back(get(r.record));
+            differs = differs || d.values.back() != d.values.front();
+        }
+        if (differs)
+            diffs.push_back(d);
+    };
+    addSetting("features", [](const RunRecord& r) { return r.featuresPath; });
+    addSetting("backbone", [](const RunRecord& r) { return r.backbone; });
+    m_differences->clear();
+    m_differences->setRowCount(static_cast<int>(diffs.size()));
+    m_differences->setColumnCount(static_cast<int>(m_runs.size()));
+    QStringList headers;
+    for (std::size_t i = 0; i < m_runs.size(); ++i)
+        headers << runLabel(m_runs[i], static_cast<int>(i));
+    m_differences->setHorizontalHeaderLabels(headers);
+    for (std::size_t r = 0; r < diffs.size(); ++r) {
+        m_differences->setVerticalHeaderItem(static_cast<int>(r), new QTableWidgetItem(QString::fromStdString(diffs[r].field)));
+        for (std::size_t c = 0; c < diffs[r].values.size(); ++c)
+            m_differences->setItem(static_cast<int>(r), static_cast<int>(c),
+                                   new QTableWidgetItem(QString::fromStdString(diffs[r].values[c])));
+    }
+    if (diffs.empty() && m_runs.size() > 1) {
+        m_differences->setRowCount(1);
+        m_differences->setVerticalHeaderItem(0, new QTableWidgetItem(tr("(none)")));
+        m_differences->setItem(0, 0, new QTableWidgetItem(tr("The runs share one head spec and training setting.")));
+    }
+    m_differences->resizeColumnsToContents();
+}
+
+void RunCompareView::fillConfusions()
+{
+    while (QLayoutItem* item = m_confusionLayout->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
+    for (std::size_t i = 0; i < m_runs.size(); ++i) {
+        auto* box = new QWidget;
+        auto* layout = new QVBoxLayout(box);
+        auto* title = new QLabel(tr("<b>%1</b><br>test split").arg(runLabel(m_runs[i], static_cast<int>(i)).toHtmlEscaped()));
+        title->setAlignment(Qt::AlignCenter);
+        auto* cm = new ConfusionMatrixView;
+        QStringList names;
+        for (const auto& n : m_runs[i].record.labelNames)
+            names << QString::fromStdString(n);
+        cm->setMatrix(m_runs[i].record.test.confusion, names);
+        layout->addWidget(title);
+        layout->addWidget(cm, 1);
+        m_confusionLayout->addWidget(box);
+    }
+}
+
+void RunCompareView::fillRocPr()
+{
+    resetChart(m_roc, tr("ROC (test)"));
+    resetChart(m_pr, tr("Precision-recall (test)"));
+    const bool binary = !m_runs.empty() && std::all_of(m_runs.begin(), m_runs.end(), [](const ComparedRun& r) {
+        return r.predictions.numClasses == 2;
+    });
+    for (ChartView* view : {m_roc, m_pr}) {
+        auto* x = new QValueAxis;
+        auto* y = new QValueAxis;
+        x->setRange(0, 1);
+        y->setRange(0, 1);
+        x->setTitleText(view == m_roc ? tr("false positive rate") : tr("recall"));
+        y->setTitleText(view == m_roc ? tr("true positive rate") : tr("precision"));
+        view->chart()->addAxis(x, Qt::AlignBottom);
+        view->chart()->addAxis(y, Qt::AlignLeft);
+        if (!binary)
+            continue;
+        for (std::size_t i = 0; i < m_runs.size(); ++i) {
+            const auto& p = m_runs[i].predictions;
+            std::vector<std::int32_t> labels;
+            std::vector<float> scores;
+            for (std::size_t s = 0; s < p.labels.size(); ++s)
+                if (p.split[s] == kTest) {
+                    labels.push_back(p.labels[s]);
+                    scores.push_back(p.probabilities[2 * s + 1]);
+                }
+            auto* series = new QLineSeries;
+            series->setName(runLabel(m_runs[i], static_cast<int>(i)));
+            series->setPen(QPen(runColor(static_cast<int>(i)), 2));
+            QList<QPointF> points;
+            const auto curve = view == m_roc ? rocCurve(labels, scores) : prCurve(labels, scores);
+            const std::size_t stride = std::max<std::size_t>(1, curve.size() / 600);
+            for (std::size_t k = 0; k < curve.size(); k += stride)
+                points.append(QPointF(curve[k].x, curve[k].y));
+            if (!curve.empty())
+                points.append(QPointF(curve.back().x, curve.back().y));
+            series->replace(points);
+            view->chart()->addSeries(series);
+            series->attachAxis(x);
+            series->attachAxis(y);
+        }
+        makeLegendToggle(view->chart());
+    }
+}
+
+void RunCompareView::fillDisagreements()
+{
+    m_disagreements->clear();
+    m_disagreements->setRowCount(0);
+    m_code->setCode(QString());
+    if (m_runs.size() != 2) {
+        m_mcnemar->setText(tr("McNemar's test and the disagreements need exactly two runs; %1 are selected.").arg(m_runs.size()));
+        m_disagreements->setColumnCount(0);
+        return;
+    }
+    const auto& a = m_runs[0].predictions;
+    const auto& b = m_runs[1].predictions;
+    PairedOutcomes paired;
+    QString splitName = tr("test");
+    try {
+        paired = pairOutcomes(a, b, kTest);
+        if (paired.rows.empty()) {
+            paired = pairOutcomes(a, b, kValidation);
+            splitName = tr("validation");
+        }
+    } catch (const std::exception& e) {
+        m_mcnemar->setText(tr("These runs cannot be paired: %1.").arg(QString::fromStdString(e.what()).toHtmlEscaped()));
+        return;
+    }
+    const McNemarResult t = mcnemar(paired.firstCorrect, paired.secondCorrect);
+    m_mcnemar->setText(tr("<b>McNemar's test</b> on the %1 split (%2 samples): run 1 alone right on <b>%3</b>, run 2 alone "
+                          "right on <b>%4</b>; statistic %5, <b>p = %6</b> (%7). %8")
+                           .arg(splitName)
+                           .arg(paired.rows.size())
+                           .arg(t.onlyFirstCorrect)
+                           .arg(t.onlySecondCorrect)
+                           .arg(t.statistic, 0, 'g', 4)
+                           .arg(t.pValue, 0, 'g', 4)
+                           .arg(t.exact ? tr("exact binomial") : tr("chi-squared, continuity-corrected"))
+                           .arg(t.pValue < 0.05 ? tr("The difference is significant at 5%.")
+                                                : tr("No significant difference at 5%.")));
+    const QStringList headers = {tr("id"), tr("true"), tr("run 1 predicts"), tr("run 1 p(true)"), tr("run 2 predicts"),
+                                 tr("run 2 p(true)")};
+    m_disagreements->setColumnCount(static_cast<int>(headers.size()));
+    m_disagreements->setHorizontalHeaderLabels(headers);
+    const auto& names = m_runs[0].record.labelNames;
+    auto name = [&](int k) { return k < static_cast<int>(names.size()) ? QString::fromStdString(names[k]) : QString::number(k); };
+    int row = 0;
+    for (std::size_t i = 0; i < paired.rows.size(); ++i) {
+        if (paired.firstCorrect[i] == paired.secondCorrect[i])
+            continue;
+        const auto s = static_cast<std::size_t>(paired.rows[i]);
+        const int label = a.labels[s];
+        const int k = a.numClasses;
+        m_disagreements->insertRow(row);
+        auto* id = new QTableWidgetItem(QString::fromStdString(a.ids[s]));
+        id->setData(Qt::UserRole, static_cast<qlonglong>(s));
+        m_disagreements->setItem(row, 0, id);
+        m_disagreements->setItem(row, 1, new QTableWidgetItem(name(label)));
+        m_disagreements->setItem(row, 2, new QTableWidgetItem(name(predictClass(a.probabilities.data() + s * k, k))));
+        m_disagreements->setItem(row, 3, new QTableWidgetItem(QString::number(a.probabilities[s * k + label], 'f', 3)));
+        m_disagreements->setItem(row, 4, new QTableWidgetItem(name(predictClass(b.probabilities.data() + s * k, k))));
+        m_disagreements->setItem(row, 5, new QTableWidgetItem(QString::number(b.probabilities[s * k + label], 'f', 3)));
+        for (int c : {2, 4}) {
+            const bool right = m_disagreements->item(row, c)->text() == name(label);
+            m_disagreements->item(row, c)->setForeground(right ? QColor(0x2e, 0x7d, 0x32) : QColor(0xc6, 0x28, 0x28));
+        }
+        ++row;
+    }
+    m_disagreements->resizeColumnsToContents();
+    if (!m_texts)
+        m_code->setCode(tr("// The code of the samples is shown when the runs' feature file with /text is loaded."));
+}
+
+} // namespace headbench

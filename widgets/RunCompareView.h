@@ -1,0 +1,75 @@
+#pragma once
+/// \file RunCompareView.h
+#include "Compare.h"
+#include "RunStore.h"
+
+#include <QWidget>
+
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QLabel;
+class QTableWidget;
+class QTabWidget;
+class QHBoxLayout;
+QT_END_NAMESPACE
+
+namespace headbench {
+
+class ChartView;
+class CodeViewer;
+
+/// A saved run with its per-sample outputs, as the comparison needs it.
+struct ComparedRun {
+    RunRecord record;
+    RunPredictions predictions;
+};
+
+/// Two or more runs side by side: a metrics table with the best value of each row marked,
+/// curves overlaid (click a legend entry to hide a run), the differences of their specs,
+/// confusion matrices next to each other, ROC and PR curves overlaid, and for two runs
+/// McNemar's test with the samples where they disagree (select one to see its code).
+class RunCompareView : public QWidget {
+    Q_OBJECT
+public:
+    explicit RunCompareView(QWidget* parent = nullptr);
+
+    /// `texts` holds the code of every sample (or is null when unknown).
+    void setRuns(std::vector<ComparedRun> runs, std::shared_ptr<const std::vector<std::string>> texts = {});
+    int runCount() const { return static_cast<int>(m_runs.size()); }
+
+    QTableWidget* metricsTable() const { return m_metrics; }
+    QTableWidget* differencesTable() const { return m_differences; }
+    QTableWidget* disagreementTable() const { return m_disagreements; }
+    QLabel* mcnemarLabel() const { return m_mcnemar; }
+    ChartView* lossChart() const { return m_loss; }
+    QTabWidget* tabs() const { return m_tabs; }
+    CodeViewer* codeViewer() const { return m_code; }
+    /// Rows of the metrics table whose best value is marked in each column (run index), by row name.
+    QString bestRunOf(const QString& metricRow) const;
+
+private:
+    void fillMetrics();
+    void fillCurves();
+    void fillDifferences();
+    void fillConfusions();
+    void fillRocPr();
+    void fillDisagreements();
+
+    std::vector<ComparedRun> m_runs;
+    std::shared_ptr<const std::vector<std::string>> m_texts;
+    QTabWidget* m_tabs;
+    QTableWidget* m_metrics;
+    ChartView* m_loss;
+    ChartView* m_f1;
+    QTableWidget* m_differences;
+    QWidget* m_confusionBox;
+    QHBoxLayout* m_confusionLayout;
+    ChartView* m_roc;
+    ChartView* m_pr;
+    QLabel* m_mcnemar;
+    QTableWidget* m_disagreements;
+    CodeViewer* m_code;
+};
+
+} // namespace headbench

@@ -1,0 +1,225 @@
+#include "RunsPanel.h"
+
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QMenu>
+#include <QPushButton>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+#include <cmath>
+#include <map>
+
+namespace headbench {
+namespace {
+
+constexpr int DirRole = Qt::UserRole + 1;
+constexpr int FinishedRole = Qt::UserRole + 2;
+
+/// Sorts numbers as numbers and keeps sweep groups sorted by their own text.
+class RunItem : public QTreeWidgetItem {
+public:
+    using QTreeWidgetItem::QTreeWidgetItem;
+    bool operator<(const QTreeWidgetItem& other) const override
+    {
+        const int column = treeWidget() ? treeWidget()->sortColumn() : 0;
+        const QVariant a = data(column, Qt::UserRole), b = other.data(column, Qt::UserRole);
+        if (a.isValid() && b.isValid())
+            return a.toDouble() < b.toDouble();
+        return QTreeWidgetItem::operator<(other);
+    }
+};
+
+void setNumber(QTreeWidgetItem* item, int column, double value, int decimals = 3)
+{
+    item->setText(column, std::isfinite(value) ? QString::number(value, 'f', decimals) : QStringLiteral("–"));
+    item->setData(column, Qt::UserRole, std::isfinite(value) ? value : -1.0);
+    item->setTextAlignment(column, Qt::AlignRight | Qt::AlignVCenter);
+}
+
+} // namespace
+
+RunsPanel::RunsPanel(QWidget* parent)
+    : QWidget(parent)
+    , m_tree(new QTreeWidget)
+    , m_compare(new QPushButton(tr("Compare selected")))
+{
+    m_tree->setColumnCount(ColumnCount);
+    m_tree->setHeaderLabels({tr("name"), tr("status"), tr("date"), tr("head"), tr("val F1"), tr("test F1"), tr("test AUC"),
+                             tr("test ECE"), tr("best epoch"), tr("backbone"), tr("features"), tr("tags")});
+    m_tree->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_tree->setSortingEnabled(true);
+    m_tree->sortByColumn(DateColumn, Qt::DescendingOrder);
+    m_tree->setAlternatingRowColors(true);
+    m_tree->setUniformRowHeights(true);
+    m_tree->setContextMenuPolicy(Qt::CustomContextMenu);
+    m_tree->setEditTriggers(QAbstractItemView::EditKeyPressed | QAbstractItemView::SelectedClicked);
+    m_tree->header()->setSectionResizeMode(QHeaderView::Interactive);
+    m_tree->setColumnWidth(NameColumn, 170);
+    m_tree->setColumnWidth(StatusColumn, 80);
+    m_tree->setColumnWidth(DateColumn, 110);
+    m_tree->setColumnWidth(HeadColumn, 150);
+    m_compare->setToolTip(tr("Select two or more runs (Ctrl+click) to compare them side by side"));
+    m_compare->setEnabled(false);
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(m_compare);
+    buttons->addStretch(1);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(2, 2, 2, 2);
+    layout->addWidget(m_tree, 1);
+    layout->addLayout(buttons);
+
+    connect(m_tree, &QTreeWidget::itemSelectionChanged, this, [this] {
+        const QStringList dirs = selectedRunDirs();
+        m_compare->setEnabled(dirs.size() >= 2);
+        if (dirs.size() == 1)
+            Q_EMIT openRequested(dirs.first());
+    });
+    connect(m_compare, &QPushButton::clicked, this, [this] { Q_EMIT compareRequested(selectedRunDirs()); });
+    connect(m_tree, &QTreeWidget::itemChanged, this, [this](QTreeWidgetItem* item, int column) {
+        if (m_filling || column != NameColumn || item->data(0, DirRole).toString().isEmpty())
+            return;
+        Q_EMIT renameRequested(item->data(0, DirRole).toString(), item->text(NameColumn).trimmed());
+    });
+    connect(m_tree, &QWidget::customContextMenuRequested, this, &RunsPanel::contextMenu);
+}
+
+QTreeWidgetItem* RunsPanel::itemFor(const RunRecord& r, FeaturesState state)
+{
+    auto* item = new RunItem;
+    item->setText(NameColumn, QString::fromStdString(r.name));
+    item->setData(0, DirRole, QString::fromStdString(r.dir));
+    item->setData(0, FinishedRole, r.finished());
+    QString status = QString::fromStdString(r.status);
+    if (r.finished() && state == FeaturesState::Changed)
+        status = tr("features changed");
+    else if (r.finished() && state == FeaturesState::Missing)
+        status = tr("features missing");
+    item->setText(StatusColumn, status);
+    item->setText(DateColumn, QString::fromStdString(r.created).left(16).replace(QLatin1Char('T'), QLatin1Char(' ')));
+    item->setText(HeadColumn, QString::fromStdString(summary(r.spec)));
+    item->setText(BackboneColumn, QString::fromStdString(r.backbone));
+    item->setText(FeaturesColumn, QString::fromStdString(r.featuresPath).section(QLatin1Char('/'), -1));
+    item->setToolTip(FeaturesColumn, QString::fromStdString(r.featuresPath));
+    QStringList tags;
+    for (const auto& t : r.tags)
+        tags << QString::fromStdString(t);
+    item->setText(TagsColumn, tags.join(QStringLiteral(", ")));
+    if (r.finished()) {
+        item->setFlags(item->flags() | Qt::ItemIsEditable);
+        setNumber(item, ValF1Column, r.validation.f1);
+        setNumber(item, TestF1Column, r.test.f1);
+        setNumber(item, TestAucColumn, r.test.rocAuc);
+        setNumber(item, TestEceColumn, r.test.ece);
+        setNumber(item, BestEpochColumn, r.bestEpoch, 0);
+        if (state != FeaturesState::Same) {
+            item->setForeground(StatusColumn, QColor(0xe6, 0x51, 0x00));
+            item->setToolTip(StatusColumn, tr("The feature file changed or disappeared since this run was trained"));
+        }
+    } else {
+        for (int c = 0; c < ColumnCount; ++c)
+            item->setForeground(c, QColor(0x9e, 0x9e, 0x9e));
+        item->setToolTip(StatusColumn, r.status == "interrupted" ? tr("Training was interrupted (closed or killed); no results")
+                                                                 : tr("Training is running"));
+    }
+    return item;
+}
+
+void RunsPanel::setRuns(const std::vector<RunRecord>& runs, const std::vector<FeaturesState>& states)
+{
+    const QStringList selected = selectedRunDirs();
+    m_filling = true;
+    m_tree->setSortingEnabled(false);
+    m_tree->clear();
+    std::map<std::string, QTreeWidgetItem*> sweeps;
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        const auto& r = runs[i];
+        QTreeWidgetItem* item = itemFor(r, i < states.size() ? states[i] : FeaturesState::Same);
+        if (r.sweepId.empty()) {
+            m_tree->addTopLevelItem(item);
+            continue;
+        }
+        auto& group = sweeps[r.sweepId];
+        if (!group) {
+            group = new RunItem;
+            group->setText(NameColumn, QString::fromStdString(r.sweepId));
+            group->setText(DateColumn, QString::fromStdString(r.created).left(16).replace(QLatin1Char('T'), QLatin1Char(' ')));
+            group->setFlags(Qt::ItemIsEnabled);
+            QFont bold = group->font(0);
+            bold.setBold(true);
+            group->setFont(NameColumn, bold);
+            m_tree->addTopLevelItem(group);
+            group->setExpanded(true);
+        }
+        item->setText(HeadColumn, QString::fromStdString(r.sweepParams));
+        item->setToolTip(HeadColumn, QString::fromStdString(summary(r.spec)));
+        group->addChild(item);
+        group->setText(StatusColumn, tr("%n runs", nullptr, group->childCount()));
+    }
+    m_tree->setSortingEnabled(true);
+    m_filling = false;
+    for (const QString& dir : selected)
+        selectRun(dir);
+}
+
+int RunsPanel::runCount() const
+{
+    int n = 0;
+    for (QTreeWidgetItemIterator it(m_tree); *it; ++it)
+        n += !(*it)->data(0, DirRole).toString().isEmpty();
+    return n;
+}
+
+QStringList RunsPanel::selectedRunDirs() const
+{
+    QStringList dirs;
+    for (QTreeWidgetItem* item : m_tree->selectedItems())
+        if (item->data(0, FinishedRole).toBool())
+            dirs << item->data(0, DirRole).toString();
+    return dirs;
+}
+
+void RunsPanel::selectRun(const QString& dir)
+{
+    for (QTreeWidgetItemIterator it(m_tree); *it; ++it)
+        if ((*it)->data(0, DirRole).toString() == dir) {
+            m_tree->setCurrentItem(*it);
+            (*it)->setSelected(true);
+        }
+}
+
+void RunsPanel::contextMenu(const QPoint& pos)
+{
+    QTreeWidgetItem* item = m_tree->itemAt(pos);
+    QStringList dirs;
+    for (QTreeWidgetItem* selected : m_tree->selectedItems())
+        if (!selected->data(0, DirRole).toString().isEmpty())
+            dirs << selected->data(0, DirRole).toString();
+    if (!item || dirs.isEmpty())
+        return;
+    QMenu menu(this);
+    const bool finished = item->data(0, FinishedRole).toBool();
+    QAction* open = menu.addAction(tr("Open"));
+    open->setEnabled(finished);
+    QAction* compare = menu.addAction(tr("Compare selected"));
+    compare->setEnabled(selectedRunDirs().size() >= 2);
+    QAction* rename = menu.addAction(tr("Rename"));
+    rename->setEnabled(finished);
+    QAction* tag = menu.addAction(tr("Tags…"));
+    tag->setEnabled(finished);
+    menu.addSeparator();
+    QAction* remove = menu.addAction(dirs.size() > 1 ? tr("Delete %1 runs…").arg(dirs.size()) : tr("Delete…"));
+    QAction* chosen = menu.exec(m_tree->viewport()->mapToGlobal(pos));
+    if (chosen == open)
+        Q_EMIT openRequested(item->data(0, DirRole).toString());
+    else if (chosen == compare)
+        Q_EMIT compareRequested(selectedRunDirs());
+    else if (chosen == rename)
+        m_tree->editItem(item, NameColumn);
+    else if (chosen == tag)
+        Q_EMIT tagsRequested(item->data(0, DirRole).toString());
+    else if (chosen == remove)
+        Q_EMIT deleteRequested(dirs);
+}
+
+} // namespace headbench

@@ -1,0 +1,50 @@
+#pragma once
+/// \file RunsPanel.h
+#include "RunStore.h"
+
+#include <QWidget>
+
+QT_BEGIN_NAMESPACE
+class QTreeWidget;
+class QTreeWidgetItem;
+class QPushButton;
+QT_END_NAMESPACE
+
+namespace headbench {
+
+/// Every run of the workspace in a sortable tree: single runs at the top level, a sweep's
+/// runs grouped under it. Shows name (editable), status, date, head, backbone, feature file,
+/// best epoch and key metrics; marks interrupted runs and runs whose feature file changed.
+class RunsPanel : public QWidget {
+    Q_OBJECT
+public:
+    enum Column { NameColumn, StatusColumn, DateColumn, HeadColumn, ValF1Column, TestF1Column, TestAucColumn,
+                  TestEceColumn, BestEpochColumn, BackboneColumn, FeaturesColumn, TagsColumn, ColumnCount };
+
+    explicit RunsPanel(QWidget* parent = nullptr);
+
+    /// Replaces the list; `featureStates` holds checkFeatures() of each run (same order).
+    void setRuns(const std::vector<RunRecord>& runs, const std::vector<FeaturesState>& featureStates);
+    /// Run folders of the selected runs (finished ones only).
+    QStringList selectedRunDirs() const;
+    void selectRun(const QString& dir);
+    QTreeWidget* tree() const { return m_tree; }
+    int runCount() const;
+
+Q_SIGNALS:
+    void openRequested(QString dir);
+    void compareRequested(QStringList dirs);
+    void renameRequested(QString dir, QString name);
+    void tagsRequested(QString dir);
+    void deleteRequested(QStringList dirs);
+
+private:
+    void contextMenu(const QPoint& pos);
+    QTreeWidgetItem* itemFor(const RunRecord& run, FeaturesState state);
+
+    QTreeWidget* m_tree;
+    QPushButton* m_compare;
+    bool m_filling = false;
+};
+
+} // namespace headbench
