@@ -217,15 +217,36 @@ FeatureSet readFeatureFile(const std::string& path, const FeatureReadOptions& op
         // float64 is read through HDF5's conversion into float32.
     }
     set.features.resize(static_cast<std::size_t>(set.rows * set.dim));
-    if (H5Dread(feat.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, set.features.data()) < 0)
-        throw Error(where + "/features cannot be read (corrupt or truncated file)");
+    // Read in blocks of whole chunks (about 4 MiB) and check each block for NaN/Inf while it is
+    // still in cache, instead of a second pass over the whole matrix.
+    std::int64_t blockRows = std::max<std::int64_t>(1, (4 << 20) / (set.dim * static_cast<std::int64_t>(sizeof(float))));
+    {
+        H5Handle dcpl(H5Dget_create_plist(feat.get()), H5Pclose);
+        hsize_t chunk[2] = {0, 0};
+        if (H5Pget_layout(dcpl.get()) == H5D_CHUNKED && H5Pget_chunk(dcpl.get(), 2, chunk) == 2 && chunk[0] > 0)
+            blockRows = std::max<std::int64_t>(1, blockRows / static_cast<std::int64_t>(chunk[0])) * static_cast<std::int64_t>(chunk[0]);
+    }
+    H5Handle fileSpace(H5Dget_space(feat.get()), H5Sclose);
     std::int64_t badRows = 0, firstBad = -1;
-    for (std::int64_t r = 0; r < set.rows; ++r) {
-        const float* row = set.features.data() + r * set.dim;
-        if (!std::all_of(row, row + set.dim, [](float v) { return std::isfinite(v); })) {
-            if (firstBad < 0)
-                firstBad = r;
-            ++badRows;
+    for (std::int64_t start = 0; start < set.rows; start += blockRows) {
+        const std::int64_t n = std::min(blockRows, set.rows - start);
+        const hsize_t offset[2] = {static_cast<hsize_t>(start), 0};
+        const hsize_t count[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(set.dim)};
+        H5Sselect_hyperslab(fileSpace.get(), H5S_SELECT_SET, offset, nullptr, count, nullptr);
+        H5Handle memSpace(H5Screate_simple(2, count, nullptr), H5Sclose);
+        float* block = set.features.data() + start * set.dim;
+        if (H5Dread(feat.get(), H5T_NATIVE_FLOAT, memSpace.get(), fileSpace.get(), H5P_DEFAULT, block) < 0)
+            throw Error(where + "/features cannot be read (corrupt or truncated file)");
+        for (std::int64_t r = 0; r < n; ++r) {
+            const float* row = block + r * set.dim;
+            float sum = 0; // NaN or Inf anywhere makes the sum non-finite: one cheap check per row
+            for (std::int64_t j = 0; j < set.dim; ++j)
+                sum += row[j] * 0.0f;
+            if (!std::isfinite(sum)) {
+                if (firstBad < 0)
+                    firstBad = start + r;
+                ++badRows;
+            }
         }
     }
     if (badRows > 0)

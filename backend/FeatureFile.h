@@ -3,10 +3,30 @@
 /// The HDF5 feature cache (layout in docs/FORMAT.md): read with full validation, write
 /// atomically.
 #include <cstdint>
+#include <memory>
+#include <utility>
 #include <string>
 #include <vector>
 
 namespace headbench {
+
+/// An allocator that leaves new elements uninitialised. A feature matrix is always overwritten
+/// right after it is sized, and zeroing hundreds of megabytes first costs a full pass over memory.
+template <typename T> struct UninitializedAllocator : std::allocator<T> {
+    template <typename U> struct rebind {
+        using other = UninitializedAllocator<U>;
+    };
+    UninitializedAllocator() = default;
+    template <typename U> UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+    template <typename U> void construct(U* p) noexcept { ::new (static_cast<void*>(p)) U; }
+    template <typename U, typename... Args> void construct(U* p, Args&&... args)
+    {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+
+/// rows x dim floats, row-major.
+using FeatureMatrix = std::vector<float, UninitializedAllocator<float>>;
 
 /// Split codes stored in `/split`.
 enum SplitCode : std::uint8_t { kTrain = 0, kValidation = 1, kTest = 2 };
@@ -15,7 +35,7 @@ enum SplitCode : std::uint8_t { kTrain = 0, kValidation = 1, kTest = 2 };
 struct FeatureSet {
     std::int64_t rows = 0;
     std::int64_t dim = 0;
-    std::vector<float> features;          ///< rows x dim, row-major
+    FeatureMatrix features;               ///< rows x dim, row-major
     std::vector<std::int32_t> labels;     ///< rows, values 0..numClasses-1
     std::vector<std::string> texts;       ///< rows, or empty when the file has no /text
     std::vector<std::string> ids;         ///< rows, or empty when the file has no /ids

@@ -175,7 +175,7 @@ TEST(FeatureFile, AcceptsFloat64FeaturesByConverting)
         .dataset("features", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {2, 2}, std::vector<double>{0.25, 1.5, -2.0, 3.0})
         .labels({0, 1});
     const auto set = readFeatureFile(dir.file("f64.h5"));
-    EXPECT_EQ(set.features, (std::vector<float>{0.25f, 1.5f, -2.0f, 3.0f}));
+    EXPECT_EQ(std::vector<float>(set.features.begin(), set.features.end()), (std::vector<float>{0.25f, 1.5f, -2.0f, 3.0f}));
     EXPECT_EQ(set.labelNames, (std::vector<std::string>{"0", "1"}));
 }
 

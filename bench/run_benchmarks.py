@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+"""HeadBench's benchmark suite: each case runs HeadBench and its Python peer (bench/peer.py,
+Debian's python3-torch and python3-h5py) on the same data with the same thread count, and
+prints a row: case, HeadBench, peer, ratio, and the hardware bound where one applies.
+
+    /usr/bin/python3 bench/run_benchmarks.py [--build build] [--threads 2] [--quick]
+
+Writes its data under --workdir (default /tmp/headbench-bench, about 1.3 GB; --quick makes it
+smaller) and prints the table as Markdown, ready for docs/PERFORMANCE.md.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def run_json(cmd, env=None):
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def peak_rss_mb(cmd):
+    """Runs cmd under /usr/bin/time -v and returns its peak resident set in MB."""
+    out = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr[-2000:]}")
+    kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", out.stderr).group(1))
+    return kb / 1024
+
+
+def make_features(path, rows, dim, gzip=False, seed=0):
+    if os.path.exists(path):
+        return
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal(dim).astype(np.float32)
+    with h5py.File(path + ".tmp", "w") as f:
+        chunk = (max(1, (1 << 20) // (dim * 4)), dim)
+        ds = f.create_dataset("features", (rows, dim), dtype=np.float32, chunks=chunk,
+                              compression="gzip" if gzip else None)
+        labels = np.empty(rows, dtype=np.int64)
+        for s in range(0, rows, 20000):
+            x = rng.standard_normal((min(20000, rows - s), dim), dtype=np.float32)
+            ds[s:s + len(x)] = x
+            labels[s:s + len(x)] = (x @ w + rng.standard_normal(len(x)) * 8 > 0)
+        f.create_dataset("labels", data=labels)
+        f.attrs["format_version"] = 1
+        f.attrs["backbone"] = "synthetic"
+    os.replace(path + ".tmp", path)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--workdir", default="/tmp/headbench-bench")
+    p.add_argument("--quick", action="store_true", help="smaller data, for a smoke run")
+    a = p.parse_args()
+    os.makedirs(a.workdir, exist_ok=True)
+    bench = os.path.join(a.build, "bench", "headbench_bench")
+    cli = os.path.join(a.build, "app", "cli", "headbench-cli")
+    stall = os.path.join(a.build, "bench", "gui_stall_bench")
+    peer = [sys.executable, os.path.join(HERE, "peer.py"), "--threads", str(a.threads)]
+    t = ["--threads", str(a.threads)]
+    rows, big_rows = (10000, 20000) if a.quick else (50000, 200000)
+    train_file = os.path.join(a.workdir, f"train_{rows}x768.h5")
+    gzip_file = os.path.join(a.workdir, f"train_{rows}x768_gzip.h5")
+    big_file = os.path.join(a.workdir, f"big_{big_rows}x1024.h5")
+    print("making data…", file=sys.stderr)
+    make_features(train_file, rows, 768)
+    make_features(gzip_file, rows, 768, gzip=True)
+    make_features(big_file, big_rows, 1024, seed=1)
+
+    table = []
+
+    def row(case, ours, theirs, unit, bound="", higher_is_better=True):
+        ratio = ours / theirs if higher_is_better else theirs / ours
+        table.append((case, f"{ours:,.1f} {unit}", f"{theirs:,.1f} {unit}", f"{ratio:.2f}x", bound))
+        print(f"{case}: {ours:,.1f} vs {theirs:,.1f} {unit} ({ratio:.2f}x) {bound}", file=sys.stderr)
+
+    # 1. Head training throughput.
+    for name, hidden, dropout in (("linear probe", "", 0.0), ("1x256 MLP", "256", 0.0), ("2x1024 MLP, dropout 0.1", "1024,1024", 0.1)):
+        args = ["--features", train_file, "--hidden", hidden, "--dropout", str(dropout), "--epochs", "3"]
+        ours = run_json([bench, *t, "train", *args])
+        theirs = run_json([*peer, "train", *args])
+        bound = ""
+        if hidden:
+            mm = run_json([bench, *t, "matmul", "--dim", "768", "--hidden", hidden])
+            bound = f"{ours['gflops']:.1f} of {mm['gflops']:.1f} GFLOP/s GEMM bound ({100 * ours['gflops'] / mm['gflops']:.0f}%)"
+        row(f"train {name}, {rows:,} x 768, batch 256", ours["samples_per_s"], theirs["samples_per_s"], "samples/s", bound)
+
+    # 2. Feature load.
+    for name, path in (("uncompressed", train_file), ("gzip-chunked", gzip_file)):
+        ours = run_json([bench, *t, "load", "--features", path])
+        theirs = run_json([*peer, "load", "--features", path])
+        bound = f"raw read {ours['raw_mb_per_s']:,.0f} MB/s" if name == "uncompressed" else ""
+        row(f"load {name} HDF5 into memory", ours["mb_per_s"], theirs["mb_per_s"], "MB/s", bound)
+
+    # 3. End to end: a 12-run sweep on the demo features.
+    demo = os.path.join(a.workdir, "demo")
+    if not os.path.exists(os.path.join(demo, "demo.h5")):
+        subprocess.run([cli, "demo", "--out", demo], check=True, capture_output=True)
+        subprocess.run([cli, "extract", "--dataset", os.path.join(demo, "demo.jsonl"), "--out", os.path.join(demo, "demo.h5")],
+                       check=True, capture_output=True)
+    grid = os.path.join(a.workdir, "grid12.json")
+    with open(grid, "w") as f:
+        json.dump({"base": {"epochs": 20, "hidden": [256]},
+                   "grid": {"depth": [0, 1, 2], "activation": ["relu", "gelu"], "loss": ["ce", "focal"]}}, f)
+    t0 = time.perf_counter()
+    subprocess.run([cli, *t, "sweep", "--features", os.path.join(demo, "demo.h5"), "--workspace",
+                    os.path.join(a.workdir, "sweep-ws-" + str(int(t0))), "--grid", grid, "--json"], check=True, capture_output=True)
+    ours = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    subprocess.run([*peer, "sweep", "--features", os.path.join(demo, "demo.h5")], check=True, capture_output=True)
+    theirs = time.perf_counter() - t0
+    row("12-run sweep on the demo (2,400 x 1024, 20 epochs each)", ours, theirs, "s wall", "", higher_is_better=False)
+
+    # 4. Memory while training on the big file.
+    matrix_mb = big_rows * 1024 * 4 / 2**20
+    ours = peak_rss_mb([cli, *t, "train", "--features", big_file, "--workspace", os.path.join(a.workdir, "mem-ws"),
+                        "--depth", "1", "--width", "256", "--epochs", "1", "--json"])
+    theirs = peak_rss_mb([*peer, "train", "--features", big_file, "--hidden", "256", "--epochs", "1"])
+    row(f"peak RSS training on {big_rows:,} x 1024", ours, theirs, "MB",
+        f"matrix {matrix_mb:,.0f} MB; HeadBench at {ours / matrix_mb:.2f}x of it", higher_is_better=False)
+
+    # 5. Inference: per-sample probabilities.
+    ours = run_json([bench, *t, "infer", "--features", big_file, "--hidden", "256"])
+    theirs = run_json([*peer, "infer", "--features", big_file, "--hidden", "256"])
+    row(f"probabilities for {big_rows:,} rows (1x256 head)", ours["rows_per_s"], theirs["rows_per_s"], "rows/s")
+
+    # 6. GUI responsiveness (no peer: notebooks have no event loop to keep alive).
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    out = subprocess.run([stall, "--rows", str(rows)], capture_output=True, text=True, env=env)
+    m = re.search(r"while training: ([\d.]+) ms, after the run finished \(loading it into the views\): ([\d.]+) ms", out.stdout)
+    if m:
+        table.append((f"GUI: longest event-loop stall, training {rows:,} x 768 (1x256, 5 epochs)",
+                      f"{m.group(1)} ms (then {m.group(2)} ms loading the run)", "–", "–", "target < 50 ms"))
+
+    print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; threads {a.threads}; "
+          f"{time.strftime('%Y-%m-%d')}\n")
+    print("| case | HeadBench | Python peer | ratio | bound |")
+    print("|---|---|---|---|---|")
+    for r in table:
+        print("| " + " | ".join(r) + " |")
+
+
+if __name__ == "__main__":
+    main()
