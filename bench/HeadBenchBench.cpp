@@ -103,6 +103,7 @@ int main(int argc, char** argv)
         spec.epochs = epochs;
         spec.batchSize = batch;
         spec.optimizer = Optimizer::Adam;
+        spec.weightDecay = 0; // as the peer's torch.optim.Adam(lr=1e-3)
         EpochTimer timer;
         const TrainResult r = trainHead(data, spec, &timer);
         std::int64_t trainRows = 0;
