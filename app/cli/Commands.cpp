@@ -315,7 +315,13 @@ int runTrain(const TrainCliOptions& o)
         fmt::print(stderr, "\ntraining interrupted after {} epochs; no run was saved\n", result.history.size());
         return kInterrupted;
     }
-    const RunRecord rec = saveRun(o.workspace, data, spec, result, o.name, runDir);
+    RunRecord rec;
+    try {
+        rec = saveRun(o.workspace, data, spec, result, o.name, runDir);
+    } catch (const Error&) {
+        deleteRun(runDir); // a full disk leaves no half-written run behind
+        throw;
+    }
     if (o.json) {
         json j{{"run", rec.id},
                {"dir", rec.dir},
@@ -471,7 +477,13 @@ int runSweep(const SweepCliOptions& o)
             fmt::print(stderr, "\nsweep interrupted after {} of {} runs\n", i, points.size());
             return kInterrupted;
         }
-        const RunRecord rec = saveRun(o.workspace, data, points[i].spec, result, {}, runDir, tag);
+        RunRecord rec;
+        try {
+            rec = saveRun(o.workspace, data, points[i].spec, result, {}, runDir, tag);
+        } catch (const Error&) {
+            deleteRun(runDir);
+            throw;
+        }
         runs.push_back({{"run", rec.id}, {"dir", rec.dir}, {"params", json::parse(points[i].params)},
                         {"summary", summary(points[i].spec)}, {"seconds", rec.seconds},
                         {"metrics", {{"val", metricsJson(rec.validation)}, {"test", metricsJson(rec.test)}}}});
