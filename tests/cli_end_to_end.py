@@ -158,6 +158,51 @@ class DemoPipeline(unittest.TestCase):
         self.assertEqual(a["metrics"], b["metrics"])
 
 
+class KillTrials(unittest.TestCase):
+    """SIGKILL at random moments never leaves a workspace that breaks, a finished run that is
+    damaged, an interrupted run shown as finished, or a half-written feature file under its name."""
+
+    def test_random_kills(self):
+        import random
+        rng = random.Random(20261124)
+        with tempfile.TemporaryDirectory() as d:
+            run("demo", "--out", d, "--n", "600")
+            dataset = os.path.join(d, "demo.jsonl")
+            features = os.path.join(d, "demo.h5")
+            run("extract", "--dataset", dataset, "--out", features)
+            ws = os.path.join(d, "ws")
+            trials = 20
+            for trial in range(trials):
+                if trial % 4 == 3:  # an extraction killed part-way
+                    out = os.path.join(d, f"kill-{trial}.h5")
+                    cmd = [CLI, "extract", "--dataset", dataset, "--out", out, "--batch-size", "8"]
+                else:
+                    out = None
+                    cmd = [CLI, "--threads", "1", "train", "--features", features, "--workspace", ws,
+                           "--depth", "1", "--width", "64", "--epochs", str(rng.randint(1, 40))]
+                proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(rng.uniform(0.0, 1.5))
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                if out and os.path.exists(out):
+                    # Only a complete file may carry the final name.
+                    info = json.loads(run("inspect", out, "--json").stdout)
+                    self.assertEqual(info["rows"], 600)
+            runs = json.loads(run("runs", "--workspace", ws, "--json").stdout)
+            self.assertEqual(len(runs), len(os.listdir(os.path.join(ws, "runs"))))
+            statuses = [r["status"] for r in runs]
+            print(f"\n{trials} kill trials: {statuses.count('finished')} runs finished before the kill, "
+                  f"{statuses.count('interrupted')} interrupted", file=sys.stderr)
+            for r in runs:
+                self.assertIn(r["status"], ("finished", "interrupted"))
+                if r["status"] == "finished":  # every finished run is whole and loads
+                    ev = json.loads(run("eval", "--run", r["dir"], "--features", features, "--json").stdout)
+                    self.assertEqual(ev["metrics"]["count"], 600)
+            # The workspace still takes new runs.
+            self.assertIn("run", json.loads(run("train", "--features", features, "--workspace", ws,
+                                                "--epochs", "1", "--json").stdout))
+
+
 class ForeignFiles(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
@@ -220,6 +265,45 @@ class ForeignFiles(unittest.TestCase):
         proc = run("train", "--features", noth5, "--workspace", self.dir, "--activation", "softplus", expect=2)
         self.assertIn("unknown activation 'softplus'", proc.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.dir, "runs")))
+
+    def test_more_bad_input_exits_2(self):
+        # A feature file whose /text is not UTF-8.
+        bad = os.path.join(self.dir, "latin1.h5")
+        with h5py.File(bad, "w") as f:
+            f.create_dataset("features", data=np.ones((4, 3), dtype=np.float32))
+            f.create_dataset("labels", data=np.array([0, 1, 0, 1]))
+            f.create_dataset("text", data=np.array([b"ok", b"caf\xe9", b"a", b"b"], dtype=object),
+                             dtype=h5py.string_dtype(encoding="ascii"))
+        proc = run("inspect", bad, expect=2)
+        self.assertIn(f"{bad}: /text row 1 is not valid UTF-8", proc.stderr)
+        # A JSONL whose label has the wrong type, and an empty file.
+        wrong = os.path.join(self.dir, "wrong.jsonl")
+        with open(wrong, "w") as f:
+            f.write('{"func": "int a;", "target": 0}\n{"func": "int b;", "target": [1]}\n')
+        self.assertIn(f"{wrong}:2: label field 'target' is array", run("extract", "--dataset", wrong, "--out",
+                                                                           os.path.join(self.dir, "w.h5"), expect=2).stderr)
+        empty = os.path.join(self.dir, "empty.jsonl")
+        open(empty, "w").close()
+        self.assertIn(f"{empty}: no samples", run("extract", "--dataset", empty, "--out",
+                                                  os.path.join(self.dir, "e.h5"), expect=2).stderr)
+        # A 10 MB single snippet imports and extracts.
+        huge = os.path.join(self.dir, "huge.jsonl")
+        with open(huge, "w") as f:
+            f.write(json.dumps({"func": "int x = 1;\n" * (10 * 1024 * 1024 // 11), "target": 1}) + "\n")
+            f.write(json.dumps({"func": "int y;", "target": 0}) + "\n")
+        run("extract", "--dataset", huge, "--out", os.path.join(self.dir, "huge.h5"))
+        self.assertEqual(json.loads(run("inspect", os.path.join(self.dir, "huge.h5"), "--json").stdout)["rows"], 2)
+        # Random bytes as a run's head.
+        ws = os.path.join(self.dir, "ws")
+        feats = os.path.join(self.dir, "ok.h5")
+        with h5py.File(feats, "w") as f:
+            f.create_dataset("features", data=np.random.default_rng(0).normal(size=(60, 4)).astype(np.float32))
+            f.create_dataset("labels", data=np.arange(60) % 2)
+        result = json.loads(run("train", "--features", feats, "--workspace", ws, "--epochs", "1", "--json").stdout)
+        with open(os.path.join(result["dir"], "head.pt"), "wb") as f:
+            f.write(os.urandom(4096))
+        proc = run("eval", "--run", result["dir"], "--features", feats, expect=2)
+        self.assertIn("head.pt: not a loadable TorchScript head", proc.stderr)
 
     def test_every_subcommand_has_help(self):
         for sub in ("demo", "extract", "inspect", "train", "runs", "eval", "sweep", "compare"):
