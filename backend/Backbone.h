@@ -2,6 +2,7 @@
 /// \file Backbone.h
 /// A frozen feature extractor: texts in, one float vector per text out.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -22,6 +23,19 @@ public:
     virtual std::int64_t dim() const = 0;
     /// Encodes a batch: writes texts.size() x dim() floats, row-major, into `out`.
     virtual void encode(std::span<const std::string> texts, float* out) = 0;
+    /// How the features were made, recorded as attributes of the feature file (pooling,
+    /// max_length, the model's file name and content hash, ...). Part of the cache key.
+    virtual std::map<std::string, std::string> attributes() const { return {}; }
+    /// A cost per text (its token count for a model) by which the extractor sorts texts into
+    /// batches of similar length; by default the text's size in bytes.
+    virtual std::vector<std::int64_t> lengths(std::span<const std::string> texts) const
+    {
+        std::vector<std::int64_t> out;
+        out.reserve(texts.size());
+        for (const auto& t : texts)
+            out.push_back(static_cast<std::int64_t>(t.size()));
+        return out;
+    }
 };
 
 /// Options for creating a backbone by name.

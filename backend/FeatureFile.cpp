@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <unistd.h>
 
@@ -117,6 +118,31 @@ std::string readStringAttr(hid_t file, const char* name)
     return readStrings(attr.get(), true, 1, std::string("attribute ") + name).front();
 }
 
+herr_t collectAttribute(hid_t obj, const char* name, const H5A_info_t*, void* data)
+{
+    static const char* const known[] = {"backbone", "backbone_version", "label_names", "format_version"};
+    for (const char* k : known)
+        if (std::strcmp(name, k) == 0)
+            return 0;
+    auto* out = static_cast<std::map<std::string, std::string>*>(data);
+    try {
+        const std::string value = readStringAttr(obj, name);
+        if (!value.empty())
+            (*out)[name] = value;
+    } catch (const Error&) {
+        // not a readable string attribute: not ours, ignored
+    }
+    return 0;
+}
+
+std::map<std::string, std::string> readAttributes(hid_t file)
+{
+    std::map<std::string, std::string> out;
+    hsize_t idx = 0;
+    H5Aiterate2(file, H5_INDEX_NAME, H5_ITER_NATIVE, &idx, collectAttribute, &out);
+    return out;
+}
+
 /// Validates the UTF-8 of a string (texts shown in the GUI must be valid).
 bool isValidUtf8(const std::string& s)
 {
@@ -166,6 +192,18 @@ void writeStringAttr(hid_t file, const char* name, const std::string& value)
 std::string FeatureSet::idOf(std::int64_t row) const
 {
     return ids.empty() ? std::to_string(row) : ids[static_cast<std::size_t>(row)];
+}
+
+std::map<std::string, std::string> readFeatureAttributes(const std::string& path)
+{
+    silenceHdf5();
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec) || H5Fis_hdf5(path.c_str()) <= 0)
+        return {};
+    H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+    if (!file.valid())
+        return {};
+    return readAttributes(file.get());
 }
 
 const char* splitName(std::uint8_t code)
@@ -299,7 +337,7 @@ FeatureSet readFeatureFile(const std::string& path, const FeatureReadOptions& op
         set.labels[i] = static_cast<std::int32_t>(rawLabels[i]);
         ++counts[static_cast<std::size_t>(rawLabels[i])];
     }
-    if (std::count_if(counts.begin(), counts.end(), [](std::int64_t c) { return c > 0; }) < 2)
+    if (options.requireTwoClasses && std::count_if(counts.begin(), counts.end(), [](std::int64_t c) { return c > 0; }) < 2)
         throw Error(where + "only one class in /labels; a classifier needs two or more");
     if (set.labelNames.empty())
         for (int k = 0; k < numClasses; ++k)
@@ -328,6 +366,18 @@ FeatureSet readFeatureFile(const std::string& path, const FeatureReadOptions& op
         if (splitCounts[kValidation] == 0)
             throw Error(where + "/split has no validation rows (code 1)");
     }
+
+    // /row_index (shards only)
+    if (exists(file.get(), "row_index")) {
+        H5Handle ds(H5Dopen2(file.get(), "row_index", H5P_DEFAULT), H5Dclose);
+        const auto rdims = shapeOf(ds.get());
+        if (rdims.size() != 1 || static_cast<std::int64_t>(rdims[0]) != set.rows)
+            throw Error(where + "/row_index must be 1-D with " + std::to_string(set.rows) + " rows, found shape " + shapeText(rdims));
+        set.rowIndex.resize(static_cast<std::size_t>(set.rows));
+        if (H5Dread(ds.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, set.rowIndex.data()) < 0)
+            throw Error(where + "/row_index cannot be read");
+    }
+    set.attributes = readAttributes(file.get());
 
     // /ids (optional): strings or integers
     if (exists(file.get(), "ids")) {
@@ -413,6 +463,13 @@ void writeFeatureFile(const std::string& path, const FeatureSet& set)
                 if (!sp.valid() || H5Dwrite(sp.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, set.split.data()) < 0)
                     throw Error("writing /split failed");
             }
+            if (!set.rowIndex.empty()) {
+                if (set.rowIndex.size() != static_cast<std::size_t>(set.rows))
+                    throw Error("the row index does not match the rows");
+                H5Handle ri(H5Dcreate2(file.get(), "row_index", H5T_STD_I64LE, space1.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+                if (!ri.valid() || H5Dwrite(ri.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, set.rowIndex.data()) < 0)
+                    throw Error("writing /row_index failed");
+            }
             if (!set.texts.empty())
                 writeStrings(file.get(), "text", set.texts);
             if (!set.ids.empty())
@@ -425,6 +482,8 @@ void writeFeatureFile(const std::string& path, const FeatureSet& set)
             writeStringAttr(file.get(), "backbone", set.backbone);
             if (!set.backboneVersion.empty())
                 writeStringAttr(file.get(), "backbone_version", set.backboneVersion);
+            for (const auto& [key, value] : set.attributes)
+                writeStringAttr(file.get(), key.c_str(), value);
             if (!set.labelNames.empty()) {
                 const hsize_t k = set.labelNames.size();
                 H5Handle kspace(H5Screate_simple(1, &k, nullptr), H5Sclose);

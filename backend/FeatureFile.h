@@ -3,6 +3,7 @@
 /// The HDF5 feature cache (layout in docs/FORMAT.md): read with full validation, write
 /// atomically.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <utility>
 #include <string>
@@ -43,6 +44,10 @@ struct FeatureSet {
     std::vector<std::string> labelNames;  ///< numClasses names ("0", "1", ... when absent)
     std::string backbone;
     std::string backboneVersion;          ///< optional attribute `backbone_version`
+    /// Other string attributes of the file: how it was extracted (`pooling`, `max_length`,
+    /// `backbone_hash`, `cache_key`, ...) and, in a shard, `shard_index`/`shard_count`.
+    std::map<std::string, std::string> attributes;
+    std::vector<std::int64_t> rowIndex;   ///< `/row_index` of a shard: the rows of the whole set
     std::string path;                     ///< where it was read from, if anywhere
 
     int numClasses() const { return static_cast<int>(labelNames.size()); }
@@ -53,7 +58,13 @@ struct FeatureSet {
 /// What to load besides features and labels.
 struct FeatureReadOptions {
     bool loadTexts = true;
+    /// A shard may hold a single class; a set to train on may not.
+    bool requireTwoClasses = true;
 };
+
+/// The string attributes of a feature file (besides `backbone`, `backbone_version` and
+/// `label_names`), read without loading any data; empty when the file is missing or not HDF5.
+std::map<std::string, std::string> readFeatureAttributes(const std::string& path);
 
 /// Reads and checks a feature file. Throws headbench::Error naming the file and the problem:
 /// not HDF5, missing datasets, shape mismatches, non-float features, NaN/Inf rows, labels out

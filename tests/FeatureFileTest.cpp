@@ -246,5 +246,7 @@ TEST(Extraction, WritesEverythingAndCancelLeavesNoFile)
     EXPECT_FALSE(extractFeatures(data, backbone, dir.file("cut.h5"), &early, {.batchSize = 32}));
     EXPECT_EQ(early.m_done, 64);
     EXPECT_FALSE(std::filesystem::exists(dir.file("cut.h5")));
-    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1); // only all.h5
+    EXPECT_FALSE(std::filesystem::exists(dir.file("all.h5.partial"))) << "a finished extraction cleans up";
+    EXPECT_TRUE(std::filesystem::is_directory(dir.file("cut.h5.partial"))) << "a cancelled one keeps its chunks";
+    EXPECT_EQ(readFeatureAttributes(dir.file("cut.h5")).size(), 0u);
 }

@@ -26,13 +26,14 @@
 #include <optional>
 
 namespace headbench::cli {
+
+std::atomic<bool> g_interrupted{false};
+
 namespace {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-/// Set by SIGINT/SIGTERM; long jobs poll it between batches and stop cleanly.
-std::atomic<bool> g_interrupted{false};
 
 void onSignal(int)
 {
@@ -113,53 +114,6 @@ int runDemo(const DemoOptions& o)
         vulnerable += l;
     fmt::print("wrote {} ({} functions: {} vulnerable, {} safe)\n", path, data.size(), vulnerable,
                static_cast<std::int64_t>(data.size()) - vulnerable);
-    return kOk;
-}
-
-// ---- extract ----
-struct ExtractCliOptions {
-    std::string dataset, backbone = "hashed-ngram", out;
-    FieldMap fields;
-    std::int64_t dim = 1024;
-    int batchSize = 64;
-    bool json = false;
-};
-
-class CliExtractionObserver : public ExtractionObserver {
-public:
-    void onProgress(std::int64_t done, std::int64_t total) override
-    {
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
-        m_bar.update(done, total, fmt::format("{:.0f} rows/s", seconds > 0 ? done / seconds : 0.0));
-    }
-    bool shouldStop() override { return g_interrupted; }
-
-private:
-    ProgressBar m_bar{"extract"};
-    std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
-};
-
-int runExtract(const ExtractCliOptions& o)
-{
-    const Dataset data = loadDataset(o.dataset, o.fields);
-    BackboneOptions bo;
-    bo.dim = o.dim;
-    auto backbone = makeBackbone(o.backbone, bo);
-    CliExtractionObserver observer;
-    ExtractOptions eo;
-    eo.batchSize = o.batchSize;
-    const auto start = std::chrono::steady_clock::now();
-    if (!extractFeatures(data, *backbone, o.out, &observer, eo)) {
-        fmt::print(stderr, "\nextraction interrupted; nothing was written to {}\n", o.out);
-        return kInterrupted;
-    }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (o.json)
-        std::cout << json{{"out", o.out}, {"rows", data.size()}, {"dim", backbone->dim()}, {"backbone", backbone->name()},
-                          {"seconds", seconds}}.dump(2) << "\n";
-    else
-        fmt::print("wrote {}: {} rows x {} features ({}), {:.1f} s\n", o.out, data.size(), backbone->dim(),
-                   backbone->name(), seconds);
     return kOk;
 }
 
@@ -588,18 +542,7 @@ void registerCommands(CLI::App& app)
     cDemo->add_option("--seed", demo->seed, "Generator seed")->capture_default_str();
     cDemo->callback([demo] { g_exitCode = runDemo(*demo); });
 
-    auto ex = std::make_shared<ExtractCliOptions>();
-    auto* cEx = app.add_subcommand("extract", "Encode a dataset with a backbone and cache the features in HDF5");
-    cEx->add_option("--dataset", ex->dataset, "JSONL or CSV file of labelled code snippets")->required();
-    cEx->add_option("--backbone", ex->backbone, "Backbone name (built-in: hashed-ngram)")->capture_default_str();
-    cEx->add_option("--text-field", ex->fields.text, "Field holding the code")->capture_default_str();
-    cEx->add_option("--label-field", ex->fields.label, "Field holding the label")->capture_default_str();
-    cEx->add_option("--id-field", ex->fields.id, "Field holding the sample id")->capture_default_str();
-    cEx->add_option("--dim", ex->dim, "Feature dimension of the hashed-ngram backbone")->capture_default_str();
-    cEx->add_option("--batch-size", ex->batchSize, "Texts per batch")->capture_default_str()->check(CLI::PositiveNumber);
-    cEx->add_option("--out", ex->out, "Feature file to write (.h5)")->required();
-    cEx->add_flag("--json", ex->json, "Print the result as JSON");
-    cEx->callback([ex] { g_exitCode = runExtract(*ex); });
+    registerExtractCommands(app, g_exitCode);
 
     auto inspectPath = std::make_shared<std::string>();
     auto inspectJson = std::make_shared<bool>(false);

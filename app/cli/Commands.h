@@ -4,10 +4,18 @@
 /// 0 success, 2 bad input or options (message on stderr), 130 interrupted.
 #include <CLI/CLI.hpp>
 
+#include <atomic>
+
 namespace headbench::cli {
 
 /// Registers every subcommand on the app.
 void registerCommands(CLI::App& app);
+
+/// Registers `extract` and `merge` (ExtractCommands.cpp); their exit code goes to `exitCode`.
+void registerExtractCommands(CLI::App& app, int& exitCode);
+
+/// Set by SIGINT/SIGTERM; long jobs poll it between batches and stop cleanly.
+extern std::atomic<bool> g_interrupted;
 
 /// Exit codes.
 enum ExitCode { kOk = 0, kUserError = 2, kInterrupted = 130 };

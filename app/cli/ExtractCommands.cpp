@@ -1,0 +1,183 @@
+// headbench-cli extract and merge: features from the built-in backbone or a TorchScript model,
+// resumable, cached, and split into shards for job arrays.
+#include "Commands.h"
+
+#include "ProgressBar.h"
+
+#include "Dataset.h"
+#include "Error.h"
+#include "Extractor.h"
+#include "TorchScriptBackbone.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+namespace headbench::cli {
+namespace {
+
+using nlohmann::json;
+
+struct ExtractCliOptions {
+    std::string dataset, backbone = "hashed-ngram", tokenizer, pooling = "mean", shard, out;
+    FieldMap fields;
+    std::int64_t dim = 1024;
+    int batchSize = 0;
+    int maxLength = 512;
+    bool normalize = false;
+    bool restart = false;
+    bool json = false;
+};
+
+class CliExtractionObserver : public ExtractionObserver {
+public:
+    void onProgress(std::int64_t done, std::int64_t total) override
+    {
+        if (m_first < 0)
+            m_first = done; // rows recovered from an interrupted run are not this run's speed
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+        m_bar.update(done, total, fmt::format("{:.0f} rows/s", seconds > 0 ? (done - m_first) / seconds : 0.0));
+    }
+    bool shouldStop() override { return g_interrupted; }
+
+private:
+    ProgressBar m_bar{"extract"};
+    std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
+    std::int64_t m_first = -1;
+};
+
+/// "I/N" with 0 <= I < N.
+std::pair<int, int> parseShard(const std::string& text)
+{
+    const auto slash = text.find('/');
+    try {
+        if (slash != std::string::npos) {
+            std::size_t a = 0, b = 0;
+            const int i = std::stoi(text.substr(0, slash), &a);
+            const int n = std::stoi(text.substr(slash + 1), &b);
+            if (a == slash && b == text.size() - slash - 1 && n >= 1 && i >= 0 && i < n)
+                return {i, n};
+        }
+    } catch (const std::exception&) {
+    }
+    throw Error("--shard " + text + ": expected I/N with 0 <= I < N, e.g. 3/16");
+}
+
+bool isBuiltIn(const std::string& backbone)
+{
+    return backbone == "hashed-ngram";
+}
+
+int runExtract(const ExtractCliOptions& o)
+{
+    const auto start = std::chrono::steady_clock::now();
+    const Dataset data = loadDataset(o.dataset, o.fields);
+    std::unique_ptr<Backbone> backbone;
+    int batchSize = o.batchSize;
+    if (isBuiltIn(o.backbone)) {
+        BackboneOptions bo;
+        bo.dim = o.dim;
+        backbone = makeBackbone(o.backbone, bo);
+        if (batchSize <= 0)
+            batchSize = 64;
+    } else {
+        if (o.tokenizer.empty())
+            throw Error("--backbone " + o.backbone + " is a model file: give its tokenizer with --tokenizer "
+                        "(tokenizer.json or tokenizer.model)");
+        TorchScriptOptions to;
+        to.modelPath = o.backbone;
+        to.tokenizerPath = o.tokenizer;
+        to.pooling = parsePooling(o.pooling);
+        to.maxLength = o.maxLength;
+        to.normalize = o.normalize;
+        backbone = loadTorchScriptBackbone(to);
+        if (batchSize <= 0)
+            batchSize = 16;
+    }
+    ExtractOptions eo;
+    eo.batchSize = batchSize;
+    eo.resume = !o.restart;
+    eo.reuse = !o.restart;
+    if (!o.shard.empty())
+        std::tie(eo.shardIndex, eo.shardCount) = parseShard(o.shard);
+    CliExtractionObserver observer;
+    const ExtractionResult r = extractFeatures(data, *backbone, o.out, &observer, eo);
+    if (r.status == ExtractionResult::Cancelled) {
+        fmt::print(stderr, "\nextraction interrupted; nothing was written to {}. Run the same command again to "
+                           "continue from the finished chunks.\n", o.out);
+        return kInterrupted;
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const char* status = r.status == ExtractionResult::Reused ? "reused" : "extracted";
+    if (o.json) {
+        json j{{"out", o.out}, {"status", status}, {"rows", r.rows}, {"resumed_rows", r.resumedRows},
+               {"dim", backbone->dim()}, {"backbone", backbone->name()}, {"cache_key", r.cacheKey},
+               {"seconds", seconds}, {"batch_size", batchSize}};
+        for (const auto& [k, v] : backbone->attributes())
+            j["attributes"][k] = v;
+        if (eo.shardCount > 1)
+            j["shard"] = {{"index", eo.shardIndex}, {"count", eo.shardCount}};
+        std::cout << j.dump(2) << "\n";
+    } else if (r.status == ExtractionResult::Reused) {
+        fmt::print("{} already holds this extraction ({} rows, same dataset, backbone and settings); reused it\n", o.out, r.rows);
+    } else {
+        fmt::print("wrote {}: {} rows x {} features ({}{}), {:.1f} s{}\n", o.out, r.rows, backbone->dim(), backbone->name(),
+                   isBuiltIn(o.backbone) ? "" : ", " + o.pooling + " pooling", seconds,
+                   r.resumedRows ? fmt::format(" ({} rows recovered from the interrupted run)", r.resumedRows) : "");
+    }
+    return kOk;
+}
+
+int runMerge(const std::vector<std::string>& shards, const std::string& out, bool asJson)
+{
+    const std::int64_t rows = mergeShards(shards, out);
+    if (asJson)
+        std::cout << json{{"out", out}, {"rows", rows}, {"shards", shards.size()}}.dump(2) << "\n";
+    else
+        fmt::print("merged {} shards into {}: {} rows\n", shards.size(), out, rows);
+    return kOk;
+}
+
+} // namespace
+
+void registerExtractCommands(CLI::App& app, int& exitCode)
+{
+    auto ex = std::make_shared<ExtractCliOptions>();
+    auto* c = app.add_subcommand("extract", "Encode a dataset with a backbone and cache the features in HDF5");
+    c->add_option("--dataset", ex->dataset, "JSONL or CSV file of labelled code snippets")->required();
+    c->add_option("--backbone", ex->backbone, "hashed-ngram (built in) or a TorchScript model file (.pt)")->capture_default_str();
+    c->add_option("--tokenizer", ex->tokenizer, "The model's tokenizer.json or SentencePiece tokenizer.model");
+    c->add_option("--pooling", ex->pooling, "cls, mean, last or max (last for decoder-only models)")
+        ->check(CLI::IsMember({"cls", "mean", "last", "max"}))
+        ->capture_default_str();
+    c->add_option("--max-length", ex->maxLength, "Tokens per text, special tokens included")
+        ->capture_default_str()
+        ->check(CLI::Range(2, 1 << 20));
+    c->add_flag("--normalize", ex->normalize, "L2-normalise each pooled vector");
+    c->add_option("--text-field", ex->fields.text, "Field holding the code")->capture_default_str();
+    c->add_option("--label-field", ex->fields.label, "Field holding the label")->capture_default_str();
+    c->add_option("--id-field", ex->fields.id, "Field holding the sample id")->capture_default_str();
+    c->add_option("--dim", ex->dim, "Feature dimension of the hashed-ngram backbone")->capture_default_str();
+    c->add_option("--batch-size", ex->batchSize, "Texts per batch (default 64 built in, 16 for a model)")
+        ->check(CLI::PositiveNumber);
+    c->add_option("--shard", ex->shard, "Process only the I-th of N slices (0-based, e.g. 3/16) and write a shard; "
+                                        "join shards with merge");
+    c->add_flag("--restart", ex->restart, "Ignore an interrupted extraction's chunks and an existing identical output");
+    c->add_option("--out", ex->out, "Feature file to write (.h5)")->required();
+    c->add_flag("--json", ex->json, "Print the result as JSON");
+    c->callback([ex, &exitCode] { exitCode = runExtract(*ex); });
+
+    auto shards = std::make_shared<std::vector<std::string>>();
+    auto out = std::make_shared<std::string>();
+    auto asJson = std::make_shared<bool>(false);
+    auto* m = app.add_subcommand("merge", "Join the shard files of one extraction into one feature file");
+    m->add_option("shards", *shards, "Shard files written by extract --shard I/N (all N of them)")->required()->expected(1, -1);
+    m->add_option("--out", *out, "Feature file to write (.h5)")->required();
+    m->add_flag("--json", *asJson, "Print the result as JSON");
+    m->callback([shards, out, asJson, &exitCode] { exitCode = runMerge(*shards, *out, *asJson); });
+}
+
+} // namespace headbench::cli

@@ -1,0 +1,27 @@
+#pragma once
+/// \file Unicode.h
+/// UTF-8 decoding and the Unicode character classes the tokenizers need (from ICU).
+#include <string>
+#include <string_view>
+
+namespace headbench::unicode {
+
+/// Decodes UTF-8; each invalid byte becomes U+FFFD, as the tokenizers of the hubs read it.
+std::u32string decodeUtf8(std::string_view text);
+void appendUtf8(std::string& out, char32_t cp);
+std::string encodeUtf8(std::u32string_view text);
+
+bool isLetter(char32_t cp);      ///< general category L*
+bool isNumber(char32_t cp);      ///< general category N*
+bool isWhitespace(char32_t cp);  ///< White_Space property
+bool isPunctuation(char32_t cp); ///< general category P*
+bool isOther(char32_t cp);       ///< general category C* (control, format, unassigned, ...)
+bool isMark(char32_t cp);        ///< general category Mn (non-spacing mark)
+bool isCjk(char32_t cp);         ///< the CJK ideograph blocks BERT pads with spaces
+
+/// Unicode normalisation forms: "NFC", "NFD", "NFKC", "NFKD".
+std::u32string normalize(std::u32string_view text, std::string_view form);
+/// Full lower-case mapping (root locale).
+std::u32string toLower(std::u32string_view text);
+
+} // namespace headbench::unicode
