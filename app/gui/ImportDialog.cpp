@@ -3,7 +3,11 @@
 #include "CsvReader.h"
 #include "Error.h"
 
+#include <QCheckBox>
 #include <QComboBox>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QToolButton>
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QFile>
@@ -31,15 +35,34 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     , m_id(new QComboBox)
     , m_backbone(new QComboBox)
     , m_dim(new QSpinBox)
+    , m_model(new QLineEdit)
+    , m_tokenizer(new QLineEdit)
+    , m_pooling(new QComboBox)
+    , m_maxLength(new QSpinBox)
+    , m_normalize(new QCheckBox(tr("L2-normalise each vector")))
+    , m_batch(new QSpinBox)
     , m_out(new QLineEdit)
     , m_preview(new QTableWidget)
     , m_message(new QLabel)
 {
     setWindowTitle(tr("Import %1").arg(QFileInfo(datasetPath).fileName()));
-    m_backbone->addItem(QStringLiteral("hashed-ngram"));
-    m_backbone->setToolTip(tr("Built-in: C-aware token n-grams, hashed; needs no download"));
+    m_backbone->addItem(tr("hashed-ngram (built in, no download)"), QStringLiteral("hashed-ngram"));
+    m_backbone->addItem(tr("TorchScript model file…"), QStringLiteral("torchscript"));
+    m_backbone->setToolTip(tr("Built-in: C-aware token n-grams, hashed; needs no download.\n"
+                              "TorchScript: a pretrained model exported with tools/export_backbone.py"));
     m_dim->setRange(8, 1 << 20);
     m_dim->setValue(1024);
+    m_model->setPlaceholderText(tr("model.pt (torch.jit.save)"));
+    m_tokenizer->setPlaceholderText(tr("tokenizer.json or tokenizer.model"));
+    m_pooling->addItem(tr("mean over tokens"), QStringLiteral("mean"));
+    m_pooling->addItem(tr("first token (CLS)"), QStringLiteral("cls"));
+    m_pooling->addItem(tr("last token (decoder models)"), QStringLiteral("last"));
+    m_pooling->addItem(tr("max over tokens"), QStringLiteral("max"));
+    m_maxLength->setRange(2, 1 << 20);
+    m_maxLength->setValue(512);
+    m_maxLength->setSuffix(tr(" tokens"));
+    m_batch->setRange(1, 4096);
+    m_batch->setValue(16);
     m_out->setText(QDir(workspace).filePath(QStringLiteral("features/") + QFileInfo(datasetPath).completeBaseName() + QStringLiteral(".h5")));
     m_preview->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_preview->verticalHeader()->setVisible(false);
@@ -48,14 +71,24 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     m_message->setStyleSheet(QStringLiteral("color: #c62828;"));
 
     auto* form = new QFormLayout;
+    m_form = form;
     form->addRow(tr("&Text field"), m_text);
     form->addRow(tr("&Label field"), m_label);
     form->addRow(tr("&Id field"), m_id);
     form->addRow(tr("&Backbone"), m_backbone);
     form->addRow(tr("&Dimension"), m_dim);
+    m_modelRow = fileRow(m_model, tr("TorchScript models (*.pt *.pth *.ts *.jit);;All files (*)"));
+    m_tokenizerRow = fileRow(m_tokenizer, tr("Tokenizers (tokenizer.json *.json *.model);;All files (*)"));
+    form->addRow(tr("&Model file"), m_modelRow);
+    form->addRow(tr("T&okenizer"), m_tokenizerRow);
+    form->addRow(tr("&Pooling"), m_pooling);
+    form->addRow(tr("Max &length"), m_maxLength);
+    form->addRow(QString(), m_normalize);
+    form->addRow(tr("Batch si&ze"), m_batch);
     form->addRow(tr("&Output file"), m_out);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
-    buttons->button(QDialogButtonBox::Ok)->setText(tr("Extract"));
+    m_ok = buttons->button(QDialogButtonBox::Ok);
+    m_ok->setText(tr("Extract"));
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
     layout->addWidget(new QLabel(tr("Preview of the first rows:")));
@@ -66,9 +99,55 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     for (auto* box : {m_text, m_label, m_id})
         connect(box, &QComboBox::currentIndexChanged, this, &ImportDialog::updatePreview);
-    resize(760, 480);
+    connect(m_backbone, &QComboBox::currentIndexChanged, this, &ImportDialog::updateBackboneRows);
+    for (auto* edit : {m_model, m_tokenizer, m_out})
+        connect(edit, &QLineEdit::textChanged, this, &ImportDialog::updateOkButton);
+    resize(760, 560);
     loadPreview();
-    buttons->button(QDialogButtonBox::Ok)->setEnabled(m_ok);
+    updateBackboneRows();
+}
+
+QWidget* ImportDialog::fileRow(QLineEdit* edit, const QString& filter)
+{
+    auto* row = new QWidget;
+    auto* layout = new QHBoxLayout(row);
+    layout->setContentsMargins(0, 0, 0, 0);
+    auto* browse = new QToolButton;
+    browse->setText(tr("Browse…"));
+    layout->addWidget(edit, 1);
+    layout->addWidget(browse);
+    connect(browse, &QToolButton::clicked, this, [this, edit, filter] {
+        const QString file = QFileDialog::getOpenFileName(this, tr("Choose a file"), QFileInfo(m_path).absolutePath(), filter);
+        if (!file.isEmpty())
+            edit->setText(file);
+    });
+    return row;
+}
+
+void ImportDialog::updateBackboneRows()
+{
+    const bool model = m_backbone->currentData().toString() == QLatin1String("torchscript");
+    m_form->setRowVisible(m_dim, !model);
+    for (QWidget* w : {m_modelRow, m_tokenizerRow, static_cast<QWidget*>(m_pooling), static_cast<QWidget*>(m_maxLength),
+                       static_cast<QWidget*>(m_normalize), static_cast<QWidget*>(m_batch)})
+        m_form->setRowVisible(w, model);
+    updateOkButton();
+}
+
+void ImportDialog::updateOkButton()
+{
+    const bool model = m_backbone->currentData().toString() == QLatin1String("torchscript");
+    QString why;
+    if (model && !QFileInfo(m_model->text()).isFile())
+        why = tr("Choose the model file (a TorchScript .pt).");
+    else if (model && !QFileInfo(m_tokenizer->text()).isFile())
+        why = tr("Choose the model's tokenizer (tokenizer.json or tokenizer.model).");
+    else if (m_out->text().trimmed().isEmpty())
+        why = tr("Choose where to write the feature file.");
+    m_ok->setEnabled(m_previewOk && why.isEmpty());
+    m_ok->setToolTip(why);
+    if (m_previewOk)
+        m_message->setText(why);
 }
 
 void ImportDialog::loadPreview()
@@ -118,7 +197,7 @@ void ImportDialog::loadPreview()
         }
         if (m_rows.isEmpty())
             throw Error(m_path.toStdString() + ": no records");
-        m_ok = true;
+        m_previewOk = true;
     } catch (const Error& e) {
         m_message->setText(QString::fromStdString(e.what()));
         return;
@@ -169,8 +248,19 @@ FieldMap ImportDialog::fields() const
     return f;
 }
 
-QString ImportDialog::backbone() const { return m_backbone->currentText(); }
-int ImportDialog::dimension() const { return m_dim->value(); }
+ExtractionRequest ImportDialog::request() const
+{
+    ExtractionRequest r;
+    r.backbone = m_backbone->currentData().toString();
+    r.dim = m_dim->value();
+    r.modelPath = m_model->text();
+    r.tokenizerPath = m_tokenizer->text();
+    r.pooling = m_pooling->currentData().toString();
+    r.maxLength = m_maxLength->value();
+    r.normalize = m_normalize->isChecked();
+    r.batchSize = r.backbone == QLatin1String("torchscript") ? m_batch->value() : 0;
+    return r;
+}
 QString ImportDialog::outputPath() const { return m_out->text(); }
 
 } // namespace headbench

@@ -1,13 +1,17 @@
 #pragma once
 /// \file ImportDialog.h
 #include "Dataset.h"
+#include "WorkspaceController.h"
 
 #include <QDialog>
 
 QT_BEGIN_NAMESPACE
+class QCheckBox;
 class QComboBox;
+class QFormLayout;
 class QLabel;
 class QLineEdit;
+class QPushButton;
 class QSpinBox;
 class QTableWidget;
 QT_END_NAMESPACE
@@ -22,15 +26,18 @@ public:
     ImportDialog(const QString& datasetPath, const QString& workspace, QWidget* parent = nullptr);
 
     FieldMap fields() const;
-    QString backbone() const;
-    int dimension() const;
+    /// The backbone and its settings chosen in the dialog.
+    ExtractionRequest request() const;
     QString outputPath() const;
     /// False when the file could not be previewed (the reason is shown in the dialog).
-    bool previewOk() const { return m_ok; }
+    bool previewOk() const { return m_previewOk; }
 
 private:
     void loadPreview();
     void updatePreview();
+    void updateBackboneRows();
+    void updateOkButton();
+    QWidget* fileRow(QLineEdit* edit, const QString& filter);
 
     QString m_path;
     QComboBox* m_text;
@@ -38,12 +45,22 @@ private:
     QComboBox* m_id;
     QComboBox* m_backbone;
     QSpinBox* m_dim;
+    QLineEdit* m_model;
+    QLineEdit* m_tokenizer;
+    QComboBox* m_pooling;
+    QSpinBox* m_maxLength;
+    QCheckBox* m_normalize;
+    QSpinBox* m_batch;
+    QFormLayout* m_form = nullptr;
+    QWidget* m_modelRow = nullptr;
+    QWidget* m_tokenizerRow = nullptr;
+    QPushButton* m_ok = nullptr;
     QLineEdit* m_out;
     QTableWidget* m_preview;
     QLabel* m_message;
     QStringList m_columns;
     QList<QMap<QString, QString>> m_rows;
-    bool m_ok = false;
+    bool m_previewOk = false;
 };
 
 } // namespace headbench

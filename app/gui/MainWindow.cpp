@@ -299,6 +299,9 @@ void MainWindow::connectControllers()
             m_statusLabel->setText(tr("Ready"));
         updateActions();
     });
+    connect(m_workspace, &WorkspaceController::jobMessage, this, [this](const QString& message) {
+        m_statusLabel->setText(message);
+    });
 
     connect(m_training, &TrainingController::started, this, [this](int epochs) {
         m_trainStartMs = QDateTime::currentMSecsSinceEpoch();
@@ -357,6 +360,11 @@ void MainWindow::showError(const QString& message)
     box->open();
 }
 
+QString MainWindow::statusText() const
+{
+    return m_statusLabel->text();
+}
+
 void MainWindow::openWorkspace(const QString& dir)
 {
     m_workspace->openWorkspace(dir);
@@ -380,7 +388,7 @@ void MainWindow::importDataset(const QString& path)
     }
     if (dialog.exec() != QDialog::Accepted)
         return;
-    m_workspace->extractDataset(path, dialog.fields(), dialog.backbone(), dialog.dimension(), dialog.outputPath());
+    m_workspace->extractDataset(path, dialog.fields(), dialog.request(), dialog.outputPath());
 }
 
 void MainWindow::openDemoWorkspace()

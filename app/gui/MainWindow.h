@@ -55,6 +55,9 @@ public:
     QTabWidget* tabs() const { return m_tabs; }
     QAction* trainAction() const { return m_trainAction; }
     QAction* stopAction() const { return m_stopAction; }
+    /// The status bar's Cancel button of a running extraction or load.
+    QPushButton* cancelJobButton() const { return m_cancelJob; }
+    QString statusText() const;
     /// The last error shown to the user (empty when none).
     QString lastError() const { return m_lastError; }
     /// The run shown in the evaluation and samples views.

@@ -4,6 +4,7 @@
 #include "DemoData.h"
 #include "Error.h"
 #include "Extractor.h"
+#include "TorchScriptBackbone.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -17,10 +18,16 @@ namespace {
 /// Forwards extraction progress into the controller's atomics.
 class AtomicProgress : public ExtractionObserver {
 public:
-    AtomicProgress(std::atomic<qint64>& done, std::atomic<qint64>& total, std::atomic<bool>& cancel)
-        : m_done(done), m_total(total), m_cancel(cancel) {}
+    AtomicProgress(std::atomic<qint64>& done, std::atomic<qint64>& total, std::atomic<qint64>& resumed,
+                   std::atomic<bool>& cancel)
+        : m_done(done), m_total(total), m_resumed(resumed), m_cancel(cancel)
+    {
+        m_resumed = -1;
+    }
     void onProgress(std::int64_t done, std::int64_t total) override
     {
+        if (m_resumed < 0)
+            m_resumed = done; // rows recovered from an earlier run do not count for the speed
         m_done = done;
         m_total = total;
     }
@@ -29,6 +36,7 @@ public:
 private:
     std::atomic<qint64>& m_done;
     std::atomic<qint64>& m_total;
+    std::atomic<qint64>& m_resumed;
     std::atomic<bool>& m_cancel;
 };
 
@@ -41,15 +49,14 @@ WorkspaceController::WorkspaceController(QObject* parent)
     connect(&m_progressTimer, &QTimer::timeout, this, [this] {
         const double seconds = (QDateTime::currentMSecsSinceEpoch() - m_jobStartMs) / 1000.0;
         const qint64 done = m_done;
-        Q_EMIT jobProgress(done, m_total, seconds > 0 ? done / seconds : 0.0);
+        const qint64 base = std::max<qint64>(0, m_resumed);
+        Q_EMIT jobProgress(done, m_total, seconds > 0 ? (done - base) / seconds : 0.0);
     });
     connect(&m_watcher, &QFutureWatcher<JobResult>::finished, this, [this] {
         m_progressTimer.stop();
         m_busy = false;
         const JobResult r = m_watcher.result();
         Q_EMIT jobFinished();
-        if (r.cancelled)
-            return;
         if (!r.error.isEmpty()) {
             Q_EMIT errorOccurred(r.error);
             return;
@@ -59,7 +66,10 @@ WorkspaceController::WorkspaceController(QObject* parent)
             m_featuresPath = r.path;
             Q_EMIT featuresLoaded(r.path);
         }
-        refreshRuns();
+        if (!r.message.isEmpty()) // after featuresLoaded, whose handlers also write the status line
+            Q_EMIT jobMessage(r.message);
+        if (!r.cancelled)
+            refreshRuns();
     });
 }
 
@@ -121,23 +131,44 @@ void WorkspaceController::openFeatures(const QString& path)
     });
 }
 
-void WorkspaceController::extractDataset(const QString& datasetPath, const FieldMap& fields, const QString& backboneName,
-                                         int dim, const QString& outPath)
+void WorkspaceController::extractDataset(const QString& datasetPath, const FieldMap& fields,
+                                         const ExtractionRequest& request, const QString& outPath)
 {
     runJob(tr("Extracting features from %1").arg(QFileInfo(datasetPath).fileName()),
-           [this, datasetPath, fields, backboneName, dim, outPath] {
+           [this, datasetPath, fields, request, outPath] {
                JobResult r;
                const Dataset data = loadDataset(datasetPath.toStdString(), fields);
                m_total = static_cast<qint64>(data.size());
-               BackboneOptions options;
-               options.dim = dim;
-               auto backbone = makeBackbone(backboneName.toStdString(), options);
+               std::unique_ptr<Backbone> backbone;
+               ExtractOptions eo;
+               if (request.backbone == QLatin1String("torchscript")) {
+                   TorchScriptOptions to;
+                   to.modelPath = request.modelPath.toStdString();
+                   to.tokenizerPath = request.tokenizerPath.toStdString();
+                   to.pooling = parsePooling(request.pooling.toStdString());
+                   to.maxLength = request.maxLength;
+                   to.normalize = request.normalize;
+                   backbone = loadTorchScriptBackbone(to);
+                   eo.batchSize = request.batchSize > 0 ? request.batchSize : 16;
+               } else {
+                   BackboneOptions options;
+                   options.dim = request.dim;
+                   backbone = makeBackbone(request.backbone.toStdString(), options);
+                   eo.batchSize = request.batchSize > 0 ? request.batchSize : 64;
+               }
                QDir().mkpath(QFileInfo(outPath).absolutePath());
-               AtomicProgress progress(m_done, m_total, m_cancel);
-               if (!extractFeatures(data, *backbone, outPath.toStdString(), &progress)) {
+               AtomicProgress progress(m_done, m_total, m_resumed, m_cancel);
+               const ExtractionResult result = extractFeatures(data, *backbone, outPath.toStdString(), &progress, eo);
+               if (result.status == ExtractionResult::Cancelled) {
                    r.cancelled = true;
+                   r.message = tr("Extraction cancelled; its finished chunks are kept, so extracting again continues from them");
                    return r;
                }
+               if (result.status == ExtractionResult::Reused)
+                   r.message = tr("%1 already held these features (same dataset, backbone and settings); reused them")
+                                   .arg(QFileInfo(outPath).fileName());
+               else if (result.resumedRows > 0)
+                   r.message = tr("Extraction finished; %1 rows came from the interrupted run").arg(result.resumedRows);
                r.features = std::make_shared<FeatureSet>(readFeatureFile(outPath.toStdString()));
                r.path = outPath;
                return r;
@@ -158,7 +189,7 @@ void WorkspaceController::createDemoWorkspace(const QString& dir)
         m_total = static_cast<qint64>(data.size());
         auto backbone = makeBackbone("hashed-ngram");
         QDir().mkpath(QFileInfo(out).absolutePath());
-        AtomicProgress progress(m_done, m_total, m_cancel);
+        AtomicProgress progress(m_done, m_total, m_resumed, m_cancel);
         if (!extractFeatures(data, *backbone, out.toStdString(), &progress)) {
             r.cancelled = true;
             return r;

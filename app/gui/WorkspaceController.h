@@ -13,6 +13,18 @@
 
 namespace headbench {
 
+/// What the import dialog asks to extract with: the built-in backbone, or a TorchScript model
+/// with its tokenizer and pooling.
+struct ExtractionRequest {
+    QString backbone = QStringLiteral("hashed-ngram"); ///< "hashed-ngram" or "torchscript"
+    int dim = 1024;                                   ///< hashed-ngram only
+    QString modelPath, tokenizerPath;                 ///< torchscript only
+    QString pooling = QStringLiteral("mean");
+    int maxLength = 512;
+    bool normalize = false;
+    int batchSize = 0; ///< 0: 64 built in, 16 for a model
+};
+
 /// The open workspace: its folder, the loaded feature file and the saved runs. Loading and
 /// extraction run off the GUI thread (QtConcurrent); their progress is read from atomics by a
 /// timer, so the worker never floods the event loop.
@@ -36,8 +48,10 @@ public:
     void openWorkspace(const QString& dir);
     /// Loads a feature file in the background.
     void openFeatures(const QString& path);
-    /// Extracts a dataset with a built-in backbone into `outPath`, then loads it.
-    void extractDataset(const QString& datasetPath, const FieldMap& fields, const QString& backbone, int dim,
+    /// Extracts a dataset into `outPath`, then loads it. An interrupted or cancelled
+    /// extraction of the same inputs resumes from its finished chunks; an identical finished
+    /// one is reused.
+    void extractDataset(const QString& datasetPath, const FieldMap& fields, const ExtractionRequest& request,
                         const QString& outPath);
     /// Makes the demo workspace in `dir`: dataset, features, ready to train.
     void createDemoWorkspace(const QString& dir);
@@ -57,6 +71,8 @@ Q_SIGNALS:
     void jobProgress(qint64 done, qint64 total, double rowsPerSecond);
     void jobFinished();
     void errorOccurred(QString message);
+    /// A line for the status bar about a finished job ("reused the cached features", ...).
+    void jobMessage(QString message);
 
 private:
     struct JobResult {
@@ -64,6 +80,7 @@ private:
         QString path;
         QString error;
         bool cancelled = false;
+        QString message;
     };
     void runJob(const QString& title, std::function<JobResult()> job);
 
@@ -74,7 +91,7 @@ private:
     std::vector<FeaturesState> m_featureStates;
     bool m_busy = false;
 
-    std::atomic<qint64> m_done{0}, m_total{0};
+    std::atomic<qint64> m_done{0}, m_total{0}, m_resumed{-1};
     std::atomic<bool> m_cancel{false};
     qint64 m_jobStartMs = 0;
     QTimer m_progressTimer;

@@ -1,0 +1,153 @@
+// Extraction with a TorchScript backbone from the window: the import dialog's model options,
+// progress and Cancel in the status bar, resume on the next try, and a broken model file shown
+// as a message while the window stays usable.
+#include "ImportDialog.h"
+#include "MainWindow.h"
+#include "WorkspaceController.h"
+
+#include "Dataset.h"
+#include "DemoData.h"
+#include "Runtime.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace headbench;
+
+namespace {
+const QString kModels = QStringLiteral(HEADBENCH_TEST_MODELS "/");
+const QString kTokenizers = QStringLiteral(HEADBENCH_TEST_DATA "/tokenizers/");
+} // namespace
+
+class ExtractionWindowTest : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void importDialogAsksForModelAndTokenizer();
+    void extractsWithAModelCancelsAndResumes();
+    void brokenModelShowsAMessage();
+
+private:
+    QTemporaryDir m_dir;
+    QString m_dataset;
+};
+
+void ExtractionWindowTest::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    configureRuntime(2);
+    QVERIFY(m_dir.isValid());
+    m_dataset = m_dir.filePath(QStringLiteral("code.jsonl"));
+    writeJsonl(generateDemoDataset(900, 11), m_dataset.toStdString());
+}
+
+void ExtractionWindowTest::importDialogAsksForModelAndTokenizer()
+{
+    ImportDialog dialog(m_dataset, m_dir.path());
+    QVERIFY(dialog.previewOk());
+    auto* backbone = dialog.findChildren<QComboBox*>().at(3);
+    auto* buttons = dialog.findChild<QDialogButtonBox*>();
+    QPushButton* extract = buttons->button(QDialogButtonBox::Ok);
+    QVERIFY(extract->isEnabled()); // built-in backbone: ready as is
+    QCOMPARE(dialog.request().backbone, QStringLiteral("hashed-ngram"));
+    backbone->setCurrentIndex(backbone->findData(QStringLiteral("torchscript")));
+    QVERIFY(!extract->isEnabled());
+    QVERIFY(extract->toolTip().contains(QStringLiteral("model file")));
+    const auto edits = dialog.findChildren<QLineEdit*>();
+    auto byPlaceholder = [&](const QString& start) {
+        for (QLineEdit* e : edits)
+            if (e->placeholderText().startsWith(start))
+                return e;
+        return static_cast<QLineEdit*>(nullptr);
+    };
+    byPlaceholder(QStringLiteral("model.pt"))->setText(kModels + QStringLiteral("bert_like.pt"));
+    QVERIFY(!extract->isEnabled());
+    QVERIFY(extract->toolTip().contains(QStringLiteral("tokenizer")));
+    byPlaceholder(QStringLiteral("tokenizer.json"))->setText(kTokenizers + QStringLiteral("bpe/tokenizer.json"));
+    QVERIFY(extract->isEnabled());
+    const ExtractionRequest r = dialog.request();
+    QCOMPARE(r.backbone, QStringLiteral("torchscript"));
+    QCOMPARE(r.pooling, QStringLiteral("mean"));
+    QCOMPARE(r.maxLength, 512);
+    QVERIFY(r.modelPath.endsWith(QStringLiteral("bert_like.pt")));
+    const QString shots = qEnvironmentVariable("HEADBENCH_SCREENSHOT_DIR");
+    if (!shots.isEmpty()) {
+        dialog.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+        QVERIFY(dialog.grab().save(QDir(shots).filePath(QStringLiteral("import-dialog.png"))));
+    }
+}
+
+void ExtractionWindowTest::extractsWithAModelCancelsAndResumes()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.openWorkspace(m_dir.path());
+    ExtractionRequest request;
+    request.backbone = QStringLiteral("torchscript");
+    request.modelPath = kModels + QStringLiteral("decoder_like.pt");
+    request.tokenizerPath = kTokenizers + QStringLiteral("sentencepiece/tokenizer.model");
+    request.pooling = QStringLiteral("last");
+    request.batchSize = 2; // chunks of 32 rows
+    const QString out = m_dir.filePath(QStringLiteral("features/code.h5"));
+
+    QSignalSpy progress(window.workspace(), &WorkspaceController::jobProgress);
+    QSignalSpy finished(window.workspace(), &WorkspaceController::jobFinished);
+    window.workspace()->extractDataset(m_dataset, FieldMap{}, request, out);
+    QVERIFY(window.cancelJobButton()->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty() && progress.last().at(0).toLongLong() >= 100, 120000);
+    QVERIFY(window.statusText().contains(QStringLiteral("rows/s")));
+    QTest::mouseClick(window.cancelJobButton(), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QVERIFY(!QFileInfo::exists(out));
+    QVERIFY(window.statusText().contains(QStringLiteral("cancelled")));
+    QVERIFY(!window.cancelJobButton()->isVisible());
+
+    QSignalSpy loaded(window.workspace(), &WorkspaceController::featuresLoaded);
+    window.workspace()->extractDataset(m_dataset, FieldMap{}, request, out);
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 300000);
+    QVERIFY(window.statusText().contains(QStringLiteral("came from the interrupted run")));
+    QCOMPARE(window.workspace()->features()->rows, 900);
+    QCOMPARE(window.workspace()->features()->dim, 24); // read from the model, nothing assumed
+    QCOMPARE(QString::fromStdString(window.workspace()->features()->attributes.at("pooling")), QStringLiteral("last"));
+    QVERIFY(window.trainAction()->isEnabled());
+
+    // The same extraction again is taken from the cache.
+    QSignalSpy loadedAgain(window.workspace(), &WorkspaceController::featuresLoaded);
+    window.workspace()->extractDataset(m_dataset, FieldMap{}, request, out);
+    QTRY_COMPARE_WITH_TIMEOUT(loadedAgain.count(), 1, 60000);
+    QVERIFY(window.statusText().contains(QStringLiteral("reused")));
+}
+
+void ExtractionWindowTest::brokenModelShowsAMessage()
+{
+    MainWindow window;
+    window.show();
+    QSignalSpy loaded(window.workspace(), &WorkspaceController::featuresLoaded);
+    window.openWorkspace(m_dir.path()); // loads features/code.h5 from the test before
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    ExtractionRequest request;
+    request.backbone = QStringLiteral("torchscript");
+    request.modelPath = kModels + QStringLiteral("broken_random.pt");
+    request.tokenizerPath = kTokenizers + QStringLiteral("bpe/tokenizer.json");
+    QSignalSpy errors(window.workspace(), &WorkspaceController::errorOccurred);
+    window.workspace()->extractDataset(m_dataset, FieldMap{}, request, m_dir.filePath(QStringLiteral("features/broken.h5")));
+    QTRY_COMPARE_WITH_TIMEOUT(errors.count(), 1, 60000);
+    QVERIFY(window.lastError().contains(QStringLiteral("broken_random.pt")));
+    QVERIFY(window.lastError().contains(QStringLiteral("not a TorchScript model")));
+    QVERIFY(!window.workspace()->busy());
+    QVERIFY(!QFileInfo::exists(m_dir.filePath(QStringLiteral("features/broken.h5"))));
+    QVERIFY(window.workspace()->featuresPath().endsWith(QStringLiteral("code.h5"))); // still loaded
+    QVERIFY(window.trainAction()->isEnabled());
+}
+
+QTEST_MAIN(ExtractionWindowTest)
+#include "ExtractionWindowTest.moc"
