@@ -306,8 +306,131 @@ class ForeignFiles(unittest.TestCase):
         self.assertIn("head.pt: not a loadable TorchScript head", proc.stderr)
 
     def test_every_subcommand_has_help(self):
-        for sub in ("demo", "extract", "inspect", "train", "runs", "eval", "sweep", "compare"):
+        for sub in ("demo", "extract", "merge", "inspect", "train", "runs", "eval", "sweep", "compare"):
             self.assertIn("--help", run(sub, "--help").stdout)
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOKENIZERS = os.path.join(HERE, "data", "tokenizers")
+
+
+class TorchScriptExtraction(unittest.TestCase):
+    """Pretrained-style backbones from the command line: small TorchScript models with random
+    weights (tools/make_test_backbones.py), their tokenizers, resume after SIGKILL, the cache,
+    shards and merge, broken files."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.dir = cls.tmp.name
+        run("demo", "--out", cls.dir, "--n", "300")
+        cls.dataset = os.path.join(cls.dir, "demo.jsonl")
+        cls.models = os.path.join(cls.dir, "models")
+        subprocess.run([sys.executable, os.path.join(HERE, "..", "tools", "make_test_backbones.py"), cls.models],
+                       check=True, capture_output=True)
+        cls.bert = ["--backbone", os.path.join(cls.models, "bert_like.pt"),
+                    "--tokenizer", os.path.join(TOKENIZERS, "bpe", "tokenizer.json")]
+        cls.decoder = ["--backbone", os.path.join(cls.models, "decoder_like.pt"),
+                       "--tokenizer", os.path.join(TOKENIZERS, "sentencepiece", "tokenizer.model"), "--pooling", "last"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def extract(self, out, *args, expect=0):
+        return run("extract", "--dataset", self.dataset, *args, "--out", out, "--json", expect=expect)
+
+    def test_encoder_and_decoder_models_extract_and_train(self):
+        for name, args, dim, pooling in (("bert", self.bert, 32, "mean"), ("decoder", self.decoder, 24, "last"),
+                                         ("wordpiece", ["--backbone", os.path.join(self.models, "dict_output.pt"),
+                                                        "--tokenizer", os.path.join(TOKENIZERS, "wordpiece", "tokenizer.json"),
+                                                        "--pooling", "cls", "--max-length", "128"], 16, "cls")):
+            out = os.path.join(self.dir, f"{name}.h5")
+            result = json.loads(self.extract(out, *args).stdout)
+            self.assertEqual((result["status"], result["rows"], result["dim"]), ("extracted", 300, dim))
+            with h5py.File(out, "r") as f:
+                self.assertEqual(f["features"].shape, (300, dim))
+                self.assertEqual(f.attrs["pooling"], pooling)
+                self.assertTrue(f.attrs["backbone_hash"].startswith("fnv1a64:"))
+                self.assertIn(f.attrs["max_length"], ("512", "128"))
+                self.assertTrue(np.isfinite(f["features"][:]).all())
+            trained = json.loads(run("train", "--features", out, "--workspace", os.path.join(self.dir, "ws"),
+                                     "--epochs", "2", "--json").stdout)
+            self.assertIn("run", trained)
+            # The same extraction again is taken from the cache.
+            self.assertEqual(json.loads(self.extract(out, *args).stdout)["status"], "reused")
+
+    def test_killed_extraction_resumes_and_matches(self):
+        import random
+        rng = random.Random(5)
+        reference = os.path.join(self.dir, "reference.h5")
+        self.extract(reference, *self.bert, "--batch-size", "2")
+        out = os.path.join(self.dir, "killed.h5")
+        partial = out + ".partial"
+        resumed_total = 0
+        for trial in range(4):
+            cmd = [CLI, "--threads", "2", "extract", "--dataset", self.dataset, *self.bert, "--batch-size", "2",
+                   "--out", out]
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.3, 1.5))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            if os.path.exists(out):  # finished before the kill: it must be complete
+                self.assertEqual(json.loads(run("inspect", out, "--json").stdout)["rows"], 300)
+                os.remove(out)
+        self.assertFalse(os.path.exists(out))
+        chunks = [f for f in os.listdir(partial) if f.endswith(".f32")] if os.path.isdir(partial) else []
+        result = json.loads(self.extract(out, *self.bert, "--batch-size", "2").stdout)
+        resumed_total = result["resumed_rows"]
+        self.assertEqual(resumed_total, len(chunks) * 32, "every finished chunk is reused, nothing else")
+        self.assertFalse(os.path.exists(partial))
+        with h5py.File(out, "r") as a, h5py.File(reference, "r") as b:
+            np.testing.assert_array_equal(a["features"][:], b["features"][:])
+        print(f"\nextraction killed 4 times, resumed {resumed_total} of 300 rows from {len(chunks)} chunks",
+              file=sys.stderr)
+
+    def test_shards_merge_into_the_single_extraction(self):
+        single = os.path.join(self.dir, "single.h5")
+        self.extract(single, *self.decoder)
+        shards = []
+        for i in range(3):
+            shards.append(os.path.join(self.dir, f"shard-{i}.h5"))
+            r = json.loads(self.extract(shards[-1], *self.decoder, "--shard", f"{i}/3").stdout)
+            self.assertEqual(r["shard"], {"index": i, "count": 3})
+        merged = os.path.join(self.dir, "merged.h5")
+        self.assertEqual(json.loads(run("merge", *shards[::-1], "--out", merged, "--json").stdout)["rows"], 300)
+        with h5py.File(merged, "r") as m, h5py.File(single, "r") as s:
+            np.testing.assert_allclose(m["features"][:], s["features"][:], atol=1e-5)
+            np.testing.assert_array_equal(m["labels"][:], s["labels"][:])
+            self.assertEqual(list(m["text"][:]), list(s["text"][:]))
+            self.assertEqual(m.attrs["cache_key"], s.attrs["cache_key"])
+            self.assertNotIn("row_index", m)
+        proc = run("merge", shards[0], shards[2], "--out", os.path.join(self.dir, "bad.h5"), expect=2)
+        self.assertIn("1 of 3 shards missing (index 1)", proc.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "bad.h5")))
+        self.assertIn("--shard 3/3", self.extract(os.path.join(self.dir, "x.h5"), *self.decoder, "--shard", "3/3",
+                                                  expect=2).stderr)
+
+    def test_broken_backbones_exit_2_naming_the_file(self):
+        tok = os.path.join(TOKENIZERS, "bpe", "tokenizer.json")
+        for model, message in (("broken_random.pt", "not a TorchScript model"),
+                               ("broken_signature.pt", "forward takes 1 inputs"),
+                               ("broken_shape.pt", "expected the last hidden states"),
+                               ("tiny_vocab.pt", "does not fit the embedding")):
+            path = os.path.join(self.models, model)
+            proc = self.extract(os.path.join(self.dir, "broken.h5"), "--backbone", path, "--tokenizer", tok, expect=2)
+            self.assertIn(path, proc.stderr)
+            self.assertIn(message, proc.stderr)
+        proc = self.extract(os.path.join(self.dir, "broken.h5"), "--backbone", os.path.join(self.models, "bert_like.pt"),
+                            expect=2)
+        self.assertIn("--tokenizer", proc.stderr)
+        garbage = os.path.join(self.dir, "garbage.json")
+        with open(garbage, "w") as f:
+            f.write('{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}}')
+        proc = self.extract(os.path.join(self.dir, "broken.h5"), "--backbone", os.path.join(self.models, "bert_like.pt"),
+                            "--tokenizer", garbage, expect=2)
+        self.assertIn(garbage, proc.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "broken.h5")))
 
 
 if __name__ == "__main__":
