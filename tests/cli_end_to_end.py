@@ -363,30 +363,43 @@ class TorchScriptExtraction(unittest.TestCase):
     def test_killed_extraction_resumes_and_matches(self):
         import random
         rng = random.Random(5)
+        # 1000 rows: 32 chunks of 32, so four kills after a chunk or two each never reach the end.
+        big = os.path.join(self.dir, "big")
+        run("demo", "--out", big, "--n", "1000", "--seed", "3")
+        dataset = os.path.join(big, "demo.jsonl")
         reference = os.path.join(self.dir, "reference.h5")
-        self.extract(reference, *self.bert, "--batch-size", "2")
+        run("extract", "--dataset", dataset, *self.bert, "--batch-size", "2", "--out", reference)
         out = os.path.join(self.dir, "killed.h5")
         partial = out + ".partial"
         resumed_total = 0
         for trial in range(4):
-            cmd = [CLI, "--threads", "2", "extract", "--dataset", self.dataset, *self.bert, "--batch-size", "2",
+            cmd = [CLI, "--threads", "2", "extract", "--dataset", dataset, *self.bert, "--batch-size", "2",
                    "--out", out]
+            def chunk_count():
+                return len([f for f in os.listdir(partial) if f.endswith(".f32")]) if os.path.isdir(partial) else 0
+            before = chunk_count()
             proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.3, 1.5))
+            # Kill at a random moment after this run has finished at least one more chunk.
+            deadline = time.time() + 120
+            while proc.poll() is None and time.time() < deadline and chunk_count() <= before:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.1))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             if os.path.exists(out):  # finished before the kill: it must be complete
-                self.assertEqual(json.loads(run("inspect", out, "--json").stdout)["rows"], 300)
+                self.assertEqual(json.loads(run("inspect", out, "--json").stdout)["rows"], 1000)
                 os.remove(out)
         self.assertFalse(os.path.exists(out))
         chunks = [f for f in os.listdir(partial) if f.endswith(".f32")] if os.path.isdir(partial) else []
-        result = json.loads(self.extract(out, *self.bert, "--batch-size", "2").stdout)
+        result = json.loads(run("extract", "--dataset", dataset, *self.bert, "--batch-size", "2", "--out", out,
+                                "--json").stdout)
         resumed_total = result["resumed_rows"]
         self.assertEqual(resumed_total, len(chunks) * 32, "every finished chunk is reused, nothing else")
+        self.assertGreater(resumed_total, 0)
         self.assertFalse(os.path.exists(partial))
         with h5py.File(out, "r") as a, h5py.File(reference, "r") as b:
             np.testing.assert_array_equal(a["features"][:], b["features"][:])
-        print(f"\nextraction killed 4 times, resumed {resumed_total} of 300 rows from {len(chunks)} chunks",
+        print(f"\nextraction killed 4 times, resumed {resumed_total} of 1000 rows from {len(chunks)} chunks",
               file=sys.stderr)
 
     def test_shards_merge_into_the_single_extraction(self):
