@@ -5,7 +5,14 @@
 //   headbench_bench matmul --dim 768 --hidden 1024,1024 --batch 256      (the GEMM bound)
 //   headbench_bench load --features F.h5                                   (MB/s into memory)
 //   headbench_bench infer --features F.h5                                  (rows/s, probabilities)
+//   headbench_bench extract --dataset D.jsonl --model M.pt --tokenizer T --out F.h5 --tokens-out P
+//                                     (rows/s through a TorchScript backbone; writes the token ids
+//                                      P.bin + P.json so the peer runs the model on the same inputs)
+#include "Dataset.h"
+#include "Extractor.h"
 #include "FeatureFile.h"
+#include "Tokenizer.h"
+#include "TorchScriptBackbone.h"
 #include "HeadSpec.h"
 #include "Runtime.h"
 #include "Trainer.h"
@@ -92,8 +99,69 @@ int main(int argc, char** argv)
     auto* infer = app.add_subcommand("infer");
     infer->add_option("--features", features)->required();
     infer->add_option("--hidden", hidden);
+    std::string dataset, model, tokenizerPath, out, tokensOut, pooling = "mean";
+    int maxLength = 256, extractBatch = 16, torchThreads = 0;
+    auto* extract = app.add_subcommand("extract");
+    extract->add_option("--dataset", dataset)->required();
+    extract->add_option("--model", model)->required();
+    extract->add_option("--tokenizer", tokenizerPath)->required();
+    extract->add_option("--out", out)->required();
+    extract->add_option("--tokens-out", tokensOut);
+    extract->add_option("--pooling", pooling);
+    extract->add_option("--max-length", maxLength);
+    extract->add_option("--batch", extractBatch);
+    extract->add_option("--torch-threads", torchThreads, "override torch's intra-op threads (default: runtime's choice)");
     CLI11_PARSE(app, argc, argv);
     configureRuntime(threads);
+    if (torchThreads > 0)
+        torch::set_num_threads(torchThreads);
+
+    if (extract->parsed()) {
+        const Dataset data = loadDataset(dataset, FieldMap{});
+        TorchScriptOptions to;
+        to.modelPath = model;
+        to.tokenizerPath = tokenizerPath;
+        to.pooling = parsePooling(pooling);
+        to.maxLength = maxLength;
+        const auto t0 = Clock::now();
+        auto backbone = loadTorchScriptBackbone(to);
+        const double loadSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        // Tokenisation alone, for the record (the extraction does it again, inside its time).
+        const auto tokenizer = loadTokenizer(tokenizerPath);
+        const auto t1 = Clock::now();
+        std::vector<std::vector<std::int64_t>> ids;
+        ids.reserve(data.size());
+        for (const auto& text : data.texts)
+            ids.push_back(tokenizer->encode(text, maxLength));
+        const double tokenizeSeconds = std::chrono::duration<double>(Clock::now() - t1).count();
+        if (!tokensOut.empty()) {
+            std::ofstream bin(tokensOut + ".bin", std::ios::binary);
+            std::int64_t tokens = 0;
+            for (const auto& row : ids) {
+                std::vector<std::int64_t> padded(static_cast<std::size_t>(maxLength), tokenizer->padId());
+                std::copy(row.begin(), row.end(), padded.begin());
+                bin.write(reinterpret_cast<const char*>(padded.data()), static_cast<std::streamsize>(padded.size() * 8));
+                tokens += static_cast<std::int64_t>(row.size());
+            }
+            std::vector<std::int64_t> lengths;
+            for (const auto& row : ids)
+                lengths.push_back(static_cast<std::int64_t>(row.size()));
+            std::ofstream(tokensOut + ".json") << fmt::format(R"({{"rows": {}, "max_length": {}, "tokens": {}, "lengths": [{}]}})",
+                                                              ids.size(), maxLength, tokens, fmt::join(lengths, ","));
+        }
+        ExtractOptions eo;
+        eo.batchSize = extractBatch;
+        eo.resume = false;
+        eo.reuse = false;
+        const auto t2 = Clock::now();
+        extractFeatures(data, *backbone, out, nullptr, eo);
+        const double seconds = std::chrono::duration<double>(Clock::now() - t2).count();
+        fmt::print(R"({{"rows": {}, "seconds": {:.3f}, "rows_per_s": {:.2f}, "tokenize_seconds": {:.3f}, "load_seconds": {:.3f}, "torch_threads": {}}})"
+                   "\n",
+                   data.size(), seconds, static_cast<double>(data.size()) / seconds, tokenizeSeconds, loadSeconds,
+                   torch::get_num_threads());
+        return 0;
+    }
 
     if (train->parsed()) {
         const FeatureSet data = readFeatureFile(features, {.loadTexts = false});

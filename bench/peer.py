@@ -117,6 +117,37 @@ def cmd_sweep(a):
     print(json.dumps({"seconds": time.perf_counter() - t0}))
 
 
+def cmd_extract(a):
+    """The same TorchScript model on the same token ids (written by headbench_bench extract),
+    batched the same way: longest first, padded to the longest of each batch, mean pooling."""
+    with open(a.tokens + ".json") as f:
+        meta = json.load(f)
+    rows, max_len = meta["rows"], meta["max_length"]
+    ids = np.fromfile(a.tokens + ".bin", dtype=np.int64).reshape(rows, max_len)
+    lengths = np.array(meta["lengths"])
+    model = torch.jit.load(a.model).eval()
+    t0 = time.perf_counter()  # HeadBench's figure does not count loading the model either
+    order = sorted(range(rows), key=lambda i: -lengths[i])  # stable, as HeadBench's
+    out = np.empty((rows, 0), dtype=np.float32)
+    with torch.inference_mode():
+        for s in range(0, rows, a.batch):
+            idx = order[s:s + a.batch]
+            longest = int(lengths[idx].max())
+            input_ids = torch.from_numpy(ids[idx, :longest])
+            mask = (torch.arange(longest).unsqueeze(0) < torch.from_numpy(lengths[idx]).unsqueeze(1)).long()
+            hidden = model(input_ids, mask)
+            m = mask.unsqueeze(2).float()
+            pooled = ((hidden * m).sum(1) / m.sum(1).clamp_min(1.0)).numpy()
+            if out.shape[1] == 0:
+                out = np.empty((rows, pooled.shape[1]), dtype=np.float32)
+            out[idx] = pooled
+    seconds = time.perf_counter() - t0
+    if a.out:
+        np.save(a.out, out)
+    print(json.dumps({"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds,
+                      "torch_threads": torch.get_num_threads()}))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=2)
@@ -136,9 +167,14 @@ def main():
     sw = sub.add_parser("sweep")
     sw.add_argument("--features", required=True)
     sw.add_argument("--epochs", type=int, default=20)
+    ex = sub.add_parser("extract")
+    ex.add_argument("--model", required=True)
+    ex.add_argument("--tokens", required=True, help="prefix of the .bin/.json written by headbench_bench extract")
+    ex.add_argument("--batch", type=int, default=16)
+    ex.add_argument("--out", help="save the features (.npy) to compare with HeadBench's")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    {"train": cmd_train, "load": cmd_load, "infer": cmd_infer, "sweep": cmd_sweep}[a.cmd](a)
+    {"train": cmd_train, "load": cmd_load, "infer": cmd_infer, "sweep": cmd_sweep, "extract": cmd_extract}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -153,7 +153,38 @@ def main():
     theirs = run_json([*peer, "infer", "--features", big_file, "--hidden", "256"], "rows_per_s")
     row(f"probabilities for {big_rows:,} rows (1x256 head)", ours["rows_per_s"], theirs["rows_per_s"], "rows/s")
 
-    # 6. GUI responsiveness (no peer: notebooks have no event loop to keep alive).
+    # 6. Feature extraction through a TorchScript backbone (MiniLM-L6-sized encoder, random
+    # weights), byte-level BPE tokenizer, mean pooling; the peer runs the same model on the same
+    # token ids in the same batches. Two peer settings: torch's default intra-op threads (what a
+    # script gets), and one intra-op thread with the BLAS on every core (HeadBench's policy).
+    models = os.path.join(a.workdir, "models")
+    if not os.path.exists(os.path.join(models, "bench_encoder.pt")):
+        subprocess.run([sys.executable, os.path.join(HERE, "..", "tools", "make_test_backbones.py"), models, "--bench"],
+                       check=True, capture_output=True)
+    ex_rows = 200 if a.quick else 500
+    ex_dir = os.path.join(a.workdir, f"extract-{ex_rows}")
+    if not os.path.exists(os.path.join(ex_dir, "demo.jsonl")):
+        subprocess.run([cli, "demo", "--out", ex_dir, "--n", str(ex_rows), "--seed", "11"], check=True, capture_output=True)
+    model = os.path.join(models, "bench_encoder.pt")
+    tokens = os.path.join(ex_dir, "tokens")
+    ex_args = ["--dataset", os.path.join(ex_dir, "demo.jsonl"), "--model", model,
+               "--tokenizer", os.path.join(HERE, "..", "tests", "data", "tokenizers", "bpe", "tokenizer.json"),
+               "--max-length", "256", "--batch", "16", "--out", os.path.join(ex_dir, "headbench.h5"), "--tokens-out", tokens]
+    ours = run_json([bench, *t, "extract", *ex_args], "rows_per_s")
+    with open(tokens + ".json") as f:
+        mean_tokens = json.load(f)["tokens"] / ex_rows
+    peer_out = os.path.join(ex_dir, "peer.npy")
+    theirs = run_json([*peer, "extract", "--model", model, "--tokens", tokens, "--batch", "16", "--out", peer_out], "rows_per_s")
+    theirs1 = run_json([sys.executable, os.path.join(HERE, "peer.py"), "--threads", "1", "extract", "--model", model,
+                        "--tokens", tokens, "--batch", "16"], "rows_per_s")
+    with h5py.File(os.path.join(ex_dir, "headbench.h5"), "r") as f:
+        diff = float(np.abs(f["features"][:] - np.load(peer_out)).max())
+    case = f"extract {ex_rows:,} snippets (mean {mean_tokens:.0f} tokens) with a 6-layer 384-wide TorchScript encoder, batch 16"
+    row(case, ours["rows_per_s"], theirs["rows_per_s"], "rows/s",
+        f"peer with 1 intra-op thread: {theirs1['rows_per_s']:.1f} rows/s ({ours['rows_per_s'] / theirs1['rows_per_s']:.2f}x); "
+        f"features differ by at most {diff:.1e}")
+
+    # 7. GUI responsiveness (no peer: notebooks have no event loop to keep alive).
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     out = subprocess.run([stall, "--rows", str(rows)], capture_output=True, text=True, env=env)
     m = re.search(r"while training: ([\d.]+) ms, after the run finished \(loading it into the views\): ([\d.]+) ms", out.stdout)

@@ -14,6 +14,9 @@
 
 Vocabularies hold 1000 ids, enough for the fixture tokenizers of tests/data/tokenizers.
 Run: /usr/bin/python3 tools/make_test_backbones.py OUT_DIR
+
+With --bench it writes only bench_encoder.pt, an encoder the size of MiniLM-L6 (hidden 384,
+6 layers, 6 heads, feed-forward 1536; 11M parameters), for bench/run_benchmarks.py.
 """
 import math
 import os
@@ -27,12 +30,14 @@ VOCAB = 1000
 
 
 class Encoder(nn.Module):
-    def __init__(self, vocab: int, hidden: int, layers: int, causal: bool, max_len: int = 1024):
+    def __init__(self, vocab: int, hidden: int, layers: int, causal: bool, max_len: int = 1024, heads: int = 2,
+                 ff: int = 0):
         super().__init__()
         self.word_embeddings = nn.Embedding(vocab, hidden)
         self.position_embeddings = nn.Embedding(max_len, hidden)
         self.norm = nn.LayerNorm(hidden)
-        layer = nn.TransformerEncoderLayer(hidden, nhead=2, dim_feedforward=2 * hidden, dropout=0.0, batch_first=True)
+        layer = nn.TransformerEncoderLayer(hidden, nhead=heads, dim_feedforward=ff or 2 * hidden, dropout=0.0,
+                                           batch_first=True, activation="gelu")
         self.layers = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.causal = causal
 
@@ -104,9 +109,14 @@ def save(module: nn.Module, path: str):
 
 
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else "."
+    args = [a for a in sys.argv[1:] if a != "--bench"]
+    out = args[0] if args else "."
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(1234)
+    if "--bench" in sys.argv:
+        save(BertLike(VOCAB, 384, 6, causal=False, heads=6, ff=1536), os.path.join(out, "bench_encoder.pt"))
+        print("wrote", os.path.join(out, "bench_encoder.pt"))
+        return
     save(BertLike(VOCAB, 32, 2, causal=False), os.path.join(out, "bert_like.pt"))
     save(DecoderLike(), os.path.join(out, "decoder_like.pt"))
     save(DictOutput(VOCAB, 16, 1, causal=False), os.path.join(out, "dict_output.pt"))
