@@ -140,7 +140,7 @@ Dataset parseJsonl(std::istream& in, const std::string& name, const FieldMap& fi
         json obj;
         try {
             obj = json::parse(line);
-        } catch (const json::parse_error& e) {
+        } catch (const json::exception& e) { // parse errors, and numbers too large (out_of_range)
             throw Error(where + ": not valid JSON (" + std::string(e.what()).substr(0, 160) + ")");
         }
         if (!obj.is_object())

@@ -5,6 +5,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <climits>
+#include <cstdint>
+#include <limits>
+
 #include <array>
 #include <cmath>
 #include <set>
@@ -189,7 +193,7 @@ HeadSpec headSpecFromJson(const std::string& text, const std::string& source)
     json j;
     try {
         j = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) { // parse errors, and numbers too large (out_of_range)
         throw Error(source + ": not valid JSON (" + std::string(e.what()).substr(0, 160) + ")");
     }
     if (!j.is_object())
@@ -209,7 +213,10 @@ HeadSpec headSpecFromJson(const std::string& text, const std::string& source)
                 if (!it->is_number())
                     throw Error("");
             } else if constexpr (std::is_integral_v<T>) {
-                if (!it->is_number_integer())
+                // Whole numbers that fit: 4294967808 must not become 512.
+                if (!it->is_number_integer() || (it->is_number_unsigned() && it->get<std::uint64_t>() > INT64_MAX) ||
+                    it->get<std::int64_t>() < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
+                    it->get<std::int64_t>() > static_cast<std::int64_t>(std::numeric_limits<T>::max()))
                     throw Error("");
             }
             target = it->get<T>();
@@ -236,9 +243,10 @@ HeadSpec headSpecFromJson(const std::string& text, const std::string& source)
             throw Error(source + ": field 'hidden' must be an array of widths, e.g. [512, 256]");
         s.hidden.clear();
         for (const auto& w : h) {
-            if (!w.is_number_integer())
+            if (!w.is_number_integer() || (w.is_number_unsigned() && w.get<std::uint64_t>() > INT64_MAX) ||
+                w.get<std::int64_t>() < INT32_MIN || w.get<std::int64_t>() > INT32_MAX)
                 throw Error(source + ": field 'hidden' must hold whole numbers, got " + w.dump());
-            s.hidden.push_back(w.get<int>());
+            s.hidden.push_back(static_cast<int>(w.get<std::int64_t>()));
         }
         if (j.contains("depth") && (!j["depth"].is_number_integer() || j["depth"].get<long>() != static_cast<long>(s.hidden.size())))
             throw Error(source + ": 'depth' " + j["depth"].dump() + " does not match 'hidden', which has " +
@@ -278,7 +286,7 @@ HeadSpec headSpecFromJson(const std::string& text, const std::string& source)
     enumField("early_stopping", s.earlyStopping);
     field("patience", s.patience);
     if (const auto it = j.find("seed"); it != j.end()) {
-        if (!it->is_number_integer() || it->get<long long>() < 0)
+        if (!it->is_number_integer() || (!it->is_number_unsigned() && it->get<long long>() < 0))
             throw Error(source + ": field 'seed' must be a non-negative whole number, got " + it->dump());
         s.seed = it->get<std::uint64_t>();
     }

@@ -162,6 +162,24 @@ public:
     }
 };
 
+/// An integer field; a float, a string or a number out of range is an error, never a cast.
+std::int64_t intOr(const json& j, const char* key, std::int64_t fallback, const std::string& source)
+{
+    const auto it = j.find(key);
+    if (it == j.end() || it->is_null())
+        return fallback;
+    if (!it->is_number_integer())
+        fail(source, std::string("\"") + key + "\" must be an integer");
+    return it->get<std::int64_t>();
+}
+
+std::int64_t tokenIdOf(const json& v, const std::string& source)
+{
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > (std::int64_t{1} << 40))
+        fail(source, "token id " + v.dump() + " is not an integer in 0..2^40");
+    return v.get<std::int64_t>();
+}
+
 bool boolOr(const json& j, const char* key, bool fallback)
 {
     const auto it = j.find(key);
@@ -427,9 +445,7 @@ Vocab readVocab(const json& j, const std::string& source)
     Vocab v;
     v.reserve(j.size());
     for (auto it = j.begin(); it != j.end(); ++it) {
-        if (!it.value().is_number_integer() || it.value().get<std::int64_t>() < 0)
-            fail(source, "model.vocab: the id of token '" + it.key() + "' is not a non-negative integer");
-        v.emplace(it.key(), it.value().get<std::int64_t>());
+        v.emplace(it.key(), tokenIdOf(it.value(), source + ": model.vocab['" + it.key() + "']"));
     }
     return v;
 }
@@ -623,7 +639,7 @@ public:
         if (m_unk < 0)
             fail(source, "the WordPiece unk_token '" + unk + "' is not in the vocabulary");
         m_prefix = j.value("continuing_subword_prefix", "##");
-        m_maxChars = j.value("max_input_chars_per_word", 100);
+        m_maxChars = static_cast<std::size_t>(std::max<std::int64_t>(0, intOr(j, "max_input_chars_per_word", 100, source)));
     }
 
     void encodeWord(const std::u32string& word, Ids& out) const override
@@ -696,7 +712,7 @@ public:
             for (const json& t : doc["added_tokens"]) {
                 AddedToken a;
                 a.content = t.value("content", "");
-                a.id = t.value("id", std::int64_t{-1});
+                a.id = t.contains("id") ? tokenIdOf(t["id"], source) : -1;
                 a.lstrip = boolOr(t, "lstrip", false);
                 a.rstrip = boolOr(t, "rstrip", false);
                 if (a.content.empty() || a.id < 0)
@@ -709,9 +725,18 @@ public:
                              [](const AddedToken& x, const AddedToken& y) { return x.content.size() > y.content.size(); });
         }
         readPostProcessor(doc.value("post_processor", json()), source);
+        for (const Ids* ids : {&m_before, &m_after})
+            for (std::int64_t id : *ids) {
+                if (id < 0)
+                    fail(source, "the post-processor adds a negative token id " + std::to_string(id));
+                m_vocabSize = std::max(m_vocabSize, id + 1);
+            }
         m_padId = tokenId("<pad>", tokenId("[PAD]", 0));
         if (doc.contains("padding") && doc["padding"].is_object())
-            m_padId = doc["padding"].value("pad_id", m_padId);
+            m_padId = intOr(doc["padding"], "pad_id", m_padId, source);
+        if (m_padId < 0)
+            fail(source, "padding.pad_id is negative");
+        m_vocabSize = std::max(m_vocabSize, m_padId + 1);
     }
 
     std::string kind() const override { return m_kind; }
@@ -805,9 +830,9 @@ private:
         const std::string type = j.value("type", "");
         auto pairId = [&](const char* key) {
             const json& p = j.at(key);
-            if (!p.is_array() || p.size() != 2 || !p[1].is_number_integer())
+            if (!p.is_array() || p.size() != 2)
                 fail(source, std::string("post_processor.") + key + " must be [token, id]");
-            return p[1].get<std::int64_t>();
+            return tokenIdOf(p[1], source);
         };
         if (type == "RobertaProcessing" || type == "BertProcessing") {
             m_before = {pairId("cls")};
@@ -824,7 +849,7 @@ private:
                 if (!st.contains(name))
                     fail(source, "post_processor template names special token '" + name + "' that it does not define");
                 for (const json& id : st.at(name).at("ids"))
-                    (seenSequence ? m_after : m_before).push_back(id.get<std::int64_t>());
+                    (seenSequence ? m_after : m_before).push_back(tokenIdOf(id, source));
             }
         } else if (type == "Sequence") {
             for (const json& p : j.at("processors"))

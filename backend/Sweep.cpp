@@ -75,7 +75,7 @@ std::vector<SweepPoint> expandSweep(const std::string& text, const std::string& 
     ordered_json def;
     try {
         def = ordered_json::parse(text);
-    } catch (const ordered_json::parse_error& e) {
+    } catch (const ordered_json::exception& e) { // parse errors, and numbers too large
         throw Error(source + ": not valid JSON (" + std::string(e.what()).substr(0, 160) + ")");
     }
     if (!def.is_object())

@@ -143,3 +143,16 @@ TEST(Dataset, WriteJsonlRoundTrips)
     EXPECT_EQ(back.labels, d.labels);
     EXPECT_EQ(back.labelNames, d.labelNames);
 }
+
+// Found by fuzz/fuzz_jsonl: a number too large for a double made nlohmann::json throw
+// out_of_range, which escaped as an uncaught exception instead of a message.
+TEST(Dataset, FuzzFindingHugeNumberIsAMessage)
+{
+    std::istringstream in("{\"func\": \"a\", \"target\": 0}\n222e22222244\n");
+    try {
+        parseJsonl(in, "huge.jsonl");
+        ADD_FAILURE() << "parsed";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("huge.jsonl:2: not valid JSON"), std::string::npos) << e.what();
+    }
+}

@@ -116,3 +116,15 @@ TEST(HeadSpec, SummaryReadsLikeAPerson)
     s.loss = Loss::CrossEntropy;
     EXPECT_EQ(summary(s), "linear probe, ce");
 }
+
+// Found by fuzz/fuzz_headspec: an overflowing number escaped as an uncaught exception; and a
+// width that does not fit an int must not wrap around to a valid one.
+TEST(HeadSpec, FuzzFindingsOverflowingNumbersAreMessages)
+{
+    EXPECT_THROW(headSpecFromJson("5e11111111055e"), Error);
+    EXPECT_THROW(headSpecFromJson(R"({"lr": 1e999999})"), Error);
+    EXPECT_THROW(headSpecFromJson(R"({"hidden": [4294967808]})"), Error); // would wrap to 512
+    EXPECT_THROW(headSpecFromJson(R"({"epochs": 4294967297})"), Error);  // would wrap to 1
+    EXPECT_THROW(headSpecFromJson(R"({"seed": -1})"), Error);
+    EXPECT_EQ(headSpecFromJson(R"({"seed": 18446744073709551615})").seed, 18446744073709551615ULL);
+}

@@ -120,3 +120,18 @@ TEST(Tokenizer, BrokenFilesGiveClearMessages)
                 "[UNK]");
     EXPECT_THROW(loadTokenizer(dir.file("does-not-exist.json")), Error);
 }
+
+// Found by fuzz/fuzz_tokenizer_json: a float where a token id belongs was cast to an integer
+// (undefined behaviour for 2.6e19); ids must be whole numbers in range, and every id the
+// tokenizer can emit counts towards its vocabulary size.
+TEST(Tokenizer, FuzzFindingsIdsMustBeWholeNumbersInRange)
+{
+    const std::string base = R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "a": 1}}, )";
+    EXPECT_THROW(parseHfTokenizer(base + R"("post_processor": {"type": "BertProcessing", "cls": ["[CLS]", 2.55556e19], "sep": ["[SEP]", 3]}})", "t.json"), Error);
+    EXPECT_THROW(parseHfTokenizer(base + R"("post_processor": {"type": "BertProcessing", "cls": ["[CLS]", -2], "sep": ["[SEP]", 3]}})", "t.json"), Error);
+    EXPECT_THROW(parseHfTokenizer(R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0.5}}})", "t.json"), Error);
+    EXPECT_THROW(parseHfTokenizer(base + R"("padding": {"pad_id": 1.5}})", "t.json"), Error);
+    const auto tok = parseHfTokenizer(base + R"("post_processor": {"type": "BertProcessing", "cls": ["[CLS]", 7], "sep": ["[SEP]", 9]}})", "t.json");
+    EXPECT_EQ(tok->encode("a", 0), (std::vector<std::int64_t>{7, 1, 9}));
+    EXPECT_EQ(tok->vocabSize(), 10) << "the template's ids count, so the embedding check covers them";
+}
