@@ -13,7 +13,7 @@ jobs=$(nproc)
 export ASAN_OPTIONS=detect_leaks=0:detect_container_overflow=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEADBENCH_BUILD_TESTS=ON \
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1" -DHEADBENCH_BUILD_TESTS=ON \
   -DHEADBENCH_BUILD_BENCH=OFF -DHEADBENCH_SANITIZE=address,undefined > /dev/null
 cmake --build build-asan --parallel "$jobs"
 (cd build-asan && ctest --output-on-failure --parallel "$jobs" --timeout 1800)
@@ -22,7 +22,7 @@ cmake --build build-asan --parallel "$jobs"
 # invisible to it, so reports whose stacks run through those libraries are suppressed
 # (tests/tsan/tsan.supp); races in HeadBench's code between the GUI thread, the worker and
 # Adam's helper thread are reported and fail the job.
-cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEADBENCH_BUILD_TESTS=ON \
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O1" -DHEADBENCH_BUILD_TESTS=ON \
   -DHEADBENCH_BUILD_BENCH=OFF -DHEADBENCH_SANITIZE=thread > /dev/null
 cmake --build build-tsan --parallel "$jobs" --target TrainingWorkerRaceTest
 TSAN_OPTIONS="suppressions=$PWD/tests/tsan/tsan.supp:halt_on_error=1:second_deadlock_stack=1" \

@@ -7,6 +7,8 @@
 
 #include "Dataset.h"
 #include "DemoData.h"
+#include "Extractor.h"
+#include "HashedNgramBackbone.h"
 #include "Runtime.h"
 
 #include <QComboBox>
@@ -33,6 +35,7 @@ private Q_SLOTS:
     void importDialogAsksForModelAndTokenizer();
     void extractsWithAModelCancelsAndResumes();
     void brokenModelShowsAMessage();
+    void opensAMergedFile();
 
 private:
     QTemporaryDir m_dir;
@@ -146,6 +149,29 @@ void ExtractionWindowTest::brokenModelShowsAMessage()
     QVERIFY(!window.workspace()->busy());
     QVERIFY(!QFileInfo::exists(m_dir.filePath(QStringLiteral("features/broken.h5"))));
     QVERIFY(window.workspace()->featuresPath().endsWith(QStringLiteral("code.h5"))); // still loaded
+    QVERIFY(window.trainAction()->isEnabled());
+}
+
+void ExtractionWindowTest::opensAMergedFile()
+{
+    // Shards from a job array, merged: the window opens the result like any feature file.
+    QTemporaryDir dir; // a folder of its own: no other feature file is loaded with it
+    const Dataset data = generateDemoDataset(300, 4);
+    HashedNgramBackbone backbone(128);
+    std::vector<std::string> shards;
+    for (int i = 0; i < 3; ++i) {
+        shards.push_back(dir.filePath(QStringLiteral("shard%1.h5").arg(i)).toStdString());
+        QVERIFY(extractFeatures(data, backbone, shards.back(), nullptr, {.shardIndex = i, .shardCount = 3}));
+    }
+    const QString merged = dir.filePath(QStringLiteral("merged.h5"));
+    QCOMPARE(mergeShards(shards, merged.toStdString()), 300);
+    MainWindow window;
+    window.show();
+    QSignalSpy loaded(window.workspace(), &WorkspaceController::featuresLoaded);
+    window.openFeatureFile(merged);
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    QCOMPARE(window.workspace()->features()->rows, 300);
+    QCOMPARE(window.workspace()->features()->texts.front(), data.texts.front());
     QVERIFY(window.trainAction()->isEnabled());
 }
 
