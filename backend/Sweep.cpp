@@ -43,7 +43,10 @@ ordered_json draw(const ordered_json& range, std::mt19937_64& rng, const std::st
     if (!range.is_object() || range.size() != 1)
         throw Error(where + ": expected one of {\"uniform\": [lo, hi]}, {\"log_uniform\": [lo, hi]}, "
                             "{\"int_uniform\": [lo, hi]}, {\"choice\": [...]}");
-    const auto& [kind, args] = *range.items().begin();
+    // Not `*range.items().begin()`: its key() refers into a temporary that dies at the end of
+    // the statement (AddressSanitizer: stack-use-after-scope).
+    const std::string kind = range.begin().key();
+    const ordered_json& args = range.begin().value();
     if (kind == "choice") {
         if (!args.is_array() || args.empty())
             throw Error(where + ": 'choice' needs a non-empty list");

@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages HeadBench builds, runs and tests with. Run as root.
 set -euo pipefail
 packages=(
-  build-essential cmake ninja-build ccache pkg-config
+  build-essential cmake ninja-build ccache pkg-config clang-14 libclang-rt-14-dev
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-svg-dev
   libtorch-dev libopenblas0-pthread
   libhdf5-dev nlohmann-json3-dev libcli11-dev libfmt-dev libsentencepiece-dev libicu-dev
