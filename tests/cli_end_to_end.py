@@ -180,8 +180,18 @@ class KillTrials(unittest.TestCase):
                     out = None
                     cmd = [CLI, "--threads", "1", "train", "--features", features, "--workspace", ws,
                            "--depth", "1", "--width", "64", "--epochs", str(rng.randint(1, 40))]
+                runs_dir = os.path.join(ws, "runs")
+                before = len(os.listdir(runs_dir)) if os.path.isdir(runs_dir) else 0
                 proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                time.sleep(rng.uniform(0.0, 1.5))
+                if out is None:
+                    # Start-up takes a while (and longer under sanitizers): the random moment
+                    # is counted from when the run's folder appears, so kills land mid-training
+                    # or mid-save, not only before anything began.
+                    deadline = time.time() + 120
+                    while proc.poll() is None and time.time() < deadline and \
+                            (len(os.listdir(runs_dir)) if os.path.isdir(runs_dir) else 0) <= before:
+                        time.sleep(0.01)
+                time.sleep(rng.uniform(0.0, 0.4 if out is None else 1.5))
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
                 if out and os.path.exists(out):
