@@ -91,16 +91,21 @@ def train_bpe(n_merges):
         best = max(sorted(pairs), key=lambda p: pairs[p])
         merges.append(best)
         for w in words:
-            s, out, i = words[w], [], 0
-            while i < len(s):
-                if i + 1 < len(s) and (s[i], s[i + 1]) == best:
-                    out.append(s[i] + s[i + 1])
-                    i += 2
-                else:
-                    out.append(s[i])
-                    i += 1
-            words[w] = out
+            words[w] = merge_pair(words[w], best)
     return merges
+
+
+def merge_pair(parts, pair):
+    """Every occurrence of `pair`, left to right, becomes one symbol."""
+    out, i = [], 0
+    while i < len(parts):
+        if i + 1 < len(parts) and (parts[i], parts[i + 1]) == pair:
+            out.append(parts[i] + parts[i + 1])
+            i += 2
+        else:
+            out.append(parts[i])
+            i += 1
+    return out
 
 
 def gpt2_bpe(word, ranks):
@@ -111,15 +116,7 @@ def gpt2_bpe(word, ranks):
         best = min(pairs, key=lambda p: ranks.get(p, float("inf")))
         if best not in ranks:
             break
-        out, i = [], 0
-        while i < len(parts):
-            if i + 1 < len(parts) and (parts[i], parts[i + 1]) == best:
-                out.append(parts[i] + parts[i + 1])
-                i += 2
-            else:
-                out.append(parts[i])
-                i += 1
-        parts = out
+        parts = merge_pair(parts, best)
     return parts
 
 
