@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <climits>
+#include <cmath>
+
 #include <algorithm>
 #include <charconv>
 #include <fstream>
@@ -158,11 +161,15 @@ Dataset parseJsonl(std::istream& in, const std::string& name, const FieldMap& fi
             raw.isInt = true;
             raw.value = label->get<bool>() ? 1 : 0;
         } else if (label->is_number_integer()) {
+            if (label->is_number_unsigned() && label->get<unsigned long long>() > static_cast<unsigned long long>(LLONG_MAX))
+                throw Error(where + ": label " + label->dump() + " is too large for a class index");
             raw.isInt = true;
             raw.value = label->get<long long>();
         } else if (label->is_number_float()) {
+            // Checked before any cast: converting 5.6e30 to an integer is undefined behaviour
+            // (found by fuzz/fuzz_jsonl).
             const double v = label->get<double>();
-            if (v != static_cast<double>(static_cast<long long>(v)))
+            if (!std::isfinite(v) || v != std::trunc(v) || std::fabs(v) > 9.0e15)
                 throw Error(where + ": label " + label->dump() + " is not an integer class");
             raw.isInt = true;
             raw.value = static_cast<long long>(v);

@@ -156,3 +156,18 @@ TEST(Dataset, FuzzFindingHugeNumberIsAMessage)
         EXPECT_NE(std::string(e.what()).find("huge.jsonl:2: not valid JSON"), std::string::npos) << e.what();
     }
 }
+
+// Found by fuzz/fuzz_jsonl in CI: a label too large for any integer type was cast to one
+// (undefined behaviour); such labels are refused with the line.
+TEST(Dataset, FuzzFindingHugeLabelIsRefused)
+{
+    for (const char* label : {"55555555555555555555555555555557", "18446744073709551615", "1e300", "2.5"}) {
+        std::istringstream in(std::string("{\"func\": \"a\", \"target\": 0}\n{\"func\": \"b\", \"target\": ") + label + "}\n");
+        try {
+            parseJsonl(in, "labels.jsonl");
+            ADD_FAILURE() << label << " accepted";
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find("labels.jsonl:2: label"), std::string::npos) << e.what();
+        }
+    }
+}
