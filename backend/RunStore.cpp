@@ -178,6 +178,22 @@ void readFeaturesJson(const json& f, RunRecord& rec)
     rec.featuresMtime = f.value("mtime", 0LL);
 }
 
+/// Removes hidden ".ID.new" folders left by a process that died while beginning a run. Only
+/// ones older than a minute: another process may be preparing its run right now.
+void removeStaleStaging(const fs::path& runs)
+{
+    std::error_code ec;
+    const auto now = fs::file_time_type::clock::now();
+    for (const auto& entry : fs::directory_iterator(runs, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (!name.starts_with(".") || !name.ends_with(".new") || !entry.is_directory(ec))
+            continue;
+        const auto written = fs::last_write_time(entry.path(), ec);
+        if (!ec && now - written > std::chrono::minutes(1))
+            fs::remove_all(entry.path(), ec);
+    }
+}
+
 } // namespace
 
 std::string beginRun(const std::string& workspace, const FeatureSet& data, const HeadSpec& spec, const std::string& name,
@@ -188,13 +204,17 @@ std::string beginRun(const std::string& workspace, const FeatureSet& data, const
     fs::create_directories(runs, ec);
     if (ec || !fs::is_directory(runs))
         throw Error(runs.string() + ": cannot create the runs folder" + (ec ? " (" + ec.message() + ")" : std::string()));
+    removeStaleStaging(runs);
     std::string id = newRunId();
     while (fs::exists(runs / id))
         id = newRunId();
     const fs::path dir = runs / id;
-    fs::create_directories(dir, ec);
+    // The folder is prepared under a hidden name and renamed into place with running.json
+    // already in it, so a run folder never exists without its record, whenever the process dies.
+    const fs::path staging = runs / ("." + id + ".new");
+    fs::create_directories(staging, ec);
     if (ec)
-        throw Error(dir.string() + ": cannot be created (" + ec.message() + ")");
+        throw Error(staging.string() + ": cannot be created (" + ec.message() + ")");
     json running{{"id", id},
                  {"name", name.empty() ? summary(spec) : name},
                  {"status", "running"},
@@ -206,9 +226,12 @@ std::string beginRun(const std::string& workspace, const FeatureSet& data, const
     if (!sweep.id.empty())
         running["sweep"] = {{"id", sweep.id}, {"params", json::parse(sweep.params.empty() ? "{}" : sweep.params)}};
     try {
-        writeAtomically(dir / "running.json", running.dump(1) + "\n");
+        writeAtomically(staging / "running.json", running.dump(1) + "\n");
+        fs::rename(staging, dir, ec);
+        if (ec)
+            throw Error(dir.string() + ": cannot be created (" + ec.message() + ")");
     } catch (const Error&) {
-        fs::remove_all(dir, ec);
+        fs::remove_all(staging, ec);
         throw;
     }
     return dir.string();

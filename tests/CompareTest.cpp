@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -172,6 +173,41 @@ TEST(RunLifecycle, RunningInterruptedAndFinishedRunsAreTold)
     saveRun(ws, data, spec, result, "live", running);
     EXPECT_EQ(loadRun(running).status, "finished");
     EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(running) / "running.json"));
+}
+
+TEST(RunLifecycle, ARunFolderNeverAppearsWithoutItsRecord)
+{
+    namespace fs = std::filesystem;
+    test::TempDir dir;
+    const FeatureSet data = savedFeatures(dir);
+    HeadSpec spec;
+    const std::string ws = dir.file("ws");
+    const fs::path runs = fs::path(ws) / "runs";
+    fs::create_directories(runs);
+    // What a process killed while beginning a run leaves: a hidden half-prepared folder, an old
+    // one and one that another process may be preparing right now.
+    fs::create_directories(runs / ".old.new");
+    std::ofstream(runs / ".old.new" / "running.json.tmp") << "{";
+    fs::last_write_time(runs / ".old.new", fs::file_time_type::clock::now() - std::chrono::hours(2));
+    fs::create_directories(runs / ".fresh.new");
+
+    std::vector<std::string> problems;
+    EXPECT_TRUE(listRuns(ws, &problems, true).empty());
+    EXPECT_TRUE(problems.empty()) << problems.front(); // not reported as a broken run
+
+    const std::string run = beginRun(ws, data, spec, "live");
+    EXPECT_TRUE(fs::exists(fs::path(run) / "running.json"));
+    EXPECT_FALSE(fs::exists(runs / ".old.new"));  // stale leftovers are cleared
+    EXPECT_TRUE(fs::exists(runs / ".fresh.new")); // a recent one may still be in use
+    std::vector<std::string> visible;
+    for (const auto& e : fs::directory_iterator(runs))
+        if (!e.path().filename().string().starts_with("."))
+            visible.push_back(e.path().string());
+    EXPECT_EQ(visible, std::vector<std::string>{run});
+    const auto listed = listRuns(ws, &problems, true);
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].status, "running");
+    EXPECT_TRUE(problems.empty());
 }
 
 TEST(RunLifecycle, RenameTagDeleteAndFeatureChanges)
