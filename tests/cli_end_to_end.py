@@ -27,6 +27,13 @@ def run(*args, expect=0):
     return proc
 
 
+def run_folders(runs_dir):
+    """The run folders a user sees (hidden ones are a run being prepared)."""
+    if not os.path.isdir(runs_dir):
+        return []
+    return [f for f in os.listdir(runs_dir) if not f.startswith(".")]
+
+
 class DemoPipeline(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -142,7 +149,7 @@ class DemoPipeline(unittest.TestCase):
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         runs_dir = os.path.join(ws, "runs")
         for _ in range(600):  # wait until the run folder exists (at most ~60 s)
-            if os.path.isdir(runs_dir) and os.listdir(runs_dir):
+            if run_folders(runs_dir):
                 break
             time.sleep(0.1)
         proc.send_signal(signal.SIGKILL)
@@ -181,7 +188,7 @@ class KillTrials(unittest.TestCase):
                     cmd = [CLI, "--threads", "1", "train", "--features", features, "--workspace", ws,
                            "--depth", "1", "--width", "64", "--epochs", str(rng.randint(1, 40))]
                 runs_dir = os.path.join(ws, "runs")
-                before = len(os.listdir(runs_dir)) if os.path.isdir(runs_dir) else 0
+                before = len(run_folders(runs_dir))
                 proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 if out is None:
                     # Start-up takes a while (and longer under sanitizers): the random moment
@@ -189,7 +196,7 @@ class KillTrials(unittest.TestCase):
                     # or mid-save, not only before anything began.
                     deadline = time.time() + 120
                     while proc.poll() is None and time.time() < deadline and \
-                            (len(os.listdir(runs_dir)) if os.path.isdir(runs_dir) else 0) <= before:
+                            len(run_folders(runs_dir)) <= before:
                         time.sleep(0.01)
                 time.sleep(rng.uniform(0.0, 0.4 if out is None else 1.5))
                 proc.send_signal(signal.SIGKILL)
@@ -199,7 +206,7 @@ class KillTrials(unittest.TestCase):
                     info = json.loads(run("inspect", out, "--json").stdout)
                     self.assertEqual(info["rows"], 600)
             runs = json.loads(run("runs", "--workspace", ws, "--json").stdout)
-            self.assertEqual(len(runs), len(os.listdir(os.path.join(ws, "runs"))))
+            self.assertEqual(len(runs), len(run_folders(os.path.join(ws, "runs"))))
             statuses = [r["status"] for r in runs]
             print(f"\n{trials} kill trials: {statuses.count('finished')} runs finished before the kill, "
                   f"{statuses.count('interrupted')} interrupted", file=sys.stderr)
