@@ -21,6 +21,7 @@ import argparse
 import os
 import shutil
 import sys
+import tempfile
 
 import torch
 
@@ -39,13 +40,24 @@ class LastHiddenState(torch.nn.Module):
         return out.last_hidden_state
 
 
+def batch(tokenizer, texts, max_length):
+    """input_ids and attention_mask for texts, right-padded by hand: Llama's tokenizers have no
+    padding token, and HeadBench pads on the right whatever the tokenizer would do."""
+    rows = [tokenizer(t, truncation=True, max_length=max_length)["input_ids"] for t in texts]
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    width = max(len(r) for r in rows)
+    ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows], dtype=torch.long)
+    mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], dtype=torch.long)
+    return ids, mask
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", help="Hugging Face model id or local folder")
     parser.add_argument("--out", required=True, help="folder to write model.pt and the tokenizer file into")
     parser.add_argument("--max-length", type=int, default=512, help="length of the example input used for tracing")
-    parser.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], default="float32",
-                        help="weights' type (HeadBench converts the hidden states to float32)")
+    parser.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32",
+                        help="weights' type (HeadBench runs on the CPU and converts the hidden states to float32)")
     args = parser.parse_args()
 
     from transformers import AutoConfig, AutoModel, AutoTokenizer
@@ -58,33 +70,36 @@ def main():
     model.eval()
 
     os.makedirs(args.out, exist_ok=True)
-    # Two texts of different lengths, padded: the trace must not bake in a batch size or length.
-    sample = tokenizer(["int main(void) { return 0; }", "x"], padding=True, truncation=True,
-                       max_length=args.max_length, return_tensors="pt")
-    wrapped = LastHiddenState(model).eval()
-    with torch.no_grad():
-        traced = torch.jit.trace(wrapped, (sample["input_ids"], sample["attention_mask"]), strict=False,
-                                 check_trace=False)
-        # Check on another shape that the trace generalises.
-        other = tokenizer(["static int f(int a) { return a * 2; }"] * 3, return_tensors="pt")
-        expected = wrapped(other["input_ids"], other["attention_mask"])
-        got = traced(other["input_ids"], other["attention_mask"])
-        if not torch.allclose(expected.float(), got.float(), atol=1e-3):
-            sys.exit("the traced model does not reproduce the original on a new input shape; not saved")
-    model_path = os.path.join(args.out, "model.pt")
-    traced.save(model_path)
+    # Everything is written to a hidden folder first and moved into place only once the trace
+    # has been checked: a failed export leaves no model.pt or tokenizer file behind.
+    work = tempfile.mkdtemp(prefix=".export-", dir=args.out)
+    try:
+        # The tokenizer's files exactly as the hub ships them: tokenizer.json for fast tokenizers
+        # (BPE, WordPiece), the SentencePiece model for Llama's.
+        tokenizer.save_pretrained(os.path.join(work, "tokenizer"))
+        written = [n for n in ("tokenizer.json", "tokenizer.model") if os.path.exists(os.path.join(work, "tokenizer", n))]
+        if not written:
+            sys.exit("the tokenizer has neither tokenizer.json nor tokenizer.model; HeadBench cannot read it")
 
-    # tokenizer.json for fast tokenizers (BPE, WordPiece); the SentencePiece model for Llama's.
-    tmp = os.path.join(args.out, "tokenizer-files")
-    tokenizer.save_pretrained(tmp)
-    written = []
-    for name in ("tokenizer.json", "tokenizer.model"):
-        if os.path.exists(os.path.join(tmp, name)):
-            shutil.copy(os.path.join(tmp, name), os.path.join(args.out, name))
-            written.append(name)
-    shutil.rmtree(tmp)
-    if not written:
-        sys.exit("the tokenizer has neither tokenizer.json nor tokenizer.model; HeadBench cannot read it")
+        # Two texts of different lengths, padded: the trace must not bake in a batch size or length.
+        sample = batch(tokenizer, ["int main(void) { return 0; }", "x"], args.max_length)
+        wrapped = LastHiddenState(model).eval()
+        with torch.no_grad():
+            traced = torch.jit.trace(wrapped, sample, strict=False, check_trace=False)
+            # Check on another batch size and length that the trace generalises.
+            other = batch(tokenizer, ["static int f(int a) { return a * 2; }"] * 3, args.max_length)
+            expected = wrapped(*other)
+            got = traced(*other)
+            if expected.shape != got.shape or not torch.allclose(expected.float(), got.float(), atol=1e-3):
+                sys.exit("the traced model does not reproduce the original on a new input shape; nothing written")
+        traced.save(os.path.join(work, "model.pt"))
+        for name in written:
+            os.replace(os.path.join(work, "tokenizer", name), os.path.join(args.out, name))
+        model_path = os.path.join(args.out, "model.pt")
+        os.replace(os.path.join(work, "model.pt"), model_path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
     # For Llama-style models both exist; SentencePiece's model is the one HeadBench prefers.
     decoder = config.model_type in DECODER_TYPES or getattr(config, "is_decoder", False)
     chosen = "tokenizer.model" if "tokenizer.model" in written and config.model_type in ("llama", "code_llama") else written[0]
