@@ -50,6 +50,15 @@ LossChartView::LossChartView(QWidget* parent)
     redraw();
 }
 
+LossChartView::~LossChartView()
+{
+    // The loss axis not shown (log or linear) is in no chart, so nothing else deletes it.
+    if (m_log)
+        delete m_yLinear;
+    else
+        delete m_yLog;
+}
+
 void LossChartView::clear()
 {
     m_train.clear();

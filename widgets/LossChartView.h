@@ -20,6 +20,7 @@ class LossChartView : public ChartView {
     Q_OBJECT
 public:
     explicit LossChartView(QWidget* parent = nullptr);
+    ~LossChartView() override;
 
     void clear();
     /// Adds one epoch (1-based) and redraws.

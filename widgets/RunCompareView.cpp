@@ -52,8 +52,10 @@ void resetChart(ChartView* view, const QString& title)
 {
     QChart* c = view->chart();
     c->removeAllSeries();
-    for (QAbstractAxis* axis : c->axes())
-        c->removeAxis(axis);
+    for (QAbstractAxis* axis : c->axes()) {
+        c->removeAxis(axis); // gives the axis back to us: Qt does not delete it
+        delete axis;
+    }
     c->setTitle(title);
 }
 

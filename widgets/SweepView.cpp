@@ -179,8 +179,10 @@ void SweepView::updateScatter()
 {
     QChart* chart = m_scatter->chart();
     chart->removeAllSeries();
-    for (QAbstractAxis* axis : chart->axes())
-        chart->removeAxis(axis);
+    for (QAbstractAxis* axis : chart->axes()) {
+        chart->removeAxis(axis); // gives the axis back to us: Qt does not delete it
+        delete axis;
+    }
     const QString field = m_field->currentText();
     if (field.isEmpty())
         return;

@@ -10,8 +10,11 @@
 
 #include "../TestUtil.h"
 #include "ChartView.h"
+#include "LossChartView.h"
 
 #include <QAbstractItemModelTester>
+#include <QLogValueAxis>
+#include <QValueAxis>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QLabel>
@@ -66,6 +69,7 @@ private Q_SLOTS:
     void thresholdSliderChangesCountsAsTheBackendComputes();
     void clickingACellFiltersTheTable();
     void chartsAndMatrixExportAsPngAndSvg();
+    void lossChartSwitchesToALogAxisAndBack();
 };
 
 void WidgetsTest::designerProducesTheSpecTheBackendTrains()
@@ -266,4 +270,34 @@ void WidgetsTest::chartsAndMatrixExportAsPngAndSvg()
 }
 
 QTEST_MAIN(WidgetsTest)
+void WidgetsTest::lossChartSwitchesToALogAxisAndBack()
+{
+    // Loss spans decades: the log toggle puts a log axis on the left, with the curves on it.
+    // (The sanitizer job also checks that each axis is deleted exactly once, whichever is shown.)
+    for (const bool endOnLog : {false, true}) {
+        LossChartView view;
+        for (int e = 1; e <= 30; ++e)
+            view.addEpoch(e, 2.0 / (e * e), 3.0 / e, 0.5 + e / 100.0);
+        const auto leftAxis = [&view] { return view.chart()->axes(Qt::Vertical).first(); };
+        QCOMPARE(leftAxis()->type(), QAbstractAxis::AxisTypeValue);
+        view.setLogScale(true);
+        QVERIFY(view.logScale());
+        const auto vertical = view.chart()->axes(Qt::Vertical);
+        QCOMPARE(vertical.size(), 2); // loss (log) on the left, the metric on the right
+        auto* log = qobject_cast<QLogValueAxis*>(vertical.first()->alignment() == Qt::AlignLeft ? vertical.first()
+                                                                                                 : vertical.last());
+        QVERIFY(log);
+        QVERIFY(log->min() > 0 && log->min() <= 2.0 / 900 && log->max() >= 3.0);
+        for (QAbstractSeries* series : view.chart()->series())
+            if (series->name().contains(QStringLiteral("loss")))
+                QVERIFY(series->attachedAxes().contains(log));
+        if (!endOnLog) {
+            view.setLogScale(false);
+            QCOMPARE(view.chart()->axes(Qt::Vertical).size(), 2);
+            for (QAbstractAxis* axis : view.chart()->axes(Qt::Vertical))
+                QVERIFY(!qobject_cast<QLogValueAxis*>(axis));
+        }
+    }
+}
+
 #include "WidgetsTest.moc"
