@@ -2,6 +2,7 @@
 
 #include "CsvReader.h"
 #include "Error.h"
+#include "JsonNumbers.h"
 
 #include <nlohmann/json.hpp>
 
@@ -161,10 +162,11 @@ Dataset parseJsonl(std::istream& in, const std::string& name, const FieldMap& fi
             raw.isInt = true;
             raw.value = label->get<bool>() ? 1 : 0;
         } else if (label->is_number_integer()) {
-            if (label->is_number_unsigned() && label->get<unsigned long long>() > static_cast<unsigned long long>(LLONG_MAX))
+            const auto value = wholeNumberIn(*label, LLONG_MIN, LLONG_MAX);
+            if (!value)
                 throw Error(where + ": label " + label->dump() + " is too large for a class index");
             raw.isInt = true;
-            raw.value = label->get<long long>();
+            raw.value = *value;
         } else if (label->is_number_float()) {
             // Checked before any cast: converting 5.6e30 to an integer is undefined behaviour
             // (found by fuzz/fuzz_jsonl).

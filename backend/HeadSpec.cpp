@@ -1,11 +1,11 @@
 #include "HeadSpec.h"
 
 #include "Error.h"
+#include "JsonNumbers.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <climits>
 #include <cstdint>
 #include <limits>
 
@@ -214,9 +214,8 @@ HeadSpec headSpecFromJson(const std::string& text, const std::string& source)
                     throw Error("");
             } else if constexpr (std::is_integral_v<T>) {
                 // Whole numbers that fit: 4294967808 must not become 512.
-                if (!it->is_number_integer() || (it->is_number_unsigned() && it->get<std::uint64_t>() > INT64_MAX) ||
-                    it->get<std::int64_t>() < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
-                    it->get<std::int64_t>() > static_cast<std::int64_t>(std::numeric_limits<T>::max()))
+                if (!wholeNumberIn(*it, static_cast<std::int64_t>(std::numeric_limits<T>::min()),
+                                   static_cast<std::int64_t>(std::numeric_limits<T>::max())))
                     throw Error("");
             }
             target = it->get<T>();
@@ -243,10 +242,10 @@ HeadSpec headSpecFromJson(const std::string& text, const std::string& source)
             throw Error(source + ": field 'hidden' must be an array of widths, e.g. [512, 256]");
         s.hidden.clear();
         for (const auto& w : h) {
-            if (!w.is_number_integer() || (w.is_number_unsigned() && w.get<std::uint64_t>() > INT64_MAX) ||
-                w.get<std::int64_t>() < INT32_MIN || w.get<std::int64_t>() > INT32_MAX)
+            const auto width = wholeNumberIn(w, std::numeric_limits<int>::min(), std::numeric_limits<int>::max());
+            if (!width)
                 throw Error(source + ": field 'hidden' must hold whole numbers, got " + w.dump());
-            s.hidden.push_back(static_cast<int>(w.get<std::int64_t>()));
+            s.hidden.push_back(static_cast<int>(*width));
         }
         if (j.contains("depth") && (!j["depth"].is_number_integer() || j["depth"].get<long>() != static_cast<long>(s.hidden.size())))
             throw Error(source + ": 'depth' " + j["depth"].dump() + " does not match 'hidden', which has " +

@@ -3,8 +3,10 @@
 #include "TokenizerSteps.h"
 
 #include "Error.h"
+#include "JsonNumbers.h"
 
 #include <array>
+#include <limits>
 
 namespace headbench::tokenizer {
 
@@ -152,16 +154,18 @@ std::int64_t intOr(const json& j, const char* key, std::int64_t fallback, const 
     const auto it = j.find(key);
     if (it == j.end() || it->is_null())
         return fallback;
-    if (!it->is_number_integer())
+    const auto value = wholeNumberIn(*it, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max());
+    if (!value)
         fail(source, std::string("\"") + key + "\" must be an integer");
-    return it->get<std::int64_t>();
+    return *value;
 }
 
 std::int64_t tokenIdOf(const json& v, const std::string& source)
 {
-    if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > (std::int64_t{1} << 40))
+    const auto id = wholeNumberIn(v, 0, std::int64_t{1} << 40);
+    if (!id)
         fail(source, "token id " + v.dump() + " is not an integer in 0..2^40");
-    return v.get<std::int64_t>();
+    return *id;
 }
 
 bool boolOr(const json& j, const char* key, bool fallback)

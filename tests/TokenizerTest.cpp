@@ -131,6 +131,9 @@ TEST(Tokenizer, FuzzFindingsIdsMustBeWholeNumbersInRange)
     EXPECT_THROW(parseHfTokenizer(base + R"("post_processor": {"type": "BertProcessing", "cls": ["[CLS]", -2], "sep": ["[SEP]", 3]}})", "t.json"), Error);
     EXPECT_THROW(parseHfTokenizer(R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0.5}}})", "t.json"), Error);
     EXPECT_THROW(parseHfTokenizer(base + R"("padding": {"pad_id": 1.5}})", "t.json"), Error);
+    // An unsigned number above INT64_MAX is refused, not wrapped to -1 or to a small id.
+    EXPECT_THROW(parseHfTokenizer(base + R"("padding": {"pad_id": 18446744073709551615}})", "t.json"), Error);
+    EXPECT_THROW(parseHfTokenizer(R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "a": 18446744073709551617}}})", "t.json"), Error);
     const auto tok = parseHfTokenizer(base + R"("post_processor": {"type": "BertProcessing", "cls": ["[CLS]", 7], "sep": ["[SEP]", 9]}})", "t.json");
     EXPECT_EQ(tok->encode("a", 0), (std::vector<std::int64_t>{7, 1, 9}));
     EXPECT_EQ(tok->vocabSize(), 10) << "the template's ids count, so the embedding check covers them";
