@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cctype>
+#include <functional>
 
 namespace headbench {
 namespace {
@@ -16,11 +17,10 @@ constexpr std::array<std::string_view, 48> kPunctuators = {
     "+", "-", "*", "/", "%", "<", ">", "=", "!", "&", "|", "^", "~", "?", ":", ";", ",", ".",
     "(", ")", "[", "]"};
 
-} // namespace
-
-std::vector<std::string> lexC(std::string_view s)
+/// The lexer proper: calls `emit` with each token (a view into `s`, or a static placeholder
+/// for a normalised literal).
+template <typename Emit> void lex(std::string_view s, bool keepLiterals, Emit&& emit)
 {
-    std::vector<std::string> tokens;
     std::size_t i = 0;
     const std::size_t n = s.size();
     while (i < n) {
@@ -40,7 +40,7 @@ std::vector<std::string> lexC(std::string_view s)
             // String prefixes such as L"..." or u8"..." belong to the literal.
             if (i < n && (s[i] == '"' || s[i] == '\'') && i - start <= 2)
                 continue;
-            tokens.emplace_back(s.substr(start, i - start));
+            emit(s.substr(start, i - start));
         } else if (std::isdigit(static_cast<unsigned char>(c)) ||
                    (c == '.' && i + 1 < n && std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
             const std::size_t start = i;
@@ -49,9 +49,10 @@ std::vector<std::string> lexC(std::string_view s)
                                                                s[i - 1] == 'p' || s[i - 1] == 'P'))))
                 ++i;
             const std::string_view number = s.substr(start, i - start);
-            tokens.emplace_back(number == "0" || number == "1" ? std::string(number) : std::string("<num>"));
+            emit(keepLiterals || number == "0" || number == "1" ? number : std::string_view("<num>"));
         } else if (c == '"' || c == '\'') {
             bool hasFormat = false;
+            const std::size_t start = i;
             ++i;
             while (i < n && s[i] != c && s[i] != '\n') {
                 if (s[i] == '\\' && i + 1 < n) {
@@ -64,24 +65,50 @@ std::vector<std::string> lexC(std::string_view s)
             }
             if (i < n && s[i] == c)
                 ++i;
-            tokens.emplace_back(c == '\'' ? "<chr>" : hasFormat ? "<fmt>" : "<str>");
+            emit(keepLiterals ? s.substr(start, i - start)
+                              : std::string_view(c == '\'' ? "<chr>" : hasFormat ? "<fmt>" : "<str>"));
         } else {
             bool matched = false;
             for (std::string_view p : kPunctuators) {
                 if (s.substr(i, p.size()) == p) {
-                    tokens.emplace_back(p);
+                    emit(p);
                     i += p.size();
                     matched = true;
                     break;
                 }
             }
             if (!matched) { // '{', '}', '#', and anything unusual: one character each
-                tokens.emplace_back(1, c);
+                emit(s.substr(i, 1));
                 ++i;
             }
         }
     }
+}
+
+} // namespace
+
+std::vector<std::string> lexC(std::string_view s)
+{
+    std::vector<std::string> tokens;
+    lex(s, false, [&](std::string_view t) { tokens.emplace_back(t); });
     return tokens;
+}
+
+void forEachCToken(std::string_view source, const std::function<void(std::string_view)>& emit)
+{
+    lex(source, true, emit);
+}
+
+std::string normalizedCode(std::string_view source)
+{
+    std::string out;
+    out.reserve(source.size());
+    lex(source, true, [&](std::string_view t) {
+        if (!out.empty())
+            out += ' ';
+        out += t;
+    });
+    return out;
 }
 
 } // namespace headbench

@@ -3,6 +3,8 @@
 /// Labelled code snippets imported from JSONL or CSV.
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,25 @@ struct FieldMap {
     std::string text = "func";
     std::string label = "target";
     std::string id = "idx"; ///< optional in the data: the row number is used when absent
+    /// Optional: a field naming each row's split (train/training, valid/validation/dev/val,
+    /// test, any case, or 0/1/2). Empty: the data has no split of its own.
+    std::string split;
+    /// Optional: a field naming each row's group (fix pair, project, commit, family...);
+    /// a split made by HeadBench keeps every group on one side. Empty: no groups.
+    std::string group;
+};
+
+/// How strictly rows are read.
+struct LoadOptions {
+    /// Skip rows that cannot be used (broken JSON, empty or whitespace-only text, missing or
+    /// invalid label, split or group) and count them, instead of refusing the whole file.
+    bool skipInvalid = false;
+};
+
+/// One input file of a dataset, optionally holding a whole split ("train=train.jsonl").
+struct DatasetSource {
+    std::string path;
+    int split = -1; ///< -1: rows keep their own split (or none); else 0 train, 1 validation, 2 test
 };
 
 /// An imported dataset: parallel columns, labels already mapped to 0..K-1.
@@ -23,6 +44,11 @@ struct Dataset {
     std::vector<int32_t> labels;
     std::vector<std::string> labelNames; ///< index -> name, size K >= 2
     std::string source;                  ///< path it was read from
+    std::vector<std::uint8_t> split;     ///< rows (0 train, 1 validation, 2 test), or empty: no split given
+    std::vector<std::string> groups;     ///< rows, or empty: no group field
+    std::string splitSource;             ///< where `split` came from ("field 'split'", "files"), or empty
+    std::int64_t skippedRows = 0;        ///< rows left out by LoadOptions::skipInvalid
+    std::vector<std::string> skippedExamples; ///< the first few of them: "file:line: problem"
 
     std::size_t size() const { return texts.size(); }
     int numClasses() const { return static_cast<int>(labelNames.size()); }
@@ -30,16 +56,60 @@ struct Dataset {
 
 /// Reads a dataset, choosing the parser by extension (.jsonl/.json/.ndjson or .csv).
 /// Throws headbench::Error naming the file, line or row and the problem.
-Dataset loadDataset(const std::string& path, const FieldMap& fields = {});
+Dataset loadDataset(const std::string& path, const FieldMap& fields = {}, const LoadOptions& options = {});
+
+/// Reads several files as one dataset (labels mapped together). A source with a split puts all
+/// its rows in that split; then every source must have one (CodeXGLUE ships train, valid and
+/// test files). Ids must be unique across the files.
+Dataset loadDatasets(const std::vector<DatasetSource>& sources, const FieldMap& fields = {},
+                     const LoadOptions& options = {});
+
+/// Parses "valid=path/valid.jsonl" (train, valid, validation, dev, val, test before '=') or a
+/// plain path; a plain path whose file name is train/valid/test.* is not guessed at here.
+DatasetSource parseDatasetSource(const std::string& text);
 
 /// Parses JSON Lines; `name` is used in error messages.
-Dataset parseJsonl(std::istream& in, const std::string& name, const FieldMap& fields = {});
+Dataset parseJsonl(std::istream& in, const std::string& name, const FieldMap& fields = {},
+                   const LoadOptions& options = {});
 
 /// Parses CSV with a header row (RFC 4180 quoting, quoted newlines, optional UTF-8 BOM, CRLF).
-Dataset parseCsv(std::istream& in, const std::string& name, const FieldMap& fields = {});
+Dataset parseCsv(std::istream& in, const std::string& name, const FieldMap& fields = {},
+                 const LoadOptions& options = {});
+
+/// The split code of a split name: train/training 0, valid/validation/dev/val 1, test 2 (any
+/// case), or the numbers 0, 1, 2; nullopt for anything else.
+std::optional<std::uint8_t> splitCodeOf(std::string_view name);
+
+/// What deduplicate() removed.
+struct DedupReport {
+    std::int64_t duplicates = 0;  ///< exact duplicates of a row kept (same normalised text and label)
+    std::int64_t conflicting = 0; ///< rows whose normalised text also occurs with another label
+};
+
+/// Everything that turns files into the dataset to extract: the CLI's extract and the window's
+/// import both go through prepareDataset.
+struct DatasetRequest {
+    std::vector<DatasetSource> sources;
+    FieldMap fields;
+    LoadOptions load;
+    bool dedupExact = false;             ///< deduplicate() after reading
+    std::vector<std::string> labelNames; ///< replaces the class names (same count), or empty
+};
+
+/// Reads the sources (loadDatasets), deduplicates when asked (its report in `dedup`) and renames
+/// the classes. Throws headbench::Error naming the file and the problem.
+Dataset prepareDataset(const DatasetRequest& request, DedupReport* dedup = nullptr);
+
+/// Splits "safe,vulnerable" into class names; throws headbench::Error for an empty name.
+std::vector<std::string> parseLabelNames(const std::string& commaSeparated);
+
+/// Drops exact duplicates within a label (the first occurrence stays) and every row whose
+/// normalised text (comments and whitespace ignored, see normalizedCode) occurs with two labels.
+DedupReport deduplicate(Dataset& data);
 
 /// Writes a dataset as JSON Lines with the given field names (labels written by name when the
-/// names are not the plain integers 0..K-1).
+/// names are not the plain integers 0..K-1; groups and split, when the dataset has them, under
+/// the field map's names or "group" and "split").
 void writeJsonl(const Dataset& data, const std::string& path, const FieldMap& fields = {});
 
 } // namespace headbench

@@ -247,38 +247,59 @@ const char* weaknessFamilyName(WeaknessFamily family)
     return "unknown";
 }
 
-Dataset generateDemoDataset(std::size_t n, std::uint64_t seed)
+Dataset generateDemoDataset(std::size_t n, std::uint64_t seed, bool paired)
 {
     Dataset data;
     data.source = "built-in demo";
     data.labelNames = {"safe", "vulnerable"};
     Dice dice(seed);
-    for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t functions = paired ? (n + 1) / 2 : n;
+    for (std::size_t i = 0; i < functions; ++i) {
         const WeaknessFamily family = kFamilies[i % kFamilies.size()];
         const bool vulnerable = dice.chance(0.45);
         const Style s = drawStyle(dice);
-        std::vector<Line> body;
-        addNoise(dice, s, body, 1);
-        addCore(dice, s, family, vulnerable, body);
-        addNoise(dice, s, body, 1);
+        std::vector<Line> head, tail;
+        addNoise(dice, s, head, 1);
+        // A pair is one function before and after its fix: the same shape of core (the same
+        // draws), the same noise around it, the weakness present in one and fixed in the other.
+        std::vector<std::vector<Line>> cores(paired ? 2 : 1);
+        const Dice coreStart = dice;
+        for (std::size_t v = 0; v < cores.size(); ++v) {
+            dice = coreStart;
+            addCore(dice, s, family, paired ? v == 0 : vulnerable, cores[v]);
+        }
+        addNoise(dice, s, tail, 1);
         if (dice.chance(0.3))
-            body.push_back({1, fmt::format("pthread_mutex_unlock(&{}->lock);", s.ctx)});
+            tail.push_back({1, fmt::format("pthread_mutex_unlock(&{}->lock);", s.ctx)});
         const bool returnsPointer = family == WeaknessFamily::IntegerOverflow;
-        body.push_back({1, returnsPointer ? "return " + s.ptr + ";" : "return 0;"});
+        tail.push_back({1, returnsPointer ? "return " + s.ptr + ";" : "return 0;"});
         const std::string signature =
             returnsPointer ? fmt::format("struct {0}_t *{1}(struct {2} *{3})", s.ptr, s.fn, s.ctx + "_ctx", s.ctx)
                            : fmt::format("{}int {}(struct {}_ctx *{}, const char *{})", dice.chance(0.5) ? "static " : "",
                                          s.fn, s.ctx, s.ctx, s.src);
-        std::string code;
+        std::string comment;
         if (dice.chance(0.25))
-            code += fmt::format("/* {}: called from the {} dispatcher */\n", s.fn, weaknessFamilyName(family));
-        code += render(s, signature, body);
+            comment = fmt::format("/* {}: called from the {} dispatcher */\n", s.fn, weaknessFamilyName(family));
         // Real vulnerability datasets carry label noise (a "fix" that did not fix, a commit
-        // mislabelled); about 6% of the demo labels are flipped on purpose.
-        const bool label = dice.chance(0.06) ? !vulnerable : vulnerable;
-        data.texts.push_back(std::move(code));
-        data.labels.push_back(label ? 1 : 0);
-        data.ids.push_back(fmt::format("{}-{:05d}", weaknessFamilyName(family), i));
+        // mislabelled); about 6% of the demo labels are flipped on purpose. Pairs keep their
+        // labels: before the fix is vulnerable, after it safe, as in fix-commit datasets.
+        const bool flip = !paired && dice.chance(0.06);
+        for (std::size_t v = 0; v < cores.size(); ++v) {
+            if (paired && data.texts.size() == n)
+                break; // an odd n ends with half a pair
+            std::vector<Line> body = head;
+            body.insert(body.end(), cores[v].begin(), cores[v].end());
+            body.insert(body.end(), tail.begin(), tail.end());
+            const bool isVulnerable = paired ? v == 0 : vulnerable;
+            data.texts.push_back(comment + render(s, signature, body));
+            data.labels.push_back((flip ? !isVulnerable : isVulnerable) ? 1 : 0);
+            if (paired) {
+                data.ids.push_back(fmt::format("{}-{:05d}-{}", weaknessFamilyName(family), i, v == 0 ? "before" : "after"));
+                data.groups.push_back(fmt::format("pair-{:05d}", i));
+            } else {
+                data.ids.push_back(fmt::format("{}-{:05d}", weaknessFamilyName(family), i));
+            }
+        }
     }
     return data;
 }

@@ -20,8 +20,11 @@ enum class WeaknessFamily {
 
 /// Generates `n` samples (label 1 = vulnerable, 0 = safe), the same for the same seed.
 /// About 6% of the labels are flipped on purpose, as in real vulnerability datasets, so the
-/// task is hard enough for heads to differ.
-Dataset generateDemoDataset(std::size_t n = 2400, std::uint64_t seed = 7);
+/// task is hard enough for heads to differ. `paired`: functions come in pairs, before and after
+/// a fix (label 1 and 0, not flipped), sharing a group ("pair-00042") in `groups` — the shape of
+/// fix-commit datasets such as BigVul, where a random split leaks one version of a pair into
+/// training and the other into test.
+Dataset generateDemoDataset(std::size_t n = 2400, std::uint64_t seed = 7, bool paired = false);
 
 /// Kebab-case name of a family, used as the prefix of demo sample ids ("format-string-0042").
 const char* weaknessFamilyName(WeaknessFamily family);

@@ -150,6 +150,17 @@ std::string datasetHash(const Dataset& data)
     }
     for (const auto& name : data.labelNames)
         h = mix(h, name);
+    // Split and groups count only when present, so that a dataset without them keeps the hash
+    // (and the cached extractions) it had before they existed.
+    if (!data.split.empty()) {
+        h = mix(h, "split:" + data.splitSource);
+        h = mix(h, std::string(data.split.begin(), data.split.end()));
+    }
+    if (!data.groups.empty()) {
+        h = mix(h, "groups");
+        for (const auto& g : data.groups)
+            h = mix(h, g);
+    }
     return "fnv1a64:" + hex(h);
 }
 
@@ -257,12 +268,16 @@ ExtractionResult extractFeatures(const Dataset& data, Backbone& backbone, const 
     set.labels = slice(data.labels);
     set.texts = slice(data.texts);
     set.ids = slice(data.ids);
+    set.split = slice(data.split);
+    set.groups = slice(data.groups);
     set.labelNames = data.labelNames;
     set.backbone = backbone.name();
     set.backboneVersion = backbone.version();
     set.attributes = backbone.attributes();
     set.attributes["dataset_hash"] = dataHash;
     set.attributes["cache_key"] = result.cacheKey;
+    if (!data.split.empty())
+        set.attributes["split_source"] = data.splitSource.empty() ? "dataset" : data.splitSource;
     if (sharded) {
         set.attributes["extraction_key"] = fullKey;
         set.attributes["shard_index"] = std::to_string(options.shardIndex);
@@ -341,8 +356,12 @@ std::int64_t mergeShards(const std::vector<std::string>& shardPaths, const std::
     out.labels.assign(static_cast<std::size_t>(total), -1);
     const bool texts = std::all_of(shards.begin(), shards.end(), [](const FeatureSet& s) { return !s.texts.empty(); });
     const bool ids = std::all_of(shards.begin(), shards.end(), [](const FeatureSet& s) { return !s.ids.empty(); });
+    const bool splits = std::all_of(shards.begin(), shards.end(), [](const FeatureSet& s) { return !s.split.empty(); });
+    const bool groups = std::all_of(shards.begin(), shards.end(), [](const FeatureSet& s) { return !s.groups.empty(); });
     if (texts) out.texts.resize(static_cast<std::size_t>(total));
     if (ids) out.ids.resize(static_cast<std::size_t>(total));
+    if (splits) out.split.resize(static_cast<std::size_t>(total));
+    if (groups) out.groups.resize(static_cast<std::size_t>(total));
     std::vector<char> seen(static_cast<std::size_t>(total), 0);
     for (std::size_t s = 0; s < shards.size(); ++s) {
         FeatureSet& sh = shards[s];
@@ -356,6 +375,8 @@ std::int64_t mergeShards(const std::vector<std::string>& shardPaths, const std::
             out.labels[static_cast<std::size_t>(row)] = sh.labels[static_cast<std::size_t>(r)];
             if (texts) out.texts[static_cast<std::size_t>(row)] = std::move(sh.texts[static_cast<std::size_t>(r)]);
             if (ids) out.ids[static_cast<std::size_t>(row)] = std::move(sh.ids[static_cast<std::size_t>(r)]);
+            if (splits) out.split[static_cast<std::size_t>(row)] = sh.split[static_cast<std::size_t>(r)];
+            if (groups) out.groups[static_cast<std::size_t>(row)] = std::move(sh.groups[static_cast<std::size_t>(r)]);
         }
     }
     const auto holes = std::count(seen.begin(), seen.end(), 0);

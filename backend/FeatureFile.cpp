@@ -339,6 +339,20 @@ FeatureSet readFeatureFile(const std::string& path, const FeatureReadOptions& op
     }
     if (options.requireTwoClasses && std::count_if(counts.begin(), counts.end(), [](std::int64_t c) { return c > 0; }) < 2)
         throw Error(where + "only one class in /labels; a classifier needs two or more");
+    if (set.labelNames.empty() && options.requireTwoClasses) {
+        // Without label_names the classes are 0..max: a stray label (0, 1 and one 7) would
+        // silently add empty classes that drag macro averages down.
+        std::string empty;
+        int emptyCount = 0;
+        for (int k = 0; k < numClasses; ++k)
+            if (counts[static_cast<std::size_t>(k)] == 0 && ++emptyCount <= 8)
+                empty += (empty.empty() ? "" : ", ") + std::to_string(k);
+        if (emptyCount > 0)
+            throw Error(where + "/labels runs to " + std::to_string(numClasses - 1) + " but class" +
+                        (emptyCount == 1 ? " " : "es ") + empty + (emptyCount > 8 ? ", ..." : "") + (emptyCount == 1 ? " has" : " have") +
+                        " no rows (" + std::to_string(emptyCount) + " empty of " + std::to_string(numClasses) +
+                        "): a stray label? Fix the labels, or name every class in the attribute label_names");
+    }
     if (set.labelNames.empty())
         for (int k = 0; k < numClasses; ++k)
             set.labelNames.push_back(std::to_string(k));
@@ -361,9 +375,10 @@ FeatureSet readFeatureFile(const std::string& path, const FeatureReadOptions& op
             set.split[i] = static_cast<std::uint8_t>(raw[i]);
             ++splitCounts[raw[i]];
         }
-        if (splitCounts[kTrain] == 0)
+        // A shard may hold rows of one split only; a set to train on needs both.
+        if (splitCounts[kTrain] == 0 && options.requireTwoClasses)
             throw Error(where + "/split has no training rows (code 0)");
-        if (splitCounts[kValidation] == 0)
+        if (splitCounts[kValidation] == 0 && options.requireTwoClasses)
             throw Error(where + "/split has no validation rows (code 1)");
     }
 
@@ -398,6 +413,25 @@ FeatureSet readFeatureFile(const std::string& path, const FeatureReadOptions& op
         }
     }
 
+    // /groups (optional): strings or integers
+    if (exists(file.get(), "groups")) {
+        H5Handle ds(H5Dopen2(file.get(), "groups", H5P_DEFAULT), H5Dclose);
+        const auto gdims = shapeOf(ds.get());
+        if (gdims.size() != 1 || static_cast<std::int64_t>(gdims[0]) != set.rows)
+            throw Error(where + "/groups must be 1-D with " + std::to_string(set.rows) + " rows, found shape " + shapeText(gdims));
+        H5Handle type(H5Dget_type(ds.get()), H5Tclose);
+        if (H5Tget_class(type.get()) == H5T_INTEGER) {
+            std::vector<long long> raw(static_cast<std::size_t>(set.rows));
+            if (H5Dread(ds.get(), H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0)
+                throw Error(where + "/groups cannot be read");
+            set.groups.reserve(raw.size());
+            for (long long v : raw)
+                set.groups.push_back(std::to_string(v));
+        } else {
+            set.groups = readStrings(ds.get(), false, static_cast<std::size_t>(set.rows), where + "/groups");
+        }
+    }
+
     // /text (optional)
     if (options.loadTexts && exists(file.get(), "text")) {
         H5Handle ds(H5Dopen2(file.get(), "text", H5P_DEFAULT), H5Dclose);
@@ -427,6 +461,14 @@ FeatureSummary summarize(const FeatureSet& set)
         ++s.splitCounts[c];
     s.hasTexts = !set.texts.empty();
     s.hasIds = !set.ids.empty();
+    s.hasGroups = !set.groups.empty();
+    if (s.hasGroups) {
+        std::vector<std::string_view> distinct(set.groups.begin(), set.groups.end());
+        std::sort(distinct.begin(), distinct.end());
+        s.groupCount = std::unique(distinct.begin(), distinct.end()) - distinct.begin();
+    }
+    if (const auto it = set.attributes.find("split_source"); it != set.attributes.end())
+        s.splitSource = it->second;
     return s;
 }
 
@@ -474,6 +516,11 @@ void writeFeatureFile(const std::string& path, const FeatureSet& set)
                 writeStrings(file.get(), "text", set.texts);
             if (!set.ids.empty())
                 writeStrings(file.get(), "ids", set.ids);
+            if (!set.groups.empty()) {
+                if (set.groups.size() != static_cast<std::size_t>(set.rows))
+                    throw Error("the groups do not match the rows");
+                writeStrings(file.get(), "groups", set.groups);
+            }
 
             H5Handle scalar(H5Screate(H5S_SCALAR), H5Sclose);
             H5Handle ver(H5Acreate2(file.get(), "format_version", H5T_STD_I32LE, scalar.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);

@@ -4,6 +4,7 @@
 /// atomically.
 #include <cstdint>
 #include <map>
+#include <string_view>
 #include <memory>
 #include <utility>
 #include <string>
@@ -41,6 +42,7 @@ struct FeatureSet {
     std::vector<std::string> texts;       ///< rows, or empty when the file has no /text
     std::vector<std::string> ids;         ///< rows, or empty when the file has no /ids
     std::vector<std::uint8_t> split;      ///< rows, or empty when the file has no /split
+    std::vector<std::string> groups;      ///< rows, or empty when the file has no /groups
     std::vector<std::string> labelNames;  ///< numClasses names ("0", "1", ... when absent)
     std::string backbone;
     std::string backboneVersion;          ///< optional attribute `backbone_version`
@@ -81,6 +83,9 @@ struct FeatureSummary {
     bool hasSplit = false;
     std::int64_t splitCounts[3] = {0, 0, 0};
     bool hasTexts = false, hasIds = false;
+    bool hasGroups = false;
+    std::int64_t groupCount = 0;          ///< distinct groups
+    std::string splitSource;              ///< attribute split_source: how the stored split was made
     int formatVersion = 1;
 };
 FeatureSummary summarize(const FeatureSet& set);

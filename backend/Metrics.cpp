@@ -157,13 +157,26 @@ Metrics computeMetrics(std::span<const std::int32_t> labels, std::span<const flo
         m.rocAuc = rocAuc(labels, scores);
         m.prAuc = averagePrecision(labels, scores);
     } else {
+        // Macro averages over the classes present in the split's labels or predictions, as
+        // scikit-learn averages over unique_labels(y_true, y_pred): a class with no rows and no
+        // predictions (named in label_names but absent here) would otherwise count as a zero.
+        int present = 0;
         for (int k = 0; k < numClasses; ++k) {
+            std::int64_t rowsOrPredicted = 0;
+            for (int j = 0; j < numClasses; ++j)
+                rowsOrPredicted += m.confusion[k][j] + m.confusion[j][k];
+            if (rowsOrPredicted == 0)
+                continue;
             double p, r, f;
             classScores(k, p, r, f);
-            m.precision += p / numClasses;
-            m.recall += r / numClasses;
-            m.f1 += f / numClasses;
+            m.precision += p;
+            m.recall += r;
+            m.f1 += f;
+            ++present;
         }
+        m.precision = safeDiv(m.precision, present);
+        m.recall = safeDiv(m.recall, present);
+        m.f1 = safeDiv(m.f1, present);
     }
     m.ece = expectedCalibrationError(labels, probs, numClasses);
     return m;

@@ -16,6 +16,8 @@
 #include <random>
 #include <sstream>
 #include <functional>
+#include <cstdlib>
+#include <limits>
 #include <cerrno>
 #include <csignal>
 #include <unistd.h>
@@ -259,6 +261,11 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
     rec.test = result.test;
     rec.sweepId = sweep.id;
     rec.sweepParams = sweep.params;
+    rec.splitSource = result.splitSource;
+    rec.leakage = result.leakage;
+    rec.leakage.flags.clear(); // per-row detail lives in leakage.csv
+    rec.leakage.nearestTrain.clear();
+    rec.leakage.similarity.clear();
 
     try {
         writeText(dir / "spec.json", toJson(spec) + "\n");
@@ -284,6 +291,24 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
             if (!out)
                 throw Error((dir / "predictions.csv").string() + ": writing failed (disk full?)");
         }
+        if (result.leakage.measured) {
+            const LeakageReport& lk = result.leakage;
+            std::ofstream out(dir / "leakage.csv", std::ios::binary | std::ios::trunc);
+            out << "id,split,exact_duplicate,near_duplicate,conflicting_label,nearest_train_id,similarity\n";
+            for (std::int64_t r = 0; r < data.rows; ++r) {
+                const auto i = static_cast<std::size_t>(r);
+                if (result.split[i] == kTrain)
+                    continue;
+                const std::int64_t t = lk.nearestTrain[i];
+                out << CsvReader::quote(data.idOf(r)) << ',' << splitName(result.split[i]) << ','
+                    << ((lk.flags[i] & kExactDuplicate) ? 1 : 0) << ',' << ((lk.flags[i] & kNearDuplicate) ? 1 : 0) << ','
+                    << ((lk.flags[i] & kConflictingLabel) ? 1 : 0) << ',' << (t >= 0 ? CsvReader::quote(data.idOf(t)) : "") << ','
+                    << (t >= 0 ? fmt::format("{:.4f}", lk.similarity[i]) : "") << '\n';
+            }
+            out.flush();
+            if (!out)
+                throw Error((dir / "leakage.csv").string() + ": writing failed (disk full?)");
+        }
         result.head.save((dir / "head.pt").string());
         json run{{"id", rec.id},
                  {"name", rec.name},
@@ -298,7 +323,12 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
                  {"stopped_early", result.stoppedEarly},
                  {"seconds", rec.seconds},
                  {"tags", json::array()},
-                 {"split_source", data.split.empty() ? "stratified 80/10/10 from the seed" : "file"}};
+                 {"split_source", result.splitSource}};
+        if (result.splitSource == "file")
+            if (const auto it = data.attributes.find("split_source"); it != data.attributes.end())
+                run["file_split_source"] = it->second;
+        if (result.leakage.measured)
+            run["leakage"] = json::parse(leakageToJson(result.leakage));
         if (!sweep.id.empty())
             run["sweep"] = {{"id", sweep.id}, {"params", json::parse(sweep.params.empty() ? "{}" : sweep.params)}};
         // run.json last, by rename: its presence is what makes the run complete.
@@ -389,6 +419,9 @@ RunRecord loadRun(const std::string& dirPath)
         rec.bestEpoch = run.value("best_epoch", 0);
         rec.epochsRun = run.value("epochs_run", 0);
         rec.seconds = run.value("seconds", 0.0);
+        rec.splitSource = run.value("split_source", "");
+        if (run.contains("leakage"))
+            rec.leakage = leakageFromJson(run["leakage"].dump());
         rec.history = historyFromJson(json::parse(readText(dir / "history.json")));
         const json metrics = json::parse(readText(dir / "metrics.json"));
         rec.validation = metricsFromJson(metrics.at("validation"));
@@ -456,6 +489,69 @@ std::vector<RunRecord> listRuns(const std::string& workspace, std::vector<std::s
     }
     std::sort(runs.begin(), runs.end(), [](const RunRecord& a, const RunRecord& b) { return a.id > b.id; });
     return runs;
+}
+
+std::string leakageToJson(const LeakageReport& r)
+{
+    return json{{"method", r.method},
+                {"near_threshold", r.nearThreshold},
+                {"train_rows", r.trainRows},
+                {"validation_rows", r.validationRows},
+                {"test_rows", r.testRows},
+                {"validation_exact_duplicates", r.validationExactDuplicates},
+                {"validation_near_duplicates", r.validationNearDuplicates},
+                {"test_exact_duplicates", r.testExactDuplicates},
+                {"test_near_duplicates", r.testNearDuplicates},
+                {"conflicting_labels", r.conflictingLabels},
+                {"duplicate_rows", r.duplicateRows},
+                {"seconds", r.seconds}}
+        .dump();
+}
+
+LeakageReport leakageFromJson(const std::string& text)
+{
+    const json j = json::parse(text);
+    LeakageReport r;
+    r.measured = true;
+    r.method = j.value("method", "");
+    r.nearThreshold = j.value("near_threshold", 0.0);
+    r.trainRows = j.value("train_rows", 0LL);
+    r.validationRows = j.value("validation_rows", 0LL);
+    r.testRows = j.value("test_rows", 0LL);
+    r.validationExactDuplicates = j.value("validation_exact_duplicates", 0LL);
+    r.validationNearDuplicates = j.value("validation_near_duplicates", 0LL);
+    r.testExactDuplicates = j.value("test_exact_duplicates", 0LL);
+    r.testNearDuplicates = j.value("test_near_duplicates", 0LL);
+    r.conflictingLabels = j.value("conflicting_labels", 0LL);
+    r.duplicateRows = j.value("duplicate_rows", 0LL);
+    r.seconds = j.value("seconds", 0.0);
+    return r;
+}
+
+RunLeakageRows loadLeakageRows(const std::string& dirPath)
+{
+    RunLeakageRows out;
+    const fs::path path = fs::path(dirPath) / "leakage.csv";
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return out; // runs from before the leakage check, or with it off
+    CsvReader reader(in, path.string());
+    std::vector<std::string> record;
+    std::size_t line = 0;
+    if (!reader.next(record, line))
+        return out;
+    while (reader.next(record, line)) {
+        if (record.size() != 7)
+            throw Error(path.string() + ": line " + std::to_string(line) + ": expected 7 fields");
+        RunLeakageRows::Row row;
+        row.exact = record[2] == "1";
+        row.near = record[3] == "1";
+        row.conflicting = record[4] == "1";
+        row.nearestTrainId = record[5];
+        row.similarity = record[6].empty() ? std::numeric_limits<double>::quiet_NaN() : std::strtod(record[6].c_str(), nullptr);
+        out.rows.emplace(record[0], std::move(row));
+    }
+    return out;
 }
 
 RunPredictions loadPredictions(const std::string& dirPath)

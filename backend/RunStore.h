@@ -8,6 +8,7 @@
 #include "Metrics.h"
 #include "Trainer.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,8 @@ struct RunRecord {
     std::string sweepParams;    ///< the sweep's values for this run (JSON object text)
     std::int64_t featuresSize = 0;
     std::int64_t featuresMtime = 0;
+    std::string splitSource;    ///< "file", "group" or "random"; empty for runs from before it was kept
+    LeakageReport leakage;      ///< counts only (per-row detail: loadLeakageRows); measured=false when absent
 
     bool finished() const { return status == "finished"; }
 };
@@ -90,6 +93,22 @@ RunRecord loadRun(const std::string& dir);
 RunPredictions loadPredictions(const std::string& dir);
 /// The trained head of a run (head.pt).
 TrainedHead loadRunHead(const std::string& dir);
+
+/// Per validation/test row of a run, what the leakage check found (leakage.csv), by id.
+struct RunLeakageRows {
+    struct Row {
+        bool exact = false, near = false, conflicting = false;
+        std::string nearestTrainId; ///< empty when no training row was a candidate
+        double similarity = 0;      ///< NaN when none
+    };
+    std::map<std::string, Row> rows;
+};
+/// Reads leakage.csv of a run; empty when the run has none. Throws headbench::Error when damaged.
+RunLeakageRows loadLeakageRows(const std::string& dir);
+
+/// The leakage record of run.json (and `train --json`) as JSON text, and back.
+std::string leakageToJson(const LeakageReport& report);
+LeakageReport leakageFromJson(const std::string& json);
 
 /// Metrics as JSON text, shared by run files and the CLI's --json output.
 std::string metricsToJson(const Metrics& m);

@@ -1,10 +1,16 @@
 #pragma once
 /// \file Split.h
+/// Train/validation/test splits: stratified by class, or by group so that related rows (the two
+/// versions of a fixed function, one project, one commit) never straddle two splits.
 #include <cstdint>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace headbench {
+
+struct FeatureSet;
 
 /// A stratified train/validation/test split (codes as in FeatureFile.h), the same for the
 /// same labels and seed. Each class keeps its proportion; a class with at least three
@@ -12,5 +18,35 @@ namespace headbench {
 std::vector<std::uint8_t> stratifiedSplit(std::span<const std::int32_t> labels, int numClasses,
                                           std::uint64_t seed, double trainFraction = 0.8,
                                           double validationFraction = 0.1);
+
+/// A seeded split by group: every group lies in one split; groups are placed largest first
+/// (ties in seeded order) into the split whose classes most lack rows, so that the rows come
+/// out about trainFraction / validationFraction / rest and each class keeps its proportion as
+/// well as the groups allow. Throws headbench::Error with fewer than three groups.
+std::vector<std::uint8_t> groupSplit(std::span<const std::int32_t> labels, std::span<const std::string> groups,
+                                     int numClasses, std::uint64_t seed, double trainFraction = 0.8,
+                                     double validationFraction = 0.1);
+
+/// Which split a training run uses.
+enum class SplitMode {
+    Auto,   ///< the file's /split; else by /groups when the file has them; else random
+    File,   ///< the file's /split (an error when there is none)
+    Random, ///< stratified random 80/10/10 from the seed, even when the file has a split
+    Group,  ///< by /groups, 80/10/10 from the seed (an error when there are no groups)
+};
+/// "auto", "file", "random", "group".
+const char* toString(SplitMode mode);
+/// Parses a name of toString; throws headbench::Error listing the names.
+SplitMode parseSplitMode(std::string_view name);
+
+/// The split a run uses and where it came from.
+struct SplitChoice {
+    std::vector<std::uint8_t> split;
+    std::string source; ///< "file", "group" or "random"
+};
+
+/// Resolves a split mode for a feature set. Throws headbench::Error naming the file when the
+/// mode needs what the file lacks.
+SplitChoice chooseSplit(const FeatureSet& data, SplitMode mode, std::uint64_t seed);
 
 } // namespace headbench

@@ -278,7 +278,7 @@ double stopScore(StopMetric metric, const EpochStats& e)
 
 } // namespace
 
-TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObserver* observer)
+TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObserver* observer, const TrainOptions& options)
 {
     const int numClasses = data.numClasses();
     if (const auto problems = validate(spec, numClasses); !problems.empty())
@@ -288,7 +288,10 @@ TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObse
 
     const auto started = Clock::now();
     TrainResult result;
-    result.split = data.split.empty() ? stratifiedSplit(data.labels, numClasses, spec.seed) : data.split;
+    SplitChoice choice = chooseSplit(data, options.split, spec.seed);
+    result.split = std::move(choice.split);
+    result.splitSource = std::move(choice.source);
+    result.leakage = measureLeakage(data, result.split, options.leakage);
 
     std::vector<std::int64_t> trainRows, valRows, testRows;
     std::vector<std::int32_t> valLabels, testLabels;

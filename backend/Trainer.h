@@ -4,7 +4,9 @@
 /// plain structs and the TrainedHead handle.
 #include "FeatureFile.h"
 #include "HeadSpec.h"
+#include "Leakage.h"
 #include "Metrics.h"
+#include "Split.h"
 
 #include <memory>
 #include <string>
@@ -68,13 +70,23 @@ struct TrainResult {
     double seconds = 0;
     std::int64_t parameters = 0;
     std::vector<std::uint8_t> split;     ///< the split used (from the file or made from the seed)
+    std::string splitSource;             ///< "file", "group" or "random" (see chooseSplit)
+    LeakageReport leakage;               ///< duplicates across the split (not measured when off)
     std::vector<float> probabilities;    ///< rows x K for every row, from the final head
     Metrics validation, test;
     TrainedHead head;
 };
 
-/// Trains `spec` on `data`. Throws headbench::Error for an invalid spec or data (e.g. an empty
-/// training split). Deterministic for the same data, spec and thread count.
-TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObserver* observer = nullptr);
+/// How a run is set up besides its head: the split and the leakage check.
+struct TrainOptions {
+    SplitMode split = SplitMode::Auto;
+    LeakageOptions leakage;
+};
+
+/// Trains `spec` on `data` with the split `options.split` resolves to (chooseSplit), after
+/// measuring that split's leakage. Throws headbench::Error for an invalid spec or data (e.g. an
+/// empty training split). Deterministic for the same data, spec, options and thread count.
+TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObserver* observer = nullptr,
+                      const TrainOptions& options = {});
 
 } // namespace headbench

@@ -171,3 +171,140 @@ TEST(Dataset, FuzzFindingHugeLabelIsRefused)
         }
     }
 }
+
+TEST(DatasetSplits, SplitFieldAcceptsNamesInAnyCaseAndNumbers)
+{
+    FieldMap fields;
+    fields.split = "split";
+    const auto d = jsonl(R"({"func": "a", "target": 0, "split": "Train"}
+{"func": "b", "target": 1, "split": "training"}
+{"func": "c", "target": 0, "split": "VALID"}
+{"func": "d", "target": 1, "split": "dev"}
+{"func": "e", "target": 0, "split": "val"}
+{"func": "f", "target": 1, "split": "validation"}
+{"func": "g", "target": 0, "split": "test"}
+{"func": "h", "target": 1, "split": 2}
+{"func": "i", "target": 1, "split": 0}
+)",
+                         fields);
+    EXPECT_EQ(d.split, (std::vector<std::uint8_t>{0, 0, 1, 1, 1, 1, 2, 2, 0}));
+    EXPECT_EQ(d.splitSource, "field 'split'");
+    const std::string err = errorOf([&] {
+        jsonl(R"({"func": "a", "target": 0, "split": "train"}
+{"func": "b", "target": 1, "split": "holdout"}
+)",
+              fields);
+    });
+    EXPECT_NE(err.find("data.jsonl:2: split \"holdout\" is not one of train, valid, test"), std::string::npos) << err;
+    EXPECT_NE(errorOf([&] { jsonl(R"({"func": "a", "target": 0})" "\n", fields); }).find("missing split field 'split'"),
+              std::string::npos);
+}
+
+TEST(DatasetSplits, CsvSplitAndGroupColumns)
+{
+    FieldMap fields;
+    fields.split = "part";
+    fields.group = "project";
+    const auto d = csv("func,target,part,project\na,0,train,x\nb,1,test,y\nc,0,valid,x\n", fields);
+    EXPECT_EQ(d.split, (std::vector<std::uint8_t>{0, 2, 1}));
+    EXPECT_EQ(d.groups, (std::vector<std::string>{"x", "y", "x"}));
+    EXPECT_NE(errorOf([&] { csv("func,target,part,project\na,0,train,\n", fields); }).find("group column 'project' is empty"),
+              std::string::npos);
+}
+
+TEST(DatasetSplits, GroupsOfNumbersAndStrings)
+{
+    FieldMap fields;
+    fields.group = "pair";
+    const auto d = jsonl(R"({"func": "a", "target": 0, "pair": 17}
+{"func": "b", "target": 1, "pair": "p-17"}
+)",
+                         fields);
+    EXPECT_EQ(d.groups, (std::vector<std::string>{"17", "p-17"}));
+    EXPECT_TRUE(d.split.empty());
+}
+
+TEST(DatasetSplits, OneFilePerSplitRowByRow)
+{
+    test::TempDir dir;
+    test::writeFile(dir.file("train.jsonl"), R"({"idx": "t1", "func": "a", "target": 0}
+{"idx": "t2", "func": "b", "target": 1}
+)");
+    test::writeFile(dir.file("valid.jsonl"), R"({"idx": "v1", "func": "c", "target": 1}
+)");
+    test::writeFile(dir.file("test.csv"), "idx,func,target\ns1,d,0\ns2,e,1\n");
+    const auto d = loadDatasets({parseDatasetSource("train=" + dir.file("train.jsonl")),
+                                 parseDatasetSource("valid=" + dir.file("valid.jsonl")),
+                                 parseDatasetSource("test=" + dir.file("test.csv"))});
+    EXPECT_EQ(d.ids, (std::vector<std::string>{"t1", "t2", "v1", "s1", "s2"}));
+    EXPECT_EQ(d.split, (std::vector<std::uint8_t>{0, 0, 1, 2, 2}));
+    EXPECT_EQ(d.labels, (std::vector<std::int32_t>{0, 1, 1, 0, 1}));
+    EXPECT_EQ(d.splitSource, "files");
+
+    test::writeFile(dir.file("again.jsonl"), R"({"idx": "t2", "func": "x", "target": 0}
+)");
+    const std::string err = errorOf([&] {
+        loadDatasets({{dir.file("train.jsonl"), 0}, {dir.file("again.jsonl"), 2}});
+    });
+    EXPECT_NE(err.find("again.jsonl:1: id 't2' is also at " + dir.file("train.jsonl") + ":2"), std::string::npos) << err;
+    EXPECT_NE(errorOf([] { parseDatasetSource("holdout=x.jsonl"); }).find("'holdout' is not a split"), std::string::npos);
+    EXPECT_EQ(parseDatasetSource("dev=a=b.jsonl").path, "a=b.jsonl");
+    EXPECT_EQ(parseDatasetSource("dev=a.jsonl").split, 1);
+}
+
+TEST(DatasetSplits, SkipInvalidCountsRowsAndKeepsTheRest)
+{
+    const std::string text = R"({"func": "int a;", "target": 0}
+{"func": "  \t ", "target": 1}
+{"func": "int b;"}
+{broken
+{"func": "int c;", "target": 2.5}
+{"func": "int d;", "target": 1}
+)";
+    EXPECT_NE(errorOf([&] { jsonl(text); }).find("data.jsonl:2: the text is empty"), std::string::npos);
+    std::istringstream in(text);
+    const auto d = parseJsonl(in, "data.jsonl", {}, {.skipInvalid = true});
+    EXPECT_EQ(d.texts, (std::vector<std::string>{"int a;", "int d;"}));
+    EXPECT_EQ(d.skippedRows, 4);
+    ASSERT_EQ(d.skippedExamples.size(), 4u);
+    EXPECT_NE(d.skippedExamples[1].find("data.jsonl:3: missing label field"), std::string::npos);
+    EXPECT_NE(d.skippedExamples[2].find("data.jsonl:4: not valid JSON"), std::string::npos);
+    // The JSON parser's own "line 1" would contradict the file line: only the column is kept.
+    EXPECT_EQ(d.skippedExamples[2].find("line 1"), std::string::npos) << d.skippedExamples[2];
+}
+
+TEST(DatasetSplits, DedupDropsCopiesWithinALabelAndEveryConflict)
+{
+    Dataset d;
+    d.texts = {"int f(){return 0;}", "int  f() { return 0; } // same", "int g(){}", "/* x */ int g() {}", "int h(){}", "int f(){return 1;}"};
+    d.labels = {0, 0, 0, 1, 1, 0};
+    d.ids = {"a", "b", "c", "d", "e", "f"};
+    d.groups = {"1", "2", "3", "4", "5", "6"};
+    d.labelNames = {"0", "1"};
+    const DedupReport r = deduplicate(d);
+    EXPECT_EQ(r.duplicates, 1);  // b repeats a
+    EXPECT_EQ(r.conflicting, 2); // c and d: the same code with two labels
+    EXPECT_EQ(d.ids, (std::vector<std::string>{"a", "e", "f"}));
+    EXPECT_EQ(d.groups, (std::vector<std::string>{"1", "5", "6"}));
+    EXPECT_EQ(d.labels, (std::vector<std::int32_t>{0, 1, 0}));
+}
+
+TEST(DatasetSplits, WrittenJsonlKeepsGroupsAndSplit)
+{
+    test::TempDir dir;
+    Dataset d;
+    d.texts = {"a", "b", "c"};
+    d.labels = {0, 1, 0};
+    d.ids = {"1", "2", "3"};
+    d.labelNames = {"0", "1"};
+    d.groups = {"p1", "p1", "p2"};
+    d.split = {0, 1, 2};
+    FieldMap fields;
+    fields.group = "pair";
+    writeJsonl(d, dir.file("out.jsonl"), fields);
+    FieldMap back = fields;
+    back.split = "split";
+    const auto r = loadDataset(dir.file("out.jsonl"), back);
+    EXPECT_EQ(r.groups, d.groups);
+    EXPECT_EQ(r.split, d.split);
+}

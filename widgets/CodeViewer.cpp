@@ -1,5 +1,9 @@
 #include "CodeViewer.h"
 
+#include <QSet>
+#include <QTextBlock>
+#include <QTextCursor>
+
 #include <QFontDatabase>
 
 namespace headbench {
@@ -76,6 +80,35 @@ CodeViewer::CodeViewer(QWidget* parent)
 void CodeViewer::setCode(const QString& code)
 {
     setPlainText(code);
+}
+
+void CodeViewer::setMarkedLines(const QList<int>& lines, const QColor& color)
+{
+    QList<QTextEdit::ExtraSelection> selections;
+    for (int line : lines) {
+        const QTextBlock block = document()->findBlockByNumber(line);
+        if (!block.isValid())
+            continue;
+        QTextEdit::ExtraSelection sel;
+        sel.cursor = QTextCursor(block);
+        sel.format.setBackground(color);
+        sel.format.setProperty(QTextFormat::FullWidthSelection, true);
+        selections.append(sel);
+    }
+    setExtraSelections(selections);
+}
+
+QList<int> CodeViewer::linesNotIn(const QString& code, const QString& other)
+{
+    QSet<QString> present;
+    for (const QString& line : other.split(QLatin1Char('\n')))
+        present.insert(line.trimmed());
+    QList<int> out;
+    const QStringList lines = code.split(QLatin1Char('\n'));
+    for (int i = 0; i < lines.size(); ++i)
+        if (!lines[i].trimmed().isEmpty() && !present.contains(lines[i].trimmed()))
+            out.append(i);
+    return out;
 }
 
 } // namespace headbench

@@ -31,6 +31,11 @@ class CodeViewer : public QPlainTextEdit {
 public:
     explicit CodeViewer(QWidget* parent = nullptr);
     void setCode(const QString& code);
+    /// Shades whole lines (0-based), e.g. the lines that differ from another function.
+    void setMarkedLines(const QList<int>& lines, const QColor& color);
+    /// Lines of `code` that do not occur in `other` (whitespace at either end ignored): what a
+    /// fix changed, when the two are the versions before and after it.
+    static QList<int> linesNotIn(const QString& code, const QString& other);
 
 private:
     CSyntaxHighlighter* m_highlighter;

@@ -1,5 +1,7 @@
 #include "SampleTableModel.h"
 
+#include "Leakage.h"
+
 #include <QColor>
 #include <QFile>
 #include <QSaveFile>
@@ -195,9 +197,16 @@ void SampleFilterProxy::setCodeFilter(const QString& text)
     invalidateFilter();
 }
 
+void SampleFilterProxy::setOnlyNearDuplicates(bool on)
+{
+    m_onlyNear = on;
+    invalidateFilter();
+}
+
 void SampleFilterProxy::reset()
 {
     m_onlyWrong = false;
+    m_onlyNear = false;
     m_true = m_predicted = -1;
     m_lo = 0;
     m_hi = 1;
@@ -223,6 +232,12 @@ bool SampleFilterProxy::filterAcceptsRow(int row, const QModelIndex&) const
         return false;
     if (!m_code.empty() && model->text(row).find(m_code) == std::string::npos)
         return false;
+    if (m_onlyNear) {
+        const SampleData& d = *model->samples();
+        const auto sample = static_cast<std::size_t>(model->sampleRow(row));
+        if (sample >= d.leakFlags.size() || !(d.leakFlags[sample] & kNearDuplicate))
+            return false;
+    }
     return true;
 }
 

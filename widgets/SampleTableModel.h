@@ -19,6 +19,12 @@ struct SampleData {
     std::vector<std::string> texts;   ///< empty when the feature file has no /text
     std::vector<std::string> labelNames;
     int numClasses = 0;
+    /// The run's leakage check (empty when it has none): per row, LeakageFlag bits, the row of
+    /// the nearest training sample found (-1: none) and its similarity.
+    std::vector<std::uint8_t> leakFlags;
+    std::vector<std::int64_t> nearestTrain;
+    std::vector<float> nearestSimilarity;
+    std::string leakMethod; ///< "text" (token-shingle Jaccard) or "features" (centred cosine)
 
     std::int64_t rows() const { return static_cast<std::int64_t>(labels.size()); }
 };
@@ -75,6 +81,8 @@ public:
     void setPredictedClass(int k); ///< -1 = any
     void setConfidenceRange(double lo, double hi);
     void setCodeFilter(const QString& text);
+    /// Only samples with a near duplicate in the training split (from the run's leakage check).
+    void setOnlyNearDuplicates(bool on);
     /// Clears every filter.
     void reset();
 
@@ -87,6 +95,7 @@ protected:
 
 private:
     bool m_onlyWrong = false;
+    bool m_onlyNear = false;
     int m_true = -1, m_predicted = -1;
     double m_lo = 0, m_hi = 1;
     std::string m_code;

@@ -3,6 +3,8 @@
 #include "CodeViewer.h"
 #include "ProbabilityBarsView.h"
 
+#include "Leakage.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -26,6 +28,7 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     , m_proxy(new SampleFilterProxy(this))
     , m_table(new QTableView)
     , m_onlyWrong(new QCheckBox(tr("Only &misclassified")))
+    , m_onlyNear(new QCheckBox(tr("Near d&uplicate in training")))
     , m_trueBox(new QComboBox)
     , m_predBox(new QComboBox)
     , m_confLo(new QDoubleSpinBox)
@@ -35,7 +38,13 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     , m_sampleTitle(new QLabel)
     , m_bars(new ProbabilityBarsView)
     , m_code(new CodeViewer)
+    , m_neighbourTitle(new QLabel)
+    , m_neighbour(new CodeViewer)
 {
+    m_onlyNear->setObjectName(QStringLiteral("nearDuplicateFilter"));
+    m_onlyNear->setToolTip(tr("Only samples whose nearest training row is a near duplicate (the run's leakage check)"));
+    m_neighbour->setObjectName(QStringLiteral("neighbourViewer"));
+    m_neighbourTitle->setObjectName(QStringLiteral("neighbourTitle"));
     m_proxy->setSourceModel(m_model);
     m_table->setModel(m_proxy);
     m_table->setSortingEnabled(true);
@@ -61,6 +70,7 @@ SamplesPanel::SamplesPanel(QWidget* parent)
 
     auto* filters = new QHBoxLayout;
     filters->addWidget(m_onlyWrong);
+    filters->addWidget(m_onlyNear);
     filters->addWidget(new QLabel(tr("true:")));
     filters->addWidget(m_trueBox);
     filters->addWidget(new QLabel(tr("predicted:")));
@@ -94,7 +104,13 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     m_sampleTitle->setTextFormat(Qt::RichText);
     codeLayout->addWidget(m_sampleTitle);
     codeLayout->addWidget(m_bars);
-    codeLayout->addWidget(m_code, 1);
+    codeLayout->addWidget(m_code, 3);
+    m_neighbourTitle->setWordWrap(true);
+    m_neighbourTitle->setTextFormat(Qt::RichText);
+    codeLayout->addWidget(m_neighbourTitle);
+    codeLayout->addWidget(m_neighbour, 2);
+    m_neighbourTitle->hide();
+    m_neighbour->hide();
 
     auto* splitter = new QSplitter(Qt::Horizontal);
     splitter->addWidget(tableSide);
@@ -108,6 +124,10 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     connect(m_onlyWrong, &QCheckBox::toggled, this, [this](bool on) {
         if (!m_syncing)
             m_proxy->setOnlyMisclassified(on);
+    });
+    connect(m_onlyNear, &QCheckBox::toggled, this, [this](bool on) {
+        if (!m_syncing)
+            m_proxy->setOnlyNearDuplicates(on);
     });
     connect(m_trueBox, &QComboBox::currentIndexChanged, this, [this] {
         if (!m_syncing)
@@ -177,6 +197,15 @@ void SamplesPanel::setSamples(std::shared_ptr<const SampleData> data, std::vecto
     m_code->setCode(QString());
     m_sampleTitle->clear();
     m_bars->setProbabilities({}, {}, -1);
+    const auto* d = m_model->samples();
+    const bool leakage = d && !d->leakFlags.empty();
+    m_onlyNear->setEnabled(leakage);
+    m_onlyNear->setToolTip(leakage ? tr("Only samples with a near duplicate in the training split (the run's leakage check)")
+                                   : tr("This run has no leakage check"));
+    m_neighbourTitle->setVisible(leakage);
+    m_neighbour->setVisible(leakage);
+    m_neighbourTitle->clear();
+    m_neighbour->setCode(QString());
 }
 
 void SamplesPanel::setThreshold(double threshold)
@@ -215,6 +244,7 @@ void SamplesPanel::clearFilters()
 {
     m_syncing = true;
     m_onlyWrong->setChecked(false);
+    m_onlyNear->setChecked(false);
     m_trueBox->setCurrentIndex(0);
     m_predBox->setCurrentIndex(0);
     m_confLo->setValue(0);
@@ -254,8 +284,44 @@ void SamplesPanel::showSample(const QModelIndex& proxyIndex)
     std::vector<float> probs(d.probabilities.begin() + sample * d.numClasses,
                              d.probabilities.begin() + (sample + 1) * d.numClasses);
     m_bars->setProbabilities(probs, names, truth);
-    m_code->setCode(d.texts.empty() ? tr("// The feature file has no /text dataset, so the code cannot be shown.")
-                                    : QString::fromStdString(d.texts[static_cast<std::size_t>(sample)]));
+    const QString code = d.texts.empty() ? tr("// The feature file has no /text dataset, so the code cannot be shown.")
+                                         : QString::fromStdString(d.texts[static_cast<std::size_t>(sample)]);
+    m_code->setCode(code);
+    showNeighbour(sample, code);
+}
+
+void SamplesPanel::showNeighbour(std::int64_t sample, const QString& code)
+{
+    const SampleData& d = *m_model->samples();
+    const auto s = static_cast<std::size_t>(sample);
+    if (d.leakFlags.empty() || s >= d.nearestTrain.size())
+        return;
+    const std::int64_t t = d.nearestTrain[s];
+    m_code->setMarkedLines({}, {});
+    if (t < 0) {
+        m_neighbourTitle->setText(tr("<b>Nearest training row</b>: none similar enough to check (no shared shingles "
+                                     "or projections)"));
+        m_neighbour->setCode(QString());
+        return;
+    }
+    const auto ts = static_cast<std::size_t>(t);
+    const bool near = d.leakFlags[s] & kNearDuplicate, exact = d.leakFlags[s] & kExactDuplicate;
+    const QString measure = d.leakMethod == "text" ? tr("token-shingle Jaccard") : tr("centred-feature cosine");
+    const QString label = QString::fromStdString(d.labelNames.at(static_cast<std::size_t>(d.labels[ts]))).toHtmlEscaped();
+    const bool sameLabel = d.labels[ts] == d.labels[s];
+    m_neighbourTitle->setText(
+        tr("<b>Nearest training row</b> %1 &nbsp; label: <b style='color:%2'>%3</b> &nbsp; %4 %5%6")
+            .arg(QString::fromStdString(d.ids[ts]).toHtmlEscaped(), sameLabel ? QStringLiteral("#2e7d32") : QStringLiteral("#c62828"),
+                 label, measure, QString::number(d.nearestSimilarity[s], 'f', 3),
+                 exact ? tr(" — <b>exact duplicate</b>") : near ? tr(" — <b>near duplicate</b>") : QString()));
+    const QString other = d.texts.empty() ? QString() : QString::fromStdString(d.texts[ts]);
+    m_neighbour->setCode(other);
+    if (!other.isEmpty()) {
+        // The lines that differ: on fix pairs, the fix itself.
+        const QColor changed(255, 236, 179);
+        m_code->setMarkedLines(CodeViewer::linesNotIn(code, other), changed);
+        m_neighbour->setMarkedLines(CodeViewer::linesNotIn(other, code), changed);
+    }
 }
 
 } // namespace headbench

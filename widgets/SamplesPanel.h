@@ -37,10 +37,15 @@ public:
     SampleFilterProxy* proxy() const { return m_proxy; }
     QTableView* table() const { return m_table; }
     CodeViewer* codeViewer() const { return m_code; }
+    /// The nearest training row of the selected sample (hidden when the run has no leakage check).
+    CodeViewer* neighbourViewer() const { return m_neighbour; }
+    QLabel* neighbourTitle() const { return m_neighbourTitle; }
+    QCheckBox* nearDuplicateFilter() const { return m_onlyNear; }
     bool exportCsv(const QString& path, QString* error) const;
 
 private:
     void showSample(const QModelIndex& proxyIndex);
+    void showNeighbour(std::int64_t sample, const QString& code);
     void updateCount();
     void fillClassCombos();
 
@@ -48,6 +53,7 @@ private:
     SampleFilterProxy* m_proxy;
     QTableView* m_table;
     QCheckBox* m_onlyWrong;
+    QCheckBox* m_onlyNear;
     QComboBox* m_trueBox;
     QComboBox* m_predBox;
     QDoubleSpinBox* m_confLo;
@@ -57,6 +63,8 @@ private:
     QLabel* m_sampleTitle;
     ProbabilityBarsView* m_bars;
     CodeViewer* m_code;
+    QLabel* m_neighbourTitle;
+    CodeViewer* m_neighbour;
     bool m_syncing = false;
 };
 

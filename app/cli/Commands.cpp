@@ -8,11 +8,13 @@
 #include "Extractor.h"
 #include "FeatureFile.h"
 #include "HeadSpec.h"
+#include "Leakage.h"
 #include "RunStore.h"
 #include "Sweep.h"
 #include "Trainer.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -98,6 +100,7 @@ struct DemoOptions {
     std::string out;
     std::size_t n = 2400;
     std::uint64_t seed = 7;
+    bool paired = false;
 };
 
 int runDemo(const DemoOptions& o)
@@ -106,14 +109,17 @@ int runDemo(const DemoOptions& o)
     fs::create_directories(o.out, ec);
     if (ec)
         throw Error(o.out + ": cannot create the folder (" + ec.message() + ")");
-    const Dataset data = generateDemoDataset(o.n, o.seed);
-    const std::string path = (fs::path(o.out) / "demo.jsonl").string();
-    writeJsonl(data, path);
+    const Dataset data = generateDemoDataset(o.n, o.seed, o.paired);
+    const std::string path = (fs::path(o.out) / (o.paired ? "demo-pairs.jsonl" : "demo.jsonl")).string();
+    FieldMap fields;
+    fields.group = "pair";
+    writeJsonl(data, path, fields);
     std::int64_t vulnerable = 0;
     for (auto l : data.labels)
         vulnerable += l;
-    fmt::print("wrote {} ({} functions: {} vulnerable, {} safe)\n", path, data.size(), vulnerable,
-               static_cast<std::int64_t>(data.size()) - vulnerable);
+    fmt::print("wrote {} ({} functions: {} vulnerable, {} safe{})\n", path, data.size(), vulnerable,
+               static_cast<std::int64_t>(data.size()) - vulnerable,
+               o.paired ? "; each pair, before and after its fix, shares the field \"pair\"" : "");
     return kOk;
 }
 
@@ -122,6 +128,11 @@ int runInspect(const std::string& path, bool asJson)
 {
     const FeatureSet set = readFeatureFile(path, {.loadTexts = true});
     const FeatureSummary s = summarize(set);
+    const DuplicateSummary dups = findDuplicates(set);
+    std::vector<std::string> emptyClasses;
+    for (std::size_t k = 0; k < s.labelNames.size(); ++k)
+        if (s.classCounts[k] == 0)
+            emptyClasses.push_back(s.labelNames[k]);
     if (asJson) {
         json classes = json::array();
         for (std::size_t k = 0; k < s.labelNames.size(); ++k)
@@ -130,6 +141,11 @@ int runInspect(const std::string& path, bool asJson)
                {"has_text", s.hasTexts}, {"has_ids", s.hasIds}};
         j["split"] = s.hasSplit ? json{{"train", s.splitCounts[0]}, {"validation", s.splitCounts[1]}, {"test", s.splitCounts[2]}}
                                 : json(nullptr);
+        j["split_source"] = s.splitSource.empty() ? json(nullptr) : json(s.splitSource);
+        j["groups"] = s.hasGroups ? json(s.groupCount) : json(nullptr);
+        j["duplicates"] = {{"rows", dups.duplicateRows}, {"conflicting_labels", dups.conflictingLabels},
+                           {"by", dups.byText ? "text" : "features"}};
+        j["empty_classes"] = emptyClasses;
         std::cout << j.dump(2) << "\n";
         return kOk;
     }
@@ -139,10 +155,22 @@ int runInspect(const std::string& path, bool asJson)
     for (std::size_t k = 0; k < s.labelNames.size(); ++k)
         fmt::print("  {:>3} {:<20} {:>8} ({:.1f}%)\n", k, s.labelNames[k], s.classCounts[k],
                    100.0 * static_cast<double>(s.classCounts[k]) / static_cast<double>(s.rows));
+    if (!emptyClasses.empty())
+        fmt::print("          {} {} no rows: {} (macro averages leave {} out)\n", emptyClasses.size(),
+                   emptyClasses.size() == 1 ? "class has" : "classes have", fmt::join(emptyClasses, ", "),
+                   emptyClasses.size() == 1 ? "it" : "them");
     if (s.hasSplit)
-        fmt::print("split     train {}, validation {}, test {}\n", s.splitCounts[0], s.splitCounts[1], s.splitCounts[2]);
+        fmt::print("split     train {}, validation {}, test {}{}\n", s.splitCounts[0], s.splitCounts[1], s.splitCounts[2],
+                   s.splitSource.empty() ? "" : " (from " + s.splitSource + ")");
+    else if (s.hasGroups)
+        fmt::print("split     none stored (training makes a seeded 80/10/10 split by group)\n");
     else
         fmt::print("split     none stored (training makes a seeded, stratified 80/10/10 split)\n");
+    if (s.hasGroups)
+        fmt::print("groups    {} distinct\n", s.groupCount);
+    fmt::print("duplicates {} {} repeat an earlier row's {}; {} {} a text that also occurs with another label\n",
+               dups.duplicateRows, dups.duplicateRows == 1 ? "row" : "rows", dups.byText ? "text (comments and whitespace ignored)" : "features",
+               dups.conflictingLabels, dups.conflictingLabels == 1 ? "row has" : "rows have");
     fmt::print("text      {}\nids       {}\n", s.hasTexts ? "yes" : "no", s.hasIds ? "yes" : "no");
     return kOk;
 }
@@ -154,8 +182,44 @@ struct TrainCliOptions {
     std::optional<std::string> hidden, activation, norm, loss, optimizer, schedule, earlyStopping, classWeights;
     std::optional<double> dropout, focalGamma, labelSmoothing, lr, weightDecay, momentum;
     std::optional<std::uint64_t> seed;
+    std::string split = "auto", leakage = "auto";
+    std::optional<double> nearThreshold;
     bool json = false;
 };
+
+/// The split and leakage settings of train and sweep.
+TrainOptions trainOptionsOf(const std::string& split, const std::string& leakage, std::optional<double> nearThreshold)
+{
+    TrainOptions t;
+    t.split = parseSplitMode(split);
+    t.leakage.method = parseLeakageMethod(leakage);
+    if (nearThreshold) {
+        if (!(*nearThreshold > 0 && *nearThreshold <= 1))
+            throw Error(fmt::format("--near-threshold {}: expected a similarity in (0, 1]", *nearThreshold));
+        t.leakage.jaccardThreshold = t.leakage.cosineThreshold = *nearThreshold;
+    }
+    return t;
+}
+
+/// One line a user cannot miss when validation or test rows have near duplicates in training.
+void warnLeakage(const LeakageReport& r)
+{
+    if (!r.measured || (r.testNearDuplicates == 0 && r.validationNearDuplicates == 0 && r.conflictingLabels == 0))
+        return;
+    const auto pct = [](std::int64_t a, std::int64_t b) { return b > 0 ? 100.0 * static_cast<double>(a) / static_cast<double>(b) : 0.0; };
+    if (r.testNearDuplicates > 0 || r.validationNearDuplicates > 0)
+        fmt::print(stderr,
+                   "warning: leakage: {} of {} test rows ({:.0f}%) and {} of {} validation rows ({:.0f}%) have a near duplicate "
+                   "in training ({} >= {}; {} test rows exact); test figures are optimistic, or on fix pairs "
+                   "pessimistic. Split by group (extract --group-field, train --split group) or deduplicate.\n",
+                   r.testNearDuplicates, r.testRows, pct(r.testNearDuplicates, r.testRows), r.validationNearDuplicates,
+                   r.validationRows, pct(r.validationNearDuplicates, r.validationRows),
+                   r.method == "text" ? "token-shingle Jaccard" : "centred-feature cosine", r.nearThreshold,
+                   r.testExactDuplicates);
+    if (r.conflictingLabels > 0)
+        fmt::print(stderr, "warning: {} {} share their text with a row of another label (conflicting duplicates)\n",
+                   r.conflictingLabels, r.conflictingLabels == 1 ? "row" : "rows");
+}
 
 HeadSpec specFromOptions(const TrainCliOptions& o)
 {
@@ -250,7 +314,9 @@ private:
 int runTrain(const TrainCliOptions& o)
 {
     const HeadSpec spec = specFromOptions(o);
-    const FeatureSet data = readFeatureFile(o.features, {.loadTexts = false});
+    const TrainOptions trainOptions = trainOptionsOf(o.split, o.leakage, o.nearThreshold);
+    // Texts are loaded for the leakage check (near duplicates by token shingles).
+    const FeatureSet data = readFeatureFile(o.features, {.loadTexts = trainOptions.leakage.method != LeakageOptions::Method::Off});
     if (const auto problems = validate(spec, data.numClasses()); !problems.empty())
         throw Error(o.features + ": " + problems.front());
     CliTrainingObserver observer(spec.epochs, o.json);
@@ -259,7 +325,7 @@ int runTrain(const TrainCliOptions& o)
     const std::string runDir = beginRun(o.workspace, data, spec, o.name);
     TrainResult result;
     try {
-        result = trainHead(data, spec, &observer);
+        result = trainHead(data, spec, &observer, trainOptions);
     } catch (...) {
         deleteRun(runDir);
         throw;
@@ -286,12 +352,22 @@ int runTrain(const TrainCliOptions& o)
                {"epochs_run", rec.epochsRun},
                {"seconds", rec.seconds},
                {"seconds_per_epoch", rec.seconds / std::max(1, rec.epochsRun)},
-               {"metrics", {{"val", metricsJson(rec.validation)}, {"test", metricsJson(rec.test)}}}};
+               {"metrics", {{"val", metricsJson(rec.validation)}, {"test", metricsJson(rec.test)}}},
+               {"split_source", rec.splitSource},
+               {"leakage", rec.leakage.measured ? json::parse(leakageToJson(rec.leakage)) : json(nullptr)}};
+        warnLeakage(rec.leakage);
         std::cout << j.dump(2) << "\n";
         return kOk;
     }
-    fmt::print("run {} saved in {}\n{}: {} parameters, {} epochs (best {}), {:.1f} s\n\n", rec.id, rec.dir, summary(spec),
+    fmt::print("run {} saved in {}\n{}: {} parameters, {} epochs (best {}), {:.1f} s\n", rec.id, rec.dir, summary(spec),
                rec.parameters, rec.epochsRun, rec.bestEpoch, rec.seconds);
+    fmt::print("split: {}", rec.splitSource == "file" ? "the file's own" : rec.splitSource == "group" ? "by group, seeded 80/10/10"
+                                                                                                    : "random, stratified 80/10/10");
+    if (rec.leakage.measured)
+        fmt::print("; leakage: {} of {} test rows have a near duplicate in training ({} exact)", rec.leakage.testNearDuplicates,
+                   rec.leakage.testRows, rec.leakage.testExactDuplicates);
+    fmt::print("\n\n");
+    warnLeakage(rec.leakage);
     printMetricsTable({{"validation", &rec.validation}, {"test", &rec.test}});
     fmt::print("\ntest ");
     printConfusion(rec.test, data.labelNames);
@@ -399,7 +475,7 @@ int runSweep(const SweepCliOptions& o)
     std::stringstream ss;
     ss << in.rdbuf();
     const auto points = expandSweep(ss.str(), o.grid);
-    const FeatureSet data = readFeatureFile(o.features, {.loadTexts = false});
+    const FeatureSet data = readFeatureFile(o.features, {.loadTexts = true});
     for (std::size_t i = 0; i < points.size(); ++i)
         if (const auto problems = validate(points[i].spec, data.numClasses()); !problems.empty())
             throw Error(fmt::format("{}: point {} ({}): {}", o.grid, i + 1, points[i].params, problems.front()));
@@ -540,6 +616,8 @@ void registerCommands(CLI::App& app)
     cDemo->add_option("--out", demo->out, "Folder to write demo.jsonl into")->required();
     cDemo->add_option("--n", demo->n, "Number of functions")->capture_default_str()->check(CLI::Range(10, 10000000));
     cDemo->add_option("--seed", demo->seed, "Generator seed")->capture_default_str();
+    cDemo->add_flag("--paired", demo->paired,
+                    "Functions in pairs, before and after a fix, sharing a \"pair\" field (writes demo-pairs.jsonl)");
     cDemo->callback([demo] { g_exitCode = runDemo(*demo); });
 
     registerExtractCommands(app, g_exitCode);
@@ -578,6 +656,17 @@ void registerCommands(CLI::App& app)
     cTr->add_option("--early-stopping", tr->earlyStopping, "none, val_loss, val_f1, val_accuracy, val_roc_auc");
     cTr->add_option("--patience", tr->patience, "Epochs without improvement before stopping");
     cTr->add_option("--seed", tr->seed, "Seed for initialisation, shuffling and the split");
+    cTr->add_option("--split", tr->split,
+                    "auto: the file's /split, else by /groups, else random; file; random (stratified); group")
+        ->check(CLI::IsMember({"auto", "file", "random", "group"}))
+        ->capture_default_str();
+    cTr->add_option("--leakage", tr->leakage,
+                    "Leakage check: auto (text when the file has it), text (token-shingle Jaccard), features (cosine of "
+                    "centred features), off")
+        ->check(CLI::IsMember({"auto", "text", "features", "off"}))
+        ->capture_default_str();
+    cTr->add_option("--near-threshold", tr->nearThreshold,
+                    "Similarity from which a training row is a near duplicate (default 0.8 Jaccard, 0.95 cosine)");
     cTr->add_flag("--json", tr->json, "Print one JSON object with the run id, folder and metrics");
     cTr->callback([tr] { g_exitCode = runTrain(*tr); });
 

@@ -10,8 +10,10 @@
 #include "TorchScriptBackbone.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -22,7 +24,10 @@ namespace {
 using nlohmann::json;
 
 struct ExtractCliOptions {
-    std::string dataset, backbone = "hashed-ngram", tokenizer, pooling = "mean", shard, out;
+    std::vector<std::string> datasets;
+    std::string dedup = "none", labelNames;
+    bool skipInvalid = false;
+    std::string backbone = "hashed-ngram", tokenizer, pooling = "mean", shard, out;
     FieldMap fields;
     std::int64_t dim = 1024;
     int batchSize = 0;
@@ -74,7 +79,25 @@ bool isBuiltIn(const std::string& backbone)
 int runExtract(const ExtractCliOptions& o)
 {
     const auto start = std::chrono::steady_clock::now();
-    const Dataset data = loadDataset(o.dataset, o.fields);
+    DatasetRequest request;
+    for (const auto& d : o.datasets)
+        request.sources.push_back(parseDatasetSource(d));
+    request.fields = o.fields;
+    request.load.skipInvalid = o.skipInvalid;
+    request.dedupExact = o.dedup == "exact";
+    if (!o.labelNames.empty())
+        request.labelNames = parseLabelNames(o.labelNames);
+    DedupReport dedup;
+    const Dataset data = prepareDataset(request, &dedup);
+    if (data.skippedRows > 0) {
+        fmt::print(stderr, "skipped {} invalid {} (--skip-invalid), first:\n", data.skippedRows, data.skippedRows == 1 ? "row" : "rows");
+        for (const auto& example : data.skippedExamples)
+            fmt::print(stderr, "  {}\n", example);
+    }
+    if (request.dedupExact && !o.json)
+        fmt::print(stderr, "dedup: dropped {} exact {} and {} {} whose text also occurs with another label\n",
+                   dedup.duplicates, dedup.duplicates == 1 ? "duplicate" : "duplicates", dedup.conflicting,
+                   dedup.conflicting == 1 ? "row" : "rows");
     std::unique_ptr<Backbone> backbone;
     int batchSize = o.batchSize;
     if (isBuiltIn(o.backbone)) {
@@ -118,6 +141,12 @@ int runExtract(const ExtractCliOptions& o)
                {"seconds", seconds}, {"batch_size", batchSize}};
         for (const auto& [k, v] : backbone->attributes())
             j["attributes"][k] = v;
+        j["skipped_rows"] = data.skippedRows;
+        j["skipped_examples"] = data.skippedExamples;
+        if (o.dedup == "exact")
+            j["dedup"] = {{"duplicates", dedup.duplicates}, {"conflicting", dedup.conflicting}};
+        j["split_source"] = data.split.empty() ? json(nullptr) : json(data.splitSource);
+        j["groups"] = !data.groups.empty();
         if (eo.shardCount > 1)
             j["shard"] = {{"index", eo.shardIndex}, {"count", eo.shardCount}};
         std::cout << j.dump(2) << "\n";
@@ -127,6 +156,18 @@ int runExtract(const ExtractCliOptions& o)
         fmt::print("wrote {}: {} rows x {} features ({}{}), {:.1f} s{}\n", o.out, r.rows, backbone->dim(), backbone->name(),
                    isBuiltIn(o.backbone) ? "" : ", " + o.pooling + " pooling", seconds,
                    r.resumedRows ? fmt::format(" ({} rows recovered from the interrupted run)", r.resumedRows) : "");
+    }
+    if (!o.json && !data.split.empty()) {
+        std::int64_t counts[3] = {0, 0, 0};
+        for (auto c : data.split)
+            ++counts[std::min<int>(c, 2)];
+        fmt::print("split from the data ({}): train {}, validation {}, test {}\n", data.splitSource, counts[0], counts[1], counts[2]);
+    }
+    if (!o.json && !data.groups.empty()) {
+        std::vector<std::string_view> distinct(data.groups.begin(), data.groups.end());
+        std::sort(distinct.begin(), distinct.end());
+        fmt::print("groups: {} distinct (training splits by group unless the data has its own split)\n",
+                   std::unique(distinct.begin(), distinct.end()) - distinct.begin());
     }
     return kOk;
 }
@@ -147,7 +188,27 @@ void registerExtractCommands(CLI::App& app, int& exitCode)
 {
     auto ex = std::make_shared<ExtractCliOptions>();
     auto* c = app.add_subcommand("extract", "Encode a dataset with a backbone and cache the features in HDF5");
-    c->add_option("--dataset", ex->dataset, "JSONL or CSV file of labelled code snippets")->required();
+    c->add_option("--dataset", ex->datasets,
+                  "JSONL or CSV file of labelled code snippets; repeat for several files, and prefix each with its "
+                  "split to use the files' own split (--dataset train=train.jsonl --dataset valid=valid.jsonl "
+                  "--dataset test=test.jsonl)")
+        ->required()
+        ->take_all();
+    c->add_option("--split-field", ex->fields.split,
+                  "Field holding each row's split (train/training, valid/validation/dev/val, test, or 0/1/2); stored "
+                  "as /split and used by training");
+    c->add_option("--group-field", ex->fields.group,
+                  "Field holding each row's group (fix pair, project, commit...); stored as /groups, and a split "
+                  "made by training keeps every group on one side");
+    c->add_flag("--skip-invalid", ex->skipInvalid,
+                "Skip rows with an empty text, a missing or invalid label (or split, group), or broken JSON, and report "
+                "them, instead of refusing the file");
+    c->add_option("--dedup", ex->dedup,
+                  "exact: drop exact duplicates within a label (comments and whitespace ignored) and every row whose "
+                  "text also occurs with another label; none: keep all rows")
+        ->check(CLI::IsMember({"none", "exact"}))
+        ->capture_default_str();
+    c->add_option("--label-names", ex->labelNames, "Class names in class order, e.g. safe,vulnerable (stored as label_names)");
     c->add_option("--backbone", ex->backbone, "hashed-ngram (built in) or a TorchScript model file (.pt)")->capture_default_str();
     c->add_option("--tokenizer", ex->tokenizer, "The model's tokenizer.json or SentencePiece tokenizer.model");
     c->add_option("--pooling", ex->pooling, "cls, mean, last or max (last for decoder-only models)")

@@ -23,6 +23,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <fstream>
 
 namespace headbench {
@@ -33,6 +34,14 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     , m_text(new QComboBox)
     , m_label(new QComboBox)
     , m_id(new QComboBox)
+    , m_split(new QComboBox)
+    , m_group(new QComboBox)
+    , m_holds(new QComboBox)
+    , m_validFile(new QLineEdit)
+    , m_testFile(new QLineEdit)
+    , m_skipInvalid(new QCheckBox(tr("Skip invalid rows (empty code, missing label) and report them")))
+    , m_dedup(new QCheckBox(tr("Drop exact duplicates and rows whose code has two labels")))
+    , m_classNames(new QLineEdit)
     , m_backbone(new QComboBox)
     , m_dim(new QSpinBox)
     , m_model(new QLineEdit)
@@ -70,11 +79,50 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     m_message->setWordWrap(true);
     m_message->setStyleSheet(QStringLiteral("color: #c62828;"));
 
+    m_backbone->setObjectName(QStringLiteral("backbone"));
+    m_split->setObjectName(QStringLiteral("splitField"));
+    m_group->setObjectName(QStringLiteral("groupField"));
+    m_holds->setObjectName(QStringLiteral("fileHolds"));
+    m_skipInvalid->setObjectName(QStringLiteral("skipInvalid"));
+    m_dedup->setObjectName(QStringLiteral("dedup"));
+    m_classNames->setObjectName(QStringLiteral("classNames"));
+    m_split->setToolTip(tr("A field naming each row's split: train, valid/dev, test (or 0, 1, 2). Training then uses "
+                           "exactly that split."));
+    m_group->setToolTip(tr("A field naming each row's group: fix pair, project, commit, family. A split made by "
+                           "HeadBench keeps every group on one side, so near-identical rows cannot leak across."));
+    m_holds->addItem(tr("all rows"), QStringLiteral("all"));
+    m_holds->addItem(tr("the training split (CodeXGLUE: train/valid/test files)"), QStringLiteral("train"));
+    m_validFile->setPlaceholderText(tr("valid.jsonl"));
+    m_testFile->setPlaceholderText(tr("test.jsonl (optional)"));
+    m_classNames->setToolTip(tr("Names for the classes in their order, comma-separated (stored as label_names)"));
+    // CodeXGLUE ships train.jsonl beside valid.jsonl and test.jsonl: offer them when present.
+    const QFileInfo info(datasetPath);
+    if (info.completeBaseName().compare(QLatin1String("train"), Qt::CaseInsensitive) == 0) {
+        const QDir folder = info.absoluteDir();
+        for (const auto& [edit, names] : {std::pair{m_validFile, QStringList{QStringLiteral("valid"), QStringLiteral("validation"), QStringLiteral("dev")}},
+                                          std::pair{m_testFile, QStringList{QStringLiteral("test")}}})
+            for (const QString& n : names)
+                if (const QString f = folder.filePath(n + QLatin1Char('.') + info.suffix()); QFileInfo::exists(f) && edit->text().isEmpty())
+                    edit->setText(f);
+        if (!m_validFile->text().isEmpty())
+            m_holds->setCurrentIndex(1);
+    }
+
     auto* form = new QFormLayout;
     m_form = form;
     form->addRow(tr("&Text field"), m_text);
     form->addRow(tr("&Label field"), m_label);
     form->addRow(tr("&Id field"), m_id);
+    form->addRow(tr("Spl&it field"), m_split);
+    form->addRow(tr("&Group field"), m_group);
+    form->addRow(tr("This file &holds"), m_holds);
+    m_validRow = fileRow(m_validFile, tr("Datasets (*.jsonl *.json *.ndjson *.csv);;All files (*)"));
+    m_testRow = fileRow(m_testFile, tr("Datasets (*.jsonl *.json *.ndjson *.csv);;All files (*)"));
+    form->addRow(tr("&Validation file"), m_validRow);
+    form->addRow(tr("T&est file"), m_testRow);
+    form->addRow(tr("Class &names"), m_classNames);
+    form->addRow(QString(), m_skipInvalid);
+    form->addRow(QString(), m_dedup);
     form->addRow(tr("&Backbone"), m_backbone);
     form->addRow(tr("&Dimension"), m_dim);
     m_modelRow = fileRow(m_model, tr("TorchScript models (*.pt *.pth *.ts *.jit);;All files (*)"));
@@ -99,12 +147,28 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     for (auto* box : {m_text, m_label, m_id})
         connect(box, &QComboBox::currentIndexChanged, this, &ImportDialog::updatePreview);
+    connect(m_holds, &QComboBox::currentIndexChanged, this, &ImportDialog::updateSplitRows);
+    connect(m_split, &QComboBox::currentIndexChanged, this, &ImportDialog::updateSplitRows);
+    connect(m_validFile, &QLineEdit::textChanged, this, &ImportDialog::updateOkButton);
     connect(m_backbone, &QComboBox::currentIndexChanged, this, &ImportDialog::updateBackboneRows);
     for (auto* edit : {m_model, m_tokenizer, m_out})
         connect(edit, &QLineEdit::textChanged, this, &ImportDialog::updateOkButton);
-    resize(760, 560);
+    resize(760, 640);
     loadPreview();
     updateBackboneRows();
+    updateSplitRows();
+}
+
+void ImportDialog::updateSplitRows()
+{
+    const bool byFiles = m_holds->currentData().toString() == QLatin1String("train");
+    m_form->setRowVisible(m_validRow, byFiles);
+    m_form->setRowVisible(m_testRow, byFiles);
+    // A split per file and a split field say the same thing twice: one or the other.
+    m_split->setEnabled(!byFiles);
+    if (byFiles)
+        m_split->setCurrentIndex(0);
+    updateOkButton();
 }
 
 QWidget* ImportDialog::fileRow(QLineEdit* edit, const QString& filter)
@@ -144,6 +208,8 @@ void ImportDialog::updateOkButton()
         why = tr("Choose the model's tokenizer (tokenizer.json or tokenizer.model).");
     else if (m_out->text().trimmed().isEmpty())
         why = tr("Choose where to write the feature file.");
+    else if (m_holds->currentData().toString() == QLatin1String("train") && !QFileInfo(m_validFile->text()).isFile())
+        why = tr("Choose the validation file (this file holds only the training split).");
     m_ok->setEnabled(m_previewOk && why.isEmpty());
     m_ok->setToolTip(why);
     if (m_previewOk)
@@ -215,6 +281,23 @@ void ImportDialog::loadPreview()
     fill(m_text, defaults.text, false);
     fill(m_label, defaults.label, false);
     fill(m_id, defaults.id, true);
+    for (auto* box : {m_split, m_group}) {
+        box->addItem(tr("(none)"), QString());
+        for (const auto& c : std::as_const(m_columns))
+            box->addItem(c, c);
+    }
+    if (const int i = m_split->findData(QStringLiteral("split")); i >= 0)
+        m_split->setCurrentIndex(i);
+    for (const char* name : {"group", "pair", "project", "commit_id"})
+        if (const int i = m_group->findData(QString::fromLatin1(name)); i >= 0 && m_group->currentIndex() == 0)
+            m_group->setCurrentIndex(i);
+    QStringList labels;
+    for (const auto& row : std::as_const(m_rows))
+        if (const QString l = row.value(QString::fromStdString(defaults.label)); !l.isEmpty() && !labels.contains(l))
+            labels << l;
+    std::sort(labels.begin(), labels.end());
+    m_classNames->setPlaceholderText(labels.isEmpty() ? tr("e.g. safe,vulnerable")
+                                                      : tr("as in the data (%1…); e.g. safe,vulnerable").arg(labels.join(QLatin1Char(','))));
     updatePreview();
 }
 
@@ -246,6 +329,26 @@ FieldMap ImportDialog::fields() const
     const QString id = m_id->currentData().toString();
     f.id = id.isEmpty() ? std::string("\x01no-id-field") : id.toStdString();
     return f;
+}
+
+DatasetRequest ImportDialog::datasetRequest() const
+{
+    DatasetRequest r;
+    r.fields = fields();
+    r.fields.split = m_split->currentData().toString().toStdString();
+    r.fields.group = m_group->currentData().toString().toStdString();
+    if (m_holds->currentData().toString() == QLatin1String("train")) {
+        r.sources = {{m_path.toStdString(), 0}, {m_validFile->text().toStdString(), 1}};
+        if (!m_testFile->text().trimmed().isEmpty())
+            r.sources.push_back({m_testFile->text().trimmed().toStdString(), 2});
+    } else {
+        r.sources = {{m_path.toStdString(), -1}};
+    }
+    r.load.skipInvalid = m_skipInvalid->isChecked();
+    r.dedupExact = m_dedup->isChecked();
+    if (!m_classNames->text().trimmed().isEmpty())
+        r.labelNames = parseLabelNames(m_classNames->text().toStdString());
+    return r;
 }
 
 ExtractionRequest ImportDialog::request() const

@@ -26,6 +26,9 @@ public:
     ImportDialog(const QString& datasetPath, const QString& workspace, QWidget* parent = nullptr);
 
     FieldMap fields() const;
+    /// The files, fields and options as one request for WorkspaceController::extractDataset.
+    /// Throws headbench::Error for class names that cannot be parsed.
+    DatasetRequest datasetRequest() const;
     /// The backbone and its settings chosen in the dialog.
     ExtractionRequest request() const;
     QString outputPath() const;
@@ -37,12 +40,23 @@ private:
     void updatePreview();
     void updateBackboneRows();
     void updateOkButton();
+    void updateSplitRows();
     QWidget* fileRow(QLineEdit* edit, const QString& filter);
 
     QString m_path;
     QComboBox* m_text;
     QComboBox* m_label;
     QComboBox* m_id;
+    QComboBox* m_split;
+    QComboBox* m_group;
+    QComboBox* m_holds;
+    QLineEdit* m_validFile;
+    QLineEdit* m_testFile;
+    QWidget* m_validRow = nullptr;
+    QWidget* m_testRow = nullptr;
+    QCheckBox* m_skipInvalid;
+    QCheckBox* m_dedup;
+    QLineEdit* m_classNames;
     QComboBox* m_backbone;
     QSpinBox* m_dim;
     QLineEdit* m_model;

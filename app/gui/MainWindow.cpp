@@ -1,5 +1,9 @@
 #include "MainWindow.h"
 
+#include "Leakage.h"
+
+#include <unordered_map>
+
 #include "EvaluationView.h"
 #include "HeadDesignerPanel.h"
 #include "ImportDialog.h"
@@ -15,6 +19,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QCloseEvent>
 #include <QDateTime>
 #include <QDir>
@@ -63,6 +68,8 @@ MainWindow::MainWindow(QWidget* parent)
     , m_training(new TrainingController(this))
     , m_designer(new HeadDesignerPanel)
     , m_evaluation(new EvaluationView)
+    , m_leakageBanner(new QLabel)
+    , m_splitMode(new QComboBox)
     , m_samples(new SamplesPanel)
     , m_lossChart(new LossChartView)
     , m_runsPanel(new RunsPanel)
@@ -170,7 +177,21 @@ void MainWindow::buildLayout()
     trainingLayout->addLayout(controls);
     trainingLayout->addWidget(m_lossChart, 1);
     m_tabs->addTab(trainingTab, tr("&Training"));
-    m_tabs->addTab(m_evaluation, tr("E&valuation"));
+    // The evaluation with a banner above it when the run's split leaks (near duplicates of
+    // validation/test rows in training): the figures below it are then not to be trusted.
+    auto* evaluationTab = new QWidget;
+    auto* evaluationLayout = new QVBoxLayout(evaluationTab);
+    evaluationLayout->setContentsMargins(0, 0, 0, 0);
+    evaluationLayout->setSpacing(0);
+    m_leakageBanner->setObjectName(QStringLiteral("leakageBanner"));
+    m_leakageBanner->setWordWrap(true);
+    m_leakageBanner->setTextFormat(Qt::RichText);
+    m_leakageBanner->setStyleSheet(QStringLiteral("QLabel { background: #fff3cd; color: #5c4400; border-bottom: 1px solid #e0c068;"
+                                                  " padding: 6px 10px; }"));
+    m_leakageBanner->hide();
+    evaluationLayout->addWidget(m_leakageBanner);
+    evaluationLayout->addWidget(m_evaluation, 1);
+    m_tabs->addTab(evaluationTab, tr("E&valuation"));
     m_tabs->addTab(m_samples, tr("&Samples"));
     m_tabs->addTab(m_compare, tr("&Compare"));
     m_tabs->addTab(m_sweepView, tr("S&weep"));
@@ -186,6 +207,21 @@ void MainWindow::buildLayout()
     auto* importData = new QPushButton(tr("Import dataset…"));
     auto* demo = new QPushButton(tr("Demo workspace"));
     dataLayout->addWidget(m_dataSummary, 1);
+    // Which split training uses: the file's own, by group, or random (the leakage check then
+    // says how much the random one leaks).
+    auto* splitRow = new QHBoxLayout;
+    m_splitMode->setObjectName(QStringLiteral("splitMode"));
+    m_splitMode->addItem(tr("auto (file, else group, else random)"), static_cast<int>(SplitMode::Auto));
+    m_splitMode->addItem(tr("the file's own split"), static_cast<int>(SplitMode::File));
+    m_splitMode->addItem(tr("by group, 80/10/10"), static_cast<int>(SplitMode::Group));
+    m_splitMode->addItem(tr("random, stratified 80/10/10"), static_cast<int>(SplitMode::Random));
+    m_splitMode->setToolTip(tr("The split training uses. By group keeps each group (fix pair, project) on one side; "
+                               "random may put near-identical rows on both sides, which the leakage check reports."));
+    splitRow->addWidget(new QLabel(tr("Split:")));
+    splitRow->addWidget(m_splitMode, 1);
+    dataLayout->addLayout(splitRow);
+    connect(m_splitMode, &QComboBox::currentIndexChanged, this,
+            [this] { m_training->setSplitMode(static_cast<SplitMode>(m_splitMode->currentData().toInt())); });
     dataLayout->addWidget(openFeatures);
     dataLayout->addWidget(importData);
     dataLayout->addWidget(demo);
@@ -386,9 +422,16 @@ void MainWindow::importDataset(const QString& path)
         dialog.exec(); // shows why the file cannot be read
         return;
     }
-    if (dialog.exec() != QDialog::Accepted)
-        return;
-    m_workspace->extractDataset(path, dialog.fields(), dialog.request(), dialog.outputPath());
+    while (true) {
+        if (dialog.exec() != QDialog::Accepted)
+            return;
+        try {
+            m_workspace->extractDataset(dialog.datasetRequest(), dialog.request(), dialog.outputPath());
+            return;
+        } catch (const Error& e) { // e.g. class names that do not parse: fix them in the dialog
+            showError(QString::fromStdString(e.what()));
+        }
+    }
 }
 
 void MainWindow::openDemoWorkspace()
@@ -435,6 +478,7 @@ void MainWindow::showRun(const QString& runDir)
             if (features && !features->texts.empty() && features->rows == data->rows() &&
                 featuresPath == QString::fromStdString(out.record.featuresPath))
                 data->texts = features->texts;
+            attachLeakage(*data, out.record, runDir.toStdString());
             out.samples = std::move(data);
             out.split = std::move(pred.split);
         } catch (const std::exception& e) {
@@ -457,6 +501,7 @@ void MainWindow::applyLoadedRun()
     m_currentRunDir = run.dir;
     const QString name = QString::fromStdString(rec.name), head = QString::fromStdString(summary(rec.spec));
     m_evaluation->setRun(m_runSamples, m_runSplit, name == head ? name : tr("%1 — %2").arg(name, head));
+    showLeakage(rec);
     showSamplesForSplit();
     QList<QPointF> train, val, metric;
     for (const auto& e : rec.history) {
@@ -468,6 +513,62 @@ void MainWindow::applyLoadedRun()
     if (!m_training->isRunning())
         m_lossChart->setHistory(train, val, metric);
     Q_EMIT runShown(run.dir);
+}
+
+void MainWindow::attachLeakage(SampleData& data, const RunRecord& record, const std::string& runDir)
+{
+    const RunLeakageRows leak = loadLeakageRows(runDir);
+    if (leak.rows.empty())
+        return;
+    std::unordered_map<std::string_view, std::int64_t> rowOf;
+    rowOf.reserve(data.ids.size());
+    for (std::size_t i = 0; i < data.ids.size(); ++i)
+        rowOf.emplace(data.ids[i], static_cast<std::int64_t>(i));
+    data.leakFlags.assign(data.ids.size(), 0);
+    data.nearestTrain.assign(data.ids.size(), -1);
+    data.nearestSimilarity.assign(data.ids.size(), 0.0f);
+    data.leakMethod = record.leakage.method;
+    for (const auto& [id, row] : leak.rows) {
+        const auto it = rowOf.find(id);
+        if (it == rowOf.end())
+            continue;
+        const auto i = static_cast<std::size_t>(it->second);
+        data.leakFlags[i] = static_cast<std::uint8_t>((row.exact ? kExactDuplicate : 0) | (row.near ? kNearDuplicate : 0) |
+                                                      (row.conflicting ? kConflictingLabel : 0));
+        if (const auto t = rowOf.find(row.nearestTrainId); !row.nearestTrainId.empty() && t != rowOf.end()) {
+            data.nearestTrain[i] = t->second;
+            data.nearestSimilarity[i] = static_cast<float>(row.similarity);
+        }
+    }
+}
+
+void MainWindow::showLeakage(const RunRecord& rec)
+{
+    const LeakageReport& r = rec.leakage;
+    const bool leaks = r.measured && (r.testNearDuplicates > 0 || r.validationNearDuplicates > 0);
+    m_leakageBanner->setVisible(leaks || (r.measured && r.conflictingLabels > 0));
+    if (!m_leakageBanner->isVisible())
+        return;
+    auto pct = [](std::int64_t a, std::int64_t b) { return b > 0 ? 100.0 * static_cast<double>(a) / static_cast<double>(b) : 0.0; };
+    QString text;
+    if (leaks)
+        text = tr("<b>Leakage:</b> %1 of %2 test rows (%3%) and %4 of %5 validation rows (%6%) have a near duplicate in "
+                  "training (%7 ≥ %8; %9 test rows exact copies). These figures are not an honest estimate: split by group "
+                  "(extract with a group field) or deduplicate. Samples ▸ <i>Near duplicate in training</i> lists them.")
+                   .arg(r.testNearDuplicates)
+                   .arg(r.testRows)
+                   .arg(pct(r.testNearDuplicates, r.testRows), 0, 'f', 0)
+                   .arg(r.validationNearDuplicates)
+                   .arg(r.validationRows)
+                   .arg(pct(r.validationNearDuplicates, r.validationRows), 0, 'f', 0)
+                   .arg(r.method == "text" ? tr("token-shingle Jaccard") : tr("centred-feature cosine"))
+                   .arg(r.nearThreshold)
+                   .arg(r.testExactDuplicates);
+    if (r.conflictingLabels > 0)
+        text += (text.isEmpty() ? QString() : QStringLiteral("<br>")) +
+                tr("<b>Conflicting labels:</b> %n row(s) share their code with a row of another label.", nullptr,
+                   static_cast<int>(r.conflictingLabels));
+    m_leakageBanner->setText(text);
 }
 
 void MainWindow::showSamplesForSplit()
@@ -497,8 +598,13 @@ void MainWindow::updateDataSummary()
                         .arg(QString::fromStdString(s.labelNames[k]).toHtmlEscaped())
                         .arg(s.classCounts[k])
                         .arg(100.0 * s.classCounts[k] / s.rows, 0, 'f', 1);
-        html += s.hasSplit ? tr("split: %1 / %2 / %3").arg(s.splitCounts[0]).arg(s.splitCounts[1]).arg(s.splitCounts[2])
-                           : tr("split: stratified 80/10/10 by seed");
+        html += s.hasSplit ? tr("split: %1 / %2 / %3 (%4)")
+                                 .arg(s.splitCounts[0])
+                                 .arg(s.splitCounts[1])
+                                 .arg(s.splitCounts[2])
+                                 .arg(s.splitSource.empty() ? tr("stored") : QString::fromStdString(s.splitSource).toHtmlEscaped())
+                           : s.hasGroups ? tr("split: 80/10/10 by group (%1 groups)").arg(s.groupCount)
+                                         : tr("split: stratified 80/10/10 by seed");
     }
     m_dataSummary->setText(html);
 }

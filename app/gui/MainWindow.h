@@ -12,6 +12,7 @@
 QT_BEGIN_NAMESPACE
 class QAction;
 class QCheckBox;
+class QComboBox;
 class QLabel;
 class QProgressBar;
 class QPushButton;
@@ -53,6 +54,10 @@ public:
     RunCompareView* compareView() const { return m_compare; }
     SweepView* sweepView() const { return m_sweepView; }
     QTabWidget* tabs() const { return m_tabs; }
+    /// The warning above the evaluation when the shown run's split leaks.
+    QLabel* leakageBanner() const { return m_leakageBanner; }
+    /// The split the next training uses.
+    QComboBox* splitModeBox() const { return m_splitMode; }
     QAction* trainAction() const { return m_trainAction; }
     QAction* stopAction() const { return m_stopAction; }
     /// The status bar's Cancel button of a running extraction or load.
@@ -105,6 +110,10 @@ private:
     void rebuildRecentMenu();
     void showSamplesForSplit();
     void applyLoadedRun();
+    /// Reads the run's leakage.csv into the samples (on the loading thread).
+    static void attachLeakage(SampleData& data, const RunRecord& record, const std::string& runDir);
+    /// The banner above the evaluation when the run's split leaks.
+    void showLeakage(const RunRecord& record);
 
     /// A run read off the GUI thread.
     struct LoadedRun {
@@ -125,6 +134,8 @@ private:
     TrainingController* m_training;
     HeadDesignerPanel* m_designer;
     EvaluationView* m_evaluation;
+    QLabel* m_leakageBanner;
+    QComboBox* m_splitMode;
     SamplesPanel* m_samples;
     LossChartView* m_lossChart;
     RunsPanel* m_runsPanel;

@@ -16,7 +16,7 @@ std::string TrainingWorker::trainOne(const FeatureSet& data, const HeadSpec& spe
     // interrupted; a cancel or an error removes it.
     const std::string runDir = beginRun(workspace, data, spec, name, tag);
     try {
-        TrainResult result = trainHead(data, spec, this);
+        TrainResult result = trainHead(data, spec, this, options);
         if (result.cancelled) {
             deleteRun(runDir);
             return {};
@@ -135,7 +135,9 @@ bool TrainingController::startSweep(std::shared_ptr<const FeatureSet> data, std:
     m_sweeping = true;
     setRunning(true);
     m_worker->stopRequested = false;
-    QMetaObject::invokeMethod(m_worker, [worker = m_worker, data, points = std::move(points), workspace, sweepId]() mutable {
+    QMetaObject::invokeMethod(m_worker, [worker = m_worker, data, points = std::move(points), workspace, sweepId,
+                                         options = m_options]() mutable {
+        worker->options = options;
         worker->trainSweep(data, std::move(points), workspace, sweepId);
     }, Qt::QueuedConnection);
     return true;
@@ -157,7 +159,8 @@ bool TrainingController::start(std::shared_ptr<const FeatureSet> data, const Hea
     setRunning(true);
     Q_EMIT started(spec.epochs);
     m_worker->stopRequested = false;
-    QMetaObject::invokeMethod(m_worker, [worker = m_worker, data, spec, workspace, name] {
+    QMetaObject::invokeMethod(m_worker, [worker = m_worker, data, spec, workspace, name, options = m_options] {
+        worker->options = options;
         worker->train(data, spec, workspace, name);
     }, Qt::QueuedConnection);
     return true;

@@ -25,6 +25,8 @@ public:
     /// Set directly from the GUI thread: intentionally not a slot, a queued stop would wait
     /// behind the training loop it is meant to interrupt.
     std::atomic<bool> stopRequested{false};
+    /// The split and leakage settings of the next runs; only touched on the worker thread.
+    TrainOptions options;
 
     void train(std::shared_ptr<const FeatureSet> data, HeadSpec spec, QString workspace, QString name);
     /// Trains the points one after the other as runs of one sweep; stops at a cancel.
@@ -62,6 +64,9 @@ public:
 
     bool isRunning() const { return m_running; }
     /// Starts training; returns false when one is already running.
+    /// The split the next runs use (auto: the file's, else by group, else random).
+    void setSplitMode(SplitMode mode) { m_options.split = mode; }
+    SplitMode splitMode() const { return m_options.split; }
     bool start(std::shared_ptr<const FeatureSet> data, const HeadSpec& spec, const QString& workspace,
                const QString& name = {});
     /// Starts a sweep; returns false when training is already running.
@@ -91,6 +96,7 @@ private:
     TrainingWorker* m_worker;
     bool m_running = false;
     bool m_sweeping = false;
+    TrainOptions m_options;
 };
 
 } // namespace headbench

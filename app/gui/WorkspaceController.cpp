@@ -134,10 +134,27 @@ void WorkspaceController::openFeatures(const QString& path)
 void WorkspaceController::extractDataset(const QString& datasetPath, const FieldMap& fields,
                                          const ExtractionRequest& request, const QString& outPath)
 {
-    runJob(tr("Extracting features from %1").arg(QFileInfo(datasetPath).fileName()),
-           [this, datasetPath, fields, request, outPath] {
+    DatasetRequest dataset;
+    dataset.sources = {{datasetPath.toStdString(), -1}};
+    dataset.fields = fields;
+    extractDataset(dataset, request, outPath);
+}
+
+void WorkspaceController::extractDataset(const DatasetRequest& dataset, const ExtractionRequest& request, const QString& outPath)
+{
+    const QString first = dataset.sources.empty() ? QString() : QString::fromStdString(dataset.sources.front().path);
+    runJob(tr("Extracting features from %1").arg(QFileInfo(first).fileName()),
+           [this, dataset, request, outPath] {
                JobResult r;
-               const Dataset data = loadDataset(datasetPath.toStdString(), fields);
+               DedupReport dedup;
+               const Dataset data = prepareDataset(dataset, &dedup);
+               QStringList notes;
+               if (data.skippedRows > 0)
+                   notes << tr("skipped %n invalid row(s), first: %1", nullptr, static_cast<int>(data.skippedRows))
+                                .arg(QString::fromStdString(data.skippedExamples.front()));
+               if (dataset.dedupExact)
+                   notes << tr("dropped %n exact duplicate(s)", nullptr, static_cast<int>(dedup.duplicates)) + QStringLiteral(", ") +
+                                tr("%n row(s) with conflicting labels", nullptr, static_cast<int>(dedup.conflicting));
                m_total = static_cast<qint64>(data.size());
                std::unique_ptr<Backbone> backbone;
                ExtractOptions eo;
@@ -169,6 +186,9 @@ void WorkspaceController::extractDataset(const QString& datasetPath, const Field
                                    .arg(QFileInfo(outPath).fileName());
                else if (result.resumedRows > 0)
                    r.message = tr("Extraction finished; %1 rows came from the interrupted run").arg(result.resumedRows);
+               if (!notes.isEmpty())
+                   r.message = (r.message.isEmpty() ? tr("Extraction finished") : r.message) + QStringLiteral("; ") +
+                               notes.join(QStringLiteral("; "));
                r.features = std::make_shared<FeatureSet>(readFeatureFile(outPath.toStdString()));
                r.path = outPath;
                return r;

@@ -53,6 +53,9 @@ public:
     /// one is reused.
     void extractDataset(const QString& datasetPath, const FieldMap& fields, const ExtractionRequest& request,
                         const QString& outPath);
+    /// Extracts a dataset of one or several files (own split, groups, skipped rows, dedup,
+    /// class names: see DatasetRequest).
+    void extractDataset(const DatasetRequest& dataset, const ExtractionRequest& request, const QString& outPath);
     /// Makes the demo workspace in `dir`: dataset, features, ready to train.
     void createDemoWorkspace(const QString& dir);
     /// Cancels a running extraction.

@@ -55,7 +55,8 @@ void ExtractionWindowTest::importDialogAsksForModelAndTokenizer()
 {
     ImportDialog dialog(m_dataset, m_dir.path());
     QVERIFY(dialog.previewOk());
-    auto* backbone = dialog.findChildren<QComboBox*>().at(3);
+    auto* backbone = dialog.findChild<QComboBox*>(QStringLiteral("backbone"));
+    QVERIFY(backbone);
     auto* buttons = dialog.findChild<QDialogButtonBox*>();
     QPushButton* extract = buttons->button(QDialogButtonBox::Ok);
     QVERIFY(extract->isEnabled()); // built-in backbone: ready as is

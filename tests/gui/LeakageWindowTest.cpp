@@ -1,0 +1,179 @@
+// Honest evaluation in the window: the split chooser, the leakage banner over the evaluation,
+// the near-duplicate filter and nearest training row in the samples, and the import dialog's
+// split field, group field and one-file-per-split layout.
+#include "CodeViewer.h"
+#include "ImportDialog.h"
+#include "MainWindow.h"
+#include "HeadDesignerPanel.h"
+#include "SamplesPanel.h"
+#include "TrainingController.h"
+#include "WorkspaceController.h"
+
+#include "DemoData.h"
+#include "Extractor.h"
+#include "HashedNgramBackbone.h"
+#include "Leakage.h"
+#include "RunStore.h"
+#include "Runtime.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace headbench;
+
+class LeakageWindowTest : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void randomSplitOfFixPairsWarnsAndShowsThePartner();
+    void groupSplitKeepsPairsApart();
+    void importDialogOffersSplitGroupAndFiles();
+
+private:
+    /// Trains the default head (2 epochs) with the given split mode; returns the run folder.
+    QString train(MainWindow& window, SplitMode mode);
+    QTemporaryDir m_dir;
+};
+
+void LeakageWindowTest::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    configureRuntime(2);
+    QVERIFY(m_dir.isValid());
+    QDir(m_dir.path()).mkpath(QStringLiteral("features"));
+    HashedNgramBackbone backbone(256);
+    QVERIFY(extractFeatures(generateDemoDataset(600, 8, /*paired=*/true), backbone,
+                            m_dir.filePath(QStringLiteral("features/pairs.h5")).toStdString()));
+}
+
+QString LeakageWindowTest::train(MainWindow& window, SplitMode mode)
+{
+    QComboBox* split = window.splitModeBox();
+    split->setCurrentIndex(split->findData(static_cast<int>(mode)));
+    window.designer()->epochsBox()->setValue(2);
+    QSignalSpy finished(window.training(), &TrainingController::finished);
+    QSignalSpy shown(&window, &MainWindow::runShown);
+    window.trainAction()->trigger();
+    [&] { QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000); }();
+    [&] { QTRY_COMPARE_WITH_TIMEOUT(shown.count(), 1, 30000); }();
+    return finished.first().at(0).toString();
+}
+
+void LeakageWindowTest::randomSplitOfFixPairsWarnsAndShowsThePartner()
+{
+    MainWindow window;
+    window.resize(1280, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QSignalSpy loaded(window.workspace(), &WorkspaceController::featuresLoaded);
+    window.openWorkspace(m_dir.path());
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 30000);
+    const QString runDir = train(window, SplitMode::Random);
+    const RunRecord rec = loadRun(runDir.toStdString());
+    QCOMPARE(QString::fromStdString(rec.splitSource), QStringLiteral("random"));
+    QVERIFY(rec.leakage.testNearDuplicates > rec.leakage.testRows / 2);
+
+    // The evaluation says its figures leak, with the run's counts.
+    QTRY_VERIFY(window.leakageBanner()->isVisible());
+    QVERIFY(window.leakageBanner()->text().contains(QStringLiteral("Leakage")));
+    QVERIFY(window.leakageBanner()->text().contains(QStringLiteral("%1 of %2 test rows")
+                                                        .arg(rec.leakage.testNearDuplicates)
+                                                        .arg(rec.leakage.testRows)));
+
+    // Samples: only rows with a near duplicate in training, and the partner beside the code.
+    SamplesPanel* samples = window.samples();
+    QCheckBox* near = samples->nearDuplicateFilter();
+    QVERIFY(near->isEnabled());
+    const int all = samples->proxy()->rowCount();
+    near->setChecked(true);
+    const int leaked = samples->proxy()->rowCount();
+    QVERIFY(leaked > 0 && leaked < all);
+    samples->table()->selectRow(0);
+    QTRY_VERIFY(samples->neighbourTitle()->text().contains(QStringLiteral("Nearest training row")));
+    const QString shownId = samples->proxy()->index(0, SampleTableModel::IdColumn).data().toString();
+    // Demo pair ids are "<family>-<n>-before" and "-after": the partner has the other suffix.
+    const QString stem = shownId.left(shownId.lastIndexOf(QLatin1Char('-')));
+    QVERIFY2(samples->neighbourTitle()->text().contains(stem), qPrintable(samples->neighbourTitle()->text()));
+    QVERIFY(!samples->neighbourViewer()->toPlainText().isEmpty());
+    // The fix differs between the two: its lines are marked (a fix that only adds a check marks
+    // lines in the fixed version alone).
+    QVERIFY(!samples->codeViewer()->extraSelections().isEmpty() || !samples->neighbourViewer()->extraSelections().isEmpty());
+}
+
+void LeakageWindowTest::groupSplitKeepsPairsApart()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QSignalSpy loaded(window.workspace(), &WorkspaceController::featuresLoaded);
+    window.openWorkspace(m_dir.path());
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 30000);
+    const QString runDir = train(window, SplitMode::Auto); // the file has groups: by group
+    const RunRecord rec = loadRun(runDir.toStdString());
+    QCOMPARE(QString::fromStdString(rec.splitSource), QStringLiteral("group"));
+    const RunPredictions pred = loadPredictions(runDir.toStdString());
+    QMap<QString, QSet<int>> sides;
+    for (std::size_t i = 0; i < pred.ids.size(); ++i) {
+        const QString id = QString::fromStdString(pred.ids[i]);
+        sides[id.left(id.lastIndexOf(QLatin1Char('-')))].insert(pred.split[i]);
+    }
+    for (const auto& s : std::as_const(sides))
+        QCOMPARE(s.size(), 1);
+    QVERIFY(rec.leakage.testNearDuplicates < rec.leakage.testRows / 5);
+}
+
+void LeakageWindowTest::importDialogOffersSplitGroupAndFiles()
+{
+    // CodeXGLUE's layout: train.jsonl beside valid.jsonl and test.jsonl.
+    const QString folder = m_dir.filePath(QStringLiteral("codexglue"));
+    QDir().mkpath(folder);
+    Dataset demo = generateDemoDataset(60, 2, true);
+    for (const char* name : {"train", "valid", "test"})
+        writeJsonl(demo, QDir(folder).filePath(QString::fromLatin1(name) + QStringLiteral(".jsonl")).toStdString());
+    ImportDialog dialog(QDir(folder).filePath(QStringLiteral("train.jsonl")), m_dir.path());
+    QVERIFY(dialog.previewOk());
+    auto* holds = dialog.findChild<QComboBox*>(QStringLiteral("fileHolds"));
+    QCOMPARE(holds->currentData().toString(), QStringLiteral("train"));
+    DatasetRequest r = dialog.datasetRequest();
+    QCOMPARE(r.sources.size(), std::size_t{3});
+    QCOMPARE(r.sources[1].split, 1);
+    QVERIFY(QString::fromStdString(r.sources[1].path).endsWith(QStringLiteral("valid.jsonl")));
+    QCOMPARE(r.sources[2].split, 2);
+    // The group field is found by name; class names and options go into the request.
+    auto* group = dialog.findChild<QComboBox*>(QStringLiteral("group" "Field"));
+    QCOMPARE(group->currentData().toString(), QStringLiteral("group"));
+    dialog.findChild<QLineEdit*>(QStringLiteral("classNames"))->setText(QStringLiteral("ok, bug"));
+    dialog.findChild<QCheckBox*>(QStringLiteral("skipInvalid"))->setChecked(true);
+    dialog.findChild<QCheckBox*>(QStringLiteral("dedup"))->setChecked(true);
+    r = dialog.datasetRequest();
+    QCOMPARE(r.fields.group, std::string("group"));
+    QCOMPARE(r.labelNames, (std::vector<std::string>{"ok", "bug"}));
+    QVERIFY(r.load.skipInvalid);
+    QVERIFY(r.dedupExact);
+
+    // A file with a split field: the field is offered and chosen.
+    Dataset withSplit = generateDemoDataset(30, 3);
+    withSplit.split.assign(30, 0);
+    withSplit.split[1] = 1;
+    const QString splitFile = m_dir.filePath(QStringLiteral("with-split.jsonl"));
+    writeJsonl(withSplit, splitFile.toStdString());
+    ImportDialog second(splitFile, m_dir.path());
+    QCOMPARE(second.findChild<QComboBox*>(QStringLiteral("fileHolds"))->currentData().toString(), QStringLiteral("all"));
+    QCOMPARE(second.findChild<QComboBox*>(QStringLiteral("splitField"))->currentData().toString(), QStringLiteral("split"));
+    const DatasetRequest r2 = second.datasetRequest();
+    QCOMPARE(r2.fields.split, std::string("split"));
+    const Dataset back = prepareDataset(r2);
+    QCOMPARE(back.split, withSplit.split);
+}
+
+QTEST_MAIN(LeakageWindowTest)
+#include "LeakageWindowTest.moc"
