@@ -10,7 +10,7 @@
 namespace headbench {
 namespace {
 
-constexpr int kMetricCount = 7; // accuracy, precision, recall, f1, roc_auc, pr_auc, ece
+constexpr std::size_t kMetricCount = 7; // accuracy, precision, recall, f1, roc_auc, pr_auc, ece
 using MetricValues = std::array<double, kMetricCount>;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -69,7 +69,7 @@ public:
             m_pred[i] = predictClass(p, numClasses, threshold);
             // Calibration as expectedCalibrationError: top-class confidence in 10 bins (lo, hi].
             const auto top = static_cast<int>(std::max_element(p, p + numClasses) - p);
-            m_conf[i] = p[top];
+            m_conf[i] = p[top]; // in double, as expectedCalibrationError: 0.3f * 10 is 3 in float, above 3 in double
             m_bin[i] = static_cast<std::uint8_t>(std::clamp(static_cast<int>(std::ceil(m_conf[i] * kBins)) - 1, 0, kBins - 1));
             m_topCorrect[i] = top == labels[i];
         }
@@ -193,7 +193,7 @@ private:
     int m_k;
     std::vector<int> m_pred;
     std::vector<std::uint8_t> m_bin;
-    std::vector<float> m_conf;
+    std::vector<double> m_conf;
     std::vector<std::uint8_t> m_topCorrect;
     std::vector<std::uint32_t> m_order, m_groupStart;
     std::vector<double> m_confusion;
@@ -288,8 +288,8 @@ MetricIntervals bootstrapIntervals(std::span<const std::int32_t> labels, std::sp
         v.reserve(static_cast<std::size_t>(options.resamples));
     for (int b = 0; b < options.resamples; ++b) {
         const MetricValues m = eval.evaluate(resampler.next());
-        for (int i = 0; i < kMetricCount; ++i)
-            values[static_cast<std::size_t>(i)].push_back(m[static_cast<std::size_t>(i)]);
+        for (std::size_t i = 0; i < kMetricCount; ++i)
+            values[i].push_back(m[i]);
     }
     const auto fields = metricFields();
     for (std::size_t i = 0; i < fields.size(); ++i)

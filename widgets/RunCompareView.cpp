@@ -23,9 +23,8 @@
 namespace headbench {
 namespace {
 
-/// Item data: the cell's interval as text (shown after the figure), and whether it is marked best.
-constexpr int IntervalRole = Qt::UserRole + 1;
-constexpr int BestRole = Qt::UserRole + 2;
+constexpr int IntervalRole = RunCompareView::IntervalRole;
+constexpr int BestRole = RunCompareView::BestRole;
 
 /// Draws a metric cell as "figure  [low, high]": the item's text stays the bare figure (what
 /// sorting, copying and tests read), the interval is appended for display only.
@@ -476,6 +475,14 @@ void RunCompareView::fillDisagreements()
         return;
     }
     const McNemarResult t = mcnemar(paired.firstCorrect, paired.secondCorrect);
+    QString differences;
+    if (!paired.rows.empty()) {
+        try {
+            differences = pairedDifferencesHtml(pairedDifferences(a, b, splitName == tr("test") ? kTest : kValidation));
+        } catch (const std::exception& e) {
+            differences = tr("<br>No paired differences: %1.").arg(QString::fromStdString(e.what()).toHtmlEscaped());
+        }
+    }
     m_mcnemar->setText(tr("<b>McNemar's test</b> on the %1 split (%2 samples): run 1 alone right on <b>%3</b>, run 2 alone "
                           "right on <b>%4</b>; statistic %5, <b>p = %6</b> (%7). %8")
                            .arg(splitName)
@@ -487,7 +494,7 @@ void RunCompareView::fillDisagreements()
                            .arg(t.exact ? tr("exact binomial") : tr("chi-squared, continuity-corrected"))
                            .arg(t.pValue < 0.05 ? tr("The difference is significant at 5%.")
                                                 : tr("No significant difference at 5%."))
-                       + pairedDifferencesHtml(pairedDifferences(a, b, splitName == tr("test") ? kTest : kValidation)));
+                       + differences);
     const QStringList headers = {tr("id"), tr("true"), tr("run 1 predicts"), tr("run 1 p(true)"), tr("run 2 predicts"),
                                  tr("run 2 p(true)")};
     m_disagreements->setColumnCount(static_cast<int>(headers.size()));

@@ -25,10 +25,11 @@ struct ComparedRun {
     RunPredictions predictions;
 };
 
-/// Two or more runs side by side: a metrics table with the best value of each row marked,
+/// Two or more runs side by side: a metrics table with intervals and the best of each row marked,
 /// curves overlaid (click a legend entry to hide a run), the differences of their specs,
 /// confusion matrices next to each other, ROC and PR curves overlaid, and for two runs
-/// McNemar's test with the samples where they disagree (select one to see its code).
+/// McNemar's test and paired differences with the samples where they disagree (select one to
+/// see its code).
 class RunCompareView : public QWidget {
     Q_OBJECT
 public:
@@ -45,8 +46,13 @@ public:
     ChartView* lossChart() const { return m_loss; }
     QTabWidget* tabs() const { return m_tabs; }
     CodeViewer* codeViewer() const { return m_code; }
-    /// Rows of the metrics table whose best value is marked in each column (run index), by row name.
+    /// The run (column header) marked best in a row of the metrics table, by row name; empty
+    /// when none is. With intervals a run is best only when its interval overlaps no other's.
     QString bestRunOf(const QString& metricRow) const;
+    /// Item data of a metrics cell: its interval as shown after the figure ("[low, high]").
+    static constexpr int IntervalRole = Qt::UserRole + 1;
+    /// Item data of a metrics cell: true when it is marked best.
+    static constexpr int BestRole = Qt::UserRole + 2;
 
 private:
     void fillMetrics();
