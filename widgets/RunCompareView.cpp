@@ -97,7 +97,7 @@ QString pairedDifferencesHtml(const PairedDifferences& d)
     }
     return QObject::tr("<br><b>Paired differences</b> (run 2 − run 1 on the same %1 samples; %2% paired-bootstrap "
                        "interval, %3 resamples of the rows of both runs together):"
-                       "<table cellspacing=3><tr><th align=left>metric</th><th>difference</th><th>interval</th><th></th></tr>"
+                       "<table cellspacing=0 cellpadding=2><tr><th align=left>metric</th><th>difference</th><th>interval</th><th></th></tr>"
                        "%4</table>")
         .arg(d.samples)
         .arg(d.level * 100, 0, 'f', 0)
