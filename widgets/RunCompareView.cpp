@@ -14,6 +14,7 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 #include <QtCharts/QLegendMarker>
 #include <QtCharts/QLineSeries>
 #include <QtCharts/QValueAxis>
@@ -182,6 +183,7 @@ RunCompareView::RunCompareView(QWidget* parent)
 
 void RunCompareView::setRuns(std::vector<ComparedRun> runs, std::shared_ptr<const std::vector<std::string>> texts)
 {
+    ++m_generation;
     m_runs = std::move(runs);
     m_texts = std::move(texts);
     fillMetrics();
@@ -475,15 +477,7 @@ void RunCompareView::fillDisagreements()
         return;
     }
     const McNemarResult t = mcnemar(paired.firstCorrect, paired.secondCorrect);
-    QString differences;
-    if (!paired.rows.empty()) {
-        try {
-            differences = pairedDifferencesHtml(pairedDifferences(a, b, splitName == tr("test") ? kTest : kValidation));
-        } catch (const std::exception& e) {
-            differences = tr("<br>No paired differences: %1.").arg(QString::fromStdString(e.what()).toHtmlEscaped());
-        }
-    }
-    m_mcnemar->setText(tr("<b>McNemar's test</b> on the %1 split (%2 samples): run 1 alone right on <b>%3</b>, run 2 alone "
+    m_mcnemarText = tr("<b>McNemar's test</b> on the %1 split (%2 samples): run 1 alone right on <b>%3</b>, run 2 alone "
                           "right on <b>%4</b>; statistic %5, <b>p = %6</b> (%7). %8")
                            .arg(splitName)
                            .arg(paired.rows.size())
@@ -493,8 +487,33 @@ void RunCompareView::fillDisagreements()
                            .arg(t.pValue, 0, 'g', 4)
                            .arg(t.exact ? tr("exact binomial") : tr("chi-squared, continuity-corrected"))
                            .arg(t.pValue < 0.05 ? tr("The difference is significant at 5%.")
-                                                : tr("No significant difference at 5%."))
-                       + differences);
+                                                : tr("No significant difference at 5%."));
+    m_mcnemar->setText(m_mcnemarText);
+    if (!paired.rows.empty()) {
+        m_mcnemar->setText(m_mcnemarText + tr("<br><i>Computing paired differences…</i>"));
+        // The pool thread works on its own copies of the predictions; the result is applied
+        // only if these runs are still the ones shown.
+        const std::uint8_t code = splitName == tr("test") ? kTest : kValidation;
+        const int generation = m_generation;
+        m_pairedWatcher.disconnect(this);
+        connect(&m_pairedWatcher, &QFutureWatcher<PairedResult>::finished, this, [this, generation] {
+            if (generation != m_generation)
+                return;
+            const PairedResult r = m_pairedWatcher.result();
+            m_mcnemar->setText(m_mcnemarText + (r.error.isEmpty() ? pairedDifferencesHtml(r.differences)
+                                                                  : tr("<br>No paired differences: %1.").arg(r.error.toHtmlEscaped())));
+        });
+        // Exceptions are caught on the pool thread: the GUI thread only reads the result.
+        m_pairedWatcher.setFuture(QtConcurrent::run([a, b, code] {
+            PairedResult r;
+            try {
+                r.differences = pairedDifferences(a, b, code);
+            } catch (const std::exception& e) {
+                r.error = QString::fromStdString(e.what());
+            }
+            return r;
+        }));
+    }
     const QStringList headers = {tr("id"), tr("true"), tr("run 1 predicts"), tr("run 1 p(true)"), tr("run 2 predicts"),
                                  tr("run 2 p(true)")};
     m_disagreements->setColumnCount(static_cast<int>(headers.size()));

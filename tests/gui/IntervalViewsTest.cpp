@@ -143,7 +143,11 @@ void IntervalViewsTest::compareShowsPairedDifferences()
     RunCompareView view;
     view.setRuns({comparedRun("a", *weak, true), comparedRun("s", *strong, true)});
     const PairedDifferences d = pairedBootstrap(weak->labels, weak->probabilities, strong->probabilities, 2);
+    // Computed off the GUI thread, then shown below McNemar's test.
+    QTRY_VERIFY(view.mcnemarLabel()->text().contains(QStringLiteral("Paired differences")));
+    QVERIFY(!view.pairedDifferencesPending());
     const QString text = view.mcnemarLabel()->text();
+    QVERIFY(text.contains(QStringLiteral("McNemar")));
     QVERIFY(text.contains(QStringLiteral("Paired differences")));
     QVERIFY(text.contains(QString::number(d.f1.diff, 'f', 4)));
     QVERIFY(text.contains(QStringLiteral("[%1, %2]").arg(d.f1.ci.low, 0, 'f', 4).arg(d.f1.ci.high, 0, 'f', 4)));
