@@ -1,8 +1,8 @@
 #include "RunCompareView.h"
 
+#include "Bootstrap.h"
 #include "ChartView.h"
 #include "CodeViewer.h"
-#include "Bootstrap.h"
 #include "ConfusionMatrixView.h"
 #include "Metrics.h"
 
