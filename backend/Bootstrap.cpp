@@ -52,72 +52,101 @@ private:
 
 /// The metrics of computeMetrics for one split, evaluated for any per-row weights (how often a
 /// resample drew each row). Everything that does not depend on the weights (predictions, the
-/// score order and its ties, calibration bins) is prepared once.
+/// score order and its ties, calibration bins) is prepared once; a resample is then one pass
+/// over the rows and one over the runs of equal scores. Counts are summed as integers (the
+/// weights are whole draws), which is exact and keeps the additions off the floating-point
+/// latency chain.
 class WeightedEvaluator {
 public:
     WeightedEvaluator(std::span<const std::int32_t> labels, std::span<const float> probs, int numClasses, double threshold)
-        : m_labels(labels)
-        , m_k(numClasses)
+        : m_k(numClasses)
     {
         const std::size_t n = labels.size();
-        m_pred.resize(n);
+        // Two classes: rows by ascending positive score, so that ROC-AUC and average precision
+        // see the runs of equal scores; otherwise the input order.
+        m_row.resize(n);
+        std::iota(m_row.begin(), m_row.end(), 0);
+        if (numClasses == 2)
+            std::stable_sort(m_row.begin(), m_row.end(),
+                             [&](std::uint32_t a, std::uint32_t b) { return probs[2 * a + 1] < probs[2 * b + 1]; });
+        m_cell.resize(n);
         m_bin.resize(n);
         m_conf.resize(n);
         m_topCorrect.resize(n);
+        m_positive.resize(n);
         for (std::size_t i = 0; i < n; ++i) {
-            const float* p = probs.data() + i * static_cast<std::size_t>(numClasses);
-            m_pred[i] = predictClass(p, numClasses, threshold);
-            // Calibration as expectedCalibrationError: top-class confidence in 10 bins (lo, hi].
+            const std::size_t r = m_row[i];
+            const float* p = probs.data() + r * static_cast<std::size_t>(numClasses);
+            m_cell[i] = static_cast<std::uint32_t>(labels[r] * numClasses + predictClass(p, numClasses, threshold));
+            // Calibration as expectedCalibrationError: top-class confidence in 10 bins (lo, hi],
+            // in double (0.3f * 10 is 3 in float but above 3 in double).
             const auto top = static_cast<int>(std::max_element(p, p + numClasses) - p);
-            m_conf[i] = p[top]; // in double, as expectedCalibrationError: 0.3f * 10 is 3 in float, above 3 in double
+            m_conf[i] = p[top];
             m_bin[i] = static_cast<std::uint8_t>(std::clamp(static_cast<int>(std::ceil(m_conf[i] * kBins)) - 1, 0, kBins - 1));
-            m_topCorrect[i] = top == labels[i];
+            m_topCorrect[i] = top == labels[r];
+            m_positive[i] = labels[r] == 1;
         }
         if (numClasses == 2) {
-            // Rows by ascending positive score, with the start of every run of equal scores:
-            // ROC-AUC and average precision only see these groups.
-            m_order.resize(n);
-            std::iota(m_order.begin(), m_order.end(), 0);
-            std::stable_sort(m_order.begin(), m_order.end(),
-                             [&](std::uint32_t a, std::uint32_t b) { return probs[2 * a + 1] < probs[2 * b + 1]; });
-            for (std::size_t i = 0; i < n; ++i)
-                if (i == 0 || probs[2 * m_order[i] + 1] != probs[2 * m_order[i - 1] + 1])
-                    m_groupStart.push_back(static_cast<std::uint32_t>(i));
-            m_groupStart.push_back(static_cast<std::uint32_t>(n));
+            for (std::size_t i = 1; i < n; ++i)
+                if (probs[2 * m_row[i] + 1] != probs[2 * m_row[i - 1] + 1])
+                    m_groupEnd.push_back(static_cast<std::uint32_t>(i));
+            if (n > 0)
+                m_groupEnd.push_back(static_cast<std::uint32_t>(n));
+        } else {
+            m_groupEnd.push_back(static_cast<std::uint32_t>(n)); // one group: no score order is used
         }
+        m_gp.resize(m_groupEnd.size());
+        m_gn.resize(m_groupEnd.size());
+        m_cells.resize(static_cast<std::size_t>(numClasses) * static_cast<std::size_t>(numClasses));
     }
 
     MetricValues evaluate(std::span<const std::uint32_t> w)
     {
         MetricValues out;
-        const std::size_t n = m_labels.size();
-        const int k = m_k;
-        m_confusion.assign(static_cast<std::size_t>(k * k), 0.0);
-        double total = 0, correct = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            const double wi = w[i];
-            m_confusion[static_cast<std::size_t>(m_labels[i] * k + m_pred[i])] += wi;
-            total += wi;
-            correct += m_labels[i] == m_pred[i] ? wi : 0.0;
+        std::fill(m_cells.begin(), m_cells.end(), 0);
+        std::array<std::int64_t, kBins> count{}, right{};
+        std::array<double, kBins> confSum{};
+        std::int64_t pos = 0, neg = 0;
+        std::size_t i = 0;
+        for (std::size_t g = 0; g < m_groupEnd.size(); ++g) {
+            std::int64_t gp = 0, gn = 0;
+            for (; i < m_groupEnd[g]; ++i) {
+                const std::int64_t wi = w[m_row[i]];
+                m_cells[m_cell[i]] += wi;
+                count[m_bin[i]] += wi;
+                right[m_bin[i]] += wi * m_topCorrect[i];
+                confSum[m_bin[i]] += static_cast<double>(wi) * m_conf[i];
+                const std::int64_t p = wi * m_positive[i];
+                gp += p;
+                gn += wi - p;
+            }
+            m_gp[g] = gp;
+            m_gn[g] = gn;
+            pos += gp;
+            neg += gn;
         }
-        out[0] = safeDiv(correct, total);
+        const std::int64_t total = pos + neg;
+        const int k = m_k;
+        auto cell = [&](int t, int p) { return static_cast<double>(m_cells[static_cast<std::size_t>(t * k + p)]); };
+        double correct = 0;
+        for (int c = 0; c < k; ++c)
+            correct += cell(c, c);
+        out[0] = safeDiv(correct, static_cast<double>(total));
         auto classScores = [&](int c, double& precision, double& recall, double& f1) {
             double predicted = 0, actual = 0;
             for (int j = 0; j < k; ++j) {
-                predicted += m_confusion[static_cast<std::size_t>(j * k + c)];
-                actual += m_confusion[static_cast<std::size_t>(c * k + j)];
+                predicted += cell(j, c);
+                actual += cell(c, j);
             }
-            const double tp = m_confusion[static_cast<std::size_t>(c * k + c)];
-            precision = safeDiv(tp, predicted);
-            recall = safeDiv(tp, actual);
+            precision = safeDiv(cell(c, c), predicted);
+            recall = safeDiv(cell(c, c), actual);
             f1 = safeDiv(2 * precision * recall, precision + recall);
         };
         out[1] = out[2] = out[3] = 0;
         out[4] = out[5] = kNaN;
         if (k == 2) {
             classScores(1, out[1], out[2], out[3]);
-            out[4] = rocAuc(w);
-            out[5] = averagePrecision(w);
+            rankMetrics(pos, neg, out[4], out[5]);
         } else {
             for (int c = 0; c < k; ++c) {
                 double p, r, f;
@@ -127,17 +156,12 @@ public:
                 out[3] += f / k;
             }
         }
-        std::array<double, kBins> count{}, confSum{}, right{};
-        for (std::size_t i = 0; i < n; ++i) {
-            const double wi = w[i];
-            count[m_bin[i]] += wi;
-            confSum[m_bin[i]] += wi * m_conf[i];
-            right[m_bin[i]] += m_topCorrect[i] ? wi : 0.0;
-        }
         double ece = 0;
         for (int b = 0; b < kBins; ++b)
-            if (count[b] > 0)
-                ece += count[b] / total * std::abs(right[b] / count[b] - confSum[b] / count[b]);
+            if (count[b] > 0) {
+                const double c = static_cast<double>(count[b]);
+                ece += c / static_cast<double>(total) * std::abs(static_cast<double>(right[b]) / c - confSum[b] / c);
+            }
         out[6] = total > 0 ? ece : 0.0;
         return out;
     }
@@ -145,58 +169,38 @@ public:
 private:
     static constexpr int kBins = 10;
 
-    /// Mann-Whitney U with ties counted half, each row counted as often as it was drawn.
-    double rocAuc(std::span<const std::uint32_t> w) const
+    /// From the weighted positives and negatives of each run of equal scores (ascending):
+    /// ROC-AUC as Mann-Whitney U with ties counted half (kept doubled, in integers), and the
+    /// step-wise average precision of averagePrecision. At a score s, the rows predicted
+    /// positive are those scoring >= s: all but the ones below. A score no drawn row has is no
+    /// threshold of the resample; one with no positive adds nothing to the average precision.
+    void rankMetrics(std::int64_t pos, std::int64_t neg, double& auc, double& ap) const
     {
-        double negBelow = 0, pairs = 0, pos = 0;
-        for (std::size_t g = 0; g + 1 < m_groupStart.size(); ++g) {
-            double gp = 0, gn = 0;
-            for (std::uint32_t i = m_groupStart[g]; i < m_groupStart[g + 1]; ++i) {
-                const std::uint32_t r = m_order[i];
-                (m_labels[r] == 1 ? gp : gn) += w[r];
+        std::int64_t posBelow = 0, negBelow = 0, pairs2 = 0;
+        double sum = 0;
+        for (std::size_t g = 0; g < m_groupEnd.size(); ++g) {
+            const std::int64_t gp = m_gp[g], gn = m_gn[g];
+            pairs2 += gp * (2 * negBelow + gn);
+            if (gp > 0) {
+                const auto tp = static_cast<double>(pos - posBelow), fp = static_cast<double>(neg - negBelow);
+                sum += static_cast<double>(gp) * (tp / (tp + fp));
             }
-            pairs += gp * (negBelow + 0.5 * gn);
+            posBelow += gp;
             negBelow += gn;
-            pos += gp;
         }
-        return pos > 0 && negBelow > 0 ? pairs / (pos * negBelow) : kNaN;
+        auc = pos > 0 && neg > 0 ? static_cast<double>(pairs2) / (2.0 * static_cast<double>(pos) * static_cast<double>(neg)) : kNaN;
+        ap = pos > 0 ? sum / static_cast<double>(pos) : kNaN;
     }
 
-    /// Step-wise average precision over the distinct scores, from the highest down, as
-    /// averagePrecision; a score no drawn row has is no threshold of the resample.
-    double averagePrecision(std::span<const std::uint32_t> w) const
-    {
-        double pos = 0;
-        for (std::size_t r = 0; r < m_labels.size(); ++r)
-            pos += m_labels[r] == 1 ? w[r] : 0.0;
-        if (pos <= 0)
-            return kNaN;
-        double tp = 0, fp = 0, ap = 0, prevRecall = 0;
-        for (std::size_t g = m_groupStart.size() - 1; g-- > 0;) {
-            double gp = 0, gn = 0;
-            for (std::uint32_t i = m_groupStart[g]; i < m_groupStart[g + 1]; ++i) {
-                const std::uint32_t r = m_order[i];
-                (m_labels[r] == 1 ? gp : gn) += w[r];
-            }
-            if (gp + gn <= 0)
-                continue;
-            tp += gp;
-            fp += gn;
-            const double recall = tp / pos;
-            ap += (recall - prevRecall) * (tp / (tp + fp));
-            prevRecall = recall;
-        }
-        return ap;
-    }
-
-    std::span<const std::int32_t> m_labels;
     int m_k;
-    std::vector<int> m_pred;
-    std::vector<std::uint8_t> m_bin;
+    // Per row, in evaluation order.
+    std::vector<std::uint32_t> m_row;  ///< the input row (where its weight is)
+    std::vector<std::uint32_t> m_cell; ///< true * K + predicted
+    std::vector<std::uint8_t> m_bin, m_topCorrect, m_positive;
     std::vector<double> m_conf;
-    std::vector<std::uint8_t> m_topCorrect;
-    std::vector<std::uint32_t> m_order, m_groupStart;
-    std::vector<double> m_confusion;
+    std::vector<std::uint32_t> m_groupEnd; ///< end of each run of equal scores (one group for K > 2)
+    // Scratch of evaluate().
+    std::vector<std::int64_t> m_gp, m_gn, m_cells;
 };
 
 /// Draws stratified resamples: per-row counts, each class keeping its size.
