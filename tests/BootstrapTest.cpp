@@ -321,3 +321,26 @@ TEST(PairedBootstrap, MatchesRunsByIdAcrossFeatureFiles)
     twice.ids[1] = twice.ids[0];
     EXPECT_THROW(pairOutcomes(a, twice, kTest), Error);
 }
+
+TEST(PairedBootstrap, PointDifferencesAreExactlyThoseOfComputeMetrics)
+{
+    // Against a constant classifier (p1 = 0 everywhere) whose metrics are known in closed
+    // form, the paired difference gives back each metric of the other run exactly.
+    const Split s = makeSplit(700, 2, 61);
+    std::vector<float> constant;
+    for (std::size_t i = 0; i < s.labels.size(); ++i) {
+        constant.push_back(1.0f);
+        constant.push_back(0.0f);
+    }
+    const double n = static_cast<double>(s.labels.size());
+    const double n1 = static_cast<double>(std::count(s.labels.begin(), s.labels.end(), 1));
+    const Metrics c = computeMetrics(s.labels, constant, 2);
+    EXPECT_DOUBLE_EQ(c.accuracy, (n - n1) / n);
+    EXPECT_DOUBLE_EQ(c.rocAuc, 0.5);
+    EXPECT_DOUBLE_EQ(c.prAuc, n1 / n);
+    EXPECT_DOUBLE_EQ(c.ece, n1 / n);
+    const PairedDifferences d = pairedBootstrap(s.labels, constant, s.probs, 2, 0.5, {.resamples = 10});
+    const Metrics m = computeMetrics(s.labels, s.probs, 2);
+    for (const MetricField& f : metricFields())
+        EXPECT_NEAR((d.*f.paired).diff + c.*f.value, m.*f.value, 1e-12) << f.json;
+}
