@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_map>
 #include <cmath>
 
 namespace headbench {
@@ -84,19 +86,72 @@ std::vector<SpecDifference> diffSpecs(const std::vector<HeadSpec>& specs)
 
 PairedOutcomes pairOutcomes(const RunPredictions& a, const RunPredictions& b, std::uint8_t split)
 {
-    if (a.ids != b.ids || a.labels != b.labels)
+    if (a.ids.size() != b.ids.size())
         throw Error("the runs were made on different samples (their ids or labels differ)");
-    if (a.split != b.split)
-        throw Error("the runs split the samples differently (different seeds or feature files)");
+    if (a.numClasses != b.numClasses)
+        throw Error("the runs predict different numbers of classes");
+    // Rows of the second run by id; the common case (same file, same order) needs no lookup.
+    const bool sameOrder = a.ids == b.ids;
+    std::unordered_map<std::string_view, std::int64_t> rowOfId;
+    if (!sameOrder) {
+        rowOfId.reserve(b.ids.size());
+        for (std::size_t i = 0; i < b.ids.size(); ++i)
+            if (!rowOfId.emplace(b.ids[i], static_cast<std::int64_t>(i)).second)
+                throw Error("the second run has the sample id '" + b.ids[i] + "' twice, so samples cannot be matched");
+    }
+    std::vector<std::int64_t> partner(a.ids.size());
+    for (std::size_t i = 0; i < a.ids.size(); ++i) {
+        if (sameOrder) {
+            partner[i] = static_cast<std::int64_t>(i);
+        } else {
+            const auto it = rowOfId.find(a.ids[i]);
+            if (it == rowOfId.end())
+                throw Error("the runs were made on different samples (their ids or labels differ)");
+            partner[i] = it->second;
+        }
+        const auto j = static_cast<std::size_t>(partner[i]);
+        if (a.labels[i] != b.labels[j])
+            throw Error("the runs were made on different samples (their ids or labels differ)");
+        if (a.split[i] != b.split[j])
+            throw Error("the runs split the samples differently (different seeds or feature files)");
+    }
+    if (!sameOrder) { // every id of the first run found a row; the counts match, so ids must be distinct too
+        std::vector<std::uint8_t> used(b.ids.size(), 0);
+        for (auto j : partner)
+            if (used[static_cast<std::size_t>(j)]++)
+                throw Error("the first run has a sample id twice, so samples cannot be matched");
+    }
     PairedOutcomes out;
+    const int k = a.numClasses;
     for (std::size_t i = 0; i < a.labels.size(); ++i) {
         if (a.split[i] != split)
             continue;
+        const auto j = static_cast<std::size_t>(partner[i]);
         out.rows.push_back(static_cast<std::int64_t>(i));
-        out.firstCorrect.push_back(predictClass(a.probabilities.data() + i * a.numClasses, a.numClasses) == a.labels[i]);
-        out.secondCorrect.push_back(predictClass(b.probabilities.data() + i * b.numClasses, b.numClasses) == b.labels[i]);
+        out.secondRows.push_back(partner[i]);
+        out.firstCorrect.push_back(predictClass(a.probabilities.data() + i * k, k) == a.labels[i]);
+        out.secondCorrect.push_back(predictClass(b.probabilities.data() + j * k, k) == b.labels[j]);
     }
     return out;
+}
+
+PairedDifferences pairedDifferences(const RunPredictions& a, const RunPredictions& b, std::uint8_t split,
+                                    const BootstrapOptions& options)
+{
+    const PairedOutcomes paired = pairOutcomes(a, b, split);
+    const int k = a.numClasses;
+    std::vector<std::int32_t> labels;
+    std::vector<float> first, second;
+    labels.reserve(paired.rows.size());
+    for (std::size_t i = 0; i < paired.rows.size(); ++i) {
+        const auto ra = static_cast<std::size_t>(paired.rows[i]), rb = static_cast<std::size_t>(paired.secondRows[i]);
+        labels.push_back(a.labels[ra]);
+        first.insert(first.end(), a.probabilities.begin() + static_cast<std::ptrdiff_t>(ra * k),
+                     a.probabilities.begin() + static_cast<std::ptrdiff_t>((ra + 1) * k));
+        second.insert(second.end(), b.probabilities.begin() + static_cast<std::ptrdiff_t>(rb * k),
+                      b.probabilities.begin() + static_cast<std::ptrdiff_t>((rb + 1) * k));
+    }
+    return pairedBootstrap(labels, first, second, k, 0.5, options);
 }
 
 } // namespace headbench

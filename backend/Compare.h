@@ -1,6 +1,7 @@
 #pragma once
 /// \file Compare.h
 /// Comparing runs: McNemar's test on two runs' outcomes, and the differences of head specs.
+#include "Bootstrap.h"
 #include "HeadSpec.h"
 #include "RunStore.h"
 
@@ -35,12 +36,21 @@ struct SpecDifference {
 /// The fields (JSON names, in spec order) whose values are not all equal across the specs.
 std::vector<SpecDifference> diffSpecs(const std::vector<HeadSpec>& specs);
 
-/// Which samples of a split two runs got right: rows (indices into the predictions) and each
-/// run's outcome. Throws headbench::Error when the runs were not made on the same samples.
+/// Which samples of a split two runs got right: rows (indices into each run's predictions) and
+/// each run's outcome. Samples are matched by id, so runs on different feature files of one
+/// dataset (two backbones) pair even when the files order the rows differently. Throws
+/// headbench::Error when the runs were not made on the same samples (other ids, an id twice,
+/// other labels) or put a sample in different splits.
 struct PairedOutcomes {
-    std::vector<std::int64_t> rows;
+    std::vector<std::int64_t> rows;       ///< rows of the first run, in its order
+    std::vector<std::int64_t> secondRows; ///< the same samples' rows in the second run
     std::vector<std::uint8_t> firstCorrect, secondCorrect; ///< 1 = correct
 };
 PairedOutcomes pairOutcomes(const RunPredictions& first, const RunPredictions& second, std::uint8_t split);
+
+/// Paired differences of every metric (second run minus first) on the samples of `split`,
+/// matched as pairOutcomes does, with paired-bootstrap intervals (Bootstrap.h).
+PairedDifferences pairedDifferences(const RunPredictions& first, const RunPredictions& second, std::uint8_t split,
+                                    const BootstrapOptions& options = {});
 
 } // namespace headbench

@@ -3,10 +3,29 @@
 /// Classification metrics from per-sample probabilities. Plain C++, no torch.
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <vector>
 
 namespace headbench {
+
+/// A two-sided confidence interval; NaN bounds when the metric is undefined (e.g. ROC-AUC with
+/// more than two classes).
+struct Interval {
+    double low = std::numeric_limits<double>::quiet_NaN();
+    double high = std::numeric_limits<double>::quiet_NaN();
+    bool valid() const { return low == low && high == high; } // neither is NaN
+    /// Whether the two intervals share a point (false when either is invalid).
+    bool overlaps(const Interval& o) const { return valid() && o.valid() && low <= o.high && o.low <= high; }
+};
+
+/// Bootstrap intervals of the metrics of one split (see Bootstrap.h for how they are made).
+struct MetricIntervals {
+    Interval accuracy, precision, recall, f1, rocAuc, prAuc, ece;
+    int resamples = 0;
+    double level = 0.95;
+    std::uint64_t seed = 0;
+};
 
 /// Metrics of one split. For two classes precision/recall/F1 are those of class 1 (the
 /// positive class) at the threshold; for more classes they are macro averages over classes
@@ -20,6 +39,8 @@ struct Metrics {
     double ece = 0;   ///< expected calibration error, 10 equal-width bins of top-class confidence
     double loss = std::numeric_limits<double>::quiet_NaN(); ///< filled by training when known
     std::vector<std::vector<std::int64_t>> confusion; ///< [true][predicted]
+    /// 95% bootstrap intervals, when computed (runs saved before they existed have none).
+    std::optional<MetricIntervals> ci;
 };
 
 /// Predicted class of one sample from its K probabilities (threshold on p1 for K == 2).

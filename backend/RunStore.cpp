@@ -1,5 +1,6 @@
 #include "RunStore.h"
 
+#include "Bootstrap.h"
 #include "CsvReader.h"
 #include "Error.h"
 #include "Hash.h"
@@ -40,10 +41,40 @@ double numberOf(const json& j, const char* key)
 
 json metricsJson(const Metrics& m)
 {
-    return json{{"count", m.count},     {"accuracy", number(m.accuracy)}, {"precision", number(m.precision)},
-                {"recall", number(m.recall)}, {"f1", number(m.f1)},          {"roc_auc", number(m.rocAuc)},
-                {"pr_auc", number(m.prAuc)},  {"ece", number(m.ece)},        {"loss", number(m.loss)},
-                {"confusion", m.confusion}};
+    json j{{"count", m.count},     {"accuracy", number(m.accuracy)}, {"precision", number(m.precision)},
+           {"recall", number(m.recall)}, {"f1", number(m.f1)},          {"roc_auc", number(m.rocAuc)},
+           {"pr_auc", number(m.prAuc)},  {"ece", number(m.ece)},        {"loss", number(m.loss)},
+           {"confusion", m.confusion}};
+    if (m.ci) {
+        json ci = json::object();
+        for (const MetricField& f : metricFields()) {
+            const Interval& i = (*m.ci).*f.interval;
+            ci[f.json] = i.valid() ? json::array({i.low, i.high}) : json(nullptr);
+        }
+        j["ci"] = std::move(ci);
+        j["bootstrap"] = {{"resamples", m.ci->resamples}, {"level", m.ci->level}, {"seed", m.ci->seed},
+                          {"stratified", "within each true class"}};
+    }
+    return j;
+}
+
+/// Intervals saved with the metrics; runs saved before they existed have none.
+std::optional<MetricIntervals> intervalsFromJson(const json& j)
+{
+    const auto it = j.find("ci");
+    if (it == j.end() || !it->is_object())
+        return std::nullopt;
+    MetricIntervals ci;
+    for (const MetricField& f : metricFields()) {
+        const auto v = it->find(f.json);
+        if (v != it->end() && v->is_array() && v->size() == 2 && v->at(0).is_number() && v->at(1).is_number())
+            ci.*f.interval = {v->at(0).get<double>(), v->at(1).get<double>()};
+    }
+    const json bootstrap = j.value("bootstrap", json::object());
+    ci.resamples = bootstrap.value("resamples", 0);
+    ci.level = bootstrap.value("level", 0.95);
+    ci.seed = bootstrap.value("seed", std::uint64_t{0});
+    return ci;
 }
 
 Metrics metricsFromJson(const json& j)
@@ -59,6 +90,7 @@ Metrics metricsFromJson(const json& j)
     m.ece = numberOf(j, "ece");
     m.loss = numberOf(j, "loss");
     m.confusion = j.value("confusion", std::vector<std::vector<std::int64_t>>{});
+    m.ci = intervalsFromJson(j);
     return m;
 }
 

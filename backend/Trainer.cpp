@@ -1,5 +1,6 @@
 #include "Trainer.h"
 
+#include "Bootstrap.h"
 #include "Error.h"
 #include "Split.h"
 #include "TorchHead.h"
@@ -451,10 +452,13 @@ TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObse
     };
     const auto valProbs = gatherProbs(valRows);
     result.validation = computeMetrics(valLabels, valProbs, numClasses);
+    // Intervals once, here, so the CLI, the window and the run files all show the same ones.
+    result.validation.ci = bootstrapIntervals(valLabels, valProbs, numClasses, 0.5, {.seed = spec.seed});
     result.validation.loss = result.history[static_cast<std::size_t>(std::max(result.bestEpoch, 1) - 1)].valLoss;
     if (!testRows.empty()) {
         const auto testProbs = gatherProbs(testRows);
         result.test = computeMetrics(testLabels, testProbs, numClasses);
+        result.test.ci = bootstrapIntervals(testLabels, testProbs, numClasses, 0.5, {.seed = spec.seed});
         torch::NoGradGuard noGrad;
         result.test.loss = criterion(logitsOf(net, x, indexTensor(testRows)), y.index_select(0, indexTensor(testRows))).item<double>();
     }

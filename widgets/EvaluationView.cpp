@@ -1,5 +1,6 @@
 #include "EvaluationView.h"
 
+#include "Bootstrap.h"
 #include "ChartView.h"
 #include "ConfusionMatrixView.h"
 #include "Metrics.h"
@@ -170,16 +171,27 @@ void EvaluationView::clear()
 {
     m_data.reset();
     m_split.clear();
+    m_validationCi.reset();
+    m_testCi.reset();
     m_title->setText(tr("No run selected — train a head or pick a run"));
     rebuildSplit();
 }
 
 void EvaluationView::setRun(std::shared_ptr<const SampleData> data, std::vector<std::uint8_t> split, const QString& title)
 {
+    m_validationCi.reset();
+    m_testCi.reset();
     m_data = std::move(data);
     m_split = std::move(split);
     m_title->setText(title);
     rebuildSplit();
+}
+
+void EvaluationView::setIntervals(std::optional<MetricIntervals> validation, std::optional<MetricIntervals> test)
+{
+    m_validationCi = std::move(validation);
+    m_testCi = std::move(test);
+    updateThresholdDependent();
 }
 
 void EvaluationView::setSplit(int code)
@@ -270,12 +282,33 @@ void EvaluationView::updateThresholdDependent()
         names << QString::fromStdString(n);
     m_confusion->setMatrix(m.confusion, names);
     auto fmt = [](double v) { return std::isfinite(v) ? QString::number(v, 'f', 3) : QStringLiteral("–"); };
-    m_metrics->setText(tr("<table cellspacing=4><tr><td>samples</td><td><b>%1</b></td><td>accuracy</td><td><b>%2</b></td></tr>"
-                          "<tr><td>precision</td><td><b>%3</b></td><td>recall</td><td><b>%4</b></td></tr>"
-                          "<tr><td>F1</td><td><b>%5</b></td><td>ECE</td><td><b>%8</b></td></tr>"
-                          "<tr><td>ROC-AUC</td><td><b>%6</b></td><td>PR-AUC</td><td><b>%7</b></td></tr></table>")
-                           .arg(m.count)
-                           .arg(fmt(m.accuracy), fmt(m.precision), fmt(m.recall), fmt(m.f1), fmt(m.rocAuc), fmt(m.prAuc), fmt(m.ece)));
+    // The saved intervals hold for the saved threshold; with two classes the figures that
+    // depend on the threshold lose theirs once the slider moves (ROC-AUC, PR-AUC, ECE keep them).
+    const std::optional<MetricIntervals>& ci = split() == 2 ? m_testCi : m_validationCi;
+    const bool atSavedThreshold = k != 2 || std::abs(m_threshold - 0.5) < 1e-9;
+    bool hidden = false;
+    auto interval = [&](const Interval& i, bool dependsOnThreshold) {
+        if (!ci || !i.valid())
+            return QString();
+        if (dependsOnThreshold && !atSavedThreshold) {
+            hidden = true;
+            return QString();
+        }
+        return QStringLiteral("<span style=\"color:#666\">[%1, %2]</span>").arg(fmt(i.low), fmt(i.high));
+    };
+    QString rows = tr("<tr><td>samples</td><td align=right><b>%1</b></td><td>%2</td></tr>")
+                       .arg(m.count)
+                       .arg(ci ? tr("<span style=\"color:#666\">%1% CI</span>").arg(ci->level * 100, 0, 'f', 0) : QString());
+    for (const MetricField& f : metricFields()) {
+        const bool thresholdDependent = f.value != &Metrics::rocAuc && f.value != &Metrics::prAuc && f.value != &Metrics::ece;
+        rows += QStringLiteral("<tr><td>%1</td><td align=right><b>%2</b></td><td>%3</td></tr>")
+                    .arg(tr(f.label), fmt(m.*f.value), ci ? interval((*ci).*f.interval, thresholdDependent) : QString());
+    }
+    QString note;
+    if (hidden)
+        note = tr("<br><span style=\"color:#666\">Intervals of accuracy, precision, recall and F1 are for the saved "
+                  "threshold 0.500.</span>");
+    m_metrics->setText(QStringLiteral("<table cellspacing=3>%1</table>%2").arg(rows, note));
     if (k == 2) {
         const double pos = static_cast<double>(m.confusion[1][0] + m.confusion[1][1]);
         const double neg = static_cast<double>(m.confusion[0][0] + m.confusion[0][1]);

@@ -1,10 +1,12 @@
 #pragma once
 /// \file EvaluationView.h
+#include "Metrics.h"
 #include "SampleTableModel.h"
 
 #include <QWidget>
 
 #include <memory>
+#include <optional>
 
 QT_BEGIN_NAMESPACE
 class QComboBox;
@@ -36,6 +38,11 @@ public:
     /// Rows of the shown split (indices into the run's data).
     const std::vector<std::int64_t>& rows() const { return m_rows; }
     void setThreshold(double threshold);
+    /// The saved run's 95% bootstrap intervals (Metrics::ci) of each split, shown beside the
+    /// figures; none for runs saved without them. setRun() and clear() drop them. They were
+    /// computed at the saved threshold (0.5): for two classes the intervals of the figures that
+    /// depend on the threshold (accuracy, precision, recall, F1) are shown only there.
+    void setIntervals(std::optional<MetricIntervals> validation, std::optional<MetricIntervals> test);
     double threshold() const { return m_threshold; }
 
     ConfusionMatrixView* confusionView() const { return m_confusion; }
@@ -60,6 +67,7 @@ private:
     std::vector<std::int32_t> m_labels;
     std::vector<float> m_probs;
     double m_threshold = 0.5;
+    std::optional<MetricIntervals> m_validationCi, m_testCi;
 
     QLabel* m_title;
     QComboBox* m_splitBox;

@@ -1,5 +1,6 @@
 #include "RunCompareView.h"
 
+#include "Bootstrap.h"
 #include "ChartView.h"
 #include "CodeViewer.h"
 #include "ConfusionMatrixView.h"
@@ -9,9 +10,11 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QSplitter>
+#include <QStyledItemDelegate>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 #include <QtCharts/QLegendMarker>
 #include <QtCharts/QLineSeries>
 #include <QtCharts/QValueAxis>
@@ -20,6 +23,25 @@
 
 namespace headbench {
 namespace {
+
+constexpr int IntervalRole = RunCompareView::IntervalRole;
+constexpr int BestRole = RunCompareView::BestRole;
+
+/// Draws a metric cell as "figure  [low, high]": the item's text stays the bare figure (what
+/// sorting, copying and tests read), the interval is appended for display only.
+class IntervalDelegate : public QStyledItemDelegate {
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+
+protected:
+    void initStyleOption(QStyleOptionViewItem* option, const QModelIndex& index) const override
+    {
+        QStyledItemDelegate::initStyleOption(option, index);
+        const QString interval = index.data(IntervalRole).toString();
+        if (!interval.isEmpty())
+            option->text += QStringLiteral("  ") + interval;
+    }
+};
 
 QColor runColor(int i)
 {
@@ -57,6 +79,31 @@ void resetChart(ChartView* view, const QString& title)
         delete axis;
     }
     c->setTitle(title);
+}
+
+/// The paired differences as a small table: metric, run 2 − run 1, its interval.
+QString pairedDifferencesHtml(const PairedDifferences& d)
+{
+    QString rows;
+    for (const MetricField& f : metricFields()) {
+        const PairedDifference& p = d.*f.paired;
+        if (!std::isfinite(p.diff))
+            continue;
+        const bool excludesZero = p.ci.valid() && (p.ci.low > 0 || p.ci.high < 0);
+        rows += QStringLiteral("<tr><td>%1</td><td align=right>%2</td><td>%3</td><td>%4</td></tr>")
+                    .arg(QObject::tr(f.label))
+                    .arg(p.diff, 0, 'f', 4)
+                    .arg(p.ci.valid() ? QStringLiteral("[%1, %2]").arg(p.ci.low, 0, 'f', 4).arg(p.ci.high, 0, 'f', 4) : QString())
+                    .arg(excludesZero ? QObject::tr("<b>excludes 0</b>") : QString());
+    }
+    return QObject::tr("<br><b>Paired differences</b> (run 2 − run 1 on the same %1 samples; %2% paired-bootstrap "
+                       "interval, %3 resamples of the rows of both runs together):"
+                       "<table cellspacing=0 cellpadding=2><tr><th align=left>metric</th><th>difference</th><th>interval</th><th></th></tr>"
+                       "%4</table>")
+        .arg(d.samples)
+        .arg(d.level * 100, 0, 'f', 0)
+        .arg(d.resamples)
+        .arg(rows);
 }
 
 } // namespace
@@ -103,7 +150,18 @@ RunCompareView::RunCompareView(QWidget* parent)
     disagreeLayout->addWidget(m_mcnemar);
     disagreeLayout->addWidget(split, 1);
 
-    m_tabs->addTab(m_metrics, tr("Metrics"));
+    m_metrics->setItemDelegate(new IntervalDelegate(m_metrics));
+    auto* metricsTab = new QWidget;
+    auto* metricsLayout = new QVBoxLayout(metricsTab);
+    metricsLayout->setContentsMargins(0, 0, 0, 0);
+    metricsLayout->addWidget(m_metrics, 1);
+    auto* legend = new QLabel(tr("[low, high]: 95% bootstrap interval (1,000 resamples of the split's rows). "
+                                 "<b>Bold</b>: the highest figure of a row. <span style=\"background:#c8e6c9\">Green</span>: "
+                                 "best, its interval overlapping no other run's (rows without intervals: the best figure)."));
+    legend->setWordWrap(true);
+    legend->setTextFormat(Qt::RichText);
+    metricsLayout->addWidget(legend);
+    m_tabs->addTab(metricsTab, tr("Metrics"));
     m_tabs->addTab(curves, tr("Curves"));
     m_tabs->addTab(m_differences, tr("Differences"));
     m_tabs->addTab(m_confusionBox, tr("Confusion"));
@@ -125,6 +183,7 @@ RunCompareView::RunCompareView(QWidget* parent)
 
 void RunCompareView::setRuns(std::vector<ComparedRun> runs, std::shared_ptr<const std::vector<std::string>> texts)
 {
+    ++m_generation;
     m_runs = std::move(runs);
     m_texts = std::move(texts);
     fillMetrics();
@@ -140,7 +199,7 @@ QString RunCompareView::bestRunOf(const QString& metricRow) const
     for (int r = 0; r < m_metrics->rowCount(); ++r)
         if (m_metrics->verticalHeaderItem(r)->text() == metricRow)
             for (int c = 0; c < m_metrics->columnCount(); ++c)
-                if (m_metrics->item(r, c)->font().bold())
+                if (m_metrics->item(r, c)->data(BestRole).toBool())
                     return m_metrics->horizontalHeaderItem(c)->text();
     return {};
 }
@@ -152,21 +211,22 @@ void RunCompareView::fillMetrics()
         std::function<double(const RunRecord&)> value;
         bool higherIsBetter;
         int decimals;
+        std::function<Interval(const RunRecord&)> interval; ///< empty for rows without intervals
     };
     std::vector<Row> rows;
     for (const auto& [split, getter] : {std::pair<QString, const Metrics RunRecord::*>{tr("val"), &RunRecord::validation},
-                                        std::pair<QString, const Metrics RunRecord::*>{tr("test"), &RunRecord::test}}) {
-        const auto m = getter;
-        rows.push_back({split + tr(" accuracy"), [m](const RunRecord& r) { return (r.*m).accuracy; }, true, 3});
-        rows.push_back({split + tr(" precision"), [m](const RunRecord& r) { return (r.*m).precision; }, true, 3});
-        rows.push_back({split + tr(" recall"), [m](const RunRecord& r) { return (r.*m).recall; }, true, 3});
-        rows.push_back({split + tr(" F1"), [m](const RunRecord& r) { return (r.*m).f1; }, true, 3});
-        rows.push_back({split + tr(" ROC-AUC"), [m](const RunRecord& r) { return (r.*m).rocAuc; }, true, 3});
-        rows.push_back({split + tr(" PR-AUC"), [m](const RunRecord& r) { return (r.*m).prAuc; }, true, 3});
-        rows.push_back({split + tr(" ECE"), [m](const RunRecord& r) { return (r.*m).ece; }, false, 3});
-    }
-    rows.push_back({tr("parameters"), [](const RunRecord& r) { return static_cast<double>(r.parameters); }, false, 0});
-    rows.push_back({tr("training time (s)"), [](const RunRecord& r) { return r.seconds; }, false, 1});
+                                        std::pair<QString, const Metrics RunRecord::*>{tr("test"), &RunRecord::test}})
+        for (const MetricField& f : metricFields()) {
+            const auto m = getter;
+            const auto value = f.value;
+            const auto interval = f.interval;
+            rows.push_back({split + QLatin1Char(' ') + tr(f.label), [m, value](const RunRecord& r) { return (r.*m).*value; },
+                            f.higherIsBetter, 3, [m, interval](const RunRecord& r) {
+                                return (r.*m).ci ? (*(r.*m).ci).*interval : Interval{};
+                            }});
+        }
+    rows.push_back({tr("parameters"), [](const RunRecord& r) { return static_cast<double>(r.parameters); }, false, 0, {}});
+    rows.push_back({tr("training time (s)"), [](const RunRecord& r) { return r.seconds; }, false, 1, {}});
     m_metrics->clear();
     m_metrics->setRowCount(static_cast<int>(rows.size()));
     m_metrics->setColumnCount(static_cast<int>(m_runs.size()));
@@ -178,23 +238,53 @@ void RunCompareView::fillMetrics()
         m_metrics->setVerticalHeaderItem(static_cast<int>(r), new QTableWidgetItem(rows[r].name));
         int best = -1;
         double bestValue = 0;
+        std::vector<Interval> intervals(m_runs.size());
         for (std::size_t c = 0; c < m_runs.size(); ++c) {
             const double v = rows[r].value(m_runs[c].record);
             auto* item = new QTableWidgetItem(std::isfinite(v) ? QString::number(v, 'f', rows[r].decimals) : QStringLiteral("–"));
             item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+            if (rows[r].interval)
+                intervals[c] = rows[r].interval(m_runs[c].record);
+            if (intervals[c].valid())
+                item->setData(IntervalRole, QStringLiteral("[%1, %2]").arg(intervals[c].low, 0, 'f', rows[r].decimals)
+                                                .arg(intervals[c].high, 0, 'f', rows[r].decimals));
             m_metrics->setItem(static_cast<int>(r), static_cast<int>(c), item);
             if (std::isfinite(v) && (best < 0 || (rows[r].higherIsBetter ? v > bestValue : v < bestValue))) {
                 best = static_cast<int>(c);
                 bestValue = v;
             }
         }
-        // Every run that shows the best value is marked; a row where all agree is not.
+        // Every run that shows the highest figure is bold; a row where all agree is not.
         const QString bestText = best >= 0 ? m_metrics->item(static_cast<int>(r), best)->text() : QString();
         int ties = 0;
         for (int c = 0; c < m_metrics->columnCount(); ++c)
             ties += m_metrics->item(static_cast<int>(r), c)->text() == bestText;
         if (best < 0 || m_runs.size() < 2 || ties == m_metrics->columnCount())
             continue;
+        // "Best" needs more than the highest figure when there are intervals: the leader's must
+        // overlap no other run's. Rows with no interval at all (parameters, runs saved before
+        // intervals existed) keep the plain best figure; with only some runs holding one, no
+        // run is called best.
+        std::size_t withInterval = 0;
+        for (std::size_t c = 0; c < m_runs.size(); ++c)
+            withInterval += intervals[c].valid() || !std::isfinite(rows[r].value(m_runs[c].record));
+        const bool anyInterval = std::any_of(intervals.begin(), intervals.end(), [](const Interval& i) { return i.valid(); });
+        bool clearBest = false;
+        QString why;
+        if (!anyInterval) {
+            clearBest = true;
+        } else if (ties == 1 && withInterval == m_runs.size()) {
+            clearBest = true;
+            for (std::size_t c = 0; c < m_runs.size(); ++c)
+                if (static_cast<int>(c) != best && intervals[c].valid() && intervals[c].overlaps(intervals[best])) {
+                    clearBest = false;
+                    why = tr("highest figure, but its 95% interval overlaps that of %1: no clear best")
+                              .arg(runLabel(m_runs[c], static_cast<int>(c)));
+                    break;
+                }
+        } else {
+            why = ties > 1 ? tr("highest figure, shared") : tr("highest figure; not every run has an interval");
+        }
         for (int c = 0; c < m_metrics->columnCount(); ++c) {
             QTableWidgetItem* item = m_metrics->item(static_cast<int>(r), c);
             if (item->text() != bestText)
@@ -202,8 +292,13 @@ void RunCompareView::fillMetrics()
             QFont bold = item->font();
             bold.setBold(true);
             item->setFont(bold);
-            item->setBackground(QColor(0xc8, 0xe6, 0xc9));
-            item->setToolTip(tr("best"));
+            if (clearBest) {
+                item->setBackground(QColor(0xc8, 0xe6, 0xc9));
+                item->setToolTip(tr("best"));
+                item->setData(BestRole, true);
+            } else {
+                item->setToolTip(why);
+            }
         }
     }
     m_metrics->resizeColumnsToContents();
@@ -382,7 +477,7 @@ void RunCompareView::fillDisagreements()
         return;
     }
     const McNemarResult t = mcnemar(paired.firstCorrect, paired.secondCorrect);
-    m_mcnemar->setText(tr("<b>McNemar's test</b> on the %1 split (%2 samples): run 1 alone right on <b>%3</b>, run 2 alone "
+    m_mcnemarText = tr("<b>McNemar's test</b> on the %1 split (%2 samples): run 1 alone right on <b>%3</b>, run 2 alone "
                           "right on <b>%4</b>; statistic %5, <b>p = %6</b> (%7). %8")
                            .arg(splitName)
                            .arg(paired.rows.size())
@@ -392,7 +487,33 @@ void RunCompareView::fillDisagreements()
                            .arg(t.pValue, 0, 'g', 4)
                            .arg(t.exact ? tr("exact binomial") : tr("chi-squared, continuity-corrected"))
                            .arg(t.pValue < 0.05 ? tr("The difference is significant at 5%.")
-                                                : tr("No significant difference at 5%.")));
+                                                : tr("No significant difference at 5%."));
+    m_mcnemar->setText(m_mcnemarText);
+    if (!paired.rows.empty()) {
+        m_mcnemar->setText(m_mcnemarText + tr("<br><i>Computing paired differences…</i>"));
+        // The pool thread works on its own copies of the predictions; the result is applied
+        // only if these runs are still the ones shown.
+        const std::uint8_t code = splitName == tr("test") ? kTest : kValidation;
+        const int generation = m_generation;
+        m_pairedWatcher.disconnect(this);
+        connect(&m_pairedWatcher, &QFutureWatcher<PairedResult>::finished, this, [this, generation] {
+            if (generation != m_generation)
+                return;
+            const PairedResult r = m_pairedWatcher.result();
+            m_mcnemar->setText(m_mcnemarText + (r.error.isEmpty() ? pairedDifferencesHtml(r.differences)
+                                                                  : tr("<br>No paired differences: %1.").arg(r.error.toHtmlEscaped())));
+        });
+        // Exceptions are caught on the pool thread: the GUI thread only reads the result.
+        m_pairedWatcher.setFuture(QtConcurrent::run([a, b, code] {
+            PairedResult r;
+            try {
+                r.differences = pairedDifferences(a, b, code);
+            } catch (const std::exception& e) {
+                r.error = QString::fromStdString(e.what());
+            }
+            return r;
+        }));
+    }
     const QStringList headers = {tr("id"), tr("true"), tr("run 1 predicts"), tr("run 1 p(true)"), tr("run 2 predicts"),
                                  tr("run 2 p(true)")};
     m_disagreements->setColumnCount(static_cast<int>(headers.size()));
@@ -404,6 +525,7 @@ void RunCompareView::fillDisagreements()
         if (paired.firstCorrect[i] == paired.secondCorrect[i])
             continue;
         const auto s = static_cast<std::size_t>(paired.rows[i]);
+        const auto sb = static_cast<std::size_t>(paired.secondRows[i]);
         const int label = a.labels[s];
         const int k = a.numClasses;
         m_disagreements->insertRow(row);
@@ -413,8 +535,8 @@ void RunCompareView::fillDisagreements()
         m_disagreements->setItem(row, 1, new QTableWidgetItem(name(label)));
         m_disagreements->setItem(row, 2, new QTableWidgetItem(name(predictClass(a.probabilities.data() + s * k, k))));
         m_disagreements->setItem(row, 3, new QTableWidgetItem(QString::number(a.probabilities[s * k + label], 'f', 3)));
-        m_disagreements->setItem(row, 4, new QTableWidgetItem(name(predictClass(b.probabilities.data() + s * k, k))));
-        m_disagreements->setItem(row, 5, new QTableWidgetItem(QString::number(b.probabilities[s * k + label], 'f', 3)));
+        m_disagreements->setItem(row, 4, new QTableWidgetItem(name(predictClass(b.probabilities.data() + sb * k, k))));
+        m_disagreements->setItem(row, 5, new QTableWidgetItem(QString::number(b.probabilities[sb * k + label], 'f', 3)));
         for (int c : {2, 4}) {
             const bool right = m_disagreements->item(row, c)->text() == name(label);
             m_disagreements->item(row, c)->setForeground(right ? QColor(0x2e, 0x7d, 0x32) : QColor(0xc6, 0x28, 0x28));

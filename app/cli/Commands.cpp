@@ -2,6 +2,7 @@
 
 #include "ProgressBar.h"
 
+#include "Bootstrap.h"
 #include "Compare.h"
 #include "DemoData.h"
 #include "Error.h"
@@ -63,22 +64,34 @@ std::string fmtMetric(double v)
     return std::isfinite(v) ? fmt::format("{:.4f}", v) : std::string("-");
 }
 
+std::string fmtInterval(const Interval& i)
+{
+    return i.valid() ? fmt::format("[{:.3f}, {:.3f}]", i.low, i.high) : std::string("-");
+}
+
+/// Metrics side by side; a column with bootstrap intervals is followed by a "95% CI" column.
 void printMetricsTable(const std::vector<std::pair<std::string, const Metrics*>>& columns)
 {
     fmt::print("{:<11}", "");
-    for (const auto& [name, m] : columns)
+    for (const auto& [name, m] : columns) {
         fmt::print("{:>12}", name);
+        if (m->ci)
+            fmt::print("{:>18}", fmt::format("{:.0f}% CI", m->ci->level * 100));
+    }
     fmt::print("\n");
-    const std::pair<const char*, double Metrics::*> rows[] = {
-        {"accuracy", &Metrics::accuracy}, {"precision", &Metrics::precision}, {"recall", &Metrics::recall},
-        {"f1", &Metrics::f1},             {"roc_auc", &Metrics::rocAuc},      {"pr_auc", &Metrics::prAuc},
-        {"ece", &Metrics::ece},           {"loss", &Metrics::loss}};
-    for (const auto& [label, member] : rows) {
-        fmt::print("{:<11}", label);
-        for (const auto& [name, m] : columns)
-            fmt::print("{:>12}", fmtMetric(m->*member));
+    for (const MetricField& f : metricFields()) {
+        fmt::print("{:<11}", f.json);
+        for (const auto& [name, m] : columns) {
+            fmt::print("{:>12}", fmtMetric(m->*f.value));
+            if (m->ci)
+                fmt::print("{:>18}", fmtInterval((*m->ci).*f.interval));
+        }
         fmt::print("\n");
     }
+    fmt::print("{:<11}", "loss");
+    for (const auto& [name, m] : columns)
+        fmt::print("{:>12}{:>{}}", fmtMetric(m->loss), "", m->ci ? 18 : 0);
+    fmt::print("\n");
 }
 
 void printConfusion(const Metrics& m, const std::vector<std::string>& names)
@@ -449,7 +462,8 @@ int runEval(const std::string& runDir, const std::string& features, const std::s
         }
     if (labels.empty())
         throw Error(features + ": no rows in split '" + splitName + "'");
-    const Metrics m = computeMetrics(labels, selected, k);
+    Metrics m = computeMetrics(labels, selected, k);
+    m.ci = bootstrapIntervals(labels, selected, k, 0.5, {.seed = rec.spec.seed});
     if (asJson) {
         std::cout << json{{"run", rec.id}, {"features", features}, {"split", splitName}, {"metrics", metricsJson(m)}}.dump(2)
                   << "\n";
@@ -544,6 +558,7 @@ int runCompare(const std::vector<std::string>& dirs, bool asJson)
     json mcnemarJson = nullptr;
     std::optional<McNemarResult> test;
     std::string mcnemarSplit;
+    std::optional<PairedDifferences> metricDiffs; // second run minus first, on the McNemar split
     if (runs.size() == 2) {
         const RunPredictions a = loadPredictions(dirs[0]), b = loadPredictions(dirs[1]);
         PairedOutcomes paired = pairOutcomes(a, b, kTest);
@@ -553,6 +568,7 @@ int runCompare(const std::vector<std::string>& dirs, bool asJson)
             mcnemarSplit = "validation";
         }
         test = mcnemar(paired.firstCorrect, paired.secondCorrect);
+        metricDiffs = pairedDifferences(a, b, mcnemarSplit == "test" ? kTest : kValidation);
         mcnemarJson = {{"split", mcnemarSplit},
                        {"samples", paired.rows.size()},
                        {"statistic", test->statistic},
@@ -578,6 +594,20 @@ int runCompare(const std::vector<std::string>& dirs, bool asJson)
             j["differences"].push_back({{"field", d.field}, {"values", values}});
         }
         j["mcnemar"] = mcnemarJson;
+        j["paired"] = nullptr;
+        if (metricDiffs) {
+            json paired{{"split", mcnemarSplit},
+                        {"samples", metricDiffs->samples},
+                        {"resamples", metricDiffs->resamples},
+                        {"level", metricDiffs->level},
+                        {"seed", metricDiffs->seed}};
+            for (const MetricField& f : metricFields()) {
+                const PairedDifference& d = (*metricDiffs).*f.paired;
+                paired[f.json] = {{"diff", number(d.diff)},
+                                  {"ci", d.ci.valid() ? json::array({d.ci.low, d.ci.high}) : json(nullptr)}};
+            }
+            j["paired"] = std::move(paired);
+        }
         std::cout << j.dump(2) << "\n";
         return kOk;
     }
@@ -599,6 +629,18 @@ int runCompare(const std::vector<std::string>& dirs, bool asJson)
         fmt::print("\nMcNemar on the {} split: {} only first right, {} only second right; statistic {:.4g}, p = {:.4g} ({})\n",
                    mcnemarSplit, test->onlyFirstCorrect, test->onlySecondCorrect, test->statistic, test->pValue,
                    test->exact ? "exact binomial" : "chi-squared with continuity correction");
+    if (metricDiffs) {
+        fmt::print("\npaired differences on the {} split (second run minus first, {:.0f}% paired-bootstrap interval, "
+                   "{} resamples)\n",
+                   mcnemarSplit, metricDiffs->level * 100, metricDiffs->resamples);
+        for (const MetricField& f : metricFields()) {
+            const PairedDifference& d = (*metricDiffs).*f.paired;
+            if (!std::isfinite(d.diff))
+                continue;
+            fmt::print("  {:<10} {:>+8.4f}  {:<20}{}\n", f.json, d.diff, fmtInterval(d.ci),
+                       d.ci.valid() && (d.ci.low > 0 || d.ci.high < 0) ? "excludes 0" : "");
+        }
+    }
     return kOk;
 }
 

@@ -502,6 +502,7 @@ void MainWindow::applyLoadedRun()
     const QString name = QString::fromStdString(rec.name), head = QString::fromStdString(summary(rec.spec));
     m_evaluation->setRun(m_runSamples, m_runSplit, name == head ? name : tr("%1 — %2").arg(name, head));
     showLeakage(rec);
+    m_evaluation->setIntervals(rec.validation.ci, rec.test.ci);
     showSamplesForSplit();
     QList<QPointF> train, val, metric;
     for (const auto& e : rec.history) {
