@@ -378,8 +378,8 @@ FeatureSet readFeatureFile(const std::string& path, const FeatureReadOptions& op
         // A shard may hold rows of one split only; a set to train on needs both.
         if (splitCounts[kTrain] == 0 && options.requireTwoClasses)
             throw Error(where + "/split has no training rows (code 0)");
-        if (splitCounts[kValidation] == 0 && options.requireTwoClasses)
-            throw Error(where + "/split has no validation rows (code 1)");
+        // No validation rows (datasets that ship train and test only): training carves them out
+        // of the training rows (chooseSplit).
     }
 
     // /row_index (shards only)

@@ -356,7 +356,7 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
                  {"seconds", rec.seconds},
                  {"tags", json::array()},
                  {"split_source", result.splitSource}};
-        if (result.splitSource == "file")
+        if (result.splitSource.rfind("file", 0) == 0)
             if (const auto it = data.attributes.find("split_source"); it != data.attributes.end())
                 run["file_split_source"] = it->second;
         if (result.leakage.measured)

@@ -152,10 +152,39 @@ SplitChoice chooseSplit(const FeatureSet& data, SplitMode mode, std::uint64_t se
     if (mode == SplitMode::Auto)
         mode = !data.split.empty() ? SplitMode::File : !data.groups.empty() ? SplitMode::Group : SplitMode::Random;
     switch (mode) {
-    case SplitMode::File:
+    case SplitMode::File: {
         if (data.split.empty())
             throw Error(data.path + ": has no /split of its own (use the random or group split)");
-        return {data.split, "file"};
+        if (std::find(data.split.begin(), data.split.end(), kValidation) != data.split.end())
+            return {data.split, "file"};
+        // Many datasets ship train and test only: validation is carved out of the training rows
+        // (a ninth of them, about 10% of all rows; by group when there are groups), test untouched.
+        std::vector<std::size_t> rows;
+        std::vector<std::int32_t> labels;
+        std::vector<std::string> groups;
+        for (std::size_t i = 0; i < data.split.size(); ++i)
+            if (data.split[i] == kTrain) {
+                rows.push_back(i);
+                labels.push_back(data.labels[i]);
+                if (!data.groups.empty())
+                    groups.push_back(data.groups[i]);
+            }
+        std::vector<std::uint8_t> inner;
+        bool byGroup = false;
+        if (!groups.empty()) {
+            try {
+                inner = groupSplit(labels, groups, data.numClasses(), seed, 8.0 / 9.0, 1.0 / 9.0);
+                byGroup = true;
+            } catch (const Error&) { // fewer than three groups among the training rows
+            }
+        }
+        if (!byGroup)
+            inner = stratifiedSplit(labels, data.numClasses(), seed, 8.0 / 9.0, 1.0 / 9.0);
+        std::vector<std::uint8_t> split = data.split;
+        for (std::size_t k = 0; k < rows.size(); ++k)
+            split[rows[k]] = inner[k] == kValidation ? kValidation : kTrain;
+        return {std::move(split), byGroup ? "file, validation by group from train" : "file, validation from train"};
+    }
     case SplitMode::Group:
         if (data.groups.empty())
             throw Error(data.path + ": has no /groups, so it cannot be split by group (extract with --group-field)");

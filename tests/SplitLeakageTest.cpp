@@ -181,3 +181,34 @@ TEST(Leakage, FeaturesAreCentredBeforeTheCosine)
         EXPECT_EQ(r.nearestTrain[1900 + k], k);
     EXPECT_EQ(measureLeakage(set, split, {.method = LeakageOptions::Method::Off}).measured, false);
 }
+
+TEST(ChooseSplit, CarvesValidationOutOfTrainWhenTheFileHasNone)
+{
+    FeatureSet set = test::blobs(900, 4, 2, 5);
+    set.path = "train-test.h5";
+    set.split.assign(900, kTrain);
+    for (int i = 0; i < 100; ++i)
+        set.split[static_cast<std::size_t>(i * 9)] = kTest;
+    const auto choice = chooseSplit(set, SplitMode::Auto, 3);
+    EXPECT_EQ(choice.source, "file, validation from train");
+    int val = 0;
+    for (std::size_t i = 0; i < set.split.size(); ++i) {
+        if (set.split[i] == kTest)
+            EXPECT_EQ(choice.split[i], kTest); // test untouched
+        else
+            EXPECT_NE(choice.split[i], kTest); // training rows stay train or become validation
+        val += choice.split[i] == kValidation;
+    }
+    EXPECT_NEAR(val, 800 / 9, 3);
+    // With groups, validation takes whole groups.
+    for (std::int64_t i = 0; i < set.rows; ++i)
+        set.groups.push_back("g" + std::to_string(i / 3));
+    const auto grouped = chooseSplit(set, SplitMode::Auto, 3);
+    EXPECT_EQ(grouped.source, "file, validation by group from train");
+    std::map<std::string, std::set<int>> sides;
+    for (std::size_t i = 0; i < set.split.size(); ++i)
+        if (set.split[i] == kTrain)
+            sides[set.groups[i]].insert(grouped.split[i]);
+    for (const auto& [g, s] : sides)
+        EXPECT_EQ(s.size(), 1u) << g;
+}

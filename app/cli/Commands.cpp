@@ -223,12 +223,12 @@ void warnLeakage(const LeakageReport& r)
     if (r.testNearDuplicates > 0 || r.validationNearDuplicates > 0)
         fmt::print(stderr,
                    "warning: leakage: {} of {} test rows ({:.0f}%) and {} of {} validation rows ({:.0f}%) have a near duplicate "
-                   "in training ({} >= {}; {} test rows exact); test figures are optimistic, or on fix pairs "
+                   "in training ({} >= {}; {} test {} exact); test figures are optimistic, or on fix pairs "
                    "pessimistic. Split by group (extract --group-field, train --split group) or deduplicate.\n",
                    r.testNearDuplicates, r.testRows, pct(r.testNearDuplicates, r.testRows), r.validationNearDuplicates,
                    r.validationRows, pct(r.validationNearDuplicates, r.validationRows),
                    r.method == "text" ? "token-shingle Jaccard" : "centred-feature cosine", r.nearThreshold,
-                   r.testExactDuplicates);
+                   r.testExactDuplicates, r.testExactDuplicates == 1 ? "row" : "rows");
     if (r.conflictingLabels > 0)
         fmt::print(stderr, "warning: {} {} share their text with a row of another label (conflicting duplicates)\n",
                    r.conflictingLabels, r.conflictingLabels == 1 ? "row" : "rows");
@@ -374,8 +374,10 @@ int runTrain(const TrainCliOptions& o)
     }
     fmt::print("run {} saved in {}\n{}: {} parameters, {} epochs (best {}), {:.1f} s\n", rec.id, rec.dir, summary(spec),
                rec.parameters, rec.epochsRun, rec.bestEpoch, rec.seconds);
-    fmt::print("split: {}", rec.splitSource == "file" ? "the file's own" : rec.splitSource == "group" ? "by group, seeded 80/10/10"
-                                                                                                    : "random, stratified 80/10/10");
+    fmt::print("split: {}", rec.splitSource == "file"     ? std::string("the file's own")
+                            : rec.splitSource == "group"  ? std::string("by group, seeded 80/10/10")
+                            : rec.splitSource == "random" ? std::string("random, stratified 80/10/10")
+                                                          : "the " + rec.splitSource);
     if (rec.leakage.measured)
         fmt::print("; leakage: {} of {} test rows have a near duplicate in training ({} exact)", rec.leakage.testNearDuplicates,
                    rec.leakage.testRows, rec.leakage.testExactDuplicates);

@@ -554,7 +554,7 @@ void MainWindow::showLeakage(const RunRecord& rec)
     QString text;
     if (leaks)
         text = tr("<b>Leakage:</b> %1 of %2 test rows (%3%) and %4 of %5 validation rows (%6%) have a near duplicate in "
-                  "training (%7 ≥ %8; %9 test rows exact copies). These figures are not an honest estimate: split by group "
+                  "training (%7 ≥ %8; exact copies: %9). These figures are not an honest estimate: split by group "
                   "(extract with a group field) or deduplicate. Samples ▸ <i>Near duplicate in training</i> lists them.")
                    .arg(r.testNearDuplicates)
                    .arg(r.testRows)
