@@ -547,8 +547,10 @@ void MainWindow::showLeakage(const RunRecord& rec)
 {
     const LeakageReport& r = rec.leakage;
     const bool leaks = r.measured && (r.testNearDuplicates > 0 || r.validationNearDuplicates > 0);
-    m_leakageBanner->setVisible(leaks || (r.measured && r.conflictingLabels > 0));
-    if (!m_leakageBanner->isVisible())
+    // isVisible() would also be false while another tab is shown: decide from the report.
+    const bool show = leaks || (r.measured && r.conflictingLabels > 0);
+    m_leakageBanner->setVisible(show);
+    if (!show)
         return;
     auto pct = [](std::int64_t a, std::int64_t b) { return b > 0 ? 100.0 * static_cast<double>(a) / static_cast<double>(b) : 0.0; };
     QString text;
