@@ -56,8 +56,9 @@ desktop-file-validate /usr/share/applications/$app_id.desktop
 appstreamcli validate --no-net /usr/share/metainfo/$app_id.metainfo.xml
 
 # A home of its own: the demo workspace and settings go there, not into the machine's.
-export HOME="$work/home" XDG_DATA_HOME="$work/home/data" XDG_CONFIG_HOME="$work/home/config"
-mkdir -p "$HOME"
+export HOME="$work/home" XDG_DATA_HOME="$work/home/data" XDG_CONFIG_HOME="$work/home/config" \
+  XDG_RUNTIME_DIR="$work/home/runtime"
+mkdir -p "$HOME" && mkdir -m 700 "$XDG_RUNTIME_DIR"
 cd "$work"
 /usr/bin/headbench-cli --version
 QT_QPA_PLATFORM=offscreen /usr/bin/headbench --version
