@@ -31,7 +31,7 @@ work=$(mktemp -d)
 installed=0
 cleanup() {
   if [ "$installed" = 1 ]; then
-    $SUDO apt-get remove -y -qq headbench > /dev/null && echo "removed the headbench package"
+    $SUDO apt-get purge -y -qq headbench > /dev/null && echo "removed the headbench package (purged)"
   fi
   rm -rf "$work"
 }
