@@ -37,7 +37,9 @@ std::vector<fs::path> moduleCandidates()
     const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     if (!ec) {
         out.push_back(exe.parent_path() / HEADBENCH_SPM_MODULE_NAME);
-        out.push_back(exe.parent_path() / ".." / "lib" / "headbench" / HEADBENCH_SPM_MODULE_NAME);
+        // Where `cmake --install --prefix P` and the .deb put it, relative to P/bin: the
+        // compiled-in absolute path below only holds for the prefix the build was configured with.
+        out.push_back(exe.parent_path() / ".." / HEADBENCH_SPM_MODULE_LIBDIR / HEADBENCH_SPM_MODULE_NAME);
     }
     out.emplace_back(HEADBENCH_SPM_MODULE_BUILD_PATH);
     out.emplace_back(HEADBENCH_SPM_MODULE_INSTALL_PATH);
@@ -75,7 +77,8 @@ const SpmApi& spmApi()
             tried += " " + p.string() + " lacks the hb_spm_* functions;";
         }
         api.error = "the SentencePiece plugin " HEADBENCH_SPM_MODULE_NAME " was not found beside the program, in "
-                    "../lib/headbench or in the build folder (set HEADBENCH_SENTENCEPIECE_MODULE to its path)" + tried;
+                    "../" HEADBENCH_SPM_MODULE_LIBDIR ", in the build folder or at " HEADBENCH_SPM_MODULE_INSTALL_PATH
+                    " (set HEADBENCH_SENTENCEPIECE_MODULE to its path)" + tried;
     });
     return api;
 }

@@ -9,6 +9,7 @@ packages=(
   libgtest-dev
   python3-torch python3-h5py python3-sklearn python3-numpy python3-regex python3-sentencepiece
   xvfb xauth
+  desktop-file-utils appstream dpkg-dev
 )
 missing=()
 for p in "${packages[@]}"; do

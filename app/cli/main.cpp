@@ -18,7 +18,7 @@ int main(int argc, char** argv)
     CLI::App app{"HeadBench: train and compare classification heads on cached backbone features", "headbench-cli"};
     int threads = 0;
     app.add_option("--threads", threads, "Compute threads (default: all cores)")->check(CLI::NonNegativeNumber);
-    app.set_version_flag("--version", "headbench-cli 0.1.0");
+    app.set_version_flag("--version", "headbench-cli " HEADBENCH_VERSION);
     // Thread counts are set once, after the options are read and before any tensor work.
     app.parse_complete_callback([&threads] { headbench::configureRuntime(threads); });
     headbench::cli::registerCommands(app);

@@ -6,6 +6,7 @@
 
 #include "EvaluationView.h"
 #include "HeadDesignerPanel.h"
+#include "Icons.h"
 #include "ImportDialog.h"
 #include "LossChartView.h"
 #include "RunsPanel.h"
@@ -43,6 +44,7 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <cmath>
+#include <utility>
 
 namespace headbench {
 namespace {
@@ -110,18 +112,18 @@ MainWindow::~MainWindow() = default;
 void MainWindow::buildActions()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    file->addAction(tr("Open &workspace…"), QKeySequence::Open, this, [this] {
+    QAction* openWorkspaceAction = file->addAction(tr("Open &workspace…"), QKeySequence::Open, this, [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Open workspace"));
         if (!dir.isEmpty())
             openWorkspace(dir);
     });
-    file->addAction(tr("Open &features…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this, [this] {
+    QAction* openFeaturesAction = file->addAction(tr("Open &features…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Open feature file"), m_workspace->workspace(),
                                                           tr("HDF5 feature files (*.h5 *.hdf5)"));
         if (!path.isEmpty())
             openFeatureFile(path);
     });
-    file->addAction(tr("&Import dataset…"), QKeySequence(Qt::CTRL | Qt::Key_I), this, [this] {
+    QAction* importAction = file->addAction(tr("&Import dataset…"), QKeySequence(Qt::CTRL | Qt::Key_I), this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Import dataset"), QString(),
                                                           tr("Datasets (*.jsonl *.json *.ndjson *.csv)"));
         if (!path.isEmpty())
@@ -131,7 +133,7 @@ void MainWindow::buildActions()
     m_recentMenu = file->addMenu(tr("&Recent"));
     rebuildRecentMenu();
     file->addSeparator();
-    file->addAction(tr("&Export samples as CSV…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
+    QAction* exportAction = file->addAction(tr("&Export samples as CSV…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Export samples"), QStringLiteral("samples.csv"), tr("CSV (*.csv)"));
         QString error;
         if (!path.isEmpty() && !m_samples->exportCsv(path, &error))
@@ -146,19 +148,40 @@ void MainWindow::buildActions()
     m_trainAction->setToolTip(tr("Train the designed head on the loaded features (Ctrl+T)"));
     m_stopAction = run->addAction(tr("&Stop"), this, [this] { m_training->stop(); });
     m_stopAction->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F5));
-    run->addAction(tr("S&weep…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T), this, &MainWindow::openSweepDialog);
-    run->addAction(tr("&Compare selected runs"), QKeySequence(Qt::CTRL | Qt::Key_D), this,
-                   [this] { compareRuns(m_runsPanel->selectedRunDirs()); });
-    run->addAction(tr("Most confidently &wrong"), QKeySequence(Qt::CTRL | Qt::Key_W), this, [this] {
+    QAction* sweepAction = run->addAction(tr("S&weep…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T), this,
+                                          &MainWindow::openSweepDialog);
+    QAction* compareAction = run->addAction(tr("&Compare selected runs"), QKeySequence(Qt::CTRL | Qt::Key_D), this,
+                                            [this] { compareRuns(m_runsPanel->selectedRunDirs()); });
+    QAction* wrongAction = run->addAction(tr("Most confidently &wrong"), QKeySequence(Qt::CTRL | Qt::Key_W), this, [this] {
         m_samples->showMostConfidentlyWrong();
         m_tabs->setCurrentIndex(SamplesTab);
     });
 
+    // Icons from resources/headbench.qrc; the toolbar shows the short icon texts.
+    const std::pair<QAction*, const char*> icons[] = {
+        {openWorkspaceAction, "workspace"}, {openFeaturesAction, "features"}, {importAction, "import"},
+        {exportAction, "export"}, {m_trainAction, "train"}, {m_stopAction, "stop"}, {sweepAction, "sweep"},
+        {compareAction, "compare"}, {wrongAction, "wrong"}};
+    for (const auto& [action, name] : icons)
+        action->setIcon(actionIcon(QLatin1String(name)));
+    importAction->setIconText(tr("Import"));
+    openFeaturesAction->setIconText(tr("Features"));
+    sweepAction->setIconText(tr("Sweep"));
+    compareAction->setIconText(tr("Compare"));
+    exportAction->setIconText(tr("Export"));
+
     QToolBar* tools = addToolBar(tr("Main"));
     tools->setObjectName(QStringLiteral("mainToolBar"));
-    tools->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    tools->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    tools->addAction(importAction);
+    tools->addAction(openFeaturesAction);
+    tools->addSeparator();
     tools->addAction(m_trainAction);
     tools->addAction(m_stopAction);
+    tools->addSeparator();
+    tools->addAction(sweepAction);
+    tools->addAction(compareAction);
+    tools->addAction(exportAction);
 }
 
 void MainWindow::buildLayout()

@@ -1,4 +1,5 @@
 // headbench: the HeadBench desktop workbench.
+#include "Icons.h"
 #include "MainWindow.h"
 #include "SamplesPanel.h"
 #include "TrainingController.h"
@@ -59,7 +60,10 @@ int main(int argc, char** argv)
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("HeadBench"));
     QApplication::setOrganizationName(QStringLiteral("HeadBench"));
-    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+    QApplication::setApplicationVersion(QStringLiteral(HEADBENCH_VERSION));
+    // The desktop file's name lets Wayland compositors and docks match the window to its icon.
+    QApplication::setDesktopFileName(QString::fromLatin1(kApplicationId));
+    QApplication::setWindowIcon(applicationIcon());
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Train and compare classification heads on cached backbone features"));
