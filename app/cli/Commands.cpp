@@ -154,6 +154,8 @@ struct TrainCliOptions {
     std::optional<std::string> hidden, activation, norm, loss, optimizer, schedule, earlyStopping, classWeights;
     std::optional<double> dropout, focalGamma, labelSmoothing, lr, weightDecay, momentum;
     std::optional<std::uint64_t> seed;
+    std::optional<std::string> l2;
+    std::optional<bool> standardize;
     bool json = false;
 };
 
@@ -192,6 +194,21 @@ HeadSpec specFromOptions(const TrainCliOptions& o)
     if (o.norm) spec.norm = parseEnum<Norm>(*o.norm);
     if (o.loss) spec.loss = parseEnum<Loss>(*o.loss);
     if (o.optimizer) spec.optimizer = parseEnum<Optimizer>(*o.optimizer);
+    if (o.l2) {
+        if (*o.l2 == "auto") {
+            spec.l2.reset();
+        } else {
+            try {
+                std::size_t used = 0;
+                spec.l2 = std::stod(*o.l2, &used);
+                if (used != o.l2->size())
+                    throw std::invalid_argument("trailing text");
+            } catch (const std::exception&) {
+                throw Error("--l2: '" + *o.l2 + "' is not a number (expected auto or e.g. 0.001)");
+            }
+        }
+    }
+    if (o.standardize) spec.standardize = *o.standardize;
     if (o.schedule) spec.schedule = parseEnum<Schedule>(*o.schedule);
     if (o.earlyStopping) spec.earlyStopping = parseEnum<StopMetric>(*o.earlyStopping);
     if (o.classWeights) {
@@ -253,7 +270,7 @@ int runTrain(const TrainCliOptions& o)
     const FeatureSet data = readFeatureFile(o.features, {.loadTexts = false});
     if (const auto problems = validate(spec, data.numClasses()); !problems.empty())
         throw Error(o.features + ": " + problems.front());
-    CliTrainingObserver observer(spec.epochs, o.json);
+    CliTrainingObserver observer(plannedEpochs(spec), o.json);
     // The run folder exists from the start (as running): a killed process leaves it marked
     // interrupted; a cancelled or failed one removes it.
     const std::string runDir = beginRun(o.workspace, data, spec, o.name);
@@ -567,7 +584,13 @@ void registerCommands(CLI::App& app)
     cTr->add_option("--focal-gamma", tr->focalGamma, "Focusing parameter of the focal loss");
     cTr->add_option("--class-weights", tr->classWeights, "auto, none, or one weight per class (e.g. 1,3)");
     cTr->add_option("--label-smoothing", tr->labelSmoothing, "Label smoothing in [0, 1)");
-    cTr->add_option("--optimizer", tr->optimizer, "adam, adamw, sgd");
+    cTr->add_option("--optimizer", tr->optimizer, "auto (lbfgs for depth 0, else adamw), lbfgs, adam, adamw, sgd");
+    cTr->add_option("--l2", tr->l2, "L2 penalty of the lbfgs probe: auto (picked on the validation split) or a value");
+    // Callbacks, not a flag bound to the optional: only a given flag may set it.
+    auto* standardizeOn = cTr->add_flag_callback("--standardize", [tr] { tr->standardize = true; },
+                                                 "Z-score inputs with the training split's statistics (default: on for lbfgs)");
+    cTr->add_flag_callback("--no-standardize", [tr] { tr->standardize = false; }, "Do not z-score the inputs")
+        ->excludes(standardizeOn);
     cTr->add_option("--lr", tr->lr, "Learning rate");
     cTr->add_option("--weight-decay", tr->weightDecay, "Weight decay");
     cTr->add_option("--momentum", tr->momentum, "Momentum (sgd)");
