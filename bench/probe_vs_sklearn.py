@@ -49,7 +49,7 @@ def run(cmd, env):
     seconds = time.perf_counter() - start
     if out.returncode != 0:
         sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
-    return seconds, json.loads(out.stdout.strip().splitlines()[-1])
+    return seconds, json.loads(out.stdout)
 
 
 def main():
@@ -75,8 +75,11 @@ def main():
         os.replace(os.path.join(a.workdir, "demo.jsonl"), dataset)
         subprocess.run([cli, "--threads", str(a.threads), "extract", "--dataset", dataset,
                         "--backbone", "hashed-ngram", "--out", features], check=True)
+    import h5py
+    with h5py.File(features) as f:
+        has_split = "split" in f
+    if not has_split:
         # The same stratified split for both sides: take the one HeadBench makes and store it.
-        import h5py
         import numpy as np
         _, first = run([cli, "--threads", str(a.threads), "train", "--features", features, "--workspace",
                         os.path.join(a.workdir, "ws-split"), "--depth", "0", "--optimizer", "adam",
