@@ -348,6 +348,8 @@ TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObse
     if (standardizes(spec)) {
         // Statistics of the training split only; the saved head folds them into its first layer.
         std::tie(net->inputShift, net->inputScale) = standardization(xTrain);
+        if (!lbfgs)
+            xTrain = torch::Tensor(); // minibatches are gathered from x: free the copy
     }
     if (lbfgs) {
         // Full batch: the training and validation rows are gathered once (and standardised in
