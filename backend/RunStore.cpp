@@ -88,7 +88,7 @@ std::vector<EpochStats> historyFromJson(const json& arr)
         e.valRocAuc = numberOf(j, "val_roc_auc");
         e.learningRate = numberOf(j, "lr");
         e.seconds = numberOf(j, "seconds");
-        e.l2 = numberOf(j, "l2");
+        e.l2 = j.contains("l2") ? numberOf(j, "l2") : 0.0; // only L-BFGS entries have one
         e.iterations = j.value("iterations", 0);
         out.push_back(e);
     }
