@@ -307,8 +307,13 @@ int runTrain(const TrainCliOptions& o)
         std::cout << j.dump(2) << "\n";
         return kOk;
     }
-    fmt::print("run {} saved in {}\n{}: {} parameters, {} epochs (best {}), {:.1f} s\n\n", rec.id, rec.dir, summary(spec),
-               rec.parameters, rec.epochsRun, rec.bestEpoch, rec.seconds);
+    if (resolvedOptimizer(spec) == Optimizer::Lbfgs) // one history entry per L2 penalty tried
+        fmt::print("run {} saved in {}\n{}: {} parameters, L-BFGS, {} penalties tried (kept l2 {:.3g}), {:.1f} s\n\n", rec.id,
+                   rec.dir, summary(spec), rec.parameters, rec.epochsRun,
+                   rec.history[static_cast<std::size_t>(std::max(rec.bestEpoch, 1) - 1)].l2, rec.seconds);
+    else
+        fmt::print("run {} saved in {}\n{}: {} parameters, {} epochs (best {}), {:.1f} s\n\n", rec.id, rec.dir, summary(spec),
+                   rec.parameters, rec.epochsRun, rec.bestEpoch, rec.seconds);
     printMetricsTable({{"validation", &rec.validation}, {"test", &rec.test}});
     fmt::print("\ntest ");
     printConfusion(rec.test, data.labelNames);
