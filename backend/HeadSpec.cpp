@@ -37,8 +37,9 @@ template <> struct EnumNames<Loss> {
     static constexpr const char* what = "loss";
 };
 template <> struct EnumNames<Optimizer> {
-    static constexpr std::array<std::pair<Optimizer, const char*>, 3> values{{
-        {Optimizer::Adam, "adam"}, {Optimizer::AdamW, "adamw"}, {Optimizer::Sgd, "sgd"}}};
+    static constexpr std::array<std::pair<Optimizer, const char*>, 5> values{{
+        {Optimizer::Auto, "auto"}, {Optimizer::Adam, "adam"}, {Optimizer::AdamW, "adamw"}, {Optimizer::Sgd, "sgd"},
+        {Optimizer::Lbfgs, "lbfgs"}}};
     static constexpr const char* what = "optimizer";
 };
 template <> struct EnumNames<Schedule> {
@@ -79,7 +80,7 @@ std::string canonical(std::string name)
 // The JSON field names, in the order toJson writes them.
 const std::set<std::string> kKnownFields = {
     "hidden", "depth", "width", "activation", "dropout", "norm", "loss", "focal_gamma", "class_weights",
-    "label_smoothing", "optimizer", "lr", "weight_decay", "momentum", "schedule", "step_size", "step_gamma",
+    "label_smoothing", "optimizer", "l2", "standardize", "lr", "weight_decay", "momentum", "schedule", "step_size", "step_gamma",
     "batch_size", "epochs", "early_stopping", "patience", "seed"};
 
 } // namespace
@@ -109,9 +110,25 @@ std::string toString(Optimizer v) { return enumToString(v); }
 std::string toString(Schedule v) { return enumToString(v); }
 std::string toString(StopMetric v) { return enumToString(v); }
 
+Optimizer resolvedOptimizer(const HeadSpec& spec)
+{
+    if (spec.optimizer != Optimizer::Auto)
+        return spec.optimizer;
+    return spec.hidden.empty() ? Optimizer::Lbfgs : Optimizer::AdamW;
+}
+
+bool standardizes(const HeadSpec& spec)
+{
+    return spec.standardize.value_or(resolvedOptimizer(spec) == Optimizer::Lbfgs);
+}
+
 std::vector<std::string> validate(const HeadSpec& s, int numClasses)
 {
     std::vector<std::string> problems;
+    if (s.optimizer == Optimizer::Lbfgs && !s.hidden.empty())
+        problems.push_back("the lbfgs optimizer trains only the linear probe (depth 0)");
+    if (s.l2 && !(*s.l2 >= 0.0 && *s.l2 <= 100.0))
+        problems.push_back(fmt::format("l2 {} must be between 0 and 100", *s.l2));
     if (s.hidden.size() > 8)
         problems.push_back(fmt::format("depth {} is more than the 8 hidden layers supported", s.hidden.size()));
     for (std::size_t i = 0; i < s.hidden.size(); ++i)
@@ -174,6 +191,14 @@ std::string toJson(const HeadSpec& s)
         j["class_weights"] = "none";
     j["label_smoothing"] = s.labelSmoothing;
     j["optimizer"] = toString(s.optimizer);
+    if (s.l2)
+        j["l2"] = *s.l2;
+    else
+        j["l2"] = "auto";
+    if (s.standardize)
+        j["standardize"] = *s.standardize;
+    else
+        j["standardize"] = "auto";
     j["lr"] = s.learningRate;
     j["weight_decay"] = s.weightDecay;
     j["momentum"] = s.momentum;
@@ -274,6 +299,18 @@ HeadSpec headSpecFromJson(const std::string& text, const std::string& source)
     }
     field("label_smoothing", s.labelSmoothing);
     enumField("optimizer", s.optimizer);
+    if (const auto it = j.find("l2"); it != j.end()) {
+        if (it->is_number())
+            s.l2 = it->get<double>();
+        else if (!(it->is_string() && *it == "auto"))
+            throw Error(source + ": field 'l2' must be \"auto\" or a number, got " + it->dump());
+    }
+    if (const auto it = j.find("standardize"); it != j.end()) {
+        if (it->is_boolean())
+            s.standardize = it->get<bool>();
+        else if (!(it->is_string() && *it == "auto"))
+            throw Error(source + ": field 'standardize' must be true, false or \"auto\", got " + it->dump());
+    }
     field("lr", s.learningRate);
     field("weight_decay", s.weightDecay);
     field("momentum", s.momentum);

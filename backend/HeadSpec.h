@@ -12,7 +12,8 @@ namespace headbench {
 enum class Activation { Relu, Gelu, Tanh, Silu, LeakyRelu };
 enum class Norm { None, LayerNorm, BatchNorm };
 enum class Loss { CrossEntropy, BceWithLogits, Focal };
-enum class Optimizer { Adam, AdamW, Sgd };
+/// `Auto` resolves per head: L-BFGS for the linear probe (depth 0), AdamW otherwise.
+enum class Optimizer { Auto, Adam, AdamW, Sgd, Lbfgs };
 enum class Schedule { Constant, Cosine, Step };
 enum class StopMetric { None, ValLoss, ValF1, ValAccuracy, ValRocAuc };
 
@@ -30,7 +31,13 @@ struct HeadSpec {
     std::vector<double> classWeights;       ///< explicit weights (one per class), or empty
     double labelSmoothing = 0.0;
     // Optimisation
-    Optimizer optimizer = Optimizer::AdamW;
+    Optimizer optimizer = Optimizer::Auto;  ///< see resolvedOptimizer()
+    /// L2 penalty of the L-BFGS probe: the objective is mean loss + l2 / 2 * ||W||^2 (bias not
+    /// penalised). Empty = "auto": picked from a grid on the validation split.
+    std::optional<double> l2;
+    /// Z-score the inputs with the training split's mean and deviation (folded into the saved
+    /// head). Empty = "auto": on when the optimiser resolves to L-BFGS.
+    std::optional<bool> standardize;
     double learningRate = 1e-3;
     double weightDecay = 1e-4;
     double momentum = 0.9;                  ///< for sgd
@@ -45,6 +52,12 @@ struct HeadSpec {
 
     int depth() const { return static_cast<int>(hidden.size()); }
 };
+
+/// The optimiser a spec trains with: `Auto` becomes Lbfgs for depth 0 and AdamW otherwise.
+Optimizer resolvedOptimizer(const HeadSpec& spec);
+/// Whether training z-scores the inputs: the explicit setting, else on for L-BFGS only (so a
+/// stored Adam spec without the field keeps its meaning).
+bool standardizes(const HeadSpec& spec);
 
 /// Problems with a spec, one sentence each, empty when valid. With numClasses > 0 also checks
 /// what depends on the data (BCE needs two classes, class weights need one per class).

@@ -97,10 +97,15 @@ Metrics metricsFromJson(const json& j)
 json historyJson(const std::vector<EpochStats>& history)
 {
     json arr = json::array();
-    for (const auto& e : history)
+    for (const auto& e : history) {
         arr.push_back({{"epoch", e.epoch}, {"train_loss", number(e.trainLoss)}, {"val_loss", number(e.valLoss)},
                        {"val_accuracy", number(e.valAccuracy)}, {"val_f1", number(e.valF1)},
                        {"val_roc_auc", number(e.valRocAuc)}, {"lr", e.learningRate}, {"seconds", e.seconds}});
+        if (e.iterations > 0) { // an L-BFGS fit: its penalty and iteration count
+            arr.back()["l2"] = e.l2;
+            arr.back()["iterations"] = e.iterations;
+        }
+    }
     return arr;
 }
 
@@ -117,6 +122,8 @@ std::vector<EpochStats> historyFromJson(const json& arr)
         e.valRocAuc = numberOf(j, "val_roc_auc");
         e.learningRate = numberOf(j, "lr");
         e.seconds = numberOf(j, "seconds");
+        e.l2 = j.contains("l2") ? numberOf(j, "l2") : 0.0; // only L-BFGS entries have one
+        e.iterations = j.value("iterations", 0);
         out.push_back(e);
     }
     return out;

@@ -25,6 +25,8 @@ HeadNetImpl::HeadNetImpl(const HeadSpec& s, std::int64_t inputDim, int outputs)
 
 torch::Tensor HeadNetImpl::forward(torch::Tensor x)
 {
+    if (inputShift.defined())
+        x = (x - inputShift) * inputScale;
     for (std::size_t i = 0; i < hidden.size(); ++i) {
         x = hidden[i]->forward(x);
         if (spec.norm == Norm::LayerNorm)
@@ -61,9 +63,22 @@ std::unique_ptr<TrainedHead::Impl> scriptHead(HeadNet& net, std::int64_t inputDi
     torch::jit::Module m("HeadBenchHead");
     const HeadSpec& spec = net->spec;
     std::string body = "def forward(self, x):\n";
+    // The first linear layer takes the standardisation: W (x - m) s + b = (W s) x + (b - (W s) m),
+    // computed in double.
+    auto weightOf = [&](const torch::nn::Linear& layer, bool first) {
+        if (!first || !net->inputShift.defined())
+            return layer->weight.detach().clone();
+        return (layer->weight.to(torch::kDouble) * net->inputScale.to(torch::kDouble)).to(torch::kFloat);
+    };
+    auto biasOf = [&](const torch::nn::Linear& layer, bool first) {
+        if (!first || !net->inputShift.defined())
+            return layer->bias.detach().clone();
+        const auto w = layer->weight.to(torch::kDouble) * net->inputScale.to(torch::kDouble);
+        return (layer->bias.to(torch::kDouble) - w.matmul(net->inputShift.to(torch::kDouble))).to(torch::kFloat);
+    };
     for (std::size_t i = 0; i < net->hidden.size(); ++i) {
-        m.register_parameter(fmt::format("w{}", i), net->hidden[i]->weight.detach().clone(), false);
-        m.register_parameter(fmt::format("b{}", i), net->hidden[i]->bias.detach().clone(), false);
+        m.register_parameter(fmt::format("w{}", i), weightOf(net->hidden[i], i == 0), false);
+        m.register_parameter(fmt::format("b{}", i), biasOf(net->hidden[i], i == 0), false);
         body += fmt::format("    x = torch.linear(x, self.w{0}, self.b{0})\n", i);
         const auto width = net->hidden[i]->weight.size(0);
         if (spec.norm == Norm::LayerNorm) {
@@ -90,8 +105,8 @@ std::unique_ptr<TrainedHead::Impl> scriptHead(HeadNet& net, std::int64_t inputDi
         case Activation::LeakyRelu: body += "    x = torch.leaky_relu(x, 0.01)\n"; break;
         }
     }
-    m.register_parameter("w_out", net->output->weight.detach().clone(), false);
-    m.register_parameter("b_out", net->output->bias.detach().clone(), false);
+    m.register_parameter("w_out", weightOf(net->output, net->hidden.empty()), false);
+    m.register_parameter("b_out", biasOf(net->output, net->hidden.empty()), false);
     body += "    x = torch.linear(x, self.w_out, self.b_out)\n";
     if (net->output->weight.size(0) == 1)
         body += "    p1 = torch.sigmoid(x)\n    return torch.cat([1.0 - p1, p1], 1)\n";

@@ -20,6 +20,10 @@ struct HeadNetImpl : torch::nn::Module {
     std::vector<torch::nn::LayerNorm> layerNorms;
     std::vector<torch::nn::BatchNorm1d> batchNorms;
     torch::nn::Linear output{nullptr};
+    /// Input z-scoring from the training split, undefined when off: x -> (x - inputShift) *
+    /// inputScale before the first layer. Constants, not parameters; scriptHead folds them
+    /// into the first linear layer, so the saved head takes raw features.
+    torch::Tensor inputShift, inputScale;
 };
 TORCH_MODULE(HeadNet);
 

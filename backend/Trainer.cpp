@@ -2,6 +2,7 @@
 
 #include "Bootstrap.h"
 #include "Error.h"
+#include "LbfgsProbe.h"
 #include "Split.h"
 #include "TorchHead.h"
 
@@ -202,11 +203,12 @@ class HeadOptimizer {
 public:
     HeadOptimizer(const HeadSpec& s, std::vector<torch::Tensor> params)
     {
-        if (s.optimizer == Optimizer::Sgd)
+        const Optimizer kind = resolvedOptimizer(s);
+        if (kind == Optimizer::Sgd)
             m_sgd = std::make_unique<torch::optim::SGD>(
                 params, torch::optim::SGDOptions(s.learningRate).momentum(s.momentum).weight_decay(s.weightDecay));
-        else
-            m_adam = std::make_unique<FusedAdam>(std::move(params), s.optimizer == Optimizer::AdamW, s.weightDecay);
+        else if (kind != Optimizer::Lbfgs) // L-BFGS runs in fitLbfgsProbe
+            m_adam = std::make_unique<FusedAdam>(std::move(params), kind == Optimizer::AdamW, s.weightDecay);
     }
     void zeroGrad()
     {
@@ -279,6 +281,13 @@ double stopScore(StopMetric metric, const EpochStats& e)
 
 } // namespace
 
+int plannedEpochs(const HeadSpec& spec)
+{
+    if (resolvedOptimizer(spec) != Optimizer::Lbfgs)
+        return spec.epochs;
+    return spec.l2 ? 1 : static_cast<int>(l2Grid(1).size());
+}
+
 TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObserver* observer, const TrainOptions& options)
 {
     const int numClasses = data.numClasses();
@@ -336,6 +345,36 @@ TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObse
     }
     const Criterion criterion(spec, classWeights, numClasses);
     HeadOptimizer optimizer(spec, net->parameters());
+    const bool lbfgs = resolvedOptimizer(spec) == Optimizer::Lbfgs;
+    torch::Tensor xTrain; // the training rows, gathered once for the statistics and L-BFGS
+    if (standardizes(spec) || lbfgs)
+        xTrain = x.index_select(0, indexTensor(trainRows));
+    if (standardizes(spec)) {
+        // Statistics of the training split only; the saved head folds them into its first layer.
+        std::tie(net->inputShift, net->inputScale) = standardization(xTrain);
+        if (!lbfgs)
+            xTrain = torch::Tensor(); // minibatches are gathered from x: free the copy
+    }
+    if (lbfgs) {
+        // Full batch: the training and validation rows are gathered once (and standardised in
+        // place) instead of per iteration.
+        LbfgsProblem problem;
+        problem.xTrain = std::move(xTrain);
+        problem.yTrain = y.index_select(0, indexTensor(trainRows));
+        problem.xVal = x.index_select(0, valIndex);
+        problem.yVal = valTargets;
+        if (net->inputShift.defined())
+            for (auto* t : {&problem.xTrain, &problem.xVal})
+                t->sub_(net->inputShift).mul_(net->inputScale);
+        problem.valLabels = valLabels;
+        problem.numClasses = numClasses;
+        problem.loss = [&criterion](const torch::Tensor& logits, const torch::Tensor& targets) { return criterion(logits, targets); };
+        problem.l2 = spec.l2;
+        LbfgsFit fit = fitLbfgsProbe(net->output, problem, observer);
+        result.history = std::move(fit.history);
+        result.bestEpoch = fit.bestEpoch;
+        result.cancelled = fit.cancelled;
+    }
 
     const auto nTrain = static_cast<std::int64_t>(trainRows.size());
     // A last batch of one sample breaks batch norm; it is merged into the previous batch.
@@ -352,7 +391,7 @@ TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObse
     double bestScore = -std::numeric_limits<double>::infinity();
     std::vector<torch::Tensor> bestState;
     int sinceBest = 0;
-    for (int epoch = 1; epoch <= spec.epochs && !result.cancelled; ++epoch) {
+    for (int epoch = 1; !lbfgs && epoch <= spec.epochs && !result.cancelled; ++epoch) {
         const auto epochStart = Clock::now();
         const double lr = scheduledRate(spec, epoch - 1);
         for (std::size_t i = order.size(); i > 1; --i)

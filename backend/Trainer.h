@@ -20,8 +20,10 @@ struct EpochStats {
     double trainLoss = 0;
     double valLoss = 0;
     double valAccuracy = 0, valF1 = 0, valRocAuc = 0;
-    double learningRate = 0;
+    double learningRate = 0;       ///< 0 for L-BFGS, which has no learning rate
     double seconds = 0;            ///< wall time of this epoch, evaluation included
+    double l2 = 0;                 ///< L-BFGS: the L2 penalty this entry was fitted with
+    int iterations = 0;            ///< L-BFGS: iterations until the gradient tolerance
 };
 
 /// Progress leaves training through this interface (no Qt in the backend); the GUI adapts it
@@ -76,6 +78,10 @@ struct TrainResult {
     Metrics validation, test;
     TrainedHead head;
 };
+
+/// Entries the history of `spec` will have at most: its epochs, or for L-BFGS (where an entry
+/// is one fit per L2 penalty tried) the size of the penalty grid.
+int plannedEpochs(const HeadSpec& spec);
 
 /// How a run is set up besides its head: the split and the leakage check.
 struct TrainOptions {

@@ -62,6 +62,8 @@ HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
     , m_customWeights(new QLineEdit)
     , m_labelSmoothing(doubleBox(0, 0.5, 2, 0.05))
     , m_optimizer(new QComboBox)
+    , m_l2(new QLineEdit)
+    , m_standardize(new QComboBox)
     , m_lr(doubleBox(0.00001, 10, 5, 0.0005))
     , m_weightDecay(doubleBox(0, 1, 5, 0.0001))
     , m_momentum(doubleBox(0, 0.99, 2, 0.05))
@@ -81,7 +83,16 @@ HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
     m_loss->addItem(tr("cross-entropy"), static_cast<int>(Loss::CrossEntropy));
     m_loss->addItem(tr("BCE with logits"), static_cast<int>(Loss::BceWithLogits));
     m_loss->addItem(tr("focal"), static_cast<int>(Loss::Focal));
-    fillCombo(m_optimizer, {Optimizer::AdamW, Optimizer::Adam, Optimizer::Sgd});
+    fillCombo(m_optimizer, {Optimizer::Auto, Optimizer::Lbfgs, Optimizer::AdamW, Optimizer::Adam, Optimizer::Sgd});
+    m_optimizer->setToolTip(tr("auto: L-BFGS for a linear probe (depth 0), AdamW otherwise"));
+    m_l2->setPlaceholderText(tr("auto (picked on validation)"));
+    m_l2->setToolTip(tr("L2 penalty of the L-BFGS probe: mean loss + l2/2 · |W|²; empty or 'auto' tries "
+                        "scikit-learn's C in 0.01 … 100 and keeps the best validation loss"));
+    m_standardize->addItem(tr("auto (on for L-BFGS)"));
+    m_standardize->addItem(tr("on"));
+    m_standardize->addItem(tr("off"));
+    m_standardize->setToolTip(tr("Z-score the features with the training split's mean and deviation; "
+                                 "folded into the saved head, which still takes raw features"));
     fillCombo(m_schedule, {Schedule::Constant, Schedule::Cosine, Schedule::Step});
     fillCombo(m_earlyStopping, {StopMetric::None, StopMetric::ValLoss, StopMetric::ValF1, StopMetric::ValAccuracy, StopMetric::ValRocAuc});
     m_classWeights->addItem(tr("none"));
@@ -112,6 +123,8 @@ HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
     auto* optBox = new QGroupBox(tr("Training"));
     auto* optForm = new QFormLayout(optBox);
     optForm->addRow(tr("O&ptimiser"), m_optimizer);
+    optForm->addRow(tr("L&2 penalty"), m_l2);
+    optForm->addRow(tr("Standardise inputs"), m_standardize);
     optForm->addRow(tr("Learning &rate"), m_lr);
     optForm->addRow(tr("Weight decay"), m_weightDecay);
     optForm->addRow(tr("Momentum"), m_momentum);
@@ -142,13 +155,14 @@ HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
         refresh();
     });
     connect(m_widths, &QLineEdit::textEdited, this, changed);
-    for (QComboBox* box : {m_activation, m_norm, m_loss, m_classWeights, m_optimizer, m_schedule, m_earlyStopping})
+    for (QComboBox* box : {m_activation, m_norm, m_loss, m_classWeights, m_optimizer, m_standardize, m_schedule, m_earlyStopping})
         connect(box, &QComboBox::currentIndexChanged, this, changed);
     for (QDoubleSpinBox* box : {m_dropout, m_focalGamma, m_labelSmoothing, m_lr, m_weightDecay, m_momentum})
         connect(box, &QDoubleSpinBox::valueChanged, this, changed);
     for (QSpinBox* box : {m_stepSize, m_epochs, m_batchSize, m_patience, m_seed})
         connect(box, &QSpinBox::valueChanged, this, changed);
     connect(m_customWeights, &QLineEdit::textEdited, this, changed);
+    connect(m_l2, &QLineEdit::textEdited, this, changed);
 }
 
 std::vector<int> HeadDesignerPanel::parsedWidths(bool* ok) const
@@ -198,6 +212,14 @@ HeadSpec HeadDesignerPanel::spec() const
             s.classWeights.push_back(part.trimmed().toDouble());
     s.labelSmoothing = m_labelSmoothing->value();
     s.optimizer = comboValue<Optimizer>(m_optimizer);
+    const QString l2 = m_l2->text().trimmed();
+    if (!l2.isEmpty() && l2 != QLatin1String("auto")) {
+        bool good = false;
+        const double v = QLocale::c().toDouble(l2, &good);
+        s.l2 = good ? v : -1.0; // -1 makes validate() explain the problem
+    }
+    if (m_standardize->currentIndex() > 0)
+        s.standardize = m_standardize->currentIndex() == 1;
     s.learningRate = m_lr->value();
     s.weightDecay = m_weightDecay->value();
     s.momentum = m_momentum->value();
@@ -231,6 +253,8 @@ void HeadDesignerPanel::setSpec(const HeadSpec& s)
     m_customWeights->setText(weights.join(QStringLiteral(", ")));
     m_labelSmoothing->setValue(s.labelSmoothing);
     setCombo(m_optimizer, s.optimizer);
+    m_l2->setText(s.l2 ? QString::number(*s.l2, 'g', 6) : QString());
+    m_standardize->setCurrentIndex(!s.standardize ? 0 : *s.standardize ? 1 : 2);
     m_lr->setValue(s.learningRate);
     m_weightDecay->setValue(s.weightDecay);
     m_momentum->setValue(s.momentum);
@@ -281,9 +305,14 @@ void HeadDesignerPanel::refresh()
     // Show only the controls that matter for the choices made.
     m_focalGamma->setEnabled(s.loss == Loss::Focal);
     m_customWeights->setEnabled(m_classWeights->currentIndex() == 2);
+    const bool lbfgs = resolvedOptimizer(s) == Optimizer::Lbfgs;
     m_momentum->setEnabled(s.optimizer == Optimizer::Sgd);
-    m_stepSize->setEnabled(s.schedule == Schedule::Step);
-    m_patience->setEnabled(s.earlyStopping != StopMetric::None);
+    m_stepSize->setEnabled(s.schedule == Schedule::Step && !lbfgs);
+    m_patience->setEnabled(s.earlyStopping != StopMetric::None && !lbfgs);
+    // L-BFGS runs full-batch to a gradient tolerance: the minibatch settings do not apply.
+    m_l2->setEnabled(lbfgs);
+    for (QWidget* w : std::initializer_list<QWidget*>{m_lr, m_weightDecay, m_schedule, m_epochs, m_batchSize, m_earlyStopping})
+        w->setEnabled(!lbfgs);
     m_widths->setEnabled(m_depth->value() > 0);
     m_dropout->setEnabled(m_depth->value() > 0);
     m_norm->setEnabled(m_depth->value() > 0);

@@ -39,6 +39,9 @@ public:
     QComboBox* lossBox() const { return m_loss; }
     QDoubleSpinBox* dropoutBox() const { return m_dropout; }
     QSpinBox* epochsBox() const { return m_epochs; }
+    QComboBox* optimizerBox() const { return m_optimizer; }
+    QLineEdit* l2Edit() const { return m_l2; }
+    QComboBox* standardizeBox() const { return m_standardize; }
     QLabel* problemLabel() const { return m_problemLabel; }
     QLabel* parameterLabel() const { return m_paramLabel; }
 
@@ -63,6 +66,8 @@ private:
     QLineEdit* m_customWeights;
     QDoubleSpinBox* m_labelSmoothing;
     QComboBox* m_optimizer;
+    QLineEdit* m_l2;
+    QComboBox* m_standardize;
     QDoubleSpinBox* m_lr;
     QDoubleSpinBox* m_weightDecay;
     QDoubleSpinBox* m_momentum;

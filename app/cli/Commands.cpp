@@ -197,6 +197,8 @@ struct TrainCliOptions {
     std::optional<std::uint64_t> seed;
     std::string split = "auto", leakage = "auto";
     std::optional<double> nearThreshold;
+    std::optional<std::string> l2;
+    std::optional<bool> standardize;
     bool json = false;
 };
 
@@ -269,6 +271,21 @@ HeadSpec specFromOptions(const TrainCliOptions& o)
     if (o.norm) spec.norm = parseEnum<Norm>(*o.norm);
     if (o.loss) spec.loss = parseEnum<Loss>(*o.loss);
     if (o.optimizer) spec.optimizer = parseEnum<Optimizer>(*o.optimizer);
+    if (o.l2) {
+        if (*o.l2 == "auto") {
+            spec.l2.reset();
+        } else {
+            try {
+                std::size_t used = 0;
+                spec.l2 = std::stod(*o.l2, &used);
+                if (used != o.l2->size())
+                    throw std::invalid_argument("trailing text");
+            } catch (const std::exception&) {
+                throw Error("--l2: '" + *o.l2 + "' is not a number (expected auto or e.g. 0.001)");
+            }
+        }
+    }
+    if (o.standardize) spec.standardize = *o.standardize;
     if (o.schedule) spec.schedule = parseEnum<Schedule>(*o.schedule);
     if (o.earlyStopping) spec.earlyStopping = parseEnum<StopMetric>(*o.earlyStopping);
     if (o.classWeights) {
@@ -332,7 +349,7 @@ int runTrain(const TrainCliOptions& o)
     const FeatureSet data = readFeatureFile(o.features, {.loadTexts = trainOptions.leakage.method != LeakageOptions::Method::Off});
     if (const auto problems = validate(spec, data.numClasses()); !problems.empty())
         throw Error(o.features + ": " + problems.front());
-    CliTrainingObserver observer(spec.epochs, o.json);
+    CliTrainingObserver observer(plannedEpochs(spec), o.json);
     // The run folder exists from the start (as running): a killed process leaves it marked
     // interrupted; a cancelled or failed one removes it.
     const std::string runDir = beginRun(o.workspace, data, spec, o.name);
@@ -372,8 +389,13 @@ int runTrain(const TrainCliOptions& o)
         std::cout << j.dump(2) << "\n";
         return kOk;
     }
-    fmt::print("run {} saved in {}\n{}: {} parameters, {} epochs (best {}), {:.1f} s\n", rec.id, rec.dir, summary(spec),
-               rec.parameters, rec.epochsRun, rec.bestEpoch, rec.seconds);
+    if (resolvedOptimizer(spec) == Optimizer::Lbfgs) // one history entry per L2 penalty tried
+        fmt::print("run {} saved in {}\n{}: {} parameters, L-BFGS, {} penalties tried (kept l2 {:.3g}), {:.1f} s\n", rec.id,
+                   rec.dir, summary(spec), rec.parameters, rec.epochsRun,
+                   rec.history[static_cast<std::size_t>(std::max(rec.bestEpoch, 1) - 1)].l2, rec.seconds);
+    else
+        fmt::print("run {} saved in {}\n{}: {} parameters, {} epochs (best {}), {:.1f} s\n", rec.id, rec.dir, summary(spec),
+                   rec.parameters, rec.epochsRun, rec.bestEpoch, rec.seconds);
     fmt::print("split: {}", rec.splitSource == "file"     ? std::string("the file's own")
                             : rec.splitSource == "group"  ? std::string("by group, seeded 80/10/10")
                             : rec.splitSource == "random" ? std::string("random, stratified 80/10/10")
@@ -689,7 +711,13 @@ void registerCommands(CLI::App& app)
     cTr->add_option("--focal-gamma", tr->focalGamma, "Focusing parameter of the focal loss");
     cTr->add_option("--class-weights", tr->classWeights, "auto, none, or one weight per class (e.g. 1,3)");
     cTr->add_option("--label-smoothing", tr->labelSmoothing, "Label smoothing in [0, 1)");
-    cTr->add_option("--optimizer", tr->optimizer, "adam, adamw, sgd");
+    cTr->add_option("--optimizer", tr->optimizer, "auto (lbfgs for depth 0, else adamw), lbfgs, adam, adamw, sgd");
+    cTr->add_option("--l2", tr->l2, "L2 penalty of the lbfgs probe: auto (picked on the validation split) or a value");
+    // Callbacks, not a flag bound to the optional: only a given flag may set it.
+    auto* standardizeOn = cTr->add_flag_callback("--standardize", [tr] { tr->standardize = true; },
+                                                 "Z-score inputs with the training split's statistics (default: on for lbfgs)");
+    cTr->add_flag_callback("--no-standardize", [tr] { tr->standardize = false; }, "Do not z-score the inputs")
+        ->excludes(standardizeOn);
     cTr->add_option("--lr", tr->lr, "Learning rate");
     cTr->add_option("--weight-decay", tr->weightDecay, "Weight decay");
     cTr->add_option("--momentum", tr->momentum, "Momentum (sgd)");

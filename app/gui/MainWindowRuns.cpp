@@ -163,7 +163,7 @@ bool MainWindow::startSweep(std::vector<SweepPoint> points)
         params << QString::fromStdString(p.params);
     m_sweepView->setPoints(sweepId, params);
     m_tabs->setCurrentIndex(SweepTab);
-    m_trainEpochs = points.front().spec.epochs;
+    m_trainEpochs = plannedEpochs(points.front().spec);
     return m_training->startSweep(m_workspace->features(), std::move(points), m_workspace->workspace(), sweepId);
 }
 

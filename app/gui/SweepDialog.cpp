@@ -35,6 +35,7 @@ constexpr FieldInfo kFields[] = {
     {"loss", false, false, "ce, focal"},
     {"focal_gamma", true, false, "1, 2, 3"},
     {"optimizer", false, false, "adamw, sgd"},
+    {"l2", true, true, "0.0001, 0.001   or   0.00001..0.01"},
     {"lr", true, true, "0.0003, 0.001   or   0.0001..0.01"},
     {"weight_decay", true, true, "0, 0.0001"},
     {"batch_size", true, false, "64, 256"},

@@ -157,7 +157,7 @@ bool TrainingController::start(std::shared_ptr<const FeatureSet> data, const Hea
     if (m_running || !data)
         return false;
     setRunning(true);
-    Q_EMIT started(spec.epochs);
+    Q_EMIT started(plannedEpochs(spec));
     m_worker->stopRequested = false;
     QMetaObject::invokeMethod(m_worker, [worker = m_worker, data, spec, workspace, name, options = m_options] {
         worker->options = options;

@@ -70,6 +70,7 @@ private Q_SLOTS:
     void clickingACellFiltersTheTable();
     void chartsAndMatrixExportAsPngAndSvg();
     void lossChartSwitchesToALogAxisAndBack();
+    void designerOffersTheConvergedLinearProbe();
 };
 
 void WidgetsTest::designerProducesTheSpecTheBackendTrains()
@@ -267,6 +268,46 @@ void WidgetsTest::chartsAndMatrixExportAsPngAndSvg()
     QString error;
     QVERIFY(!view.rocView()->exportTo(dir.filePath(QStringLiteral("missing/roc.png")), &error));
     QVERIFY(error.contains(QStringLiteral("missing/roc.png")));
+}
+
+void WidgetsTest::designerOffersTheConvergedLinearProbe()
+{
+    HeadDesignerPanel panel;
+    panel.setDataShape(16, 2);
+    panel.resize(420, 900);
+    panel.depthBox()->setValue(0);
+    // Depth 0 with the optimiser on auto trains with L-BFGS: the minibatch settings grey out.
+    QVERIFY(panel.spec().optimizer == Optimizer::Auto);
+    QVERIFY(resolvedOptimizer(panel.spec()) == Optimizer::Lbfgs);
+    QVERIFY(panel.l2Edit()->isEnabled());
+    QVERIFY(!panel.epochsBox()->isEnabled());
+    QVERIFY(!panel.spec().l2.has_value());
+    QVERIFY(!panel.spec().standardize.has_value());
+    if (qEnvironmentVariableIsSet("HEADBENCH_GRAB"))
+        panel.grab().save(qEnvironmentVariable("HEADBENCH_GRAB"));
+
+    QTest::keyClicks(panel.l2Edit(), QStringLiteral("0.01"));
+    panel.standardizeBox()->setCurrentIndex(2); // off
+    HeadSpec spec = panel.spec();
+    QCOMPARE(spec.l2.value_or(-1), 0.01);
+    QCOMPARE(spec.standardize.value_or(true), false);
+    QVERIFY(panel.problems().isEmpty());
+    HeadDesignerPanel other;
+    other.setSpec(spec);
+    QCOMPARE(QString::fromStdString(toJson(other.spec())), QString::fromStdString(toJson(spec)));
+
+    panel.l2Edit()->clear();
+    QTest::keyClicks(panel.l2Edit(), QStringLiteral("lots"));
+    QVERIFY(!panel.problems().isEmpty());
+
+    // Adam stays available for the probe; then the learning rate matters again.
+    panel.optimizerBox()->setCurrentIndex(panel.optimizerBox()->findData(static_cast<int>(Optimizer::Adam)));
+    QVERIFY(!panel.l2Edit()->isEnabled());
+    QVERIFY(panel.epochsBox()->isEnabled());
+    // L-BFGS is for the probe only: with a hidden layer the panel explains it.
+    panel.optimizerBox()->setCurrentIndex(panel.optimizerBox()->findData(static_cast<int>(Optimizer::Lbfgs)));
+    panel.depthBox()->setValue(1);
+    QVERIFY(panel.problemLabel()->text().contains(QStringLiteral("only the linear probe")));
 }
 
 QTEST_MAIN(WidgetsTest)

@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""The default linear probe against scikit-learn's LogisticRegression, whole process (load the
+feature file, fit, predict), same thread count, on the built-in backbone's 1,024-d features of
+`headbench-cli demo --n N` functions (default 150,000: about 600 MB of features).
+
+    /usr/bin/python3 bench/probe_vs_sklearn.py [--build build] [--threads 2] [--n 150000]
+
+The demo is generated and extracted once under --workdir (extraction takes a while). The
+scikit-learn side (--peer) standardises with StandardScaler fitted on the training split and
+fits LogisticRegression(max_iter=5000) (C=1), as a researcher probes frozen features. HeadBench
+runs `train --depth 0` with its defaults (L-BFGS, l2 auto: up to five penalties, standardised).
+Prints wall time, test accuracy and F1 of each, scikit-learn's iteration count, and the ratio.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def peer(path):
+    """The scikit-learn side, timed from inside the process's first line (imports included)."""
+    import h5py
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.preprocessing import StandardScaler
+
+    with h5py.File(path) as f:
+        x = f["features"][:]
+        y = f["labels"][:]
+        split = f["split"][:] if "split" in f else None
+    if split is None:
+        sys.exit(f"{path}: needs a stored /split (the benchmark writes one)")
+    train, test = split == 0, split == 2
+    scaler = StandardScaler().fit(x[train])
+    model = LogisticRegression(max_iter=5000).fit(scaler.transform(x[train]), y[train])
+    pred = model.predict(scaler.transform(x[test]))
+    print(json.dumps({"accuracy": float((pred == y[test]).mean()), "f1": float(f1_score(y[test], pred)),
+                      "iterations": int(np.max(model.n_iter_))}))
+
+
+def run(cmd, env):
+    start = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - start
+    if out.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
+    return seconds, json.loads(out.stdout)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--n", type=int, default=150000)
+    p.add_argument("--workdir", default="/tmp/headbench-probe-bench")
+    p.add_argument("--repeat", type=int, default=2, help="runs of each side; the fastest is kept")
+    p.add_argument("--peer", help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.peer:
+        return peer(a.peer)
+
+    cli = os.path.join(a.build, "app", "cli", "headbench-cli")
+    env = dict(os.environ, OMP_NUM_THREADS=str(a.threads), OPENBLAS_NUM_THREADS=str(a.threads),
+               MKL_NUM_THREADS=str(a.threads))
+    os.makedirs(a.workdir, exist_ok=True)
+    dataset = os.path.join(a.workdir, f"demo-{a.n}.jsonl")
+    features = os.path.join(a.workdir, f"demo-{a.n}.h5")
+    if not os.path.exists(features):
+        subprocess.run([cli, "demo", "--out", a.workdir, "--n", str(a.n)], check=True)
+        os.replace(os.path.join(a.workdir, "demo.jsonl"), dataset)
+        subprocess.run([cli, "--threads", str(a.threads), "extract", "--dataset", dataset,
+                        "--backbone", "hashed-ngram", "--out", features], check=True)
+    import h5py
+    with h5py.File(features) as f:
+        has_split = "split" in f
+    if not has_split:
+        # The same stratified split for both sides: take the one HeadBench makes and store it.
+        import numpy as np
+        _, first = run([cli, "--threads", str(a.threads), "train", "--features", features, "--workspace",
+                        os.path.join(a.workdir, "ws-split"), "--depth", "0", "--optimizer", "adam",
+                        "--epochs", "1", "--json"], env)
+        split_of = {"train": 0, "validation": 1, "test": 2}
+        with open(os.path.join(first["dir"], "predictions.csv")) as f:
+            next(f)
+            codes = np.array([split_of[line.split(",")[1]] for line in f], dtype=np.uint8)
+        with h5py.File(features, "a") as f:
+            f.create_dataset("split", data=codes)
+
+    ours_cmd = [cli, "--threads", str(a.threads), "train", "--features", features, "--workspace",
+                os.path.join(a.workdir, "ws"), "--depth", "0", "--json"]
+    peer_cmd = [sys.executable, os.path.abspath(__file__), "--peer", features]
+    ours = min((run(ours_cmd, env) for _ in range(a.repeat)), key=lambda r: r[0])
+    theirs = min((run(peer_cmd, env) for _ in range(a.repeat)), key=lambda r: r[0])
+    with open(os.path.join(ours[1]["dir"], "history.json")) as f:
+        history = json.load(f)
+    with open(os.path.join(ours[1]["dir"], "run.json")) as f:
+        best = json.load(f)["best_epoch"]
+    fits = ", ".join(f"l2 {e['l2']:.3g}: {e['iterations']} it" for e in history)
+    test = ours[1]["metrics"]["test"]
+    print(f"| probe on demo --n {a.n} ({a.threads} threads) | wall s | test acc | test F1 | iterations |")
+    print("|---|---|---|---|---|")
+    print(f"| HeadBench `train --depth 0` | {ours[0]:.1f} | {test['accuracy']:.4f} | {test['f1']:.4f} | "
+          f"{fits}; kept #{best} |")
+    print(f"| scikit-learn LogisticRegression(max_iter=5000) | {theirs[0]:.1f} | {theirs[1]['accuracy']:.4f} | "
+          f"{theirs[1]['f1']:.4f} | {theirs[1]['iterations']} |")
+    print(f"\nspeed-up (scikit-learn wall / HeadBench wall): {theirs[0] / ours[0]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
