@@ -187,6 +187,30 @@ void writeStringAttr(hid_t file, const char* name, const std::string& value)
         throw Error(std::string("writing attribute ") + name + " failed");
 }
 
+/// An optional 1-D dataset of one string per row, stored as strings or as integers (ids and
+/// groups written by h5py are often integers); empty when the file has no such dataset.
+std::vector<std::string> readRowStrings(hid_t file, const char* name, std::int64_t rows, const std::string& where)
+{
+    std::vector<std::string> out;
+    if (!exists(file, name))
+        return out;
+    const std::string what = where + "/" + name;
+    H5Handle ds(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
+    const auto dims = shapeOf(ds.get());
+    if (dims.size() != 1 || static_cast<std::int64_t>(dims[0]) != rows)
+        throw Error(what + " must be 1-D with " + std::to_string(rows) + " rows, found shape " + shapeText(dims));
+    H5Handle type(H5Dget_type(ds.get()), H5Tclose);
+    if (H5Tget_class(type.get()) != H5T_INTEGER)
+        return readStrings(ds.get(), false, static_cast<std::size_t>(rows), what);
+    std::vector<long long> raw(static_cast<std::size_t>(rows));
+    if (H5Dread(ds.get(), H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0)
+        throw Error(what + " cannot be read");
+    out.reserve(raw.size());
+    for (long long v : raw)
+        out.push_back(std::to_string(v));
+    return out;
+}
+
 } // namespace
 
 std::string FeatureSet::idOf(std::int64_t row) const
@@ -394,43 +418,9 @@ FeatureSet readFeatureFile(const std::string& path, const FeatureReadOptions& op
     }
     set.attributes = readAttributes(file.get());
 
-    // /ids (optional): strings or integers
-    if (exists(file.get(), "ids")) {
-        H5Handle ds(H5Dopen2(file.get(), "ids", H5P_DEFAULT), H5Dclose);
-        const auto idims = shapeOf(ds.get());
-        if (idims.size() != 1 || static_cast<std::int64_t>(idims[0]) != set.rows)
-            throw Error(where + "/ids must be 1-D with " + std::to_string(set.rows) + " rows, found shape " + shapeText(idims));
-        H5Handle type(H5Dget_type(ds.get()), H5Tclose);
-        if (H5Tget_class(type.get()) == H5T_INTEGER) {
-            std::vector<long long> raw(static_cast<std::size_t>(set.rows));
-            if (H5Dread(ds.get(), H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0)
-                throw Error(where + "/ids cannot be read");
-            set.ids.reserve(raw.size());
-            for (long long v : raw)
-                set.ids.push_back(std::to_string(v));
-        } else {
-            set.ids = readStrings(ds.get(), false, static_cast<std::size_t>(set.rows), where + "/ids");
-        }
-    }
-
-    // /groups (optional): strings or integers
-    if (exists(file.get(), "groups")) {
-        H5Handle ds(H5Dopen2(file.get(), "groups", H5P_DEFAULT), H5Dclose);
-        const auto gdims = shapeOf(ds.get());
-        if (gdims.size() != 1 || static_cast<std::int64_t>(gdims[0]) != set.rows)
-            throw Error(where + "/groups must be 1-D with " + std::to_string(set.rows) + " rows, found shape " + shapeText(gdims));
-        H5Handle type(H5Dget_type(ds.get()), H5Tclose);
-        if (H5Tget_class(type.get()) == H5T_INTEGER) {
-            std::vector<long long> raw(static_cast<std::size_t>(set.rows));
-            if (H5Dread(ds.get(), H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0)
-                throw Error(where + "/groups cannot be read");
-            set.groups.reserve(raw.size());
-            for (long long v : raw)
-                set.groups.push_back(std::to_string(v));
-        } else {
-            set.groups = readStrings(ds.get(), false, static_cast<std::size_t>(set.rows), where + "/groups");
-        }
-    }
+    // /ids and /groups (optional): strings or integers
+    set.ids = readRowStrings(file.get(), "ids", set.rows, where);
+    set.groups = readRowStrings(file.get(), "groups", set.rows, where);
 
     // /text (optional)
     if (options.loadTexts && exists(file.get(), "text")) {

@@ -80,7 +80,9 @@ int main(int argc, char** argv)
                                         QStringLiteral("With --screenshot: the view to show (training, evaluation, samples)."),
                                         QStringLiteral("VIEW"), QStringLiteral("evaluation"));
     const QCommandLineOption demoOption(QStringLiteral("demo"), QStringLiteral("Open the built-in demo workspace."));
-    parser.addOptions({workspaceOption, screenshotOption, viewOption, demoOption, threadsOption});
+    const QCommandLineOption sizeOption(QStringLiteral("size"), QStringLiteral("Window size of --screenshot (default 1280x800)."),
+                                        QStringLiteral("WxH"), QStringLiteral("1280x800"));
+    parser.addOptions({workspaceOption, screenshotOption, viewOption, demoOption, threadsOption, sizeOption});
     parser.process(app);
 
     // Once, before any tensor work.
@@ -89,7 +91,13 @@ int main(int argc, char** argv)
     MainWindow window;
     const QString screenshot = parser.value(screenshotOption);
     if (!screenshot.isEmpty()) {
-        window.resize(1280, 800);
+        const QStringList size = parser.value(sizeOption).split(QLatin1Char('x'));
+        const int w = size.value(0).toInt(), h = size.size() == 2 ? size.value(1).toInt() : 0;
+        if (w < 320 || h < 240) {
+            std::fprintf(stderr, "error: --size %s: expected WIDTHxHEIGHT, e.g. 1024x680\n", qPrintable(parser.value(sizeOption)));
+            return 2;
+        }
+        window.resize(w, h);
         arrangeScreenshot(window, QFileInfo(screenshot).absoluteFilePath(), parser.value(viewOption));
     }
     window.show();
