@@ -28,7 +28,7 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     , m_proxy(new SampleFilterProxy(this))
     , m_table(new QTableView)
     , m_onlyWrong(new QCheckBox(tr("Only &misclassified")))
-    , m_onlyNear(new QCheckBox(tr("Near d&uplicate in training")))
+    , m_onlyNear(new QCheckBox(tr("Near d&up in train")))
     , m_trueBox(new QComboBox)
     , m_predBox(new QComboBox)
     , m_confLo(new QDoubleSpinBox)
@@ -70,7 +70,6 @@ SamplesPanel::SamplesPanel(QWidget* parent)
 
     auto* filters = new QHBoxLayout;
     filters->addWidget(m_onlyWrong);
-    filters->addWidget(m_onlyNear);
     filters->addWidget(new QLabel(tr("true:")));
     filters->addWidget(m_trueBox);
     filters->addWidget(new QLabel(tr("predicted:")));
@@ -82,6 +81,7 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     filters2->addWidget(new QLabel(QStringLiteral("–")));
     filters2->addWidget(m_confHi);
     filters2->addWidget(m_search, 1);
+    filters2->addWidget(m_onlyNear);
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(worst);
     buttons->addWidget(reset);
@@ -117,6 +117,9 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     splitter->addWidget(codeSide);
     splitter->setStretchFactor(0, 1);
     splitter->setStretchFactor(1, 1);
+    // The code (and its nearest training row) must stay readable beside the table.
+    codeSide->setMinimumWidth(240);
+    splitter->setChildrenCollapsible(false);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(splitter);
