@@ -29,6 +29,7 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     , m_table(new QTableView)
     , m_onlyWrong(new QCheckBox(tr("Only &misclassified")))
     , m_onlyNear(new QCheckBox(tr("Near d&uplicate in training")))
+    , m_onlyIssues(new QCheckBox(tr("Likely &label issue")))
     , m_trueBox(new QComboBox)
     , m_predBox(new QComboBox)
     , m_confLo(new QDoubleSpinBox)
@@ -43,6 +44,8 @@ SamplesPanel::SamplesPanel(QWidget* parent)
 {
     m_onlyNear->setObjectName(QStringLiteral("nearDuplicateFilter"));
     m_onlyNear->setToolTip(tr("Only samples whose nearest training row is a near duplicate (the run's leakage check)"));
+    m_onlyIssues->setObjectName(QStringLiteral("labelIssueFilter"));
+    m_onlyIssues->setEnabled(false);
     m_neighbour->setObjectName(QStringLiteral("neighbourViewer"));
     m_neighbourTitle->setObjectName(QStringLiteral("neighbourTitle"));
     m_proxy->setSourceModel(m_model);
@@ -81,6 +84,7 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     filters2->addWidget(m_confLo);
     filters2->addWidget(new QLabel(QStringLiteral("–")));
     filters2->addWidget(m_confHi);
+    filters2->addWidget(m_onlyIssues);
     filters2->addWidget(m_search, 1);
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(worst);
@@ -128,6 +132,13 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     connect(m_onlyNear, &QCheckBox::toggled, this, [this](bool on) {
         if (!m_syncing)
             m_proxy->setOnlyNearDuplicates(on);
+    });
+    connect(m_onlyIssues, &QCheckBox::toggled, this, [this](bool on) {
+        if (m_syncing)
+            return;
+        m_proxy->setOnlyLabelIssues(on);
+        if (on && m_model->issueColumn() >= 0)
+            m_table->sortByColumn(m_model->issueColumn(), Qt::DescendingOrder);
     });
     connect(m_trueBox, &QComboBox::currentIndexChanged, this, [this] {
         if (!m_syncing)
@@ -204,6 +215,11 @@ void SamplesPanel::setSamples(std::shared_ptr<const SampleData> data, std::vecto
                                    : tr("This run has no leakage check"));
     m_neighbourTitle->setVisible(leakage);
     m_neighbour->setVisible(leakage);
+    const bool issues = d && !d->issueScore.empty();
+    m_onlyIssues->setEnabled(issues);
+    m_onlyIssues->setToolTip(issues ? tr("Only rows whose label is probably wrong (confident learning on the run's "
+                                         "out-of-fold probabilities), most likely first")
+                                    : tr("Train with cross-validation (headbench-cli train --cv K) to find likely label errors"));
     m_neighbourTitle->clear();
     m_neighbour->setCode(QString());
 }
@@ -245,6 +261,7 @@ void SamplesPanel::clearFilters()
     m_syncing = true;
     m_onlyWrong->setChecked(false);
     m_onlyNear->setChecked(false);
+    m_onlyIssues->setChecked(false);
     m_trueBox->setCurrentIndex(0);
     m_predBox->setCurrentIndex(0);
     m_confLo->setValue(0);
