@@ -218,7 +218,8 @@ void SamplesPanel::setSamples(std::shared_ptr<const SampleData> data, std::vecto
     const bool issues = d && !d->issueScore.empty();
     m_onlyIssues->setEnabled(issues);
     m_onlyIssues->setToolTip(issues ? tr("Only rows whose label is probably wrong (confident learning on the run's "
-                                         "out-of-fold probabilities), most likely first")
+                                         "out-of-fold probabilities), most likely first. Test rows have none; "
+                                         "headbench-cli label-issues lists the training rows too")
                                     : tr("Train with cross-validation (headbench-cli train --cv K) to find likely label errors"));
     m_neighbourTitle->clear();
     m_neighbour->setCode(QString());
