@@ -354,6 +354,8 @@ int runTrain(const TrainCliOptions& o)
     // out-of-fold probabilities (cv.json, oof.csv in the same run folder).
     std::optional<CrossValidationResult> cv;
     if (o.cv > 0) {
+        if (!o.json)
+            fmt::print(stderr, "cross-validation: {} more heads on the training and validation rows\n", o.cv);
         try {
             cv = crossValidate(data, spec, o.cv, &observer, trainOptions);
         } catch (...) {
