@@ -1,5 +1,7 @@
 #include "SampleTableModel.h"
 
+#include "CrossValidation.h"
+#include "LabelIssues.h"
 #include "Leakage.h"
 
 #include <QColor>
@@ -8,8 +10,34 @@
 #include <QTextStream>
 
 #include <algorithm>
+#include <filesystem>
+#include <string_view>
+#include <unordered_map>
+#include <cmath>
+#include <limits>
 
 namespace headbench {
+
+void attachLabelIssues(SampleData& data, const std::string& runDir)
+{
+    if (!std::filesystem::exists(std::filesystem::path(runDir) / "oof.csv"))
+        return;
+    const OutOfFold oof = loadOutOfFold(runDir);
+    const LabelIssueReport report = findLabelIssues(oof.labels, oof.probabilities, oof.numClasses());
+    std::unordered_map<std::string_view, std::size_t> rowOf;
+    rowOf.reserve(data.ids.size());
+    for (std::size_t i = 0; i < data.ids.size(); ++i)
+        rowOf.emplace(data.ids[i], i);
+    data.issueScore.assign(data.ids.size(), std::numeric_limits<float>::quiet_NaN());
+    data.issueSuggested.assign(data.ids.size(), -1);
+    for (const LabelIssue& issue : report.issues) {
+        const auto it = rowOf.find(oof.ids[static_cast<std::size_t>(issue.row)]);
+        if (it == rowOf.end())
+            continue;
+        data.issueScore[it->second] = static_cast<float>(issue.score);
+        data.issueSuggested[it->second] = issue.suggested;
+    }
+}
 
 SampleTableModel::SampleTableModel(QObject* parent)
     : QAbstractTableModel(parent)
@@ -65,7 +93,18 @@ int SampleTableModel::rowCount(const QModelIndex& parent) const
 
 int SampleTableModel::columnCount(const QModelIndex& parent) const
 {
-    return parent.isValid() || !m_data ? 0 : FirstProbabilityColumn + m_data->numClasses;
+    return parent.isValid() || !m_data ? 0 : FirstProbabilityColumn + m_data->numClasses + (issueColumn() >= 0 ? 1 : 0);
+}
+
+int SampleTableModel::issueColumn() const
+{
+    return m_data && !m_data->issueScore.empty() ? FirstProbabilityColumn + m_data->numClasses : -1;
+}
+
+float SampleTableModel::issueScore(int row) const
+{
+    const auto sample = static_cast<std::size_t>(sampleRow(row));
+    return m_data && sample < m_data->issueScore.size() ? m_data->issueScore[sample] : std::numeric_limits<float>::quiet_NaN();
 }
 
 QVariant SampleTableModel::data(const QModelIndex& index, int role) const
@@ -94,6 +133,18 @@ QVariant SampleTableModel::data(const QModelIndex& index, int role) const
         case ConfidenceColumn:
             return sort ? QVariant(confidence(row)) : QVariant(QString::number(confidence(row), 'f', 3));
         default: {
+            if (col == issueColumn()) {
+                // Not an issue sorts below every issue; shown empty.
+                const float s = issueScore(row);
+                const std::size_t sample = static_cast<std::size_t>(sampleRow(row));
+                if (sort)
+                    return QVariant(std::isnan(s) ? -1.0f : s);
+                if (std::isnan(s))
+                    return QString();
+                const int suggested = sample < m_data->issueSuggested.size() ? m_data->issueSuggested[sample] : -1;
+                return suggested >= 0 ? tr("%1 → %2").arg(QString::number(s, 'f', 3), className(suggested))
+                                      : QString::number(s, 'f', 3);
+            }
             const float p = m_data->probabilities[static_cast<std::size_t>(sampleRow(row) * m_data->numClasses + col - FirstProbabilityColumn)];
             return sort ? QVariant(p) : QVariant(QString::number(p, 'f', 3));
         }
@@ -117,6 +168,8 @@ QVariant SampleTableModel::headerData(int section, Qt::Orientation orientation, 
     case CorrectColumn: return tr("correct");
     case ConfidenceColumn: return tr("confidence");
     default: {
+        if (section == issueColumn())
+            return tr("label issue");
         const int k = section - FirstProbabilityColumn;
         if (k >= 0 && k < static_cast<int>(m_data->labelNames.size()))
             return tr("p(%1)").arg(QString::fromStdString(m_data->labelNames[k]));
@@ -203,10 +256,17 @@ void SampleFilterProxy::setOnlyNearDuplicates(bool on)
     invalidateFilter();
 }
 
+void SampleFilterProxy::setOnlyLabelIssues(bool on)
+{
+    m_onlyIssues = on;
+    invalidateFilter();
+}
+
 void SampleFilterProxy::reset()
 {
     m_onlyWrong = false;
     m_onlyNear = false;
+    m_onlyIssues = false;
     m_true = m_predicted = -1;
     m_lo = 0;
     m_hi = 1;
@@ -238,6 +298,8 @@ bool SampleFilterProxy::filterAcceptsRow(int row, const QModelIndex&) const
         if (sample >= d.leakFlags.size() || !(d.leakFlags[sample] & kNearDuplicate))
             return false;
     }
+    if (m_onlyIssues && std::isnan(model->issueScore(row)))
+        return false;
     return true;
 }
 

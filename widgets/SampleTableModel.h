@@ -25,9 +25,19 @@ struct SampleData {
     std::vector<std::int64_t> nearestTrain;
     std::vector<float> nearestSimilarity;
     std::string leakMethod; ///< "text" (token-shingle Jaccard) or "features" (centred cosine)
+    /// Likely label errors of a run trained with --cv (empty when it has no oof.csv): per row,
+    /// the confident-learning score (higher: more likely wrong; NaN: not an issue) and the
+    /// suggested class (-1: none).
+    std::vector<float> issueScore;
+    std::vector<std::int32_t> issueSuggested;
 
     std::int64_t rows() const { return static_cast<std::int64_t>(labels.size()); }
 };
+
+/// Fills `data.issueScore` and `issueSuggested` by confident learning on the out-of-fold
+/// probabilities of the run in `runDir` (matched by id); leaves them empty when the run has no
+/// oof.csv (trained without --cv). Throws headbench::Error when oof.csv is damaged.
+void attachLabelIssues(SampleData& data, const std::string& runDir);
 
 /// The samples of one split as a table: id, true class, predicted class, correct, confidence,
 /// and one probability column per class. Reads the column vectors directly (no item per
@@ -47,6 +57,10 @@ public:
     void setSamples(std::shared_ptr<const SampleData> data, std::vector<std::int64_t> rows);
     void setThreshold(double threshold);
     double threshold() const { return m_threshold; }
+    /// The "label issue" column after the probabilities, or -1 when the run has no label issues.
+    int issueColumn() const;
+    /// The row's label-issue score, NaN when it is not a likely label error.
+    float issueScore(int row) const;
 
     const SampleData* samples() const { return m_data.get(); }
     std::int64_t sampleRow(int row) const { return m_rows[static_cast<std::size_t>(row)]; }
@@ -83,6 +97,8 @@ public:
     void setCodeFilter(const QString& text);
     /// Only samples with a near duplicate in the training split (from the run's leakage check).
     void setOnlyNearDuplicates(bool on);
+    /// Only likely label errors (confident learning on the run's out-of-fold probabilities).
+    void setOnlyLabelIssues(bool on);
     /// Clears every filter.
     void reset();
 
@@ -96,6 +112,7 @@ protected:
 private:
     bool m_onlyWrong = false;
     bool m_onlyNear = false;
+    bool m_onlyIssues = false;
     int m_true = -1, m_predicted = -1;
     double m_lo = 0, m_hi = 1;
     std::string m_code;

@@ -28,7 +28,8 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     , m_proxy(new SampleFilterProxy(this))
     , m_table(new QTableView)
     , m_onlyWrong(new QCheckBox(tr("Only &misclassified")))
-    , m_onlyNear(new QCheckBox(tr("Near d&up in train")))
+    , m_onlyNear(new QCheckBox(tr("Near d&uplicate in training")))
+    , m_onlyIssues(new QCheckBox(tr("Likely &label issue")))
     , m_trueBox(new QComboBox)
     , m_predBox(new QComboBox)
     , m_confLo(new QDoubleSpinBox)
@@ -43,6 +44,8 @@ SamplesPanel::SamplesPanel(QWidget* parent)
 {
     m_onlyNear->setObjectName(QStringLiteral("nearDuplicateFilter"));
     m_onlyNear->setToolTip(tr("Only samples whose nearest training row is a near duplicate (the run's leakage check)"));
+    m_onlyIssues->setObjectName(QStringLiteral("labelIssueFilter"));
+    m_onlyIssues->setEnabled(false);
     m_neighbour->setObjectName(QStringLiteral("neighbourViewer"));
     m_neighbourTitle->setObjectName(QStringLiteral("neighbourTitle"));
     m_proxy->setSourceModel(m_model);
@@ -70,18 +73,19 @@ SamplesPanel::SamplesPanel(QWidget* parent)
 
     auto* filters = new QHBoxLayout;
     filters->addWidget(m_onlyWrong);
-    filters->addWidget(new QLabel(tr("true:")));
-    filters->addWidget(m_trueBox);
-    filters->addWidget(new QLabel(tr("predicted:")));
-    filters->addWidget(m_predBox);
+    filters->addWidget(m_onlyNear);
+    filters->addWidget(m_onlyIssues);
     filters->addStretch(1);
     auto* filters2 = new QHBoxLayout;
+    filters2->addWidget(new QLabel(tr("true:")));
+    filters2->addWidget(m_trueBox);
+    filters2->addWidget(new QLabel(tr("predicted:")));
+    filters2->addWidget(m_predBox);
     filters2->addWidget(new QLabel(tr("confidence:")));
     filters2->addWidget(m_confLo);
     filters2->addWidget(new QLabel(QStringLiteral("–")));
     filters2->addWidget(m_confHi);
-    filters2->addWidget(m_search, 1);
-    filters2->addWidget(m_onlyNear);
+    filters2->addStretch(1);
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(worst);
     buttons->addWidget(reset);
@@ -94,6 +98,7 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     tableLayout->setContentsMargins(0, 0, 0, 0);
     tableLayout->addLayout(filters);
     tableLayout->addLayout(filters2);
+    tableLayout->addWidget(m_search);
     tableLayout->addLayout(buttons);
     tableLayout->addWidget(m_table, 1);
 
@@ -118,7 +123,6 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     splitter->setStretchFactor(0, 1);
     splitter->setStretchFactor(1, 1);
     // The code (and its nearest training row) must stay readable beside the table.
-    codeSide->setMinimumWidth(240);
     splitter->setChildrenCollapsible(false);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
@@ -131,6 +135,13 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     connect(m_onlyNear, &QCheckBox::toggled, this, [this](bool on) {
         if (!m_syncing)
             m_proxy->setOnlyNearDuplicates(on);
+    });
+    connect(m_onlyIssues, &QCheckBox::toggled, this, [this](bool on) {
+        if (m_syncing)
+            return;
+        m_proxy->setOnlyLabelIssues(on);
+        if (on && m_model->issueColumn() >= 0)
+            m_table->sortByColumn(m_model->issueColumn(), Qt::DescendingOrder);
     });
     connect(m_trueBox, &QComboBox::currentIndexChanged, this, [this] {
         if (!m_syncing)
@@ -207,6 +218,12 @@ void SamplesPanel::setSamples(std::shared_ptr<const SampleData> data, std::vecto
                                    : tr("This run has no leakage check"));
     m_neighbourTitle->setVisible(leakage);
     m_neighbour->setVisible(leakage);
+    const bool issues = d && !d->issueScore.empty();
+    m_onlyIssues->setEnabled(issues);
+    m_onlyIssues->setToolTip(issues ? tr("Only rows whose label is probably wrong (confident learning on the run's "
+                                         "out-of-fold probabilities), most likely first. Test rows have none; "
+                                         "headbench-cli label-issues lists the training rows too")
+                                    : tr("Train with cross-validation (headbench-cli train --cv K) to find likely label errors"));
     m_neighbourTitle->clear();
     m_neighbour->setCode(QString());
 }
@@ -248,6 +265,7 @@ void SamplesPanel::clearFilters()
     m_syncing = true;
     m_onlyWrong->setChecked(false);
     m_onlyNear->setChecked(false);
+    m_onlyIssues->setChecked(false);
     m_trueBox->setCurrentIndex(0);
     m_predBox->setCurrentIndex(0);
     m_confLo->setValue(0);

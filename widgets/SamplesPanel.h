@@ -41,6 +41,8 @@ public:
     CodeViewer* neighbourViewer() const { return m_neighbour; }
     QLabel* neighbourTitle() const { return m_neighbourTitle; }
     QCheckBox* nearDuplicateFilter() const { return m_onlyNear; }
+    /// Only likely label errors, most likely first (runs trained with --cv).
+    QCheckBox* labelIssueFilter() const { return m_onlyIssues; }
     bool exportCsv(const QString& path, QString* error) const;
 
 private:
@@ -54,6 +56,7 @@ private:
     QTableView* m_table;
     QCheckBox* m_onlyWrong;
     QCheckBox* m_onlyNear;
+    QCheckBox* m_onlyIssues;
     QComboBox* m_trueBox;
     QComboBox* m_predBox;
     QDoubleSpinBox* m_confLo;

@@ -4,6 +4,7 @@
 
 #include "Bootstrap.h"
 #include "Compare.h"
+#include "CrossValidation.h"
 #include "DemoData.h"
 #include "Error.h"
 #include "Extractor.h"
@@ -199,6 +200,7 @@ struct TrainCliOptions {
     std::optional<double> nearThreshold;
     std::optional<std::string> l2;
     std::optional<bool> standardize;
+    int cv = 0; ///< folds of cross-validation besides the run's own head; 0 for none
     bool json = false;
 };
 
@@ -365,9 +367,29 @@ int runTrain(const TrainCliOptions& o)
         fmt::print(stderr, "\ntraining interrupted after {} epochs; no run was saved\n", result.history.size());
         return kInterrupted;
     }
+    // --cv K: K more heads on the run's training and validation rows, for per-fold metrics and
+    // out-of-fold probabilities (cv.json, oof.csv in the same run folder).
+    std::optional<CrossValidationResult> cv;
+    if (o.cv > 0) {
+        if (!o.json)
+            fmt::print(stderr, "cross-validation: {} more heads on the training and validation rows\n", o.cv);
+        try {
+            cv = crossValidate(data, spec, o.cv, &observer, trainOptions);
+        } catch (...) {
+            deleteRun(runDir);
+            throw;
+        }
+        if (cv->cancelled) {
+            deleteRun(runDir);
+            fmt::print(stderr, "\ncross-validation interrupted after {} folds; no run was saved\n", cv->folds.size());
+            return kInterrupted;
+        }
+    }
     RunRecord rec;
     try {
         rec = saveRun(o.workspace, data, spec, result, o.name, runDir);
+        if (cv)
+            saveCrossValidation(rec.dir, data, *cv);
     } catch (const Error&) {
         deleteRun(runDir); // a full disk leaves no half-written run behind
         throw;
@@ -385,6 +407,8 @@ int runTrain(const TrainCliOptions& o)
                {"metrics", {{"val", metricsJson(rec.validation)}, {"test", metricsJson(rec.test)}}},
                {"split_source", rec.splitSource},
                {"leakage", rec.leakage.measured ? json::parse(leakageToJson(rec.leakage)) : json(nullptr)}};
+        if (cv)
+            j["cv"] = json::parse(crossValidationToJson(*cv));
         warnLeakage(rec.leakage);
         std::cout << j.dump(2) << "\n";
         return kOk;
@@ -408,6 +432,10 @@ int runTrain(const TrainCliOptions& o)
     printMetricsTable({{"validation", &rec.validation}, {"test", &rec.test}});
     fmt::print("\ntest ");
     printConfusion(rec.test, data.labelNames);
+    if (cv) {
+        fmt::print("\n");
+        printCrossValidation(*cv);
+    }
     return kOk;
 }
 
@@ -687,6 +715,7 @@ void registerCommands(CLI::App& app)
     cDemo->callback([demo] { g_exitCode = runDemo(*demo); });
 
     registerExtractCommands(app, g_exitCode);
+    registerQualityCommands(app, g_exitCode);
 
     auto inspectPath = std::make_shared<std::string>();
     auto inspectJson = std::make_shared<bool>(false);
@@ -739,6 +768,10 @@ void registerCommands(CLI::App& app)
         ->capture_default_str();
     cTr->add_option("--near-threshold", tr->nearThreshold,
                     "Similarity from which a training row is a near duplicate (default 0.8 Jaccard, 0.95 cosine)");
+    cTr->add_option("--cv", tr->cv,
+                    "Also K-fold cross-validate on the training and validation rows (test untouched): per-fold "
+                    "metrics, mean and sd, out-of-fold probabilities (cv.json, oof.csv; see label-issues)")
+        ->check(CLI::Range(2, 100));
     cTr->add_flag("--json", tr->json, "Print one JSON object with the run id, folder and metrics");
     cTr->callback([tr] { g_exitCode = runTrain(*tr); });
 

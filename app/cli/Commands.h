@@ -6,6 +6,10 @@
 
 #include <atomic>
 
+namespace headbench {
+struct CrossValidationResult;
+}
+
 namespace headbench::cli {
 
 /// Registers every subcommand on the app.
@@ -13,6 +17,11 @@ void registerCommands(CLI::App& app);
 
 /// Registers `extract` and `merge` (ExtractCommands.cpp); their exit code goes to `exitCode`.
 void registerExtractCommands(CLI::App& app, int& exitCode);
+
+/// Registers `label-issues` (QualityCommands.cpp); its exit code goes to `exitCode`.
+void registerQualityCommands(CLI::App& app, int& exitCode);
+/// The per-fold table of `train --cv` (QualityCommands.cpp).
+void printCrossValidation(const headbench::CrossValidationResult& cv);
 
 /// Set by SIGINT/SIGTERM; long jobs poll it between batches and stop cleanly.
 extern std::atomic<bool> g_interrupted;

@@ -502,6 +502,7 @@ void MainWindow::showRun(const QString& runDir)
                 featuresPath == QString::fromStdString(out.record.featuresPath))
                 data->texts = features->texts;
             attachLeakage(*data, out.record, runDir.toStdString());
+            attachLabelIssues(*data, runDir.toStdString());
             out.samples = std::move(data);
             out.split = std::move(pred.split);
         } catch (const std::exception& e) {
