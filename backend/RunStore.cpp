@@ -193,6 +193,18 @@ std::string hostName()
     return buf;
 }
 
+/// A file's modification time as nanoseconds since the Unix epoch (0 when it cannot be read):
+/// the file clock's own epoch is not the Unix one, and its raw ticks mean nothing outside.
+std::int64_t unixMtimeNs(const std::string& path)
+{
+    std::error_code ec;
+    const auto t = fs::last_write_time(path, ec);
+    if (ec)
+        return 0;
+    const auto sys = std::chrono::file_clock::to_sys(t);
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(sys.time_since_epoch()).count();
+}
+
 json featuresJson(const FeatureSet& data)
 {
     json f{{"path", data.path.empty() ? std::string() : fs::absolute(data.path).string()},
@@ -203,7 +215,7 @@ json featuresJson(const FeatureSet& data)
     std::error_code ec;
     if (!data.path.empty()) {
         f["size"] = static_cast<std::int64_t>(fs::file_size(data.path, ec));
-        f["mtime"] = static_cast<std::int64_t>(fs::last_write_time(data.path, ec).time_since_epoch().count());
+        f["mtime"] = unixMtimeNs(data.path);
     }
     return f;
 }
@@ -424,7 +436,7 @@ FeaturesState checkFeatures(const RunRecord& run)
     if (run.featuresPath.empty() || !fs::exists(run.featuresPath, ec))
         return FeaturesState::Missing;
     const auto size = static_cast<std::int64_t>(fs::file_size(run.featuresPath, ec));
-    const auto mtime = static_cast<std::int64_t>(fs::last_write_time(run.featuresPath, ec).time_since_epoch().count());
+    const std::int64_t mtime = unixMtimeNs(run.featuresPath);
     if (size == run.featuresSize && mtime == run.featuresMtime)
         return FeaturesState::Same; // unchanged on disk: no need to hash it again
     try {

@@ -163,7 +163,16 @@ class PairsAndLeakage(unittest.TestCase):
         self.assertAlmostEqual(counts["train"] / 1200, 0.8, delta=0.03)
         self.assertAlmostEqual(counts["test"] / 1200, 0.1, delta=0.03)
         with open(os.path.join(result["dir"], "run.json")) as f:
-            self.assertEqual(json.load(f)["split_source"], "group")
+            record = json.load(f)
+        self.assertEqual(record["split_source"], "group")
+        # The feature file's modification time is a Unix time (ns), as os.stat gives it.
+        self.assertEqual(record["features"]["mtime"], os.stat(self.features).st_mtime_ns)
+
+    def test_threads_may_follow_the_subcommand(self):
+        proc = subprocess.run([CLI, "train", "--features", self.features, "--workspace", self.ws, "--epochs", "1",
+                               "--json", "--threads", "1"], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("run", json.loads(proc.stdout))
 
     def test_random_split_leaks_and_group_split_does_not(self):
         random = self.train("--split", "random")

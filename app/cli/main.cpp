@@ -19,6 +19,9 @@ int main(int argc, char** argv)
     int threads = 0;
     app.add_option("--threads", threads, "Compute threads (default: all cores)")->check(CLI::NonNegativeNumber);
     app.set_version_flag("--version", "headbench-cli " HEADBENCH_VERSION);
+    // `headbench-cli train ... --threads 2` as well as `headbench-cli --threads 2 train ...`:
+    // subcommands (which inherit this) hand options they do not know to the app.
+    app.fallthrough();
     // Thread counts are set once, after the options are read and before any tensor work.
     app.parse_complete_callback([&threads] { headbench::configureRuntime(threads); });
     headbench::cli::registerCommands(app);
