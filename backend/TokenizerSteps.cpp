@@ -38,13 +38,11 @@ public:
             std::u32string out;
             out.reserve(text.size());
             for (char32_t c : text) {
-                if (c == 0 || c == 0xFFFD)
+                // Controls go first: U+000B, U+000C and U+0085 are whitespace too but are deleted.
+                if (c == 0 || c == 0xFFFD || uc::isBertControl(c))
                     continue;
                 const bool ws = c == U'\t' || c == U'\n' || c == U'\r' || uc::isWhitespace(c);
-                if (ws)
-                    out.push_back(U' ');
-                else if (!uc::isOther(c))
-                    out.push_back(c);
+                out.push_back(ws ? U' ' : c);
             }
             text.swap(out);
         }

@@ -5,7 +5,6 @@
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
-#include <unicode/locid.h>
 
 namespace headbench::unicode {
 
@@ -101,14 +100,28 @@ bool isLetter(char32_t cp) { return (categoryMask(cp) & U_GC_L_MASK) != 0; }
 bool isNumber(char32_t cp) { return (categoryMask(cp) & U_GC_N_MASK) != 0; }
 bool isWhitespace(char32_t cp) { return u_isUWhiteSpace(static_cast<UChar32>(cp)); }
 bool isPunctuation(char32_t cp) { return (categoryMask(cp) & U_GC_P_MASK) != 0; }
-bool isOther(char32_t cp) { return (categoryMask(cp) & U_GC_C_MASK) != 0; }
+bool isBertControl(char32_t cp)
+{
+    if (cp == U'\t' || cp == U'\n' || cp == U'\r')
+        return false;
+    const std::int32_t m = categoryMask(cp);
+    if ((m & (U_GC_CC_MASK | U_GC_CO_MASK)) != 0)
+        return true;
+    if ((m & U_GC_CF_MASK) == 0)
+        return false;
+    // Format characters added to Unicode after the tables HF's Rust code uses (found by running
+    // HF's BertNormalizer over every code point): HF keeps them as it keeps unassigned ones.
+    const bool newerThanHf = cp == 0x0890 || cp == 0x0891 || cp == 0x08E2 || cp == 0x110CD ||
+                             (cp >= 0x13430 && cp <= 0x1343F);
+    return !newerThanHf;
+}
 bool isMark(char32_t cp) { return (categoryMask(cp) & U_GC_MN_MASK) != 0; }
 
 bool isCjk(char32_t cp)
 {
     return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
            (cp >= 0x20000 && cp <= 0x2A6DF) || (cp >= 0x2A700 && cp <= 0x2B73F) ||
-           (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B820 && cp <= 0x2CEAF) ||
+           (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B920 && cp <= 0x2CEAF) ||
            (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
 }
 
@@ -131,9 +144,20 @@ std::u32string normalize(std::u32string_view text, std::string_view form)
 
 std::u32string toLower(std::u32string_view text)
 {
-    icu::UnicodeString s = toIcu(text);
-    s.toLower(icu::Locale::getRoot());
-    return fromIcu(s);
+    // Character by character, as HF tokenizers (Rust's char::to_lowercase) does it: no
+    // context, so a final capital sigma becomes σ, not ς. The only unconditional lower-case
+    // mapping to more than one character is U+0130 (İ -> i + combining dot above).
+    std::u32string out;
+    out.reserve(text.size());
+    for (char32_t c : text) {
+        if (c == 0x0130) {
+            out.push_back(U'i');
+            out.push_back(0x0307);
+        } else {
+            out.push_back(static_cast<char32_t>(u_tolower(static_cast<UChar32>(c))));
+        }
+    }
+    return out;
 }
 
 } // namespace headbench::unicode

@@ -15,13 +15,16 @@ bool isLetter(char32_t cp);      ///< general category L*
 bool isNumber(char32_t cp);      ///< general category N*
 bool isWhitespace(char32_t cp);  ///< White_Space property
 bool isPunctuation(char32_t cp); ///< general category P*
-bool isOther(char32_t cp);       ///< general category C* (control, format, unassigned, ...)
+/// What BERT's clean-text step deletes, as Hugging Face tokenizers has it: control (Cc, but not
+/// tab, newline, carriage return), format (Cf) and private-use (Co) characters. Unassigned code
+/// points and noncharacters (Cn) are kept, and so are the few Cf characters newer than HF's tables.
+bool isBertControl(char32_t cp);
 bool isMark(char32_t cp);        ///< general category Mn (non-spacing mark)
-bool isCjk(char32_t cp);         ///< the CJK ideograph blocks BERT pads with spaces
+bool isCjk(char32_t cp);         ///< the CJK ideograph ranges BERT pads with spaces, as HF has them
 
 /// Unicode normalisation forms: "NFC", "NFD", "NFKC", "NFKD".
 std::u32string normalize(std::u32string_view text, std::string_view form);
-/// Full lower-case mapping (root locale).
+/// Lower case character by character, without context (as HF tokenizers does).
 std::u32string toLower(std::u32string_view text);
 
 } // namespace headbench::unicode

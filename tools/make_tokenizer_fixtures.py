@@ -8,6 +8,11 @@ The expected ids are worked out by the rules written out below, independently of
 C++: GPT-2's regex (python3-regex) and its merge loop for BPE, unicodedata for BERT's
 normaliser, greedy longest-match for WordPiece, and the sentencepiece library itself.
 
+Its BERT normaliser is not exact: it turns U+000B, U+000C and U+0085 into spaces, deletes
+unassigned code points and uses Python's context-aware lower(); none of the cases below touch
+those rules. The reference for them is the real Hugging Face library:
+tools/make_tokenizer_fixtures_hf.js writes expected_hf.json beside expected.json.
+
 Needs Debian's python3-regex and python3-sentencepiece. Run: /usr/bin/python3 tools/make_tokenizer_fixtures.py
 """
 import collections
