@@ -116,7 +116,7 @@ class Repeats(unittest.TestCase):
                   *HEAD).stdout
         self.assertIn("mean ± sd", out)
         err = run("train", "--features", self.features, "--workspace", os.path.join(self.dir, "cv"), "--repeats", "2",
-                  "--cv", "3", *HEAD, expect=1).stderr
+                  "--cv", "3", *HEAD, expect=2).stderr
         self.assertIn("--repeats and --cv", err)
 
 
