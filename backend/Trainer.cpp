@@ -298,7 +298,7 @@ TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObse
 
     const auto started = Clock::now();
     TrainResult result;
-    SplitChoice choice = chooseSplit(data, options.split, spec.seed);
+    SplitChoice choice = chooseSplit(data, options.split, options.splitSeed.value_or(spec.seed));
     result.split = std::move(choice.split);
     result.splitSource = std::move(choice.source);
     result.leakage = measureLeakage(data, result.split, options.leakage);

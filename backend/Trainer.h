@@ -8,7 +8,9 @@
 #include "Metrics.h"
 #include "Split.h"
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -87,6 +89,9 @@ int plannedEpochs(const HeadSpec& spec);
 struct TrainOptions {
     SplitMode split = SplitMode::Auto;
     LeakageOptions leakage;
+    /// Seed of a random or group split; unset: spec.seed. Repeats (train --repeats) set it to the
+    /// first run's seed so that every seed trains and is measured on the same rows.
+    std::optional<std::uint64_t> splitSeed;
 };
 
 /// Trains `spec` on `data` with the split `options.split` resolves to (chooseSplit), after

@@ -201,6 +201,7 @@ struct TrainCliOptions {
     std::optional<std::string> l2;
     std::optional<bool> standardize;
     int cv = 0; ///< folds of cross-validation besides the run's own head; 0 for none
+    int repeats = 1; ///< seeds to train the spec with (spec.seed, spec.seed + 1, ...), on one split
     bool json = false;
 };
 
@@ -343,8 +344,29 @@ private:
     ProgressBar m_bar{"train"};
 };
 
+/// The object `train --json` prints for one saved run (also one entry of `train --repeats --json`).
+json trainRunJson(const RunRecord& rec, const HeadSpec& spec)
+{
+    return {{"run", rec.id},
+            {"dir", rec.dir},
+            {"name", rec.name},
+            {"summary", summary(spec)},
+            {"parameters", rec.parameters},
+            {"best_epoch", rec.bestEpoch},
+            {"epochs_run", rec.epochsRun},
+            {"seconds", rec.seconds},
+            {"seconds_per_epoch", rec.seconds / std::max(1, rec.epochsRun)},
+            {"metrics", {{"val", metricsJson(rec.validation)}, {"test", metricsJson(rec.test)}}},
+            {"split_source", rec.splitSource},
+            {"leakage", rec.leakage.measured ? json::parse(leakageToJson(rec.leakage)) : json(nullptr)}};
+}
+
+int runRepeats(const TrainCliOptions& o);
+
 int runTrain(const TrainCliOptions& o)
 {
+    if (o.repeats > 1)
+        return runRepeats(o);
     const HeadSpec spec = specFromOptions(o);
     const TrainOptions trainOptions = trainOptionsOf(o.split, o.leakage, o.nearThreshold);
     // Texts are loaded for the leakage check (near duplicates by token shingles).
@@ -395,18 +417,7 @@ int runTrain(const TrainCliOptions& o)
         throw;
     }
     if (o.json) {
-        json j{{"run", rec.id},
-               {"dir", rec.dir},
-               {"name", rec.name},
-               {"summary", summary(spec)},
-               {"parameters", rec.parameters},
-               {"best_epoch", rec.bestEpoch},
-               {"epochs_run", rec.epochsRun},
-               {"seconds", rec.seconds},
-               {"seconds_per_epoch", rec.seconds / std::max(1, rec.epochsRun)},
-               {"metrics", {{"val", metricsJson(rec.validation)}, {"test", metricsJson(rec.test)}}},
-               {"split_source", rec.splitSource},
-               {"leakage", rec.leakage.measured ? json::parse(leakageToJson(rec.leakage)) : json(nullptr)}};
+        json j = trainRunJson(rec, spec);
         if (cv)
             j["cv"] = json::parse(crossValidationToJson(*cv));
         warnLeakage(rec.leakage);
@@ -436,6 +447,113 @@ int runTrain(const TrainCliOptions& o)
         fmt::print("\n");
         printCrossValidation(*cv);
     }
+    return kOk;
+}
+
+/// Mean and sample standard deviation (n - 1 in the denominator) of every numeric field of the
+/// runs' metrics objects (`metrics.<split>` of each entry of `runs`); a field that is not a finite
+/// number in every run (e.g. ROC-AUC of a multi-class head) is left out. sd is null for one run.
+json repeatsSummary(const json& runs, const std::string& split)
+{
+    json out = json::object();
+    const json& firstRun = runs.at(0).at("metrics").at(split);
+    for (auto it = firstRun.begin(); it != firstRun.end(); ++it) {
+        const std::string& key = it.key();
+        if (!it->is_number() || key == "count") // count: the split's rows, the same in every run
+            continue;
+        std::vector<double> v;
+        for (const auto& r : runs) {
+            const json& x = r.at("metrics").at(split).value(key, json(nullptr));
+            if (!x.is_number())
+                break;
+            v.push_back(x.get<double>());
+        }
+        if (v.size() != runs.size())
+            continue;
+        double mean = 0;
+        for (double x : v)
+            mean += x;
+        mean /= static_cast<double>(v.size());
+        double ss = 0;
+        for (double x : v)
+            ss += (x - mean) * (x - mean);
+        const json sd = v.size() > 1 ? json(std::sqrt(ss / static_cast<double>(v.size() - 1))) : json(nullptr);
+        out[key] = {{"mean", mean}, {"sd", sd}, {"n", v.size()}};
+    }
+    return out;
+}
+
+/// train --repeats N: the spec trained with seeds seed, seed + 1, ..., seed + N - 1 (initialisation
+/// and shuffling) on the split of the first seed, saved as one group (SweepTag "repeat-<time>",
+/// params {"seed": S}) so the window lists and compares them like a sweep.
+int runRepeats(const TrainCliOptions& o)
+{
+    if (o.cv > 0)
+        throw Error("--repeats and --cv cannot be combined: run --cv on a single seed");
+    const HeadSpec base = specFromOptions(o);
+    TrainOptions trainOptions = trainOptionsOf(o.split, o.leakage, o.nearThreshold);
+    trainOptions.splitSeed = base.seed; // the split stays the same for every seed
+    const FeatureSet data = readFeatureFile(o.features, {.loadTexts = trainOptions.leakage.method != LeakageOptions::Method::Off});
+    if (const auto problems = validate(base, data.numClasses()); !problems.empty())
+        throw Error(o.features + ": " + problems.front());
+    const std::string groupId = "repeat-" + [] {
+        std::time_t t = std::time(nullptr);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char buf[32];
+        std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+        return std::string(buf);
+    }();
+    if (!o.json)
+        fmt::print("{} seeds of {} in {}\n{:>4}  {:>20}  {:>8} {:>8} {:>8} {:>7}\n", o.repeats, summary(base), groupId, "#",
+                   "seed", "test f1", "acc", "roc auc", "s");
+    json runs = json::array();
+    std::optional<RunRecord> last;
+    for (int i = 0; i < o.repeats; ++i) {
+        HeadSpec spec = base;
+        spec.seed = base.seed + static_cast<std::uint64_t>(i);
+        const SweepTag tag{groupId, json{{"seed", spec.seed}}.dump()};
+        const std::string runDir = beginRun(o.workspace, data, spec, o.name, tag);
+        CliTrainingObserver observer(plannedEpochs(spec), true);
+        TrainResult result;
+        try {
+            result = trainHead(data, spec, &observer, trainOptions);
+        } catch (...) {
+            deleteRun(runDir);
+            throw;
+        }
+        if (result.cancelled) {
+            deleteRun(runDir);
+            fmt::print(stderr, "\nrepeats interrupted after {} of {} runs\n", i, o.repeats);
+            return kInterrupted;
+        }
+        RunRecord rec;
+        try {
+            rec = saveRun(o.workspace, data, spec, result, o.name, runDir, tag);
+        } catch (const Error&) {
+            deleteRun(runDir);
+            throw;
+        }
+        runs.push_back(trainRunJson(rec, spec));
+        if (!o.json)
+            fmt::print("{:>4}  {:>20}  {:>8} {:>8} {:>8} {:>7.1f}\n", i + 1, spec.seed, fmtMetric(rec.test.f1),
+                       fmtMetric(rec.test.accuracy), fmtMetric(rec.test.rocAuc), rec.seconds);
+        last = std::move(rec);
+    }
+    const json summaryJson{{"val", repeatsSummary(runs, "val")}, {"test", repeatsSummary(runs, "test")}};
+    warnLeakage(last->leakage); // one split, so one leakage report
+    if (o.json) {
+        std::cout << json{{"repeat", groupId}, {"runs", runs}, {"summary", summaryJson}}.dump(2) << "\n";
+        return kOk;
+    }
+    const auto meanSd = [&](const char* key) {
+        const json& t = summaryJson.at("test");
+        if (!t.contains(key))
+            return std::string("-");
+        return fmt::format("{:.4f} ± {:.4f}", t[key]["mean"].get<double>(), t[key]["sd"].get<double>());
+    };
+    fmt::print("mean ± sd (sample sd, n - 1) over {} seeds, test: f1 {}  accuracy {}  roc auc {}\n", o.repeats,
+               meanSd("f1"), meanSd("accuracy"), meanSd("roc_auc"));
     return kOk;
 }
 
@@ -772,6 +890,10 @@ void registerCommands(CLI::App& app)
                     "Also K-fold cross-validate on the training and validation rows (test untouched): per-fold "
                     "metrics, mean and sd, out-of-fold probabilities (cv.json, oof.csv; see label-issues)")
         ->check(CLI::Range(2, 100));
+    cTr->add_option("--repeats", tr->repeats,
+                    "Train the head with N seeds (--seed, --seed + 1, ...: initialisation and shuffling; one split) "
+                    "and report the mean and sample sd of the metrics")
+        ->check(CLI::Range(1, 1000));
     cTr->add_flag("--json", tr->json, "Print one JSON object with the run id, folder and metrics");
     cTr->callback([tr] { g_exitCode = runTrain(*tr); });
 
