@@ -201,6 +201,7 @@ struct TrainCliOptions {
     std::optional<std::string> l2;
     std::optional<bool> standardize;
     int cv = 0; ///< folds of cross-validation besides the run's own head; 0 for none
+    std::string calibrate = "none"; ///< post-hoc calibration of the run's head (none, temperature)
     bool json = false;
 };
 
@@ -346,7 +347,8 @@ private:
 int runTrain(const TrainCliOptions& o)
 {
     const HeadSpec spec = specFromOptions(o);
-    const TrainOptions trainOptions = trainOptionsOf(o.split, o.leakage, o.nearThreshold);
+    TrainOptions trainOptions = trainOptionsOf(o.split, o.leakage, o.nearThreshold);
+    trainOptions.calibrate = parseCalibrationMethod(o.calibrate);
     // Texts are loaded for the leakage check (near duplicates by token shingles).
     const FeatureSet data = readFeatureFile(o.features, {.loadTexts = trainOptions.leakage.method != LeakageOptions::Method::Off});
     if (const auto problems = validate(spec, data.numClasses()); !problems.empty())
@@ -374,7 +376,9 @@ int runTrain(const TrainCliOptions& o)
         if (!o.json)
             fmt::print(stderr, "cross-validation: {} more heads on the training and validation rows\n", o.cv);
         try {
-            cv = crossValidate(data, spec, o.cv, &observer, trainOptions);
+            TrainOptions foldOptions = trainOptions;
+            foldOptions.calibrate = CalibrationMethod::None; // the fold heads stay uncalibrated
+            cv = crossValidate(data, spec, o.cv, &observer, foldOptions);
         } catch (...) {
             deleteRun(runDir);
             throw;
@@ -407,6 +411,7 @@ int runTrain(const TrainCliOptions& o)
                {"metrics", {{"val", metricsJson(rec.validation)}, {"test", metricsJson(rec.test)}}},
                {"split_source", rec.splitSource},
                {"leakage", rec.leakage.measured ? json::parse(leakageToJson(rec.leakage)) : json(nullptr)}};
+        j["calibration"] = rec.calibration.enabled() ? json::parse(calibrationToJson(rec.calibration)) : json(nullptr);
         if (cv)
             j["cv"] = json::parse(crossValidationToJson(*cv));
         warnLeakage(rec.leakage);
@@ -427,7 +432,15 @@ int runTrain(const TrainCliOptions& o)
     if (rec.leakage.measured)
         fmt::print("; leakage: {} of {} test rows have a near duplicate in training ({} exact)", rec.leakage.testNearDuplicates,
                    rec.leakage.testRows, rec.leakage.testExactDuplicates);
-    fmt::print("\n\n");
+    fmt::print("\n");
+    if (rec.calibration.enabled()) {
+        fmt::print("calibration: temperature {:.4g}; validation ECE {:.4f} -> {:.4f}", rec.calibration.temperature,
+                   rec.calibration.valEceBefore, rec.calibration.valEceAfter);
+        if (rec.calibration.hasTest)
+            fmt::print(", test ECE {:.4f} -> {:.4f}", rec.calibration.testEceBefore, rec.calibration.testEceAfter);
+        fmt::print(" (metrics and predictions are calibrated)\n");
+    }
+    fmt::print("\n");
     warnLeakage(rec.leakage);
     printMetricsTable({{"validation", &rec.validation}, {"test", &rec.test}});
     fmt::print("\ntest ");
@@ -772,6 +785,11 @@ void registerCommands(CLI::App& app)
                     "Also K-fold cross-validate on the training and validation rows (test untouched): per-fold "
                     "metrics, mean and sd, out-of-fold probabilities (cv.json, oof.csv; see label-issues)")
         ->check(CLI::Range(2, 100));
+    cTr->add_option("--calibrate", tr->calibrate,
+                    "After training, temperature: fit one temperature T on the validation split (softmax(logits / "
+                    "T)); metrics, predictions.csv and head.pt are then calibrated. none: off")
+        ->check(CLI::IsMember({"none", "temperature"}))
+        ->capture_default_str();
     cTr->add_flag("--json", tr->json, "Print one JSON object with the run id, folder and metrics");
     cTr->callback([tr] { g_exitCode = runTrain(*tr); });
 
