@@ -313,6 +313,7 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
     rec.sweepId = sweep.id;
     rec.sweepParams = sweep.params;
     rec.splitSource = result.splitSource;
+    rec.calibration = result.calibration;
     rec.leakage = result.leakage;
     rec.leakage.flags.clear(); // per-row detail lives in leakage.csv
     rec.leakage.nearestTrain.clear();
@@ -380,6 +381,8 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
                 run["file_split_source"] = it->second;
         if (result.leakage.measured)
             run["leakage"] = json::parse(leakageToJson(result.leakage));
+        if (result.calibration.enabled())
+            run["calibration"] = json::parse(calibrationToJson(result.calibration));
         if (!sweep.id.empty())
             run["sweep"] = {{"id", sweep.id}, {"params", json::parse(sweep.params.empty() ? "{}" : sweep.params)}};
         // run.json last, by rename: its presence is what makes the run complete.
@@ -473,6 +476,8 @@ RunRecord loadRun(const std::string& dirPath)
         rec.splitSource = run.value("split_source", "");
         if (run.contains("leakage"))
             rec.leakage = leakageFromJson(run["leakage"].dump());
+        if (run.contains("calibration"))
+            rec.calibration = calibrationFromJson(run["calibration"].dump());
         rec.history = historyFromJson(json::parse(readText(dir / "history.json")));
         const json metrics = json::parse(readText(dir / "metrics.json"));
         rec.validation = metricsFromJson(metrics.at("validation"));

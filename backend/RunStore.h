@@ -40,6 +40,7 @@ struct RunRecord {
     std::int64_t featuresMtime = 0;
     std::string splitSource;    ///< "file", "group" or "random"; empty for runs from before it was kept
     LeakageReport leakage;      ///< counts only (per-row detail: loadLeakageRows); measured=false when absent
+    Calibration calibration;    ///< post-hoc calibration (train --calibrate); method "none" when absent
 
     bool finished() const { return status == "finished"; }
 };

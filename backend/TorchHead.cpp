@@ -56,7 +56,7 @@ torch::Tensor logitsToProbabilities(const torch::Tensor& logits)
 }
 
 std::unique_ptr<TrainedHead::Impl> scriptHead(HeadNet& net, std::int64_t inputDim, int numClasses,
-                                              const std::vector<std::string>& labelNames)
+                                              const std::vector<std::string>& labelNames, double temperature)
 {
     torch::NoGradGuard noGrad;
     auto impl = std::make_unique<TrainedHead::Impl>();
@@ -108,6 +108,10 @@ std::unique_ptr<TrainedHead::Impl> scriptHead(HeadNet& net, std::int64_t inputDi
     m.register_parameter("w_out", weightOf(net->output, net->hidden.empty()), false);
     m.register_parameter("b_out", biasOf(net->output, net->hidden.empty()), false);
     body += "    x = torch.linear(x, self.w_out, self.b_out)\n";
+    if (temperature != 1.0) { // temperature scaling (train --calibrate temperature)
+        m.register_buffer("temperature", torch::full({1}, temperature, torch::kFloat));
+        body += "    x = x / self.temperature\n";
+    }
     if (net->output->weight.size(0) == 1)
         body += "    p1 = torch.sigmoid(x)\n    return torch.cat([1.0 - p1, p1], 1)\n";
     else

@@ -37,8 +37,9 @@ struct TrainedHead::Impl {
 };
 
 /// Builds the TorchScript module of a trained network (evaluation mode: dropout dropped,
-/// batch norm with running statistics) that maps features to probabilities.
+/// batch norm with running statistics) that maps features to probabilities. A temperature
+/// other than 1 divides the logits before the softmax (or sigmoid).
 std::unique_ptr<TrainedHead::Impl> scriptHead(HeadNet& net, std::int64_t inputDim, int numClasses,
-                                              const std::vector<std::string>& labelNames);
+                                              const std::vector<std::string>& labelNames, double temperature = 1.0);
 
 } // namespace headbench

@@ -479,16 +479,39 @@ TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObse
 
     // Final probabilities for every row, then metrics per split.
     const auto allRows = torch::arange(data.rows, torch::kLong);
-    const auto probs = logitsToProbabilities(logitsOf(net, x, allRows)).contiguous();
-    result.probabilities.assign(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
-    const auto gatherProbs = [&](const std::vector<std::int64_t>& rows) {
+    const auto allLogits = logitsOf(net, x, allRows);
+    const auto gatherFrom = [&](const std::vector<float>& all, const std::vector<std::int64_t>& rows) {
         std::vector<float> out;
         out.reserve(rows.size() * static_cast<std::size_t>(numClasses));
         for (auto r : rows)
-            out.insert(out.end(), result.probabilities.begin() + r * numClasses,
-                       result.probabilities.begin() + (r + 1) * numClasses);
+            out.insert(out.end(), all.begin() + r * numClasses, all.begin() + (r + 1) * numClasses);
         return out;
     };
+    // Temperature scaling: one T fitted on the validation logits; from here on (metrics, saved
+    // probabilities, the exported head) the probabilities are softmax(logits / T).
+    torch::Tensor scaledLogits = allLogits;
+    if (options.calibrate == CalibrationMethod::Temperature) {
+        // A single BCE logit z is the pair (0, z): softmax((0, z) / T) = (1 - sigmoid(z / T), sigmoid(z / T)).
+        const auto pairs = allLogits.size(1) == 1 ? torch::cat({torch::zeros_like(allLogits), allLogits}, 1) : allLogits;
+        const auto valLogits = pairs.index_select(0, indexTensor(valRows)).contiguous();
+        const double temperature = fitTemperature(
+            std::span<const float>(valLogits.data_ptr<float>(), static_cast<std::size_t>(valLogits.numel())), valLabels,
+            numClasses);
+        const auto rawTensor = logitsToProbabilities(allLogits).contiguous();
+        const std::vector<float> raw(rawTensor.data_ptr<float>(), rawTensor.data_ptr<float>() + rawTensor.numel());
+        result.calibration.method = "temperature";
+        result.calibration.temperature = temperature;
+        result.calibration.valEceBefore = expectedCalibrationError(valLabels, gatherFrom(raw, valRows), numClasses);
+        if (!testRows.empty()) {
+            result.calibration.hasTest = true;
+            result.calibration.testEceBefore = expectedCalibrationError(testLabels, gatherFrom(raw, testRows), numClasses);
+        }
+        // The same float division the exported head does.
+        scaledLogits = allLogits / torch::full({1}, temperature, torch::kFloat);
+    }
+    const auto probs = logitsToProbabilities(scaledLogits).contiguous();
+    result.probabilities.assign(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
+    const auto gatherProbs = [&](const std::vector<std::int64_t>& rows) { return gatherFrom(result.probabilities, rows); };
     const auto valProbs = gatherProbs(valRows);
     result.validation = computeMetrics(valLabels, valProbs, numClasses);
     // Intervals once, here, so the CLI, the window and the run files all show the same ones.
@@ -501,7 +524,11 @@ TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObse
         torch::NoGradGuard noGrad;
         result.test.loss = criterion(logitsOf(net, x, indexTensor(testRows)), y.index_select(0, indexTensor(testRows))).item<double>();
     }
-    result.head = TrainedHead(scriptHead(net, data.dim, numClasses, data.labelNames));
+    if (result.calibration.enabled()) {
+        result.calibration.valEceAfter = result.validation.ece;
+        result.calibration.testEceAfter = result.test.ece;
+    }
+    result.head = TrainedHead(scriptHead(net, data.dim, numClasses, data.labelNames, result.calibration.temperature));
     result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     return result;
 }

@@ -2,6 +2,7 @@
 /// \file Trainer.h
 /// Trains a head on features held in memory. Torch stays inside the .cpp files: callers see
 /// plain structs and the TrainedHead handle.
+#include "Calibration.h"
 #include "FeatureFile.h"
 #include "HeadSpec.h"
 #include "Leakage.h"
@@ -76,7 +77,8 @@ struct TrainResult {
     std::vector<std::uint8_t> split;     ///< the split used (from the file or made from the seed)
     std::string splitSource;             ///< "file", "group" or "random" (see chooseSplit)
     LeakageReport leakage;               ///< duplicates across the split (not measured when off)
-    std::vector<float> probabilities;    ///< rows x K for every row, from the final head
+    std::vector<float> probabilities;    ///< rows x K for every row, from the final head (calibrated when it is)
+    Calibration calibration;             ///< method "none" unless TrainOptions::calibrate asked for it
     Metrics validation, test;
     TrainedHead head;
 };
@@ -92,6 +94,9 @@ struct TrainOptions {
     /// Seed of a random or group split; unset: spec.seed. Repeats (train --repeats) set it to the
     /// first run's seed so that every seed trains and is measured on the same rows.
     std::optional<std::uint64_t> splitSeed;
+    /// Temperature: after training, fit T on the validation split; the probabilities, metrics
+    /// and saved head are then softmax(logits / T).
+    CalibrationMethod calibrate = CalibrationMethod::None;
 };
 
 /// Trains `spec` on `data` with the split `options.split` resolves to (chooseSplit), after

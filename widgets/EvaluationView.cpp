@@ -100,6 +100,7 @@ EvaluationView::EvaluationView(QWidget* parent)
     , m_prMarker(new QScatterSeries)
     , m_calibrationLine(new QLineSeries)
     , m_calibrationPoints(new QScatterSeries)
+    , m_calibrationBeforeLine(new QLineSeries)
 {
     m_splitBox->addItem(tr("validation"), 1);
     m_splitBox->addItem(tr("test"), 2);
@@ -121,6 +122,15 @@ EvaluationView::EvaluationView(QWidget* parent)
     setUpUnitChart(m_calibration, tr("Reliability"), tr("confidence"), tr("accuracy"), m_calibrationLine,
                    m_calibrationPoints, true);
     m_calibrationPoints->setMarkerSize(8);
+    // Before temperature scaling, for calibrated runs only.
+    m_calibrationBeforeLine->setName(tr("before"));
+    m_calibrationBeforeLine->setPen(QPen(QColor(0xe6, 0x51, 0x00), 2, Qt::DashLine));
+    m_calibration->chart()->addSeries(m_calibrationBeforeLine);
+    for (auto* axis : m_calibration->chart()->axes())
+        m_calibrationBeforeLine->attachAxis(axis);
+    m_calibrationBeforeLine->setVisible(false);
+    for (auto* m : m_calibration->chart()->legend()->markers(m_calibrationBeforeLine))
+        m->setVisible(false);
 
     auto* top = new QHBoxLayout;
     top->addWidget(m_title, 1);
@@ -173,6 +183,7 @@ void EvaluationView::clear()
     m_split.clear();
     m_validationCi.reset();
     m_testCi.reset();
+    m_temperature = 1.0;
     m_title->setText(tr("No run selected — train a head or pick a run"));
     rebuildSplit();
 }
@@ -181,9 +192,16 @@ void EvaluationView::setRun(std::shared_ptr<const SampleData> data, std::vector<
 {
     m_validationCi.reset();
     m_testCi.reset();
+    m_temperature = 1.0;
     m_data = std::move(data);
     m_split = std::move(split);
     m_title->setText(title);
+    rebuildSplit();
+}
+
+void EvaluationView::setCalibrationTemperature(double temperature)
+{
+    m_temperature = temperature > 0 ? temperature : 1.0;
     rebuildSplit();
 }
 
@@ -238,11 +256,13 @@ void EvaluationView::rebuildSplit()
         pr = decimateCurve(prCurve(m_labels, scores));
         pr.prepend(QPointF(0, 1));
     }
-    if (!m_rows.empty()) {
+    // Reliability: mean confidence and accuracy per bin of top-class probability.
+    const auto reliability = [&](const std::vector<float>& probs) {
+        QList<QPointF> points;
         const int bins = 10;
         std::vector<double> conf(bins), correct(bins), count(bins);
         for (std::size_t i = 0; i < m_rows.size(); ++i) {
-            const float* p = m_probs.data() + i * k;
+            const float* p = probs.data() + i * k;
             const auto top = static_cast<int>(std::max_element(p, p + k) - p);
             const int b = std::clamp(static_cast<int>(std::ceil(p[top] * bins)) - 1, 0, bins - 1);
             conf[b] += p[top];
@@ -251,8 +271,35 @@ void EvaluationView::rebuildSplit()
         }
         for (int b = 0; b < bins; ++b)
             if (count[b] > 0)
-                calibration.append(QPointF(conf[b] / count[b], correct[b] / count[b]));
+                points.append(QPointF(conf[b] / count[b], correct[b] / count[b]));
+        return points;
+    };
+    QList<QPointF> before;
+    const bool calibrated = m_temperature != 1.0 && !m_rows.empty();
+    if (!m_rows.empty())
+        calibration = reliability(m_probs);
+    if (calibrated) {
+        // Undo the scaling: the logits are T log p up to a constant per row (a one-logit BCE
+        // head too: (1 - s, s) -> sigmoid(T logit s)).
+        std::vector<float> raw(m_probs.size());
+        std::vector<double> z(static_cast<std::size_t>(k));
+        for (std::size_t i = 0; i < m_rows.size(); ++i) {
+            const float* p = m_probs.data() + i * k;
+            double top = -INFINITY, sum = 0;
+            for (int c = 0; c < k; ++c)
+                top = std::max(top, z[c] = m_temperature * std::log(std::max(static_cast<double>(p[c]), 1e-45)));
+            for (int c = 0; c < k; ++c)
+                sum += z[c] = std::exp(z[c] - top);
+            for (int c = 0; c < k; ++c)
+                raw[i * k + c] = static_cast<float>(z[c] / sum);
+        }
+        before = reliability(raw);
     }
+    m_calibrationLine->setName(calibrated ? tr("T=%1").arg(m_temperature, 0, 'g', 2) : tr("model"));
+    m_calibrationBeforeLine->replace(before);
+    m_calibrationBeforeLine->setVisible(calibrated);
+    for (auto* m : m_calibration->chart()->legend()->markers(m_calibrationBeforeLine))
+        m->setVisible(calibrated);
     m_rocLine->replace(roc);
     m_prLine->replace(pr);
     m_calibrationLine->replace(calibration);

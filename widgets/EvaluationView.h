@@ -44,6 +44,10 @@ public:
     /// depend on the threshold (accuracy, precision, recall, F1) are shown only there.
     void setIntervals(std::optional<MetricIntervals> validation, std::optional<MetricIntervals> test);
     double threshold() const { return m_threshold; }
+    /// The run's probabilities were temperature-scaled with `temperature` (train --calibrate):
+    /// the reliability diagram then also shows them before calibration, softmax(T log p).
+    /// 1 (and setRun(), clear()) shows the run's probabilities only.
+    void setCalibrationTemperature(double temperature);
 
     ConfusionMatrixView* confusionView() const { return m_confusion; }
     QSlider* thresholdSlider() const { return m_slider; }
@@ -84,6 +88,8 @@ private:
     QScatterSeries* m_prMarker;
     QLineSeries* m_calibrationLine;
     QScatterSeries* m_calibrationPoints;
+    QLineSeries* m_calibrationBeforeLine;
+    double m_temperature = 1.0;
 };
 
 } // namespace headbench

@@ -202,21 +202,34 @@ struct TrainCliOptions {
     std::optional<bool> standardize;
     int cv = 0; ///< folds of cross-validation besides the run's own head; 0 for none
     int repeats = 1; ///< seeds to train the spec with (spec.seed, spec.seed + 1, ...), on one split
+    std::string calibrate = "none"; ///< post-hoc calibration of the run's head (none, temperature)
     bool json = false;
 };
 
-/// The split and leakage settings of train and sweep.
-TrainOptions trainOptionsOf(const std::string& split, const std::string& leakage, std::optional<double> nearThreshold)
+/// The split, leakage and calibration settings of train.
+TrainOptions trainOptionsOf(const TrainCliOptions& o)
 {
     TrainOptions t;
-    t.split = parseSplitMode(split);
-    t.leakage.method = parseLeakageMethod(leakage);
-    if (nearThreshold) {
-        if (!(*nearThreshold > 0 && *nearThreshold <= 1))
-            throw Error(fmt::format("--near-threshold {}: expected a similarity in (0, 1]", *nearThreshold));
-        t.leakage.jaccardThreshold = t.leakage.cosineThreshold = *nearThreshold;
+    t.split = parseSplitMode(o.split);
+    t.leakage.method = parseLeakageMethod(o.leakage);
+    if (o.nearThreshold) {
+        if (!(*o.nearThreshold > 0 && *o.nearThreshold <= 1))
+            throw Error(fmt::format("--near-threshold {}: expected a similarity in (0, 1]", *o.nearThreshold));
+        t.leakage.jaccardThreshold = t.leakage.cosineThreshold = *o.nearThreshold;
     }
+    t.calibrate = parseCalibrationMethod(o.calibrate);
     return t;
+}
+
+/// "20261128-193000": the UTC time that names a sweep or a group of repeats.
+std::string utcStamp()
+{
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+    return buf;
 }
 
 /// One line a user cannot miss when validation or test rows have near duplicates in training.
@@ -358,7 +371,8 @@ json trainRunJson(const RunRecord& rec, const HeadSpec& spec)
             {"seconds_per_epoch", rec.seconds / std::max(1, rec.epochsRun)},
             {"metrics", {{"val", metricsJson(rec.validation)}, {"test", metricsJson(rec.test)}}},
             {"split_source", rec.splitSource},
-            {"leakage", rec.leakage.measured ? json::parse(leakageToJson(rec.leakage)) : json(nullptr)}};
+            {"leakage", rec.leakage.measured ? json::parse(leakageToJson(rec.leakage)) : json(nullptr)},
+            {"calibration", rec.calibration.enabled() ? json::parse(calibrationToJson(rec.calibration)) : json(nullptr)}};
 }
 
 int runRepeats(const TrainCliOptions& o);
@@ -368,7 +382,7 @@ int runTrain(const TrainCliOptions& o)
     if (o.repeats > 1)
         return runRepeats(o);
     const HeadSpec spec = specFromOptions(o);
-    const TrainOptions trainOptions = trainOptionsOf(o.split, o.leakage, o.nearThreshold);
+    const TrainOptions trainOptions = trainOptionsOf(o);
     // Texts are loaded for the leakage check (near duplicates by token shingles).
     const FeatureSet data = readFeatureFile(o.features, {.loadTexts = trainOptions.leakage.method != LeakageOptions::Method::Off});
     if (const auto problems = validate(spec, data.numClasses()); !problems.empty())
@@ -396,7 +410,9 @@ int runTrain(const TrainCliOptions& o)
         if (!o.json)
             fmt::print(stderr, "cross-validation: {} more heads on the training and validation rows\n", o.cv);
         try {
-            cv = crossValidate(data, spec, o.cv, &observer, trainOptions);
+            TrainOptions foldOptions = trainOptions;
+            foldOptions.calibrate = CalibrationMethod::None; // the fold heads stay uncalibrated
+            cv = crossValidate(data, spec, o.cv, &observer, foldOptions);
         } catch (...) {
             deleteRun(runDir);
             throw;
@@ -438,7 +454,15 @@ int runTrain(const TrainCliOptions& o)
     if (rec.leakage.measured)
         fmt::print("; leakage: {} of {} test rows have a near duplicate in training ({} exact)", rec.leakage.testNearDuplicates,
                    rec.leakage.testRows, rec.leakage.testExactDuplicates);
-    fmt::print("\n\n");
+    fmt::print("\n");
+    if (rec.calibration.enabled()) {
+        fmt::print("calibration: temperature {:.4g}; validation ECE {:.4f} -> {:.4f}", rec.calibration.temperature,
+                   rec.calibration.valEceBefore, rec.calibration.valEceAfter);
+        if (rec.calibration.hasTest)
+            fmt::print(", test ECE {:.4f} -> {:.4f}", rec.calibration.testEceBefore, rec.calibration.testEceAfter);
+        fmt::print(" (metrics and predictions are calibrated)\n");
+    }
+    fmt::print("\n");
     warnLeakage(rec.leakage);
     printMetricsTable({{"validation", &rec.validation}, {"test", &rec.test}});
     fmt::print("\ntest ");
@@ -491,19 +515,12 @@ int runRepeats(const TrainCliOptions& o)
     if (o.cv > 0)
         throw Error("--repeats and --cv cannot be combined: run --cv on a single seed");
     const HeadSpec base = specFromOptions(o);
-    TrainOptions trainOptions = trainOptionsOf(o.split, o.leakage, o.nearThreshold);
+    TrainOptions trainOptions = trainOptionsOf(o);
     trainOptions.splitSeed = base.seed; // the split stays the same for every seed
     const FeatureSet data = readFeatureFile(o.features, {.loadTexts = trainOptions.leakage.method != LeakageOptions::Method::Off});
     if (const auto problems = validate(base, data.numClasses()); !problems.empty())
         throw Error(o.features + ": " + problems.front());
-    const std::string groupId = "repeat-" + [] {
-        std::time_t t = std::time(nullptr);
-        std::tm tm{};
-        gmtime_r(&t, &tm);
-        char buf[32];
-        std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
-        return std::string(buf);
-    }();
+    const std::string groupId = "repeat-" + utcStamp();
     if (!o.json)
         fmt::print("{} seeds of {} in {}\n{:>4}  {:>20}  {:>8} {:>8} {:>8} {:>7}\n", o.repeats, summary(base), groupId, "#",
                    "seed", "test f1", "acc", "roc auc", "s");
@@ -663,14 +680,7 @@ int runSweep(const SweepCliOptions& o)
     for (std::size_t i = 0; i < points.size(); ++i)
         if (const auto problems = validate(points[i].spec, data.numClasses()); !problems.empty())
             throw Error(fmt::format("{}: point {} ({}): {}", o.grid, i + 1, points[i].params, problems.front()));
-    const std::string sweepId = "sweep-" + [] {
-        std::time_t t = std::time(nullptr);
-        std::tm tm{};
-        gmtime_r(&t, &tm);
-        char buf[32];
-        std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
-        return std::string(buf);
-    }();
+    const std::string sweepId = "sweep-" + utcStamp();
     const auto start = std::chrono::steady_clock::now();
     json runs = json::array();
     if (!o.json)
@@ -894,6 +904,11 @@ void registerCommands(CLI::App& app)
                     "Train the head with N seeds (--seed, --seed + 1, ...: initialisation and shuffling; one split) "
                     "and report the mean and sample sd of the metrics")
         ->check(CLI::Range(1, 1000));
+    cTr->add_option("--calibrate", tr->calibrate,
+                    "After training, temperature: fit one temperature T on the validation split (softmax(logits / "
+                    "T)); metrics, predictions.csv and head.pt are then calibrated. none: off")
+        ->check(CLI::IsMember({"none", "temperature"}))
+        ->capture_default_str();
     cTr->add_flag("--json", tr->json, "Print one JSON object with the run id, folder and metrics");
     cTr->callback([tr] { g_exitCode = runTrain(*tr); });
 

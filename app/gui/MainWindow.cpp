@@ -527,6 +527,8 @@ void MainWindow::applyLoadedRun()
     m_evaluation->setRun(m_runSamples, m_runSplit, name == head ? name : tr("%1 — %2").arg(name, head));
     showLeakage(rec);
     m_evaluation->setIntervals(rec.validation.ci, rec.test.ci);
+    if (rec.calibration.enabled())
+        m_evaluation->setCalibrationTemperature(rec.calibration.temperature);
     showSamplesForSplit();
     QList<QPointF> train, val, metric;
     for (const auto& e : rec.history) {
@@ -580,8 +582,7 @@ void MainWindow::showLeakage(const RunRecord& rec)
     QString text;
     if (leaks)
         text = tr("<b>Leakage:</b> %1 of %2 test rows (%3%) and %4 of %5 validation rows (%6%) have a near duplicate in "
-                  "training (%7 ≥ %8; exact copies: %9). These figures are not an honest estimate: split by group "
-                  "(extract with a group field) or deduplicate. Samples ▸ <i>Near duplicate in training</i> lists them.")
+                  "training (%7 ≥ %8; exact copies: %9). %10 Samples ▸ <i>Near duplicate in training</i> lists them.")
                    .arg(r.testNearDuplicates)
                    .arg(r.testRows)
                    .arg(pct(r.testNearDuplicates, r.testRows), 0, 'f', 0)
@@ -590,7 +591,11 @@ void MainWindow::showLeakage(const RunRecord& rec)
                    .arg(pct(r.validationNearDuplicates, r.validationRows), 0, 'f', 0)
                    .arg(r.method == "text" ? tr("token-shingle Jaccard") : tr("centred-feature cosine"))
                    .arg(r.nearThreshold)
-                   .arg(r.testExactDuplicates);
+                   .arg(r.testExactDuplicates)
+                   .arg(pct(r.testNearDuplicates, r.testRows) >= 5 || pct(r.validationNearDuplicates, r.validationRows) >= 5
+                            ? tr("These figures are not an honest estimate: split by group (extract with a group field) "
+                                 "or deduplicate.")
+                            : tr("Few enough to matter little, but look at them."));
     if (r.conflictingLabels > 0)
         text += (text.isEmpty() ? QString() : QStringLiteral("<br>")) +
                 tr("<b>Conflicting labels:</b> %n row(s) share their code with a row of another label.", nullptr,
