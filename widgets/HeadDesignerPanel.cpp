@@ -2,6 +2,7 @@
 
 #include "HeadDiagramView.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
@@ -74,6 +75,8 @@ HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
     , m_earlyStopping(new QComboBox)
     , m_patience(intBox(1, 1000))
     , m_seed(intBox(0, 2147483647))
+    , m_repeats(intBox(1, 100))
+    , m_calibrate(new QCheckBox(tr("Temperature scaling on validation")))
     , m_diagram(new HeadDiagramView)
     , m_paramLabel(new QLabel)
     , m_problemLabel(new QLabel)
@@ -135,6 +138,14 @@ HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
     optForm->addRow(tr("Early stopping"), m_earlyStopping);
     optForm->addRow(tr("Patience"), m_patience);
     optForm->addRow(tr("S&eed"), m_seed);
+    m_repeats->setObjectName(QStringLiteral("repeats"));
+    m_repeats->setToolTip(tr("Train this head with this many seeds (seed, seed + 1, ...) on one split; the runs are "
+                             "grouped like a sweep and compared as one"));
+    m_calibrate->setObjectName(QStringLiteral("calibrate"));
+    m_calibrate->setToolTip(tr("After training, fit one temperature on the validation split; the run's probabilities "
+                               "and head are then calibrated"));
+    optForm->addRow(tr("Repeats (seeds)"), m_repeats);
+    optForm->addRow(tr("Calibrate"), m_calibrate);
 
     m_problemLabel->setWordWrap(true);
     m_problemLabel->setStyleSheet(QStringLiteral("color: #c62828;"));

@@ -5,6 +5,7 @@
 #include <QWidget>
 
 QT_BEGIN_NAMESPACE
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -43,6 +44,9 @@ public:
     QLineEdit* l2Edit() const { return m_l2; }
     QComboBox* standardizeBox() const { return m_standardize; }
     QLabel* problemLabel() const { return m_problemLabel; }
+    /// How the run is set up besides the head: seeds to train (one split) and calibration.
+    QSpinBox* repeatsBox() const { return m_repeats; }
+    QCheckBox* calibrateBox() const { return m_calibrate; }
     QLabel* parameterLabel() const { return m_paramLabel; }
 
 Q_SIGNALS:
@@ -78,6 +82,8 @@ private:
     QComboBox* m_earlyStopping;
     QSpinBox* m_patience;
     QSpinBox* m_seed;
+    QSpinBox* m_repeats;
+    QCheckBox* m_calibrate;
     HeadDiagramView* m_diagram;
     QLabel* m_paramLabel;
     QLabel* m_problemLabel;

@@ -20,6 +20,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
+#include <QSpinBox>
 #include <QComboBox>
 #include <QCloseEvent>
 #include <QDateTime>
@@ -477,7 +478,24 @@ bool MainWindow::startTraining()
         showError(tr("Load a feature file first."));
         return false;
     }
-    return m_training->start(m_workspace->features(), m_designer->spec(), m_workspace->workspace());
+    m_training->setCalibration(m_designer->calibrateBox()->isChecked() ? CalibrationMethod::Temperature : CalibrationMethod::None);
+    const HeadSpec spec = m_designer->spec();
+    const int repeats = m_designer->repeatsBox()->value();
+    if (repeats <= 1) {
+        m_training->setSplitSeed(std::nullopt);
+        return m_training->start(m_workspace->features(), spec, m_workspace->workspace());
+    }
+    // Repeats: one run per seed, on the split the first seed draws, grouped like a sweep.
+    std::vector<SweepPoint> points;
+    for (int i = 0; i < repeats; ++i) {
+        SweepPoint p;
+        p.spec = spec;
+        p.spec.seed = spec.seed + static_cast<std::uint64_t>(i);
+        p.params = "{\"seed\": " + std::to_string(p.spec.seed) + "}";
+        points.push_back(std::move(p));
+    }
+    m_training->setSplitSeed(spec.seed);
+    return startSweep(std::move(points));
 }
 
 void MainWindow::showRun(const QString& runDir)

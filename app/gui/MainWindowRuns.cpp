@@ -1,6 +1,8 @@
 // MainWindow: the runs panel, run comparison and sweeps (kept apart from the window's layout).
 #include "MainWindow.h"
 
+#include <QCheckBox>
+
 #include "RunCompareView.h"
 #include "RunsPanel.h"
 #include "SweepDialog.h"
@@ -169,6 +171,8 @@ bool MainWindow::startSweep(std::vector<SweepPoint> points)
 
 void MainWindow::openSweepDialog()
 {
+    m_training->setSplitSeed(std::nullopt); // a sweep's points keep their own seeds' splits
+    m_training->setCalibration(m_designer->calibrateBox()->isChecked() ? CalibrationMethod::Temperature : CalibrationMethod::None);
     SweepDialog dialog(m_designer->spec(), this);
     if (dialog.exec() != QDialog::Accepted)
         return;

@@ -66,6 +66,11 @@ public:
     /// Starts training; returns false when one is already running.
     /// The split the next runs use (auto: the file's, else by group, else random).
     void setSplitMode(SplitMode mode) { m_options.split = mode; }
+    /// The seed of the split of the next runs (unset: each run's own seed); repeats over seeds
+    /// set it so that every seed trains on the same rows.
+    void setSplitSeed(std::optional<std::uint64_t> seed) { m_options.splitSeed = seed; }
+    /// Temperature scaling after training (off by default).
+    void setCalibration(CalibrationMethod method) { m_options.calibrate = method; }
     SplitMode splitMode() const { return m_options.split; }
     bool start(std::shared_ptr<const FeatureSet> data, const HeadSpec& spec, const QString& workspace,
                const QString& name = {});
