@@ -77,6 +77,7 @@ HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
     , m_seed(intBox(0, 2147483647))
     , m_repeats(intBox(1, 100))
     , m_calibrate(new QCheckBox(tr("Temperature scaling on validation")))
+    , m_cvFolds(intBox(0, 20))
     , m_diagram(new HeadDiagramView)
     , m_paramLabel(new QLabel)
     , m_problemLabel(new QLabel)
@@ -146,6 +147,11 @@ HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
                                "and head are then calibrated"));
     optForm->addRow(tr("Repeats (seeds)"), m_repeats);
     optForm->addRow(tr("Calibrate"), m_calibrate);
+    m_cvFolds->setObjectName(QStringLiteral("crossValidation"));
+    m_cvFolds->setSpecialValueText(tr("off"));
+    m_cvFolds->setToolTip(tr("After the run, K more heads on its training and validation rows: per-fold metrics and "
+                             "out-of-fold probabilities, from which Samples ▸ Likely label issue ranks the rows"));
+    optForm->addRow(tr("Cross-validation folds"), m_cvFolds);
 
     m_problemLabel->setWordWrap(true);
     m_problemLabel->setStyleSheet(QStringLiteral("color: #c62828;"));

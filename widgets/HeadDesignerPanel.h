@@ -47,6 +47,7 @@ public:
     /// How the run is set up besides the head: seeds to train (one split) and calibration.
     QSpinBox* repeatsBox() const { return m_repeats; }
     QCheckBox* calibrateBox() const { return m_calibrate; }
+    QSpinBox* crossValidationBox() const { return m_cvFolds; }
     QLabel* parameterLabel() const { return m_paramLabel; }
 
 Q_SIGNALS:
@@ -84,6 +85,7 @@ private:
     QSpinBox* m_seed;
     QSpinBox* m_repeats;
     QCheckBox* m_calibrate;
+    QSpinBox* m_cvFolds;
     HeadDiagramView* m_diagram;
     QLabel* m_paramLabel;
     QLabel* m_problemLabel;

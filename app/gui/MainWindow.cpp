@@ -481,6 +481,16 @@ bool MainWindow::startTraining()
     m_training->setCalibration(m_designer->calibrateBox()->isChecked() ? CalibrationMethod::Temperature : CalibrationMethod::None);
     const HeadSpec spec = m_designer->spec();
     const int repeats = m_designer->repeatsBox()->value();
+    const int folds = m_designer->crossValidationBox()->value();
+    if (folds == 1) {
+        showError(tr("Cross-validation needs at least 2 folds."));
+        return false;
+    }
+    if (repeats > 1 && folds > 0) {
+        showError(tr("Repeats and cross-validation cannot be combined: cross-validate a single seed."));
+        return false;
+    }
+    m_training->setCrossValidation(folds);
     if (repeats <= 1) {
         m_training->setSplitSeed(std::nullopt);
         return m_training->start(m_workspace->features(), spec, m_workspace->workspace());

@@ -1,6 +1,7 @@
 #include "TrainingController.h"
 
 #include "Error.h"
+#include "CrossValidation.h"
 #include "RunStore.h"
 
 #include <QDateTime>
@@ -21,7 +22,26 @@ std::string TrainingWorker::trainOne(const FeatureSet& data, const HeadSpec& spe
             deleteRun(runDir);
             return {};
         }
-        return saveRun(workspace, data, spec, result, name, runDir, tag).dir;
+        std::optional<CrossValidationResult> cv;
+        if (cvFolds > 0) {
+            // The fold heads' epochs are not the run's: only the stop request reaches them.
+            struct StopOnly : TrainingObserver {
+                TrainingWorker* worker;
+                explicit StopOnly(TrainingWorker* w) : worker(w) {}
+                bool shouldStop() override { return worker->stopRequested.load(); }
+            } stopOnly(this);
+            TrainOptions foldOptions = options;
+            foldOptions.calibrate = CalibrationMethod::None;
+            cv = crossValidate(data, spec, cvFolds, &stopOnly, foldOptions);
+            if (cv->cancelled) {
+                deleteRun(runDir);
+                return {};
+            }
+        }
+        const std::string dir = saveRun(workspace, data, spec, result, name, runDir, tag).dir;
+        if (cv)
+            saveCrossValidation(dir, data, *cv);
+        return dir;
     } catch (...) {
         if (!std::filesystem::exists(std::filesystem::path(runDir) / "run.json")) {
             std::error_code ec;
@@ -138,6 +158,7 @@ bool TrainingController::startSweep(std::shared_ptr<const FeatureSet> data, std:
     QMetaObject::invokeMethod(m_worker, [worker = m_worker, data, points = std::move(points), workspace, sweepId,
                                          options = m_options]() mutable {
         worker->options = options;
+        worker->cvFolds = 0; // sweeps and repeats: no cross-validation per point
         worker->trainSweep(data, std::move(points), workspace, sweepId);
     }, Qt::QueuedConnection);
     return true;
@@ -159,8 +180,9 @@ bool TrainingController::start(std::shared_ptr<const FeatureSet> data, const Hea
     setRunning(true);
     Q_EMIT started(plannedEpochs(spec));
     m_worker->stopRequested = false;
-    QMetaObject::invokeMethod(m_worker, [worker = m_worker, data, spec, workspace, name, options = m_options] {
+    QMetaObject::invokeMethod(m_worker, [worker = m_worker, data, spec, workspace, name, options = m_options, folds = m_cvFolds] {
         worker->options = options;
+        worker->cvFolds = folds;
         worker->train(data, spec, workspace, name);
     }, Qt::QueuedConnection);
     return true;

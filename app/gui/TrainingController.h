@@ -27,6 +27,8 @@ public:
     std::atomic<bool> stopRequested{false};
     /// The split and leakage settings of the next runs; only touched on the worker thread.
     TrainOptions options;
+    /// Folds of cross-validation after each run (0: none): cv.json and oof.csv in its folder.
+    int cvFolds = 0;
 
     void train(std::shared_ptr<const FeatureSet> data, HeadSpec spec, QString workspace, QString name);
     /// Trains the points one after the other as runs of one sweep; stops at a cancel.
@@ -69,6 +71,8 @@ public:
     /// The seed of the split of the next runs (unset: each run's own seed); repeats over seeds
     /// set it so that every seed trains on the same rows.
     void setSplitSeed(std::optional<std::uint64_t> seed) { m_options.splitSeed = seed; }
+    /// Cross-validation folds trained after each run (0: none).
+    void setCrossValidation(int folds) { m_cvFolds = folds; }
     /// Temperature scaling after training (off by default).
     void setCalibration(CalibrationMethod method) { m_options.calibrate = method; }
     SplitMode splitMode() const { return m_options.split; }
@@ -102,6 +106,7 @@ private:
     bool m_running = false;
     bool m_sweeping = false;
     TrainOptions m_options;
+    int m_cvFolds = 0;
 };
 
 } // namespace headbench

@@ -8,6 +8,7 @@
 #include "DemoData.h"
 #include "Extractor.h"
 #include "HashedNgramBackbone.h"
+#include "CrossValidation.h"
 #include "RunStore.h"
 #include "Runtime.h"
 
@@ -28,6 +29,7 @@ private Q_SLOTS:
     void initTestCase();
     void repeatsTrainOneRunPerSeedOnOneSplit();
     void calibrateSavesATemperature();
+    void crossValidationSavesOutOfFoldProbabilities();
 
 private:
     void open(MainWindow& window);
@@ -93,6 +95,30 @@ void RepeatsWindowTest::calibrateSavesATemperature()
     const RunRecord rec = loadRun(finished.first().at(0).toString().toStdString());
     QVERIFY(rec.calibration.enabled());
     QVERIFY(rec.calibration.temperature > 0);
+}
+
+void RepeatsWindowTest::crossValidationSavesOutOfFoldProbabilities()
+{
+    MainWindow window;
+    open(window);
+    window.designer()->epochsBox()->setValue(2);
+    window.designer()->crossValidationBox()->setValue(3);
+    QSignalSpy finished(window.training(), &TrainingController::finished);
+    QSignalSpy epochs(window.training(), &TrainingController::epochFinished);
+    window.trainAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
+    QCOMPARE(epochs.count(), 2); // the fold heads' epochs do not enter the run's curves
+    const std::string dir = finished.first().at(0).toString().toStdString();
+    const OutOfFold oof = loadOutOfFold(dir);
+    const RunPredictions pred = loadPredictions(dir);
+    std::size_t pool = 0;
+    for (auto s : pred.split)
+        pool += s != kTest;
+    QCOMPARE(oof.ids.size(), pool); // every training and validation row, no test row
+    // Repeats with cross-validation are refused with a message, not started.
+    window.designer()->repeatsBox()->setValue(2);
+    QVERIFY(!window.startTraining());
+    QVERIFY(window.lastError().contains(QStringLiteral("cannot be combined")));
 }
 
 QTEST_MAIN(RepeatsWindowTest)
