@@ -1,5 +1,7 @@
 #include "CrossValidation.h"
 
+#include "Split.h"
+
 #include "CsvReader.h"
 #include "Error.h"
 #include "RunStore.h"
@@ -54,19 +56,9 @@ std::vector<int> groupFolds(std::span<const std::int32_t> labels, std::span<cons
                             std::span<const std::uint8_t> inPool, int numClasses, int K, std::uint64_t seed)
 {
     const std::size_t k = static_cast<std::size_t>(std::max(numClasses, 1));
-    std::unordered_map<std::string_view, std::size_t> index;
-    std::vector<std::vector<std::int64_t>> counts;
-    std::vector<std::size_t> groupOf(labels.size(), 0);
-    for (std::size_t i = 0; i < labels.size(); ++i) {
-        if (!inPool[i])
-            continue;
-        const auto [it, fresh] = index.emplace(groups[i], counts.size());
-        if (fresh)
-            counts.emplace_back(k, 0);
-        groupOf[i] = it->second;
-        if (labels[i] >= 0 && static_cast<std::size_t>(labels[i]) < k)
-            ++counts[it->second][static_cast<std::size_t>(labels[i])];
-    }
+    const GroupTable table = tabulateGroups(labels, groups, numClasses, inPool);
+    const auto& counts = table.counts;
+    const auto& groupOf = table.groupOf;
     const std::size_t nGroups = counts.size();
     if (nGroups < static_cast<std::size_t>(K))
         throw Error(fmt::format("{}-fold cross-validation by group needs at least {} groups among the training and "

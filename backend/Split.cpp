@@ -43,24 +43,35 @@ std::vector<std::uint8_t> stratifiedSplit(std::span<const std::int32_t> labels, 
     return split;
 }
 
+GroupTable tabulateGroups(std::span<const std::int32_t> labels, std::span<const std::string> groups, int numClasses,
+                          std::span<const std::uint8_t> inPool)
+{
+    const std::size_t k = static_cast<std::size_t>(std::max(numClasses, 1));
+    GroupTable t;
+    t.groupOf.assign(labels.size(), 0);
+    std::unordered_map<std::string_view, std::size_t> index;
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        if (!inPool.empty() && !inPool[i])
+            continue;
+        const auto [it, fresh] = index.emplace(groups[i], t.counts.size());
+        if (fresh)
+            t.counts.emplace_back(k, 0);
+        t.groupOf[i] = it->second;
+        if (labels[i] >= 0 && static_cast<std::size_t>(labels[i]) < k)
+            ++t.counts[it->second][static_cast<std::size_t>(labels[i])];
+    }
+    return t;
+}
+
 std::vector<std::uint8_t> groupSplit(std::span<const std::int32_t> labels, std::span<const std::string> groups,
                                      int numClasses, std::uint64_t seed, double trainFraction, double validationFraction)
 {
     if (groups.size() != labels.size())
         throw Error("group split: " + std::to_string(groups.size()) + " groups for " + std::to_string(labels.size()) + " rows");
     const std::size_t k = static_cast<std::size_t>(std::max(numClasses, 1));
-    // Groups in order of first appearance, each with its rows' class counts.
-    std::unordered_map<std::string_view, std::size_t> index;
-    std::vector<std::vector<std::int64_t>> counts;
-    std::vector<std::size_t> groupOf(labels.size());
-    for (std::size_t i = 0; i < labels.size(); ++i) {
-        const auto [it, fresh] = index.emplace(groups[i], counts.size());
-        if (fresh)
-            counts.emplace_back(k, 0);
-        groupOf[i] = it->second;
-        if (labels[i] >= 0 && static_cast<std::size_t>(labels[i]) < k)
-            ++counts[it->second][static_cast<std::size_t>(labels[i])];
-    }
+    const GroupTable table = tabulateGroups(labels, groups, numClasses);
+    const auto& counts = table.counts;
+    const auto& groupOf = table.groupOf;
     const std::size_t nGroups = counts.size();
     if (nGroups < 3)
         throw Error("a split by group needs at least three groups; the file has " + std::to_string(nGroups));

@@ -19,6 +19,15 @@ std::vector<std::uint8_t> stratifiedSplit(std::span<const std::int32_t> labels, 
                                           std::uint64_t seed, double trainFraction = 0.8,
                                           double validationFraction = 0.1);
 
+/// Rows gathered by group: each group's class counts (groups in order of first appearance) and
+/// each row's group. Rows outside `inPool` (when given) are not counted and keep group 0.
+struct GroupTable {
+    std::vector<std::vector<std::int64_t>> counts; ///< groups x classes
+    std::vector<std::size_t> groupOf;              ///< rows
+};
+GroupTable tabulateGroups(std::span<const std::int32_t> labels, std::span<const std::string> groups, int numClasses,
+                          std::span<const std::uint8_t> inPool = {});
+
 /// A seeded split by group: every group lies in one split; groups are placed largest first
 /// (ties in seeded order) into the split whose classes most lack rows, so that the rows come
 /// out about trainFraction / validationFraction / rest and each class keeps its proportion as
