@@ -530,7 +530,8 @@ DedupReport deduplicate(Dataset& data)
         byText[normalizedCode(data.texts[i])].push_back(i);
     std::vector<char> keep(data.size(), 1);
     DedupReport report;
-    for (const auto& [text, rows] : byText) {
+    for (const auto& entry : byText) {
+        const std::vector<std::size_t>& rows = entry.second; // not a structured binding: clang 14 cannot capture one
         if (rows.size() < 2)
             continue;
         const bool conflict = std::any_of(rows.begin(), rows.end(),
