@@ -2,6 +2,7 @@
 
 #include "Split.h"
 
+#include "AtomicFile.h"
 #include "CsvReader.h"
 #include "Error.h"
 #include "RunStore.h"
@@ -143,23 +144,6 @@ json scalars(const Metrics& m)
             {"ece", number(m.ece)},           {"loss", number(m.loss)}};
 }
 
-/// Writes beside the target and renames over it, so a crash never leaves half a file.
-void writeAtomically(const fs::path& path, const std::string& text)
-{
-    const fs::path tmp = path.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << text;
-        out.flush();
-        if (!out)
-            throw Error(tmp.string() + ": writing failed (disk full?)");
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec)
-        throw Error(path.string() + ": cannot be written (" + ec.message() + ")");
-}
-
 } // namespace
 
 std::vector<int> assignFolds(std::span<const std::int32_t> labels, std::span<const std::string> groups,
@@ -261,7 +245,7 @@ std::string crossValidationToJson(const CrossValidationResult& cv)
 void saveCrossValidation(const std::string& runDir, const FeatureSet& data, const CrossValidationResult& cv)
 {
     const fs::path dir(runDir);
-    writeAtomically(dir / "cv.json", crossValidationToJson(cv) + "\n");
+    writeFileAtomically((dir / "cv.json").string(), crossValidationToJson(cv) + "\n");
     std::string text = "id,label,fold";
     for (const auto& n : data.labelNames)
         text += ',' + CsvReader::quote("p_" + n);
@@ -278,7 +262,7 @@ void saveCrossValidation(const std::string& runDir, const FeatureSet& data, cons
             text += fmt::format(",{:.9g}", cv.outOfFold[static_cast<std::size_t>(r * k + c)]);
         text += '\n';
     }
-    writeAtomically(dir / "oof.csv", text);
+    writeFileAtomically((dir / "oof.csv").string(), text);
 }
 
 OutOfFold loadOutOfFold(const std::string& runDir)

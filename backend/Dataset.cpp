@@ -1,5 +1,6 @@
 #include "Dataset.h"
 
+#include "AtomicFile.h"
 #include "CLexer.h"
 #include "CsvReader.h"
 #include "Error.h"
@@ -556,11 +557,7 @@ void writeJsonl(const Dataset& data, const std::string& path, const FieldMap& fi
     bool plainIntegers = true;
     for (std::size_t k = 0; k < data.labelNames.size(); ++k)
         plainIntegers = plainIntegers && data.labelNames[k] == std::to_string(k);
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out)
-            throw Error(path + ": cannot be written");
+    writeStreamAtomically(path, [&](std::ostream& out) {
         for (std::size_t i = 0; i < data.size(); ++i) {
             json obj;
             obj[fields.id] = data.ids.size() == data.size() ? data.ids[i] : std::to_string(i);
@@ -577,14 +574,7 @@ void writeJsonl(const Dataset& data, const std::string& path, const FieldMap& fi
             }
             out << obj.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
         }
-        out.flush();
-        if (!out)
-            throw Error(path + ": writing failed (disk full?)");
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        throw Error(path + ": cannot be written (rename failed)");
-    }
+    });
 }
 
 } // namespace headbench

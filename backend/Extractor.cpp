@@ -1,5 +1,6 @@
 #include "Extractor.h"
 
+#include "AtomicFile.h"
 #include "Error.h"
 #include "FeatureFile.h"
 #include "Hash.h"
@@ -68,7 +69,7 @@ public:
         if (ec)
             throw Error(m_dir + ": cannot create the extraction work folder: " + ec.message());
         const nlohmann::json state{{"key", m_key}, {"rows", m_rows}, {"dim", m_dim}, {"chunk_rows", m_chunkRows}};
-        writeAtomically(m_dir + "/state.json", state.dump());
+        writeFileAtomically(m_dir + "/state.json", state.dump());
         return 0;
     }
 
@@ -77,7 +78,7 @@ public:
 
     void write(std::int64_t k, const float* data)
     {
-        writeAtomically(chunkPath(k), std::string_view(reinterpret_cast<const char*>(data), static_cast<std::size_t>(bytesOf(k))));
+        writeFileAtomically(chunkPath(k), std::string_view(reinterpret_cast<const char*>(data), static_cast<std::size_t>(bytesOf(k))));
     }
 
     void read(std::int64_t k, float* data) const
@@ -115,25 +116,6 @@ private:
             return false;
         }
     }
-    static void writeAtomically(const std::string& path, std::string_view bytes)
-    {
-        const std::string tmp = path + ".tmp";
-        {
-            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-            out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-            out.flush();
-            if (!out) {
-                out.close();
-                std::remove(tmp.c_str());
-                throw Error(path + ": writing failed (disk full?)");
-            }
-        }
-        std::error_code ec;
-        fs::rename(tmp, path, ec);
-        if (ec)
-            throw Error(path + ": renaming into place failed: " + ec.message());
-    }
-
     std::string m_dir, m_key;
     std::int64_t m_rows, m_dim, m_chunkRows;
 };

@@ -1,5 +1,6 @@
 #include "FeatureFile.h"
 
+#include "AtomicFile.h"
 #include "Error.h"
 
 #include <hdf5.h>
@@ -468,9 +469,8 @@ void writeFeatureFile(const std::string& path, const FeatureSet& set)
     if (set.rows <= 0 || set.dim <= 0 || set.features.size() != static_cast<std::size_t>(set.rows * set.dim) ||
         set.labels.size() != static_cast<std::size_t>(set.rows))
         throw Error(path + ": refusing to write an inconsistent feature set");
-    const std::string tmp = path + ".partial-" + std::to_string(::getpid());
     try {
-        {
+        writeFileAtomically(path, [&](const std::string& tmp) {
             H5Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
             if (!file.valid())
                 throw Error("cannot create the file");
@@ -536,13 +536,8 @@ void writeFeatureFile(const std::string& path, const FeatureSet& set)
             }
             if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0)
                 throw Error("flushing failed (disk full?)");
-        } // file closed here; a failed close leaves a file we do not rename
-        std::error_code ec;
-        std::filesystem::rename(tmp, path, ec);
-        if (ec)
-            throw Error("renaming the finished file into place failed: " + ec.message());
+        }); // file closed when the writer returns; a failed close leaves a file we do not rename
     } catch (const Error& e) {
-        std::remove(tmp.c_str());
         throw Error(path + ": " + e.what());
     }
 }

@@ -1,5 +1,6 @@
 #include "RunStore.h"
 
+#include "AtomicFile.h"
 #include "Bootstrap.h"
 #include "CsvReader.h"
 #include "Error.h"
@@ -129,15 +130,6 @@ std::vector<EpochStats> historyFromJson(const json& arr)
     return out;
 }
 
-void writeText(const fs::path& path, const std::string& text)
-{
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out)
-        throw Error(path.string() + ": writing failed (disk full?)");
-}
-
 std::string readText(const fs::path& path)
 {
     std::ifstream in(path, std::ios::binary);
@@ -173,17 +165,10 @@ std::string newRunId()
     return utcNow("%Y%m%d-%H%M%S") + fmt::format("-{:04x}", rd() & 0xffff);
 }
 
-/// Writes `text` to `path` through a temporary file and a rename.
+/// Writes `text` to `path` through the one atomic writer (temporary file, fsync, rename).
 void writeAtomically(const fs::path& path, const std::string& text)
 {
-    const fs::path tmp = path.string() + ".tmp";
-    writeText(tmp, text);
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        fs::remove(tmp, ec);
-        throw Error(path.string() + ": cannot be replaced (" + ec.message() + ")");
-    }
+    writeFileAtomically(path.string(), text);
 }
 
 std::string hostName()
@@ -320,12 +305,11 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
     rec.leakage.similarity.clear();
 
     try {
-        writeText(dir / "spec.json", toJson(spec) + "\n");
-        writeText(dir / "history.json", historyJson(result.history).dump(1) + "\n");
-        writeText(dir / "metrics.json",
+        writeAtomically(dir / "spec.json", toJson(spec) + "\n");
+        writeAtomically(dir / "history.json", historyJson(result.history).dump(1) + "\n");
+        writeAtomically(dir / "metrics.json",
                   json{{"validation", metricsJson(result.validation)}, {"test", metricsJson(result.test)}}.dump(1) + "\n");
-        {
-            std::ofstream out(dir / "predictions.csv", std::ios::binary | std::ios::trunc);
+        writeStreamAtomically((dir / "predictions.csv").string(), [&](std::ostream& out) {
             out << "id,split,label,predicted";
             for (const auto& n : data.labelNames)
                 out << ',' << CsvReader::quote("p_" + n);
@@ -339,13 +323,10 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
                     out << ',' << fmt::format("{:.7g}", p[c]);
                 out << '\n';
             }
-            out.flush();
-            if (!out)
-                throw Error((dir / "predictions.csv").string() + ": writing failed (disk full?)");
-        }
+        });
         if (result.leakage.measured) {
             const LeakageReport& lk = result.leakage;
-            std::ofstream out(dir / "leakage.csv", std::ios::binary | std::ios::trunc);
+            writeStreamAtomically((dir / "leakage.csv").string(), [&](std::ostream& out) {
             out << "id,split,exact_duplicate,near_duplicate,conflicting_label,nearest_train_id,similarity\n";
             for (std::int64_t r = 0; r < data.rows; ++r) {
                 const auto i = static_cast<std::size_t>(r);
@@ -357,11 +338,9 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
                     << ((lk.flags[i] & kConflictingLabel) ? 1 : 0) << ',' << (t >= 0 ? CsvReader::quote(data.idOf(t)) : "") << ','
                     << (t >= 0 ? fmt::format("{:.4f}", lk.similarity[i]) : "") << '\n';
             }
-            out.flush();
-            if (!out)
-                throw Error((dir / "leakage.csv").string() + ": writing failed (disk full?)");
+            });
         }
-        result.head.save((dir / "head.pt").string());
+        writeFileAtomically((dir / "head.pt").string(), [&](const std::string& tmp) { result.head.save(tmp); });
         json run{{"id", rec.id},
                  {"name", rec.name},
                  {"created", rec.created},

@@ -1,12 +1,12 @@
 #include "SampleTableModel.h"
 
+#include "AtomicFile.h"
 #include "CrossValidation.h"
 #include "LabelIssues.h"
 #include "Leakage.h"
 
 #include <QColor>
 #include <QFile>
-#include <QSaveFile>
 #include <QTextStream>
 
 #include <algorithm>
@@ -180,13 +180,8 @@ QVariant SampleTableModel::headerData(int section, Qt::Orientation orientation, 
 
 bool SampleTableModel::exportCsv(const QAbstractItemModel* model, const QString& path, QString* error)
 {
-    QSaveFile file(path); // written to a temporary file and renamed on commit()
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Text)) {
-        if (error)
-            *error = tr("%1 could not be opened for writing: %2").arg(path, file.errorString());
-        return false;
-    }
-    QTextStream out(&file);
+    QString text;
+    QTextStream out(&text);
     auto quote = [](QString s) {
         if (s.contains(QLatin1Char(',')) || s.contains(QLatin1Char('"')) || s.contains(QLatin1Char('\n')))
             s = QLatin1Char('"') + s.replace(QLatin1String("\""), QLatin1String("\"\"")) + QLatin1Char('"');
@@ -203,9 +198,13 @@ bool SampleTableModel::exportCsv(const QAbstractItemModel* model, const QString&
         out << cells.join(QLatin1Char(',')) << '\n';
     }
     out.flush();
-    if (!file.commit()) {
+    try {
+        // The backend's one atomic writer: temporary file, fsync, rename, fsync of the folder.
+        const QByteArray bytes = text.toUtf8();
+        writeFileAtomically(path.toStdString(), std::string_view(bytes.constData(), static_cast<std::size_t>(bytes.size())));
+    } catch (const std::exception& e) {
         if (error)
-            *error = tr("%1 could not be written: %2").arg(path, file.errorString());
+            *error = tr("%1 could not be written: %2").arg(path, QString::fromStdString(e.what()));
         return false;
     }
     return true;
