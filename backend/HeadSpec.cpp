@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <limits>
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <set>
 #include <utility>
@@ -213,7 +215,66 @@ std::string toJson(const HeadSpec& s)
     return j.dump(2);
 }
 
+std::vector<int> applyArchitecture(const std::vector<int>& base, const ArchitectureOverrides& o, const std::string& source)
+{
+    if (o.depth && (*o.depth < 0 || *o.depth > 8))
+        throw Error(fmt::format("{}: depth {} must be 0 to 8", source, *o.depth));
+    if (o.hidden && o.width)
+        throw Error(source + ": give either 'hidden' (a width per layer) or 'width' (one for every layer), not both");
+    auto checked = [&](std::int64_t w, std::size_t layer) {
+        // Before the cast to int: 4294967808 must be refused, not become 512.
+        if (w < 1 || w > 65536)
+            throw Error(fmt::format("{}: hidden layer {} has width {}; widths must be 1 to 65536", source, layer + 1, w));
+        return static_cast<int>(w);
+    };
+    if (o.width)
+        checked(*o.width, 0);
+    std::vector<int> widths;
+    if (o.hidden) {
+        for (std::size_t i = 0; i < o.hidden->size(); ++i)
+            widths.push_back(checked((*o.hidden)[i], i));
+        if (o.depth && widths.size() == 1)
+            widths.assign(static_cast<std::size_t>(*o.depth), widths[0]); // one width for every layer
+        else if (o.depth && static_cast<std::int64_t>(widths.size()) != *o.depth)
+            throw Error(fmt::format("{}: 'depth' {} does not match 'hidden', which has {} layers", source, *o.depth,
+                                    widths.size()));
+        return widths;
+    }
+    const int width = o.width ? static_cast<int>(*o.width) : base.empty() ? HeadSpec{}.hidden.at(0) : base[0];
+    if (o.depth)
+        return std::vector<int>(static_cast<std::size_t>(*o.depth), width);
+    if (o.width)
+        return std::vector<int>(base.size(), width);
+    return base;
+}
+
+std::vector<std::int64_t> parseWidthList(const std::string& text, const std::string& source)
+{
+    std::vector<std::int64_t> widths;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t end = std::min(text.find(',', start), text.size());
+        std::string item = text.substr(start, end - start);
+        item.erase(0, item.find_first_not_of(" \t"));
+        item.erase(item.find_last_not_of(" \t") + 1);
+        if (!item.empty()) {
+            std::int64_t w = 0;
+            const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), w);
+            if (ec != std::errc() || ptr != item.data() + item.size())
+                throw Error(source + ": '" + item + "' is not a width (expected e.g. 512,256)");
+            widths.push_back(w);
+        }
+        start = end + 1;
+    }
+    return widths;
+}
+
 HeadSpec headSpecFromJson(const std::string& text, const std::string& source)
+{
+    return applySpecJson(HeadSpec{}, text, source);
+}
+
+HeadSpec applySpecJson(const HeadSpec& base, const std::string& text, const std::string& source)
 {
     json j;
     try {
@@ -227,7 +288,7 @@ HeadSpec headSpecFromJson(const std::string& text, const std::string& source)
         if (!kKnownFields.count(key))
             throw Error(source + ": unknown field '" + key + "'");
 
-    HeadSpec s;
+    HeadSpec s = base;
     auto field = [&](const char* key, auto& target) {
         const auto it = j.find(key);
         if (it == j.end())
@@ -261,28 +322,25 @@ HeadSpec headSpecFromJson(const std::string& text, const std::string& source)
         }
     };
 
-    if (j.contains("hidden")) {
-        const auto& h = j["hidden"];
-        if (!h.is_array())
+    ArchitectureOverrides arch;
+    if (const auto it = j.find("hidden"); it != j.end()) {
+        if (!it->is_array())
             throw Error(source + ": field 'hidden' must be an array of widths, e.g. [512, 256]");
-        s.hidden.clear();
-        for (const auto& w : h) {
-            const auto width = wholeNumberIn(w, std::numeric_limits<int>::min(), std::numeric_limits<int>::max());
+        arch.hidden.emplace();
+        for (const auto& w : *it) {
+            const auto width = wholeNumberIn(w, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max());
             if (!width)
                 throw Error(source + ": field 'hidden' must hold whole numbers, got " + w.dump());
-            s.hidden.push_back(static_cast<int>(*width));
+            arch.hidden->push_back(*width);
         }
-        if (j.contains("depth") && (!j["depth"].is_number_integer() || j["depth"].get<long>() != static_cast<long>(s.hidden.size())))
-            throw Error(source + ": 'depth' " + j["depth"].dump() + " does not match 'hidden', which has " +
-                        std::to_string(s.hidden.size()) + " layers");
-    } else if (j.contains("depth") || j.contains("width")) {
-        int depth = 1, width = 256;
-        field("depth", depth);
-        field("width", width);
-        if (depth < 0 || depth > 8)
-            throw Error(fmt::format("{}: depth {} must be 0 to 8", source, depth));
-        s.hidden.assign(static_cast<std::size_t>(depth), width);
     }
+    for (const auto& [key, target] : {std::pair{"depth", &arch.depth}, std::pair{"width", &arch.width}})
+        if (const auto it = j.find(key); it != j.end()) {
+            *target = wholeNumberIn(*it, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max());
+            if (!*target)
+                throw Error(fmt::format("{}: field '{}' has the wrong type ({})", source, key, it->dump()));
+        }
+    s.hidden = applyArchitecture(s.hidden, arch, source);
     enumField("activation", s.activation);
     field("dropout", s.dropout);
     enumField("norm", s.norm);

@@ -70,6 +70,34 @@ std::string toJson(const HeadSpec& spec);
 /// headbench::Error naming `source` and the field. Missing fields keep their defaults.
 HeadSpec headSpecFromJson(const std::string& json, const std::string& source = "head spec");
 
+/// Changes a spec starts from: fields of `json` replace those of `base` (the sweep's base spec
+/// and one point's fields); the architecture fields follow applyArchitecture(). Throws like
+/// headSpecFromJson, which is this function on the default spec.
+HeadSpec applySpecJson(const HeadSpec& base, const std::string& json, const std::string& source);
+
+/// Architecture overrides as given (CLI flags, JSON fields, sweep fields, the designer), before
+/// any range check: numbers stay 64-bit so an over-wide value is refused, never wrapped.
+struct ArchitectureOverrides {
+    std::optional<std::vector<std::int64_t>> hidden; ///< a width per hidden layer ("hidden", --hidden)
+    std::optional<std::int64_t> depth;               ///< hidden layers ("depth", --depth)
+    std::optional<std::int64_t> width;               ///< one width for every layer ("width", --width)
+};
+
+/// The one rule for hidden/depth/width, used everywhere a spec is changed:
+/// - hidden alone: those layers; hidden with depth: one width is repeated depth times
+///   (`--hidden 512 --depth 3` and {"hidden":[512],"depth":3} are three layers of 512), a list
+///   of depth widths is kept, another count is refused; hidden with width is refused;
+/// - depth without hidden: depth layers of `width`, else of the base's first width (256 when the
+///   base is a linear probe);
+/// - width alone: every layer of the base gets it (a linear probe stays one).
+/// Depth must be 0 to 8 and widths 1 to 65536; throws headbench::Error naming `source`.
+std::vector<int> applyArchitecture(const std::vector<int>& base, const ArchitectureOverrides& overrides,
+                                   const std::string& source);
+
+/// Parses "512,256" (the CLI's --hidden and the designer's widths field) into widths, checked
+/// as whole numbers; ranges are applyArchitecture's job. Throws headbench::Error naming `source`.
+std::vector<std::int64_t> parseWidthList(const std::string& text, const std::string& source);
+
 /// Number of outputs of the final layer: 1 for BCE-with-logits, else numClasses.
 int outputUnits(const HeadSpec& spec, int numClasses);
 

@@ -13,23 +13,11 @@ namespace {
 
 using nlohmann::ordered_json;
 
-/// Applies overrides to the base spec object; depth/width replace the hidden list.
-HeadSpec specFor(const ordered_json& base, const ordered_json& overrides, const std::string& where)
+/// One point's spec: its fields change the base spec, depth/width/hidden by the one rule of
+/// applyArchitecture (checked numbers: an over-wide width is refused, never wrapped).
+HeadSpec specFor(const HeadSpec& base, const ordered_json& overrides, const std::string& where)
 {
-    ordered_json merged = base;
-    for (const auto& [key, value] : overrides.items())
-        merged[key] = value;
-    if (overrides.contains("depth") || overrides.contains("width")) {
-        int width = 256;
-        if (merged.contains("hidden") && merged["hidden"].is_array() && !merged["hidden"].empty())
-            width = merged["hidden"][0].get<int>();
-        if (!merged.contains("width"))
-            merged["width"] = width;
-        if (!merged.contains("depth"))
-            merged["depth"] = merged.contains("hidden") && merged["hidden"].is_array() ? merged["hidden"].size() : 1;
-        merged.erase("hidden");
-    }
-    return headSpecFromJson(merged.dump(), where);
+    return applySpecJson(base, overrides.dump(), where);
 }
 
 /// A reproducible uniform draw in [0, 1) from the raw engine (distributions are not portable).
@@ -89,7 +77,7 @@ std::vector<SweepPoint> expandSweep(const std::string& text, const std::string& 
     const ordered_json base = def.value("base", ordered_json::object());
     if (!base.is_object())
         throw Error(source + ": 'base' must be an object of head spec fields");
-    headSpecFromJson(base.dump(), source + " (base)"); // the base alone must be valid
+    const HeadSpec baseSpec = headSpecFromJson(base.dump(), source + " (base)"); // the base alone must be valid
     std::vector<SweepPoint> points;
     if (def.contains("grid") == def.contains("random"))
         throw Error(source + ": give exactly one of \"grid\" and \"random\"");
@@ -118,7 +106,7 @@ std::vector<SweepPoint> expandSweep(const std::string& text, const std::string& 
             ordered_json ordered = ordered_json::object();
             for (const auto& [field, values] : axes)
                 ordered[field] = params[field];
-            points.push_back({specFor(base, ordered, fmt::format("{} (grid point {})", source, i + 1)), ordered.dump()});
+            points.push_back({specFor(baseSpec, ordered, fmt::format("{} (grid point {})", source, i + 1)), ordered.dump()});
         }
     } else {
         const auto& random = def["random"];
@@ -132,7 +120,7 @@ std::vector<SweepPoint> expandSweep(const std::string& text, const std::string& 
             ordered_json params = ordered_json::object();
             for (const auto& [field, range] : random["fields"].items())
                 params[field] = draw(range, rng, fmt::format("{}: field '{}'", source, field));
-            points.push_back({specFor(base, params, fmt::format("{} (draw {})", source, i + 1)), params.dump()});
+            points.push_back({specFor(baseSpec, params, fmt::format("{} (draw {})", source, i + 1)), params.dump()});
         }
     }
     return points;

@@ -1,5 +1,6 @@
 #include "Error.h"
 #include "HeadSpec.h"
+#include "Sweep.h"
 
 #include <gtest/gtest.h>
 
@@ -68,7 +69,7 @@ TEST(HeadSpec, RejectsUnknownFieldsWrongTypesAndImpossibleValues)
     EXPECT_EQ(errorOf(R"({"activation": "softplus"})"),
               "head.json: unknown activation 'softplus' (accepted: relu, gelu, tanh, silu, leaky_relu)");
     EXPECT_EQ(errorOf(R"({"lr": -1})"), "head.json: learning rate -1 must be above 0 and at most 10");
-    EXPECT_EQ(errorOf(R"({"depth": 2, "hidden": [5]})"), "head.json: 'depth' 2 does not match 'hidden', which has 1 layers");
+    EXPECT_EQ(errorOf(R"({"depth": 3, "hidden": [5, 6]})"), "head.json: 'depth' 3 does not match 'hidden', which has 2 layers");
     EXPECT_EQ(errorOf("[1]"), "head.json: expected a JSON object");
     EXPECT_EQ(errorOf("{").rfind("head.json: not valid JSON", 0), 0u);
 }
@@ -127,4 +128,48 @@ TEST(HeadSpec, FuzzFindingsOverflowingNumbersAreMessages)
     EXPECT_THROW(headSpecFromJson(R"({"epochs": 4294967297})"), Error);  // would wrap to 1
     EXPECT_THROW(headSpecFromJson(R"({"seed": -1})"), Error);
     EXPECT_EQ(headSpecFromJson(R"({"seed": 18446744073709551615})").seed, 18446744073709551615ULL);
+}
+
+// Issue 14: --hidden 512 --depth 3, {"hidden":[512],"depth":3} and a sweep point with those
+// fields are the same head (one width repeated depth times), by the one backend rule.
+TEST(HeadSpec, HiddenWithDepthIsTheSameHeadThroughFlagsJsonAndSweeps)
+{
+    const std::vector<int> three = {512, 512, 512};
+    ArchitectureOverrides flags; // what the CLI makes of --hidden 512 --depth 3
+    flags.hidden = parseWidthList("512", "--hidden");
+    flags.depth = 3;
+    EXPECT_EQ(applyArchitecture(HeadSpec{}.hidden, flags, "--hidden/--depth/--width"), three);
+    EXPECT_EQ(headSpecFromJson(R"({"hidden": [512], "depth": 3})").hidden, three);
+    const auto points = expandSweep(R"({"base": {"hidden": [64, 32]}, "grid": {"hidden": [[512]], "depth": [3]}})");
+    ASSERT_EQ(points.size(), 1u);
+    EXPECT_EQ(points[0].spec.hidden, three);
+    // depth alone keeps the base's first width; width alone keeps the base's depth.
+    EXPECT_EQ(expandSweep(R"({"base": {"hidden": [64, 32]}, "grid": {"depth": [3]}})")[0].spec.hidden,
+              (std::vector<int>{64, 64, 64}));
+    EXPECT_EQ(expandSweep(R"({"base": {"hidden": [64, 32]}, "grid": {"width": [8]}})")[0].spec.hidden,
+              (std::vector<int>{8, 8}));
+    EXPECT_EQ(headSpecFromJson(R"({"depth": 2, "width": 8})").hidden, (std::vector<int>{8, 8}));
+    EXPECT_EQ(headSpecFromJson(R"({"hidden": [7], "depth": 0})").hidden, std::vector<int>{});
+    EXPECT_EQ(errorOf(R"({"hidden": [5], "width": 6})"),
+              "head.json: give either 'hidden' (a width per layer) or 'width' (one for every layer), not both");
+    EXPECT_EQ(errorOf(R"({"depth": 9})"), "head.json: depth 9 must be 0 to 8");
+    EXPECT_THROW(parseWidthList("512,abc", "--hidden"), Error);
+    EXPECT_EQ(parseWidthList(" 512, 256 ,", "--hidden"), (std::vector<std::int64_t>{512, 256}));
+}
+
+// Issue 14: the sweep read widths with an unchecked get<int>(), so 4294967808 became 512.
+TEST(HeadSpec, AnOverWideSweepWidthIsRefusedWithAMessage)
+{
+    for (const char* grid : {R"({"base": {"hidden": [64]}, "grid": {"hidden": [[4294967808]], "depth": [1]}})",
+                             R"({"grid": {"width": [4294967808]}})", R"({"grid": {"hidden": [[64, 4294967808]]}})"}) {
+        try {
+            expandSweep(grid, "sweep.json");
+            ADD_FAILURE() << grid << " was accepted";
+        } catch (const Error& e) {
+            const std::string what = e.what();
+            EXPECT_EQ(what.rfind("sweep.json (grid point 1): ", 0), 0u) << what;
+            EXPECT_NE(what.find("4294967808"), std::string::npos) << what;
+            EXPECT_NE(what.find("widths must be 1 to 65536"), std::string::npos) << what;
+        }
+    }
 }

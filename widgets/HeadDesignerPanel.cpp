@@ -2,6 +2,8 @@
 
 #include "HeadDiagramView.h"
 
+#include "Error.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -182,33 +184,43 @@ HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
     connect(m_l2, &QLineEdit::textEdited, this, changed);
 }
 
-std::vector<int> HeadDesignerPanel::parsedWidths(bool* ok) const
+std::vector<int> HeadDesignerPanel::parsedWidths(QString* problem) const
 {
-    std::vector<int> widths;
-    *ok = true;
-    const auto parts = m_widths->text().split(QLatin1Char(','), Qt::SkipEmptyParts);
-    for (const QString& part : parts) {
-        bool good = false;
-        const int w = part.trimmed().toInt(&good);
-        if (!good)
-            *ok = false;
-        widths.push_back(good ? w : 0);
+    // Depth and widths go through the backend's one rule, as --depth/--hidden and JSON specs do:
+    // one width is used for every layer, a list must have one width per layer.
+    std::vector<std::int64_t> typed;
+    try {
+        typed = parseWidthList(m_widths->text().toStdString(), "widths");
+    } catch (const Error&) {
+        if (problem)
+            *problem = tr("Widths must be whole numbers separated by commas.");
+        return {};
     }
-    const auto depth = static_cast<std::size_t>(m_depth->value());
-    if (widths.size() == 1 && depth > 1)
-        widths.assign(depth, widths[0]);
-    return widths;
+    try {
+        ArchitectureOverrides arch;
+        arch.hidden = typed;
+        arch.depth = m_depth->value();
+        return applyArchitecture({}, arch, "Head");
+    } catch (const Error& e) {
+        if (problem)
+            *problem = QString::fromStdString(e.what());
+        return {};
+    }
 }
 
 void HeadDesignerPanel::syncWidthsToDepth()
 {
-    bool ok = false;
-    std::vector<int> widths = parsedWidths(&ok);
+    std::vector<std::int64_t> widths;
+    try {
+        widths = parseWidthList(m_widths->text().toStdString(), "widths");
+    } catch (const Error&) {
+        widths.clear(); // unreadable text: start again from the default width
+    }
     const auto depth = static_cast<std::size_t>(m_depth->value());
-    const int fill = widths.empty() ? 256 : widths.back();
+    const std::int64_t fill = widths.empty() ? 256 : widths.back();
     widths.resize(depth, fill);
     QStringList parts;
-    for (int w : widths)
+    for (std::int64_t w : widths)
         parts << QString::number(w);
     m_widths->setText(parts.join(QStringLiteral(", ")));
 }
@@ -216,8 +228,7 @@ void HeadDesignerPanel::syncWidthsToDepth()
 HeadSpec HeadDesignerPanel::spec() const
 {
     HeadSpec s;
-    bool ok = false;
-    s.hidden = m_depth->value() == 0 ? std::vector<int>{} : parsedWidths(&ok);
+    s.hidden = m_depth->value() == 0 ? std::vector<int>{} : parsedWidths(nullptr);
     s.activation = comboValue<Activation>(m_activation);
     s.dropout = m_dropout->value();
     s.norm = comboValue<Norm>(m_norm);
@@ -296,12 +307,10 @@ void HeadDesignerPanel::setDataShape(std::int64_t inputDim, int numClasses)
 QStringList HeadDesignerPanel::problems() const
 {
     QStringList out;
-    bool ok = false;
-    const auto widths = parsedWidths(&ok);
-    if (m_depth->value() > 0 && (!ok || widths.empty()))
-        out << tr("Widths must be whole numbers separated by commas.");
-    else if (m_depth->value() > 0 && static_cast<int>(widths.size()) != m_depth->value())
-        out << tr("Depth %1 needs %1 widths (or one for all); %2 given.").arg(m_depth->value()).arg(widths.size());
+    QString widthProblem;
+    parsedWidths(&widthProblem);
+    if (m_depth->value() > 0 && !widthProblem.isEmpty())
+        out << widthProblem;
     for (const auto& p : validate(spec(), m_numClasses))
         out << QString::fromStdString(p);
     if (m_numClasses == 0)

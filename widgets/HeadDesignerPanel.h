@@ -58,7 +58,8 @@ Q_SIGNALS:
 private:
     void refresh();
     void syncWidthsToDepth();
-    std::vector<int> parsedWidths(bool* ok) const;
+    /// The layers of the depth box and widths field; empty with `problem` set when refused.
+    std::vector<int> parsedWidths(QString* problem) const;
 
     QSpinBox* m_depth;
     QLineEdit* m_widths;

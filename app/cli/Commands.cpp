@@ -263,26 +263,12 @@ HeadSpec specFromOptions(const TrainCliOptions& o)
         ss << in.rdbuf();
         spec = headSpecFromJson(ss.str(), o.headFile);
     }
-    if (o.hidden) {
-        spec.hidden.clear();
-        std::stringstream ss(*o.hidden);
-        std::string item;
-        while (std::getline(ss, item, ','))
-            if (!item.empty()) {
-                try {
-                    spec.hidden.push_back(std::stoi(item));
-                } catch (const std::exception&) {
-                    throw Error("--hidden: '" + item + "' is not a width (expected e.g. 512,256)");
-                }
-            }
-        if (o.depth && spec.hidden.size() == 1)
-            spec.hidden.assign(static_cast<std::size_t>(*o.depth), spec.hidden[0]);
-        else if (o.depth && *o.depth != spec.depth())
-            throw Error(fmt::format("--depth {} does not match --hidden with {} widths", *o.depth, spec.depth()));
-    } else if (o.depth || o.width) {
-        const int width = o.width.value_or(spec.hidden.empty() ? 256 : spec.hidden[0]);
-        spec.hidden.assign(static_cast<std::size_t>(std::max(0, o.depth.value_or(spec.depth()))), width);
-    }
+    ArchitectureOverrides arch; // the backend's one rule, as for JSON specs, sweeps and the designer
+    if (o.hidden)
+        arch.hidden = parseWidthList(*o.hidden, "--hidden");
+    arch.depth = o.depth;
+    arch.width = o.width;
+    spec.hidden = applyArchitecture(spec.hidden, arch, "--hidden/--depth/--width");
     if (o.activation) spec.activation = parseEnum<Activation>(*o.activation);
     if (o.norm) spec.norm = parseEnum<Norm>(*o.norm);
     if (o.loss) spec.loss = parseEnum<Loss>(*o.loss);

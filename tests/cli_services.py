@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+"""Issue 14 bugs at the command line: --hidden with --depth gives the same head as the JSON spec
+and a sweep point with those fields; an over-wide sweep width is refused.
+Usage: cli_services.py PATH/TO/headbench-cli
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import h5py
+import numpy as np
+
+CLI = None
+
+
+def run(*args, expect=0):
+    proc = subprocess.run([CLI, "--threads", "2", *map(str, args)], capture_output=True, text=True)
+    if proc.returncode != expect:
+        raise AssertionError(f"{args}: exit {proc.returncode}, expected {expect}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+    return proc
+
+
+def run_folders(runs_dir):
+    """The run folders a user sees (hidden ones are a run being prepared)."""
+    if not os.path.isdir(runs_dir):
+        return []
+    return sorted(f for f in os.listdir(runs_dir) if not f.startswith("."))
+
+
+def hidden_of(run_dir):
+    with open(os.path.join(run_dir, "spec.json")) as f:
+        return json.load(f)["hidden"]
+
+
+class Services(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.dir = cls.tmp.name
+        rng = np.random.default_rng(14)
+        n, d = 3000, 64
+        labels = rng.integers(0, 2, n)
+        feats = rng.normal(size=(n, d)) + labels[:, None] * 0.5
+        cls.features = os.path.join(cls.dir, "blobs.h5")
+        with h5py.File(cls.features, "w") as f:
+            f.create_dataset("features", data=feats.astype(np.float32))
+            f.create_dataset("labels", data=labels.astype(np.int64))
+            f.attrs["format_version"] = 1
+            f.attrs["backbone"] = "blobs"
+            f.attrs["label_names"] = ["a", "b"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_hidden_with_depth_is_the_same_head_everywhere(self):
+        ws = os.path.join(self.dir, "arch")
+        cli = json.loads(run("train", "--features", self.features, "--workspace", ws, "--json", "--epochs", "1",
+                             "--hidden", "512", "--depth", "3").stdout)
+        head = os.path.join(self.dir, "head.json")
+        with open(head, "w") as f:
+            json.dump({"hidden": [512], "depth": 3, "epochs": 1}, f)
+        from_json = json.loads(run("train", "--features", self.features, "--workspace", ws, "--json",
+                                   "--head", head).stdout)
+        grid = os.path.join(self.dir, "arch-sweep.json")
+        with open(grid, "w") as f:
+            json.dump({"base": {"epochs": 1}, "grid": {"hidden": [[512]], "depth": [3]}}, f)
+        sweep = json.loads(run("sweep", "--features", self.features, "--workspace", ws, "--grid", grid,
+                               "--json").stdout)
+        for r in (cli, from_json, sweep["runs"][0]):
+            self.assertEqual(hidden_of(r["dir"]), [512, 512, 512])
+            self.assertEqual(r["summary"], cli["summary"])
+        self.assertEqual(cli["parameters"], from_json["parameters"])
+        # Several widths must match the depth, the same way in both.
+        bad = run("train", "--features", self.features, "--workspace", ws, "--hidden", "64,32", "--depth", "3",
+                  expect=2).stderr
+        self.assertIn("'depth' 3 does not match 'hidden', which has 2 layers", bad)
+        with open(head, "w") as f:
+            json.dump({"hidden": [64, 32], "depth": 3}, f)
+        bad = run("train", "--features", self.features, "--workspace", ws, "--head", head, expect=2).stderr
+        self.assertIn("'depth' 3 does not match 'hidden', which has 2 layers", bad)
+
+    def test_over_wide_sweep_width_is_refused(self):
+        ws = os.path.join(self.dir, "wide")
+        grid = os.path.join(self.dir, "wide-sweep.json")
+        with open(grid, "w") as f:  # 4294967808 = 2^32 + 512: an unchecked int read made it 512
+            f.write('{"base": {"epochs": 1, "hidden": [64]}, "grid": {"hidden": [[4294967808]], "depth": [1]}}')
+        err = run("sweep", "--features", self.features, "--workspace", ws, "--grid", grid, expect=2).stderr
+        self.assertIn(grid, err)
+        self.assertIn("4294967808", err)
+        self.assertIn("widths must be 1 to 65536", err)
+        self.assertEqual(run_folders(os.path.join(ws, "runs")), [])
+
+
+if __name__ == "__main__":
+    CLI = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
