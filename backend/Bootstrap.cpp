@@ -264,13 +264,13 @@ void checkInput(std::span<const std::int32_t> labels, std::span<const float> pro
 std::span<const MetricField> metricFields()
 {
     static const MetricField fields[] = {
-        {"accuracy", "accuracy", &Metrics::accuracy, &MetricIntervals::accuracy, &PairedDifferences::accuracy, true},
-        {"precision", "precision", &Metrics::precision, &MetricIntervals::precision, &PairedDifferences::precision, true},
-        {"recall", "recall", &Metrics::recall, &MetricIntervals::recall, &PairedDifferences::recall, true},
-        {"f1", "F1", &Metrics::f1, &MetricIntervals::f1, &PairedDifferences::f1, true},
-        {"roc_auc", "ROC-AUC", &Metrics::rocAuc, &MetricIntervals::rocAuc, &PairedDifferences::rocAuc, true},
-        {"pr_auc", "PR-AUC", &Metrics::prAuc, &MetricIntervals::prAuc, &PairedDifferences::prAuc, true},
-        {"ece", "ECE", &Metrics::ece, &MetricIntervals::ece, &PairedDifferences::ece, false},
+        {"accuracy", "accuracy", &Metrics::accuracy, &MetricIntervals::accuracy, &PairedDifferences::accuracy, true, true, 3},
+        {"precision", "precision", &Metrics::precision, &MetricIntervals::precision, &PairedDifferences::precision, true, true, 3},
+        {"recall", "recall", &Metrics::recall, &MetricIntervals::recall, &PairedDifferences::recall, true, true, 3},
+        {"f1", "F1", &Metrics::f1, &MetricIntervals::f1, &PairedDifferences::f1, true, true, 3},
+        {"roc_auc", "ROC-AUC", &Metrics::rocAuc, &MetricIntervals::rocAuc, &PairedDifferences::rocAuc, true, false, 3},
+        {"pr_auc", "PR-AUC", &Metrics::prAuc, &MetricIntervals::prAuc, &PairedDifferences::prAuc, true, false, 3},
+        {"ece", "ECE", &Metrics::ece, &MetricIntervals::ece, &PairedDifferences::ece, false, false, 3},
     };
     return fields;
 }

@@ -50,15 +50,20 @@ PairedDifferences pairedBootstrap(std::span<const std::int32_t> labels, std::spa
                                   std::span<const float> second, int numClasses, double threshold = 0.5,
                                   const BootstrapOptions& options = {});
 
-/// The metric names used in JSON (`accuracy`, ..., `roc_auc`, `pr_auc`, `ece`) with their
-/// members, in display order; shared by the run files, the CLI and the window.
+/// The one table of metric fields: the names used in JSON (`accuracy`, ..., `roc_auc`,
+/// `pr_auc`, `ece`) with their members, in display order; the run store (metrics.json,
+/// cv.json), the CLI tables and the window's views all read it.
 struct MetricField {
-    const char* json;
-    const char* label;
+    const char* json;                            ///< name in metrics.json, cv.json and --json output
+    const char* label;                           ///< name shown to a person (translated by the window)
     double Metrics::*value;
     Interval MetricIntervals::*interval;
     PairedDifference PairedDifferences::*paired;
     bool higherIsBetter;
+    /// Computed from predicted classes, so it moves with the decision threshold (accuracy,
+    /// precision, recall, F1); the ranking metrics and ECE read the probabilities alone.
+    bool thresholdDependent;
+    int decimals;                                ///< digits after the point in the window's tables
 };
 std::span<const MetricField> metricFields();
 

@@ -3,6 +3,7 @@
 #include "Split.h"
 
 #include "AtomicFile.h"
+#include "Bootstrap.h"
 #include "CsvReader.h"
 #include "Error.h"
 #include "RunStore.h"
@@ -139,9 +140,10 @@ json number(double v)
 
 json scalars(const Metrics& m)
 {
-    return {{"accuracy", number(m.accuracy)}, {"precision", number(m.precision)}, {"recall", number(m.recall)},
-            {"f1", number(m.f1)},             {"roc_auc", number(m.rocAuc)},      {"pr_auc", number(m.prAuc)},
-            {"ece", number(m.ece)},           {"loss", number(m.loss)}};
+    json j{{"loss", number(m.loss)}};
+    for (const MetricField& f : metricFields()) // the one table of metric fields
+        j[f.json] = number(m.*f.value);
+    return j;
 }
 
 } // namespace

@@ -42,10 +42,9 @@ double numberOf(const json& j, const char* key)
 
 json metricsJson(const Metrics& m)
 {
-    json j{{"count", m.count},     {"accuracy", number(m.accuracy)}, {"precision", number(m.precision)},
-           {"recall", number(m.recall)}, {"f1", number(m.f1)},          {"roc_auc", number(m.rocAuc)},
-           {"pr_auc", number(m.prAuc)},  {"ece", number(m.ece)},        {"loss", number(m.loss)},
-           {"confusion", m.confusion}};
+    json j{{"count", m.count}, {"loss", number(m.loss)}, {"confusion", m.confusion}};
+    for (const MetricField& f : metricFields())
+        j[f.json] = number(m.*f.value);
     if (m.ci) {
         json ci = json::object();
         for (const MetricField& f : metricFields()) {
@@ -82,13 +81,8 @@ Metrics metricsFromJson(const json& j)
 {
     Metrics m;
     m.count = j.value("count", 0LL);
-    m.accuracy = numberOf(j, "accuracy");
-    m.precision = numberOf(j, "precision");
-    m.recall = numberOf(j, "recall");
-    m.f1 = numberOf(j, "f1");
-    m.rocAuc = numberOf(j, "roc_auc");
-    m.prAuc = numberOf(j, "pr_auc");
-    m.ece = numberOf(j, "ece");
+    for (const MetricField& f : metricFields())
+        m.*f.value = numberOf(j, f.json);
     m.loss = numberOf(j, "loss");
     m.confusion = j.value("confusion", std::vector<std::vector<std::int64_t>>{});
     m.ci = intervalsFromJson(j);

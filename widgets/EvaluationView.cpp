@@ -328,7 +328,7 @@ void EvaluationView::updateThresholdDependent()
     for (const auto& n : m_data->labelNames)
         names << QString::fromStdString(n);
     m_confusion->setMatrix(m.confusion, names);
-    auto fmt = [](double v) { return std::isfinite(v) ? QString::number(v, 'f', 3) : QStringLiteral("–"); };
+    auto fmt = [](double v, int decimals = 3) { return std::isfinite(v) ? QString::number(v, 'f', decimals) : QStringLiteral("–"); };
     // The saved intervals hold for the saved threshold; with two classes the figures that
     // depend on the threshold lose theirs once the slider moves (ROC-AUC, PR-AUC, ECE keep them).
     const std::optional<MetricIntervals>& ci = split() == 2 ? m_testCi : m_validationCi;
@@ -347,9 +347,8 @@ void EvaluationView::updateThresholdDependent()
                        .arg(m.count)
                        .arg(ci ? tr("<span style=\"color:#666\">%1% CI</span>").arg(ci->level * 100, 0, 'f', 0) : QString());
     for (const MetricField& f : metricFields()) {
-        const bool thresholdDependent = f.value != &Metrics::rocAuc && f.value != &Metrics::prAuc && f.value != &Metrics::ece;
         rows += QStringLiteral("<tr><td>%1</td><td align=right><b>%2</b></td><td>%3</td></tr>")
-                    .arg(tr(f.label), fmt(m.*f.value), ci ? interval((*ci).*f.interval, thresholdDependent) : QString());
+                    .arg(tr(f.label), fmt(m.*f.value, f.decimals), ci ? interval((*ci).*f.interval, f.thresholdDependent) : QString());
     }
     QString note;
     if (hidden)

@@ -221,7 +221,7 @@ void RunCompareView::fillMetrics()
             const auto value = f.value;
             const auto interval = f.interval;
             rows.push_back({split + QLatin1Char(' ') + tr(f.label), [m, value](const RunRecord& r) { return (r.*m).*value; },
-                            f.higherIsBetter, 3, [m, interval](const RunRecord& r) {
+                            f.higherIsBetter, f.decimals, [m, interval](const RunRecord& r) {
                                 return (r.*m).ci ? (*(r.*m).ci).*interval : Interval{};
                             }});
         }
