@@ -1,13 +1,16 @@
 #!/usr/bin/python3
-"""Issue 14 bugs at the command line: --hidden with --depth gives the same head as the JSON spec
-and a sweep point with those fields; an over-wide sweep width is refused.
+"""Issue 14 bugs at the command line: Ctrl-C (SIGINT) at once, early or mid-training exits 130
+and leaves no run folder (let alone one listed as finished); --hidden with --depth gives the same
+head as the JSON spec and a sweep point with those fields; an over-wide sweep width is refused.
 Usage: cli_services.py PATH/TO/headbench-cli
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 import h5py
@@ -28,6 +31,18 @@ def run_folders(runs_dir):
     if not os.path.isdir(runs_dir):
         return []
     return sorted(f for f in os.listdir(runs_dir) if not f.startswith("."))
+
+
+def catches_sigint(pid):
+    """Whether the process has installed its SIGINT handler (bit 2 of SigCgt in /proc)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)) != 0
+    except FileNotFoundError:
+        pass
+    return False
 
 
 def hidden_of(run_dir):
@@ -55,6 +70,53 @@ class Services(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.tmp.cleanup()
+
+    def interrupt(self, name, cmd, when):
+        """Starts cmd, sends SIGINT at `when` and checks exit 130 and an empty workspace."""
+        ws = os.path.join(self.dir, name)
+        runs_dir = os.path.join(ws, "runs")
+        proc = subprocess.Popen([CLI, "--threads", "1", *cmd, "--workspace", ws],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        if when == "at once":
+            # As soon as the process can catch it: before it has read its options or data.
+            while proc.poll() is None and not catches_sigint(proc.pid) and time.time() < deadline:
+                pass
+        else:
+            # Counted from when the run's folder appears: "early" lands while the run is being
+            # set up or in its first batches, "mid" well into training.
+            while proc.poll() is None and not run_folders(runs_dir) and time.time() < deadline:
+                time.sleep(0.005)
+            if when == "mid":
+                time.sleep(1.5)
+        running = proc.poll() is None
+        if running:
+            proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+        self.assertTrue(running, f"{name}: finished before the interrupt (exit {proc.returncode}):\n{err}")
+        self.assertEqual(proc.returncode, 130, f"{name} ({when}): stderr:\n{err}")
+        self.assertNotIn("error:", err)
+        self.assertEqual(run_folders(runs_dir), [], f"{name} ({when}) left a run folder")
+        if os.path.isdir(ws):
+            self.assertEqual(json.loads(run("runs", "--workspace", ws, "--json").stdout), [])
+        return err
+
+    def test_ctrl_c_exits_130_and_leaves_no_run(self):
+        head = ["train", "--features", self.features, "--depth", "2", "--width", "256", "--batch-size", "8"]
+        train = head + ["--epochs", "100000"]
+        err = self.interrupt("at-once", train, "at once")
+        self.assertIn("interrupted", err)
+        self.interrupt("early", train, "early")
+        err = self.interrupt("mid", train, "mid")
+        self.assertIn("training interrupted after", err)
+        # The same for cross-validation after the run, repeats and sweeps.
+        self.interrupt("cv", head + ["--epochs", "1", "--cv", "50"], "mid")
+        self.interrupt("repeats", train + ["--repeats", "3"], "mid")
+        grid = os.path.join(self.dir, "long-sweep.json")
+        with open(grid, "w") as f:
+            json.dump({"base": {"epochs": 100000, "batch_size": 8, "hidden": [256, 256]}, "grid": {"lr": [0.001, 0.01]}}, f)
+        self.interrupt("sweep", ["sweep", "--features", self.features, "--grid", grid], "mid")
+        self.interrupt("sweep-at-once", ["sweep", "--features", self.features, "--grid", grid], "at once")
 
     def test_hidden_with_depth_is_the_same_head_everywhere(self):
         ws = os.path.join(self.dir, "arch")

@@ -11,6 +11,7 @@
 #include "FeatureFile.h"
 #include "HeadSpec.h"
 #include "Leakage.h"
+#include "RunSession.h"
 #include "RunStore.h"
 #include "Sweep.h"
 #include "Trainer.h"
@@ -361,6 +362,17 @@ json trainRunJson(const RunRecord& rec, const HeadSpec& spec)
             {"calibration", rec.calibration.enabled() ? json::parse(calibrationToJson(rec.calibration)) : json(nullptr)}};
 }
 
+/// The line a cancelled run session leaves on stderr (Ctrl-C: the command then exits 130).
+void printCancelled(const RunSessionResult& session, const std::string& consequence)
+{
+    if (session.cancelledIn == "training")
+        fmt::print(stderr, "\ntraining interrupted after {} epochs; {}\n", session.epochsDone, consequence);
+    else if (session.cancelledIn == "cross-validation")
+        fmt::print(stderr, "\ncross-validation interrupted after {} folds; {}\n", session.foldsDone, consequence);
+    else
+        fmt::print(stderr, "\ninterrupted {}; {}\n", session.cancelledIn, consequence);
+}
+
 int runRepeats(const TrainCliOptions& o);
 
 int runTrain(const TrainCliOptions& o)
@@ -374,50 +386,18 @@ int runTrain(const TrainCliOptions& o)
     if (const auto problems = validate(spec, data.numClasses()); !problems.empty())
         throw Error(o.features + ": " + problems.front());
     CliTrainingObserver observer(plannedEpochs(spec), o.json);
-    // The run folder exists from the start (as running): a killed process leaves it marked
-    // interrupted; a cancelled or failed one removes it.
-    const std::string runDir = beginRun(o.workspace, data, spec, o.name);
-    TrainResult result;
-    try {
-        result = trainHead(data, spec, &observer, trainOptions);
-    } catch (...) {
-        deleteRun(runDir);
-        throw;
-    }
-    if (result.cancelled) {
-        deleteRun(runDir);
-        fmt::print(stderr, "\ntraining interrupted after {} epochs; no run was saved\n", result.history.size());
-        return kInterrupted;
-    }
     // --cv K: K more heads on the run's training and validation rows, for per-fold metrics and
     // out-of-fold probabilities (cv.json, oof.csv in the same run folder).
-    std::optional<CrossValidationResult> cv;
-    if (o.cv > 0) {
-        if (!o.json)
-            fmt::print(stderr, "cross-validation: {} more heads on the training and validation rows\n", o.cv);
-        try {
-            TrainOptions foldOptions = trainOptions;
-            foldOptions.calibrate = CalibrationMethod::None; // the fold heads stay uncalibrated
-            cv = crossValidate(data, spec, o.cv, &observer, foldOptions);
-        } catch (...) {
-            deleteRun(runDir);
-            throw;
-        }
-        if (cv->cancelled) {
-            deleteRun(runDir);
-            fmt::print(stderr, "\ncross-validation interrupted after {} folds; no run was saved\n", cv->folds.size());
-            return kInterrupted;
-        }
+    if (o.cv > 0 && !o.json)
+        fmt::print(stderr, "cross-validation: {} more heads on the training and validation rows\n", o.cv);
+    const RunSessionResult session =
+        runSession(data, spec, {.workspace = o.workspace, .name = o.name, .options = trainOptions, .cvFolds = o.cv}, &observer);
+    if (session.outcome == RunOutcome::Cancelled) {
+        printCancelled(session, "no run was saved");
+        return kInterrupted;
     }
-    RunRecord rec;
-    try {
-        rec = saveRun(o.workspace, data, spec, result, o.name, runDir);
-        if (cv)
-            saveCrossValidation(rec.dir, data, *cv);
-    } catch (const Error&) {
-        deleteRun(runDir); // a full disk leaves no half-written run behind
-        throw;
-    }
+    const RunRecord& rec = session.record;
+    const std::optional<CrossValidationResult>& cv = session.cv;
     if (o.json) {
         json j = trainRunJson(rec, spec);
         if (cv)
@@ -516,27 +496,14 @@ int runRepeats(const TrainCliOptions& o)
         HeadSpec spec = base;
         spec.seed = base.seed + static_cast<std::uint64_t>(i);
         const SweepTag tag{groupId, json{{"seed", spec.seed}}.dump()};
-        const std::string runDir = beginRun(o.workspace, data, spec, o.name, tag);
         CliTrainingObserver observer(plannedEpochs(spec), true);
-        TrainResult result;
-        try {
-            result = trainHead(data, spec, &observer, trainOptions);
-        } catch (...) {
-            deleteRun(runDir);
-            throw;
-        }
-        if (result.cancelled) {
-            deleteRun(runDir);
-            fmt::print(stderr, "\nrepeats interrupted after {} of {} runs\n", i, o.repeats);
+        const RunSessionResult session =
+            runSession(data, spec, {.workspace = o.workspace, .name = o.name, .tag = tag, .options = trainOptions}, &observer);
+        if (session.outcome == RunOutcome::Cancelled) {
+            printCancelled(session, fmt::format("repeats interrupted after {} of {} runs", i, o.repeats));
             return kInterrupted;
         }
-        RunRecord rec;
-        try {
-            rec = saveRun(o.workspace, data, spec, result, o.name, runDir, tag);
-        } catch (const Error&) {
-            deleteRun(runDir);
-            throw;
-        }
+        RunRecord rec = session.record;
         runs.push_back(trainRunJson(rec, spec));
         if (!o.json)
             fmt::print("{:>4}  {:>20}  {:>8} {:>8} {:>8} {:>7.1f}\n", i + 1, spec.seed, fmtMetric(rec.test.f1),
@@ -673,27 +640,13 @@ int runSweep(const SweepCliOptions& o)
         fmt::print("{} runs in {}\n{:>4}  {:<56} {:>8} {:>8} {:>7}\n", points.size(), sweepId, "#", "params", "val f1", "test f1", "s");
     for (std::size_t i = 0; i < points.size(); ++i) {
         const SweepTag tag{sweepId, points[i].params};
-        const std::string runDir = beginRun(o.workspace, data, points[i].spec, {}, tag);
         CliTrainingObserver observer(points[i].spec.epochs, true);
-        TrainResult result;
-        try {
-            result = trainHead(data, points[i].spec, &observer);
-        } catch (...) {
-            deleteRun(runDir);
-            throw;
-        }
-        if (result.cancelled) {
-            deleteRun(runDir);
-            fmt::print(stderr, "\nsweep interrupted after {} of {} runs\n", i, points.size());
+        const RunSessionResult session = runSession(data, points[i].spec, {.workspace = o.workspace, .tag = tag}, &observer);
+        if (session.outcome == RunOutcome::Cancelled) {
+            printCancelled(session, fmt::format("sweep interrupted after {} of {} runs", i, points.size()));
             return kInterrupted;
         }
-        RunRecord rec;
-        try {
-            rec = saveRun(o.workspace, data, points[i].spec, result, {}, runDir, tag);
-        } catch (const Error&) {
-            deleteRun(runDir);
-            throw;
-        }
+        const RunRecord& rec = session.record;
         runs.push_back({{"run", rec.id}, {"dir", rec.dir}, {"params", json::parse(points[i].params)},
                         {"summary", summary(points[i].spec)}, {"seconds", rec.seconds},
                         {"metrics", {{"val", metricsJson(rec.validation)}, {"test", metricsJson(rec.test)}}}});

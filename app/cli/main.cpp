@@ -31,11 +31,19 @@ int main(int argc, char** argv)
         const int rc = app.exit(e);
         return rc == 0 ? 0 : headbench::cli::kUserError;
     } catch (const headbench::Error& e) {
+        if (headbench::cli::g_interrupted) { // an error the interrupt caused: still a cancel
+            fmt::print(stderr, "\ninterrupted: {}\n", e.what());
+            return headbench::cli::kInterrupted;
+        }
         fmt::print(stderr, "\nerror: {}\n", e.what());
         return headbench::cli::kUserError;
     } catch (const std::exception& e) {
         fmt::print(stderr, "\ninternal error: {}\n", e.what());
         return 1;
     }
+    // Ctrl-C at any moment is exit 130, also when it came too late to stop the work (a run that
+    // was already being saved is kept: it is finished).
+    if (headbench::cli::g_interrupted && headbench::cli::lastExitCode() == headbench::cli::kOk)
+        return headbench::cli::kInterrupted;
     return headbench::cli::lastExitCode();
 }

@@ -1,54 +1,26 @@
 #include "TrainingController.h"
 
 #include "Error.h"
-#include "CrossValidation.h"
-#include "RunStore.h"
+#include "RunSession.h"
 
 #include <QDateTime>
-
-#include <filesystem>
 
 namespace headbench {
 
 std::string TrainingWorker::trainOne(const FeatureSet& data, const HeadSpec& spec, const std::string& workspace,
                                      const std::string& name, const SweepTag& tag)
 {
-    // The run folder exists (as running) while training, so a crash leaves it marked
-    // interrupted; a cancel or an error removes it.
-    const std::string runDir = beginRun(workspace, data, spec, name, tag);
-    try {
-        TrainResult result = trainHead(data, spec, this, options);
-        if (result.cancelled) {
-            deleteRun(runDir);
-            return {};
-        }
-        std::optional<CrossValidationResult> cv;
-        if (cvFolds > 0) {
-            // The fold heads' epochs are not the run's: only the stop request reaches them.
-            struct StopOnly : TrainingObserver {
-                TrainingWorker* worker;
-                explicit StopOnly(TrainingWorker* w) : worker(w) {}
-                bool shouldStop() override { return worker->stopRequested.load(); }
-            } stopOnly(this);
-            TrainOptions foldOptions = options;
-            foldOptions.calibrate = CalibrationMethod::None;
-            cv = crossValidate(data, spec, cvFolds, &stopOnly, foldOptions);
-            if (cv->cancelled) {
-                deleteRun(runDir);
-                return {};
-            }
-        }
-        const std::string dir = saveRun(workspace, data, spec, result, name, runDir, tag).dir;
-        if (cv)
-            saveCrossValidation(dir, data, *cv);
-        return dir;
-    } catch (...) {
-        if (!std::filesystem::exists(std::filesystem::path(runDir) / "run.json")) {
-            std::error_code ec;
-            std::filesystem::remove_all(runDir, ec);
-        }
-        throw;
-    }
+    // The fold heads' epochs are not the run's: only the stop request reaches them.
+    struct StopOnly : TrainingObserver {
+        TrainingWorker* worker;
+        explicit StopOnly(TrainingWorker* w) : worker(w) {}
+        bool shouldStop() override { return worker->stopRequested.load(); }
+    } stopOnly(this);
+    // The backend's run session: one lifecycle and one cleanup rule for the CLI and the window.
+    const RunSessionResult session = runSession(
+        data, spec, {.workspace = workspace, .name = name, .tag = tag, .options = options, .cvFolds = cvFolds, .foldObserver = &stopOnly},
+        this);
+    return session.outcome == RunOutcome::Saved ? session.record.dir : std::string();
 }
 
 void TrainingWorker::train(std::shared_ptr<const FeatureSet> data, HeadSpec spec, QString workspace, QString name)
@@ -63,10 +35,7 @@ void TrainingWorker::train(std::shared_ptr<const FeatureSet> data, HeadSpec spec
         else
             Q_EMIT finished(QString::fromStdString(dir));
     } catch (const Error& e) {
-        if (stopRequested)
-            Q_EMIT cancelled();
-        else
-            Q_EMIT failed(QString::fromStdString(e.what()));
+        Q_EMIT failed(QString::fromStdString(e.what()));
     } catch (const std::exception& e) {
         Q_EMIT failed(tr("Training failed: %1").arg(QString::fromStdString(e.what())));
     }
