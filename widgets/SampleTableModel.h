@@ -16,7 +16,9 @@ struct SampleData {
     std::vector<std::string> ids;
     std::vector<std::int32_t> labels;
     std::vector<float> probabilities; ///< rows x numClasses
-    std::vector<std::string> texts;   ///< empty when the feature file has no /text
+    std::vector<std::string> texts;   ///< empty when the feature file has no /text or is not loaded
+    /// Why `texts` is empty, shown in the code pane (empty: the feature file has no /text).
+    std::string textsMissingReason;
     std::vector<std::string> labelNames;
     int numClasses = 0;
     /// The run's leakage check (empty when it has none): per row, LeakageFlag bits, the row of

@@ -1,0 +1,204 @@
+// The window on workspaces made by headbench-cli: runs trained on feature files outside the
+// workspace folder, opened as a user would (offscreen), and `headbench --screenshot` on them.
+#include "CodeViewer.h"
+#include "MainWindow.h"
+#include "RunsPanel.h"
+#include "SamplesPanel.h"
+#include "WorkspaceController.h"
+
+#include "Runtime.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMessageBox>
+#include <QProcess>
+#include <QPushButton>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTreeWidget>
+#include <QtTest>
+
+using namespace headbench;
+
+class WorkspaceWindowTest : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void opensTheFeaturesARunRecordsOutsideTheWorkspace();
+    void sayingWhyWhenTheFeatureFileMoved();
+    void screenshotOfACliWorkspaceExits();
+    void screenshotWithNothingToShowFailsWithAMessage();
+    void selectionFollowsTheRunShown();
+
+private:
+    /// Runs headbench-cli; returns its standard output (fails the test on a non-zero exit).
+    QByteArray cli(const QStringList& args);
+    /// `headbench --screenshot` on `workspace`: exit code and standard error.
+    std::pair<int, QString> screenshot(const QString& workspace, const QString& png);
+
+    QTemporaryDir m_dir;
+    QString m_features; ///< outside the workspace
+    QString m_workspace;
+    QStringList m_runDirs; ///< oldest first
+};
+
+QByteArray WorkspaceWindowTest::cli(const QStringList& args)
+{
+    QProcess p;
+    p.start(QStringLiteral(HEADBENCH_CLI), args);
+    if (!p.waitForFinished(240000))
+        qFatal("headbench-cli %s did not finish", qPrintable(args.join(QLatin1Char(' '))));
+    if (p.exitCode() != 0)
+        qFatal("headbench-cli %s: exit %d: %s", qPrintable(args.join(QLatin1Char(' '))), p.exitCode(),
+               p.readAllStandardError().constData());
+    return p.readAllStandardOutput();
+}
+
+std::pair<int, QString> WorkspaceWindowTest::screenshot(const QString& workspace, const QString& png)
+{
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config"))); // not the user's settings
+    env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("data")));
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(HEADBENCH_GUI), {QStringLiteral("--workspace"), workspace, QStringLiteral("--screenshot"), png,
+                                            QStringLiteral("--size"), QStringLiteral("1024x680"), QStringLiteral("--threads"),
+                                            QStringLiteral("2")});
+    const bool finished = p.waitForFinished(300000);
+    if (!finished) {
+        p.kill();
+        p.waitForFinished();
+        return {-1, QStringLiteral("did not finish within 5 minutes")};
+    }
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromLocal8Bit(p.readAllStandardError())};
+}
+
+void WorkspaceWindowTest::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    configureRuntime(2);
+    QVERIFY(m_dir.isValid());
+    // As in the issue: demo data, features extracted to a file outside the workspace, runs
+    // trained from the command line into the workspace.
+    const QString data = m_dir.filePath(QStringLiteral("data-in"));
+    cli({QStringLiteral("demo"), QStringLiteral("--out"), data, QStringLiteral("--n"), QStringLiteral("300")});
+    m_features = m_dir.filePath(QStringLiteral("elsewhere/demo-features.h5"));
+    cli({QStringLiteral("extract"), QStringLiteral("--dataset"), data + QStringLiteral("/demo.jsonl"), QStringLiteral("--dim"),
+         QStringLiteral("128"), QStringLiteral("--out"), m_features});
+    m_workspace = m_dir.filePath(QStringLiteral("ws"));
+    for (const char* name : {"first", "second"}) {
+        const QJsonObject r = QJsonDocument::fromJson(cli({QStringLiteral("train"), QStringLiteral("--features"), m_features,
+                                                           QStringLiteral("--workspace"), m_workspace, QStringLiteral("--name"),
+                                                           QLatin1String(name), QStringLiteral("--json")}))
+                                  .object();
+        m_runDirs << r.value(QStringLiteral("dir")).toString();
+        QVERIFY2(QDir(m_runDirs.last()).exists(), qPrintable(m_runDirs.last()));
+        QTest::qWait(1100); // distinct creation times
+    }
+    QVERIFY(!QDir(m_workspace).exists(QStringLiteral("features")));
+}
+
+void WorkspaceWindowTest::opensTheFeaturesARunRecordsOutsideTheWorkspace()
+{
+    MainWindow window;
+    window.resize(1280, 800);
+    window.show();
+    window.openWorkspace(m_workspace);
+    QTRY_VERIFY_WITH_TIMEOUT(window.workspace()->features() != nullptr, 60000);
+    QCOMPARE(QFileInfo(window.workspace()->featuresPath()).canonicalFilePath(), QFileInfo(m_features).canonicalFilePath());
+    // The newest run is shown with its code.
+    QTRY_COMPARE_WITH_TIMEOUT(window.currentRunDir(), m_runDirs.last(), 30000);
+    auto* table = window.samples()->findChild<QTableView*>();
+    QVERIFY(table);
+    QTRY_VERIFY(table->model()->rowCount() > 0);
+    table->selectRow(0);
+    auto* code = window.findChild<CodeViewer*>(QStringLiteral("codeViewer"));
+    QVERIFY(code);
+    QTRY_VERIFY(!code->toPlainText().isEmpty());
+    QVERIFY2(!code->toPlainText().startsWith(QStringLiteral("//")), qPrintable(code->toPlainText().left(200)));
+    QVERIFY(window.findChild<QMessageBox*>(QStringLiteral("featuresUnavailableBox")) == nullptr);
+}
+
+void WorkspaceWindowTest::sayingWhyWhenTheFeatureFileMoved()
+{
+    const QString moved = m_features + QStringLiteral(".moved");
+    QVERIFY(QFile::rename(m_features, moved));
+    {
+        MainWindow window;
+        window.resize(1280, 800);
+        window.show();
+        window.openWorkspace(m_workspace);
+        QMessageBox* box = nullptr;
+        QTRY_VERIFY((box = window.findChild<QMessageBox*>(QStringLiteral("featuresUnavailableBox"))) != nullptr);
+        QVERIFY2(box->text().contains(QDir::toNativeSeparators(m_features)) && box->text().contains(QStringLiteral("no longer exists")),
+                 qPrintable(box->text()));
+        QVERIFY(box->findChild<QPushButton*>(QStringLiteral("locateFeaturesButton")));
+        QVERIFY(window.workspace()->features() == nullptr);
+        // The run is still shown; its code pane names the real reason.
+        window.showRun(m_runDirs.last());
+        QTRY_COMPARE(window.currentRunDir(), m_runDirs.last());
+        auto* table = window.samples()->findChild<QTableView*>();
+        QTRY_VERIFY(table->model()->rowCount() > 0);
+        table->selectRow(0);
+        auto* code = window.findChild<CodeViewer*>(QStringLiteral("codeViewer"));
+        QTRY_VERIFY(code->toPlainText().contains(QStringLiteral("no longer exists")));
+        QVERIFY(!code->toPlainText().contains(QStringLiteral("no /text")));
+        // --screenshot still shows the run (without its code) and exits.
+        const QString png = m_dir.filePath(QStringLiteral("moved.png"));
+        const auto [code2, err] = screenshot(m_workspace, png);
+        QVERIFY2(code2 == 0, qPrintable(err));
+        QVERIFY(QFileInfo(png).size() > 0);
+    }
+    QVERIFY(QFile::rename(moved, m_features));
+}
+
+void WorkspaceWindowTest::screenshotOfACliWorkspaceExits()
+{
+    const QString png = m_dir.filePath(QStringLiteral("cli-ws.png"));
+    const auto [code, err] = screenshot(m_workspace, png);
+    QVERIFY2(code == 0, qPrintable(err));
+    QVERIFY(QFileInfo(png).size() > 1000);
+    // No run was trained for the picture: the newest one was shown.
+    QCOMPARE(QDir(m_workspace + QStringLiteral("/runs")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size(), 2);
+}
+
+void WorkspaceWindowTest::screenshotWithNothingToShowFailsWithAMessage()
+{
+    const QString empty = m_dir.filePath(QStringLiteral("empty-ws"));
+    QDir().mkpath(empty);
+    const QString png = m_dir.filePath(QStringLiteral("empty.png"));
+    const auto [code, err] = screenshot(empty, png);
+    QCOMPARE(code, 2);
+    QVERIFY2(err.contains(QStringLiteral("no finished run and no feature file")), qPrintable(err));
+    QVERIFY(!QFileInfo::exists(png));
+}
+
+void WorkspaceWindowTest::selectionFollowsTheRunShown()
+{
+    MainWindow window;
+    window.resize(1280, 800);
+    window.show();
+    window.openWorkspace(m_workspace);
+    QTRY_COMPARE_WITH_TIMEOUT(window.currentRunDir(), m_runDirs.last(), 60000);
+    auto* panel = window.findChild<RunsPanel*>();
+    QVERIFY(panel);
+    QTRY_COMPARE(panel->selectedRunDirs(), QStringList{m_runDirs.last()});
+    // Shown from elsewhere (as a sweep row's double-click does): the list follows.
+    window.showRun(m_runDirs.first());
+    QTRY_COMPARE(window.currentRunDir(), m_runDirs.first());
+    QCOMPARE(panel->selectedRunDirs(), QStringList{m_runDirs.first()});
+    // Clicking the other row shows it.
+    QTreeWidget* tree = panel->tree();
+    for (QTreeWidgetItemIterator it(tree); *it; ++it)
+        if ((*it)->text(RunsPanel::NameColumn) == QLatin1String("second"))
+            tree->setCurrentItem(*it);
+    QTRY_COMPARE(window.currentRunDir(), m_runDirs.last());
+    QCOMPARE(panel->selectedRunDirs(), QStringList{m_runDirs.last()});
+}
+
+QTEST_MAIN(WorkspaceWindowTest)
+#include "WorkspaceWindowTest.moc"
