@@ -232,6 +232,8 @@ void RunsPanel::contextMenu(const QPoint& pos)
     rename->setEnabled(finished);
     QAction* tag = menu.addAction(tr("Tags…"));
     tag->setEnabled(finished);
+    QAction* loadSpec = menu.addAction(tr("Load spec into designer"));
+    loadSpec->setEnabled(finished);
     menu.addSeparator();
     QAction* remove = menu.addAction(dirs.size() > 1 ? tr("Delete %1 runs…").arg(dirs.size()) : tr("Delete…"));
     QAction* chosen = menu.exec(m_tree->viewport()->mapToGlobal(pos));
@@ -243,6 +245,8 @@ void RunsPanel::contextMenu(const QPoint& pos)
         m_tree->editItem(item, NameColumn);
     else if (chosen == tag)
         Q_EMIT tagsRequested(item->data(0, DirRole).toString());
+    else if (chosen == loadSpec)
+        Q_EMIT loadSpecRequested(item->data(0, DirRole).toString());
     else if (chosen == remove)
         Q_EMIT deleteRequested(dirs);
 }

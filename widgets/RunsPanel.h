@@ -38,6 +38,8 @@ Q_SIGNALS:
     void compareRequested(QStringList dirs);
     void renameRequested(QString dir, QString name);
     void tagsRequested(QString dir);
+    /// "Load spec into designer" on a run.
+    void loadSpecRequested(QString dir);
     void deleteRequested(QStringList dirs);
 
 private:

@@ -857,7 +857,7 @@ void registerCommands(CLI::App& app)
     cTr->add_option("--features", tr->features, "Feature file (.h5)")->required();
     cTr->add_option("--workspace", tr->workspace, "Workspace folder (runs are saved under runs/)")->required();
     cTr->add_option("--head", tr->headFile, "Head spec JSON; the options below override its fields");
-    cTr->add_option("--name", tr->name, "Run name (default: the head summary)");
+    cTr->add_option("--name", tr->name, "Run name (default: the head summary, a sweep point's fields and values, the feature file, e.g. \"1x256 relu, ce · lr=0.001 · demo.h5\")");
     cTr->add_option("--depth", tr->depth, "Hidden layers (0 = linear probe)")->check(CLI::Range(0, 8));
     cTr->add_option("--width", tr->width, "Width of every hidden layer")->check(CLI::Range(1, 65536));
     cTr->add_option("--hidden", tr->hidden, "Widths per hidden layer, e.g. 512,256");

@@ -154,6 +154,13 @@ void MainWindow::buildActions()
                                           &MainWindow::openSweepDialog);
     QAction* compareAction = run->addAction(tr("&Compare selected runs"), QKeySequence(Qt::CTRL | Qt::Key_D), this,
                                             [this] { compareRuns(m_runsPanel->selectedRunDirs()); });
+    QAction* loadSpecAction = run->addAction(tr("&Load spec of the shown run into designer"), this, [this] {
+        if (m_currentRunDir.isEmpty())
+            showError(tr("Show a run first (select it in the runs panel)."));
+        else
+            loadSpecIntoDesigner(m_currentRunDir);
+    });
+    loadSpecAction->setObjectName(QStringLiteral("loadSpecAction"));
     QAction* wrongAction = run->addAction(tr("Most confidently &wrong"), QKeySequence(Qt::CTRL | Qt::Key_W), this, [this] {
         m_samples->showMostConfidentlyWrong();
         m_tabs->setCurrentIndex(SamplesTab);
@@ -620,7 +627,7 @@ void MainWindow::applyLoadedRun()
     m_currentRunDir = run.dir;
     m_runsPanel->selectRun(run.dir); // the list follows the run shown
     const QString name = QString::fromStdString(rec.name), head = QString::fromStdString(summary(rec.spec));
-    m_evaluation->setRun(m_runSamples, m_runSplit, name == head ? name : tr("%1 — %2").arg(name, head));
+    m_evaluation->setRun(m_runSamples, m_runSplit, name.startsWith(head) ? name : tr("%1 — %2").arg(name, head));
     showLeakage(rec);
     m_evaluation->setIntervals(rec.validation.ci, rec.test.ci);
     if (rec.calibration.enabled())

@@ -80,6 +80,8 @@ public:
     bool startTraining();
     /// Shows a saved run in the evaluation and sample views.
     void showRun(const QString& runDir);
+    /// Puts the head spec of the run in `runDir` into the designer (to train a variant of it).
+    bool loadSpecIntoDesigner(const QString& runDir);
     /// Loads two or more runs (off the GUI thread) into the comparison tab.
     void compareRuns(const QStringList& runDirs);
     /// Trains the points of a sweep one after the other; false when that cannot start.

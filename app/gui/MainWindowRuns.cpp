@@ -38,6 +38,7 @@ void MainWindow::buildRunViews()
         m_workspace->refreshRuns();
     });
     connect(m_runsPanel, &RunsPanel::tagsRequested, this, &MainWindow::editTags);
+    connect(m_runsPanel, &RunsPanel::loadSpecRequested, this, &MainWindow::loadSpecIntoDesigner);
     connect(m_runsPanel, &RunsPanel::deleteRequested, this, &MainWindow::deleteRuns);
     connect(&m_compareWatcher, &QFutureWatcher<LoadedComparison>::finished, this, [this] {
         LoadedComparison result = m_compareWatcher.result();
@@ -103,6 +104,19 @@ void MainWindow::deleteRuns(const QStringList& dirs)
         }
     }
     m_workspace->refreshRuns();
+}
+
+bool MainWindow::loadSpecIntoDesigner(const QString& runDir)
+{
+    try {
+        const RunRecord rec = loadRun(runDir.toStdString());
+        m_designer->setSpec(rec.spec);
+        m_statusLabel->setText(tr("The designer holds the head of %1").arg(QString::fromStdString(rec.name)));
+        return true;
+    } catch (const Error& e) {
+        showError(QString::fromStdString(e.what()));
+        return false;
+    }
 }
 
 void MainWindow::editTags(const QString& dir)

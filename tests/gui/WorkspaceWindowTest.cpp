@@ -1,6 +1,8 @@
 // The window on workspaces made by headbench-cli: runs trained on feature files outside the
 // workspace folder, opened as a user would (offscreen), and `headbench --screenshot` on them.
 #include "CodeViewer.h"
+#include "HeadDesignerPanel.h"
+#include "RunCompareView.h"
 #include "MainWindow.h"
 #include "RunsPanel.h"
 #include "SamplesPanel.h"
@@ -12,11 +14,13 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
 #include <QMessageBox>
 #include <QProcess>
 #include <QPushButton>
 #include <QStandardPaths>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTreeWidget>
 #include <QtTest>
@@ -32,6 +36,7 @@ private Q_SLOTS:
     void screenshotOfACliWorkspaceExits();
     void screenshotWithNothingToShowFailsWithAMessage();
     void selectionFollowsTheRunShown();
+    void runsOnDifferentDataAreNotRankedAndTheirSpecLoads();
 
 private:
     /// Runs headbench-cli; returns its standard output (fails the test on a non-zero exit).
@@ -198,6 +203,74 @@ void WorkspaceWindowTest::selectionFollowsTheRunShown()
             tree->setCurrentItem(*it);
     QTRY_COMPARE(window.currentRunDir(), m_runDirs.last());
     QCOMPARE(panel->selectedRunDirs(), QStringList{m_runDirs.last()});
+}
+
+void WorkspaceWindowTest::runsOnDifferentDataAreNotRankedAndTheirSpecLoads()
+{
+    // Two runs on two feature files (other rows: 200 functions); their default names say which.
+    const QString data = m_dir.filePath(QStringLiteral("data-other"));
+    cli({QStringLiteral("demo"), QStringLiteral("--out"), data, QStringLiteral("--n"), QStringLiteral("200"), QStringLiteral("--seed"),
+         QStringLiteral("7")});
+    const QString other = m_dir.filePath(QStringLiteral("elsewhere/other-features.h5"));
+    cli({QStringLiteral("extract"), QStringLiteral("--dataset"), data + QStringLiteral("/demo.jsonl"), QStringLiteral("--dim"),
+         QStringLiteral("128"), QStringLiteral("--out"), other});
+    const QString ws = m_dir.filePath(QStringLiteral("ws-mixed"));
+    QStringList dirs, names;
+    for (const QString& features : {m_features, other}) {
+        const QJsonObject r = QJsonDocument::fromJson(cli({QStringLiteral("train"), QStringLiteral("--features"), features,
+                                                           QStringLiteral("--workspace"), ws, QStringLiteral("--depth"),
+                                                           QStringLiteral("1"), QStringLiteral("--width"), QStringLiteral("16"),
+                                                           QStringLiteral("--epochs"), QStringLiteral("3"), QStringLiteral("--json")}))
+                                  .object();
+        dirs << r.value(QStringLiteral("dir")).toString();
+        names << r.value(QStringLiteral("name")).toString();
+    }
+    QVERIFY2(names[0] != names[1], qPrintable(names.join(QStringLiteral(" / "))));
+    QVERIFY2(names[0].endsWith(QStringLiteral("demo-features.h5")), qPrintable(names[0]));
+    QVERIFY2(names[1].endsWith(QStringLiteral("other-features.h5")), qPrintable(names[1]));
+
+    MainWindow window;
+    window.resize(1280, 800);
+    window.show();
+    window.openWorkspace(ws);
+    QTRY_VERIFY_WITH_TIMEOUT(!window.currentRunDir().isEmpty(), 60000);
+    // The runs list sorts by a metric column as numbers (test F1 carries its interval as text).
+    auto* panel = window.findChild<RunsPanel*>();
+    QTRY_COMPARE(panel->runCount(), 2);
+    QTreeWidget* tree = panel->tree();
+    tree->sortByColumn(RunsPanel::TestF1Column, Qt::AscendingOrder);
+    const double first = tree->topLevelItem(0)->text(RunsPanel::TestF1Column).section(QLatin1Char(' '), 0, 0).toDouble();
+    const double second = tree->topLevelItem(1)->text(RunsPanel::TestF1Column).section(QLatin1Char(' '), 0, 0).toDouble();
+    QVERIFY2(first <= second, qPrintable(QStringLiteral("%1 then %2").arg(first).arg(second)));
+    tree->sortByColumn(RunsPanel::TestF1Column, Qt::DescendingOrder);
+    QVERIFY(tree->topLevelItem(0)->text(RunsPanel::TestF1Column).section(QLatin1Char(' '), 0, 0).toDouble() >= first);
+
+    // Compare warns and names no best.
+    QSignalSpy compared(&window, &MainWindow::comparisonShown);
+    window.compareRuns(dirs);
+    QVERIFY(compared.wait(30000));
+    auto* compare = window.findChild<RunCompareView*>();
+    QVERIFY(compare);
+    auto* warning = compare->findChild<QLabel*>(QStringLiteral("compareDataWarning"));
+    QVERIFY(warning);
+    QVERIFY(warning->isVisibleTo(compare));
+    QVERIFY2(warning->text().contains(QStringLiteral("different data")) && warning->text().contains(QStringLiteral("other-features.h5")),
+             qPrintable(warning->text()));
+    for (int r = 0; r < compare->metricsTable()->rowCount(); ++r)
+        QVERIFY2(compare->bestRunOf(compare->metricsTable()->verticalHeaderItem(r)->text()).isEmpty(),
+                 qPrintable(compare->metricsTable()->verticalHeaderItem(r)->text()));
+    // The same feature file twice: no warning.
+    window.compareRuns({m_runDirs.first(), m_runDirs.last()});
+    QVERIFY(compared.wait(30000));
+    QVERIFY(!warning->isVisibleTo(compare));
+
+    // Load spec into designer: the designer holds the run's head.
+    auto* designer = window.findChild<HeadDesignerPanel*>();
+    QVERIFY(designer);
+    designer->setSpec(HeadSpec{});
+    QVERIFY(window.loadSpecIntoDesigner(dirs.first()));
+    QVERIFY(designer->spec().hidden == std::vector<int>{16});
+    QCOMPARE(designer->spec().epochs, 3);
 }
 
 QTEST_MAIN(WorkspaceWindowTest)
