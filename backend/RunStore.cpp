@@ -454,6 +454,18 @@ void renameRun(const std::string& dir, const std::string& name)
     updateRunJson(dir, [&](json& run) { run["name"] = name; });
 }
 
+void setRunThreshold(const std::string& dir, std::optional<double> threshold)
+{
+    if (threshold && !(*threshold > 0 && *threshold < 1))
+        throw Error(fmt::format("{}: threshold {} is outside (0, 1)", dir, *threshold));
+    updateRunJson(dir, [&](json& run) {
+        if (threshold)
+            run["threshold"] = *threshold;
+        else
+            run.erase("threshold");
+    });
+}
+
 void setRunTags(const std::string& dir, const std::vector<std::string>& tags)
 {
     updateRunJson(dir, [&](json& run) { run["tags"] = tags; });
@@ -490,6 +502,8 @@ RunRecord loadRun(const std::string& dirPath)
         rec.status = run.value("status", "finished");
         readFeaturesJson(run.at("features"), rec);
         rec.tags = run.value("tags", std::vector<std::string>{});
+        if (run.contains("threshold") && run["threshold"].is_number())
+            rec.threshold = run["threshold"].get<double>();
         if (run.contains("sweep")) {
             rec.sweepId = run["sweep"].value("id", "");
             rec.sweepParams = run["sweep"].value("params", json::object()).dump();

@@ -81,6 +81,7 @@ public:
 
 private:
     std::shared_ptr<const SampleData> m_data;
+    bool m_numericIds = false; ///< every id is an integer: they sort as numbers (9990 before 99989)
     std::vector<std::int64_t> m_rows;
     double m_threshold = 0.5;
 };

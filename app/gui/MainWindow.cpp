@@ -319,6 +319,17 @@ void MainWindow::buildLayout()
     connect(m_logScale, &QCheckBox::toggled, m_lossChart, &LossChartView::setLogScale);
     connect(m_evaluation, &EvaluationView::thresholdChanged, m_samples, &SamplesPanel::setThreshold);
     connect(m_evaluation, &EvaluationView::splitChanged, this, &MainWindow::showSamplesForSplit);
+    connect(m_evaluation, &EvaluationView::saveThresholdRequested, this, [this](double threshold) {
+        if (m_currentRunDir.isEmpty())
+            return;
+        try {
+            setRunThreshold(m_currentRunDir.toStdString(), threshold);
+            m_statusLabel->setText(tr("Threshold %1 saved with the run; Compare and headbench-cli eval use it").arg(threshold, 0, 'f', 3));
+        } catch (const Error& e) {
+            showError(QString::fromStdString(e.what()));
+        }
+        m_workspace->refreshRuns();
+    });
     connect(m_evaluation, &EvaluationView::cellClicked, this, [this](int t, int p) {
         m_samples->filterToCell(t, p);
         m_tabs->setCurrentIndex(SamplesTab);
@@ -628,6 +639,8 @@ void MainWindow::applyLoadedRun()
     m_runsPanel->selectRun(run.dir); // the list follows the run shown
     const QString name = QString::fromStdString(rec.name), head = QString::fromStdString(summary(rec.spec));
     m_evaluation->setRun(m_runSamples, m_runSplit, name.startsWith(head) ? name : tr("%1 — %2").arg(name, head));
+    // Each run starts at its own threshold: the saved one, else 0.5 (never the last run's).
+    m_evaluation->setThreshold(rec.threshold.value_or(0.5));
     showLeakage(rec);
     m_evaluation->setIntervals(rec.validation.ci, rec.test.ci);
     if (rec.calibration.enabled())

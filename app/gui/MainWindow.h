@@ -82,6 +82,8 @@ public:
     void showRun(const QString& runDir);
     /// Puts the head spec of the run in `runDir` into the designer (to train a variant of it).
     bool loadSpecIntoDesigner(const QString& runDir);
+    /// The saved threshold of a two-class run applied to its validation and test figures.
+    static void applyThreshold(ComparedRun& run, double threshold);
     /// Loads two or more runs (off the GUI thread) into the comparison tab.
     void compareRuns(const QStringList& runDirs);
     /// Trains the points of a sweep one after the other; false when that cannot start.

@@ -1,10 +1,13 @@
 // The window on workspaces made by headbench-cli: runs trained on feature files outside the
 // workspace folder, opened as a user would (offscreen), and `headbench --screenshot` on them.
 #include "CodeViewer.h"
+#include "EvaluationView.h"
 #include "HeadDesignerPanel.h"
+#include "LossChartView.h"
 #include "RunCompareView.h"
 #include "MainWindow.h"
 #include "RunsPanel.h"
+#include "SampleTableModel.h"
 #include "SamplesPanel.h"
 #include "WorkspaceController.h"
 
@@ -21,8 +24,11 @@
 #include <QStandardPaths>
 #include <QTableView>
 #include <QTableWidget>
+#include <QToolButton>
 #include <QTemporaryDir>
 #include <QTreeWidget>
+#include <QtCharts/QLineSeries>
+#include <QtCharts/QValueAxis>
 #include <QtTest>
 
 using namespace headbench;
@@ -36,7 +42,10 @@ private Q_SLOTS:
     void screenshotOfACliWorkspaceExits();
     void screenshotWithNothingToShowFailsWithAMessage();
     void selectionFollowsTheRunShown();
+    void thresholdBelongsToItsRun();
     void runsOnDifferentDataAreNotRankedAndTheirSpecLoads();
+    void epochAxesTickOnWholeEpochs();
+    void numericIdsSortAsNumbers();
 
 private:
     /// Runs headbench-cli; returns its standard output (fails the test on a non-zero exit).
@@ -205,6 +214,69 @@ void WorkspaceWindowTest::selectionFollowsTheRunShown()
     QCOMPARE(panel->selectedRunDirs(), QStringList{m_runDirs.last()});
 }
 
+void WorkspaceWindowTest::thresholdBelongsToItsRun()
+{
+    MainWindow window;
+    window.resize(1280, 800);
+    window.show();
+    window.openWorkspace(m_workspace);
+    QTRY_COMPARE_WITH_TIMEOUT(window.currentRunDir(), m_runDirs.last(), 60000);
+    auto* evaluation = window.findChild<EvaluationView*>();
+    QVERIFY(evaluation);
+    // A threshold chosen on one run does not carry over to the next.
+    evaluation->setThreshold(0.3);
+    QCOMPARE(evaluation->threshold(), 0.3);
+    window.showRun(m_runDirs.first());
+    QTRY_COMPARE(window.currentRunDir(), m_runDirs.first());
+    QCOMPARE(evaluation->threshold(), 0.5);
+    // Saved with the run, it comes back with it.
+    evaluation->setThreshold(0.3);
+    auto* save = evaluation->findChild<QToolButton*>(QStringLiteral("saveThresholdButton"));
+    QVERIFY(save && save->isEnabled());
+    save->click();
+    QVERIFY(QFile(m_runDirs.first() + QStringLiteral("/run.json")).open(QIODevice::ReadOnly));
+    window.showRun(m_runDirs.last());
+    QTRY_COMPARE(window.currentRunDir(), m_runDirs.last());
+    QCOMPARE(evaluation->threshold(), 0.5);
+    window.showRun(m_runDirs.first());
+    QTRY_COMPARE(window.currentRunDir(), m_runDirs.first());
+    QCOMPARE(evaluation->threshold(), 0.3);
+
+    // headbench-cli eval uses the saved threshold by default; --threshold overrides it.
+    const QStringList eval{QStringLiteral("eval"), QStringLiteral("--run"), m_runDirs.first(), QStringLiteral("--features"), m_features,
+                           QStringLiteral("--json")};
+    const QJsonObject saved = QJsonDocument::fromJson(cli(eval)).object();
+    QCOMPARE(saved.value(QStringLiteral("threshold")).toDouble(), 0.3);
+    const QJsonObject half =
+        QJsonDocument::fromJson(cli(eval + QStringList{QStringLiteral("--threshold"), QStringLiteral("0.5")})).object();
+    QCOMPARE(half.value(QStringLiteral("threshold")).toDouble(), 0.5);
+
+    // Compare shows the run's figures at its threshold (as eval computes them).
+    QSignalSpy compared(&window, &MainWindow::comparisonShown);
+    window.compareRuns({m_runDirs.first(), m_runDirs.last()});
+    QVERIFY(compared.wait(30000));
+    auto* compare = window.findChild<RunCompareView*>();
+    int f1Row = -1;
+    for (int r = 0; r < compare->metricsTable()->rowCount(); ++r)
+        if (compare->metricsTable()->verticalHeaderItem(r)->text() == QLatin1String("val F1"))
+            f1Row = r;
+    QVERIFY(f1Row >= 0);
+    // F1 of class 1 at 0.3 on the run's validation rows, counted here.
+    const RunPredictions p = loadPredictions(m_runDirs.first().toStdString());
+    std::int64_t tp = 0, fp = 0, fn = 0;
+    for (std::size_t r = 0; r < p.labels.size(); ++r)
+        if (p.split[r] == kValidation) {
+            const bool predicted = p.probabilities[2 * r + 1] >= 0.3, positive = p.labels[r] == 1;
+            tp += predicted && positive;
+            fp += predicted && !positive;
+            fn += !predicted && positive;
+        }
+    const double expected = 2.0 * tp / (2.0 * tp + fp + fn);
+    QCOMPARE(compare->metricsTable()->item(f1Row, 0)->text(), QString::number(expected, 'f', 3));
+    // Cleared again for the tests that follow.
+    setRunThreshold(m_runDirs.first().toStdString(), std::nullopt);
+}
+
 void WorkspaceWindowTest::runsOnDifferentDataAreNotRankedAndTheirSpecLoads()
 {
     // Two runs on two feature files (other rows: 200 functions); their default names say which.
@@ -271,6 +343,58 @@ void WorkspaceWindowTest::runsOnDifferentDataAreNotRankedAndTheirSpecLoads()
     QVERIFY(window.loadSpecIntoDesigner(dirs.first()));
     QVERIFY(designer->spec().hidden == std::vector<int>{16});
     QCOMPARE(designer->spec().epochs, 3);
+}
+
+void WorkspaceWindowTest::epochAxesTickOnWholeEpochs()
+{
+    LossChartView chart;
+    chart.resize(600, 300);
+    QList<QPointF> loss;
+    for (int e = 1; e <= 13; ++e)
+        loss << QPointF(e, 1.0 / e);
+    chart.setHistory(loss, loss, {});
+    auto* x = qobject_cast<QValueAxis*>(chart.chart()->axes(Qt::Horizontal).value(0));
+    QVERIFY(x);
+    // Ticks at 2, 4, … 12, never at fractional epochs.
+    QCOMPARE(x->tickType(), QValueAxis::TicksDynamic);
+    QCOMPARE(x->tickInterval(), 2.0);
+    QCOMPARE(std::fmod(x->tickAnchor(), 1.0), 0.0);
+    QCOMPARE(LossChartView::integerTickStep(5), 1);
+    QCOMPARE(LossChartView::integerTickStep(40), 5);
+    QCOMPARE(LossChartView::integerTickStep(150), 20);
+    // One epoch: drawn as points around a tick at 1.
+    chart.setHistory({QPointF(1, 0.6)}, {QPointF(1, 0.7)}, {});
+    QVERIFY(x->min() < 1 && x->max() > 1);
+    const auto series = chart.chart()->series();
+    QVERIFY(!series.isEmpty());
+    for (auto* s : series)
+        if (auto* line = qobject_cast<QLineSeries*>(s); line && line->count() > 0)
+            QVERIFY(line->pointsVisible());
+}
+
+void WorkspaceWindowTest::numericIdsSortAsNumbers()
+{
+    auto data = std::make_shared<SampleData>();
+    data->ids = {"99989", "9990", "100", "12"};
+    data->labels = {0, 1, 0, 1};
+    data->probabilities = {0.9f, 0.1f, 0.2f, 0.8f, 0.6f, 0.4f, 0.3f, 0.7f};
+    data->numClasses = 2;
+    data->labelNames = {"safe", "vulnerable"};
+    SampleTableModel model;
+    SampleFilterProxy proxy;
+    proxy.setSourceModel(&model);
+    model.setSamples(data, {0, 1, 2, 3});
+    proxy.sort(SampleTableModel::IdColumn, Qt::AscendingOrder);
+    QStringList order;
+    for (int r = 0; r < proxy.rowCount(); ++r)
+        order << proxy.index(r, SampleTableModel::IdColumn).data().toString();
+    QCOMPARE(order, (QStringList{QStringLiteral("12"), QStringLiteral("100"), QStringLiteral("9990"), QStringLiteral("99989")}));
+    // One id that is not a number: all sort as text.
+    data->ids[3] = "x12";
+    model.setSamples(data, {0, 1, 2, 3});
+    proxy.sort(SampleTableModel::IdColumn, Qt::AscendingOrder);
+    QCOMPARE(proxy.index(0, SampleTableModel::IdColumn).data().toString(), QStringLiteral("100"));
+    QCOMPARE(proxy.index(3, SampleTableModel::IdColumn).data().toString(), QStringLiteral("x12"));
 }
 
 QTEST_MAIN(WorkspaceWindowTest)
