@@ -22,6 +22,7 @@
 #include <QProcess>
 #include <QPushButton>
 #include <QStandardPaths>
+#include <QSysInfo>
 #include <QTableView>
 #include <QTableWidget>
 #include <QToolButton>
@@ -43,6 +44,7 @@ private Q_SLOTS:
     void screenshotWithNothingToShowFailsWithAMessage();
     void selectionFollowsTheRunShown();
     void thresholdBelongsToItsRun();
+    void statusFollowsTheRunsProcess();
     void runsOnDifferentDataAreNotRankedAndTheirSpecLoads();
     void epochAxesTickOnWholeEpochs();
     void numericIdsSortAsNumbers();
@@ -212,6 +214,44 @@ void WorkspaceWindowTest::selectionFollowsTheRunShown()
             tree->setCurrentItem(*it);
     QTRY_COMPARE(window.currentRunDir(), m_runDirs.last());
     QCOMPARE(panel->selectedRunDirs(), QStringList{m_runDirs.last()});
+}
+
+void WorkspaceWindowTest::statusFollowsTheRunsProcess()
+{
+    // A run whose process (here a sleep standing in for headbench-cli train) is alive, then killed.
+    QProcess process;
+    process.start(QStringLiteral("sleep"), {QStringLiteral("120")});
+    QVERIFY(process.waitForStarted());
+    const QString ws = m_dir.filePath(QStringLiteral("ws-live"));
+    const QString run = ws + QStringLiteral("/runs/20990101-000000-beef");
+    QVERIFY(QDir().mkpath(run));
+    QJsonObject running{{QStringLiteral("id"), QStringLiteral("20990101-000000-beef")},
+                        {QStringLiteral("name"), QStringLiteral("live")},
+                        {QStringLiteral("status"), QStringLiteral("running")},
+                        {QStringLiteral("pid"), static_cast<qint64>(process.processId())},
+                        {QStringLiteral("host"), QSysInfo::machineHostName()},
+                        {QStringLiteral("created"), QStringLiteral("2099-01-01T00:00:00Z")},
+                        {QStringLiteral("features"), QJsonObject{}}};
+    QFile file(run + QStringLiteral("/running.json"));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(QJsonDocument(running).toJson());
+    file.close();
+
+    MainWindow window;
+    window.show();
+    window.openWorkspace(ws);
+    auto* panel = window.findChild<RunsPanel*>();
+    auto status = [panel] {
+        for (QTreeWidgetItemIterator it(panel->tree()); *it; ++it)
+            if ((*it)->text(RunsPanel::NameColumn) == QLatin1String("live"))
+                return (*it)->text(RunsPanel::StatusColumn);
+        return QString();
+    };
+    QTRY_COMPARE(status(), QStringLiteral("running"));
+    process.kill();
+    process.waitForFinished();
+    // No click, no reopening: the list notices.
+    QTRY_COMPARE_WITH_TIMEOUT(status(), QStringLiteral("interrupted"), 10000);
 }
 
 void WorkspaceWindowTest::thresholdBelongsToItsRun()
