@@ -144,10 +144,9 @@ EvaluationView::EvaluationView(QWidget* parent)
     threshold->addWidget(m_slider, 1);
     threshold->addWidget(m_thresholdLabel);
     m_saveThreshold->setObjectName(QStringLiteral("saveThresholdButton"));
-    m_saveThreshold->setText(tr("Save"));
     m_saveThreshold->setToolTip(tr("Save this threshold with the run: Compare and headbench-cli eval then use it"));
+    m_saveThreshold->setText(tr("Save threshold with run"));
     connect(m_saveThreshold, &QToolButton::clicked, this, [this] { Q_EMIT saveThresholdRequested(m_threshold); });
-    threshold->addWidget(m_saveThreshold);
 
     // Confusion matrix on the left; curves, reliability and the threshold with its metrics in
     // a 2x2 grid on the right.
@@ -155,6 +154,7 @@ EvaluationView::EvaluationView(QWidget* parent)
     numbers->addStretch(1);
     numbers->addLayout(threshold);
     numbers->addWidget(m_metrics);
+    numbers->addWidget(m_saveThreshold, 0, Qt::AlignLeft); // below: the slider keeps its width
     numbers->addStretch(1);
 
     auto* charts = new QGridLayout;
