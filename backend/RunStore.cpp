@@ -184,6 +184,32 @@ std::int64_t unixMtimeNs(const std::string& path)
     return std::chrono::duration_cast<std::chrono::nanoseconds>(sys.time_since_epoch()).count();
 }
 
+/// A run's name when none is given: the head, then what tells runs of one workspace apart, the
+/// sweep point's fields and values and the feature file (or, without one, the backbone), e.g.
+/// "2x256 relu, ce · lr=0.001, depth=2 · bigvul.h5".
+std::string defaultRunName(const HeadSpec& spec, const FeatureSet& data, const SweepTag& sweep)
+{
+    std::string name = summary(spec);
+    if (!sweep.params.empty()) {
+        try {
+            const json params = json::parse(sweep.params);
+            std::string fields;
+            for (const auto& item : params.items()) {
+                fields += (fields.empty() ? "" : ", ") + item.key() + "=" +
+                          (item.value().is_string() ? item.value().get<std::string>() : item.value().dump());
+            }
+            if (!fields.empty())
+                name += " · " + fields;
+        } catch (const json::exception&) {
+            name += " · " + sweep.params;
+        }
+    }
+    const std::string features = data.path.empty() ? data.backbone : fs::path(data.path).filename().string();
+    if (!features.empty())
+        name += " · " + features;
+    return name;
+}
+
 json featuresJson(const FeatureSet& data)
 {
     json f{{"path", data.path.empty() ? std::string() : fs::absolute(data.path).string()},
@@ -248,7 +274,7 @@ std::string beginRun(const std::string& workspace, const FeatureSet& data, const
     if (ec)
         throw Error(staging.string() + ": cannot be created (" + ec.message() + ")");
     json running{{"id", id},
-                 {"name", name.empty() ? summary(spec) : name},
+                 {"name", name.empty() ? defaultRunName(spec, data, sweep) : name},
                  {"status", "running"},
                  {"pid", static_cast<long long>(::getpid())},
                  {"host", hostName()},
@@ -275,7 +301,7 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
     const fs::path dir = runDir.empty() ? fs::path(beginRun(workspace, data, spec, name, sweep)) : fs::path(runDir);
     RunRecord rec;
     rec.id = dir.filename().string();
-    rec.name = name.empty() ? summary(spec) : name;
+    rec.name = name.empty() ? defaultRunName(spec, data, sweep) : name;
     rec.created = utcNow("%Y-%m-%dT%H:%M:%SZ");
     rec.status = "finished";
     const json features = featuresJson(data);
@@ -401,6 +427,18 @@ void renameRun(const std::string& dir, const std::string& name)
     updateRunJson(dir, [&](json& run) { run["name"] = name; });
 }
 
+void setRunThreshold(const std::string& dir, std::optional<double> threshold)
+{
+    if (threshold && !(*threshold > 0 && *threshold < 1))
+        throw Error(fmt::format("{}: threshold {} is outside (0, 1)", dir, *threshold));
+    updateRunJson(dir, [&](json& run) {
+        if (threshold)
+            run["threshold"] = *threshold;
+        else
+            run.erase("threshold");
+    });
+}
+
 void setRunTags(const std::string& dir, const std::vector<std::string>& tags)
 {
     updateRunJson(dir, [&](json& run) { run["tags"] = tags; });
@@ -437,6 +475,8 @@ RunRecord loadRun(const std::string& dirPath)
         rec.status = run.value("status", "finished");
         readFeaturesJson(run.at("features"), rec);
         rec.tags = run.value("tags", std::vector<std::string>{});
+        if (run.contains("threshold") && run["threshold"].is_number())
+            rec.threshold = run["threshold"].get<double>();
         if (run.contains("sweep")) {
             rec.sweepId = run["sweep"].value("id", "");
             rec.sweepParams = run["sweep"].value("params", json::object()).dump();

@@ -9,6 +9,7 @@
 #include "Trainer.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct RunRecord {
     std::vector<EpochStats> history;
     Metrics validation, test;
     std::vector<std::string> tags;
+    /// The decision threshold chosen for the run (two classes; run.json "threshold"), used by
+    /// compare and eval instead of 0.5; unset when none was saved.
+    std::optional<double> threshold;
     std::string sweepId;        ///< the sweep the run belongs to, if any
     std::string sweepParams;    ///< the sweep's values for this run (JSON object text)
     std::int64_t featuresSize = 0;
@@ -77,6 +81,9 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
 void deleteRun(const std::string& dir);
 /// Renames a run / replaces its tags (run.json rewritten atomically).
 void renameRun(const std::string& dir, const std::string& name);
+/// Saves the decision threshold of a two-class run (run.json "threshold"); nullopt removes it.
+/// Throws headbench::Error when it is outside (0, 1).
+void setRunThreshold(const std::string& dir, std::optional<double> threshold);
 void setRunTags(const std::string& dir, const std::vector<std::string>& tags);
 
 /// Runs of a workspace, newest first: finished ones, and (with includeUnfinished) those still

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 
 using namespace headbench;
 namespace fs = std::filesystem;
@@ -84,8 +85,29 @@ TEST(RunStore, ListingShowsOnlyCompleteRuns)
 
     const RunRecord second = saveRun(ws, s.data, s.spec, s.result);
     EXPECT_EQ(listRuns(ws).size(), 2u);
-    EXPECT_EQ(second.name, summary(s.spec));
+    // The default name: the head, then the feature file (or the backbone).
+    const std::string features =
+        s.data.path.empty() ? s.data.backbone : fs::path(s.data.path).filename().string();
+    EXPECT_EQ(second.name, summary(s.spec) + " · " + features);
     EXPECT_TRUE(listRuns(s.dir.file("no-workspace")).empty());
+}
+
+TEST(RunStore, SweepRunsAreNamedByTheirFieldsAndValues)
+{
+    SavedRun s;
+    const std::string ws = s.dir.file("ws-sweep");
+    std::vector<std::string> names;
+    for (const char* lr : {"0.01", "0.001"})
+        for (int depth : {1, 2})
+            names.push_back(saveRun(ws, s.data, s.spec, s.result, {}, {},
+                                    SweepTag{"sweep-1", std::string("{\"lr\": ") + lr + ", \"depth\": " + std::to_string(depth) + "}"})
+                                .name);
+    const std::set<std::string> distinct(names.begin(), names.end());
+    EXPECT_EQ(distinct.size(), 4u);
+    EXPECT_NE(names[0].find("lr=0.01"), std::string::npos) << names[0];
+    EXPECT_NE(names[0].find("depth=1"), std::string::npos) << names[0];
+    for (const auto& r : listRuns(ws)) // the names are what the list shows
+        EXPECT_EQ(distinct.count(r.name), 1u) << r.name;
 }
 
 TEST(RunStore, FailedSaveLeavesNoRun)

@@ -10,6 +10,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSlider>
+#include <QToolButton>
 #include <QVBoxLayout>
 #include <QtCharts/QLegendMarker>
 #include <QtCharts/QLineSeries>
@@ -89,6 +90,7 @@ EvaluationView::EvaluationView(QWidget* parent)
     , m_splitBox(new QComboBox)
     , m_slider(new QSlider(Qt::Horizontal))
     , m_thresholdLabel(new QLabel)
+    , m_saveThreshold(new QToolButton)
     , m_metrics(new QLabel)
     , m_confusion(new ConfusionMatrixView)
     , m_roc(new ChartView)
@@ -141,6 +143,10 @@ EvaluationView::EvaluationView(QWidget* parent)
     threshold->addWidget(new QLabel(tr("Threshold:")));
     threshold->addWidget(m_slider, 1);
     threshold->addWidget(m_thresholdLabel);
+    m_saveThreshold->setObjectName(QStringLiteral("saveThresholdButton"));
+    m_saveThreshold->setToolTip(tr("Save this threshold with the run: Compare and headbench-cli eval then use it"));
+    m_saveThreshold->setText(tr("Save threshold with run"));
+    connect(m_saveThreshold, &QToolButton::clicked, this, [this] { Q_EMIT saveThresholdRequested(m_threshold); });
 
     // Confusion matrix on the left; curves, reliability and the threshold with its metrics in
     // a 2x2 grid on the right.
@@ -148,6 +154,7 @@ EvaluationView::EvaluationView(QWidget* parent)
     numbers->addStretch(1);
     numbers->addLayout(threshold);
     numbers->addWidget(m_metrics);
+    numbers->addWidget(m_saveThreshold, 0, Qt::AlignLeft); // below: the slider keeps its width
     numbers->addStretch(1);
 
     auto* charts = new QGridLayout;
@@ -244,6 +251,7 @@ void EvaluationView::rebuildSplit()
     }
     const bool binary = k == 2 && !m_rows.empty();
     m_slider->setEnabled(binary);
+    m_saveThreshold->setEnabled(binary);
     m_roc->setVisible(binary);
     m_pr->setVisible(binary);
     // Curves depend on the split only; computed once here, not per threshold move.

@@ -9,6 +9,7 @@
 #include <optional>
 
 QT_BEGIN_NAMESPACE
+class QToolButton;
 class QComboBox;
 class QLabel;
 class QSlider;
@@ -59,6 +60,8 @@ public:
 Q_SIGNALS:
     void cellClicked(int trueClass, int predictedClass);
     void thresholdChanged(double threshold);
+    /// "Save" next to the threshold: keep this threshold with the run shown.
+    void saveThresholdRequested(double threshold);
     void splitChanged(int code);
 
 private:
@@ -77,6 +80,7 @@ private:
     QComboBox* m_splitBox;
     QSlider* m_slider;
     QLabel* m_thresholdLabel;
+    QToolButton* m_saveThreshold;
     QLabel* m_metrics;
     ConfusionMatrixView* m_confusion;
     ChartView* m_roc;

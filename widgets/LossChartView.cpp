@@ -146,15 +146,35 @@ QList<QPointF> LossChartView::prepare(const QList<QPointF>& raw) const
     return decimated;
 }
 
+int LossChartView::integerTickStep(double span)
+{
+    // At most about ten ticks, on 1, 2, 5, 10, 20, 50 … epochs.
+    for (int scale = 1;; scale *= 10)
+        for (int m : {1, 2, 5})
+            if (span / (m * scale) <= 10)
+                return m * scale;
+}
+
 void LossChartView::redraw()
 {
     const auto train = prepare(m_train), val = prepare(m_val), metric = prepare(m_metric);
     m_trainSeries->replace(train);
     m_valSeries->replace(val);
     m_metricSeries->replace(metric);
-    const double maxEpoch = m_train.isEmpty() ? 10 : std::max(2.0, m_train.last().x());
-    m_x->setRange(1, maxEpoch);
-    m_x->setTickCount(std::min(11, static_cast<int>(maxEpoch)));
+    // Epochs are whole numbers: ticks at integers only (1, 2, 3 … or every 2, 5, 10 …), and a
+    // run of one epoch is drawn as points around a single tick.
+    const double lastEpoch = m_train.isEmpty() ? 10 : m_train.last().x();
+    const int step = integerTickStep(lastEpoch);
+    m_x->setTickType(QValueAxis::TicksDynamic);
+    m_x->setTickAnchor(step == 1 ? 1 : 0);
+    m_x->setTickInterval(step);
+    if (lastEpoch <= 1)
+        m_x->setRange(0.5, 1.5);
+    else
+        m_x->setRange(1, lastEpoch);
+    const bool fewPoints = m_train.size() < 2;
+    for (auto* s : {m_trainSeries, m_valSeries, m_metricSeries})
+        s->setPointsVisible(fewPoints);
     double lo = INFINITY, hi = -INFINITY;
     for (const auto* list : {&train, &val})
         for (const auto& p : *list)

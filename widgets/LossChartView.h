@@ -19,6 +19,8 @@ namespace headbench {
 class LossChartView : public ChartView {
     Q_OBJECT
 public:
+    /// The distance between integer axis ticks so that a range of `span` gets at most ten.
+    static int integerTickStep(double span);
     explicit LossChartView(QWidget* parent = nullptr);
     ~LossChartView() override;
 

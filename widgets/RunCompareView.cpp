@@ -120,6 +120,7 @@ RunCompareView::RunCompareView(QWidget* parent)
     , m_roc(new ChartView)
     , m_pr(new ChartView)
     , m_mcnemar(new QLabel)
+    , m_dataWarning(new QLabel)
     , m_disagreements(new QTableWidget)
     , m_code(new CodeViewer)
 {
@@ -154,6 +155,11 @@ RunCompareView::RunCompareView(QWidget* parent)
     auto* metricsTab = new QWidget;
     auto* metricsLayout = new QVBoxLayout(metricsTab);
     metricsLayout->setContentsMargins(0, 0, 0, 0);
+    m_dataWarning->setObjectName(QStringLiteral("compareDataWarning"));
+    m_dataWarning->setWordWrap(true);
+    m_dataWarning->setStyleSheet(QStringLiteral("QLabel { background: #fff3cd; padding: 6px; }"));
+    m_dataWarning->setVisible(false);
+    metricsLayout->addWidget(m_dataWarning);
     metricsLayout->addWidget(m_metrics, 1);
     auto* legend = new QLabel(tr("[low, high]: 95% bootstrap interval (1,000 resamples of the split's rows). "
                                  "<b>Bold</b>: the highest figure of a row. <span style=\"background:#c8e6c9\">Green</span>: "
@@ -204,8 +210,32 @@ QString RunCompareView::bestRunOf(const QString& metricRow) const
     return {};
 }
 
+QString RunCompareView::differentData() const
+{
+    if (m_runs.size() < 2)
+        return {};
+    auto key = [](const RunRecord& r) { return std::make_pair(r.featuresHash.empty() ? r.featuresPath : r.featuresHash, r.rows); };
+    bool same = true;
+    for (const auto& run : m_runs)
+        same = same && key(run.record) == key(m_runs.front().record);
+    if (same)
+        return {};
+    QStringList data;
+    for (std::size_t i = 0; i < m_runs.size(); ++i) {
+        const RunRecord& r = m_runs[i].record;
+        data << tr("%1: %2, %n row(s)", nullptr, static_cast<int>(r.rows))
+                    .arg(runLabel(m_runs[i], static_cast<int>(i)),
+                         QString::fromStdString(r.featuresPath).section(QLatin1Char('/'), -1));
+    }
+    return tr("These runs were trained on different data (%1): their figures are not comparable, so none is marked best.")
+        .arg(data.join(QStringLiteral("; ")));
+}
+
 void RunCompareView::fillMetrics()
 {
+    const QString mixed = differentData();
+    m_dataWarning->setText(mixed);
+    m_dataWarning->setVisible(!mixed.isEmpty());
     struct Row {
         QString name;
         std::function<double(const RunRecord&)> value;
@@ -259,7 +289,7 @@ void RunCompareView::fillMetrics()
         int ties = 0;
         for (int c = 0; c < m_metrics->columnCount(); ++c)
             ties += m_metrics->item(static_cast<int>(r), c)->text() == bestText;
-        if (best < 0 || m_runs.size() < 2 || ties == m_metrics->columnCount())
+        if (best < 0 || m_runs.size() < 2 || ties == m_metrics->columnCount() || !mixed.isEmpty())
             continue;
         // "Best" needs more than the highest figure when there are intervals: the leader's must
         // overlap no other run's. Rows with no interval at all (parameters, runs saved before

@@ -44,6 +44,8 @@ public:
     QTableWidget* differencesTable() const { return m_differences; }
     QTableWidget* disagreementTable() const { return m_disagreements; }
     QLabel* mcnemarLabel() const { return m_mcnemar; }
+    /// The warning shown when the runs were trained on different data (hidden otherwise).
+    QLabel* dataWarning() const { return m_dataWarning; }
     /// True while the paired differences of two runs are being computed.
     bool pairedDifferencesPending() const { return m_pairedWatcher.isRunning(); }
     ChartView* lossChart() const { return m_loss; }
@@ -59,6 +61,8 @@ public:
 
 private:
     void fillMetrics();
+    /// Why the runs' figures are not comparable (different feature files or rows); "" when they are.
+    QString differentData() const;
     void fillCurves();
     void fillDifferences();
     void fillConfusions();
@@ -87,6 +91,7 @@ private:
     ChartView* m_roc;
     ChartView* m_pr;
     QLabel* m_mcnemar;
+    QLabel* m_dataWarning;
     QTableWidget* m_disagreements;
     CodeViewer* m_code;
 };

@@ -1,12 +1,15 @@
 #include "RunsPanel.h"
 
+#include <QFontMetrics>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QMenu>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -56,7 +59,12 @@ RunsPanel::RunsPanel(QWidget* parent)
     m_tree->setEditTriggers(QAbstractItemView::EditKeyPressed | QAbstractItemView::SelectedClicked);
     m_tree->header()->setSectionResizeMode(QHeaderView::Interactive);
     m_tree->setColumnWidth(NameColumn, 170);
-    m_tree->setColumnWidth(StatusColumn, 80);
+    // Wide enough for the longest status ("features missing", "interrupted").
+    const QFontMetrics fm = m_tree->fontMetrics();
+    int statusWidth = 0;
+    for (const QString& s : {tr("status"), tr("interrupted"), tr("features changed"), tr("features missing"), tr("running")})
+        statusWidth = std::max(statusWidth, fm.horizontalAdvance(s));
+    m_tree->setColumnWidth(StatusColumn, statusWidth + 24);
     m_tree->setColumnWidth(DateColumn, 110);
     m_tree->setColumnWidth(HeadColumn, 150);
     m_compare->setToolTip(tr("Select two or more runs (Ctrl+click) to compare them side by side"));
@@ -109,6 +117,13 @@ QTreeWidgetItem* RunsPanel::itemFor(const RunRecord& r, FeaturesState state)
         item->setFlags(item->flags() | Qt::ItemIsEditable);
         setNumber(item, ValF1Column, r.validation.f1);
         setNumber(item, TestF1Column, r.test.f1);
+        if (r.test.ci && r.test.ci->f1.valid()) { // the interval, sorted by the value
+            item->setText(TestF1Column, tr("%1 [%2, %3]")
+                                            .arg(r.test.f1, 0, 'f', 3)
+                                            .arg(r.test.ci->f1.low, 0, 'f', 2)
+                                            .arg(r.test.ci->f1.high, 0, 'f', 2));
+            item->setToolTip(TestF1Column, tr("test F1 with its %1% bootstrap interval").arg(100 * r.test.ci->level, 0, 'f', 0));
+        }
         setNumber(item, TestAucColumn, r.test.rocAuc);
         setNumber(item, TestEceColumn, r.test.ece);
         setNumber(item, BestEpochColumn, r.bestEpoch, 0);
@@ -159,7 +174,7 @@ void RunsPanel::setRuns(const std::vector<RunRecord>& runs, const std::vector<Fe
     m_tree->setSortingEnabled(true);
     m_filling = false;
     for (const QString& dir : selected)
-        selectRun(dir);
+        selectRun(dir, false);
 }
 
 int RunsPanel::runCount() const
@@ -179,13 +194,23 @@ QStringList RunsPanel::selectedRunDirs() const
     return dirs;
 }
 
-void RunsPanel::selectRun(const QString& dir)
+void RunsPanel::selectRun(const QString& dir, bool exclusive)
 {
+    if (exclusive) {
+        const QStringList selected = selectedRunDirs();
+        if (selected.size() == 1 && selected.first() == dir)
+            return;
+    }
+    // The run is already shown: selecting its row must not ask to show it again.
+    const QSignalBlocker blocker(m_tree);
+    if (exclusive)
+        m_tree->clearSelection();
     for (QTreeWidgetItemIterator it(m_tree); *it; ++it)
         if ((*it)->data(0, DirRole).toString() == dir) {
-            m_tree->setCurrentItem(*it);
-            (*it)->setSelected(true);
+            m_tree->setCurrentItem(*it, 0, exclusive ? QItemSelectionModel::ClearAndSelect : QItemSelectionModel::Select);
+            m_tree->scrollToItem(*it);
         }
+    m_compare->setEnabled(selectedRunDirs().size() >= 2);
 }
 
 void RunsPanel::contextMenu(const QPoint& pos)
@@ -207,6 +232,8 @@ void RunsPanel::contextMenu(const QPoint& pos)
     rename->setEnabled(finished);
     QAction* tag = menu.addAction(tr("Tags…"));
     tag->setEnabled(finished);
+    QAction* loadSpec = menu.addAction(tr("Load spec into designer"));
+    loadSpec->setEnabled(finished);
     menu.addSeparator();
     QAction* remove = menu.addAction(dirs.size() > 1 ? tr("Delete %1 runs…").arg(dirs.size()) : tr("Delete…"));
     QAction* chosen = menu.exec(m_tree->viewport()->mapToGlobal(pos));
@@ -218,6 +245,8 @@ void RunsPanel::contextMenu(const QPoint& pos)
         m_tree->editItem(item, NameColumn);
     else if (chosen == tag)
         Q_EMIT tagsRequested(item->data(0, DirRole).toString());
+    else if (chosen == loadSpec)
+        Q_EMIT loadSpecRequested(item->data(0, DirRole).toString());
     else if (chosen == remove)
         Q_EMIT deleteRequested(dirs);
 }

@@ -27,7 +27,9 @@ public:
     void setRuns(const std::vector<RunRecord>& runs, const std::vector<FeaturesState>& featureStates);
     /// Run folders of the selected runs (finished ones only).
     QStringList selectedRunDirs() const;
-    void selectRun(const QString& dir);
+    /// Selects the run in `dir`; `exclusive`: it alone (the run shown), without re-emitting
+    /// openRequested.
+    void selectRun(const QString& dir, bool exclusive = true);
     QTreeWidget* tree() const { return m_tree; }
     int runCount() const;
 
@@ -36,6 +38,8 @@ Q_SIGNALS:
     void compareRequested(QStringList dirs);
     void renameRequested(QString dir, QString name);
     void tagsRequested(QString dir);
+    /// "Load spec into designer" on a run.
+    void loadSpecRequested(QString dir);
     void deleteRequested(QStringList dirs);
 
 private:

@@ -10,6 +10,7 @@
 #include <QTextStream>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <string_view>
 #include <unordered_map>
@@ -48,6 +49,16 @@ void SampleTableModel::setSamples(std::shared_ptr<const SampleData> data, std::v
 {
     beginResetModel();
     m_data = std::move(data);
+    m_numericIds = m_data && !m_data->ids.empty();
+    if (m_numericIds)
+        for (const auto& id : m_data->ids) {
+            long long v = 0;
+            const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), v);
+            if (ec != std::errc() || end != id.data() + id.size()) {
+                m_numericIds = false;
+                break;
+            }
+        }
     m_rows = std::move(rows);
     endResetModel();
 }
@@ -122,6 +133,8 @@ QVariant SampleTableModel::data(const QModelIndex& index, int role) const
         switch (col) {
         case IdColumn: {
             const auto& id = m_data->ids[static_cast<std::size_t>(sampleRow(row))];
+            if (sort && m_numericIds)
+                return QVariant(std::stoll(id));
             return QString::fromStdString(id);
         }
         case TrueColumn: return sort ? QVariant(trueClass(row)) : QVariant(className(trueClass(row)));

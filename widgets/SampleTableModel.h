@@ -16,7 +16,9 @@ struct SampleData {
     std::vector<std::string> ids;
     std::vector<std::int32_t> labels;
     std::vector<float> probabilities; ///< rows x numClasses
-    std::vector<std::string> texts;   ///< empty when the feature file has no /text
+    std::vector<std::string> texts;   ///< empty when the feature file has no /text or is not loaded
+    /// Why `texts` is empty, shown in the code pane (empty: the feature file has no /text).
+    std::string textsMissingReason;
     std::vector<std::string> labelNames;
     int numClasses = 0;
     /// The run's leakage check (empty when it has none): per row, LeakageFlag bits, the row of
@@ -79,6 +81,7 @@ public:
 
 private:
     std::shared_ptr<const SampleData> m_data;
+    bool m_numericIds = false; ///< every id is an integer: they sort as numbers (9990 before 99989)
     std::vector<std::int64_t> m_rows;
     double m_threshold = 0.5;
 };

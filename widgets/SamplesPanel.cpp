@@ -46,6 +46,7 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     m_onlyNear->setToolTip(tr("Only samples whose nearest training row is a near duplicate (the run's leakage check)"));
     m_onlyIssues->setObjectName(QStringLiteral("labelIssueFilter"));
     m_onlyIssues->setEnabled(false);
+    m_code->setObjectName(QStringLiteral("codeViewer"));
     m_neighbour->setObjectName(QStringLiteral("neighbourViewer"));
     m_neighbourTitle->setObjectName(QStringLiteral("neighbourTitle"));
     m_proxy->setSourceModel(m_model);
@@ -305,8 +306,13 @@ void SamplesPanel::showSample(const QModelIndex& proxyIndex)
     std::vector<float> probs(d.probabilities.begin() + sample * d.numClasses,
                              d.probabilities.begin() + (sample + 1) * d.numClasses);
     m_bars->setProbabilities(probs, names, truth);
-    const QString code = d.texts.empty() ? tr("// The feature file has no /text dataset, so the code cannot be shown.")
-                                         : QString::fromStdString(d.texts[static_cast<std::size_t>(sample)]);
+    QString code;
+    if (!d.texts.empty())
+        code = QString::fromStdString(d.texts[static_cast<std::size_t>(sample)]);
+    else if (!d.textsMissingReason.empty())
+        code = QStringLiteral("// ") + QString::fromStdString(d.textsMissingReason);
+    else
+        code = tr("// The feature file has no /text dataset, so the code cannot be shown.");
     m_code->setCode(code);
     showNeighbour(sample, code);
 }

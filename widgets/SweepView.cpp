@@ -1,5 +1,7 @@
 #include "SweepView.h"
 
+#include "LossChartView.h"
+
 #include "ChartView.h"
 
 #include <QComboBox>
@@ -227,6 +229,15 @@ void SweepView::updateScatter()
         auto* axis = new QValueAxis;
         const double pad = hi > lo ? (hi - lo) * 0.08 : 0.5;
         axis->setRange(lo - pad, hi + pad);
+        bool integral = true;
+        for (const QPointF& p : series->points())
+            integral = integral && p.x() == std::round(p.x());
+        if (integral) { // e.g. depth, epochs: no tick at 0.21
+            axis->setTickType(QValueAxis::TicksDynamic);
+            axis->setTickAnchor(0);
+            axis->setTickInterval(LossChartView::integerTickStep(hi - lo));
+            axis->setLabelFormat(QStringLiteral("%d"));
+        }
         x = axis;
     } else {
         auto* axis = new QCategoryAxis;

@@ -574,9 +574,14 @@ int runRuns(const std::string& workspace, bool asJson)
 }
 
 // ---- eval ----
-int runEval(const std::string& runDir, const std::string& features, const std::string& splitName, bool asJson)
+int runEval(const std::string& runDir, const std::string& features, const std::string& splitName, bool asJson,
+            std::optional<double> thresholdOption)
 {
     const RunRecord rec = loadRun(runDir);
+    // --threshold, else the one saved with the run, else 0.5; only two classes have one.
+    const double threshold = thresholdOption ? *thresholdOption : rec.threshold.value_or(0.5);
+    if (thresholdOption && !(*thresholdOption > 0 && *thresholdOption < 1))
+        throw Error(fmt::format("--threshold {}: expected a probability in (0, 1)", *thresholdOption));
     const TrainedHead head = loadRunHead(runDir);
     const FeatureSet data = readFeatureFile(features, {.loadTexts = false});
     if (data.dim != head.inputDim())
@@ -602,14 +607,19 @@ int runEval(const std::string& runDir, const std::string& features, const std::s
         }
     if (labels.empty())
         throw Error(features + ": no rows in split '" + splitName + "'");
-    Metrics m = computeMetrics(labels, selected, k);
-    m.ci = bootstrapIntervals(labels, selected, k, 0.5, {.seed = rec.spec.seed});
+    if (thresholdOption && k != 2)
+        throw Error(fmt::format("--threshold: run {} has {} classes; a threshold applies to two", rec.id, k));
+    Metrics m = computeMetrics(labels, selected, k, threshold);
+    m.ci = bootstrapIntervals(labels, selected, k, threshold, {.seed = rec.spec.seed});
     if (asJson) {
-        std::cout << json{{"run", rec.id}, {"features", features}, {"split", splitName}, {"metrics", metricsJson(m)}}.dump(2)
+        std::cout << json{{"run", rec.id}, {"features", features}, {"split", splitName}, {"threshold", threshold},
+                          {"metrics", metricsJson(m)}}
+                         .dump(2)
                   << "\n";
         return kOk;
     }
-    fmt::print("run {} on {} ({}, {} rows)\n", rec.id, features, splitName, labels.size());
+    fmt::print("run {} on {} ({}, {} rows{})\n", rec.id, features, splitName, labels.size(),
+               k == 2 ? fmt::format(", threshold {}", threshold) : std::string());
     printMetricsTable({{splitName, &m}});
     printConfusion(m, data.labelNames);
     return kOk;
@@ -796,7 +806,7 @@ void registerCommands(CLI::App& app)
     cTr->add_option("--features", tr->features, "Feature file (.h5)")->required();
     cTr->add_option("--workspace", tr->workspace, "Workspace folder (runs are saved under runs/)")->required();
     cTr->add_option("--head", tr->headFile, "Head spec JSON; the options below override its fields");
-    cTr->add_option("--name", tr->name, "Run name (default: the head summary)");
+    cTr->add_option("--name", tr->name, "Run name (default: the head summary, a sweep point's fields and values, the feature file, e.g. \"1x256 relu, ce · lr=0.001 · demo.h5\")");
     cTr->add_option("--depth", tr->depth, "Hidden layers (0 = linear probe)")->check(CLI::Range(0, 8));
     cTr->add_option("--width", tr->width, "Width of every hidden layer")->check(CLI::Range(1, 65536));
     cTr->add_option("--hidden", tr->hidden, "Widths per hidden layer, e.g. 512,256");
@@ -868,8 +878,13 @@ void registerCommands(CLI::App& app)
     cEv->add_option("--split", *evSplit, "Rows to evaluate: all, train, validation, test")
         ->check(CLI::IsMember({"all", "train", "validation", "test"}))
         ->capture_default_str();
+    auto evThreshold = std::make_shared<std::optional<double>>();
+    cEv->add_option("--threshold", *evThreshold,
+                    "Decision threshold on p(class 1) for two classes (default: the run's saved threshold, else 0.5)");
     cEv->add_flag("--json", *evJson, "Print the metrics as JSON");
-    cEv->callback([evRun, evFeatures, evSplit, evJson] { g_exitCode = runEval(*evRun, *evFeatures, *evSplit, *evJson); });
+    cEv->callback([evRun, evFeatures, evSplit, evJson, evThreshold] {
+        g_exitCode = runEval(*evRun, *evFeatures, *evSplit, *evJson, *evThreshold);
+    });
 
     auto sw = std::make_shared<SweepCliOptions>();
     auto* cSw = app.add_subcommand("sweep", "Train every head of a grid or of random draws, one after the other");

@@ -16,6 +16,7 @@
 #include "WorkspaceController.h"
 
 #include "Error.h"
+#include "Hash.h"
 
 #include <QAction>
 #include <QApplication>
@@ -153,6 +154,13 @@ void MainWindow::buildActions()
                                           &MainWindow::openSweepDialog);
     QAction* compareAction = run->addAction(tr("&Compare selected runs"), QKeySequence(Qt::CTRL | Qt::Key_D), this,
                                             [this] { compareRuns(m_runsPanel->selectedRunDirs()); });
+    QAction* loadSpecAction = run->addAction(tr("&Load spec of the shown run into designer"), this, [this] {
+        if (m_currentRunDir.isEmpty())
+            showError(tr("Show a run first (select it in the runs panel)."));
+        else
+            loadSpecIntoDesigner(m_currentRunDir);
+    });
+    loadSpecAction->setObjectName(QStringLiteral("loadSpecAction"));
     QAction* wrongAction = run->addAction(tr("Most confidently &wrong"), QKeySequence(Qt::CTRL | Qt::Key_W), this, [this] {
         m_samples->showMostConfidentlyWrong();
         m_tabs->setCurrentIndex(SamplesTab);
@@ -311,6 +319,17 @@ void MainWindow::buildLayout()
     connect(m_logScale, &QCheckBox::toggled, m_lossChart, &LossChartView::setLogScale);
     connect(m_evaluation, &EvaluationView::thresholdChanged, m_samples, &SamplesPanel::setThreshold);
     connect(m_evaluation, &EvaluationView::splitChanged, this, &MainWindow::showSamplesForSplit);
+    connect(m_evaluation, &EvaluationView::saveThresholdRequested, this, [this](double threshold) {
+        if (m_currentRunDir.isEmpty())
+            return;
+        try {
+            setRunThreshold(m_currentRunDir.toStdString(), threshold);
+            m_statusLabel->setText(tr("Threshold %1 saved with the run; Compare and headbench-cli eval use it").arg(threshold, 0, 'f', 3));
+        } catch (const Error& e) {
+            showError(QString::fromStdString(e.what()));
+        }
+        m_workspace->refreshRuns();
+    });
     connect(m_evaluation, &EvaluationView::cellClicked, this, [this](int t, int p) {
         m_samples->filterToCell(t, p);
         m_tabs->setCurrentIndex(SamplesTab);
@@ -322,11 +341,23 @@ void MainWindow::buildLayout()
 void MainWindow::connectControllers()
 {
     connect(m_workspace, &WorkspaceController::errorOccurred, this, &MainWindow::showError);
+    connect(m_workspace, &WorkspaceController::errorOccurred, this, [this] {
+        // The features of a run to show did not load: show it without them.
+        if (!m_runAwaitingFeatures.isEmpty()) {
+            const QString dir = std::exchange(m_runAwaitingFeatures, QString());
+            m_featuresUnloadable << dir;
+            showRun(dir);
+        }
+    });
     connect(m_workspace, &WorkspaceController::workspaceChanged, this, [this](const QString& dir) {
         setWindowTitle(tr("HeadBench — %1").arg(QDir::toNativeSeparators(dir)));
         rememberRecent(QStringLiteral("recent/workspaces"), dir);
+        m_requestedRunDir.clear();
+        m_runAwaitingFeatures.clear();
+        m_featuresProblems.clear();
         updateDataSummary();
     });
+    connect(m_workspace, &WorkspaceController::runFeaturesUnavailable, this, &MainWindow::offerLocateFeatures);
     connect(m_workspace, &WorkspaceController::featuresLoaded, this, [this](const QString& path) {
         rememberRecent(QStringLiteral("recent/features"), path);
         const auto f = m_workspace->features();
@@ -334,6 +365,15 @@ void MainWindow::connectControllers()
         m_statusLabel->setText(tr("Loaded %1").arg(QFileInfo(path).fileName()));
         updateDataSummary();
         updateActions();
+        if (!m_runAwaitingFeatures.isEmpty()) {
+            showRun(std::exchange(m_runAwaitingFeatures, QString()));
+        } else if (m_requestedRunDir.isEmpty() && !m_training->isRunning()) {
+            // A workspace just opened: show its newest run when these are its features.
+            const RunRecord* run = m_workspace->newestFinishedRun();
+            const QString loaded = QFileInfo(path).absoluteFilePath();
+            if (run && runFeaturesPath(*run) == loaded)
+                showRun(QString::fromStdString(run->dir));
+        }
     });
     connect(m_workspace, &WorkspaceController::runsChanged, this, &MainWindow::updateRunList);
     connect(m_workspace, &WorkspaceController::jobStarted, this, [this](const QString& title) {
@@ -413,6 +453,7 @@ void MainWindow::onEpoch(const EpochStats& e)
 void MainWindow::showError(const QString& message)
 {
     m_lastError = message;
+    Q_EMIT errorShown(message);
     m_statusLabel->setText(tr("Error: %1").arg(message));
     // Non-blocking: the window stays usable (and tests are not stopped by a modal loop).
     auto* box = new QMessageBox(QMessageBox::Warning, tr("HeadBench"), message, QMessageBox::Ok, this);
@@ -508,13 +549,42 @@ bool MainWindow::startTraining()
     return startSweep(std::move(points));
 }
 
+QString MainWindow::runFeaturesPath(const RunRecord& run) const
+{
+    const QString recorded = QString::fromStdString(run.featuresPath);
+    return m_locatedFeatures.value(recorded, recorded);
+}
+
 void MainWindow::showRun(const QString& runDir)
 {
-    // Reading a run (predictions of every row, texts) takes tens of milliseconds at 50k rows:
-    // it is done on a pool thread, and only the views are updated here.
+    m_requestedRunDir = runDir;
+    if (!m_runAwaitingFeatures.isEmpty() && m_workspace->busy()) {
+        m_runAwaitingFeatures = runDir; // shown once the features being loaded are there
+        return;
+    }
     const auto features = m_workspace->features();
     const QString featuresPath = QFileInfo(m_workspace->featuresPath()).absoluteFilePath();
-    m_runWatcher.setFuture(QtConcurrent::run([runDir, features, featuresPath]() -> LoadedRun {
+    // The run's own feature file is loaded first when it is another, intact one (the code
+    // pane and leakage neighbours need it).
+    const auto& runs = m_workspace->runs();
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        if (QString::fromStdString(runs[i].dir) != runDir || !runs[i].finished())
+            continue;
+        const QString wanted = runFeaturesPath(runs[i]);
+        const bool intact = m_locatedFeatures.contains(QString::fromStdString(runs[i].featuresPath)) ||
+                            (i < m_workspace->featureStates().size() && m_workspace->featureStates()[i] == FeaturesState::Same);
+        if (wanted != featuresPath && intact && !m_featuresUnloadable.contains(runDir) && !m_workspace->busy() &&
+            !m_training->isRunning()) {
+            m_runAwaitingFeatures = runDir;
+            m_workspace->openFeatures(wanted);
+            return;
+        }
+        break;
+    }
+    // Reading a run (predictions of every row, texts) takes tens of milliseconds at 50k rows:
+    // it is done on a pool thread, and only the views are updated here.
+    const QHash<QString, QString> located = m_locatedFeatures, problems = m_featuresProblems;
+    m_runWatcher.setFuture(QtConcurrent::run([runDir, features, featuresPath, located, problems]() -> LoadedRun {
         LoadedRun out;
         out.dir = runDir;
         try {
@@ -526,9 +596,24 @@ void MainWindow::showRun(const QString& runDir)
             data->probabilities = std::move(pred.probabilities);
             data->numClasses = pred.numClasses;
             data->labelNames = out.record.labelNames;
-            if (features && !features->texts.empty() && features->rows == data->rows() &&
-                featuresPath == QString::fromStdString(out.record.featuresPath))
+            const QString recorded = QString::fromStdString(out.record.featuresPath);
+            const QString wanted = located.value(recorded, recorded);
+            if (features && !features->texts.empty() && features->rows == data->rows() && featuresPath == wanted)
                 data->texts = features->texts;
+            else if (problems.contains(recorded))
+                data->textsMissingReason = problems.value(recorded).toStdString();
+            else if (!features)
+                data->textsMissingReason =
+                    tr("No feature file is loaded; this run was trained on %1.").arg(QDir::toNativeSeparators(wanted)).toStdString();
+            else if (featuresPath != wanted)
+                data->textsMissingReason = tr("The loaded feature file, %1, is not the one this run was trained on (%2).")
+                                               .arg(QDir::toNativeSeparators(featuresPath), QDir::toNativeSeparators(wanted))
+                                               .toStdString();
+            else if (features->rows != data->rows())
+                data->textsMissingReason = tr("The loaded feature file has %1 rows, the run's predictions %2.")
+                                               .arg(features->rows)
+                                               .arg(data->rows())
+                                               .toStdString();
             attachLeakage(*data, out.record, runDir.toStdString());
             attachLabelIssues(*data, runDir.toStdString());
             out.samples = std::move(data);
@@ -551,8 +636,11 @@ void MainWindow::applyLoadedRun()
     m_runSamples = run.samples;
     m_runSplit = std::move(run.split);
     m_currentRunDir = run.dir;
+    m_runsPanel->selectRun(run.dir); // the list follows the run shown
     const QString name = QString::fromStdString(rec.name), head = QString::fromStdString(summary(rec.spec));
-    m_evaluation->setRun(m_runSamples, m_runSplit, name == head ? name : tr("%1 — %2").arg(name, head));
+    m_evaluation->setRun(m_runSamples, m_runSplit, name.startsWith(head) ? name : tr("%1 — %2").arg(name, head));
+    // Each run starts at its own threshold: the saved one, else 0.5 (never the last run's).
+    m_evaluation->setThreshold(rec.threshold.value_or(0.5));
     showLeakage(rec);
     m_evaluation->setIntervals(rec.validation.ci, rec.test.ci);
     if (rec.calibration.enabled())
@@ -568,6 +656,50 @@ void MainWindow::applyLoadedRun()
     if (!m_training->isRunning())
         m_lossChart->setHistory(train, val, metric);
     Q_EMIT runShown(run.dir);
+}
+
+void MainWindow::offerLocateFeatures(const QString& runDir, const QString& featuresPath, const QString& reason)
+{
+    m_featuresProblems.insert(featuresPath, reason);
+    m_statusLabel->setText(reason);
+    auto* box = new QMessageBox(QMessageBox::Warning, tr("Feature file not found"), reason, QMessageBox::Close, this);
+    box->setObjectName(QStringLiteral("featuresUnavailableBox"));
+    box->setInformativeText(tr("Locate the file to see the code of this run's samples."));
+    QPushButton* locate = box->addButton(tr("Locate…"), QMessageBox::ActionRole);
+    locate->setObjectName(QStringLiteral("locateFeaturesButton"));
+    connect(locate, &QPushButton::clicked, this, [this, runDir] { locateFeatures(runDir); });
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
+void MainWindow::locateFeatures(const QString& runDir)
+{
+    RunRecord run;
+    try {
+        run = loadRun(runDir.toStdString());
+    } catch (const Error& e) {
+        showError(QString::fromStdString(e.what()));
+        return;
+    }
+    const QString recorded = QString::fromStdString(run.featuresPath);
+    const QString path = QFileDialog::getOpenFileName(this, tr("Locate %1").arg(QFileInfo(recorded).fileName()), m_workspace->workspace(),
+                                                      tr("HDF5 feature files (*.h5 *.hdf5)"));
+    if (path.isEmpty())
+        return;
+    try {
+        if (hashFile(path.toStdString()) != run.featuresHash) {
+            showError(tr("%1 is not the feature file run %2 was trained on: its hash differs.")
+                          .arg(QDir::toNativeSeparators(path), QString::fromStdString(run.name)));
+            return;
+        }
+    } catch (const Error& e) {
+        showError(QString::fromStdString(e.what()));
+        return;
+    }
+    m_locatedFeatures.insert(recorded, QFileInfo(path).absoluteFilePath());
+    m_featuresProblems.remove(recorded);
+    m_featuresUnloadable.remove(runDir);
+    showRun(runDir);
 }
 
 void MainWindow::attachLeakage(SampleData& data, const RunRecord& record, const std::string& runDir)

@@ -5,7 +5,9 @@
 #include "Sweep.h"
 
 #include <QFutureWatcher>
+#include <QHash>
 #include <QMainWindow>
+#include <QSet>
 
 #include <memory>
 
@@ -67,6 +69,8 @@ public:
     QString lastError() const { return m_lastError; }
     /// The run shown in the evaluation and samples views.
     QString currentRunDir() const { return m_currentRunDir; }
+    /// The run last asked for by showRun (shown, being read, or waiting for its features).
+    QString requestedRunDir() const { return m_requestedRunDir; }
 
     void openWorkspace(const QString& dir);
     void openFeatureFile(const QString& path);
@@ -76,6 +80,10 @@ public:
     bool startTraining();
     /// Shows a saved run in the evaluation and sample views.
     void showRun(const QString& runDir);
+    /// Puts the head spec of the run in `runDir` into the designer (to train a variant of it).
+    bool loadSpecIntoDesigner(const QString& runDir);
+    /// The saved threshold of a two-class run applied to its validation and test figures.
+    static void applyThreshold(ComparedRun& run, double threshold);
     /// Loads two or more runs (off the GUI thread) into the comparison tab.
     void compareRuns(const QStringList& runDirs);
     /// Trains the points of a sweep one after the other; false when that cannot start.
@@ -88,6 +96,8 @@ Q_SIGNALS:
     void runShown(QString runDir);
     /// Runs were loaded into the comparison tab.
     void comparisonShown(int runs);
+    /// An error was shown to the user (also in a message box).
+    void errorShown(QString message);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -114,6 +124,12 @@ private:
     static void attachLeakage(SampleData& data, const RunRecord& record, const std::string& runDir);
     /// The banner above the evaluation when the run's split leaks.
     void showLeakage(const RunRecord& record);
+
+    /// Offers to locate the moved or changed feature file of the run in `runDir`.
+    void offerLocateFeatures(const QString& runDir, const QString& featuresPath, const QString& reason);
+    void locateFeatures(const QString& runDir);
+    /// Where the feature file of `run` is: its recorded path, or where Locate… found it.
+    QString runFeaturesPath(const RunRecord& run) const;
 
     /// A run read off the GUI thread.
     struct LoadedRun {
@@ -153,6 +169,15 @@ private:
     QMenu* m_recentMenu = nullptr;
     QString m_lastError;
     QString m_currentRunDir;
+    QString m_requestedRunDir;
+    /// A run to show once the feature file being loaded for it is there.
+    QString m_runAwaitingFeatures;
+    /// Why a run's feature file cannot be loaded, by its recorded path (for the code pane).
+    QHash<QString, QString> m_featuresProblems;
+    /// Feature files found with Locate…: recorded path -> where it is now (same hash).
+    QHash<QString, QString> m_locatedFeatures;
+    /// Runs whose feature file failed to load (not tried again).
+    QSet<QString> m_featuresUnloadable;
     std::shared_ptr<const SampleData> m_runSamples;
     std::vector<std::uint8_t> m_runSplit;
     qint64 m_trainStartMs = 0;

@@ -10,6 +10,7 @@
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
+#include "Bootstrap.h"
 #include "Error.h"
 #include "HeadDesignerPanel.h"
 #include "LossChartView.h"
@@ -38,6 +39,7 @@ void MainWindow::buildRunViews()
         m_workspace->refreshRuns();
     });
     connect(m_runsPanel, &RunsPanel::tagsRequested, this, &MainWindow::editTags);
+    connect(m_runsPanel, &RunsPanel::loadSpecRequested, this, &MainWindow::loadSpecIntoDesigner);
     connect(m_runsPanel, &RunsPanel::deleteRequested, this, &MainWindow::deleteRuns);
     connect(&m_compareWatcher, &QFutureWatcher<LoadedComparison>::finished, this, [this] {
         LoadedComparison result = m_compareWatcher.result();
@@ -105,6 +107,19 @@ void MainWindow::deleteRuns(const QStringList& dirs)
     m_workspace->refreshRuns();
 }
 
+bool MainWindow::loadSpecIntoDesigner(const QString& runDir)
+{
+    try {
+        const RunRecord rec = loadRun(runDir.toStdString());
+        m_designer->setSpec(rec.spec);
+        m_statusLabel->setText(tr("The designer holds the head of %1").arg(QString::fromStdString(rec.name)));
+        return true;
+    } catch (const Error& e) {
+        showError(QString::fromStdString(e.what()));
+        return false;
+    }
+}
+
 void MainWindow::editTags(const QString& dir)
 {
     try {
@@ -128,6 +143,28 @@ void MainWindow::editTags(const QString& dir)
     m_workspace->refreshRuns();
 }
 
+void MainWindow::applyThreshold(ComparedRun& run, double threshold)
+{
+    // The saved figures are at 0.5: those of the run's own threshold are computed again.
+    const auto& p = run.predictions;
+    for (const auto& [code, metrics] : {std::pair{kValidation, &run.record.validation}, std::pair{kTest, &run.record.test}}) {
+        std::vector<std::int32_t> labels;
+        std::vector<float> probs;
+        for (std::size_t r = 0; r < p.labels.size(); ++r)
+            if (r < p.split.size() && p.split[r] == code) {
+                labels.push_back(p.labels[r]);
+                probs.insert(probs.end(), p.probabilities.begin() + static_cast<std::ptrdiff_t>(r * 2),
+                             p.probabilities.begin() + static_cast<std::ptrdiff_t>(r * 2 + 2));
+            }
+        if (labels.empty())
+            continue;
+        const double loss = metrics->loss;
+        *metrics = computeMetrics(labels, probs, 2, threshold);
+        metrics->loss = loss;
+        metrics->ci = bootstrapIntervals(labels, probs, 2, threshold, {.seed = run.record.spec.seed});
+    }
+}
+
 void MainWindow::compareRuns(const QStringList& runDirs)
 {
     if (runDirs.size() < 2) {
@@ -137,8 +174,12 @@ void MainWindow::compareRuns(const QStringList& runDirs)
     m_compareWatcher.setFuture(QtConcurrent::run([runDirs]() -> LoadedComparison {
         LoadedComparison out;
         try {
-            for (const QString& dir : runDirs)
-                out.runs.push_back({loadRun(dir.toStdString()), loadPredictions(dir.toStdString())});
+            for (const QString& dir : runDirs) {
+                ComparedRun run{loadRun(dir.toStdString()), loadPredictions(dir.toStdString())};
+                if (run.record.threshold && run.predictions.numClasses == 2)
+                    applyThreshold(run, *run.record.threshold);
+                out.runs.push_back(std::move(run));
+            }
         } catch (const std::exception& e) {
             out.error = QString::fromStdString(e.what());
         }

@@ -46,6 +46,12 @@ WorkspaceController::WorkspaceController(QObject* parent)
     : QObject(parent)
 {
     m_progressTimer.setInterval(100);
+    m_runsDebounce.setSingleShot(true);
+    m_runsDebounce.setInterval(300);
+    m_liveTimer.setInterval(2000);
+    connect(&m_runsWatcher, &QFileSystemWatcher::directoryChanged, &m_runsDebounce, qOverload<>(&QTimer::start));
+    connect(&m_runsDebounce, &QTimer::timeout, this, &WorkspaceController::refreshRunsIfChanged);
+    connect(&m_liveTimer, &QTimer::timeout, this, &WorkspaceController::refreshRunsIfChanged);
     connect(&m_progressTimer, &QTimer::timeout, this, [this] {
         const double seconds = (QDateTime::currentMSecsSinceEpoch() - m_jobStartMs) / 1000.0;
         const qint64 done = m_done;
@@ -115,10 +121,47 @@ void WorkspaceController::openWorkspace(const QString& dir)
     m_workspace = QDir(dir).absolutePath();
     Q_EMIT workspaceChanged(m_workspace);
     refreshRuns();
+    // A workspace made by headbench-cli may keep its feature files anywhere: the runs know where.
+    for (std::size_t i = 0; i < m_runs.size(); ++i) {
+        if (!m_runs[i].finished())
+            continue;
+        const QString path = QString::fromStdString(m_runs[i].featuresPath);
+        if (m_featureStates[i] == FeaturesState::Same) {
+            openFeatures(path);
+            return;
+        }
+        Q_EMIT runFeaturesUnavailable(QString::fromStdString(m_runs[i].dir), path, featuresProblem(m_runs[i], m_featureStates[i]));
+        break;
+    }
     const QDir featuresDir(QDir(m_workspace).filePath(QStringLiteral("features")));
     const auto files = featuresDir.entryInfoList({QStringLiteral("*.h5"), QStringLiteral("*.hdf5")}, QDir::Files, QDir::Time);
     if (!files.isEmpty())
         openFeatures(files.first().absoluteFilePath());
+}
+
+const RunRecord* WorkspaceController::newestFinishedRun() const
+{
+    for (const auto& r : m_runs)
+        if (r.finished())
+            return &r;
+    return nullptr;
+}
+
+QString WorkspaceController::featuresProblem(const RunRecord& run, FeaturesState state)
+{
+    const QString path = QDir::toNativeSeparators(QString::fromStdString(run.featuresPath));
+    const QString name = QString::fromStdString(run.name);
+    switch (state) {
+    case FeaturesState::Same:
+        return {};
+    case FeaturesState::Missing:
+        return path.isEmpty() ? tr("Run %1 does not record its feature file.").arg(name)
+                              : tr("%1, the feature file run %2 was trained on, no longer exists there (moved or deleted).")
+                                    .arg(path, name);
+    case FeaturesState::Changed:
+        return tr("%1, the feature file run %2 was trained on, has changed since (its hash differs).").arg(path, name);
+    }
+    return {};
 }
 
 void WorkspaceController::openFeatures(const QString& path)
@@ -232,7 +275,44 @@ void WorkspaceController::refreshRuns()
     m_featureStates.clear();
     for (const auto& r : m_runs)
         m_featureStates.push_back(r.finished() ? checkFeatures(r) : FeaturesState::Same);
+    watchRuns();
     Q_EMIT runsChanged();
+}
+
+void WorkspaceController::refreshRunsIfChanged()
+{
+    if (m_workspace.isEmpty())
+        return;
+    const auto runs = listRuns(m_workspace.toStdString(), nullptr, true);
+    bool same = runs.size() == m_runs.size();
+    for (std::size_t i = 0; same && i < runs.size(); ++i)
+        same = runs[i].dir == m_runs[i].dir && runs[i].status == m_runs[i].status && runs[i].name == m_runs[i].name;
+    if (!same)
+        refreshRuns();
+}
+
+void WorkspaceController::watchRuns()
+{
+    if (!m_runsWatcher.directories().isEmpty())
+        m_runsWatcher.removePaths(m_runsWatcher.directories());
+    if (m_workspace.isEmpty())
+        return;
+    QStringList dirs;
+    const QString runsDir = QDir(m_workspace).filePath(QStringLiteral("runs"));
+    if (QFileInfo(runsDir).isDir())
+        dirs << runsDir;
+    bool running = false;
+    for (const auto& r : m_runs)
+        if (r.status == "running") {
+            running = true;
+            dirs << QString::fromStdString(r.dir);
+        }
+    if (!dirs.isEmpty())
+        m_runsWatcher.addPaths(dirs);
+    if (running)
+        m_liveTimer.start();
+    else
+        m_liveTimer.stop();
 }
 
 } // namespace headbench

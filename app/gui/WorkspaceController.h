@@ -4,6 +4,7 @@
 #include "FeatureFile.h"
 #include "RunStore.h"
 
+#include <QFileSystemWatcher>
 #include <QFutureWatcher>
 #include <QObject>
 #include <QTimer>
@@ -43,9 +44,16 @@ public:
     const std::vector<FeaturesState>& featureStates() const { return m_featureStates; }
     bool busy() const { return m_busy; }
 
-    /// Opens (creating if needed) a workspace folder and lists its runs. When it holds a feature
-    /// file (`features/*.h5`), the newest one is loaded.
+    /// Opens (creating if needed) a workspace folder and lists its runs. The feature file of the
+    /// newest finished run is loaded from the path its run.json records (wherever it lies) when
+    /// its hash still matches; otherwise runFeaturesUnavailable says why and the newest file in
+    /// `features/` (if any) is loaded instead.
     void openWorkspace(const QString& dir);
+    /// The newest finished run (nullptr: none).
+    const RunRecord* newestFinishedRun() const;
+    /// Why the feature file recorded by `run` cannot be used ("" when it can), e.g. "…/x.h5,
+    /// the feature file of run R, no longer exists (moved or deleted)".
+    static QString featuresProblem(const RunRecord& run, FeaturesState state);
     /// Loads a feature file in the background.
     void openFeatures(const QString& path);
     /// Extracts a dataset into `outPath`, then loads it. An interrupted or cancelled
@@ -68,6 +76,8 @@ public:
 Q_SIGNALS:
     void workspaceChanged(QString dir);
     void featuresLoaded(QString path);
+    /// The feature file a run was trained on is missing or changed (`reason` says which).
+    void runFeaturesUnavailable(QString runDir, QString featuresPath, QString reason);
     void runsChanged();
     void jobStarted(QString title);
     /// done and total rows; rate in rows per second.
@@ -86,6 +96,11 @@ private:
         QString message;
     };
     void runJob(const QString& title, std::function<JobResult()> job);
+    /// Watches runs/ and the folders of running runs, so a run finishing or a process ending
+    /// elsewhere (headbench-cli, a killed window) shows without a manual refresh.
+    void watchRuns();
+    /// Lists the runs again; emits runsChanged only when a run appeared, went or changed status.
+    void refreshRunsIfChanged();
 
     QString m_workspace;
     QString m_featuresPath;
@@ -99,6 +114,9 @@ private:
     qint64 m_jobStartMs = 0;
     QTimer m_progressTimer;
     QFutureWatcher<JobResult> m_watcher;
+    QFileSystemWatcher m_runsWatcher;
+    QTimer m_runsDebounce; ///< folder changes come in bursts
+    QTimer m_liveTimer;    ///< while a run is running: has its process ended?
 };
 
 } // namespace headbench

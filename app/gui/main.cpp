@@ -5,6 +5,8 @@
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
+#include "RunStore.h"
+
 #include "Runtime.h"
 
 #include <QApplication>
@@ -21,16 +23,33 @@ using namespace headbench;
 
 namespace {
 
-/// --screenshot: open the workspace (or the demo), train the default head if there is no run,
-/// show the evaluation, save a picture of the window and quit.
+/// --screenshot: open the workspace (or the demo), show its newest finished run (train the
+/// default head only when a feature file is loaded and there is no run), save a picture of the
+/// window and quit. Whatever stops that ends the program with a message and exit code 2.
 void arrangeScreenshot(MainWindow& window, const QString& path, const QString& view)
 {
     auto* ws = window.workspace();
-    QObject::connect(ws, &WorkspaceController::featuresLoaded, &window, [&window, ws] {
-        if (!ws->runs().empty())
-            window.showRun(QString::fromStdString(ws->runs().front().dir));
-        else
+    auto fail = [](const QString& message) {
+        std::fprintf(stderr, "error: %s\n", qPrintable(message));
+        QApplication::exit(2);
+    };
+    auto showNewestOrTrain = [&window, ws, fail] {
+        if (!window.requestedRunDir().isEmpty())
+            return; // the window already shows (or is reading) a run
+        if (const RunRecord* run = ws->newestFinishedRun())
+            window.showRun(QString::fromStdString(run->dir));
+        else if (ws->features())
             window.startTraining();
+        else
+            fail(QStringLiteral("%1 has no finished run and no feature file to train on").arg(ws->workspace()));
+    };
+    QObject::connect(ws, &WorkspaceController::featuresLoaded, &window, showNewestOrTrain);
+    QObject::connect(ws, &WorkspaceController::workspaceChanged, &window, [ws, showNewestOrTrain] {
+        // Nothing to load (no feature file found): decide once the opening has finished.
+        QTimer::singleShot(0, ws, [ws, showNewestOrTrain] {
+            if (!ws->busy())
+                showNewestOrTrain();
+        });
     });
     QObject::connect(&window, &MainWindow::runShown, &window, [&window, path, view] {
         if (view == QLatin1String("samples")) {
@@ -45,12 +64,10 @@ void arrangeScreenshot(MainWindow& window, const QString& path, const QString& v
             QApplication::exit(ok ? 0 : 2);
         });
     });
-    auto fail = [](const QString& message) {
-        std::fprintf(stderr, "error: %s\n", qPrintable(message));
-        QApplication::exit(2);
-    };
-    QObject::connect(ws, &WorkspaceController::errorOccurred, &window, fail);
+    QObject::connect(&window, &MainWindow::errorShown, &window, fail);
     QObject::connect(window.training(), &TrainingController::failed, &window, fail);
+    // Never wait forever: a screenshot that has not happened in ten minutes will not.
+    QTimer::singleShot(10 * 60 * 1000, &window, [fail] { fail(QStringLiteral("gave up after 10 minutes without a run to show")); });
 }
 
 } // namespace
