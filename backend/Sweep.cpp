@@ -13,13 +13,30 @@ namespace {
 
 using nlohmann::ordered_json;
 
-/// Applies overrides to the base spec object; depth/width replace the hidden list.
-HeadSpec specFor(const ordered_json& base, const ordered_json& overrides, const std::string& where)
+HeadSpec specFor(ordered_json merged, bool depthOrWidth, const std::string& where);
+
+/// Applies overrides to the base spec object; depth/width replace the hidden list; the
+/// feature set is taken out of the spec into the point.
+SweepPoint pointFor(const ordered_json& base, const ordered_json& overrides, const std::string& where)
 {
     ordered_json merged = base;
     for (const auto& [key, value] : overrides.items())
         merged[key] = value;
-    if (overrides.contains("depth") || overrides.contains("width")) {
+    SweepPoint point;
+    point.params = overrides.dump();
+    if (merged.contains("feature_set")) {
+        if (!merged["feature_set"].is_string() || merged["feature_set"].get<std::string>().empty())
+            throw Error(where + ": 'feature_set' must be a feature set name such as \"layer6.mean\"");
+        point.featureSet = merged["feature_set"].get<std::string>();
+        merged.erase("feature_set");
+    }
+    point.spec = specFor(merged, overrides.contains("depth") || overrides.contains("width"), where);
+    return point;
+}
+
+HeadSpec specFor(ordered_json merged, bool depthOrWidth, const std::string& where)
+{
+    if (depthOrWidth) {
         int width = 256;
         if (merged.contains("hidden") && merged["hidden"].is_array() && !merged["hidden"].empty())
             width = merged["hidden"][0].get<int>();
@@ -89,7 +106,7 @@ std::vector<SweepPoint> expandSweep(const std::string& text, const std::string& 
     const ordered_json base = def.value("base", ordered_json::object());
     if (!base.is_object())
         throw Error(source + ": 'base' must be an object of head spec fields");
-    headSpecFromJson(base.dump(), source + " (base)"); // the base alone must be valid
+    pointFor(base, ordered_json::object(), source + " (base)"); // the base alone must be valid
     std::vector<SweepPoint> points;
     if (def.contains("grid") == def.contains("random"))
         throw Error(source + ": give exactly one of \"grid\" and \"random\"");
@@ -118,7 +135,7 @@ std::vector<SweepPoint> expandSweep(const std::string& text, const std::string& 
             ordered_json ordered = ordered_json::object();
             for (const auto& [field, values] : axes)
                 ordered[field] = params[field];
-            points.push_back({specFor(base, ordered, fmt::format("{} (grid point {})", source, i + 1)), ordered.dump()});
+            points.push_back(pointFor(base, ordered, fmt::format("{} (grid point {})", source, i + 1)));
         }
     } else {
         const auto& random = def["random"];
@@ -132,7 +149,7 @@ std::vector<SweepPoint> expandSweep(const std::string& text, const std::string& 
             ordered_json params = ordered_json::object();
             for (const auto& [field, range] : random["fields"].items())
                 params[field] = draw(range, rng, fmt::format("{}: field '{}'", source, field));
-            points.push_back({specFor(base, params, fmt::format("{} (draw {})", source, i + 1)), params.dump()});
+            points.push_back(pointFor(base, params, fmt::format("{} (draw {})", source, i + 1)));
         }
     }
     return points;

@@ -82,12 +82,17 @@ public:
     bool startSweep(std::vector<SweepPoint> points);
     /// Opens the sweep dialog on the designer's head.
     void openSweepDialog();
+    /// Run ▸ Rank representations: scores every feature set of the loaded file (RankDialog).
+    void openRankDialog();
 
 Q_SIGNALS:
     /// A run was loaded into the views (after training or by selection).
     void runShown(QString runDir);
     /// Runs were loaded into the comparison tab.
     void comparisonShown(int runs);
+
+private:
+    void showFeatureSets(const FeatureSet& features);
 
 protected:
     void closeEvent(QCloseEvent* event) override;

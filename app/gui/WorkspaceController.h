@@ -47,7 +47,8 @@ public:
     /// file (`features/*.h5`), the newest one is loaded.
     void openWorkspace(const QString& dir);
     /// Loads a feature file in the background.
-    void openFeatures(const QString& path);
+    /// Loads a feature file; `featureSet` picks one of a version-2 file's sets (empty: its default).
+    void openFeatures(const QString& path, const QString& featureSet = {});
     /// Extracts a dataset into `outPath`, then loads it. An interrupted or cancelled
     /// extraction of the same inputs resumes from its finished chunks; an identical finished
     /// one is reused.
