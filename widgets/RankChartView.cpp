@@ -40,7 +40,7 @@ RankChartView::RankChartView(QWidget* parent)
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
 
     auto* top = new QHBoxLayout;
     top->addWidget(new QLabel(tr("Score")));
@@ -104,7 +104,10 @@ void RankChartView::redraw()
     axisX->setTitleText(tr("layer (0 = embeddings)"));
     axisX->setLabelFormat(QStringLiteral("%d"));
     axisX->setRange(-0.2, std::max(1, maxLayer) + 0.2);
-    axisX->setTickCount(std::min(maxLayer, 12) + 1 + (maxLayer == 0 ? 1 : 0));
+    // Ticks on whole layers (anchored at 0), not spread over the padded range.
+    axisX->setTickType(QValueAxis::TicksDynamic);
+    axisX->setTickAnchor(0);
+    axisX->setTickInterval(std::max(1, (maxLayer + 11) / 12));
     auto* axisY = new QValueAxis;
     axisY->setTitleText(probe ? tr("validation F1") : tr("LogME"));
     if (std::isfinite(lo)) {
