@@ -1,6 +1,8 @@
 #pragma once
 /// \file Backbone.h
 /// A frozen feature extractor: texts in, one float vector per text out.
+#include "FeatureFile.h"
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -26,6 +28,12 @@ public:
     /// How the features were made, recorded as attributes of the feature file (pooling,
     /// max_length, the model's file name and content hash, ...). Part of the cache key.
     virtual std::map<std::string, std::string> attributes() const { return {}; }
+    /// Several feature sets per text (layers x poolings of a model returning all its hidden
+    /// states): then encode() writes each row as these sets' vectors one after another, each
+    /// dim() / featureSets().size() wide, and the extractor stores them as a version-2 file
+    /// whose default set is featureSets()[defaultFeatureSet()]. Empty: one set, as always.
+    virtual std::vector<FeatureSetInfo> featureSets() const { return {}; }
+    virtual std::size_t defaultFeatureSet() const { return 0; }
     /// A cost per text (its token count for a model) by which the extractor sorts texts into
     /// batches of similar length; by default the text's size in bytes.
     virtual std::vector<std::int64_t> lengths(std::span<const std::string> texts) const

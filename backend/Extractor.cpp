@@ -120,6 +120,31 @@ private:
     std::int64_t m_rows, m_dim, m_chunkRows;
 };
 
+/// A backbone with several feature sets encodes each row as the sets side by side: the default
+/// set becomes `features`, every other one its own matrix (version-2 file).
+void splitFeatureSets(FeatureSet& set, const Backbone& backbone)
+{
+    const std::vector<FeatureSetInfo> sets = backbone.featureSets();
+    if (sets.empty())
+        return;
+    const auto count = static_cast<std::int64_t>(sets.size());
+    const std::int64_t width = set.dim / count;
+    const std::size_t chosen = backbone.defaultFeatureSet();
+    set.setFeatures.assign(sets.size(), FeatureMatrix());
+    for (std::size_t s = 0; s < sets.size(); ++s) {
+        FeatureMatrix m(static_cast<std::size_t>(set.rows * width));
+        for (std::int64_t r = 0; r < set.rows; ++r)
+            std::copy_n(set.features.data() + r * set.dim + static_cast<std::int64_t>(s) * width, width, m.data() + r * width);
+        set.setFeatures[s] = std::move(m);
+        set.featureSets.push_back(sets[s]);
+        set.featureSets.back().dataset = "/feature_sets/" + sets[s].name;
+    }
+    set.features = std::move(set.setFeatures[chosen]);
+    set.setFeatures[chosen] = FeatureMatrix();
+    set.dim = width;
+    set.featureSet = sets[chosen].name;
+}
+
 } // namespace
 
 std::string datasetHash(const Dataset& data)
@@ -268,6 +293,7 @@ ExtractionResult extractFeatures(const Dataset& data, Backbone& backbone, const 
         set.rowIndex.resize(static_cast<std::size_t>(rows));
         std::iota(set.rowIndex.begin(), set.rowIndex.end(), first);
     }
+    splitFeatureSets(set, backbone);
     writeFeatureFile(outPath, set);
     store.remove();
     return result;
@@ -282,10 +308,10 @@ std::int64_t mergeShards(const std::vector<std::string>& shardPaths, const std::
     int count = 0;
     std::int64_t total = 0;
     // Attributes every shard must agree on.
-    static const char* const mustAgree[] = {"extraction_key", "dataset_hash", "backbone_hash", "pooling",
+    static const char* const mustAgree[] = {"extraction_key", "dataset_hash", "backbone_hash", "pooling", "layers", "poolings",
                                             "max_length", "normalize", "tokenizer_hash", "total_rows", "shard_count"};
     for (const std::string& path : shardPaths) {
-        FeatureSet s = readFeatureFile(path, {.loadTexts = true, .requireTwoClasses = false});
+        FeatureSet s = readFeatureFile(path, {.loadTexts = true, .requireTwoClasses = false, .featureSet = {}, .loadAllSets = true});
         const auto idx = s.attributes.find("shard_index");
         if (idx == s.attributes.end() || s.rowIndex.empty())
             throw Error(path + ": not a shard (no shard_index attribute or /row_index); make shards with extract --shard I/N");
@@ -336,6 +362,10 @@ std::int64_t mergeShards(const std::vector<std::string>& shardPaths, const std::
     out.dim = ref.dim;
     out.features.resize(static_cast<std::size_t>(total * ref.dim));
     out.labels.assign(static_cast<std::size_t>(total), -1);
+    out.featureSets = ref.featureSets;
+    out.featureSet = ref.featureSet;
+    for (const FeatureMatrix& m : ref.setFeatures) // every feature set of a version-2 extraction
+        out.setFeatures.emplace_back(static_cast<std::size_t>(total) * (m.size() / static_cast<std::size_t>(ref.rows)));
     const bool texts = std::all_of(shards.begin(), shards.end(), [](const FeatureSet& s) { return !s.texts.empty(); });
     const bool ids = std::all_of(shards.begin(), shards.end(), [](const FeatureSet& s) { return !s.ids.empty(); });
     const bool splits = std::all_of(shards.begin(), shards.end(), [](const FeatureSet& s) { return !s.split.empty(); });
@@ -354,6 +384,11 @@ std::int64_t mergeShards(const std::vector<std::string>& shardPaths, const std::
             if (seen[static_cast<std::size_t>(row)]++)
                 throw Error(shardPaths[s] + ": row " + std::to_string(row) + " is also in another shard");
             std::copy_n(sh.features.data() + r * sh.dim, sh.dim, out.features.data() + row * out.dim);
+            for (std::size_t k = 0; k < out.setFeatures.size() && k < sh.setFeatures.size(); ++k) {
+                const std::size_t w = sh.setFeatures[k].size() / static_cast<std::size_t>(sh.rows);
+                std::copy_n(sh.setFeatures[k].data() + static_cast<std::size_t>(r) * w, w,
+                            out.setFeatures[k].data() + static_cast<std::size_t>(row) * w);
+            }
             out.labels[static_cast<std::size_t>(row)] = sh.labels[static_cast<std::size_t>(r)];
             if (texts) out.texts[static_cast<std::size_t>(row)] = std::move(sh.texts[static_cast<std::size_t>(r)]);
             if (ids) out.ids[static_cast<std::size_t>(row)] = std::move(sh.ids[static_cast<std::size_t>(r)]);

@@ -121,7 +121,8 @@ std::string readStringAttr(hid_t file, const char* name)
 
 herr_t collectAttribute(hid_t obj, const char* name, const H5A_info_t*, void* data)
 {
-    static const char* const known[] = {"backbone", "backbone_version", "label_names", "format_version"};
+    static const char* const known[] = {"backbone", "backbone_version", "label_names", "format_version",
+                                        "default_feature_set"};
     for (const char* k : known)
         if (std::strcmp(name, k) == 0)
             return 0;
@@ -212,6 +213,155 @@ std::vector<std::string> readRowStrings(hid_t file, const char* name, std::int64
     return out;
 }
 
+/// Reads a float [N, D] matrix (the default `/features` or a feature set), checking its shape,
+/// its type and every row for NaN/Inf.
+void readMatrix(hid_t file, const std::string& name, const std::string& where, std::int64_t& rows, std::int64_t& dim,
+                FeatureMatrix& out)
+{
+    if (!exists(file, name.c_str()))
+        throw Error(where + "missing dataset /" + name);
+    H5Handle feat(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+    if (!feat.valid())
+        throw Error(where + "/" + name + " cannot be opened");
+    const auto fdims = shapeOf(feat.get());
+    if (fdims.size() != 2)
+        throw Error(where + "/" + name + " must be 2-D [rows, dim], found shape " + shapeText(fdims));
+    rows = static_cast<std::int64_t>(fdims[0]);
+    dim = static_cast<std::int64_t>(fdims[1]);
+    if (rows == 0 || dim == 0)
+        throw Error(where + "/" + name + " is empty, shape " + shapeText(fdims));
+    {
+        H5Handle type(H5Dget_type(feat.get()), H5Tclose);
+        if (H5Tget_class(type.get()) != H5T_FLOAT)
+            throw Error(where + "/" + name + " must be float32 (float64 is converted), found " +
+                        (H5Tget_class(type.get()) == H5T_INTEGER ? "integers" : "a non-numeric type"));
+        // float64 is read through HDF5's conversion into float32.
+    }
+    out.resize(static_cast<std::size_t>(rows * dim));
+    // Read in blocks of whole chunks (about 4 MiB) and check each block for NaN/Inf while it is
+    // still in cache, instead of a second pass over the whole matrix.
+    std::int64_t blockRows = std::max<std::int64_t>(1, (4 << 20) / (dim * static_cast<std::int64_t>(sizeof(float))));
+    {
+        H5Handle dcpl(H5Dget_create_plist(feat.get()), H5Pclose);
+        hsize_t chunk[2] = {0, 0};
+        if (H5Pget_layout(dcpl.get()) == H5D_CHUNKED && H5Pget_chunk(dcpl.get(), 2, chunk) == 2 && chunk[0] > 0)
+            blockRows = std::max<std::int64_t>(1, blockRows / static_cast<std::int64_t>(chunk[0])) * static_cast<std::int64_t>(chunk[0]);
+    }
+    H5Handle fileSpace(H5Dget_space(feat.get()), H5Sclose);
+    std::int64_t badRows = 0, firstBad = -1;
+    for (std::int64_t start = 0; start < rows; start += blockRows) {
+        const std::int64_t n = std::min(blockRows, rows - start);
+        const hsize_t offset[2] = {static_cast<hsize_t>(start), 0};
+        const hsize_t count[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(dim)};
+        H5Sselect_hyperslab(fileSpace.get(), H5S_SELECT_SET, offset, nullptr, count, nullptr);
+        H5Handle memSpace(H5Screate_simple(2, count, nullptr), H5Sclose);
+        float* block = out.data() + start * dim;
+        if (H5Dread(feat.get(), H5T_NATIVE_FLOAT, memSpace.get(), fileSpace.get(), H5P_DEFAULT, block) < 0)
+            throw Error(where + "/" + name + " cannot be read (corrupt or truncated file)");
+        for (std::int64_t r = 0; r < n; ++r) {
+            const float* row = block + r * dim;
+            float sum = 0; // NaN or Inf anywhere makes the sum non-finite: one cheap check per row
+            for (std::int64_t j = 0; j < dim; ++j)
+                sum += row[j] * 0.0f;
+            if (!std::isfinite(sum)) {
+                if (firstBad < 0)
+                    firstBad = start + r;
+                ++badRows;
+            }
+        }
+    }
+    if (badRows > 0)
+        throw Error(where + std::to_string(badRows) + " rows of /" + name + " hold NaN or Inf (first: row " +
+                    std::to_string(firstBad) + ")");
+}
+
+herr_t collectSetName(hid_t, const char* name, const H5L_info_t*, void* data)
+{
+    static_cast<std::vector<std::string>*>(data)->push_back(name);
+    return 0;
+}
+
+/// The entries of `/feature_sets` in the order they were written (name order for a file
+/// whose group does not track it), with their `layer` and `pooling` attributes.
+void readFeatureSetList(hid_t file, FeatureSet& set)
+{
+    if (!exists(file, "feature_sets"))
+        return;
+    H5Handle group(H5Gopen2(file, "feature_sets", H5P_DEFAULT), H5Gclose);
+    std::vector<std::string> names;
+    if (H5Literate(group.get(), H5_INDEX_CRT_ORDER, H5_ITER_INC, nullptr, collectSetName, &names) < 0) {
+        names.clear();
+        H5Literate(group.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collectSetName, &names);
+    }
+    for (const std::string& name : names) {
+        FeatureSetInfo info;
+        info.name = name;
+        info.dataset = "/feature_sets/" + name;
+        H5Handle ds(H5Dopen2(group.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
+        if (!ds.valid())
+            continue; // not a dataset: not ours
+        info.pooling = readStringAttr(ds.get(), "pooling");
+        if (H5Aexists(ds.get(), "layer") > 0) {
+            H5Handle attr(H5Aopen(ds.get(), "layer", H5P_DEFAULT), H5Aclose);
+            long long layer = -1;
+            if (H5Aread(attr.get(), H5T_NATIVE_LLONG, &layer) >= 0)
+                info.layer = static_cast<int>(layer);
+        }
+        set.featureSets.push_back(std::move(info));
+    }
+}
+
+std::string featureSetNames(const std::vector<FeatureSetInfo>& sets)
+{
+    if (sets.empty())
+        return "the file has only the default set at /features";
+    std::string out = "the file has ";
+    for (std::size_t i = 0; i < sets.size(); ++i)
+        out += (i ? ", " : "") + sets[i].name;
+    return out;
+}
+
+/// Writes `/feature_sets/<name>` for every set: the default one as a hard link to `/features`
+/// (no second copy), the others from `setFeatures`; each with attributes layer and pooling.
+void writeFeatureSets(hid_t file, const FeatureSet& set)
+{
+    H5Handle gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
+    H5Pset_link_creation_order(gcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+    H5Handle group(H5Gcreate2(file, "feature_sets", H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), H5Gclose);
+    if (!group.valid())
+        throw Error("creating /feature_sets failed");
+    for (std::size_t i = 0; i < set.featureSets.size(); ++i) {
+        const FeatureSetInfo& info = set.featureSets[i];
+        if (info.name.empty() || info.name.find('/') != std::string::npos)
+            throw Error("invalid feature set name '" + info.name + "'");
+        if (info.name == set.featureSet) {
+            if (H5Lcreate_hard(file, "features", group.get(), info.name.c_str(), H5P_DEFAULT, H5P_DEFAULT) < 0)
+                throw Error("linking /feature_sets/" + info.name + " failed");
+        } else {
+            static const FeatureMatrix none;
+            const FeatureMatrix& m = i < set.setFeatures.size() ? set.setFeatures[i] : none;
+            if (m.size() % static_cast<std::size_t>(set.rows) != 0 || m.empty())
+                throw Error("feature set " + info.name + " does not match the rows");
+            const hsize_t dims[2] = {static_cast<hsize_t>(set.rows), static_cast<hsize_t>(m.size()) / static_cast<hsize_t>(set.rows)};
+            const hsize_t chunkRows = std::clamp<hsize_t>((1u << 20) / (dims[1] * sizeof(float)), 1, dims[0]);
+            const hsize_t chunk[2] = {chunkRows, dims[1]};
+            H5Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose);
+            H5Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+            H5Pset_chunk(dcpl.get(), 2, chunk);
+            H5Handle ds(H5Dcreate2(group.get(), info.name.c_str(), H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), H5Dclose);
+            if (!ds.valid() || H5Dwrite(ds.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, m.data()) < 0)
+                throw Error("writing /feature_sets/" + info.name + " failed (disk full?)");
+        }
+        H5Handle ds(H5Dopen2(group.get(), info.name.c_str(), H5P_DEFAULT), H5Dclose);
+        H5Handle scalar(H5Screate(H5S_SCALAR), H5Sclose);
+        H5Handle layer(H5Acreate2(ds.get(), "layer", H5T_STD_I32LE, scalar.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+        const int value = info.layer;
+        if (!layer.valid() || H5Awrite(layer.get(), H5T_NATIVE_INT, &value) < 0)
+            throw Error("writing the layer of /feature_sets/" + info.name + " failed");
+        writeStringAttr(ds.get(), "pooling", info.pooling);
+    }
+}
+
 } // namespace
 
 std::string FeatureSet::idOf(std::int64_t row) const
@@ -261,60 +411,29 @@ FeatureSet readFeatureFile(const std::string& path, const FeatureReadOptions& op
         if (!exists(file.get(), required))
             throw Error(where + "missing dataset /" + required);
 
-    // /features: float [N, D]
-    H5Handle feat(H5Dopen2(file.get(), "features", H5P_DEFAULT), H5Dclose);
-    if (!feat.valid())
-        throw Error(where + "/features cannot be opened");
-    const auto fdims = shapeOf(feat.get());
-    if (fdims.size() != 2)
-        throw Error(where + "/features must be 2-D [rows, dim], found shape " + shapeText(fdims));
-    set.rows = static_cast<std::int64_t>(fdims[0]);
-    set.dim = static_cast<std::int64_t>(fdims[1]);
-    if (set.rows == 0 || set.dim == 0)
-        throw Error(where + "/features is empty, shape " + shapeText(fdims));
-    {
-        H5Handle type(H5Dget_type(feat.get()), H5Tclose);
-        if (H5Tget_class(type.get()) != H5T_FLOAT)
-            throw Error(where + "/features must be float32 (float64 is converted), found " +
-                        (H5Tget_class(type.get()) == H5T_INTEGER ? "integers" : "a non-numeric type"));
-        // float64 is read through HDF5's conversion into float32.
+    // /features (or the chosen feature set): float [N, D]
+    readFeatureSetList(file.get(), set);
+    std::string matrixPath = "features";
+    // "features" names the default set at /features, in any file.
+    if (!options.featureSet.empty() && options.featureSet != "features") {
+        const auto it = std::find_if(set.featureSets.begin(), set.featureSets.end(),
+                                     [&](const FeatureSetInfo& f) { return f.name == options.featureSet; });
+        if (it == set.featureSets.end())
+            throw Error(where + "no feature set '" + options.featureSet + "' (" + featureSetNames(set.featureSets) + ")");
+        matrixPath = it->dataset.substr(1);
+        set.featureSet = it->name;
+    } else if (!set.featureSets.empty()) {
+        set.featureSet = readStringAttr(file.get(), "default_feature_set");
     }
-    set.features.resize(static_cast<std::size_t>(set.rows * set.dim));
-    // Read in blocks of whole chunks (about 4 MiB) and check each block for NaN/Inf while it is
-    // still in cache, instead of a second pass over the whole matrix.
-    std::int64_t blockRows = std::max<std::int64_t>(1, (4 << 20) / (set.dim * static_cast<std::int64_t>(sizeof(float))));
-    {
-        H5Handle dcpl(H5Dget_create_plist(feat.get()), H5Pclose);
-        hsize_t chunk[2] = {0, 0};
-        if (H5Pget_layout(dcpl.get()) == H5D_CHUNKED && H5Pget_chunk(dcpl.get(), 2, chunk) == 2 && chunk[0] > 0)
-            blockRows = std::max<std::int64_t>(1, blockRows / static_cast<std::int64_t>(chunk[0])) * static_cast<std::int64_t>(chunk[0]);
-    }
-    H5Handle fileSpace(H5Dget_space(feat.get()), H5Sclose);
-    std::int64_t badRows = 0, firstBad = -1;
-    for (std::int64_t start = 0; start < set.rows; start += blockRows) {
-        const std::int64_t n = std::min(blockRows, set.rows - start);
-        const hsize_t offset[2] = {static_cast<hsize_t>(start), 0};
-        const hsize_t count[2] = {static_cast<hsize_t>(n), static_cast<hsize_t>(set.dim)};
-        H5Sselect_hyperslab(fileSpace.get(), H5S_SELECT_SET, offset, nullptr, count, nullptr);
-        H5Handle memSpace(H5Screate_simple(2, count, nullptr), H5Sclose);
-        float* block = set.features.data() + start * set.dim;
-        if (H5Dread(feat.get(), H5T_NATIVE_FLOAT, memSpace.get(), fileSpace.get(), H5P_DEFAULT, block) < 0)
-            throw Error(where + "/features cannot be read (corrupt or truncated file)");
-        for (std::int64_t r = 0; r < n; ++r) {
-            const float* row = block + r * set.dim;
-            float sum = 0; // NaN or Inf anywhere makes the sum non-finite: one cheap check per row
-            for (std::int64_t j = 0; j < set.dim; ++j)
-                sum += row[j] * 0.0f;
-            if (!std::isfinite(sum)) {
-                if (firstBad < 0)
-                    firstBad = start + r;
-                ++badRows;
-            }
+    readMatrix(file.get(), matrixPath, where, set.rows, set.dim, set.features);
+    if (options.loadAllSets)
+        for (const FeatureSetInfo& info : set.featureSets) {
+            std::int64_t rows = 0, dim = 0;
+            set.setFeatures.emplace_back();
+            readMatrix(file.get(), info.dataset.substr(1), where, rows, dim, set.setFeatures.back());
+            if (rows != set.rows)
+                throw Error(where + info.dataset + " has " + std::to_string(rows) + " rows but /features has " + std::to_string(set.rows));
         }
-    }
-    if (badRows > 0)
-        throw Error(where + std::to_string(badRows) + " rows of /features hold NaN or Inf (first: row " +
-                    std::to_string(firstBad) + ")");
 
     // /labels: integer [N]
     H5Handle lab(H5Dopen2(file.get(), "labels", H5P_DEFAULT), H5Dclose);
@@ -339,8 +458,8 @@ FeatureSet readFeatureFile(const std::string& path, const FeatureReadOptions& op
     if (H5Aexists(file.get(), "format_version") > 0) {
         H5Handle attr(H5Aopen(file.get(), "format_version", H5P_DEFAULT), H5Aclose);
         long long version = 0;
-        if (H5Aread(attr.get(), H5T_NATIVE_LLONG, &version) < 0 || version != 1)
-            throw Error(where + "format_version " + std::to_string(version) + " is not supported (expected 1)");
+        if (H5Aread(attr.get(), H5T_NATIVE_LLONG, &version) < 0 || version < 1 || version > 2)
+            throw Error(where + "format_version " + std::to_string(version) + " is not supported (expected 1 or 2)");
     }
     if (H5Aexists(file.get(), "label_names") > 0) {
         H5Handle attr(H5Aopen(file.get(), "label_names", H5P_DEFAULT), H5Aclose);
@@ -460,6 +579,9 @@ FeatureSummary summarize(const FeatureSet& set)
     }
     if (const auto it = set.attributes.find("split_source"); it != set.attributes.end())
         s.splitSource = it->second;
+    s.featureSets = set.featureSets;
+    s.defaultFeatureSet = set.featureSets.empty() ? std::string() : set.featureSet;
+    s.formatVersion = set.featureSets.empty() ? 1 : 2;
     return s;
 }
 
@@ -514,8 +636,12 @@ void writeFeatureFile(const std::string& path, const FeatureSet& set)
 
             H5Handle scalar(H5Screate(H5S_SCALAR), H5Sclose);
             H5Handle ver(H5Acreate2(file.get(), "format_version", H5T_STD_I32LE, scalar.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-            const int version = 1;
+            const int version = set.featureSets.empty() ? 1 : 2;
             H5Awrite(ver.get(), H5T_NATIVE_INT, &version);
+            if (!set.featureSets.empty()) {
+                writeFeatureSets(file.get(), set);
+                writeStringAttr(file.get(), "default_feature_set", set.featureSet);
+            }
             writeStringAttr(file.get(), "backbone", set.backbone);
             if (!set.backboneVersion.empty())
                 writeStringAttr(file.get(), "backbone_version", set.backboneVersion);

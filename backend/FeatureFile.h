@@ -33,6 +33,15 @@ using FeatureMatrix = std::vector<float, UninitializedAllocator<float>>;
 /// Split codes stored in `/split`.
 enum SplitCode : std::uint8_t { kTrain = 0, kValidation = 1, kTest = 2 };
 
+/// One feature set of a version-2 file (docs/FORMAT.md): the [N, D] matrix one (layer,
+/// pooling) of a backbone gave, stored at `dataset` (`/feature_sets/<name>`).
+struct FeatureSetInfo {
+    std::string name;     ///< e.g. `layer12.mean`
+    int layer = -1;       ///< hidden-state index (0 = embeddings); -1 when only the last was known
+    std::string pooling;  ///< cls, mean, last or max
+    std::string dataset;  ///< HDF5 path of its matrix
+};
+
 /// Features and labels held in memory, as training uses them.
 struct FeatureSet {
     std::int64_t rows = 0;
@@ -51,6 +60,13 @@ struct FeatureSet {
     std::map<std::string, std::string> attributes;
     std::vector<std::int64_t> rowIndex;   ///< `/row_index` of a shard: the rows of the whole set
     std::string path;                     ///< where it was read from, if anywhere
+    /// Version 2: every feature set of the file (empty for a version-1 file), the name of the
+    /// one loaded into `features` (the file's default unless asked otherwise), and, for
+    /// writing (or reading with loadAllSets), one matrix per entry of `featureSets` (the
+    /// default's entry may stay empty: it is `features`).
+    std::vector<FeatureSetInfo> featureSets;
+    std::string featureSet;
+    std::vector<FeatureMatrix> setFeatures;
 
     int numClasses() const { return static_cast<int>(labelNames.size()); }
     /// The id of row i: the stored id, or the row number when the file has none.
@@ -62,6 +78,11 @@ struct FeatureReadOptions {
     bool loadTexts = true;
     /// A shard may hold a single class; a set to train on may not.
     bool requireTwoClasses = true;
+    /// The feature set to load into `features` (a name from `featureSets`); empty: the default
+    /// set at `/features` (so does "features"). An unknown name is an error listing the file's sets.
+    std::string featureSet = {};
+    /// Also load every feature set's matrix into `setFeatures` (merging shards).
+    bool loadAllSets = false;
 };
 
 /// The string attributes of a feature file (besides `backbone`, `backbone_version` and
@@ -87,6 +108,8 @@ struct FeatureSummary {
     std::int64_t groupCount = 0;          ///< distinct groups
     std::string splitSource;              ///< attribute split_source: how the stored split was made
     int formatVersion = 1;
+    std::vector<FeatureSetInfo> featureSets;
+    std::string defaultFeatureSet;
 };
 FeatureSummary summarize(const FeatureSet& set);
 

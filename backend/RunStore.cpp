@@ -222,6 +222,8 @@ json featuresJson(const FeatureSet& data)
         f["size"] = static_cast<std::int64_t>(fs::file_size(data.path, ec));
         f["mtime"] = unixMtimeNs(data.path);
     }
+    if (!data.featureSet.empty())
+        f["feature_set"] = data.featureSet;
     return f;
 }
 
@@ -234,6 +236,7 @@ void readFeaturesJson(const json& f, RunRecord& rec)
     rec.dim = f.value("dim", 0LL);
     rec.featuresSize = f.value("size", 0LL);
     rec.featuresMtime = f.value("mtime", 0LL);
+    rec.featureSet = f.value("feature_set", "");
 }
 
 /// Removes hidden ".ID.new" folders left by a process that died while beginning a run. Only

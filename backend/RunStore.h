@@ -24,6 +24,7 @@ struct RunRecord {
     std::string status;         ///< "finished"; for runs that never finished "running" or "interrupted"
     std::string featuresPath;
     std::string featuresHash;
+    std::string featureSet;     ///< the feature set trained on (version-2 files); empty: the only one
     std::string backbone;
     std::int64_t rows = 0, dim = 0;
     std::vector<std::string> labelNames;

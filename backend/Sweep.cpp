@@ -13,11 +13,30 @@ namespace {
 
 using nlohmann::ordered_json;
 
-/// One point's spec: its fields change the base spec, depth/width/hidden by the one rule of
-/// applyArchitecture (checked numbers: an over-wide width is refused, never wrapped).
-HeadSpec specFor(const HeadSpec& base, const ordered_json& overrides, const std::string& where)
+/// Takes the feature set out of a point's fields: it names the data, not a head field.
+std::string takeFeatureSet(ordered_json& fields, const std::string& where)
 {
-    return applySpecJson(base, overrides.dump(), where);
+    if (!fields.contains("feature_set"))
+        return {};
+    if (!fields["feature_set"].is_string() || fields["feature_set"].get<std::string>().empty())
+        throw Error(where + ": 'feature_set' must be a feature set name such as \"layer6.mean\"");
+    std::string name = fields["feature_set"].get<std::string>();
+    fields.erase("feature_set");
+    return name;
+}
+
+/// One point: its fields change the base spec, depth/width/hidden by the one rule of
+/// applyArchitecture (checked numbers: an over-wide width is refused, never wrapped).
+SweepPoint pointFor(const HeadSpec& baseSpec, const std::string& baseSet, const ordered_json& overrides,
+                    const std::string& where)
+{
+    ordered_json fields = overrides;
+    SweepPoint point;
+    point.params = overrides.dump();
+    const std::string set = takeFeatureSet(fields, where);
+    point.featureSet = set.empty() ? baseSet : set;
+    point.spec = applySpecJson(baseSpec, fields.dump(), where);
+    return point;
 }
 
 /// A reproducible uniform draw in [0, 1) from the raw engine (distributions are not portable).
@@ -77,7 +96,9 @@ std::vector<SweepPoint> expandSweep(const std::string& text, const std::string& 
     const ordered_json base = def.value("base", ordered_json::object());
     if (!base.is_object())
         throw Error(source + ": 'base' must be an object of head spec fields");
-    const HeadSpec baseSpec = headSpecFromJson(base.dump(), source + " (base)"); // the base alone must be valid
+    ordered_json baseFields = base;
+    const std::string baseSet = takeFeatureSet(baseFields, source + " (base)");
+    const HeadSpec baseSpec = headSpecFromJson(baseFields.dump(), source + " (base)"); // the base alone must be valid
     std::vector<SweepPoint> points;
     if (def.contains("grid") == def.contains("random"))
         throw Error(source + ": give exactly one of \"grid\" and \"random\"");
@@ -106,7 +127,7 @@ std::vector<SweepPoint> expandSweep(const std::string& text, const std::string& 
             ordered_json ordered = ordered_json::object();
             for (const auto& [field, values] : axes)
                 ordered[field] = params[field];
-            points.push_back({specFor(baseSpec, ordered, fmt::format("{} (grid point {})", source, i + 1)), ordered.dump()});
+            points.push_back(pointFor(baseSpec, baseSet, ordered, fmt::format("{} (grid point {})", source, i + 1)));
         }
     } else {
         const auto& random = def["random"];
@@ -120,7 +141,7 @@ std::vector<SweepPoint> expandSweep(const std::string& text, const std::string& 
             ordered_json params = ordered_json::object();
             for (const auto& [field, range] : random["fields"].items())
                 params[field] = draw(range, rng, fmt::format("{}: field '{}'", source, field));
-            points.push_back({specFor(baseSpec, params, fmt::format("{} (draw {})", source, i + 1)), params.dump()});
+            points.push_back(pointFor(baseSpec, baseSet, params, fmt::format("{} (draw {})", source, i + 1)));
         }
     }
     return points;

@@ -12,6 +12,9 @@ namespace headbench {
 struct SweepPoint {
     HeadSpec spec;
     std::string params;
+    /// The feature set to train on (field `feature_set` of the base or of an axis); empty: the
+    /// file's default.
+    std::string featureSet;
 };
 
 /// Expands a sweep definition (JSON), in one of two forms:
@@ -21,7 +24,8 @@ struct SweepPoint {
 ///              "lr": {"log_uniform": [1e-4, 1e-2]}, "dropout": {"uniform": [0, 0.5]},
 ///              "depth": {"choice": [0, 1, 2]}, "width": {"int_uniform": [64, 512]}}}}
 ///           -> n draws, the same for the same seed.
-/// Field names are those of the head spec JSON, plus "depth" and "width" (every hidden layer).
+/// Field names are those of the head spec JSON, plus "depth" and "width" (every hidden layer)
+/// and "feature_set" (a feature set name of a version-2 file, see SweepPoint::featureSet).
 /// Throws headbench::Error naming `source` for a malformed definition or an invalid spec.
 std::vector<SweepPoint> expandSweep(const std::string& json, const std::string& source = "sweep");
 

@@ -7,6 +7,7 @@
 #include <torch/script.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace headbench {
@@ -75,9 +76,11 @@ public:
         checkEmbeddingSize();
         // Trial forward: reads the hidden size and checks the output's shape.
         const std::vector<std::int64_t> ids = m_tokenizer->encode("int main(void) { return 0; }", 8);
-        torch::Tensor hidden = forward(torch::tensor(ids, torch::kLong).unsqueeze(0),
-                                       torch::ones({1, static_cast<std::int64_t>(ids.size())}, torch::kLong));
-        m_dim = hidden.size(2);
+        const std::vector<torch::Tensor> states = forward(torch::tensor(ids, torch::kLong).unsqueeze(0),
+                                                          torch::ones({1, static_cast<std::int64_t>(ids.size())}, torch::kLong));
+        m_dim = states.back().size(2);
+        m_stateCount = static_cast<int>(states.size());
+        chooseSets();
         m_name = std::filesystem::path(path).filename().string();
         m_modelHash = hashFile(path);
         m_tokenizerHash = hashFile(options.tokenizerPath);
@@ -85,18 +88,31 @@ public:
 
     std::string name() const override { return m_name; }
     std::string version() const override { return m_modelHash; }
-    std::int64_t dim() const override { return m_dim; }
+    std::int64_t dim() const override { return m_dim * static_cast<std::int64_t>(m_sets.size()); }
+    std::vector<FeatureSetInfo> featureSets() const override { return m_multi ? m_sets : std::vector<FeatureSetInfo>(); }
+    std::size_t defaultFeatureSet() const override { return m_default; }
 
     std::map<std::string, std::string> attributes() const override
     {
-        return {{"backbone_file", m_name},
+        std::map<std::string, std::string> out{{"backbone_file", m_name},
                 {"backbone_hash", m_modelHash},
                 {"tokenizer_file", std::filesystem::path(m_options.tokenizerPath).filename().string()},
                 {"tokenizer_hash", m_tokenizerHash},
                 {"tokenizer_kind", m_tokenizer->kind()},
-                {"pooling", poolingName(m_options.pooling)},
+                {"pooling", m_sets[m_default].pooling},
                 {"max_length", std::to_string(m_options.maxLength)},
                 {"normalize", m_options.normalize ? "true" : "false"}};
+        if (m_multi) {
+            std::string layers, poolings;
+            for (int l : m_layers)
+                layers += (layers.empty() ? "" : ",") + std::to_string(l);
+            for (Pooling p : m_poolings)
+                poolings += (poolings.empty() ? "" : ",") + std::string(poolingName(p));
+            out["layers"] = layers;
+            out["poolings"] = poolings;
+            out["hidden_states"] = std::to_string(m_stateCount);
+        }
+        return out;
     }
 
     std::vector<std::int64_t> lengths(std::span<const std::string> texts) const override
@@ -132,16 +148,26 @@ public:
                 maskA[b][static_cast<std::int64_t>(t)] = 1;
             }
         }
-        torch::Tensor pooled = pool(forward(ids, mask), mask).contiguous();
-        if (pooled.size(1) != m_dim)
+        const std::vector<torch::Tensor> states = forward(ids, mask);
+        if (static_cast<int>(states.size()) != m_stateCount)
+            throw Error(m_options.modelPath + ": the model returned " + std::to_string(states.size()) + " hidden states, " +
+                        std::to_string(m_stateCount) + " on the first batch");
+        std::vector<torch::Tensor> parts;
+        for (const FeatureSetInfo& set : m_sets) {
+            const torch::Tensor& hidden = set.layer < 0 ? states.back() : states[static_cast<std::size_t>(set.layer)];
+            parts.push_back(pool(hidden, mask, parsePooling(set.pooling)));
+        }
+        torch::Tensor pooled = (parts.size() == 1 ? parts.front() : torch::cat(parts, 1)).contiguous();
+        if (pooled.size(1) != dim())
             throw Error(m_options.modelPath + ": the hidden size changed from " + std::to_string(m_dim) + " to " +
-                        std::to_string(pooled.size(1)) + " between batches");
-        std::memcpy(out, pooled.data_ptr<float>(), static_cast<std::size_t>(batch * m_dim) * sizeof(float));
+                        std::to_string(pooled.size(1) / static_cast<std::int64_t>(m_sets.size())) + " between batches");
+        std::memcpy(out, pooled.data_ptr<float>(), static_cast<std::size_t>(batch * dim()) * sizeof(float));
     }
 
 private:
-    /// Runs the model and returns its last hidden states as float32 [B, T, H].
-    torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask)
+    /// Runs the model and returns its hidden states as float32 [B, T, H]: all of them, embeddings
+    /// first, when the model returns them all, else just the last.
+    std::vector<torch::Tensor> forward(const torch::Tensor& ids, const torch::Tensor& mask)
     {
         const std::string& path = m_options.modelPath;
         torch::InferenceMode inference;
@@ -152,35 +178,136 @@ private:
             throw Error(path + ": the forward pass failed on a batch of " + std::to_string(ids.size(0)) + " x " +
                         std::to_string(ids.size(1)) + " tokens: " + firstLine(e.what()));
         }
-        // Hugging Face models traced with return_dict give a tuple or a dict; the first entry
-        // is the last hidden state.
-        while (!result.isTensor()) {
-            if (result.isTuple() && !result.toTupleRef().elements().empty())
-                result = result.toTupleRef().elements()[0];
-            else if (result.isList() && !result.toListRef().empty())
-                result = result.toListRef()[0];
-            else if (result.isGenericDict() && !result.toGenericDict().empty())
-                result = result.toGenericDict().begin()->value();
-            else
-                throw Error(path + ": forward returned " + result.tagKind() +
-                            "; expected the last hidden states [batch, tokens, hidden] (or a tuple or dict starting with them)");
+        std::vector<torch::Tensor> states;
+        if (!allHiddenStates(result, states) && result.isTuple())
+            for (const auto& entry : result.toTupleRef().elements())
+                if (allHiddenStates(entry, states))
+                    break;
+        if (states.empty()) {
+            // Hugging Face models traced with return_dict give a tuple or a dict; the first entry
+            // is the last hidden state.
+            while (!result.isTensor()) {
+                if (result.isTuple() && !result.toTupleRef().elements().empty())
+                    result = result.toTupleRef().elements()[0];
+                else if (result.isList() && !result.toListRef().empty())
+                    result = result.toListRef()[0];
+                else if (result.isGenericDict() && !result.toGenericDict().empty())
+                    result = result.toGenericDict().begin()->value();
+                else
+                    throw Error(path + ": forward returned " + result.tagKind() +
+                                "; expected the last hidden states [batch, tokens, hidden] (or a tuple or dict starting with them)");
+            }
+            states.push_back(result.toTensor());
         }
-        torch::Tensor hidden = result.toTensor();
-        if (hidden.dim() != 3 || hidden.size(0) != ids.size(0) || hidden.size(1) != ids.size(1) || hidden.size(2) < 1)
-            throw Error(path + ": forward returned a tensor of shape " + shapeText(hidden) + " for input " +
-                        shapeText(ids) + "; expected the last hidden states [batch, tokens, hidden]");
-        if (!hidden.is_floating_point())
-            throw Error(path + ": forward returned " + std::string(c10::toString(hidden.scalar_type())) +
-                        " values; expected floating-point hidden states");
-        return hidden.to(torch::kFloat);
+        for (torch::Tensor& hidden : states) {
+            if (hidden.dim() != 3 || hidden.size(0) != ids.size(0) || hidden.size(1) != ids.size(1) || hidden.size(2) < 1)
+                throw Error(path + ": forward returned a tensor of shape " + shapeText(hidden) + " for input " +
+                            shapeText(ids) + "; expected the last hidden states [batch, tokens, hidden]");
+            if (!hidden.is_floating_point())
+                throw Error(path + ": forward returned " + std::string(c10::toString(hidden.scalar_type())) +
+                            " values; expected floating-point hidden states");
+            hidden = hidden.to(torch::kFloat);
+        }
+        return states;
     }
 
-    torch::Tensor pool(const torch::Tensor& hidden, const torch::Tensor& mask) const
+    /// A tuple or list of two or more tensors of one shape [B, T, H]: all hidden states.
+    static bool allHiddenStates(const c10::IValue& v, std::vector<torch::Tensor>& out)
+    {
+        std::vector<c10::IValue> entries;
+        if (v.isTuple())
+            entries.assign(v.toTupleRef().elements().begin(), v.toTupleRef().elements().end());
+        else if (v.isList())
+            for (const auto& e : v.toListRef())
+                entries.push_back(e);
+        if (entries.size() < 2)
+            return false;
+        for (const auto& e : entries)
+            if (!e.isTensor() || e.toTensor().dim() != 3 || e.toTensor().sizes() != entries.front().toTensor().sizes())
+                return false;
+        out.clear();
+        for (const auto& e : entries)
+            out.push_back(e.toTensor());
+        return true;
+    }
+
+    /// Resolves the options' layers and poolings into feature sets (the trial forward told how
+    /// many hidden states the model returns).
+    void chooseSets()
+    {
+        const std::string& path = m_options.modelPath;
+        m_poolings = m_options.poolings.empty() ? std::vector<Pooling>{m_options.pooling} : m_options.poolings;
+        const bool all = m_stateCount > 1;
+        const std::string& spec = m_options.layers.empty() ? std::string("last") : m_options.layers;
+        if (spec == "last") {
+            m_layers = {all ? m_stateCount - 1 : -1};
+        } else if (spec == "all") {
+            for (int l = 0; l < m_stateCount; ++l)
+                m_layers.push_back(l);
+        } else {
+            std::size_t pos = 0;
+            while (pos <= spec.size()) {
+                const std::size_t comma = std::min(spec.find(',', pos), spec.size());
+                const std::string item = spec.substr(pos, comma - pos);
+                std::size_t used = 0;
+                int layer = 0;
+                try {
+                    layer = std::stoi(item, &used);
+                } catch (const std::exception&) {
+                    used = 0;
+                }
+                if (item.empty() || used != item.size())
+                    throw Error("--layers " + spec + ": '" + item + "' is not a layer number (expected last, all, or a "
+                                "list such as -1,-4,8)");
+                if (!all && layer != -1)
+                    throw Error(path + ": the model returns only its last hidden states, so layer " + item +
+                                " is not available; export it with tools/export_backbone.py --all-hidden-states");
+                const int resolved = !all ? -1 : layer < 0 ? m_stateCount + layer : layer;
+                if (resolved < -1 || resolved >= m_stateCount || (all && resolved < 0))
+                    throw Error("--layers " + spec + ": layer " + item + " is out of range; " + path + " returns " +
+                                std::to_string(m_stateCount) + " hidden states (0 = embeddings .. " +
+                                std::to_string(m_stateCount - 1) + ", or -1 .. -" + std::to_string(m_stateCount) + ")");
+                if (std::find(m_layers.begin(), m_layers.end(), resolved) == m_layers.end())
+                    m_layers.push_back(resolved);
+                pos = comma + 1;
+            }
+        }
+        if (spec == "all" && !all)
+            throw Error(path + ": --layers all needs a model returning all hidden states (a tuple or list of "
+                        "[batch, tokens, hidden] tensors, embeddings first); this one returns only the last. Export "
+                        "it with tools/export_backbone.py --all-hidden-states");
+        for (std::size_t i = 0; i < m_poolings.size(); ++i)
+            for (std::size_t j = 0; j < i; ++j)
+                if (m_poolings[i] == m_poolings[j])
+                    throw Error(std::string("--pooling: ") + poolingName(m_poolings[i]) + " is given twice");
+        m_sets.clear();
+        for (int layer : m_layers)
+            for (Pooling p : m_poolings) {
+                FeatureSetInfo info;
+                info.layer = layer;
+                info.pooling = poolingName(p);
+                info.name = (layer < 0 ? std::string("last") : "layer" + std::to_string(layer)) + "." + info.pooling;
+                m_sets.push_back(info);
+            }
+        // A file of several sets; one set of the last layer stays an ordinary version-1 file.
+        const int last = all ? m_stateCount - 1 : -1;
+        m_multi = m_sets.size() > 1 || m_layers.front() != last;
+        // The default set (at /features): the model's last hidden states with the first pooling,
+        // what a one-set extraction gives, when they were asked for; else the first set.
+        m_default = 0;
+        for (std::size_t i = 0; i < m_sets.size(); ++i)
+            if (m_sets[i].layer == last) {
+                m_default = i;
+                break;
+            }
+    }
+
+    torch::Tensor pool(const torch::Tensor& hidden, const torch::Tensor& mask, Pooling pooling) const
     {
         torch::InferenceMode inference;
         torch::Tensor pooled;
         const torch::Tensor m = mask.to(torch::kFloat).unsqueeze(2); // [B, T, 1]
-        switch (m_options.pooling) {
+        switch (pooling) {
         case Pooling::Cls:
             pooled = hidden.select(1, 0);
             break;
@@ -235,7 +362,13 @@ private:
     TorchScriptOptions m_options;
     std::unique_ptr<Tokenizer> m_tokenizer;
     torch::jit::Module m_module;
-    std::int64_t m_dim = 0;
+    std::int64_t m_dim = 0;   ///< hidden size H of one set
+    int m_stateCount = 1;     ///< hidden states the model returns (1: the last only)
+    std::vector<int> m_layers;
+    std::vector<Pooling> m_poolings;
+    std::vector<FeatureSetInfo> m_sets;
+    std::size_t m_default = 0;
+    bool m_multi = false;
     std::string m_name, m_modelHash, m_tokenizerHash;
 };
 

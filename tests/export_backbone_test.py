@@ -57,14 +57,14 @@ STAND_IN = textwrap.dedent('''
             self.causal = c["model_type"] in ("llama", "gpt2")
             self.bakes_length = c.get("bakes_length", False)
 
-        def forward(self, input_ids=None, attention_mask=None, return_dict=False):
+        def forward(self, input_ids=None, attention_mask=None, return_dict=False, output_hidden_states=False):
             t = input_ids.size(1)
             x = self.embed(input_ids) + self.pos(torch.arange(t).unsqueeze(0))
             mask = torch.triu(torch.full((t, t), float("-inf")), diagonal=1) if self.causal else None
             h = self.layer(x, src_mask=mask, src_key_padding_mask=attention_mask == 0)
             if self.bakes_length:  # a Python number taken from a shape: the trace keeps it as a constant
                 h = h * float(input_ids.shape[1])
-            return types.SimpleNamespace(last_hidden_state=h)
+            return types.SimpleNamespace(last_hidden_state=h, hidden_states=(x, h) if output_hidden_states else None)
 
     class EncoderDecoder(nn.Module):
         def __init__(self, c):
@@ -234,6 +234,29 @@ class ExportBackbone(unittest.TestCase):
         with h5py.File(features, "r") as f:
             self.assertEqual(f["features"].shape, (24, 32))
             self.assertEqual(f.attrs["tokenizer_kind"], "sentencepiece")
+
+    def test_all_hidden_states(self):
+        folder = self.model_folder("all-states", {"model_type": "roberta", "hidden": 16, "pad_token_id": 1},
+                                   [("bpe", "tokenizer.json")])
+        out = os.path.join(self.dir, "out-all")
+        proc = self.export(folder, out, "--all-hidden-states")
+        self.assertIn("2 hidden states", proc.stdout)
+        original = rebuild(folder).eval()
+        traced = torch.jit.load(os.path.join(out, "model.pt"))
+        ids = torch.randint(2, 1000, (3, 21), generator=torch.Generator().manual_seed(5))
+        mask = torch.ones(3, 21, dtype=torch.long)
+        with torch.no_grad():
+            want = original(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+            got = traced(ids, mask)
+        self.assertEqual(len(got), 2)
+        for w, g in zip(want, got):
+            torch.testing.assert_close(g, w, rtol=1e-3, atol=1e-3)
+        features = os.path.join(self.dir, "all.h5")
+        args = self.run_printed_command(proc.stdout, features)
+        self.assertEqual(args[args.index("--layers") + 1], "all")
+        with h5py.File(features, "r") as f:
+            self.assertEqual(sorted(f["feature_sets"].keys()), ["layer0.mean", "layer1.mean"])
+            self.assertEqual(f.attrs["default_feature_set"], "layer1.mean")
 
     def test_encoder_decoder_exports_its_encoder(self):
         folder = self.model_folder("codet5-like", {"model_type": "t5", "hidden": 16, "is_encoder_decoder": True,

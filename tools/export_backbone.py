@@ -16,6 +16,12 @@ then:
 
 Use --pooling last for decoder-only models (CodeLlama, StarCoder): their last token has seen the
 whole text. Encoder-decoder models (CodeT5) export their encoder.
+
+With --all-hidden-states the model returns every hidden state (a tuple of [B, T, H], the
+embeddings first, as transformers' output_hidden_states gives them), and one extraction can
+pool any layers at once:
+
+    headbench-cli extract ... --layers all --pooling mean,cls --out features.h5
 """
 import argparse
 import os
@@ -40,6 +46,27 @@ class LastHiddenState(torch.nn.Module):
         return out.last_hidden_state
 
 
+class AllHiddenStates(torch.nn.Module):
+    """Wraps a transformers model so forward returns the tuple of all hidden states."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask):
+        out = self.model(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True, return_dict=True)
+        return tuple(out.hidden_states)
+
+
+def same(expected, got):
+    """Whether a trace's output (a tensor or a tuple of them) equals the original's."""
+    if isinstance(expected, torch.Tensor):
+        expected, got = (expected,), (got,)
+    if len(expected) != len(got):
+        return False
+    return all(e.shape == g.shape and torch.allclose(e.float(), g.float(), atol=1e-3) for e, g in zip(expected, got))
+
+
 def batch(tokenizer, texts, max_length):
     """input_ids and attention_mask for texts, right-padded by hand: Llama's tokenizers have no
     padding token, and HeadBench pads on the right whatever the tokenizer would do."""
@@ -58,6 +85,8 @@ def main():
     parser.add_argument("--max-length", type=int, default=512, help="length of the example input used for tracing")
     parser.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32",
                         help="weights' type (HeadBench runs on the CPU and converts the hidden states to float32)")
+    parser.add_argument("--all-hidden-states", action="store_true",
+                        help="return every hidden state (embeddings first), for extract --layers")
     args = parser.parse_args()
 
     from transformers import AutoConfig, AutoModel, AutoTokenizer
@@ -83,14 +112,14 @@ def main():
 
         # Two texts of different lengths, padded: the trace must not bake in a batch size or length.
         sample = batch(tokenizer, ["int main(void) { return 0; }", "x"], args.max_length)
-        wrapped = LastHiddenState(model).eval()
+        wrapped = (AllHiddenStates(model) if args.all_hidden_states else LastHiddenState(model)).eval()
         with torch.no_grad():
             traced = torch.jit.trace(wrapped, sample, strict=False, check_trace=False)
             # Check on another batch size and length that the trace generalises.
             other = batch(tokenizer, ["static int f(int a) { return a * 2; }"] * 3, args.max_length)
             expected = wrapped(*other)
             got = traced(*other)
-            if expected.shape != got.shape or not torch.allclose(expected.float(), got.float(), atol=1e-3):
+            if not same(expected, got):
                 sys.exit("the traced model does not reproduce the original on a new input shape; nothing written")
         traced.save(os.path.join(work, "model.pt"))
         for name in written:
@@ -103,9 +132,12 @@ def main():
     # For Llama-style models both exist; SentencePiece's model is the one HeadBench prefers.
     decoder = config.model_type in DECODER_TYPES or getattr(config, "is_decoder", False)
     chosen = "tokenizer.model" if "tokenizer.model" in written and config.model_type in ("llama", "code_llama") else written[0]
-    print(f"wrote {model_path} (hidden size {got.shape[-1]}) and {os.path.join(args.out, chosen)}")
+    last = got[-1] if isinstance(got, tuple) else got
+    states = f", {len(got)} hidden states" if isinstance(got, tuple) else ""
+    print(f"wrote {model_path} (hidden size {last.shape[-1]}{states}) and {os.path.join(args.out, chosen)}")
+    layers = "--layers all " if args.all_hidden_states else ""
     print(f"headbench-cli extract --dataset DATA.jsonl --backbone {model_path} "
-          f"--tokenizer {os.path.join(args.out, chosen)} --pooling {'last' if decoder else 'mean'} --out features.h5")
+          f"--tokenizer {os.path.join(args.out, chosen)} {layers}--pooling {'last' if decoder else 'mean'} --out features.h5")
 
 
 if __name__ == "__main__":

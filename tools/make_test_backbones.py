@@ -11,17 +11,21 @@
   broken_signature.pt  forward(input_ids) only
   broken_shape.pt      returns [B, H] instead of [B, T, H]
   tiny_vocab.pt        an embedding of 50 rows, too small for the test tokenizers
+  all_hidden.pt        encoder returning all hidden states as a list [embeddings, layer 1, 2, 3]
+                       of [B, T, 16] (transformers' output_hidden_states)
+  all_hidden_nested.pt the same states inside a tuple (last [B, T, 16], pooled [B, 16], states)
 
 Vocabularies hold 1000 ids, enough for the fixture tokenizers of tests/data/tokenizers.
 Run: /usr/bin/python3 tools/make_test_backbones.py OUT_DIR
 
 With --bench it writes only bench_encoder.pt, an encoder the size of MiniLM-L6 (hidden 384,
-6 layers, 6 heads, feed-forward 1536; 11M parameters), for bench/run_benchmarks.py.
+6 layers, 6 heads, feed-forward 1536; 11M parameters), for bench/run_benchmarks.py, and
+bench_encoder_all.pt, the same size returning all 7 hidden states (extract --layers all).
 """
 import math
 import os
 import sys
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 import torch
 from torch import nn
@@ -103,6 +107,38 @@ class TinyVocab(nn.Module):
         return self.word_embeddings(input_ids)
 
 
+class AllHidden(nn.Module):
+    """Embeddings and three bidirectional layers; forward returns every hidden state."""
+
+    def __init__(self, hidden: int = 16, layers: int = 3, heads: int = 2, ff: int = 0):
+        super().__init__()
+        self.word_embeddings = nn.Embedding(VOCAB, hidden)
+        self.position_embeddings = nn.Embedding(1024, hidden)
+        self.norm = nn.LayerNorm(hidden)
+        self.layers = nn.ModuleList([nn.TransformerEncoderLayer(hidden, nhead=heads, dim_feedforward=ff or 2 * hidden, dropout=0.0,
+                                                                batch_first=True, activation="gelu")
+                                     for _ in range(layers)])
+
+    def states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> List[torch.Tensor]:
+        positions = torch.arange(input_ids.size(1), device=input_ids.device).unsqueeze(0)
+        x = self.norm(self.word_embeddings(input_ids) + self.position_embeddings(positions))
+        out = [x]
+        for layer in self.layers:
+            x = layer(x, src_key_padding_mask=attention_mask == 0)
+            out.append(x)
+        return out
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> List[torch.Tensor]:
+        return self.states(input_ids, attention_mask)
+
+
+class AllHiddenNested(AllHidden):
+    def forward(self, input_ids: torch.Tensor,
+                attention_mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, List[torch.Tensor]]:
+        s = self.states(input_ids, attention_mask)
+        return s[-1], s[-1][:, 0], s
+
+
 def save(module: nn.Module, path: str):
     module.eval()
     torch.jit.save(torch.jit.script(module), path)
@@ -116,6 +152,8 @@ def main():
     if "--bench" in sys.argv:
         save(BertLike(VOCAB, 384, 6, causal=False, heads=6, ff=1536), os.path.join(out, "bench_encoder.pt"))
         print("wrote", os.path.join(out, "bench_encoder.pt"))
+        save(AllHidden(384, 6, heads=6, ff=1536), os.path.join(out, "bench_encoder_all.pt"))
+        print("wrote", os.path.join(out, "bench_encoder_all.pt"))
         return
     save(BertLike(VOCAB, 32, 2, causal=False), os.path.join(out, "bert_like.pt"))
     save(DecoderLike(), os.path.join(out, "decoder_like.pt"))
@@ -130,6 +168,8 @@ def main():
     save(OneInput(), os.path.join(out, "broken_signature.pt"))
     save(Pooled(), os.path.join(out, "broken_shape.pt"))
     save(TinyVocab(), os.path.join(out, "tiny_vocab.pt"))
+    save(AllHidden(), os.path.join(out, "all_hidden.pt"))
+    save(AllHiddenNested(), os.path.join(out, "all_hidden_nested.pt"))
     with open(os.path.join(out, "broken_random.pt"), "wb") as f:
         f.write(os.urandom(4096))
     print("wrote test backbones to", out)

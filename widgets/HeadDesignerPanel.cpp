@@ -12,6 +12,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QVBoxLayout>
 
@@ -160,6 +161,7 @@ HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
     m_paramLabel->setStyleSheet(QStringLiteral("font-weight: bold;"));
 
     auto* layout = new QVBoxLayout(this);
+    layout->addWidget(makeFeatureSetChooser());
     layout->addWidget(arch);
     layout->addWidget(lossBox);
     layout->addWidget(optBox);
@@ -357,6 +359,30 @@ void HeadDesignerPanel::refresh()
         Q_EMIT validityChanged(valid);
     }
     Q_EMIT specChanged();
+}
+
+QWidget* HeadDesignerPanel::makeFeatureSetChooser()
+{
+    m_featureSet = new QComboBox;
+    m_featureSet->setObjectName(QStringLiteral("featureSet"));
+    m_featureSet->setToolTip(tr("Which hidden layer and pooling of the backbone to train on (the loaded file holds "
+                                "several; Tools ▸ Rank representations scores them all)"));
+    auto* group = new QGroupBox(tr("Features"));
+    auto* form = new QFormLayout(group);
+    form->addRow(tr("Feature &set"), m_featureSet);
+    group->setVisible(false);
+    m_featureSetGroup = group;
+    connect(m_featureSet, &QComboBox::activated, this, [this] { Q_EMIT featureSetChosen(m_featureSet->currentText()); });
+    return group;
+}
+
+void HeadDesignerPanel::setFeatureSets(const QStringList& names, const QString& current)
+{
+    const QSignalBlocker block(m_featureSet);
+    m_featureSet->clear();
+    m_featureSet->addItems(names);
+    m_featureSet->setCurrentIndex(std::max(0, static_cast<int>(names.indexOf(current))));
+    m_featureSetGroup->setVisible(names.size() > 1);
 }
 
 } // namespace headbench

@@ -50,12 +50,20 @@ public:
     QSpinBox* crossValidationBox() const { return m_cvFolds; }
     QLabel* parameterLabel() const { return m_paramLabel; }
 
+    /// The feature sets (layer × pooling) of the loaded file; the chooser shows only when there
+    /// are two or more. `current` is the one loaded.
+    void setFeatureSets(const QStringList& names, const QString& current);
+    QComboBox* featureSetBox() const { return m_featureSet; }
+
 Q_SIGNALS:
     void specChanged();
     /// Emitted when the spec becomes trainable or stops being so.
     void validityChanged(bool valid);
+    /// The user picked another feature set of the loaded file (the window loads it).
+    void featureSetChosen(QString name);
 
 private:
+    QWidget* makeFeatureSetChooser();
     void refresh();
     void syncWidthsToDepth();
     /// The layers of the depth box and widths field; empty with `problem` set when refused.
@@ -87,6 +95,8 @@ private:
     QSpinBox* m_repeats;
     QCheckBox* m_calibrate;
     QSpinBox* m_cvFolds;
+    QComboBox* m_featureSet = nullptr;
+    QWidget* m_featureSetGroup = nullptr;
     HeadDiagramView* m_diagram;
     QLabel* m_paramLabel;
     QLabel* m_problemLabel;

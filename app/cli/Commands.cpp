@@ -161,6 +161,9 @@ int runInspect(const std::string& path, bool asJson)
         j["duplicates"] = {{"rows", dups.duplicateRows}, {"conflicting_labels", dups.conflictingLabels},
                            {"by", dups.byText ? "text" : "features"}};
         j["empty_classes"] = emptyClasses;
+        j["format_version"] = s.formatVersion;
+        j["feature_sets"] = featureSetsJson(s);
+        j["default_feature_set"] = s.defaultFeatureSet.empty() ? json(nullptr) : json(s.defaultFeatureSet);
         std::cout << j.dump(2) << "\n";
         return kOk;
     }
@@ -187,12 +190,13 @@ int runInspect(const std::string& path, bool asJson)
                dups.duplicateRows, dups.duplicateRows == 1 ? "row" : "rows", dups.byText ? "text (comments and whitespace ignored)" : "features",
                dups.conflictingLabels, dups.conflictingLabels == 1 ? "row has" : "rows have");
     fmt::print("text      {}\nids       {}\n", s.hasTexts ? "yes" : "no", s.hasIds ? "yes" : "no");
+    printFeatureSets(s);
     return kOk;
 }
 
 // ---- train ----
 struct TrainCliOptions {
-    std::string features, workspace, headFile, name;
+    std::string features, featureSet, workspace, headFile, name;
     std::optional<int> depth, width, batchSize, epochs, patience, stepSize;
     std::optional<std::string> hidden, activation, norm, loss, optimizer, schedule, earlyStopping, classWeights;
     std::optional<double> dropout, focalGamma, labelSmoothing, lr, weightDecay, momentum;
@@ -382,7 +386,8 @@ int runTrain(const TrainCliOptions& o)
     const HeadSpec spec = specFromOptions(o);
     const TrainOptions trainOptions = trainOptionsOf(o);
     // Texts are loaded for the leakage check (near duplicates by token shingles).
-    const FeatureSet data = readFeatureFile(o.features, {.loadTexts = trainOptions.leakage.method != LeakageOptions::Method::Off});
+    const FeatureSet data = readFeatureFile(o.features, {.loadTexts = trainOptions.leakage.method != LeakageOptions::Method::Off,
+                                                         .requireTwoClasses = true, .featureSet = o.featureSet});
     if (const auto problems = validate(spec, data.numClasses()); !problems.empty())
         throw Error(o.features + ": " + problems.front());
     CliTrainingObserver observer(plannedEpochs(spec), o.json);
@@ -483,7 +488,8 @@ int runRepeats(const TrainCliOptions& o)
     const HeadSpec base = specFromOptions(o);
     TrainOptions trainOptions = trainOptionsOf(o);
     trainOptions.splitSeed = base.seed; // the split stays the same for every seed
-    const FeatureSet data = readFeatureFile(o.features, {.loadTexts = trainOptions.leakage.method != LeakageOptions::Method::Off});
+    const FeatureSet data = readFeatureFile(o.features, {.loadTexts = trainOptions.leakage.method != LeakageOptions::Method::Off,
+                                                         .requireTwoClasses = true, .featureSet = o.featureSet});
     if (const auto problems = validate(base, data.numClasses()); !problems.empty())
         throw Error(o.features + ": " + problems.front());
     const std::string groupId = "repeat-" + utcStamp();
@@ -639,16 +645,22 @@ int runSweep(const SweepCliOptions& o)
     std::stringstream ss;
     ss << in.rdbuf();
     const auto points = expandSweep(ss.str(), o.grid);
-    const FeatureSet data = readFeatureFile(o.features, {.loadTexts = true});
+    FeatureSet data = readFeatureFile(o.features, {.loadTexts = true, .requireTwoClasses = true, .featureSet = points.front().featureSet});
     for (std::size_t i = 0; i < points.size(); ++i)
         if (const auto problems = validate(points[i].spec, data.numClasses()); !problems.empty())
             throw Error(fmt::format("{}: point {} ({}): {}", o.grid, i + 1, points[i].params, problems.front()));
+    for (const SweepPoint& p : points) // every feature set named must exist before the first run
+        if (!p.featureSet.empty() && std::none_of(data.featureSets.begin(), data.featureSets.end(),
+                                                  [&](const FeatureSetInfo& f) { return f.name == p.featureSet; }))
+            throw Error(fmt::format("{}: feature_set '{}' is not in {} (inspect lists its sets)", o.grid, p.featureSet, o.features));
     const std::string sweepId = "sweep-" + utcStamp();
     const auto start = std::chrono::steady_clock::now();
     json runs = json::array();
     if (!o.json)
         fmt::print("{} runs in {}\n{:>4}  {:<56} {:>8} {:>8} {:>7}\n", points.size(), sweepId, "#", "params", "val f1", "test f1", "s");
     for (std::size_t i = 0; i < points.size(); ++i) {
+        if (points[i].featureSet != (i == 0 ? points[i].featureSet : points[i - 1].featureSet))
+            data = readFeatureFile(o.features, {.loadTexts = true, .requireTwoClasses = true, .featureSet = points[i].featureSet});
         const SweepTag tag{sweepId, points[i].params};
         CliTrainingObserver observer(points[i].spec.epochs, true);
         const RunSessionResult session = runSession(data, points[i].spec, {.workspace = o.workspace, .tag = tag}, &observer);
@@ -793,6 +805,7 @@ void registerCommands(CLI::App& app)
 
     registerExtractCommands(app, g_exitCode);
     registerQualityCommands(app, g_exitCode);
+    registerRankCommands(app, g_exitCode);
 
     auto inspectPath = std::make_shared<std::string>();
     auto inspectJson = std::make_shared<bool>(false);
@@ -804,6 +817,9 @@ void registerCommands(CLI::App& app)
     auto tr = std::make_shared<TrainCliOptions>();
     auto* cTr = app.add_subcommand("train", "Train a head on a feature file and save the run in a workspace");
     cTr->add_option("--features", tr->features, "Feature file (.h5)")->required();
+    cTr->add_option("--feature-set", tr->featureSet,
+                    "Feature set of a file with several (layer, pooling) sets, e.g. layer6.mean (inspect lists them); "
+                    "default: the file's default set");
     cTr->add_option("--workspace", tr->workspace, "Workspace folder (runs are saved under runs/)")->required();
     cTr->add_option("--head", tr->headFile, "Head spec JSON; the options below override its fields");
     cTr->add_option("--name", tr->name, "Run name (default: the head summary, a sweep point's fields and values, the feature file, e.g. \"1x256 relu, ce · lr=0.001 · demo.h5\")");

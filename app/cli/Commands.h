@@ -3,11 +3,13 @@
 /// The subcommands of headbench-cli. Each returns the process exit code:
 /// 0 success, 2 bad input or options (message on stderr), 130 interrupted.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 #include <atomic>
 
 namespace headbench {
 struct CrossValidationResult;
+struct FeatureSummary;
 }
 
 namespace headbench::cli {
@@ -22,6 +24,12 @@ void registerExtractCommands(CLI::App& app, int& exitCode);
 void registerQualityCommands(CLI::App& app, int& exitCode);
 /// The per-fold table of `train --cv` (QualityCommands.cpp).
 void printCrossValidation(const headbench::CrossValidationResult& cv);
+
+/// Registers `rank` (RankCommands.cpp); its exit code goes to `exitCode`.
+void registerRankCommands(CLI::App& app, int& exitCode);
+/// The feature sets of a version-2 file for `inspect` (RankCommands.cpp).
+nlohmann::json featureSetsJson(const headbench::FeatureSummary& summary);
+void printFeatureSets(const headbench::FeatureSummary& summary);
 
 /// Set by SIGINT/SIGTERM; long jobs poll it between batches and stop cleanly.
 extern std::atomic<bool> g_interrupted;

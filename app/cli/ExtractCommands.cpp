@@ -27,7 +27,7 @@ struct ExtractCliOptions {
     std::vector<std::string> datasets;
     std::string dedup = "none", labelNames;
     bool skipInvalid = false;
-    std::string backbone = "hashed-ngram", tokenizer, pooling = "mean", shard, out;
+    std::string backbone = "hashed-ngram", tokenizer, pooling = "mean", layers = "last", shard, out;
     FieldMap fields;
     std::int64_t dim = 1024;
     int batchSize = 0;
@@ -76,6 +76,19 @@ bool isBuiltIn(const std::string& backbone)
     return backbone == "hashed-ngram";
 }
 
+/// "mean" or a list such as "mean,last,cls".
+std::vector<Pooling> parsePoolings(const std::string& text)
+{
+    std::vector<Pooling> out;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        const std::size_t comma = std::min(text.find(',', pos), text.size());
+        out.push_back(parsePooling(text.substr(pos, comma - pos)));
+        pos = comma + 1;
+    }
+    return out;
+}
+
 int runExtract(const ExtractCliOptions& o)
 {
     const auto start = std::chrono::steady_clock::now();
@@ -101,6 +114,9 @@ int runExtract(const ExtractCliOptions& o)
     std::unique_ptr<Backbone> backbone;
     int batchSize = o.batchSize;
     if (isBuiltIn(o.backbone)) {
+        if (o.layers != "last" || o.pooling.find(',') != std::string::npos)
+            throw Error("--layers and several --pooling values need a TorchScript model; the built-in " + o.backbone +
+                        " backbone has one feature set");
         BackboneOptions bo;
         bo.dim = o.dim;
         backbone = makeBackbone(o.backbone, bo);
@@ -113,7 +129,9 @@ int runExtract(const ExtractCliOptions& o)
         TorchScriptOptions to;
         to.modelPath = o.backbone;
         to.tokenizerPath = o.tokenizer;
-        to.pooling = parsePooling(o.pooling);
+        to.poolings = parsePoolings(o.pooling);
+        to.pooling = to.poolings.front();
+        to.layers = o.layers;
         to.maxLength = o.maxLength;
         to.normalize = o.normalize;
         backbone = loadTorchScriptBackbone(to);
@@ -141,6 +159,14 @@ int runExtract(const ExtractCliOptions& o)
                {"seconds", seconds}, {"batch_size", batchSize}};
         for (const auto& [k, v] : backbone->attributes())
             j["attributes"][k] = v;
+        j["feature_sets"] = json::array();
+        for (const FeatureSetInfo& f : backbone->featureSets())
+            j["feature_sets"].push_back({{"name", f.name}, {"layer", f.layer}, {"pooling", f.pooling},
+                                         {"dataset", "/feature_sets/" + f.name}});
+        if (!backbone->featureSets().empty()) {
+            j["dim"] = backbone->dim() / static_cast<std::int64_t>(backbone->featureSets().size());
+            j["default_feature_set"] = backbone->featureSets()[backbone->defaultFeatureSet()].name;
+        }
         j["skipped_rows"] = data.skippedRows;
         j["skipped_examples"] = data.skippedExamples;
         if (o.dedup == "exact")
@@ -152,6 +178,12 @@ int runExtract(const ExtractCliOptions& o)
         std::cout << j.dump(2) << "\n";
     } else if (r.status == ExtractionResult::Reused) {
         fmt::print("{} already holds this extraction ({} rows, same dataset, backbone and settings); reused it\n", o.out, r.rows);
+    } else if (const auto sets = backbone->featureSets(); !sets.empty()) {
+        fmt::print("wrote {}: {} rows, {} feature sets of {} features ({}: layers {}, poolings {}; default {}), {:.1f} s{}\n",
+                   o.out, r.rows, sets.size(), backbone->dim() / static_cast<std::int64_t>(sets.size()), backbone->name(),
+                   backbone->attributes()["layers"], backbone->attributes()["poolings"],
+                   sets[backbone->defaultFeatureSet()].name, seconds,
+                   r.resumedRows ? fmt::format(" ({} rows recovered from the interrupted run)", r.resumedRows) : "");
     } else {
         fmt::print("wrote {}: {} rows x {} features ({}{}), {:.1f} s{}\n", o.out, r.rows, backbone->dim(), backbone->name(),
                    isBuiltIn(o.backbone) ? "" : ", " + o.pooling + " pooling", seconds,
@@ -211,8 +243,21 @@ void registerExtractCommands(CLI::App& app, int& exitCode)
     c->add_option("--label-names", ex->labelNames, "Class names in class order, e.g. safe,vulnerable (stored as label_names)");
     c->add_option("--backbone", ex->backbone, "hashed-ngram (built in) or a TorchScript model file (.pt)")->capture_default_str();
     c->add_option("--tokenizer", ex->tokenizer, "The model's tokenizer.json or SentencePiece tokenizer.model");
-    c->add_option("--pooling", ex->pooling, "cls, mean, last or max (last for decoder-only models)")
-        ->check(CLI::IsMember({"cls", "mean", "last", "max"}))
+    c->add_option("--pooling", ex->pooling,
+                  "cls, mean, last or max (last for decoder-only models), or several, e.g. mean,last: one feature set "
+                  "each")
+        ->check([](const std::string& v) {
+            try {
+                parsePoolings(v);
+                return std::string();
+            } catch (const Error& e) {
+                return std::string(e.what());
+            }
+        })
+        ->capture_default_str();
+    c->add_option("--layers", ex->layers,
+                  "Hidden states to pool: last, all, or a list such as -1,-4,8 (0 = embeddings, negative from the "
+                  "end); all but last need a model returning all hidden states. One feature set per (layer, pooling)")
         ->capture_default_str();
     c->add_option("--max-length", ex->maxLength, "Tokens per text, special tokens included")
         ->capture_default_str()

@@ -161,6 +161,7 @@ void MainWindow::buildActions()
             loadSpecIntoDesigner(m_currentRunDir);
     });
     loadSpecAction->setObjectName(QStringLiteral("loadSpecAction"));
+    run->addAction(tr("&Rank representations…"), this, &MainWindow::openRankDialog)->setObjectName(QStringLiteral("rankAction"));
     QAction* wrongAction = run->addAction(tr("Most confidently &wrong"), QKeySequence(Qt::CTRL | Qt::Key_W), this, [this] {
         m_samples->showMostConfidentlyWrong();
         m_tabs->setCurrentIndex(SamplesTab);
@@ -335,6 +336,10 @@ void MainWindow::buildLayout()
         m_tabs->setCurrentIndex(SamplesTab);
     });
     connect(m_designer, &HeadDesignerPanel::validityChanged, this, &MainWindow::updateActions);
+    connect(m_designer, &HeadDesignerPanel::featureSetChosen, this, [this](const QString& name) {
+        if (const auto f = m_workspace->features(); f && !m_workspace->busy())
+            m_workspace->openFeatures(QString::fromStdString(f->path), name);
+    });
     buildRunViews();
 }
 
@@ -362,6 +367,7 @@ void MainWindow::connectControllers()
         rememberRecent(QStringLiteral("recent/features"), path);
         const auto f = m_workspace->features();
         m_designer->setDataShape(f->dim, f->numClasses());
+        showFeatureSets(*f);
         m_statusLabel->setText(tr("Loaded %1").arg(QFileInfo(path).fileName()));
         updateDataSummary();
         updateActions();

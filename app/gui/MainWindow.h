@@ -90,6 +90,8 @@ public:
     bool startSweep(std::vector<SweepPoint> points);
     /// Opens the sweep dialog on the designer's head.
     void openSweepDialog();
+    /// Run ▸ Rank representations: scores every feature set of the loaded file (RankDialog).
+    void openRankDialog();
 
 Q_SIGNALS:
     /// A run was loaded into the views (after training or by selection).
@@ -98,6 +100,9 @@ Q_SIGNALS:
     void comparisonShown(int runs);
     /// An error was shown to the user (also in a message box).
     void errorShown(QString message);
+
+private:
+    void showFeatureSets(const FeatureSet& features);
 
 protected:
     void closeEvent(QCloseEvent* event) override;

@@ -1,6 +1,8 @@
 // MainWindow: the runs panel, run comparison and sweeps (kept apart from the window's layout).
 #include "MainWindow.h"
 
+#include "RankDialog.h"
+
 #include <QCheckBox>
 
 #include "RunCompareView.h"
@@ -200,6 +202,13 @@ bool MainWindow::startSweep(std::vector<SweepPoint> points)
                           .arg(QString::fromStdString(points[i].params), QString::fromStdString(problems.front())));
             return false;
         }
+    for (const auto& p : points) // the window trains on the loaded set; the CLI's sweep reloads per point
+        if (!p.featureSet.empty() && p.featureSet != m_workspace->features()->featureSet) {
+            showError(tr("This sweep varies feature_set (%1); the window trains on the loaded set (%2). Choose the set "
+                         "in the head designer, or run the sweep with headbench-cli sweep.")
+                          .arg(QString::fromStdString(p.featureSet), QString::fromStdString(m_workspace->features()->featureSet)));
+            return false;
+        }
     const QString sweepId = QStringLiteral("sweep-") + QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
     QStringList params;
     for (const auto& p : points)
@@ -224,6 +233,27 @@ void MainWindow::openSweepDialog()
         return;
     }
     startSweep(std::move(points));
+}
+
+void MainWindow::showFeatureSets(const FeatureSet& features)
+{
+    QStringList names;
+    for (const FeatureSetInfo& f : features.featureSets)
+        names << QString::fromStdString(f.name);
+    m_designer->setFeatureSets(names, QString::fromStdString(features.featureSet));
+}
+
+void MainWindow::openRankDialog()
+{
+    const auto f = m_workspace->features();
+    if (!f || f->path.empty()) {
+        showError(tr("Open a feature file first: ranking scores each of its feature sets."));
+        return;
+    }
+    auto* dialog = new RankDialog({QString::fromStdString(f->path)}, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
+    dialog->start();
 }
 
 } // namespace headbench

@@ -164,11 +164,11 @@ QString WorkspaceController::featuresProblem(const RunRecord& run, FeaturesState
     return {};
 }
 
-void WorkspaceController::openFeatures(const QString& path)
+void WorkspaceController::openFeatures(const QString& path, const QString& featureSet)
 {
-    runJob(tr("Loading %1").arg(QFileInfo(path).fileName()), [path] {
+    runJob(tr("Loading %1").arg(QFileInfo(path).fileName()), [path, featureSet] {
         JobResult r;
-        r.features = std::make_shared<FeatureSet>(readFeatureFile(path.toStdString()));
+        r.features = std::make_shared<FeatureSet>(readFeatureFile(path.toStdString(), {.loadTexts = true, .requireTwoClasses = true, .featureSet = featureSet.toStdString()}));
         r.path = path;
         return r;
     });

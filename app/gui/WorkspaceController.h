@@ -55,7 +55,8 @@ public:
     /// the feature file of run R, no longer exists (moved or deleted)".
     static QString featuresProblem(const RunRecord& run, FeaturesState state);
     /// Loads a feature file in the background.
-    void openFeatures(const QString& path);
+    /// Loads a feature file; `featureSet` picks one of a version-2 file's sets (empty: its default).
+    void openFeatures(const QString& path, const QString& featureSet = {});
     /// Extracts a dataset into `outPath`, then loads it. An interrupted or cancelled
     /// extraction of the same inputs resumes from its finished chunks; an identical finished
     /// one is reused.
