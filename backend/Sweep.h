@@ -12,6 +12,7 @@ namespace headbench {
 struct SweepPoint {
     HeadSpec spec;
     std::string params;
+    double trainFraction = 1.0; ///< the "train_fraction" axis (learning curves); 1 without it
 };
 
 /// Expands a sweep definition (JSON), in one of two forms:
@@ -21,7 +22,9 @@ struct SweepPoint {
 ///              "lr": {"log_uniform": [1e-4, 1e-2]}, "dropout": {"uniform": [0, 0.5]},
 ///              "depth": {"choice": [0, 1, 2]}, "width": {"int_uniform": [64, 512]}}}}
 ///           -> n draws, the same for the same seed.
-/// Field names are those of the head spec JSON, plus "depth" and "width" (every hidden layer).
+/// Field names are those of the head spec JSON, plus "depth" and "width" (every hidden layer), plus
+/// "train_fraction" (in (0, 1]: the run fits on that nested, stratified part of the training split;
+/// see trainSubset), which is not a head field and goes to SweepPoint::trainFraction.
 /// Throws headbench::Error naming `source` for a malformed definition or an invalid spec.
 std::vector<SweepPoint> expandSweep(const std::string& json, const std::string& source = "sweep");
 
