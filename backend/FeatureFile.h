@@ -50,6 +50,7 @@ struct FeatureSet {
     /// `backbone_hash`, `cache_key`, ...) and, in a shard, `shard_index`/`shard_count`.
     std::map<std::string, std::string> attributes;
     std::vector<std::int64_t> rowIndex;   ///< `/row_index` of a shard: the rows of the whole set
+    std::vector<std::int64_t> nTokens;    ///< `/n_tokens`: token counts before truncation, or empty
     std::string path;                     ///< where it was read from, if anywhere
 
     int numClasses() const { return static_cast<int>(labelNames.size()); }

@@ -203,6 +203,7 @@ struct TrainCliOptions {
     int cv = 0; ///< folds of cross-validation besides the run's own head; 0 for none
     int repeats = 1; ///< seeds to train the spec with (spec.seed, spec.seed + 1, ...), on one split
     std::string calibrate = "none"; ///< post-hoc calibration of the run's head (none, temperature)
+    double trainFraction = 1.0; ///< learning curves: fit on this nested, stratified part of the training split
     bool json = false;
 };
 
@@ -218,6 +219,9 @@ TrainOptions trainOptionsOf(const TrainCliOptions& o)
         t.leakage.jaccardThreshold = t.leakage.cosineThreshold = *o.nearThreshold;
     }
     t.calibrate = parseCalibrationMethod(o.calibrate);
+    if (!(o.trainFraction > 0 && o.trainFraction <= 1))
+        throw Error(fmt::format("--train-fraction {}: expected a fraction in (0, 1]", o.trainFraction));
+    t.trainFraction = o.trainFraction;
     return t;
 }
 
@@ -371,6 +375,8 @@ json trainRunJson(const RunRecord& rec, const HeadSpec& spec)
             {"seconds_per_epoch", rec.seconds / std::max(1, rec.epochsRun)},
             {"metrics", {{"val", metricsJson(rec.validation)}, {"test", metricsJson(rec.test)}}},
             {"split_source", rec.splitSource},
+            {"train_fraction", rec.trainFraction},
+            {"train_rows", rec.trainRows},
             {"leakage", rec.leakage.measured ? json::parse(leakageToJson(rec.leakage)) : json(nullptr)},
             {"calibration", rec.calibration.enabled() ? json::parse(calibrationToJson(rec.calibration)) : json(nullptr)}};
 }
@@ -691,7 +697,9 @@ int runSweep(const SweepCliOptions& o)
         CliTrainingObserver observer(points[i].spec.epochs, true);
         TrainResult result;
         try {
-            result = trainHead(data, points[i].spec, &observer);
+            TrainOptions options;
+            options.trainFraction = points[i].trainFraction;
+            result = trainHead(data, points[i].spec, &observer, options);
         } catch (...) {
             deleteRun(runDir);
             throw;
@@ -710,6 +718,7 @@ int runSweep(const SweepCliOptions& o)
         }
         runs.push_back({{"run", rec.id}, {"dir", rec.dir}, {"params", json::parse(points[i].params)},
                         {"summary", summary(points[i].spec)}, {"seconds", rec.seconds},
+                        {"train_fraction", rec.trainFraction}, {"train_rows", rec.trainRows},
                         {"metrics", {{"val", metricsJson(rec.validation)}, {"test", metricsJson(rec.test)}}}});
         if (!o.json)
             fmt::print("{:>4}  {:<56} {:>8} {:>8} {:>7.1f}\n", i + 1, points[i].params.substr(0, 56), fmtMetric(rec.validation.f1),
@@ -844,6 +853,7 @@ void registerCommands(CLI::App& app)
 
     registerExtractCommands(app, g_exitCode);
     registerQualityCommands(app, g_exitCode);
+    registerTokenizeCommand(app, g_exitCode);
 
     auto inspectPath = std::make_shared<std::string>();
     auto inspectJson = std::make_shared<bool>(false);
@@ -885,6 +895,11 @@ void registerCommands(CLI::App& app)
     cTr->add_option("--early-stopping", tr->earlyStopping, "none, val_loss, val_f1, val_accuracy, val_roc_auc");
     cTr->add_option("--patience", tr->patience, "Epochs without improvement before stopping");
     cTr->add_option("--seed", tr->seed, "Seed for initialisation, shuffling and the split");
+    cTr->add_option("--train-fraction", tr->trainFraction,
+                    "Fit on this fraction of the training split (nested and stratified, from the split's seed; "
+                    "validation and test unchanged): one point of a learning curve")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
     cTr->add_option("--split", tr->split,
                     "auto: the file's /split, else by /groups, else random; file; random (stratified); group")
         ->check(CLI::IsMember({"auto", "file", "random", "group"}))
