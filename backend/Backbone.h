@@ -44,6 +44,11 @@ public:
             out.push_back(static_cast<std::int64_t>(t.size()));
         return out;
     }
+    /// What the model saw: each text's token count before truncation (special tokens included),
+    /// for backbones with a token window; empty for those without one (the built-in backbone).
+    virtual std::vector<std::int64_t> tokenCounts(std::span<const std::string> texts) const { return {}; }
+    /// The token window (max length, special tokens included); 0 when there is none.
+    virtual std::int64_t window() const { return 0; }
 };
 
 /// Options for creating a backbone by name.

@@ -145,6 +145,35 @@ void splitFeatureSets(FeatureSet& set, const Backbone& backbone)
     set.featureSet = sets[chosen].name;
 }
 
+/// A count kept as a string attribute; -1 when absent or not a number (a file from elsewhere).
+std::int64_t countAttribute(const std::map<std::string, std::string>& attrs, const std::string& key)
+{
+    const auto it = attrs.find(key);
+    if (it == attrs.end())
+        return -1;
+    try {
+        std::size_t used = 0;
+        const long long v = std::stoll(it->second, &used);
+        return used == it->second.size() && v >= 0 ? v : -1;
+    } catch (const std::exception&) {
+        return -1;
+    }
+}
+
+/// What the model saw: per row the token count before truncation (`/n_tokens`) and the number of
+/// rows the window cut (`truncated_rows`), for backbones with a token window.
+void recordTokenCounts(const Backbone& backbone, std::span<const std::string> texts, FeatureSet& set,
+                       ExtractionResult& result)
+{
+    set.nTokens = backbone.tokenCounts(texts);
+    if (set.nTokens.empty())
+        return;
+    const std::int64_t window = backbone.window();
+    result.truncatedRows = std::count_if(set.nTokens.begin(), set.nTokens.end(),
+                                         [window](std::int64_t n) { return window > 0 && n > window; });
+    set.attributes["truncated_rows"] = std::to_string(result.truncatedRows);
+}
+
 } // namespace
 
 std::string datasetHash(const Dataset& data)
@@ -205,6 +234,7 @@ ExtractionResult extractFeatures(const Dataset& data, Backbone& backbone, const 
         const auto it = attrs.find("cache_key");
         if (it != attrs.end() && it->second == result.cacheKey) {
             result.status = ExtractionResult::Reused;
+            result.truncatedRows = countAttribute(attrs, "truncated_rows");
             if (observer)
                 observer->onProgress(rows, rows);
             return result;
@@ -294,6 +324,7 @@ ExtractionResult extractFeatures(const Dataset& data, Backbone& backbone, const 
         std::iota(set.rowIndex.begin(), set.rowIndex.end(), first);
     }
     splitFeatureSets(set, backbone);
+    recordTokenCounts(backbone, texts, set, result);
     writeFeatureFile(outPath, set);
     store.remove();
     return result;
@@ -370,6 +401,8 @@ std::int64_t mergeShards(const std::vector<std::string>& shardPaths, const std::
     const bool ids = std::all_of(shards.begin(), shards.end(), [](const FeatureSet& s) { return !s.ids.empty(); });
     const bool splits = std::all_of(shards.begin(), shards.end(), [](const FeatureSet& s) { return !s.split.empty(); });
     const bool groups = std::all_of(shards.begin(), shards.end(), [](const FeatureSet& s) { return !s.groups.empty(); });
+    const bool nTokens = std::all_of(shards.begin(), shards.end(), [](const FeatureSet& s) { return !s.nTokens.empty(); });
+    if (nTokens) out.nTokens.resize(static_cast<std::size_t>(total));
     if (texts) out.texts.resize(static_cast<std::size_t>(total));
     if (ids) out.ids.resize(static_cast<std::size_t>(total));
     if (splits) out.split.resize(static_cast<std::size_t>(total));
@@ -394,6 +427,7 @@ std::int64_t mergeShards(const std::vector<std::string>& shardPaths, const std::
             if (ids) out.ids[static_cast<std::size_t>(row)] = std::move(sh.ids[static_cast<std::size_t>(r)]);
             if (splits) out.split[static_cast<std::size_t>(row)] = sh.split[static_cast<std::size_t>(r)];
             if (groups) out.groups[static_cast<std::size_t>(row)] = std::move(sh.groups[static_cast<std::size_t>(r)]);
+            if (nTokens) out.nTokens[static_cast<std::size_t>(row)] = sh.nTokens[static_cast<std::size_t>(r)];
         }
     }
     const auto holes = std::count(seen.begin(), seen.end(), 0);
@@ -407,6 +441,11 @@ std::int64_t mergeShards(const std::vector<std::string>& shardPaths, const std::
         out.attributes.erase(key);
     out.attributes["cache_key"] = ref.attributes.at("extraction_key");
     out.attributes["merged_from"] = std::to_string(count) + " shards";
+    if (nTokens) {
+        const std::int64_t window = countAttribute(out.attributes, "max_length");
+        out.attributes["truncated_rows"] = std::to_string(
+            std::count_if(out.nTokens.begin(), out.nTokens.end(), [window](std::int64_t n) { return window > 0 && n > window; }));
+    }
     writeFeatureFile(outPath, out);
     return total;
 }

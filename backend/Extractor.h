@@ -42,6 +42,9 @@ struct ExtractionResult {
     std::int64_t rows = 0;        ///< rows in the output (the shard's rows for a shard)
     std::int64_t resumedRows = 0; ///< rows recovered from an interrupted extraction
     std::string cacheKey;
+    /// Rows whose token count exceeded the backbone's window (cut by --max-length); -1 when the
+    /// backbone has no window (the built-in hashed n-gram backbone reads the whole text).
+    std::int64_t truncatedRows = -1;
     explicit operator bool() const { return status != Cancelled; }
 };
 

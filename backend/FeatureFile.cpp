@@ -536,6 +536,16 @@ FeatureSet readFeatureFile(const std::string& path, const FeatureReadOptions& op
         if (H5Dread(ds.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, set.rowIndex.data()) < 0)
             throw Error(where + "/row_index cannot be read");
     }
+    // /n_tokens (optional: extractions with a tokenizing backbone)
+    if (exists(file.get(), "n_tokens")) {
+        H5Handle ds(H5Dopen2(file.get(), "n_tokens", H5P_DEFAULT), H5Dclose);
+        const auto ndims = shapeOf(ds.get());
+        if (ndims.size() != 1 || static_cast<std::int64_t>(ndims[0]) != set.rows)
+            throw Error(where + "/n_tokens must be 1-D with " + std::to_string(set.rows) + " rows, found shape " + shapeText(ndims));
+        set.nTokens.resize(static_cast<std::size_t>(set.rows));
+        if (H5Dread(ds.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, set.nTokens.data()) < 0)
+            throw Error(where + "/n_tokens cannot be read");
+    }
     set.attributes = readAttributes(file.get());
 
     // /ids and /groups (optional): strings or integers
@@ -623,6 +633,13 @@ void writeFeatureFile(const std::string& path, const FeatureSet& set)
                 H5Handle ri(H5Dcreate2(file.get(), "row_index", H5T_STD_I64LE, space1.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
                 if (!ri.valid() || H5Dwrite(ri.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, set.rowIndex.data()) < 0)
                     throw Error("writing /row_index failed");
+            }
+            if (!set.nTokens.empty()) {
+                if (set.nTokens.size() != static_cast<std::size_t>(set.rows))
+                    throw Error("the token counts do not match the rows");
+                H5Handle nt(H5Dcreate2(file.get(), "n_tokens", H5T_STD_I64LE, space1.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
+                if (!nt.valid() || H5Dwrite(nt.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, set.nTokens.data()) < 0)
+                    throw Error("writing /n_tokens failed");
             }
             if (!set.texts.empty())
                 writeStrings(file.get(), "text", set.texts);

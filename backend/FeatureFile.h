@@ -59,6 +59,7 @@ struct FeatureSet {
     /// `backbone_hash`, `cache_key`, ...) and, in a shard, `shard_index`/`shard_count`.
     std::map<std::string, std::string> attributes;
     std::vector<std::int64_t> rowIndex;   ///< `/row_index` of a shard: the rows of the whole set
+    std::vector<std::int64_t> nTokens;    ///< `/n_tokens`: token counts before truncation, or empty
     std::string path;                     ///< where it was read from, if anywhere
     /// Version 2: every feature set of the file (empty for a version-1 file), the name of the
     /// one loaded into `features` (the file's default unless asked otherwise), and, for

@@ -324,11 +324,22 @@ public:
         if (m_padId < 0)
             fail(source, "padding.pad_id is negative");
         m_vocabSize = std::max(m_vocabSize, m_padId + 1);
+        // A map, not a vector: ids may be sparse (up to 2^40) in a hostile file.
+        m_tokens.reserve(m_model->vocab().size() + m_added.size());
+        for (const auto& [tok, id] : m_model->vocab())
+            m_tokens.emplace(id, tok);
+        for (const AddedToken& a : m_added)
+            m_tokens[a.id] = a.content;
     }
 
     std::string kind() const override { return m_kind; }
     std::int64_t vocabSize() const override { return m_vocabSize; }
     std::int64_t padId() const override { return m_padId; }
+    std::string tokenText(std::int64_t id) const override
+    {
+        const auto it = m_tokens.find(id);
+        return it == m_tokens.end() ? std::string() : it->second;
+    }
 
     Ids encode(std::string_view text, int maxLength) const override
     {
@@ -453,6 +464,7 @@ private:
     std::vector<AddedToken> m_added;
     Ids m_before, m_after;
     std::int64_t m_vocabSize = 0;
+    std::unordered_map<std::int64_t, std::string> m_tokens; ///< id -> token (vocabulary and added tokens)
     std::int64_t m_padId = 0;
 };
 

@@ -321,6 +321,8 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
     rec.sweepId = sweep.id;
     rec.sweepParams = sweep.params;
     rec.splitSource = result.splitSource;
+    rec.trainFraction = result.trainFraction;
+    rec.trainRows = result.trainRows;
     rec.calibration = result.calibration;
     rec.leakage = result.leakage;
     rec.leakage.flags.clear(); // per-row detail lives in leakage.csv
@@ -378,6 +380,8 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
                  {"seconds", rec.seconds},
                  {"tags", json::array()},
                  {"split_source", result.splitSource}};
+        run["train_fraction"] = result.trainFraction;
+        run["train_rows"] = result.trainRows;
         if (result.splitSource.rfind("file", 0) == 0)
             if (const auto it = data.attributes.find("split_source"); it != data.attributes.end())
                 run["file_split_source"] = it->second;
@@ -490,6 +494,8 @@ RunRecord loadRun(const std::string& dirPath)
         rec.epochsRun = run.value("epochs_run", 0);
         rec.seconds = run.value("seconds", 0.0);
         rec.splitSource = run.value("split_source", "");
+        rec.trainFraction = run.value("train_fraction", 1.0);
+        rec.trainRows = run.value("train_rows", 0LL);
         if (run.contains("leakage"))
             rec.leakage = leakageFromJson(run["leakage"].dump());
         if (run.contains("calibration"))

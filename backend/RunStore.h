@@ -46,6 +46,8 @@ struct RunRecord {
     std::string splitSource;    ///< "file", "group" or "random"; empty for runs from before it was kept
     LeakageReport leakage;      ///< counts only (per-row detail: loadLeakageRows); measured=false when absent
     Calibration calibration;    ///< post-hoc calibration (train --calibrate); method "none" when absent
+    double trainFraction = 1;   ///< learning curves: the fraction of the training split used
+    std::int64_t trainRows = 0; ///< training rows the head was fitted on; 0 for runs from before it was kept
 
     bool finished() const { return status == "finished"; }
 };

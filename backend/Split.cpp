@@ -205,4 +205,35 @@ SplitChoice chooseSplit(const FeatureSet& data, SplitMode mode, std::uint64_t se
     }
 }
 
+std::vector<std::int64_t> trainSubset(std::span<const std::int32_t> labels, std::span<const std::uint8_t> split,
+                                      int numClasses, double fraction, std::uint64_t seed)
+{
+    if (!(fraction > 0.0 && fraction <= 1.0))
+        throw Error("train fraction must be in (0, 1], got " + std::to_string(fraction));
+    // Rows with a label outside [0, numClasses) form one extra stratum of their own.
+    const std::size_t strata = static_cast<std::size_t>(std::max(numClasses, 0)) + 1;
+    std::vector<std::vector<std::int64_t>> byClass(strata);
+    for (std::size_t i = 0; i < labels.size() && i < split.size(); ++i)
+        if (split[i] == kTrain) {
+            const auto c = labels[i] >= 0 && labels[i] < numClasses ? static_cast<std::size_t>(labels[i]) : strata - 1;
+            byClass[c].push_back(static_cast<std::int64_t>(i));
+        }
+    std::vector<std::int64_t> rows;
+    for (std::size_t c = 0; c < strata; ++c) {
+        auto& members = byClass[c];
+        if (members.empty())
+            continue;
+        // One permutation per class, independent of the fraction: prefixes are nested. The
+        // engine's raw output (Fisher-Yates by hand) keeps it the same on every platform.
+        std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ULL + c + 1);
+        for (std::size_t i = members.size() - 1; i > 0; --i)
+            std::swap(members[i], members[static_cast<std::size_t>(rng() % (i + 1))]);
+        const auto n = static_cast<double>(members.size());
+        const auto keep = std::clamp<std::size_t>(static_cast<std::size_t>(std::llround(fraction * n)), 1, members.size());
+        rows.insert(rows.end(), members.begin(), members.begin() + static_cast<std::ptrdiff_t>(keep));
+    }
+    std::sort(rows.begin(), rows.end());
+    return rows;
+}
+
 } // namespace headbench

@@ -36,6 +36,15 @@ std::vector<std::uint8_t> groupSplit(std::span<const std::int32_t> labels, std::
                                      int numClasses, std::uint64_t seed, double trainFraction = 0.8,
                                      double validationFraction = 0.1);
 
+/// Learning curves: the training rows a run with `fraction` of the training split uses (row
+/// indices, ascending). Stratified: each class keeps max(1, round(fraction * n_c)) of its n_c
+/// training rows. Nested: each class's training rows are shuffled once from `seed` and a prefix is
+/// taken, so for the same split and seed the subset of a smaller fraction lies inside that of every
+/// larger one. Validation and test rows are never included. fraction 1 gives every training row.
+/// Throws headbench::Error unless 0 < fraction <= 1.
+std::vector<std::int64_t> trainSubset(std::span<const std::int32_t> labels, std::span<const std::uint8_t> split,
+                                      int numClasses, double fraction, std::uint64_t seed);
+
 /// Which split a training run uses.
 enum class SplitMode {
     Auto,   ///< the file's /split; else by /groups when the file has them; else random

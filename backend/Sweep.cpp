@@ -39,6 +39,18 @@ SweepPoint pointFor(const HeadSpec& baseSpec, const std::string& baseSet, const 
     return point;
 }
 
+/// Takes the "train_fraction" axis out of a point's values (it is no head spec field).
+double takeTrainFraction(ordered_json& overrides, const std::string& where)
+{
+    if (!overrides.contains("train_fraction"))
+        return 1.0;
+    const ordered_json value = overrides["train_fraction"];
+    overrides.erase("train_fraction");
+    if (!value.is_number() || !(value.get<double>() > 0.0 && value.get<double>() <= 1.0))
+        throw Error(where + ": 'train_fraction' must be a number in (0, 1], got " + value.dump());
+    return value.get<double>();
+}
+
 /// A reproducible uniform draw in [0, 1) from the raw engine (distributions are not portable).
 double unit(std::mt19937_64& rng)
 {
@@ -127,7 +139,12 @@ std::vector<SweepPoint> expandSweep(const std::string& text, const std::string& 
             ordered_json ordered = ordered_json::object();
             for (const auto& [field, values] : axes)
                 ordered[field] = params[field];
-            points.push_back(pointFor(baseSpec, baseSet, ordered, fmt::format("{} (grid point {})", source, i + 1)));
+            const std::string where = fmt::format("{} (grid point {})", source, i + 1);
+            ordered_json fields = ordered;
+            const double fraction = takeTrainFraction(fields, where);
+            points.push_back(pointFor(baseSpec, baseSet, fields, where));
+            points.back().params = ordered.dump();
+            points.back().trainFraction = fraction;
         }
     } else {
         const auto& random = def["random"];
@@ -141,7 +158,12 @@ std::vector<SweepPoint> expandSweep(const std::string& text, const std::string& 
             ordered_json params = ordered_json::object();
             for (const auto& [field, range] : random["fields"].items())
                 params[field] = draw(range, rng, fmt::format("{}: field '{}'", source, field));
-            points.push_back(pointFor(baseSpec, baseSet, params, fmt::format("{} (draw {})", source, i + 1)));
+            const std::string where = fmt::format("{} (draw {})", source, i + 1);
+            ordered_json fields = params;
+            const double fraction = takeTrainFraction(fields, where);
+            points.push_back(pointFor(baseSpec, baseSet, fields, where));
+            points.back().params = params.dump();
+            points.back().trainFraction = fraction;
         }
     }
     return points;

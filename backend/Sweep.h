@@ -15,6 +15,7 @@ struct SweepPoint {
     /// The feature set to train on (field `feature_set` of the base or of an axis); empty: the
     /// file's default.
     std::string featureSet;
+    double trainFraction = 1.0; ///< the "train_fraction" axis (learning curves); 1 without it
 };
 
 /// Expands a sweep definition (JSON), in one of two forms:
@@ -26,6 +27,9 @@ struct SweepPoint {
 ///           -> n draws, the same for the same seed.
 /// Field names are those of the head spec JSON, plus "depth" and "width" (every hidden layer)
 /// and "feature_set" (a feature set name of a version-2 file, see SweepPoint::featureSet).
+/// Field names are those of the head spec JSON, plus "depth" and "width" (every hidden layer), plus
+/// "train_fraction" (in (0, 1]: the run fits on that nested, stratified part of the training split;
+/// see trainSubset), which is not a head field and goes to SweepPoint::trainFraction.
 /// Throws headbench::Error naming `source` for a malformed definition or an invalid spec.
 std::vector<SweepPoint> expandSweep(const std::string& json, const std::string& source = "sweep");
 

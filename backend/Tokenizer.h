@@ -24,6 +24,10 @@ public:
     virtual std::int64_t vocabSize() const = 0;
     /// The id used to pad a batch (masked out, so only its range matters).
     virtual std::int64_t padId() const = 0;
+    /// The token an id stands for, spelt as the tokenizer's vocabulary has it (`Ġmain`, `##ing`,
+    /// `[CLS]`); empty when the tokenizer cannot tell (SentencePiece through its plugin) or the id
+    /// is unknown. For showing what the model saw (`headbench-cli tokenize`).
+    virtual std::string tokenText(std::int64_t id) const { return {}; }
 };
 
 /// Loads `tokenizer.json` (BPE or WordPiece model) or a SentencePiece model file. Throws

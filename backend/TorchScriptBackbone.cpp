@@ -124,6 +124,17 @@ public:
         return out;
     }
 
+    std::vector<std::int64_t> tokenCounts(std::span<const std::string> texts) const override
+    {
+        std::vector<std::int64_t> out;
+        out.reserve(texts.size());
+        for (const auto& t : texts)
+            out.push_back(static_cast<std::int64_t>(m_tokenizer->encode(t, 0).size()));
+        return out;
+    }
+
+    std::int64_t window() const override { return m_options.maxLength; }
+
     void encode(std::span<const std::string> texts, float* out) override
     {
         if (texts.empty())

@@ -315,6 +315,11 @@ TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObse
     }
     if (trainRows.empty())
         throw Error(data.path + ": the training split is empty");
+    result.trainFraction = options.trainFraction;
+    if (options.trainFraction != 1.0)
+        trainRows = trainSubset(data.labels, result.split, numClasses, options.trainFraction,
+                                options.splitSeed.value_or(spec.seed));
+    result.trainRows = static_cast<std::int64_t>(trainRows.size());
     if (valRows.empty())
         throw Error(data.path + ": the validation split is empty");
 

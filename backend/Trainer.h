@@ -80,6 +80,8 @@ struct TrainResult {
     std::vector<float> probabilities;    ///< rows x K for every row, from the final head (calibrated when it is)
     Calibration calibration;             ///< method "none" unless TrainOptions::calibrate asked for it
     Metrics validation, test;
+    double trainFraction = 1.0;          ///< TrainOptions::trainFraction
+    std::int64_t trainRows = 0;          ///< training rows the head was fitted on
     TrainedHead head;
 };
 
@@ -97,6 +99,9 @@ struct TrainOptions {
     /// Temperature: after training, fit T on the validation split; the probabilities, metrics
     /// and saved head are then softmax(logits / T).
     CalibrationMethod calibrate = CalibrationMethod::None;
+    /// Learning curves: fit on this fraction of the training split only (trainSubset: nested and
+    /// stratified, seeded like the split); validation and test stay whole. 1: every training row.
+    double trainFraction = 1.0;
 };
 
 /// Trains `spec` on `data` with the split `options.split` resolves to (chooseSplit), after

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <random>
 #include <set>
@@ -211,4 +213,49 @@ TEST(ChooseSplit, CarvesValidationOutOfTrainWhenTheFileHasNone)
             sides[set.groups[i]].insert(grouped.split[i]);
     for (const auto& [g, s] : sides)
         EXPECT_EQ(s.size(), 1u) << g;
+}
+
+// ---- learning curves: trainSubset ----
+
+TEST(TrainSubset, NestedStratifiedAndOnlyTrainingRows)
+{
+    // 3 classes, unbalanced (60/30/10 %), a 80/10/10 split; class 2 has few training rows.
+    std::vector<std::int32_t> labels;
+    std::mt19937_64 rng(5);
+    for (int i = 0; i < 1000; ++i) {
+        const auto u = rng() % 100;
+        labels.push_back(u < 60 ? 0 : u < 90 ? 1 : 2);
+    }
+    const auto split = stratifiedSplit(labels, 3, 9);
+    std::map<int, std::int64_t> trainPerClass;
+    for (std::size_t i = 0; i < labels.size(); ++i)
+        if (split[i] == kTrain)
+            ++trainPerClass[labels[i]];
+    const std::vector<double> fractions{0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0};
+    std::vector<std::int64_t> previous;
+    for (const double f : fractions) {
+        const auto rows = trainSubset(labels, split, 3, f, 42);
+        EXPECT_TRUE(std::is_sorted(rows.begin(), rows.end()));
+        std::map<int, std::int64_t> perClass;
+        for (const auto r : rows) {
+            ASSERT_EQ(split[static_cast<std::size_t>(r)], kTrain) << "fraction " << f;
+            ++perClass[labels[static_cast<std::size_t>(r)]];
+        }
+        for (const auto& [c, n] : trainPerClass) // stratified: round(f * n_c), at least one
+            EXPECT_EQ(perClass[c], std::max<std::int64_t>(1, std::llround(f * static_cast<double>(n))))
+                << "class " << c << " fraction " << f;
+        // nested: every row of the smaller subset is in this one
+        EXPECT_TRUE(std::includes(rows.begin(), rows.end(), previous.begin(), previous.end())) << "fraction " << f;
+        previous = rows;
+    }
+    // fraction 1: every training row
+    std::int64_t allTrain = 0;
+    for (const auto& [c, n] : trainPerClass)
+        allTrain += n;
+    EXPECT_EQ(static_cast<std::int64_t>(previous.size()), allTrain);
+    // the same for the same seed, another subset for another seed
+    EXPECT_EQ(trainSubset(labels, split, 3, 0.1, 42), trainSubset(labels, split, 3, 0.1, 42));
+    EXPECT_NE(trainSubset(labels, split, 3, 0.1, 42), trainSubset(labels, split, 3, 0.1, 43));
+    EXPECT_THROW(trainSubset(labels, split, 3, 0.0, 42), Error);
+    EXPECT_THROW(trainSubset(labels, split, 3, 1.5, 42), Error);
 }

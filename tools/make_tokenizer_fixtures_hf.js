@@ -2,7 +2,8 @@
 // Makes tests/data/tokenizers/{bpe,wordpiece}/expected_hf.json: the ids the real Hugging Face
 // `tokenizers` library (its Rust core, through the npm binding @anush008/tokenizers) gives for
 // the fixture tokenizer.json files on texts chosen to probe the normaliser and pre-tokenizers:
-// the texts of expected.json plus characters where BERT's rules are easy to get wrong.
+// the texts of expected.json plus characters where BERT's rules are easy to get wrong. Each case
+// also holds n_tokens, the token count without truncation (tests of tokenize and extract's /n_tokens).
 //
 // Node is needed only to remake the fixtures, never at test time (the JSON output is committed).
 // Run:  (cd /tmp/hf && npm install @anush008/tokenizers)
@@ -54,7 +55,12 @@ async function makeFor(kind) {
         else
             tok.disableTruncation();
         const enc = await tok.encode(text);
-        const c = { name, text, max_length: maxLength, ids: enc.getIds(), tokens: enc.getTokens() };
+        // n_tokens: the length before truncation (special tokens included), what extract stores
+        // as /n_tokens; a case with max_length was cut when n_tokens > max_length.
+        tok.disableTruncation();
+        const full = await tok.encode(text);
+        const c = { name, text, max_length: maxLength, ids: enc.getIds(), tokens: enc.getTokens(),
+                    n_tokens: full.getIds().length };
         if (normalizer)
             c.normalized = normalizer.normalizeString(text);
         cases.push(c);

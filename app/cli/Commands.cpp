@@ -208,6 +208,7 @@ struct TrainCliOptions {
     int cv = 0; ///< folds of cross-validation besides the run's own head; 0 for none
     int repeats = 1; ///< seeds to train the spec with (spec.seed, spec.seed + 1, ...), on one split
     std::string calibrate = "none"; ///< post-hoc calibration of the run's head (none, temperature)
+    double trainFraction = 1.0; ///< learning curves: fit on this nested, stratified part of the training split
     bool json = false;
 };
 
@@ -223,6 +224,9 @@ TrainOptions trainOptionsOf(const TrainCliOptions& o)
         t.leakage.jaccardThreshold = t.leakage.cosineThreshold = *o.nearThreshold;
     }
     t.calibrate = parseCalibrationMethod(o.calibrate);
+    if (!(o.trainFraction > 0 && o.trainFraction <= 1))
+        throw Error(fmt::format("--train-fraction {}: expected a fraction in (0, 1]", o.trainFraction));
+    t.trainFraction = o.trainFraction;
     return t;
 }
 
@@ -362,6 +366,8 @@ json trainRunJson(const RunRecord& rec, const HeadSpec& spec)
             {"seconds_per_epoch", rec.seconds / std::max(1, rec.epochsRun)},
             {"metrics", {{"val", metricsJson(rec.validation)}, {"test", metricsJson(rec.test)}}},
             {"split_source", rec.splitSource},
+            {"train_fraction", rec.trainFraction},
+            {"train_rows", rec.trainRows},
             {"leakage", rec.leakage.measured ? json::parse(leakageToJson(rec.leakage)) : json(nullptr)},
             {"calibration", rec.calibration.enabled() ? json::parse(calibrationToJson(rec.calibration)) : json(nullptr)}};
 }
@@ -663,7 +669,10 @@ int runSweep(const SweepCliOptions& o)
             data = readFeatureFile(o.features, {.loadTexts = true, .requireTwoClasses = true, .featureSet = points[i].featureSet});
         const SweepTag tag{sweepId, points[i].params};
         CliTrainingObserver observer(points[i].spec.epochs, true);
-        const RunSessionResult session = runSession(data, points[i].spec, {.workspace = o.workspace, .tag = tag}, &observer);
+        TrainOptions options;
+        options.trainFraction = points[i].trainFraction;
+        const RunSessionResult session =
+            runSession(data, points[i].spec, {.workspace = o.workspace, .tag = tag, .options = options}, &observer);
         if (session.outcome == RunOutcome::Cancelled) {
             printCancelled(session, fmt::format("sweep interrupted after {} of {} runs", i, points.size()));
             return kInterrupted;
@@ -671,6 +680,7 @@ int runSweep(const SweepCliOptions& o)
         const RunRecord& rec = session.record;
         runs.push_back({{"run", rec.id}, {"dir", rec.dir}, {"params", json::parse(points[i].params)},
                         {"summary", summary(points[i].spec)}, {"seconds", rec.seconds},
+                        {"train_fraction", rec.trainFraction}, {"train_rows", rec.trainRows},
                         {"metrics", {{"val", metricsJson(rec.validation)}, {"test", metricsJson(rec.test)}}}});
         if (!o.json)
             fmt::print("{:>4}  {:<56} {:>8} {:>8} {:>7.1f}\n", i + 1, points[i].params.substr(0, 56), fmtMetric(rec.validation.f1),
@@ -806,6 +816,7 @@ void registerCommands(CLI::App& app)
     registerExtractCommands(app, g_exitCode);
     registerQualityCommands(app, g_exitCode);
     registerRankCommands(app, g_exitCode);
+    registerTokenizeCommand(app, g_exitCode);
 
     auto inspectPath = std::make_shared<std::string>();
     auto inspectJson = std::make_shared<bool>(false);
@@ -850,6 +861,11 @@ void registerCommands(CLI::App& app)
     cTr->add_option("--early-stopping", tr->earlyStopping, "none, val_loss, val_f1, val_accuracy, val_roc_auc");
     cTr->add_option("--patience", tr->patience, "Epochs without improvement before stopping");
     cTr->add_option("--seed", tr->seed, "Seed for initialisation, shuffling and the split");
+    cTr->add_option("--train-fraction", tr->trainFraction,
+                    "Fit on this fraction of the training split (nested and stratified, from the split's seed; "
+                    "validation and test unchanged): one point of a learning curve")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
     cTr->add_option("--split", tr->split,
                     "auto: the file's /split, else by /groups, else random; file; random (stratified); group")
         ->check(CLI::IsMember({"auto", "file", "random", "group"}))

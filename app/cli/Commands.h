@@ -20,6 +20,9 @@ void registerCommands(CLI::App& app);
 /// Registers `extract` and `merge` (ExtractCommands.cpp); their exit code goes to `exitCode`.
 void registerExtractCommands(CLI::App& app, int& exitCode);
 
+/// Registers `tokenize` (TokenizeCommand.cpp); its exit code goes to `exitCode`.
+void registerTokenizeCommand(CLI::App& app, int& exitCode);
+
 /// Registers `label-issues` (QualityCommands.cpp); its exit code goes to `exitCode`.
 void registerQualityCommands(CLI::App& app, int& exitCode);
 /// The per-fold table of `train --cv` (QualityCommands.cpp).

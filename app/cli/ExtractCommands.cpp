@@ -173,6 +173,8 @@ int runExtract(const ExtractCliOptions& o)
             j["dedup"] = {{"duplicates", dedup.duplicates}, {"conflicting", dedup.conflicting}};
         j["split_source"] = data.split.empty() ? json(nullptr) : json(data.splitSource);
         j["groups"] = !data.groups.empty();
+        // Rows cut by --max-length; null for the built-in backbone, which has no token window.
+        j["truncated_rows"] = r.truncatedRows >= 0 ? json(r.truncatedRows) : json(nullptr);
         if (eo.shardCount > 1)
             j["shard"] = {{"index", eo.shardIndex}, {"count", eo.shardCount}};
         std::cout << j.dump(2) << "\n";
@@ -189,6 +191,9 @@ int runExtract(const ExtractCliOptions& o)
                    isBuiltIn(o.backbone) ? "" : ", " + o.pooling + " pooling", seconds,
                    r.resumedRows ? fmt::format(" ({} rows recovered from the interrupted run)", r.resumedRows) : "");
     }
+    if (!o.json && r.truncatedRows >= 0)
+        fmt::print("truncated {} of {} rows at --max-length {} (token counts before the cut: /n_tokens)\n",
+                   r.truncatedRows, r.rows, o.maxLength);
     if (!o.json && !data.split.empty()) {
         std::int64_t counts[3] = {0, 0, 0};
         for (auto c : data.split)
