@@ -1,8 +1,8 @@
 #include "SampleTableModel.h"
 
-#include "CrossValidation.h"
-#include "LabelIssues.h"
-#include "Leakage.h"
+#include <headbench/data/Leakage.h>
+#include <headbench/runs/LabelIssues.h>
+#include <headbench/train/CrossValidation.h>
 
 #include <QColor>
 #include <QFile>

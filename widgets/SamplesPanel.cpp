@@ -3,7 +3,7 @@
 #include "CodeViewer.h"
 #include "ProbabilityBarsView.h"
 
-#include "Leakage.h"
+#include <headbench/data/Leakage.h>
 
 #include <QCheckBox>
 #include <QComboBox>

@@ -1,6 +1,6 @@
 #pragma once
 /// \file SweepView.h
-#include "RunStore.h"
+#include <headbench/runs/RunStore.h>
 
 #include <QWidget>
 

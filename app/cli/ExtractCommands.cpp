@@ -4,10 +4,10 @@
 
 #include "ProgressBar.h"
 
-#include "Dataset.h"
-#include "Error.h"
-#include "Extractor.h"
-#include "TorchScriptBackbone.h"
+#include <headbench/core/Error.h>
+#include <headbench/data/Dataset.h>
+#include <headbench/extract/Extractor.h>
+#include <headbench/extract/TorchScriptBackbone.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

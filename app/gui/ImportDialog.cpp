@@ -1,7 +1,7 @@
 #include "ImportDialog.h"
 
-#include "CsvReader.h"
-#include "Error.h"
+#include <headbench/core/CsvReader.h>
+#include <headbench/core/Error.h>
 
 #include <QCheckBox>
 #include <QComboBox>

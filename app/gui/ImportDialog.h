@@ -1,6 +1,6 @@
 #pragma once
 /// \file ImportDialog.h
-#include "Dataset.h"
+#include <headbench/data/Dataset.h>
 #include "WorkspaceController.h"
 
 #include <QDialog>

@@ -1,6 +1,6 @@
 #include "MainWindow.h"
 
-#include "Leakage.h"
+#include <headbench/data/Leakage.h>
 
 #include <unordered_map>
 
@@ -15,7 +15,7 @@
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
-#include "Error.h"
+#include <headbench/core/Error.h>
 
 #include <QAction>
 #include <QApplication>

@@ -10,7 +10,7 @@
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
-#include "Error.h"
+#include <headbench/core/Error.h>
 #include "HeadDesignerPanel.h"
 #include "LossChartView.h"
 

@@ -1,8 +1,8 @@
 #include "TrainingController.h"
 
-#include "Error.h"
-#include "CrossValidation.h"
-#include "RunStore.h"
+#include <headbench/core/Error.h>
+#include <headbench/runs/RunStore.h>
+#include <headbench/train/CrossValidation.h>
 
 #include <QDateTime>
 

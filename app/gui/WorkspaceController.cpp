@@ -1,10 +1,10 @@
 #include "WorkspaceController.h"
 
-#include "Backbone.h"
-#include "DemoData.h"
-#include "Error.h"
-#include "Extractor.h"
-#include "TorchScriptBackbone.h"
+#include <headbench/core/Error.h>
+#include <headbench/data/DemoData.h>
+#include <headbench/extract/Backbone.h>
+#include <headbench/extract/Extractor.h>
+#include <headbench/extract/TorchScriptBackbone.h>
 
 #include <QDateTime>
 #include <QDir>

@@ -1,8 +1,8 @@
 #pragma once
 /// \file WorkspaceController.h
-#include "Dataset.h"
-#include "FeatureFile.h"
-#include "RunStore.h"
+#include <headbench/data/Dataset.h>
+#include <headbench/data/FeatureFile.h>
+#include <headbench/runs/RunStore.h>
 
 #include <QFutureWatcher>
 #include <QObject>

@@ -5,7 +5,7 @@
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
-#include "Runtime.h"
+#include <headbench/core/Runtime.h>
 
 #include <QApplication>
 #include <QCommandLineParser>

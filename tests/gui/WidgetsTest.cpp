@@ -3,12 +3,12 @@
 #include "ConfusionMatrixView.h"
 #include "EvaluationView.h"
 #include "HeadDesignerPanel.h"
-#include "Metrics.h"
+#include <headbench/runs/Metrics.h>
 #include "SampleTableModel.h"
 #include "SamplesPanel.h"
-#include "Trainer.h"
+#include <headbench/train/Trainer.h>
 
-#include "../TestUtil.h"
+#include "TestUtil.h"
 #include "ChartView.h"
 #include "LossChartView.h"
 
