@@ -8,8 +8,8 @@
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
-#include "FeatureFile.h"
-#include "Runtime.h"
+#include <headbench/core/Runtime.h>
+#include <headbench/data/FeatureFile.h>
 
 #include <QApplication>
 #include <QCommandLineParser>

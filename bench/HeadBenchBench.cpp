@@ -11,15 +11,15 @@
 //   headbench_bench bootstrap --rows 15000 --resamples 1000 [--naive]     (seconds for the 95% intervals
 //                                     of every metric of one split, for paired differences, and
 //                                     with --naive for copying the rows per resample instead)
-#include "Bootstrap.h"
-#include "Dataset.h"
-#include "Extractor.h"
-#include "FeatureFile.h"
-#include "Tokenizer.h"
-#include "TorchScriptBackbone.h"
-#include "HeadSpec.h"
-#include "Runtime.h"
-#include "Trainer.h"
+#include <headbench/core/Runtime.h>
+#include <headbench/data/Dataset.h>
+#include <headbench/data/FeatureFile.h>
+#include <headbench/extract/Extractor.h>
+#include <headbench/extract/TorchScriptBackbone.h>
+#include <headbench/runs/Bootstrap.h>
+#include <headbench/text/Tokenizer.h>
+#include <headbench/train/HeadSpec.h>
+#include <headbench/train/Trainer.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>

@@ -5,10 +5,10 @@
 // Prints one JSON object: rows, dim, method, seconds of the check (the file's loading is not
 // counted), and what it found. The figure in docs/PERFORMANCE.md comes from the built-in
 // backbone's features of `headbench-cli demo --n 150000`.
-#include "FeatureFile.h"
-#include "Leakage.h"
-#include "Runtime.h"
-#include "Split.h"
+#include <headbench/core/Runtime.h>
+#include <headbench/data/FeatureFile.h>
+#include <headbench/data/Leakage.h>
+#include <headbench/data/Split.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>

@@ -3,8 +3,8 @@
 // what is accepted is consistent (one label and id per text, labels in range, two classes; a
 // split and a group per row when asked for). Each input is read twice: as is, and with a split
 // field, a group field and invalid rows skipped.
-#include "Dataset.h"
-#include "Error.h"
+#include <headbench/core/Error.h>
+#include <headbench/data/Dataset.h>
 
 #include <cstdint>
 #include <sstream>

@@ -1,7 +1,7 @@
 // Any bytes as a head spec: refused with headbench::Error, or a spec that survives validation,
 // the architecture description and a JSON round trip unchanged.
-#include "Error.h"
-#include "HeadSpec.h"
+#include <headbench/core/Error.h>
+#include <headbench/train/HeadSpec.h>
 
 #include <string>
 

@@ -1,6 +1,6 @@
 // Any bytes as a tokenizer.json: refused with headbench::Error, or a tokenizer that encodes.
-#include "Error.h"
-#include "Tokenizer.h"
+#include <headbench/core/Error.h>
+#include <headbench/text/Tokenizer.h>
 
 #include <string>
 

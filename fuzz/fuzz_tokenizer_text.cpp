@@ -1,8 +1,8 @@
 // Any bytes as code to tokenize with the byte-level BPE and WordPiece fixture tokenizers:
 // ids stay inside the vocabulary, the template's special tokens are in place, and the length
 // limit (taken from the first byte) holds.
-#include "Error.h"
-#include "Tokenizer.h"
+#include <headbench/core/Error.h>
+#include <headbench/text/Tokenizer.h>
 
 #include <fstream>
 #include <memory>

@@ -5,7 +5,7 @@
 #include <random>
 #include <string>
 
-#include "FeatureFile.h"
+#include <headbench/data/FeatureFile.h>
 
 namespace headbench::test {
 

@@ -30,22 +30,50 @@ def cases(kind):
 
 class Tokenize(unittest.TestCase):
     def check_kind(self, kind):
+        """All cases of one max_length go through one `tokenize --dataset` call (every row), and
+        the first few also through --text, which must agree."""
         tok = os.path.join(TOKENIZERS, kind, "tokenizer.json")
         truncated = 0
+        by_length = {}
+        blank = [c for c in cases(kind) if not c["text"].strip()]  # a dataset refuses rows without code
         for c in cases(kind):
-            if "\0" in c["text"]:
-                continue  # a command-line argument cannot hold NUL
+            if c["text"].strip():
+                by_length.setdefault(c["max_length"], []).append(c)
+        for c in blank:
             with self.subTest(kind=kind, case=c["name"]):
-                got = json.loads(run("tokenize", "--tokenizer", tok, "--text", c["text"], "--max-length",
-                                     c["max_length"], "--json").stdout)
-                self.assertEqual(got["ids"], c["ids"])
-                # HF gives an added token with lstrip/rstrip as the span it matched (" <mask>"); the
-                # vocabulary spelling is "<mask>".
-                self.assertEqual([t.strip() or t for t in got["tokens"]], [t.strip() or t for t in c["tokens"]])
-                self.assertEqual(got["n_tokens"], c["n_tokens"])
-                self.assertEqual(got["truncated"], c["n_tokens"] > len(c["ids"]))
-                truncated += got["truncated"]
+                self.check_case(json.loads(run("tokenize", "--tokenizer", tok, "--text", c["text"], "--max-length",
+                                               c["max_length"], "--json").stdout), c)
+        with tempfile.TemporaryDirectory() as d:
+            for max_length, group in by_length.items():
+                data = os.path.join(d, f"{kind}-{max_length}.jsonl")
+                with open(data, "w", encoding="utf-8") as f:
+                    for i, c in enumerate(group):
+                        f.write(json.dumps({"idx": f"c{i}", "func": c["text"], "target": i % 2}) + "\n")
+                    # a dataset has two classes: two filler rows after the cases
+                    for k in range(2):
+                        f.write(json.dumps({"idx": f"filler{k}", "func": "int filler;", "target": k}) + "\n")
+                got = json.loads(run("tokenize", "--tokenizer", tok, "--dataset", data, "--max-length", max_length,
+                                     "--json").stdout)
+                self.assertEqual(len(got["rows"]), len(group) + 2)
+                self.assertEqual([r["id"] for r in got["rows"][:len(group)]], [f"c{i}" for i in range(len(group))])
+                for row, c in zip(got["rows"], group):
+                    with self.subTest(kind=kind, case=c["name"]):
+                        self.check_case(row, c)
+                        truncated += row["truncated"]
+                self.assertEqual(got["truncated_rows"], sum(r["truncated"] for r in got["rows"]))
+                for c in [c for c in group if "\0" not in c["text"]][:3]:  # a command-line argument cannot hold NUL
+                    one = json.loads(run("tokenize", "--tokenizer", tok, "--text", c["text"], "--max-length", max_length,
+                                         "--json").stdout)
+                    self.check_case(one, c)
         self.assertGreaterEqual(truncated, 2)  # the fixture has cut cases
+
+    def check_case(self, got, c):
+        self.assertEqual(got["ids"], c["ids"])
+        # HF gives an added token with lstrip/rstrip as the span it matched (" <mask>"); the
+        # vocabulary spelling is "<mask>".
+        self.assertEqual([t.strip() or t for t in got["tokens"]], [t.strip() or t for t in c["tokens"]])
+        self.assertEqual(got["n_tokens"], c["n_tokens"])
+        self.assertEqual(got["truncated"], c["n_tokens"] > len(c["ids"]))
 
     def test_bpe_matches_hf(self):
         self.check_kind("bpe")
@@ -68,6 +96,8 @@ class Tokenize(unittest.TestCase):
                         c["max_length"]).stdout
             self.assertIn(f"{len(c['ids'])} of {c['n_tokens']} tokens kept", table)
             self.assertIn(json.dumps(c["tokens"][1]), table)
+            table = run("tokenize", "--tokenizer", tok, "--dataset", data, "--max-length", c["max_length"]).stdout
+            self.assertIn("1 of 2 rows cut", table)
             err = run("tokenize", "--tokenizer", tok, "--dataset", data, "--row", "zzz", expect=2).stderr
             self.assertIn("d.jsonl", err)
             self.assertIn("zzz", err)

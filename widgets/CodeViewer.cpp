@@ -1,10 +1,13 @@
 #include "CodeViewer.h"
 
+#include <QPainter>
 #include <QSet>
 #include <QTextBlock>
 #include <QTextCursor>
 
 #include <QFontDatabase>
+
+#include <algorithm>
 
 namespace headbench {
 
@@ -79,7 +82,73 @@ CodeViewer::CodeViewer(QWidget* parent)
 
 void CodeViewer::setCode(const QString& code)
 {
+    m_marked.clear();
+    m_seenBegin = 0;
+    m_seenEnd = -1;
+    m_seenNote.clear();
     setPlainText(code);
+}
+
+void CodeViewer::setSeenRange(int begin, int end, const QString& note)
+{
+    m_seenBegin = std::max(0, begin);
+    m_seenEnd = end;
+    m_seenNote = note;
+    applySelections();
+    viewport()->update();
+}
+
+void CodeViewer::applySelections()
+{
+    QList<QTextEdit::ExtraSelection> selections = m_marked;
+    const int length = document()->characterCount() - 1;
+    auto grey = [&](int from, int to) {
+        if (to <= from)
+            return;
+        QTextEdit::ExtraSelection sel;
+        sel.cursor = QTextCursor(document());
+        sel.cursor.setPosition(from);
+        sel.cursor.setPosition(std::min(to, length), QTextCursor::KeepAnchor);
+        sel.format.setForeground(palette().color(QPalette::Disabled, QPalette::Text));
+        sel.format.setBackground(palette().color(QPalette::AlternateBase));
+        selections.append(sel);
+    };
+    if (m_seenEnd >= 0) {
+        grey(0, m_seenBegin);
+        grey(m_seenEnd, length);
+    }
+    setExtraSelections(selections);
+}
+
+void CodeViewer::paintEvent(QPaintEvent* event)
+{
+    QPlainTextEdit::paintEvent(event);
+    if (m_seenEnd < 0)
+        return;
+    // A dashed line where the model's window ends (or, for a kept tail, begins), with the note.
+    const int length = document()->characterCount() - 1;
+    const bool cutEnd = m_seenEnd < length;
+    QTextCursor at(document());
+    at.setPosition(cutEnd ? m_seenEnd : m_seenBegin);
+    const QRect r = cursorRect(at);
+    QPainter painter(viewport());
+    const QColor color(0xc6, 0x28, 0x28);
+    painter.setPen(QPen(color, 1, Qt::DashLine));
+    const int y = cutEnd ? r.bottom() + 1 : r.top();
+    painter.drawLine(r.left(), y, viewport()->width(), y);
+    painter.drawLine(r.left(), r.top(), r.left(), r.bottom());
+    if (!m_seenNote.isEmpty()) {
+        QFont small = font();
+        small.setPointSizeF(small.pointSizeF() * 0.85);
+        painter.setFont(small);
+        const QFontMetrics fm(small);
+        const QString text = fm.elidedText(m_seenNote, Qt::ElideRight, viewport()->width() - 8);
+        const QRect box(viewport()->width() - fm.horizontalAdvance(text) - 10, cutEnd ? y + 1 : y - fm.height() - 3,
+                        fm.horizontalAdvance(text) + 8, fm.height() + 2);
+        painter.fillRect(box, palette().color(QPalette::Base));
+        painter.setPen(color);
+        painter.drawText(box, Qt::AlignCenter, text);
+    }
 }
 
 void CodeViewer::setMarkedLines(const QList<int>& lines, const QColor& color)
@@ -95,7 +164,8 @@ void CodeViewer::setMarkedLines(const QList<int>& lines, const QColor& color)
         sel.format.setProperty(QTextFormat::FullWidthSelection, true);
         selections.append(sel);
     }
-    setExtraSelections(selections);
+    m_marked = selections;
+    applySelections();
 }
 
 QList<int> CodeViewer::linesNotIn(const QString& code, const QString& other)

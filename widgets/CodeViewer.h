@@ -36,9 +36,22 @@ public:
     /// Lines of `code` that do not occur in `other` (whitespace at either end ignored): what a
     /// fix changed, when the two are the versions before and after it.
     static QList<int> linesNotIn(const QString& code, const QString& other);
+    /// What the model saw of the code: characters outside [begin, end) are greyed out and a
+    /// marker line with `note` is drawn where the cut fell. begin 0 and end -1: all of it.
+    void setSeenRange(int begin, int end, const QString& note = {});
+    int seenBegin() const { return m_seenBegin; }
+    int seenEnd() const { return m_seenEnd; }
+
+protected:
+    void paintEvent(QPaintEvent* event) override;
 
 private:
+    void applySelections();
+
     CSyntaxHighlighter* m_highlighter;
+    QList<QTextEdit::ExtraSelection> m_marked;
+    int m_seenBegin = 0, m_seenEnd = -1;
+    QString m_seenNote;
 };
 
 } // namespace headbench

@@ -1,11 +1,8 @@
 #include "ConfusionMatrixView.h"
 
-#include <QContextMenuEvent>
-#include <QFileDialog>
-#include <QMenu>
-#include <QMessageBox>
+#include "WidgetExport.h"
+
 #include <QMouseEvent>
-#include <QSvgGenerator>
 #include <QPainter>
 
 #include <algorithm>
@@ -132,45 +129,12 @@ void ConfusionMatrixView::mousePressEvent(QMouseEvent* event)
 
 bool ConfusionMatrixView::exportTo(const QString& path, QString* error)
 {
-    bool ok = false;
-    if (path.endsWith(QLatin1String(".svg"), Qt::CaseInsensitive)) {
-        QSvgGenerator generator;
-        generator.setFileName(path);
-        generator.setSize(size());
-        generator.setViewBox(rect());
-        QPainter painter;
-        if (painter.begin(&generator)) {
-            render(&painter);
-            ok = painter.end();
-        }
-    } else {
-        QImage image(size() * 2, QImage::Format_ARGB32);
-        image.setDevicePixelRatio(2);
-        image.fill(Qt::white);
-        render(&image);
-        ok = image.save(path);
-    }
-    if (!ok && error)
-        *error = tr("%1 could not be written.").arg(path);
-    return ok;
+    return exportWidgetImage(this, path, tr("Confusion matrix"), error);
 }
 
 void ConfusionMatrixView::contextMenuEvent(QContextMenuEvent* event)
 {
-    QMenu menu(this);
-    QAction* png = menu.addAction(tr("Export as PNG…"));
-    QAction* svg = menu.addAction(tr("Export as SVG…"));
-    QAction* chosen = menu.exec(event->globalPos());
-    if (!chosen)
-        return;
-    const bool asSvg = chosen == svg;
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export confusion matrix"),
-                                                      asSvg ? QStringLiteral("confusion.svg") : QStringLiteral("confusion.png"),
-                                                      asSvg ? tr("SVG images (*.svg)") : tr("PNG images (*.png)"));
-    QString error;
-    if (!path.isEmpty() && !exportTo(path, &error))
-        QMessageBox::warning(this, tr("Export failed"), error);
-    (void)png;
+    offerWidgetExport(this, event, tr("Export confusion matrix"), QStringLiteral("confusion"), tr("Confusion matrix"));
 }
 
 } // namespace headbench

@@ -1,9 +1,9 @@
 #include "EvaluationView.h"
 
-#include "Bootstrap.h"
+#include <headbench/runs/Bootstrap.h>
 #include "ChartView.h"
 #include "ConfusionMatrixView.h"
-#include "Metrics.h"
+#include <headbench/runs/Metrics.h>
 
 #include <QComboBox>
 #include <QGridLayout>

@@ -2,7 +2,7 @@
 
 #include "HeadDiagramView.h"
 
-#include "Error.h"
+#include <headbench/core/Error.h>
 
 #include <QCheckBox>
 #include <QComboBox>

@@ -1,6 +1,6 @@
 #pragma once
 /// \file HeadDesignerPanel.h
-#include "HeadSpec.h"
+#include <headbench/train/HeadSpec.h>
 
 #include <QWidget>
 

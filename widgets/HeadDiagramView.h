@@ -1,6 +1,6 @@
 #pragma once
 /// \file HeadDiagramView.h
-#include "HeadSpec.h"
+#include <headbench/train/HeadSpec.h>
 
 #include <QWidget>
 

@@ -1,6 +1,6 @@
 #pragma once
 /// \file RankChartView.h
-#include "Rank.h"
+#include <headbench/train/Rank.h>
 
 #include <QWidget>
 

@@ -1,10 +1,10 @@
 #include "RunCompareView.h"
 
-#include "Bootstrap.h"
+#include <headbench/runs/Bootstrap.h>
 #include "ChartView.h"
 #include "CodeViewer.h"
 #include "ConfusionMatrixView.h"
-#include "Metrics.h"
+#include <headbench/runs/Metrics.h>
 
 #include <QHBoxLayout>
 #include <QHeaderView>

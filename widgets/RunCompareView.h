@@ -1,7 +1,7 @@
 #pragma once
 /// \file RunCompareView.h
-#include "Compare.h"
-#include "RunStore.h"
+#include <headbench/runs/Compare.h>
+#include <headbench/runs/RunStore.h>
 
 #include <QFutureWatcher>
 #include <QWidget>

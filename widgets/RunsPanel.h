@@ -1,6 +1,6 @@
 #pragma once
 /// \file RunsPanel.h
-#include "RunStore.h"
+#include <headbench/runs/RunStore.h>
 
 #include <QWidget>
 

@@ -1,9 +1,11 @@
 #include "SampleTableModel.h"
 
-#include "AtomicFile.h"
-#include "CrossValidation.h"
-#include "LabelIssues.h"
-#include "Leakage.h"
+#include <headbench/core/AtomicFile.h>
+#include <headbench/data/FeatureFile.h>
+#include <headbench/data/Leakage.h>
+#include <headbench/text/Tokenizer.h>
+#include <headbench/runs/LabelIssues.h>
+#include <headbench/train/CrossValidation.h>
 
 #include <QColor>
 #include <QFile>
@@ -18,6 +20,25 @@
 #include <limits>
 
 namespace headbench {
+
+void attachTokenCounts(SampleData& data, const FeatureSet& features, const std::string& featurePath)
+{
+    if (features.nTokens.size() != static_cast<std::size_t>(data.rows()))
+        return;
+    data.nTokens = features.nTokens;
+    const auto attr = [&](const std::string& key) {
+        const auto it = features.attributes.find(key);
+        return it == features.attributes.end() ? std::string() : it->second;
+    };
+    try {
+        data.window = std::stoll(attr("max_length"));
+    } catch (const std::exception&) {
+        data.window = 0; // a file from elsewhere without a window: counts only
+    }
+    data.longMode = attr("long").empty() ? "head" : attr("long");
+    data.tokenizerFile = attr("tokenizer_file");
+    data.tokenizerPath = findTokenizer(features.attributes, featurePath);
+}
 
 void attachLabelIssues(SampleData& data, const std::string& runDir)
 {
@@ -104,7 +125,16 @@ int SampleTableModel::rowCount(const QModelIndex& parent) const
 
 int SampleTableModel::columnCount(const QModelIndex& parent) const
 {
-    return parent.isValid() || !m_data ? 0 : FirstProbabilityColumn + m_data->numClasses + (issueColumn() >= 0 ? 1 : 0);
+    return parent.isValid() || !m_data
+               ? 0
+               : FirstProbabilityColumn + m_data->numClasses + (issueColumn() >= 0 ? 1 : 0) + (tokensColumn() >= 0 ? 1 : 0);
+}
+
+int SampleTableModel::tokensColumn() const
+{
+    if (!m_data || m_data->nTokens.empty())
+        return -1;
+    return FirstProbabilityColumn + m_data->numClasses + (m_data->issueScore.empty() ? 0 : 1);
 }
 
 int SampleTableModel::issueColumn() const
@@ -146,6 +176,13 @@ QVariant SampleTableModel::data(const QModelIndex& index, int role) const
         case ConfidenceColumn:
             return sort ? QVariant(confidence(row)) : QVariant(QString::number(confidence(row), 'f', 3));
         default: {
+            if (col == tokensColumn()) {
+                const std::int64_t sample = sampleRow(row);
+                const std::int64_t n = m_data->nTokens[static_cast<std::size_t>(sample)];
+                if (sort)
+                    return QVariant(static_cast<qlonglong>(n));
+                return m_data->truncated(sample) ? tr("%1 (cut)").arg(n) : QString::number(n);
+            }
             if (col == issueColumn()) {
                 // Not an issue sorts below every issue; shown empty.
                 const float s = issueScore(row);
@@ -163,6 +200,15 @@ QVariant SampleTableModel::data(const QModelIndex& index, int role) const
         }
         }
     }
+    if (role == Qt::ForegroundRole && col == tokensColumn() && m_data->truncated(sampleRow(row)))
+        return QColor(0xb2, 0x6a, 0x00);
+    if (role == Qt::ToolTipRole && col == tokensColumn())
+        return m_data->truncated(sampleRow(row))
+                   ? tr("The model saw %1 of these %2 tokens (max length %1, %3 kept)")
+                         .arg(m_data->window)
+                         .arg(m_data->nTokens[static_cast<std::size_t>(sampleRow(row))])
+                         .arg(m_data->longMode == "tail" ? tr("the end") : tr("the start"))
+                   : tr("Tokens the model read, special tokens included");
     if (role == Qt::ForegroundRole && col == CorrectColumn)
         return predicted(row) == trueClass(row) ? QColor(0x2e, 0x7d, 0x32) : QColor(0xc6, 0x28, 0x28);
     if (role == Qt::TextAlignmentRole && col >= ConfidenceColumn)
@@ -183,6 +229,8 @@ QVariant SampleTableModel::headerData(int section, Qt::Orientation orientation, 
     default: {
         if (section == issueColumn())
             return tr("label issue");
+        if (section == tokensColumn())
+            return tr("tokens");
         const int k = section - FirstProbabilityColumn;
         if (k >= 0 && k < static_cast<int>(m_data->labelNames.size()))
             return tr("p(%1)").arg(QString::fromStdString(m_data->labelNames[k]));
@@ -268,6 +316,12 @@ void SampleFilterProxy::setOnlyNearDuplicates(bool on)
     invalidateFilter();
 }
 
+void SampleFilterProxy::setOnlyTruncated(bool on)
+{
+    m_onlyTruncated = on;
+    invalidateFilter();
+}
+
 void SampleFilterProxy::setOnlyLabelIssues(bool on)
 {
     m_onlyIssues = on;
@@ -279,6 +333,7 @@ void SampleFilterProxy::reset()
     m_onlyWrong = false;
     m_onlyNear = false;
     m_onlyIssues = false;
+    m_onlyTruncated = false;
     m_true = m_predicted = -1;
     m_lo = 0;
     m_hi = 1;
@@ -311,6 +366,8 @@ bool SampleFilterProxy::filterAcceptsRow(int row, const QModelIndex&) const
             return false;
     }
     if (m_onlyIssues && std::isnan(model->issueScore(row)))
+        return false;
+    if (m_onlyTruncated && !model->samples()->truncated(model->sampleRow(row)))
         return false;
     return true;
 }

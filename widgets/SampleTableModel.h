@@ -33,13 +33,33 @@ struct SampleData {
     std::vector<float> issueScore;
     std::vector<std::int32_t> issueSuggested;
 
+    /// What the model saw (feature files with `/n_tokens`; empty otherwise): per row the token
+    /// count before the cut, the window (max_length), how longer texts were read (head, tail,
+    /// windows) and the tokenizer to find where the cut fell ("" when it cannot be found).
+    std::vector<std::int64_t> nTokens;
+    std::int64_t window = 0;
+    std::string longMode = "head";
+    std::string tokenizerPath;
+    std::string tokenizerFile; ///< the name the feature file records, for messages
+
     std::int64_t rows() const { return static_cast<std::int64_t>(labels.size()); }
+    /// True when the model saw only part of the row's text (head or tail cut it).
+    bool truncated(std::int64_t row) const
+    {
+        return window > 0 && longMode != "windows" && row >= 0 && static_cast<std::size_t>(row) < nTokens.size() &&
+               nTokens[static_cast<std::size_t>(row)] > window;
+    }
 };
 
 /// Fills `data.issueScore` and `issueSuggested` by confident learning on the out-of-fold
 /// probabilities of the run in `runDir` (matched by id); leaves them empty when the run has no
 /// oof.csv (trained without --cv). Throws headbench::Error when oof.csv is damaged.
 void attachLabelIssues(SampleData& data, const std::string& runDir);
+
+struct FeatureSet;
+/// Fills what the model saw (`nTokens`, window, long mode, tokenizer) from the feature file the
+/// samples' texts came from; leaves nTokens empty when the file has no `/n_tokens`.
+void attachTokenCounts(SampleData& data, const FeatureSet& features, const std::string& featurePath);
 
 /// The samples of one split as a table: id, true class, predicted class, correct, confidence,
 /// and one probability column per class. Reads the column vectors directly (no item per
@@ -63,6 +83,9 @@ public:
     int issueColumn() const;
     /// The row's label-issue score, NaN when it is not a likely label error.
     float issueScore(int row) const;
+    /// The "tokens" column (token count, marked when the window cut it), last; -1 when the
+    /// feature file has no token counts.
+    int tokensColumn() const;
 
     const SampleData* samples() const { return m_data.get(); }
     std::int64_t sampleRow(int row) const { return m_rows[static_cast<std::size_t>(row)]; }
@@ -102,6 +125,8 @@ public:
     void setOnlyNearDuplicates(bool on);
     /// Only likely label errors (confident learning on the run's out-of-fold probabilities).
     void setOnlyLabelIssues(bool on);
+    /// Only samples the model saw in part (longer than its token window).
+    void setOnlyTruncated(bool on);
     /// Clears every filter.
     void reset();
 
@@ -116,6 +141,7 @@ private:
     bool m_onlyWrong = false;
     bool m_onlyNear = false;
     bool m_onlyIssues = false;
+    bool m_onlyTruncated = false;
     int m_true = -1, m_predicted = -1;
     double m_lo = 0, m_hi = 1;
     std::string m_code;

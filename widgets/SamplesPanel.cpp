@@ -1,9 +1,11 @@
 #include "SamplesPanel.h"
 
+#include <headbench/text/Tokenizer.h>
+
 #include "CodeViewer.h"
 #include "ProbabilityBarsView.h"
 
-#include "Leakage.h"
+#include <headbench/data/Leakage.h>
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -30,6 +32,7 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     , m_onlyWrong(new QCheckBox(tr("Only &misclassified")))
     , m_onlyNear(new QCheckBox(tr("Near d&uplicate in training")))
     , m_onlyIssues(new QCheckBox(tr("Likely &label issue")))
+    , m_onlyTruncated(new QCheckBox(tr("Cut by the &token window")))
     , m_trueBox(new QComboBox)
     , m_predBox(new QComboBox)
     , m_confLo(new QDoubleSpinBox)
@@ -46,6 +49,8 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     m_onlyNear->setToolTip(tr("Only samples whose nearest training row is a near duplicate (the run's leakage check)"));
     m_onlyIssues->setObjectName(QStringLiteral("labelIssueFilter"));
     m_onlyIssues->setEnabled(false);
+    m_onlyTruncated->setObjectName(QStringLiteral("truncatedFilter"));
+    m_onlyTruncated->setEnabled(false);
     m_code->setObjectName(QStringLiteral("codeViewer"));
     m_neighbour->setObjectName(QStringLiteral("neighbourViewer"));
     m_neighbourTitle->setObjectName(QStringLiteral("neighbourTitle"));
@@ -76,6 +81,7 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     filters->addWidget(m_onlyWrong);
     filters->addWidget(m_onlyNear);
     filters->addWidget(m_onlyIssues);
+    filters->addWidget(m_onlyTruncated);
     filters->addStretch(1);
     auto* filters2 = new QHBoxLayout;
     filters2->addWidget(new QLabel(tr("true:")));
@@ -143,6 +149,10 @@ SamplesPanel::SamplesPanel(QWidget* parent)
         m_proxy->setOnlyLabelIssues(on);
         if (on && m_model->issueColumn() >= 0)
             m_table->sortByColumn(m_model->issueColumn(), Qt::DescendingOrder);
+    });
+    connect(m_onlyTruncated, &QCheckBox::toggled, this, [this](bool on) {
+        if (!m_syncing)
+            m_proxy->setOnlyTruncated(on);
     });
     connect(m_trueBox, &QComboBox::currentIndexChanged, this, [this] {
         if (!m_syncing)
@@ -225,8 +235,59 @@ void SamplesPanel::setSamples(std::shared_ptr<const SampleData> data, std::vecto
                                          "out-of-fold probabilities), most likely first. Test rows have none; "
                                          "headbench-cli label-issues lists the training rows too")
                                     : tr("Train with cross-validation (headbench-cli train --cv K) to find likely label errors"));
+    const bool tokens = d && !d->nTokens.empty();
+    m_onlyTruncated->setEnabled(tokens && d->window > 0 && d->longMode != "windows");
+    m_onlyTruncated->setToolTip(!tokens ? tr("The feature file has no token counts (built-in backbone, or extracted before "
+                                             "HeadBench kept them)")
+                                : d->longMode == "windows"
+                                    ? tr("Extracted with --long windows: the model read every text whole")
+                                    : tr("Only samples longer than the model's window of %1 tokens: it saw part of them")
+                                          .arg(d->window));
+    if (!d || d->tokenizerPath != m_tokenizerPath) {
+        m_tokenizer.reset();
+        m_tokenizerPath.clear();
+        m_tokenizerError.clear();
+    }
     m_neighbourTitle->clear();
     m_neighbour->setCode(QString());
+}
+
+SamplesPanel::~SamplesPanel() = default;
+
+QString SamplesPanel::showSeenPart(std::int64_t sample)
+{
+    const SampleData& d = *m_model->samples();
+    if (!d.truncated(sample) || d.texts.empty())
+        return {};
+    const std::int64_t n = d.nTokens[static_cast<std::size_t>(sample)];
+    const QString saw = tr("the model saw %1 of %2 tokens").arg(d.window).arg(n);
+    if (!m_tokenizer && m_tokenizerError.isEmpty()) {
+        if (d.tokenizerPath.empty()) {
+            m_tokenizerError = tr("its tokenizer %1 was not found, so where the cut fell is not shown")
+                                   .arg(QString::fromStdString(d.tokenizerFile));
+        } else {
+            try {
+                m_tokenizer = loadTokenizer(d.tokenizerPath);
+                m_tokenizerPath = d.tokenizerPath;
+            } catch (const std::exception& e) {
+                m_tokenizerError = QString::fromStdString(e.what());
+            }
+        }
+    }
+    if (!m_tokenizer)
+        return saw + QStringLiteral(" (") + m_tokenizerError.toHtmlEscaped() + QStringLiteral(")");
+    const std::string& text = d.texts[static_cast<std::size_t>(sample)];
+    const LongMode mode = d.longMode == "tail" ? LongMode::Tail : LongMode::Head;
+    const SeenSpan span = seenSpan(*m_tokenizer, text, static_cast<int>(d.window), mode);
+    if (!span.cut)
+        return saw;
+    // Byte offsets to positions in the QString the viewer holds (UTF-16).
+    const int begin = static_cast<int>(QString::fromUtf8(text.data(), static_cast<qsizetype>(span.begin)).size());
+    const int end = static_cast<int>(QString::fromUtf8(text.data(), static_cast<qsizetype>(span.end)).size());
+    m_code->setSeenRange(begin, end,
+                         mode == LongMode::Head ? tr("✂ the model's %1-token window ends here").arg(d.window)
+                                                : tr("✂ the model's %1-token window starts here").arg(d.window));
+    return saw + (mode == LongMode::Head ? tr("; the rest is greyed out") : tr("; the start is greyed out"));
 }
 
 void SamplesPanel::setThreshold(double threshold)
@@ -267,6 +328,7 @@ void SamplesPanel::clearFilters()
     m_onlyWrong->setChecked(false);
     m_onlyNear->setChecked(false);
     m_onlyIssues->setChecked(false);
+    m_onlyTruncated->setChecked(false);
     m_trueBox->setCurrentIndex(0);
     m_predBox->setCurrentIndex(0);
     m_confLo->setValue(0);
@@ -314,6 +376,9 @@ void SamplesPanel::showSample(const QModelIndex& proxyIndex)
     else
         code = tr("// The feature file has no /text dataset, so the code cannot be shown.");
     m_code->setCode(code);
+    if (const QString seen = showSeenPart(sample); !seen.isEmpty())
+        m_sampleTitle->setText(m_sampleTitle->text() + QStringLiteral("<br><span style='color:#b26a00'>✂ ") + seen +
+                               QStringLiteral("</span>"));
     showNeighbour(sample, code);
 }
 

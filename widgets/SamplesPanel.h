@@ -16,6 +16,7 @@ QT_END_NAMESPACE
 namespace headbench {
 
 class CodeViewer;
+class Tokenizer;
 class ProbabilityBarsView;
 
 /// Every sample of the chosen split in a sortable, filterable table; the selected sample's
@@ -24,6 +25,7 @@ class SamplesPanel : public QWidget {
     Q_OBJECT
 public:
     explicit SamplesPanel(QWidget* parent = nullptr);
+    ~SamplesPanel() override;
 
     void setSamples(std::shared_ptr<const SampleData> data, std::vector<std::int64_t> rows);
     void setThreshold(double threshold);
@@ -43,11 +45,14 @@ public:
     QCheckBox* nearDuplicateFilter() const { return m_onlyNear; }
     /// Only likely label errors, most likely first (runs trained with --cv).
     QCheckBox* labelIssueFilter() const { return m_onlyIssues; }
+    QCheckBox* truncatedFilter() const { return m_onlyTruncated; }
     bool exportCsv(const QString& path, QString* error) const;
 
 private:
     void showSample(const QModelIndex& proxyIndex);
     void showNeighbour(std::int64_t sample, const QString& code);
+    /// Greys what the model did not see of a truncated sample; returns a note for the title.
+    QString showSeenPart(std::int64_t sample);
     void updateCount();
     void fillClassCombos();
 
@@ -57,6 +62,7 @@ private:
     QCheckBox* m_onlyWrong;
     QCheckBox* m_onlyNear;
     QCheckBox* m_onlyIssues;
+    QCheckBox* m_onlyTruncated;
     QComboBox* m_trueBox;
     QComboBox* m_predBox;
     QDoubleSpinBox* m_confLo;
@@ -69,6 +75,10 @@ private:
     QLabel* m_neighbourTitle;
     CodeViewer* m_neighbour;
     bool m_syncing = false;
+    /// The tokenizer of the samples' feature file, loaded on first need (seenSpan).
+    std::unique_ptr<Tokenizer> m_tokenizer;
+    std::string m_tokenizerPath;
+    QString m_tokenizerError;
 };
 
 } // namespace headbench

@@ -15,7 +15,10 @@
 #include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <QtCharts/QAreaSeries>
 #include <QtCharts/QCategoryAxis>
+#include <QtCharts/QLineSeries>
+#include <QtCharts/QLogValueAxis>
 #include <QtCharts/QScatterSeries>
 #include <QtCharts/QValueAxis>
 
@@ -35,6 +38,21 @@ double metricOf(const RunRecord& r, int metric)
     case 2: return r.validation.rocAuc;
     case 3: return r.validation.accuracy;
     default: return r.validation.loss;
+    }
+}
+
+/// The bootstrap interval of the chosen metric, when the run has one (loss has none).
+Interval intervalOf(const RunRecord& r, int metric)
+{
+    const Metrics& m = metric == 1 ? r.test : r.validation;
+    if (!m.ci)
+        return {};
+    switch (metric) {
+    case 0:
+    case 1: return m.ci->f1;
+    case 2: return m.ci->rocAuc;
+    case 3: return m.ci->accuracy;
+    default: return {};
     }
 }
 
@@ -188,6 +206,11 @@ void SweepView::updateScatter()
     const QString field = m_field->currentText();
     if (field.isEmpty())
         return;
+    if (field == QLatin1String("train_fraction")) {
+        drawLearningCurve();
+        return;
+    }
+    chart->setTitle(tr("Metric against a field"));
     // Numeric fields on a value axis; anything else (names, lists) on categories.
     std::vector<std::pair<QJsonValue, double>> points;
     bool numeric = true;
@@ -256,6 +279,80 @@ void SweepView::updateScatter()
     if (std::isfinite(ylo)) {
         const double pad = yhi > ylo ? (yhi - ylo) * 0.1 : 0.05;
         y->setRange(ylo - pad, yhi + pad);
+    }
+}
+
+void SweepView::drawLearningCurve()
+{
+    // A learning curve: the metric against the rows the head was fitted on, the mean of the runs
+    // at each size joined by a line, inside the band of their 95% bootstrap intervals.
+    QChart* chart = m_scatter->chart();
+    chart->setTitle(tr("Learning curve"));
+    std::map<double, std::vector<std::size_t>> bySize;
+    for (std::size_t i = 0; i < m_done.size(); ++i)
+        if (m_done[i] && std::isfinite(metricOf(m_results[i], m_metric->currentIndex())))
+            bySize[m_results[i].trainRows > 0 ? static_cast<double>(m_results[i].trainRows) : m_results[i].trainFraction]
+                .push_back(i);
+    if (bySize.empty())
+        return;
+    const bool rows = std::all_of(bySize.begin(), bySize.end(), [&](const auto& e) { return m_results[e.second.front()].trainRows > 0; });
+    auto* line = new QLineSeries;
+    line->setName(m_metric->currentText());
+    line->setColor(QColor(0x15, 0x65, 0xc0));
+    line->setPointsVisible(true);
+    auto* lower = new QLineSeries;
+    auto* upper = new QLineSeries;
+    double ylo = INFINITY, yhi = -INFINITY;
+    for (const auto& [x, runs] : bySize) {
+        double sum = 0, lo = INFINITY, hi = -INFINITY;
+        for (std::size_t i : runs) {
+            const double v = metricOf(m_results[i], m_metric->currentIndex());
+            sum += v;
+            const Interval ci = intervalOf(m_results[i], m_metric->currentIndex());
+            lo = std::min(lo, ci.valid() ? ci.low : v);
+            hi = std::max(hi, ci.valid() ? ci.high : v);
+        }
+        line->append(x, sum / static_cast<double>(runs.size()));
+        lower->append(x, lo);
+        upper->append(x, hi);
+        ylo = std::min(ylo, lo);
+        yhi = std::max(yhi, hi);
+    }
+    auto* band = new QAreaSeries(upper, lower);
+    upper->setParent(band); // the area series does not own its edges
+    lower->setParent(band);
+    band->setName(tr("95% interval"));
+    QColor fill(0x15, 0x65, 0xc0);
+    fill.setAlpha(50);
+    band->setBrush(fill);
+    band->setPen(Qt::NoPen);
+    const double xlo = bySize.begin()->first, xhi = bySize.rbegin()->first;
+    QAbstractAxis* x = nullptr;
+    if (xlo > 0 && xhi / xlo >= 20) { // 1% .. 100%: a log axis keeps the small sizes apart
+        auto* axis = new QLogValueAxis;
+        axis->setBase(10);
+        axis->setRange(xlo / 1.3, xhi * 1.3);
+        axis->setLabelFormat(rows ? QStringLiteral("%.0f") : QStringLiteral("%.2g"));
+        axis->setMinorTickCount(8);
+        x = axis;
+    } else {
+        auto* axis = new QValueAxis;
+        const double pad = xhi > xlo ? (xhi - xlo) * 0.08 : std::max(1.0, xlo * 0.1);
+        axis->setRange(std::max(0.0, xlo - pad), xhi + pad);
+        axis->setLabelFormat(rows ? QStringLiteral("%.0f") : QStringLiteral("%.2f"));
+        x = axis;
+    }
+    x->setTitleText(rows ? tr("training rows (train_fraction)") : tr("train_fraction"));
+    auto* y = new QValueAxis;
+    y->setTitleText(m_metric->currentText());
+    const double pad = yhi > ylo ? (yhi - ylo) * 0.1 : 0.05;
+    y->setRange(ylo - pad, yhi + pad);
+    chart->addAxis(x, Qt::AlignBottom);
+    chart->addAxis(y, Qt::AlignLeft);
+    for (QAbstractSeries* series : {static_cast<QAbstractSeries*>(band), static_cast<QAbstractSeries*>(line)}) {
+        chart->addSeries(series);
+        series->attachAxis(x);
+        series->attachAxis(y);
     }
 }
 

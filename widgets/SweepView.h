@@ -1,6 +1,6 @@
 #pragma once
 /// \file SweepView.h
-#include "RunStore.h"
+#include <headbench/runs/RunStore.h>
 
 #include <QWidget>
 
@@ -43,6 +43,8 @@ Q_SIGNALS:
 
 private:
     void updateScatter();
+    /// With the train_fraction field: the metric against training rows, with its band.
+    void drawLearningCurve();
     void updateProgress();
 
     QLabel* m_title;

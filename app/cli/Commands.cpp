@@ -2,19 +2,19 @@
 
 #include "ProgressBar.h"
 
-#include "Bootstrap.h"
-#include "Compare.h"
-#include "CrossValidation.h"
-#include "DemoData.h"
-#include "Error.h"
-#include "Extractor.h"
-#include "FeatureFile.h"
-#include "HeadSpec.h"
-#include "Leakage.h"
-#include "RunSession.h"
-#include "RunStore.h"
-#include "Sweep.h"
-#include "Trainer.h"
+#include <headbench/core/Error.h>
+#include <headbench/data/DemoData.h>
+#include <headbench/data/FeatureFile.h>
+#include <headbench/data/Leakage.h>
+#include <headbench/extract/Extractor.h>
+#include <headbench/runs/Bootstrap.h>
+#include <headbench/runs/Compare.h>
+#include <headbench/runs/RunStore.h>
+#include <headbench/train/CrossValidation.h>
+#include <headbench/train/HeadSpec.h>
+#include <headbench/train/RunSession.h>
+#include <headbench/train/Sweep.h>
+#include <headbench/train/Trainer.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

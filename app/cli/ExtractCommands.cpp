@@ -4,10 +4,11 @@
 
 #include "ProgressBar.h"
 
-#include "Dataset.h"
-#include "Error.h"
-#include "Extractor.h"
-#include "TorchScriptBackbone.h"
+#include <headbench/core/Error.h>
+#include <headbench/data/Dataset.h>
+#include <headbench/extract/BackboneRequest.h>
+#include <headbench/extract/Extractor.h>
+#include <headbench/extract/TorchScriptBackbone.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -27,12 +28,9 @@ struct ExtractCliOptions {
     std::vector<std::string> datasets;
     std::string dedup = "none", labelNames;
     bool skipInvalid = false;
-    std::string backbone = "hashed-ngram", tokenizer, pooling = "mean", layers = "last", shard, out;
+    BackboneRequest backbone;
+    std::string shard, out;
     FieldMap fields;
-    std::int64_t dim = 1024;
-    int batchSize = 0;
-    int maxLength = 512;
-    bool normalize = false;
     bool restart = false;
     bool json = false;
 };
@@ -71,24 +69,6 @@ std::pair<int, int> parseShard(const std::string& text)
     throw Error("--shard " + text + ": expected I/N with 0 <= I < N, e.g. 3/16");
 }
 
-bool isBuiltIn(const std::string& backbone)
-{
-    return backbone == "hashed-ngram";
-}
-
-/// "mean" or a list such as "mean,last,cls".
-std::vector<Pooling> parsePoolings(const std::string& text)
-{
-    std::vector<Pooling> out;
-    std::size_t pos = 0;
-    while (pos <= text.size()) {
-        const std::size_t comma = std::min(text.find(',', pos), text.size());
-        out.push_back(parsePooling(text.substr(pos, comma - pos)));
-        pos = comma + 1;
-    }
-    return out;
-}
-
 int runExtract(const ExtractCliOptions& o)
 {
     const auto start = std::chrono::steady_clock::now();
@@ -111,35 +91,10 @@ int runExtract(const ExtractCliOptions& o)
         fmt::print(stderr, "dedup: dropped {} exact {} and {} {} whose text also occurs with another label\n",
                    dedup.duplicates, dedup.duplicates == 1 ? "duplicate" : "duplicates", dedup.conflicting,
                    dedup.conflicting == 1 ? "row" : "rows");
-    std::unique_ptr<Backbone> backbone;
-    int batchSize = o.batchSize;
-    if (isBuiltIn(o.backbone)) {
-        if (o.layers != "last" || o.pooling.find(',') != std::string::npos)
-            throw Error("--layers and several --pooling values need a TorchScript model; the built-in " + o.backbone +
-                        " backbone has one feature set");
-        BackboneOptions bo;
-        bo.dim = o.dim;
-        backbone = makeBackbone(o.backbone, bo);
-        if (batchSize <= 0)
-            batchSize = 64;
-    } else {
-        if (o.tokenizer.empty())
-            throw Error("--backbone " + o.backbone + " is a model file: give its tokenizer with --tokenizer "
-                        "(tokenizer.json or tokenizer.model)");
-        TorchScriptOptions to;
-        to.modelPath = o.backbone;
-        to.tokenizerPath = o.tokenizer;
-        to.poolings = parsePoolings(o.pooling);
-        to.pooling = to.poolings.front();
-        to.layers = o.layers;
-        to.maxLength = o.maxLength;
-        to.normalize = o.normalize;
-        backbone = loadTorchScriptBackbone(to);
-        if (batchSize <= 0)
-            batchSize = 16;
-    }
+    OpenedBackbone opened = openBackbone(o.backbone);
+    const std::unique_ptr<Backbone>& backbone = opened.backbone;
     ExtractOptions eo;
-    eo.batchSize = batchSize;
+    eo.batchSize = opened.batchSize;
     eo.resume = !o.restart;
     eo.reuse = !o.restart;
     if (!o.shard.empty())
@@ -156,7 +111,7 @@ int runExtract(const ExtractCliOptions& o)
     if (o.json) {
         json j{{"out", o.out}, {"status", status}, {"rows", r.rows}, {"resumed_rows", r.resumedRows},
                {"dim", backbone->dim()}, {"backbone", backbone->name()}, {"cache_key", r.cacheKey},
-               {"seconds", seconds}, {"batch_size", batchSize}};
+               {"seconds", seconds}, {"batch_size", opened.batchSize}};
         for (const auto& [k, v] : backbone->attributes())
             j["attributes"][k] = v;
         j["feature_sets"] = json::array();
@@ -175,6 +130,9 @@ int runExtract(const ExtractCliOptions& o)
         j["groups"] = !data.groups.empty();
         // Rows cut by --max-length; null for the built-in backbone, which has no token window.
         j["truncated_rows"] = r.truncatedRows >= 0 ? json(r.truncatedRows) : json(nullptr);
+        j["long"] = o.backbone.longMode;
+        if (backbone->seesWholeText())
+            j["windows"] = backbone->sequencesEncoded(); // encoded by this run (not the recovered rows)
         if (eo.shardCount > 1)
             j["shard"] = {{"index", eo.shardIndex}, {"count", eo.shardCount}};
         std::cout << j.dump(2) << "\n";
@@ -188,12 +146,15 @@ int runExtract(const ExtractCliOptions& o)
                    r.resumedRows ? fmt::format(" ({} rows recovered from the interrupted run)", r.resumedRows) : "");
     } else {
         fmt::print("wrote {}: {} rows x {} features ({}{}), {:.1f} s{}\n", o.out, r.rows, backbone->dim(), backbone->name(),
-                   isBuiltIn(o.backbone) ? "" : ", " + o.pooling + " pooling", seconds,
+                   isBuiltInBackbone(o.backbone.backbone) ? "" : ", " + o.backbone.pooling + " pooling", seconds,
                    r.resumedRows ? fmt::format(" ({} rows recovered from the interrupted run)", r.resumedRows) : "");
     }
-    if (!o.json && r.truncatedRows >= 0)
+    if (!o.json && backbone->seesWholeText() && r.status == ExtractionResult::Completed)
+        fmt::print("read every row whole in {} windows of --max-length {} (--long windows, {} of their vectors)\n",
+                   backbone->sequencesEncoded(), o.backbone.maxLength, o.backbone.windowPool);
+    else if (!o.json && r.truncatedRows >= 0)
         fmt::print("truncated {} of {} rows at --max-length {} (token counts before the cut: /n_tokens)\n",
-                   r.truncatedRows, r.rows, o.maxLength);
+                   r.truncatedRows, r.rows, o.backbone.maxLength);
     if (!o.json && !data.split.empty()) {
         std::int64_t counts[3] = {0, 0, 0};
         for (auto c : data.split)
@@ -246,33 +207,36 @@ void registerExtractCommands(CLI::App& app, int& exitCode)
         ->check(CLI::IsMember({"none", "exact"}))
         ->capture_default_str();
     c->add_option("--label-names", ex->labelNames, "Class names in class order, e.g. safe,vulnerable (stored as label_names)");
-    c->add_option("--backbone", ex->backbone, "hashed-ngram (built in) or a TorchScript model file (.pt)")->capture_default_str();
-    c->add_option("--tokenizer", ex->tokenizer, "The model's tokenizer.json or SentencePiece tokenizer.model");
-    c->add_option("--pooling", ex->pooling,
+    c->add_option("--backbone", ex->backbone.backbone, "hashed-ngram (built in) or a TorchScript model file (.pt)")->capture_default_str();
+    c->add_option("--tokenizer", ex->backbone.tokenizer, "The model's tokenizer.json or SentencePiece tokenizer.model");
+    c->add_option("--pooling", ex->backbone.pooling,
                   "cls, mean, last or max (last for decoder-only models), or several, e.g. mean,last: one feature set "
                   "each")
-        ->check([](const std::string& v) {
-            try {
-                parsePoolings(v);
-                return std::string();
-            } catch (const Error& e) {
-                return std::string(e.what());
-            }
-        })
         ->capture_default_str();
-    c->add_option("--layers", ex->layers,
+    c->add_option("--layers", ex->backbone.layers,
                   "Hidden states to pool: last, all, or a list such as -1,-4,8 (0 = embeddings, negative from the "
                   "end); all but last need a model returning all hidden states. One feature set per (layer, pooling)")
         ->capture_default_str();
-    c->add_option("--max-length", ex->maxLength, "Tokens per text, special tokens included")
+    c->add_option("--max-length", ex->backbone.maxLength, "Tokens per text, special tokens included")
         ->capture_default_str()
         ->check(CLI::Range(2, 1 << 20));
-    c->add_flag("--normalize", ex->normalize, "L2-normalise each pooled vector");
+    c->add_flag("--normalize", ex->backbone.normalize, "L2-normalise each pooled vector");
+    c->add_option("--long", ex->backbone.longMode,
+                  "Texts longer than --max-length: head (keep the start), tail (keep the end) or windows (overlapping "
+                  "windows over the whole text, their vectors pooled)")
+        ->check(CLI::IsMember({"head", "tail", "windows"}))
+        ->capture_default_str();
+    c->add_option("--window-stride", ex->backbone.windowStride,
+                  "With --long windows: text tokens between window starts (default: half a window)")
+        ->check(CLI::PositiveNumber);
+    c->add_option("--window-pool", ex->backbone.windowPool, "With --long windows: mean or max of the windows' vectors")
+        ->check(CLI::IsMember({"mean", "max"}))
+        ->capture_default_str();
     c->add_option("--text-field", ex->fields.text, "Field holding the code")->capture_default_str();
     c->add_option("--label-field", ex->fields.label, "Field holding the label")->capture_default_str();
     c->add_option("--id-field", ex->fields.id, "Field holding the sample id")->capture_default_str();
-    c->add_option("--dim", ex->dim, "Feature dimension of the hashed-ngram backbone")->capture_default_str();
-    c->add_option("--batch-size", ex->batchSize, "Texts per batch (default 64 built in, 16 for a model)")
+    c->add_option("--dim", ex->backbone.dim, "Feature dimension of the hashed-ngram backbone")->capture_default_str();
+    c->add_option("--batch-size", ex->backbone.batchSize, "Texts per batch (default 64 built in, 16 for a model)")
         ->check(CLI::PositiveNumber);
     c->add_option("--shard", ex->shard, "Process only the I-th of N slices (0-based, e.g. 3/16) and write a shard; "
                                         "join shards with merge");

@@ -2,9 +2,9 @@
 // learning on a run's out-of-fold probabilities.
 #include "Commands.h"
 
-#include "CrossValidation.h"
-#include "Error.h"
-#include "LabelIssues.h"
+#include <headbench/core/Error.h>
+#include <headbench/runs/LabelIssues.h>
+#include <headbench/train/CrossValidation.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

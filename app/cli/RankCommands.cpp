@@ -2,9 +2,9 @@
 // backbone represents the data best, scored without training a head.
 #include "Commands.h"
 
-#include "Error.h"
-#include "FeatureFile.h"
-#include "Rank.h"
+#include <headbench/core/Error.h>
+#include <headbench/data/FeatureFile.h>
+#include <headbench/train/Rank.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

@@ -1,8 +1,8 @@
 // headbench-cli: the headless HeadBench, for scripts and clusters.
 #include "Commands.h"
 
-#include "Error.h"
-#include "Runtime.h"
+#include <headbench/core/Error.h>
+#include <headbench/core/Runtime.h>
 
 #include <fmt/format.h>
 

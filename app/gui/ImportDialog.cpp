@@ -1,7 +1,7 @@
 #include "ImportDialog.h"
 
-#include "CsvReader.h"
-#include "Error.h"
+#include <headbench/core/CsvReader.h>
+#include <headbench/core/Error.h>
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -48,6 +48,7 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     , m_tokenizer(new QLineEdit)
     , m_pooling(new QComboBox)
     , m_maxLength(new QSpinBox)
+    , m_longMode(new QComboBox)
     , m_normalize(new QCheckBox(tr("L2-normalise each vector")))
     , m_batch(new QSpinBox)
     , m_out(new QLineEdit)
@@ -70,6 +71,11 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     m_maxLength->setRange(2, 1 << 20);
     m_maxLength->setValue(512);
     m_maxLength->setSuffix(tr(" tokens"));
+    m_longMode->setObjectName(QStringLiteral("longMode"));
+    m_longMode->addItem(tr("keep the start (head)"), QStringLiteral("head"));
+    m_longMode->addItem(tr("keep the end (tail)"), QStringLiteral("tail"));
+    m_longMode->addItem(tr("read all: overlapping windows, mean of their vectors"), QStringLiteral("windows"));
+    m_longMode->setToolTip(tr("What the model reads of a function longer than the max length"));
     m_batch->setRange(1, 4096);
     m_batch->setValue(16);
     m_out->setText(QDir(workspace).filePath(QStringLiteral("features/") + QFileInfo(datasetPath).completeBaseName() + QStringLiteral(".h5")));
@@ -131,6 +137,7 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     form->addRow(tr("T&okenizer"), m_tokenizerRow);
     form->addRow(tr("&Pooling"), m_pooling);
     form->addRow(tr("Max &length"), m_maxLength);
+    form->addRow(tr("Longer &texts"), m_longMode);
     form->addRow(QString(), m_normalize);
     form->addRow(tr("Batch si&ze"), m_batch);
     form->addRow(tr("&Output file"), m_out);
@@ -193,7 +200,7 @@ void ImportDialog::updateBackboneRows()
     const bool model = m_backbone->currentData().toString() == QLatin1String("torchscript");
     m_form->setRowVisible(m_dim, !model);
     for (QWidget* w : {m_modelRow, m_tokenizerRow, static_cast<QWidget*>(m_pooling), static_cast<QWidget*>(m_maxLength),
-                       static_cast<QWidget*>(m_normalize), static_cast<QWidget*>(m_batch)})
+                       static_cast<QWidget*>(m_longMode), static_cast<QWidget*>(m_normalize), static_cast<QWidget*>(m_batch)})
         m_form->setRowVisible(w, model);
     updateOkButton();
 }
@@ -360,6 +367,7 @@ ExtractionRequest ImportDialog::request() const
     r.tokenizerPath = m_tokenizer->text();
     r.pooling = m_pooling->currentData().toString();
     r.maxLength = m_maxLength->value();
+    r.longMode = m_longMode->currentData().toString();
     r.normalize = m_normalize->isChecked();
     r.batchSize = r.backbone == QLatin1String("torchscript") ? m_batch->value() : 0;
     return r;

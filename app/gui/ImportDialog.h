@@ -1,6 +1,6 @@
 #pragma once
 /// \file ImportDialog.h
-#include "Dataset.h"
+#include <headbench/data/Dataset.h>
 #include "WorkspaceController.h"
 
 #include <QDialog>
@@ -63,6 +63,7 @@ private:
     QLineEdit* m_tokenizer;
     QComboBox* m_pooling;
     QSpinBox* m_maxLength;
+    QComboBox* m_longMode;
     QCheckBox* m_normalize;
     QSpinBox* m_batch;
     QFormLayout* m_form = nullptr;

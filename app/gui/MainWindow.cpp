@@ -1,6 +1,6 @@
 #include "MainWindow.h"
 
-#include "Leakage.h"
+#include <headbench/data/Leakage.h>
 
 #include <unordered_map>
 
@@ -15,8 +15,8 @@
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
-#include "Error.h"
-#include "Hash.h"
+#include <headbench/core/Error.h>
+#include <headbench/core/Hash.h>
 
 #include <QAction>
 #include <QApplication>
@@ -604,8 +604,10 @@ void MainWindow::showRun(const QString& runDir)
             data->labelNames = out.record.labelNames;
             const QString recorded = QString::fromStdString(out.record.featuresPath);
             const QString wanted = located.value(recorded, recorded);
-            if (features && !features->texts.empty() && features->rows == data->rows() && featuresPath == wanted)
+            if (features && !features->texts.empty() && features->rows == data->rows() && featuresPath == wanted) {
                 data->texts = features->texts;
+                attachTokenCounts(*data, *features, featuresPath.toStdString());
+            }
             else if (problems.contains(recorded))
                 data->textsMissingReason = problems.value(recorded).toStdString();
             else if (!features)

@@ -1,8 +1,8 @@
 #pragma once
 /// \file MainWindow.h
 #include "RunCompareView.h"
-#include "RunStore.h"
-#include "Sweep.h"
+#include <headbench/runs/RunStore.h>
+#include <headbench/train/Sweep.h>
 
 #include <QFutureWatcher>
 #include <QHash>

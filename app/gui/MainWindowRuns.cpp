@@ -12,8 +12,8 @@
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
-#include "Bootstrap.h"
-#include "Error.h"
+#include <headbench/core/Error.h>
+#include <headbench/runs/Bootstrap.h>
 #include "HeadDesignerPanel.h"
 #include "LossChartView.h"
 

@@ -1,6 +1,6 @@
 #pragma once
 /// \file RankDialog.h
-#include "Rank.h"
+#include <headbench/train/Rank.h>
 
 #include <QDialog>
 #include <QFutureWatcher>

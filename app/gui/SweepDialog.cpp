@@ -1,6 +1,6 @@
 #include "SweepDialog.h"
 
-#include "Error.h"
+#include <headbench/core/Error.h>
 
 #include <QDialogButtonBox>
 #include <QFormLayout>

@@ -1,7 +1,7 @@
 #pragma once
 /// \file SweepDialog.h
-#include "HeadSpec.h"
-#include "Sweep.h"
+#include <headbench/train/HeadSpec.h>
+#include <headbench/train/Sweep.h>
 
 #include <QDialog>
 

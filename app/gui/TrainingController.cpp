@@ -1,7 +1,7 @@
 #include "TrainingController.h"
 
-#include "Error.h"
-#include "RunSession.h"
+#include <headbench/core/Error.h>
+#include <headbench/train/RunSession.h>
 
 #include <QDateTime>
 

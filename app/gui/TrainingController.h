@@ -1,10 +1,10 @@
 #pragma once
 /// \file TrainingController.h
-#include "FeatureFile.h"
-#include "HeadSpec.h"
-#include "RunStore.h"
-#include "Sweep.h"
-#include "Trainer.h"
+#include <headbench/data/FeatureFile.h>
+#include <headbench/runs/RunStore.h>
+#include <headbench/train/HeadSpec.h>
+#include <headbench/train/Sweep.h>
+#include <headbench/train/Trainer.h>
 
 #include <QObject>
 #include <QString>

@@ -1,10 +1,11 @@
 #include "WorkspaceController.h"
 
-#include "Backbone.h"
-#include "DemoData.h"
-#include "Error.h"
-#include "Extractor.h"
-#include "TorchScriptBackbone.h"
+#include <headbench/core/Error.h>
+#include <headbench/data/DemoData.h>
+#include <headbench/extract/Backbone.h>
+#include <headbench/extract/BackboneRequest.h>
+#include <headbench/extract/Extractor.h>
+#include <headbench/extract/TorchScriptBackbone.h>
 
 #include <QDateTime>
 #include <QDir>
@@ -199,23 +200,20 @@ void WorkspaceController::extractDataset(const DatasetRequest& dataset, const Ex
                    notes << tr("dropped %n exact duplicate(s)", nullptr, static_cast<int>(dedup.duplicates)) + QStringLiteral(", ") +
                                 tr("%n row(s) with conflicting labels", nullptr, static_cast<int>(dedup.conflicting));
                m_total = static_cast<qint64>(data.size());
-               std::unique_ptr<Backbone> backbone;
+               BackboneRequest br;
+               br.backbone = request.backbone == QLatin1String("torchscript") ? request.modelPath.toStdString()
+                                                                              : request.backbone.toStdString();
+               br.tokenizer = request.tokenizerPath.toStdString();
+               br.dim = request.dim;
+               br.pooling = request.pooling.toStdString();
+               br.maxLength = request.maxLength;
+               br.normalize = request.normalize;
+               br.longMode = request.longMode.toStdString();
+               br.batchSize = request.batchSize;
+               const OpenedBackbone opened = openBackbone(br);
+               Backbone* backbone = opened.backbone.get();
                ExtractOptions eo;
-               if (request.backbone == QLatin1String("torchscript")) {
-                   TorchScriptOptions to;
-                   to.modelPath = request.modelPath.toStdString();
-                   to.tokenizerPath = request.tokenizerPath.toStdString();
-                   to.pooling = parsePooling(request.pooling.toStdString());
-                   to.maxLength = request.maxLength;
-                   to.normalize = request.normalize;
-                   backbone = loadTorchScriptBackbone(to);
-                   eo.batchSize = request.batchSize > 0 ? request.batchSize : 16;
-               } else {
-                   BackboneOptions options;
-                   options.dim = request.dim;
-                   backbone = makeBackbone(request.backbone.toStdString(), options);
-                   eo.batchSize = request.batchSize > 0 ? request.batchSize : 64;
-               }
+               eo.batchSize = opened.batchSize;
                QDir().mkpath(QFileInfo(outPath).absolutePath());
                AtomicProgress progress(m_done, m_total, m_resumed, m_cancel);
                const ExtractionResult result = extractFeatures(data, *backbone, outPath.toStdString(), &progress, eo);

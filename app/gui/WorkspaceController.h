@@ -1,8 +1,8 @@
 #pragma once
 /// \file WorkspaceController.h
-#include "Dataset.h"
-#include "FeatureFile.h"
-#include "RunStore.h"
+#include <headbench/data/Dataset.h>
+#include <headbench/data/FeatureFile.h>
+#include <headbench/runs/RunStore.h>
 
 #include <QFileSystemWatcher>
 #include <QFutureWatcher>
@@ -23,6 +23,7 @@ struct ExtractionRequest {
     QString pooling = QStringLiteral("mean");
     int maxLength = 512;
     bool normalize = false;
+    QString longMode = QStringLiteral("head"); ///< texts over maxLength: head, tail or windows
     int batchSize = 0; ///< 0: 64 built in, 16 for a model
 };
 

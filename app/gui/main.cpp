@@ -5,9 +5,9 @@
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
-#include "RunStore.h"
+#include <headbench/runs/RunStore.h>
 
-#include "Runtime.h"
+#include <headbench/core/Runtime.h>
 
 #include <QApplication>
 #include <QCommandLineParser>

@@ -3,11 +3,11 @@
 #include "RunCompareView.h"
 #include "RunsPanel.h"
 
-#include "Compare.h"
-#include "Runtime.h"
-#include "Trainer.h"
+#include <headbench/core/Runtime.h>
+#include <headbench/runs/Compare.h>
+#include <headbench/train/Trainer.h>
 
-#include "../TestUtil.h"
+#include "TestUtil.h"
 
 #include <QLabel>
 #include <QTabWidget>

@@ -5,11 +5,11 @@
 #include "MainWindow.h"
 #include "WorkspaceController.h"
 
-#include "Dataset.h"
-#include "DemoData.h"
-#include "Extractor.h"
-#include "HashedNgramBackbone.h"
-#include "Runtime.h"
+#include <headbench/core/Runtime.h>
+#include <headbench/data/Dataset.h>
+#include <headbench/data/DemoData.h>
+#include <headbench/extract/Extractor.h>
+#include <headbench/extract/HashedNgramBackbone.h>
 
 #include <QComboBox>
 #include <QDialogButtonBox>

@@ -9,9 +9,9 @@
 #include "WorkspaceController.h"
 
 #include "ChartView.h"
-#include "FeatureFile.h"
-#include "RunStore.h"
-#include "Runtime.h"
+#include <headbench/core/Runtime.h>
+#include <headbench/data/FeatureFile.h>
+#include <headbench/runs/RunStore.h>
 
 #include <QAction>
 #include <QComboBox>

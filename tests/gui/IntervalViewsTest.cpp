@@ -3,8 +3,8 @@
 #include "EvaluationView.h"
 #include "RunCompareView.h"
 
-#include "Bootstrap.h"
-#include "Metrics.h"
+#include <headbench/runs/Bootstrap.h>
+#include <headbench/runs/Metrics.h>
 
 #include <QLabel>
 #include <QSlider>

@@ -3,10 +3,10 @@
 #include "SampleTableModel.h"
 #include "SamplesPanel.h"
 
-#include "../TestUtil.h"
-#include "CrossValidation.h"
-#include "LabelIssues.h"
-#include "Runtime.h"
+#include "TestUtil.h"
+#include <headbench/core/Runtime.h>
+#include <headbench/runs/LabelIssues.h>
+#include <headbench/train/CrossValidation.h>
 
 #include <QAbstractItemModelTester>
 #include <QCheckBox>

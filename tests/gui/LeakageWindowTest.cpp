@@ -9,12 +9,12 @@
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
-#include "DemoData.h"
-#include "Extractor.h"
-#include "HashedNgramBackbone.h"
-#include "Leakage.h"
-#include "RunStore.h"
-#include "Runtime.h"
+#include <headbench/core/Runtime.h>
+#include <headbench/data/DemoData.h>
+#include <headbench/data/Leakage.h>
+#include <headbench/extract/Extractor.h>
+#include <headbench/extract/HashedNgramBackbone.h>
+#include <headbench/runs/RunStore.h>
 
 #include <QCheckBox>
 #include <QComboBox>

@@ -8,15 +8,15 @@
 #include "RunCompareView.h"
 #include "RunsPanel.h"
 #include "SweepView.h"
-#include "Sweep.h"
+#include <headbench/train/Sweep.h>
 #include "SamplesPanel.h"
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
-#include "DemoData.h"
-#include "Extractor.h"
-#include "HashedNgramBackbone.h"
-#include "Runtime.h"
+#include <headbench/core/Runtime.h>
+#include <headbench/data/DemoData.h>
+#include <headbench/extract/Extractor.h>
+#include <headbench/extract/HashedNgramBackbone.h>
 
 #include <QAction>
 #include <QDir>

@@ -5,12 +5,12 @@
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
-#include "DemoData.h"
-#include "Extractor.h"
-#include "HashedNgramBackbone.h"
-#include "CrossValidation.h"
-#include "RunStore.h"
-#include "Runtime.h"
+#include <headbench/core/Runtime.h>
+#include <headbench/data/DemoData.h>
+#include <headbench/extract/Extractor.h>
+#include <headbench/extract/HashedNgramBackbone.h>
+#include <headbench/runs/RunStore.h>
+#include <headbench/train/CrossValidation.h>
 
 #include <QAction>
 #include <QCheckBox>

@@ -4,7 +4,7 @@
 #include "Icons.h"
 #include "MainWindow.h"
 
-#include "Runtime.h"
+#include <headbench/core/Runtime.h>
 
 #include <QAction>
 #include <QImage>

@@ -3,16 +3,19 @@
 #include "ConfusionMatrixView.h"
 #include "EvaluationView.h"
 #include "HeadDesignerPanel.h"
-#include "Metrics.h"
+#include <headbench/runs/Metrics.h>
 #include "SampleTableModel.h"
 #include "SamplesPanel.h"
-#include "Trainer.h"
+#include "SweepView.h"
+#include <headbench/train/Trainer.h>
 
-#include "../TestUtil.h"
+#include "TestUtil.h"
 #include "ChartView.h"
 #include "LossChartView.h"
 
 #include <QAbstractItemModelTester>
+#include <QAreaSeries>
+#include <QLineSeries>
 #include <QLogValueAxis>
 #include <QValueAxis>
 #include <QComboBox>
@@ -71,6 +74,7 @@ private Q_SLOTS:
     void chartsAndMatrixExportAsPngAndSvg();
     void lossChartSwitchesToALogAxisAndBack();
     void designerOffersTheConvergedLinearProbe();
+    void sweepOverTrainFractionDrawsALearningCurveWithItsBand();
 };
 
 void WidgetsTest::designerProducesTheSpecTheBackendTrains()
@@ -308,6 +312,57 @@ void WidgetsTest::designerOffersTheConvergedLinearProbe()
     panel.optimizerBox()->setCurrentIndex(panel.optimizerBox()->findData(static_cast<int>(Optimizer::Lbfgs)));
     panel.depthBox()->setValue(1);
     QVERIFY(panel.problemLabel()->text().contains(QStringLiteral("only the linear probe")));
+}
+
+void WidgetsTest::sweepOverTrainFractionDrawsALearningCurveWithItsBand()
+{
+    // Two runs per fraction (e.g. two seeds): the line goes through their mean at each training
+    // size, the band spans their intervals, and the sizes are the rows the heads were fitted on.
+    SweepView view;
+    const std::vector<double> fractions{0.01, 0.01, 0.1, 0.1, 1.0, 1.0};
+    QStringList params;
+    for (std::size_t i = 0; i < fractions.size(); ++i)
+        params << QStringLiteral("{\"train_fraction\":%1,\"seed\":%2}").arg(fractions[i]).arg(i % 2);
+    view.setPoints(QStringLiteral("sweep-test"), params);
+    std::vector<RunRecord> runs(fractions.size());
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        runs[i].trainFraction = fractions[i];
+        runs[i].trainRows = static_cast<std::int64_t>(std::lround(fractions[i] * 2000));
+        runs[i].validation.f1 = 0.5 + 0.4 * fractions[i] + (i % 2 ? 0.02 : -0.02);
+        MetricIntervals ci;
+        ci.f1 = {runs[i].validation.f1 - 0.05, runs[i].validation.f1 + 0.05};
+        runs[i].validation.ci = ci;
+        view.setFinished(static_cast<int>(i), runs[i]);
+    }
+    view.metricBox()->setCurrentIndex(0); // val F1
+    view.fieldBox()->setCurrentIndex(view.fieldBox()->findText(QStringLiteral("train_fraction")));
+    QChart* chart = view.scatter()->chart();
+    QLineSeries* line = nullptr;
+    QAreaSeries* band = nullptr;
+    for (QAbstractSeries* s : chart->series()) {
+        if (auto* a = qobject_cast<QAreaSeries*>(s))
+            band = a;
+        else if (auto* l = qobject_cast<QLineSeries*>(s))
+            line = l;
+    }
+    QVERIFY(line && band);
+    const QList<QPointF> points = line->points();
+    QCOMPARE(points.size(), 3);
+    const double xs[] = {20, 200, 2000};
+    for (int k = 0; k < 3; ++k) {
+        QCOMPARE(points[k].x(), xs[k]);
+        QVERIFY(qAbs(points[k].y() - (0.5 + 0.4 * xs[k] / 2000)) < 1e-9); // the mean of the two seeds
+        QVERIFY(qAbs(band->upperSeries()->points()[k].y() - (points[k].y() + 0.07)) < 1e-9);
+        QVERIFY(qAbs(band->lowerSeries()->points()[k].y() - (points[k].y() - 0.07)) < 1e-9);
+    }
+    // 20 to 2000 rows: a log axis, titled with what it counts.
+    auto* x = qobject_cast<QLogValueAxis*>(chart->axes(Qt::Horizontal).value(0));
+    QVERIFY(x);
+    QVERIFY(x->titleText().contains(QStringLiteral("training rows")));
+    // Another field is a plain scatter again.
+    view.fieldBox()->setCurrentIndex(view.fieldBox()->findText(QStringLiteral("seed")));
+    for (QAbstractSeries* s : chart->series())
+        QVERIFY(!qobject_cast<QAreaSeries*>(s));
 }
 
 QTEST_MAIN(WidgetsTest)

@@ -11,7 +11,7 @@
 #include "SamplesPanel.h"
 #include "WorkspaceController.h"
 
-#include "Runtime.h"
+#include <headbench/core/Runtime.h>
 
 #include <QDir>
 #include <QFile>

@@ -5,9 +5,9 @@
 // controller while a training runs. Adam's helper thread runs inside every step.
 #include "TrainingController.h"
 
-#include "FeatureFile.h"
-#include "HeadSpec.h"
-#include "Runtime.h"
+#include <headbench/core/Runtime.h>
+#include <headbench/data/FeatureFile.h>
+#include <headbench/train/HeadSpec.h>
 
 #include <QSignalSpy>
 #include <QTemporaryDir>

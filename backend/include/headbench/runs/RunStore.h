@@ -1,0 +1,127 @@
+#pragma once
+/// \file RunStore.h
+/// Training runs kept in a workspace folder: `<workspace>/runs/<id>/` with run.json,
+/// spec.json, history.json, metrics.json, predictions.csv and head.pt. A run folder appears
+/// under its final name only when all of it is written.
+#include <headbench/data/FeatureFile.h>
+#include <headbench/runs/Metrics.h>
+#include <headbench/train/HeadSpec.h>
+#include <headbench/train/Trainer.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace headbench {
+
+/// A saved run as listed and reloaded.
+struct RunRecord {
+    std::string id;
+    std::string name;
+    std::string dir;
+    std::string created;        ///< ISO 8601, UTC
+    std::string status;         ///< "finished"; for runs that never finished "running" or "interrupted"
+    std::string featuresPath;
+    std::string featuresHash;
+    std::string featureSet;     ///< the feature set trained on (version-2 files); empty: the only one
+    std::string backbone;
+    std::int64_t rows = 0, dim = 0;
+    std::vector<std::string> labelNames;
+    HeadSpec spec;
+    std::int64_t parameters = 0;
+    int bestEpoch = 0;
+    int epochsRun = 0;
+    double seconds = 0;
+    std::vector<EpochStats> history;
+    Metrics validation, test;
+    std::vector<std::string> tags;
+    /// The decision threshold chosen for the run (two classes; run.json "threshold"), used by
+    /// compare and eval instead of 0.5; unset when none was saved.
+    std::optional<double> threshold;
+    std::string sweepId;        ///< the sweep the run belongs to, if any
+    std::string sweepParams;    ///< the sweep's values for this run (JSON object text)
+    std::int64_t featuresSize = 0;
+    std::int64_t featuresMtime = 0;
+    std::string splitSource;    ///< "file", "group" or "random"; empty for runs from before it was kept
+    LeakageReport leakage;      ///< counts only (per-row detail: loadLeakageRows); measured=false when absent
+    Calibration calibration;    ///< post-hoc calibration (train --calibrate); method "none" when absent
+    double trainFraction = 1;   ///< learning curves: the fraction of the training split used
+    std::int64_t trainRows = 0; ///< training rows the head was fitted on; 0 for runs from before it was kept
+
+    bool finished() const { return status == "finished"; }
+};
+
+/// Sweep membership recorded with a run.
+struct SweepTag {
+    std::string id;
+    std::string params;
+};
+
+/// Per-sample outputs of a run.
+struct RunPredictions {
+    std::vector<std::string> ids;
+    std::vector<std::int32_t> labels;
+    std::vector<std::uint8_t> split;
+    std::vector<float> probabilities; ///< rows x K
+    int numClasses = 0;
+};
+
+/// Marks the start of a run: makes `<workspace>/runs/<id>/` holding only running.json (process
+/// id, host, start time, spec, feature file). A process killed mid-training leaves it so, and
+/// listRuns shows it as interrupted. Returns the run folder.
+std::string beginRun(const std::string& workspace, const FeatureSet& data, const HeadSpec& spec,
+                     const std::string& name = {}, const SweepTag& sweep = {});
+
+/// Saves a finished training run into `runDir` (from beginRun), or into a new folder when it is
+/// empty; returns its record. run.json, which makes the run complete, is renamed into place
+/// last, so a crash or a full disk never leaves a run that looks finished.
+RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const HeadSpec& spec,
+                  const TrainResult& result, const std::string& name = {}, const std::string& runDir = {},
+                  const SweepTag& sweep = {});
+
+/// Removes a run folder (a cancelled run, or one the user deletes).
+void deleteRun(const std::string& dir);
+/// Renames a run / replaces its tags (run.json rewritten atomically).
+void renameRun(const std::string& dir, const std::string& name);
+/// Saves the decision threshold of a two-class run (run.json "threshold"); nullopt removes it.
+/// Throws headbench::Error when it is outside (0, 1).
+void setRunThreshold(const std::string& dir, std::optional<double> threshold);
+void setRunTags(const std::string& dir, const std::vector<std::string>& tags);
+
+/// Runs of a workspace, newest first: finished ones, and (with includeUnfinished) those still
+/// running in a live process or interrupted. Damaged folders are skipped and reported in
+/// `problems` (when given).
+std::vector<RunRecord> listRuns(const std::string& workspace, std::vector<std::string>* problems = nullptr,
+                                bool includeUnfinished = false);
+
+/// Whether the feature file a run was trained on is still what it was.
+enum class FeaturesState { Same, Changed, Missing };
+FeaturesState checkFeatures(const RunRecord& run);
+
+/// Loads one run folder; throws headbench::Error when it is not a complete run.
+RunRecord loadRun(const std::string& dir);
+RunPredictions loadPredictions(const std::string& dir);
+/// The trained head of a run (head.pt).
+TrainedHead loadRunHead(const std::string& dir);
+
+/// Per validation/test row of a run, what the leakage check found (leakage.csv), by id.
+struct RunLeakageRows {
+    struct Row {
+        bool exact = false, near = false, conflicting = false;
+        std::string nearestTrainId; ///< empty when no training row was a candidate
+        double similarity = 0;      ///< NaN when none
+    };
+    std::map<std::string, Row> rows;
+};
+/// Reads leakage.csv of a run; empty when the run has none. Throws headbench::Error when damaged.
+RunLeakageRows loadLeakageRows(const std::string& dir);
+
+/// The leakage record of run.json (and `train --json`) as JSON text, and back.
+std::string leakageToJson(const LeakageReport& report);
+LeakageReport leakageFromJson(const std::string& json);
+
+/// Metrics as JSON text, shared by run files and the CLI's --json output.
+std::string metricsToJson(const Metrics& m);
+
+} // namespace headbench

@@ -1,0 +1,40 @@
+#include <headbench/core/Runtime.h>
+
+#include <torch/torch.h>
+
+#include <dlfcn.h>
+#include <malloc.h>
+#include <thread>
+
+namespace headbench {
+namespace {
+int g_threads = 1;
+} // namespace
+
+void configureRuntime(int threads)
+{
+    if (threads <= 0)
+        threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    g_threads = threads;
+    // glibc returns large freed blocks to the OS at once (mmap and trim thresholds), so every
+    // batch's activation buffers would be page-faulted in again. Keep them in the heap.
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    mallopt(M_TOP_PAD, 64 << 20);
+    // The cores go to the BLAS, not to torch's OpenMP pool: a head's time is in its GEMMs, and
+    // OpenMP workers spin-waiting between ops steal the cores OpenBLAS's threads need.
+    // Measured on 2 cores, 2x1024 MLP on 50,000 x 768 (s/epoch): torch 1 + BLAS 2: 5.1;
+    // torch 2 + BLAS 2: 11.0; torch 2 + BLAS 1: 7.5; torch 1 + BLAS 1: 7.8.
+    torch::set_num_threads(1);
+    // The symbol is looked up because the BLAS behind libblas.so.3 may be another implementation.
+    using SetThreads = void (*)(int);
+    if (auto* set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+        set(threads);
+}
+
+int runtimeThreads()
+{
+    return g_threads;
+}
+
+} // namespace headbench

@@ -1,0 +1,580 @@
+#include <headbench/data/Dataset.h>
+
+#include <headbench/core/AtomicFile.h>
+#include <headbench/core/CsvReader.h>
+#include <headbench/core/Error.h>
+#include <headbench/text/CLexer.h>
+#include "core/JsonNumbers.h"
+
+#include <nlohmann/json.hpp>
+
+#include <climits>
+#include <cmath>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <unordered_map>
+
+namespace headbench {
+namespace {
+
+using nlohmann::json;
+
+/// A label as read, before the classes are known.
+struct RawLabel {
+    bool isInt = false;
+    long long value = 0;
+    std::string text;
+};
+
+/// Keeps the entries of a column whose row is marked in `keep`; a column of another length (an
+/// optional column left empty) is left alone.
+template <typename Column> void keepRows(Column& column, const std::vector<char>& keep)
+{
+    if (column.size() != keep.size())
+        return;
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < keep.size(); ++i)
+        if (keep[i]) {
+            if (out != i) // a self-move would empty a string
+                column[out] = std::move(column[i]);
+            ++out;
+        }
+    column.resize(out);
+}
+
+/// Collects rows and turns raw labels into class indices once all are read.
+class DatasetBuilder {
+public:
+    DatasetBuilder(std::string name, const FieldMap& fields, const LoadOptions& options)
+        : m_fields(fields), m_options(options)
+    {
+        m_data.source = std::move(name);
+    }
+
+    const FieldMap& fields() const { return m_fields; }
+    /// Rows of the file being read go to this split (-1: their own split field, if any).
+    void setFileSplit(int split) { m_fileSplit = split; }
+
+    /// Adds a row, or (with skipInvalid) counts it as skipped when `read` throws: `read` fills
+    /// the row and throws headbench::Error for a row that cannot be used.
+    template <typename Read> void row(const std::string& where, Read&& read)
+    {
+        Row r;
+        try {
+            read(r);
+            if (r.text.find_first_not_of(" \t\r\n") == std::string::npos)
+                throw Error(where + ": the text is empty");
+        } catch (const Error& e) {
+            if (!m_options.skipInvalid)
+                throw;
+            if (m_data.skippedExamples.size() < 5)
+                m_data.skippedExamples.push_back(e.what());
+            ++m_data.skippedRows;
+            return;
+        }
+        if (r.id.empty())
+            r.id = std::to_string(m_data.texts.size());
+        m_data.texts.push_back(std::move(r.text));
+        m_data.ids.push_back(std::move(r.id));
+        m_raw.push_back(std::move(r.label));
+        m_where.push_back(where);
+        if (m_fileSplit >= 0 || r.split >= 0)
+            m_splits.emplace_back(m_data.texts.size() - 1, static_cast<std::uint8_t>(m_fileSplit >= 0 ? m_fileSplit : r.split));
+        if (!m_fields.group.empty())
+            m_data.groups.push_back(std::move(r.group));
+    }
+
+    struct Row {
+        std::string text, id, group;
+        RawLabel label;
+        int split = -1;
+    };
+
+    Dataset finish()
+    {
+        const std::string& name = m_data.source;
+        if (m_raw.empty())
+            throw Error(name + ": no samples (the file is empty)");
+        // String labels that all read as integers are integers (CSV has only strings).
+        const bool anyInt = std::any_of(m_raw.begin(), m_raw.end(), [](const RawLabel& l) { return l.isInt; });
+        bool allInt = true;
+        for (auto& l : m_raw) {
+            if (l.isInt)
+                continue;
+            long long v = 0;
+            const auto* b = l.text.data();
+            const auto [p, ec] = std::from_chars(b, b + l.text.size(), v);
+            if (ec == std::errc() && p == b + l.text.size() && !l.text.empty()) {
+                l.isInt = true;
+                l.value = v;
+            } else {
+                allInt = false;
+            }
+        }
+        if (!allInt && anyInt && m_options.skipInvalid) {
+            // Mixed kinds: the rows of the rarer kind are the invalid ones.
+            const auto ints = std::count_if(m_raw.begin(), m_raw.end(), [](const RawLabel& l) { return l.isInt; });
+            const bool keepInts = 2 * static_cast<std::size_t>(ints) >= m_raw.size();
+            std::vector<char> keep(m_raw.size());
+            for (std::size_t i = 0; i < m_raw.size(); ++i) {
+                keep[i] = m_raw[i].isInt == keepInts;
+                if (!keep[i]) {
+                    if (m_data.skippedExamples.size() < 5)
+                        m_data.skippedExamples.push_back(m_where[i] + ": label '" + labelText(m_raw[i]) + "' is a " +
+                                                         (keepInts ? "string" : "number") + " but most labels are " +
+                                                         (keepInts ? "numbers" : "strings"));
+                    ++m_data.skippedRows;
+                }
+            }
+            dropRows(keep);
+            allInt = keepInts;
+        }
+        if (!allInt && anyInt) {
+            // Mixed kinds: name the first row whose label differs from the first row's kind.
+            for (std::size_t i = 1; i < m_raw.size(); ++i)
+                if (m_raw[i].isInt != m_raw[0].isInt)
+                    throw Error(m_where[i] + ": label '" + labelText(m_raw[i]) + "' is a " +
+                                (m_raw[i].isInt ? "number" : "string") + " but earlier labels are " +
+                                (m_raw[0].isInt ? "numbers" : "strings"));
+        }
+        std::map<std::string, int> stringIndex;
+        std::map<long long, int> intIndex;
+        for (const auto& l : m_raw) {
+            if (allInt)
+                intIndex.emplace(l.value, 0);
+            else
+                stringIndex.emplace(l.text, 0);
+        }
+        const std::size_t k = allInt ? intIndex.size() : stringIndex.size();
+        if (k < 2)
+            throw Error(name + ": only one class ('" + labelText(m_raw[0]) + "') in " +
+                        std::to_string(m_raw.size()) + " samples; a classifier needs two or more");
+        int next = 0;
+        if (allInt) {
+            for (auto& [v, idx] : intIndex) {
+                idx = next++;
+                m_data.labelNames.push_back(std::to_string(v));
+            }
+        } else {
+            for (auto& [s, idx] : stringIndex) {
+                idx = next++;
+                m_data.labelNames.push_back(s);
+            }
+        }
+        m_data.labels.reserve(m_raw.size());
+        for (const auto& l : m_raw)
+            m_data.labels.push_back(allInt ? intIndex.at(l.value) : stringIndex.at(l.text));
+        if (!m_splits.empty()) {
+            if (m_splits.size() != m_data.texts.size()) // some rows have a split, some not
+                throw Error(name + ": " + std::to_string(m_data.texts.size() - m_splits.size()) + " of " +
+                            std::to_string(m_data.texts.size()) + " rows have no split; every row needs one");
+            m_data.split.resize(m_splits.size());
+            for (const auto& [row, code] : m_splits)
+                m_data.split[row] = code;
+            m_data.splitSource = m_splitSource;
+        }
+        return std::move(m_data);
+    }
+
+    void setSplitSource(std::string source) { m_splitSource = std::move(source); }
+
+    /// Keeps only the rows marked in `keep` (row numbers of the splits follow).
+    void dropRows(const std::vector<char>& keep)
+    {
+        std::vector<std::size_t> newIndex(keep.size());
+        std::size_t next = 0;
+        for (std::size_t i = 0; i < keep.size(); ++i)
+            newIndex[i] = keep[i] ? next++ : static_cast<std::size_t>(-1);
+        keepRows(m_data.texts, keep);
+        keepRows(m_data.ids, keep);
+        keepRows(m_data.groups, keep);
+        keepRows(m_raw, keep);
+        keepRows(m_where, keep);
+        std::vector<std::pair<std::size_t, std::uint8_t>> splits;
+        for (const auto& [row, code] : m_splits)
+            if (keep[row])
+                splits.emplace_back(newIndex[row], code);
+        m_splits = std::move(splits);
+    }
+    /// Checks that ids are unique; called when several files make one dataset.
+    void requireUniqueIds() const
+    {
+        std::map<std::string_view, std::size_t> seen;
+        for (std::size_t i = 0; i < m_data.ids.size(); ++i)
+            if (const auto [it, fresh] = seen.emplace(m_data.ids[i], i); !fresh)
+                throw Error(m_where[i] + ": id '" + m_data.ids[i] + "' is also at " + m_where[it->second] +
+                            "; ids must be unique across the files (give another --id-field)");
+    }
+
+private:
+    static std::string labelText(const RawLabel& l) { return l.isInt ? std::to_string(l.value) : l.text; }
+
+    Dataset m_data;
+    FieldMap m_fields;
+    LoadOptions m_options;
+    int m_fileSplit = -1;
+    std::string m_splitSource;
+    std::vector<RawLabel> m_raw;
+    std::vector<std::string> m_where;
+    std::vector<std::pair<std::size_t, std::uint8_t>> m_splits;
+};
+
+std::string lowerExtension(const std::string& path)
+{
+    const auto dot = path.find_last_of('.');
+    const auto slash = path.find_last_of('/');
+    if (dot == std::string::npos || (slash != std::string::npos && dot < slash))
+        return {};
+    std::string ext = path.substr(dot + 1);
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    return ext;
+}
+
+std::string jsonTypeName(const json& v)
+{
+    return v.type_name();
+}
+
+} // namespace
+
+std::optional<std::uint8_t> splitCodeOf(std::string_view name)
+{
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (lower == "train" || lower == "training" || lower == "0")
+        return 0;
+    if (lower == "valid" || lower == "validation" || lower == "dev" || lower == "val" || lower == "1")
+        return 1;
+    if (lower == "test" || lower == "2")
+        return 2;
+    return std::nullopt;
+}
+
+namespace {
+
+/// The split and group of a JSON record, when the field map asks for them.
+void readSplitAndGroup(const json& obj, const FieldMap& fields, const std::string& where, DatasetBuilder::Row& r)
+{
+    if (!fields.split.empty()) {
+        const auto it = obj.find(fields.split);
+        if (it == obj.end() || it->is_null())
+            throw Error(where + ": missing split field '" + fields.split + "'");
+        std::optional<std::uint8_t> code;
+        if (it->is_string())
+            code = splitCodeOf(it->get<std::string>());
+        else if (it->is_number_integer())
+            code = splitCodeOf(it->dump());
+        if (!code)
+            throw Error(where + ": split " + it->dump() + " is not one of train, valid, test (or 0, 1, 2)");
+        r.split = *code;
+    }
+    if (!fields.group.empty()) {
+        const auto it = obj.find(fields.group);
+        if (it == obj.end() || it->is_null())
+            throw Error(where + ": missing group field '" + fields.group + "'");
+        r.group = it->is_string() ? it->get<std::string>() : it->dump();
+    }
+}
+
+void parseJsonlInto(DatasetBuilder& builder, std::istream& in, const std::string& name)
+{
+    const FieldMap& fields = builder.fields();
+    std::string line;
+    std::size_t lineNo = 0;
+    while (std::getline(in, line)) {
+        ++lineNo;
+        if (lineNo == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0)
+            line.erase(0, 3);
+        if (line.find_first_not_of(" \t\r") == std::string::npos)
+            continue;
+        const std::string where = name + ":" + std::to_string(lineNo);
+        builder.row(where, [&](DatasetBuilder::Row& r) {
+            json obj;
+            try {
+                obj = json::parse(line);
+            } catch (const json::exception& e) { // parse errors, and numbers too large (out_of_range)
+                // nlohmann's message names "line 1" (of the one line it was given): keep only the column.
+                std::string what = e.what();
+                if (const auto at = what.find("at line 1, column "); at != std::string::npos)
+                    what.replace(at, 18, "at column ");
+                throw Error(where + ": not valid JSON (" + what.substr(0, 160) + ")");
+            }
+            if (!obj.is_object())
+                throw Error(where + ": expected a JSON object, found " + jsonTypeName(obj));
+            const auto text = obj.find(fields.text);
+            if (text == obj.end())
+                throw Error(where + ": missing text field '" + fields.text + "'");
+            if (!text->is_string())
+                throw Error(where + ": text field '" + fields.text + "' is a " + jsonTypeName(*text) + ", expected a string");
+            const auto label = obj.find(fields.label);
+            if (label == obj.end())
+                throw Error(where + ": missing label field '" + fields.label + "'");
+            RawLabel& raw = r.label;
+            if (label->is_boolean()) {
+                raw.isInt = true;
+                raw.value = label->get<bool>() ? 1 : 0;
+            } else if (label->is_number_integer()) {
+                const auto value = wholeNumberIn(*label, LLONG_MIN, LLONG_MAX);
+                if (!value)
+                    throw Error(where + ": label " + label->dump() + " is too large for a class index");
+                raw.isInt = true;
+                raw.value = *value;
+            } else if (label->is_number_float()) {
+                // Checked before any cast: converting 5.6e30 to an integer is undefined behaviour
+                // (found by fuzz/fuzz_jsonl).
+                const double v = label->get<double>();
+                if (!std::isfinite(v) || v != std::trunc(v) || std::fabs(v) > 9.0e15)
+                    throw Error(where + ": label " + label->dump() + " is not an integer class");
+                raw.isInt = true;
+                raw.value = static_cast<long long>(v);
+            } else if (label->is_string()) {
+                raw.text = label->get<std::string>();
+                if (raw.text.empty())
+                    throw Error(where + ": label field '" + fields.label + "' is an empty string");
+            } else {
+                throw Error(where + ": label field '" + fields.label + "' is " + jsonTypeName(*label) +
+                            ", expected an integer or a string");
+            }
+            if (const auto it = obj.find(fields.id); it != obj.end() && !it->is_null())
+                r.id = it->is_string() ? it->get<std::string>() : it->dump();
+            readSplitAndGroup(obj, fields, where, r);
+            r.text = text->get<std::string>();
+        });
+    }
+}
+
+void parseCsvInto(DatasetBuilder& builder, std::istream& in, const std::string& name)
+{
+    const FieldMap& fields = builder.fields();
+    CsvReader reader(in, name);
+    std::vector<std::string> header, record;
+    std::size_t startLine = 0;
+    if (!reader.next(header, startLine))
+        throw Error(name + ": no samples (the file is empty)");
+    auto column = [&](const std::string& field, bool required) -> long {
+        const auto it = std::find(header.begin(), header.end(), field);
+        if (it != header.end())
+            return it - header.begin();
+        if (!required)
+            return -1;
+        std::string cols;
+        for (const auto& h : header)
+            cols += (cols.empty() ? "" : ", ") + h;
+        throw Error(name + ": line 1: missing column '" + field + "' in the header (columns: " + cols + ")");
+    };
+    const long textCol = column(fields.text, true);
+    const long labelCol = column(fields.label, true);
+    const long idCol = column(fields.id, false);
+    const long splitCol = fields.split.empty() ? -1 : column(fields.split, true);
+    const long groupCol = fields.group.empty() ? -1 : column(fields.group, true);
+
+    std::size_t row = 0;
+    while (reader.next(record, startLine)) {
+        ++row;
+        const std::string where = name + ": row " + std::to_string(row) + " (line " + std::to_string(startLine) + ")";
+        builder.row(where, [&](DatasetBuilder::Row& r) {
+            if (record.size() != header.size())
+                throw Error(where + ": " + std::to_string(record.size()) + " fields, the header has " +
+                            std::to_string(header.size()));
+            r.label.text = record[labelCol];
+            if (r.label.text.empty())
+                throw Error(where + ": label column '" + fields.label + "' is empty");
+            if (splitCol >= 0) {
+                const auto code = splitCodeOf(record[splitCol]);
+                if (!code)
+                    throw Error(where + ": split '" + record[splitCol] + "' is not one of train, valid, test (or 0, 1, 2)");
+                r.split = *code;
+            }
+            if (groupCol >= 0) {
+                if (record[groupCol].empty())
+                    throw Error(where + ": group column '" + fields.group + "' is empty");
+                r.group = record[groupCol];
+            }
+            if (idCol >= 0)
+                r.id = record[idCol];
+            r.text = std::move(record[textCol]);
+        });
+    }
+}
+
+/// Reads one file into the builder, choosing the parser by extension.
+void readInto(DatasetBuilder& builder, const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw Error(path + ": cannot be opened for reading");
+    const std::string ext = lowerExtension(path);
+    if (ext == "csv")
+        return parseCsvInto(builder, in, path);
+    if (ext == "jsonl" || ext == "json" || ext == "ndjson")
+        return parseJsonlInto(builder, in, path);
+    throw Error(path + ": unknown dataset format '." + ext + "' (expected .jsonl or .csv)");
+}
+
+} // namespace
+
+Dataset parseJsonl(std::istream& in, const std::string& name, const FieldMap& fields, const LoadOptions& options)
+{
+    DatasetBuilder builder(name, fields, options);
+    if (!fields.split.empty())
+        builder.setSplitSource("field '" + fields.split + "'");
+    parseJsonlInto(builder, in, name);
+    return builder.finish();
+}
+
+Dataset parseCsv(std::istream& in, const std::string& name, const FieldMap& fields, const LoadOptions& options)
+{
+    DatasetBuilder builder(name, fields, options);
+    if (!fields.split.empty())
+        builder.setSplitSource("field '" + fields.split + "'");
+    parseCsvInto(builder, in, name);
+    return builder.finish();
+}
+
+Dataset loadDataset(const std::string& path, const FieldMap& fields, const LoadOptions& options)
+{
+    return loadDatasets({{path, -1}}, fields, options);
+}
+
+DatasetSource parseDatasetSource(const std::string& text)
+{
+    const auto eq = text.find('=');
+    if (eq == std::string::npos)
+        return {text, -1};
+    const std::string name = text.substr(0, eq);
+    const auto code = splitCodeOf(name);
+    if (!code || name == "0" || name == "1" || name == "2")
+        throw Error("--dataset " + text + ": '" + name + "' is not a split (expected train=, valid= or test= before the file)");
+    return {text.substr(eq + 1), *code};
+}
+
+Dataset loadDatasets(const std::vector<DatasetSource>& sources, const FieldMap& fields, const LoadOptions& options)
+{
+    if (sources.empty())
+        throw Error("no dataset file given");
+    const bool bySource = std::any_of(sources.begin(), sources.end(), [](const DatasetSource& s) { return s.split >= 0; });
+    std::string name;
+    for (const auto& s : sources) {
+        if (bySource && s.split < 0)
+            throw Error(s.path + ": say which split this file holds (e.g. --dataset train=" + s.path +
+                        "), as for the other files");
+        if (bySource && !fields.split.empty())
+            throw Error(s.path + ": a split field ('" + fields.split + "') and a split per file cannot be used together");
+        name += (name.empty() ? "" : ", ") + s.path;
+    }
+    DatasetBuilder builder(name, fields, options);
+    if (bySource)
+        builder.setSplitSource("files");
+    else if (!fields.split.empty())
+        builder.setSplitSource("field '" + fields.split + "'");
+    for (const auto& s : sources) {
+        builder.setFileSplit(s.split);
+        readInto(builder, s.path);
+    }
+    if (sources.size() > 1)
+        builder.requireUniqueIds();
+    Dataset data = builder.finish();
+    if (sources.size() == 1)
+        data.source = sources.front().path;
+    return data;
+}
+
+std::vector<std::string> parseLabelNames(const std::string& text)
+{
+    std::vector<std::string> names;
+    std::size_t start = 0;
+    while (true) {
+        const auto comma = text.find(',', start);
+        std::string name = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        const auto first = name.find_first_not_of(" \t"), last = name.find_last_not_of(" \t");
+        name = first == std::string::npos ? std::string() : name.substr(first, last - first + 1);
+        if (name.empty())
+            throw Error("class names '" + text + "': a name is empty (expected e.g. safe,vulnerable)");
+        names.push_back(std::move(name));
+        if (comma == std::string::npos)
+            return names;
+        start = comma + 1;
+    }
+}
+
+Dataset prepareDataset(const DatasetRequest& request, DedupReport* dedup)
+{
+    Dataset data = loadDatasets(request.sources, request.fields, request.load);
+    if (request.dedupExact) {
+        const DedupReport r = deduplicate(data);
+        if (dedup)
+            *dedup = r;
+    }
+    if (!request.labelNames.empty()) {
+        if (request.labelNames.size() != data.labelNames.size()) {
+            std::string found;
+            for (const auto& n : data.labelNames)
+                found += (found.empty() ? "" : ", ") + n;
+            throw Error(std::to_string(request.labelNames.size()) + " class names given for " +
+                        std::to_string(data.labelNames.size()) + " classes (" + found + ", in this order)");
+        }
+        data.labelNames = request.labelNames;
+    }
+    return data;
+}
+
+DedupReport deduplicate(Dataset& data)
+{
+    // Rows by normalised text: duplicates within a label keep their first row; a text that
+    // occurs with two labels is dropped everywhere (no one can say which label is right).
+    std::unordered_map<std::string, std::vector<std::size_t>> byText;
+    for (std::size_t i = 0; i < data.size(); ++i)
+        byText[normalizedCode(data.texts[i])].push_back(i);
+    std::vector<char> keep(data.size(), 1);
+    DedupReport report;
+    for (const auto& entry : byText) {
+        const std::vector<std::size_t>& rows = entry.second; // not a structured binding: clang 14 cannot capture one
+        if (rows.size() < 2)
+            continue;
+        const bool conflict = std::any_of(rows.begin(), rows.end(),
+                                          [&](std::size_t r) { return data.labels[r] != data.labels[rows.front()]; });
+        for (std::size_t k = conflict ? 0 : 1; k < rows.size(); ++k) {
+            keep[rows[k]] = 0;
+            ++(conflict ? report.conflicting : report.duplicates);
+        }
+    }
+    if (report.duplicates + report.conflicting == 0)
+        return report;
+    keepRows(data.texts, keep);
+    keepRows(data.ids, keep);
+    keepRows(data.labels, keep);
+    keepRows(data.split, keep);
+    keepRows(data.groups, keep);
+    return report;
+}
+
+void writeJsonl(const Dataset& data, const std::string& path, const FieldMap& fields)
+{
+    bool plainIntegers = true;
+    for (std::size_t k = 0; k < data.labelNames.size(); ++k)
+        plainIntegers = plainIntegers && data.labelNames[k] == std::to_string(k);
+    writeStreamAtomically(path, [&](std::ostream& out) {
+        for (std::size_t i = 0; i < data.size(); ++i) {
+            json obj;
+            obj[fields.id] = data.ids.size() == data.size() ? data.ids[i] : std::to_string(i);
+            obj[fields.text] = data.texts[i];
+            if (plainIntegers)
+                obj[fields.label] = data.labels[i];
+            else
+                obj[fields.label] = data.labelNames[data.labels[i]];
+            if (data.groups.size() == data.size())
+                obj[fields.group.empty() ? "group" : fields.group] = data.groups[i];
+            if (data.split.size() == data.size()) {
+                static const char* const names[] = {"train", "valid", "test"};
+                obj[fields.split.empty() ? "split" : fields.split] = names[std::min<int>(data.split[i], 2)];
+            }
+            out << obj.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+        }
+    });
+}
+
+} // namespace headbench

@@ -1,0 +1,444 @@
+#include <headbench/data/Leakage.h>
+
+#include <headbench/core/Error.h>
+#include <headbench/core/Hash.h>
+#include <headbench/data/FeatureFile.h>
+#include <headbench/text/CLexer.h>
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <numeric>
+#include <random>
+
+namespace headbench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::uint64_t splitmix(std::uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/// Runs f(begin, end) over [0, n) on the torch thread pool.
+template <typename F> void parallelRows(std::int64_t n, std::int64_t grain, F&& f)
+{
+    at::parallel_for(0, n, grain, [&](std::int64_t b, std::int64_t e) { f(b, e); });
+}
+
+/// The key two rows share when they are exact duplicates: the normalised text, or the bytes of
+/// the feature vector when there is no text.
+std::vector<std::uint64_t> exactKeys(const FeatureSet& data, bool byText)
+{
+    std::vector<std::uint64_t> keys(static_cast<std::size_t>(data.rows));
+    parallelRows(data.rows, 256, [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t i = b; i < e; ++i) {
+            if (byText) {
+                keys[i] = fnv1a64(normalizedCode(data.texts[static_cast<std::size_t>(i)]));
+            } else {
+                const auto* p = reinterpret_cast<const char*>(data.features.data() + i * data.dim);
+                keys[i] = fnv1a64(std::string_view(p, static_cast<std::size_t>(data.dim) * sizeof(float)));
+            }
+        }
+    });
+    return keys;
+}
+
+/// Rows grouped by key: for each row, whether an earlier row has its key, and whether its key
+/// occurs with another label.
+struct ExactGroups {
+    std::int64_t duplicateRows = 0, conflictingRows = 0;
+    std::vector<char> conflicting;
+};
+
+ExactGroups groupExact(const std::vector<std::uint64_t>& keys, const std::vector<std::int32_t>& labels)
+{
+    ExactGroups g;
+    g.conflicting.assign(keys.size(), 0);
+    std::vector<std::uint32_t> order(keys.size());
+    std::iota(order.begin(), order.end(), 0u);
+    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+        return keys[a] != keys[b] ? keys[a] < keys[b] : a < b;
+    });
+    for (std::size_t s = 0; s < order.size();) {
+        std::size_t e = s + 1;
+        bool mixed = false;
+        while (e < order.size() && keys[order[e]] == keys[order[s]]) {
+            mixed = mixed || labels[order[e]] != labels[order[s]];
+            ++e;
+        }
+        g.duplicateRows += static_cast<std::int64_t>(e - s - 1);
+        if (mixed) {
+            g.conflictingRows += static_cast<std::int64_t>(e - s);
+            for (std::size_t k = s; k < e; ++k)
+                g.conflicting[order[k]] = 1;
+        }
+        s = e;
+    }
+    return g;
+}
+
+/// Candidate (query, training row) pairs from locality-sensitive band keys: rows whose keys
+/// agree in one band. `bandKeys` is rows x bands. A bucket's training rows are capped per query
+/// (`cap`), so a block of boilerplate shared by thousands of rows cannot make it quadratic.
+std::vector<std::uint64_t> candidatePairs(const std::vector<std::uint64_t>& bandKeys, int bands,
+                                          std::span<const std::uint8_t> split, std::size_t cap = 48)
+{
+    const std::size_t n = split.size();
+    std::vector<std::vector<std::uint64_t>> perBand(static_cast<std::size_t>(bands));
+    parallelRows(bands, 1, [&](std::int64_t b0, std::int64_t b1) {
+        std::vector<std::pair<std::uint64_t, std::uint32_t>> entries(n);
+        std::vector<std::uint32_t> train, query;
+        for (std::int64_t b = b0; b < b1; ++b) {
+            for (std::size_t i = 0; i < n; ++i)
+                entries[i] = {bandKeys[i * static_cast<std::size_t>(bands) + static_cast<std::size_t>(b)], static_cast<std::uint32_t>(i)};
+            std::sort(entries.begin(), entries.end());
+            auto& out = perBand[static_cast<std::size_t>(b)];
+            for (std::size_t s = 0; s < n;) {
+                std::size_t e = s + 1;
+                while (e < n && entries[e].first == entries[s].first)
+                    ++e;
+                if (e - s > 1) {
+                    train.clear();
+                    query.clear();
+                    for (std::size_t k = s; k < e; ++k)
+                        (split[entries[k].second] == kTrain ? train : query).push_back(entries[k].second);
+                    const std::size_t t = std::min(train.size(), cap);
+                    for (auto q : query)
+                        for (std::size_t k = 0; k < t; ++k)
+                            out.push_back((static_cast<std::uint64_t>(q) << 32) | train[k]);
+                }
+                s = e;
+            }
+        }
+    });
+    std::vector<std::uint64_t> pairs;
+    for (auto& v : perBand)
+        pairs.insert(pairs.end(), v.begin(), v.end());
+    std::sort(pairs.begin(), pairs.end());
+    pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+    return pairs;
+}
+
+/// Verifies candidate pairs (sorted by query) with `similarity(q, t)` and keeps, per query, the
+/// most similar training row.
+template <typename Similarity>
+void verifyPairs(const std::vector<std::uint64_t>& pairs, LeakageReport& r, Similarity&& similarity)
+{
+    // Ranges of pairs per query, so that each query is handled by one thread.
+    std::vector<std::size_t> starts;
+    for (std::size_t i = 0; i < pairs.size(); ++i)
+        if (i == 0 || (pairs[i] >> 32) != (pairs[i - 1] >> 32))
+            starts.push_back(i);
+    starts.push_back(pairs.size());
+    parallelRows(static_cast<std::int64_t>(starts.size()) - 1, 64, [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t g = b; g < e; ++g) {
+            const std::size_t q = pairs[starts[g]] >> 32;
+            float best = -std::numeric_limits<float>::infinity();
+            std::int64_t bestRow = -1;
+            for (std::size_t i = starts[g]; i < starts[g + 1]; ++i) {
+                const std::size_t t = pairs[i] & 0xffffffffULL;
+                const float s = similarity(q, t);
+                if (s > best) {
+                    best = s;
+                    bestRow = static_cast<std::int64_t>(t);
+                }
+            }
+            r.nearestTrain[q] = bestRow;
+            r.similarity[q] = best;
+        }
+    });
+}
+
+/// Sorted, distinct 32-bit hashes of the token shingles of a text.
+std::vector<std::uint32_t> shinglesOf(const std::string& text, int width)
+{
+    std::vector<std::uint64_t> tokens;
+    forEachCToken(text, [&](std::string_view t) { tokens.push_back(fnv1a64(t)); });
+    std::vector<std::uint32_t> out;
+    const std::size_t w = static_cast<std::size_t>(std::max(width, 1));
+    if (tokens.empty())
+        return out;
+    const std::size_t count = tokens.size() >= w ? tokens.size() - w + 1 : 1;
+    out.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        std::uint64_t h = 0x51ed270b27ULL;
+        for (std::size_t k = i; k < std::min(i + w, tokens.size()); ++k)
+            h = splitmix(h ^ tokens[k]);
+        out.push_back(static_cast<std::uint32_t>(h >> 32));
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+double jaccard(const std::vector<std::uint32_t>& a, const std::vector<std::uint32_t>& b)
+{
+    if (a.empty() && b.empty())
+        return 1.0;
+    std::size_t i = 0, j = 0, common = 0;
+    while (i < a.size() && j < b.size()) {
+        if (a[i] < b[j])
+            ++i;
+        else if (b[j] < a[i])
+            ++j;
+        else {
+            ++common;
+            ++i;
+            ++j;
+        }
+    }
+    return static_cast<double>(common) / static_cast<double>(a.size() + b.size() - common);
+}
+
+// MinHash banding: 16 bands of 6 hashes. A pair at Jaccard 0.8 shares a band with probability
+// 1 - (1 - 0.8^6)^16 = 0.992; at 0.5, 0.22; at 0.3, 0.012 (then rejected by the exact check).
+constexpr int kTextBands = 16, kTextRowsPerBand = 6;
+// Sign random projections: 24 bands of 16 bits. At cosine 0.95 (18.2 degrees) a bit agrees with
+// probability 0.899 and a pair shares a band with probability 0.992; at cosine 0.3, 0.006.
+constexpr int kFeatureBands = 24, kFeatureBitsPerBand = 16;
+
+void nearByText(const FeatureSet& data, std::span<const std::uint8_t> split, const LeakageOptions& o, LeakageReport& r)
+{
+    const std::size_t n = static_cast<std::size_t>(data.rows);
+    std::vector<std::vector<std::uint32_t>> shingles(n);
+    constexpr int hashes = kTextBands * kTextRowsPerBand;
+    std::uint32_t mulA[hashes], xorC[hashes];
+    std::mt19937_64 rng(0x1eaca9eULL);
+    for (int k = 0; k < hashes; ++k) {
+        mulA[k] = static_cast<std::uint32_t>(rng()) | 1u;
+        xorC[k] = static_cast<std::uint32_t>(rng());
+    }
+    std::vector<std::uint64_t> bandKeys(n * kTextBands);
+    parallelRows(data.rows, 64, [&](std::int64_t b, std::int64_t e) {
+        std::uint32_t sig[hashes];
+        for (std::int64_t i = b; i < e; ++i) {
+            shingles[i] = shinglesOf(data.texts[static_cast<std::size_t>(i)], o.shingleTokens);
+            std::fill(std::begin(sig), std::end(sig), 0xffffffffu);
+            for (std::uint32_t x : shingles[i])
+                for (int k = 0; k < hashes; ++k) { // a vectorisable min over mixed permutations
+                    std::uint32_t h = (x ^ xorC[k]) * mulA[k];
+                    h ^= h >> 15;
+                    sig[k] = std::min(sig[k], h);
+                }
+            for (int band = 0; band < kTextBands; ++band) {
+                std::uint64_t h = static_cast<std::uint64_t>(band) * 0x9e3779b97f4a7c15ULL;
+                for (int k = 0; k < kTextRowsPerBand; ++k)
+                    h = splitmix(h ^ sig[band * kTextRowsPerBand + k]);
+                bandKeys[static_cast<std::size_t>(i) * kTextBands + static_cast<std::size_t>(band)] = h;
+            }
+        }
+    });
+    const auto pairs = candidatePairs(bandKeys, kTextBands, split);
+    verifyPairs(pairs, r, [&](std::size_t q, std::size_t t) { return static_cast<float>(jaccard(shingles[q], shingles[t])); });
+}
+
+/// A dot product in eight independent float lanes (which the compiler vectorises), summed in
+/// double at the end.
+double dotProduct(const float* a, const float* b, std::int64_t n)
+{
+    float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::int64_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int k = 0; k < 8; ++k)
+            lane[k] += a[j + k] * b[j + k];
+    double sum = 0;
+    for (int k = 0; k < 8; ++k)
+        sum += lane[k];
+    for (; j < n; ++j)
+        sum += static_cast<double>(a[j]) * b[j];
+    return sum;
+}
+
+void nearByFeatures(const FeatureSet& data, std::span<const std::uint8_t> split, LeakageReport& r)
+{
+    const std::int64_t n = data.rows, d = data.dim;
+    torch::NoGradGuard noGrad;
+    const auto x = torch::from_blob(const_cast<float*>(data.features.data()), {n, d}, torch::kFloat);
+    // Embeddings are anisotropic (most raw pairs sit above cosine 0.9): centre them first.
+    const auto mean = x.mean(0);
+    const auto dotMean = torch::mv(x, mean).contiguous();          // x_i . mu
+    const double meanSq = mean.dot(mean).item<double>();
+    const auto sq = (x * x).sum(1).contiguous();                    // |x_i|^2
+    std::vector<float> norm(static_cast<std::size_t>(n));
+    const float* sqp = sq.data_ptr<float>();
+    const float* dmp = dotMean.data_ptr<float>();
+    for (std::int64_t i = 0; i < n; ++i) // |x_i - mu|
+        norm[i] = static_cast<float>(std::sqrt(std::max(0.0, static_cast<double>(sqp[i]) - 2.0 * dmp[i] + meanSq)));
+    torch::manual_seed(0x5eed);
+    const auto projection = torch::randn({d, kFeatureBands * kFeatureBitsPerBand}, torch::kFloat);
+    std::vector<std::uint64_t> bandKeys(static_cast<std::size_t>(n) * kFeatureBands);
+    const std::int64_t block = 8192;
+    for (std::int64_t s = 0; s < n; s += block) {
+        const std::int64_t e = std::min(n, s + block);
+        const auto signs = (torch::mm(x.slice(0, s, e) - mean, projection) > 0).to(torch::kUInt8).contiguous();
+        const auto* bits = signs.data_ptr<std::uint8_t>();
+        for (std::int64_t i = s; i < e; ++i)
+            for (int band = 0; band < kFeatureBands; ++band) {
+                std::uint64_t key = static_cast<std::uint64_t>(band) << 32;
+                for (int k = 0; k < kFeatureBitsPerBand; ++k)
+                    key = (key << 1) | bits[(i - s) * kFeatureBands * kFeatureBitsPerBand + band * kFeatureBitsPerBand + k];
+                bandKeys[static_cast<std::size_t>(i) * kFeatureBands + static_cast<std::size_t>(band)] = key;
+            }
+    }
+    const auto pairs = candidatePairs(bandKeys, kFeatureBands, split);
+    const float* f = data.features.data();
+    const float* dm = dotMean.data_ptr<float>();
+    verifyPairs(pairs, r, [&](std::size_t q, std::size_t t) {
+        const double dot = dotProduct(f + q * d, f + t * d, d);
+        const double centred = dot - dm[q] - dm[t] + meanSq; // (x_q - mu) . (x_t - mu)
+        const double denom = static_cast<double>(norm[q]) * norm[t];
+        return static_cast<float>(denom > 0 ? centred / denom : 0.0);
+    });
+}
+
+std::uint64_t fingerprint(const FeatureSet& data, std::span<const std::uint8_t> split, const LeakageOptions& o)
+{
+    std::uint64_t h = fnv1a64(std::string_view(reinterpret_cast<const char*>(split.data()), split.size()));
+    h = splitmix(h ^ reinterpret_cast<std::uintptr_t>(&data));
+    h = splitmix(h ^ static_cast<std::uint64_t>(data.rows) ^ (static_cast<std::uint64_t>(data.dim) << 40));
+    h = splitmix(h ^ fnv1a64(data.path));
+    h = splitmix(h ^ static_cast<std::uint64_t>(o.method) ^ (static_cast<std::uint64_t>(o.shingleTokens) << 8));
+    h = splitmix(h ^ static_cast<std::uint64_t>(o.jaccardThreshold * 1e9) ^ (static_cast<std::uint64_t>(o.cosineThreshold * 1e9) << 1));
+    h = splitmix(h ^ (data.features.empty() ? 0 : reinterpret_cast<std::uintptr_t>(data.features.data())));
+    return h;
+}
+
+} // namespace
+
+const char* toString(LeakageOptions::Method method)
+{
+    switch (method) {
+    case LeakageOptions::Method::Auto: return "auto";
+    case LeakageOptions::Method::Text: return "text";
+    case LeakageOptions::Method::Features: return "features";
+    case LeakageOptions::Method::Off: return "off";
+    }
+    return "auto";
+}
+
+LeakageOptions::Method parseLeakageMethod(const std::string& name)
+{
+    using M = LeakageOptions::Method;
+    for (M m : {M::Auto, M::Text, M::Features, M::Off})
+        if (name == toString(m))
+            return m;
+    throw Error("leakage method '" + name + "' is not one of auto, text, features, off");
+}
+
+LeakageReport measureLeakage(const FeatureSet& data, std::span<const std::uint8_t> split, const LeakageOptions& options)
+{
+    if (options.method == LeakageOptions::Method::Off)
+        return {};
+    if (split.size() != static_cast<std::size_t>(data.rows))
+        throw Error(data.path + ": the split has " + std::to_string(split.size()) + " rows, the file " + std::to_string(data.rows));
+    if (data.rows >= (1LL << 32))
+        throw Error(data.path + ": too many rows for the leakage check");
+    const bool hasText = data.texts.size() == static_cast<std::size_t>(data.rows);
+    if (options.method == LeakageOptions::Method::Text && !hasText)
+        throw Error(data.path + ": has no /text, so leakage cannot be measured on text (use features)");
+    const bool byText = hasText && options.method != LeakageOptions::Method::Features;
+
+    // A sweep trains many heads on one split of one file: measure once.
+    static std::mutex cacheMutex;
+    static std::uint64_t cachedKey = 0;
+    static LeakageReport cached;
+    const std::uint64_t key = fingerprint(data, split, options);
+    {
+        std::lock_guard lock(cacheMutex);
+        if (cached.measured && cachedKey == key)
+            return cached;
+    }
+
+    const auto started = Clock::now();
+    LeakageReport r;
+    r.measured = true;
+    r.method = byText ? "text" : "features";
+    r.nearThreshold = byText ? options.jaccardThreshold : options.cosineThreshold;
+    const std::size_t n = static_cast<std::size_t>(data.rows);
+    r.flags.assign(n, 0);
+    r.nearestTrain.assign(n, -1);
+    r.similarity.assign(n, std::numeric_limits<float>::quiet_NaN());
+
+    const auto keys = exactKeys(data, byText);
+    const ExactGroups groups = groupExact(keys, data.labels);
+    r.duplicateRows = groups.duplicateRows;
+    r.conflictingLabels = groups.conflictingRows;
+    std::vector<std::uint64_t> trainKeys;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (groups.conflicting[i])
+            r.flags[i] |= kConflictingLabel;
+        if (split[i] == kTrain)
+            trainKeys.push_back(keys[i]);
+    }
+    std::sort(trainKeys.begin(), trainKeys.end());
+
+    if (byText)
+        nearByText(data, split, options, r);
+    else
+        nearByFeatures(data, split, r);
+
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto s = split[i];
+        if (s == kTrain) {
+            ++r.trainRows;
+            continue;
+        }
+        const bool exact = std::binary_search(trainKeys.begin(), trainKeys.end(), keys[i]);
+        if (exact) {
+            r.similarity[i] = 1.0f; // the exact twin may not be the candidate kept: say so
+            r.flags[i] |= kExactDuplicate;
+        }
+        const bool near = exact || (r.nearestTrain[i] >= 0 && r.similarity[i] >= r.nearThreshold);
+        if (near)
+            r.flags[i] |= kNearDuplicate;
+        if (s == kValidation) {
+            ++r.validationRows;
+            r.validationExactDuplicates += exact;
+            r.validationNearDuplicates += near;
+        } else {
+            ++r.testRows;
+            r.testExactDuplicates += exact;
+            r.testNearDuplicates += near;
+        }
+    }
+    // An exact twin found by key: point the nearest training row at it.
+    if (r.testExactDuplicates + r.validationExactDuplicates > 0) {
+        std::vector<std::pair<std::uint64_t, std::int64_t>> trainByKey;
+        for (std::size_t i = 0; i < n; ++i)
+            if (split[i] == kTrain)
+                trainByKey.emplace_back(keys[i], static_cast<std::int64_t>(i));
+        std::sort(trainByKey.begin(), trainByKey.end());
+        for (std::size_t i = 0; i < n; ++i)
+            if (r.flags[i] & kExactDuplicate) {
+                const auto it = std::lower_bound(trainByKey.begin(), trainByKey.end(), std::make_pair(keys[i], std::int64_t{-1}));
+                r.nearestTrain[i] = it->second;
+            }
+    }
+    r.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    std::lock_guard lock(cacheMutex);
+    cached = r;
+    cachedKey = key;
+    return r;
+}
+
+DuplicateSummary findDuplicates(const FeatureSet& data)
+{
+    DuplicateSummary s;
+    s.byText = data.texts.size() == static_cast<std::size_t>(data.rows);
+    const auto keys = exactKeys(data, s.byText);
+    const ExactGroups g = groupExact(keys, data.labels);
+    s.duplicateRows = g.duplicateRows;
+    s.conflictingLabels = g.conflictingRows;
+    return s;
+}
+
+} // namespace headbench

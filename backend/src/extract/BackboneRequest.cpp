@@ -1,0 +1,73 @@
+#include <headbench/extract/BackboneRequest.h>
+
+#include <headbench/core/Error.h>
+#include <headbench/extract/TorchScriptBackbone.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace headbench {
+namespace {
+
+/// "mean" or a list such as "mean,last,cls".
+std::vector<Pooling> parsePoolings(const std::string& text)
+{
+    std::vector<Pooling> out;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        const std::size_t comma = std::min(text.find(',', pos), text.size());
+        out.push_back(parsePooling(text.substr(pos, comma - pos)));
+        pos = comma + 1;
+    }
+    return out;
+}
+
+} // namespace
+
+bool isBuiltInBackbone(const std::string& name)
+{
+    return name == "hashed-ngram";
+}
+
+OpenedBackbone openBackbone(const BackboneRequest& r)
+{
+    OpenedBackbone opened;
+    const std::vector<Pooling> poolings = parsePoolings(r.pooling);
+    const LongMode longMode = parseLongMode(r.longMode);
+    if (r.windowPool != "mean" && r.windowPool != "max")
+        throw Error("--window-pool '" + r.windowPool + "': expected mean or max");
+    if (r.windowStride < 0)
+        throw Error("--window-stride " + std::to_string(r.windowStride) + ": expected a positive token count");
+    if (isBuiltInBackbone(r.backbone)) {
+        if (r.layers != "last" || r.pooling.find(',') != std::string::npos)
+            throw Error("--layers and several --pooling values need a TorchScript model; the built-in " + r.backbone +
+                        " backbone has one feature set");
+        if (longMode != LongMode::Head)
+            throw Error("--long " + r.longMode + " needs a TorchScript model with a token window; the built-in " +
+                        r.backbone + " backbone reads every text whole");
+        BackboneOptions options;
+        options.dim = r.dim;
+        opened.backbone = makeBackbone(r.backbone, options);
+        opened.batchSize = r.batchSize > 0 ? r.batchSize : 64;
+        return opened;
+    }
+    if (r.tokenizer.empty())
+        throw Error("--backbone " + r.backbone + " is a model file: give its tokenizer with --tokenizer "
+                    "(tokenizer.json or tokenizer.model)");
+    TorchScriptOptions to;
+    to.modelPath = r.backbone;
+    to.tokenizerPath = r.tokenizer;
+    to.poolings = poolings;
+    to.pooling = to.poolings.front();
+    to.layers = r.layers;
+    to.maxLength = r.maxLength;
+    to.normalize = r.normalize;
+    to.longMode = longMode;
+    to.windowStride = r.windowStride;
+    to.windowMax = r.windowPool == "max";
+    opened.backbone = loadTorchScriptBackbone(to);
+    opened.batchSize = r.batchSize > 0 ? r.batchSize : 16;
+    return opened;
+}
+
+} // namespace headbench

@@ -1,0 +1,185 @@
+#include <headbench/runs/Metrics.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace headbench {
+namespace {
+
+/// Sample indices sorted by descending score (stable, so ties keep input order).
+std::vector<std::size_t> byScoreDescending(std::span<const float> scores)
+{
+    std::vector<std::size_t> order(scores.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+    return order;
+}
+
+double safeDiv(double a, double b) { return b > 0 ? a / b : 0.0; }
+
+} // namespace
+
+int predictClass(const float* probs, int numClasses, double threshold)
+{
+    if (numClasses == 2)
+        return probs[1] >= threshold ? 1 : 0;
+    return static_cast<int>(std::max_element(probs, probs + numClasses) - probs);
+}
+
+double rocAuc(std::span<const std::int32_t> labels, std::span<const float> scores)
+{
+    // Mann-Whitney U with average ranks for ties.
+    const std::size_t n = labels.size();
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] < scores[b]; });
+    double rankSumPos = 0;
+    std::size_t nPos = 0;
+    for (std::size_t i = 0; i < n;) {
+        std::size_t j = i;
+        while (j + 1 < n && scores[order[j + 1]] == scores[order[i]])
+            ++j;
+        const double avgRank = (static_cast<double>(i) + static_cast<double>(j)) / 2.0 + 1.0;
+        for (std::size_t k = i; k <= j; ++k)
+            if (labels[order[k]] == 1) {
+                rankSumPos += avgRank;
+                ++nPos;
+            }
+        i = j + 1;
+    }
+    const std::size_t nNeg = n - nPos;
+    if (nPos == 0 || nNeg == 0)
+        return std::numeric_limits<double>::quiet_NaN();
+    return (rankSumPos - static_cast<double>(nPos) * (nPos + 1) / 2.0) / (static_cast<double>(nPos) * nNeg);
+}
+
+std::vector<CurvePoint> rocCurve(std::span<const std::int32_t> labels, std::span<const float> scores)
+{
+    const auto order = byScoreDescending(scores);
+    const double nPos = static_cast<double>(std::count(labels.begin(), labels.end(), 1));
+    const double nNeg = static_cast<double>(labels.size()) - nPos;
+    std::vector<CurvePoint> curve{{0.0, 0.0, std::numeric_limits<double>::infinity()}};
+    double tp = 0, fp = 0;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        (labels[order[i]] == 1 ? tp : fp) += 1;
+        if (i + 1 == order.size() || scores[order[i + 1]] != scores[order[i]])
+            curve.push_back({safeDiv(fp, nNeg), safeDiv(tp, nPos), scores[order[i]]});
+    }
+    return curve;
+}
+
+std::vector<CurvePoint> prCurve(std::span<const std::int32_t> labels, std::span<const float> scores)
+{
+    const auto order = byScoreDescending(scores);
+    const double nPos = static_cast<double>(std::count(labels.begin(), labels.end(), 1));
+    std::vector<CurvePoint> curve;
+    double tp = 0, fp = 0;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        (labels[order[i]] == 1 ? tp : fp) += 1;
+        if (i + 1 == order.size() || scores[order[i + 1]] != scores[order[i]])
+            curve.push_back({safeDiv(tp, nPos), tp / (tp + fp), scores[order[i]]});
+    }
+    return curve;
+}
+
+double averagePrecision(std::span<const std::int32_t> labels, std::span<const float> scores)
+{
+    // AP = sum over thresholds of (R_n - R_{n-1}) * P_n, as scikit-learn defines it.
+    const double nPos = static_cast<double>(std::count(labels.begin(), labels.end(), 1));
+    if (nPos == 0)
+        return std::numeric_limits<double>::quiet_NaN();
+    double ap = 0, prevRecall = 0;
+    for (const CurvePoint& p : prCurve(labels, scores)) {
+        ap += (p.x - prevRecall) * p.y;
+        prevRecall = p.x;
+    }
+    return ap;
+}
+
+double expectedCalibrationError(std::span<const std::int32_t> labels, std::span<const float> probs,
+                                int numClasses, int bins)
+{
+    const std::size_t n = labels.size();
+    if (n == 0)
+        return 0;
+    std::vector<double> confSum(bins, 0.0), correct(bins, 0.0), count(bins, 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+        const float* p = probs.data() + i * numClasses;
+        const auto top = static_cast<int>(std::max_element(p, p + numClasses) - p);
+        const double conf = p[top];
+        // Bins are (lo, hi]; confidence 0 falls in the first.
+        int b = static_cast<int>(std::ceil(conf * bins)) - 1;
+        b = std::clamp(b, 0, bins - 1);
+        confSum[b] += conf;
+        correct[b] += (top == labels[i]) ? 1.0 : 0.0;
+        count[b] += 1;
+    }
+    double ece = 0;
+    for (int b = 0; b < bins; ++b)
+        if (count[b] > 0)
+            ece += count[b] / static_cast<double>(n) * std::abs(correct[b] / count[b] - confSum[b] / count[b]);
+    return ece;
+}
+
+Metrics computeMetrics(std::span<const std::int32_t> labels, std::span<const float> probs, int numClasses,
+                       double threshold)
+{
+    Metrics m;
+    const std::size_t n = labels.size();
+    m.count = static_cast<std::int64_t>(n);
+    m.confusion.assign(numClasses, std::vector<std::int64_t>(numClasses, 0));
+    if (n == 0)
+        return m;
+    std::int64_t correct = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const int pred = predictClass(probs.data() + i * numClasses, numClasses, threshold);
+        ++m.confusion[labels[i]][pred];
+        correct += pred == labels[i];
+    }
+    m.accuracy = static_cast<double>(correct) / static_cast<double>(n);
+
+    auto classScores = [&](int k, double& precision, double& recall, double& f1) {
+        double tp = static_cast<double>(m.confusion[k][k]), predicted = 0, actual = 0;
+        for (int j = 0; j < numClasses; ++j) {
+            predicted += static_cast<double>(m.confusion[j][k]);
+            actual += static_cast<double>(m.confusion[k][j]);
+        }
+        precision = safeDiv(tp, predicted);
+        recall = safeDiv(tp, actual);
+        f1 = safeDiv(2 * precision * recall, precision + recall);
+    };
+    if (numClasses == 2) {
+        classScores(1, m.precision, m.recall, m.f1);
+        std::vector<float> scores(n);
+        for (std::size_t i = 0; i < n; ++i)
+            scores[i] = probs[i * 2 + 1];
+        m.rocAuc = rocAuc(labels, scores);
+        m.prAuc = averagePrecision(labels, scores);
+    } else {
+        // Macro averages over the classes present in the split's labels or predictions, as
+        // scikit-learn averages over unique_labels(y_true, y_pred): a class with no rows and no
+        // predictions (named in label_names but absent here) would otherwise count as a zero.
+        int present = 0;
+        for (int k = 0; k < numClasses; ++k) {
+            std::int64_t rowsOrPredicted = 0;
+            for (int j = 0; j < numClasses; ++j)
+                rowsOrPredicted += m.confusion[k][j] + m.confusion[j][k];
+            if (rowsOrPredicted == 0)
+                continue;
+            double p, r, f;
+            classScores(k, p, r, f);
+            m.precision += p;
+            m.recall += r;
+            m.f1 += f;
+            ++present;
+        }
+        m.precision = safeDiv(m.precision, present);
+        m.recall = safeDiv(m.recall, present);
+        m.f1 = safeDiv(m.f1, present);
+    }
+    m.ece = expectedCalibrationError(labels, probs, numClasses);
+    return m;
+}
+
+} // namespace headbench

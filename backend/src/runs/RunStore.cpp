@@ -1,0 +1,669 @@
+#include <headbench/runs/RunStore.h>
+
+#include <headbench/core/AtomicFile.h>
+#include <headbench/core/CsvReader.h>
+#include <headbench/core/Error.h>
+#include <headbench/core/Hash.h>
+#include <headbench/runs/Bootstrap.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <functional>
+#include <cstdlib>
+#include <limits>
+#include <cerrno>
+#include <csignal>
+#include <unistd.h>
+
+namespace headbench {
+namespace fs = std::filesystem;
+namespace {
+
+using nlohmann::json;
+
+json number(double v)
+{
+    return std::isfinite(v) ? json(v) : json(nullptr);
+}
+double numberOf(const json& j, const char* key)
+{
+    const auto it = j.find(key);
+    return it == j.end() || it->is_null() ? std::numeric_limits<double>::quiet_NaN() : it->get<double>();
+}
+
+json metricsJson(const Metrics& m)
+{
+    json j{{"count", m.count}, {"loss", number(m.loss)}, {"confusion", m.confusion}};
+    for (const MetricField& f : metricFields())
+        j[f.json] = number(m.*f.value);
+    if (m.ci) {
+        json ci = json::object();
+        for (const MetricField& f : metricFields()) {
+            const Interval& i = (*m.ci).*f.interval;
+            ci[f.json] = i.valid() ? json::array({i.low, i.high}) : json(nullptr);
+        }
+        j["ci"] = std::move(ci);
+        j["bootstrap"] = {{"resamples", m.ci->resamples}, {"level", m.ci->level}, {"seed", m.ci->seed},
+                          {"stratified", "within each true class"}};
+    }
+    return j;
+}
+
+/// Intervals saved with the metrics; runs saved before they existed have none.
+std::optional<MetricIntervals> intervalsFromJson(const json& j)
+{
+    const auto it = j.find("ci");
+    if (it == j.end() || !it->is_object())
+        return std::nullopt;
+    MetricIntervals ci;
+    for (const MetricField& f : metricFields()) {
+        const auto v = it->find(f.json);
+        if (v != it->end() && v->is_array() && v->size() == 2 && v->at(0).is_number() && v->at(1).is_number())
+            ci.*f.interval = {v->at(0).get<double>(), v->at(1).get<double>()};
+    }
+    const json bootstrap = j.value("bootstrap", json::object());
+    ci.resamples = bootstrap.value("resamples", 0);
+    ci.level = bootstrap.value("level", 0.95);
+    ci.seed = bootstrap.value("seed", std::uint64_t{0});
+    return ci;
+}
+
+Metrics metricsFromJson(const json& j)
+{
+    Metrics m;
+    m.count = j.value("count", 0LL);
+    for (const MetricField& f : metricFields())
+        m.*f.value = numberOf(j, f.json);
+    m.loss = numberOf(j, "loss");
+    m.confusion = j.value("confusion", std::vector<std::vector<std::int64_t>>{});
+    m.ci = intervalsFromJson(j);
+    return m;
+}
+
+json historyJson(const std::vector<EpochStats>& history)
+{
+    json arr = json::array();
+    for (const auto& e : history) {
+        arr.push_back({{"epoch", e.epoch}, {"train_loss", number(e.trainLoss)}, {"val_loss", number(e.valLoss)},
+                       {"val_accuracy", number(e.valAccuracy)}, {"val_f1", number(e.valF1)},
+                       {"val_roc_auc", number(e.valRocAuc)}, {"lr", e.learningRate}, {"seconds", e.seconds}});
+        if (e.iterations > 0) { // an L-BFGS fit: its penalty and iteration count
+            arr.back()["l2"] = e.l2;
+            arr.back()["iterations"] = e.iterations;
+        }
+    }
+    return arr;
+}
+
+std::vector<EpochStats> historyFromJson(const json& arr)
+{
+    std::vector<EpochStats> out;
+    for (const auto& j : arr) {
+        EpochStats e;
+        e.epoch = j.value("epoch", 0);
+        e.trainLoss = numberOf(j, "train_loss");
+        e.valLoss = numberOf(j, "val_loss");
+        e.valAccuracy = numberOf(j, "val_accuracy");
+        e.valF1 = numberOf(j, "val_f1");
+        e.valRocAuc = numberOf(j, "val_roc_auc");
+        e.learningRate = numberOf(j, "lr");
+        e.seconds = numberOf(j, "seconds");
+        e.l2 = j.contains("l2") ? numberOf(j, "l2") : 0.0; // only L-BFGS entries have one
+        e.iterations = j.value("iterations", 0);
+        out.push_back(e);
+    }
+    return out;
+}
+
+std::string readText(const fs::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw Error(path.string() + ": missing or unreadable");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string utcNow(const char* format)
+{
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, format, &tm);
+    return buf;
+}
+
+} // namespace
+
+std::string metricsToJson(const Metrics& m)
+{
+    return metricsJson(m).dump();
+}
+
+namespace {
+
+std::string newRunId()
+{
+    std::random_device rd;
+    return utcNow("%Y%m%d-%H%M%S") + fmt::format("-{:04x}", rd() & 0xffff);
+}
+
+/// Writes `text` to `path` through the one atomic writer (temporary file, fsync, rename).
+void writeAtomically(const fs::path& path, const std::string& text)
+{
+    writeFileAtomically(path.string(), text);
+}
+
+std::string hostName()
+{
+    char buf[256] = {};
+    gethostname(buf, sizeof buf - 1);
+    return buf;
+}
+
+/// A file's modification time as nanoseconds since the Unix epoch (0 when it cannot be read):
+/// the file clock's own epoch is not the Unix one, and its raw ticks mean nothing outside.
+std::int64_t unixMtimeNs(const std::string& path)
+{
+    std::error_code ec;
+    const auto t = fs::last_write_time(path, ec);
+    if (ec)
+        return 0;
+    const auto sys = std::chrono::file_clock::to_sys(t);
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(sys.time_since_epoch()).count();
+}
+
+/// A run's name when none is given: the head, then what tells runs of one workspace apart, the
+/// sweep point's fields and values and the feature file (or, without one, the backbone), e.g.
+/// "2x256 relu, ce · lr=0.001, depth=2 · bigvul.h5".
+std::string defaultRunName(const HeadSpec& spec, const FeatureSet& data, const SweepTag& sweep)
+{
+    std::string name = summary(spec);
+    if (!sweep.params.empty()) {
+        try {
+            const json params = json::parse(sweep.params);
+            std::string fields;
+            for (const auto& item : params.items()) {
+                fields += (fields.empty() ? "" : ", ") + item.key() + "=" +
+                          (item.value().is_string() ? item.value().get<std::string>() : item.value().dump());
+            }
+            if (!fields.empty())
+                name += " · " + fields;
+        } catch (const json::exception&) {
+            name += " · " + sweep.params;
+        }
+    }
+    const std::string features = data.path.empty() ? data.backbone : fs::path(data.path).filename().string();
+    if (!features.empty())
+        name += " · " + features;
+    return name;
+}
+
+json featuresJson(const FeatureSet& data)
+{
+    json f{{"path", data.path.empty() ? std::string() : fs::absolute(data.path).string()},
+           {"hash", data.path.empty() ? std::string() : hashFile(data.path)},
+           {"backbone", data.backbone},
+           {"rows", data.rows},
+           {"dim", data.dim}};
+    std::error_code ec;
+    if (!data.path.empty()) {
+        f["size"] = static_cast<std::int64_t>(fs::file_size(data.path, ec));
+        f["mtime"] = unixMtimeNs(data.path);
+    }
+    if (!data.featureSet.empty())
+        f["feature_set"] = data.featureSet;
+    return f;
+}
+
+void readFeaturesJson(const json& f, RunRecord& rec)
+{
+    rec.featuresPath = f.value("path", "");
+    rec.featuresHash = f.value("hash", "");
+    rec.backbone = f.value("backbone", "");
+    rec.rows = f.value("rows", 0LL);
+    rec.dim = f.value("dim", 0LL);
+    rec.featuresSize = f.value("size", 0LL);
+    rec.featuresMtime = f.value("mtime", 0LL);
+    rec.featureSet = f.value("feature_set", "");
+}
+
+/// Removes hidden ".ID.new" folders left by a process that died while beginning a run. Only
+/// ones older than a minute: another process may be preparing its run right now.
+void removeStaleStaging(const fs::path& runs)
+{
+    std::error_code ec;
+    const auto now = fs::file_time_type::clock::now();
+    for (const auto& entry : fs::directory_iterator(runs, ec)) {
+        const std::string name = entry.path().filename().string();
+        if (!name.starts_with(".") || !name.ends_with(".new") || !entry.is_directory(ec))
+            continue;
+        const auto written = fs::last_write_time(entry.path(), ec);
+        if (!ec && now - written > std::chrono::minutes(1))
+            fs::remove_all(entry.path(), ec);
+    }
+}
+
+} // namespace
+
+std::string beginRun(const std::string& workspace, const FeatureSet& data, const HeadSpec& spec, const std::string& name,
+                     const SweepTag& sweep)
+{
+    const fs::path runs = fs::path(workspace) / "runs";
+    std::error_code ec;
+    fs::create_directories(runs, ec);
+    if (ec || !fs::is_directory(runs))
+        throw Error(runs.string() + ": cannot create the runs folder" + (ec ? " (" + ec.message() + ")" : std::string()));
+    removeStaleStaging(runs);
+    std::string id = newRunId();
+    while (fs::exists(runs / id))
+        id = newRunId();
+    const fs::path dir = runs / id;
+    // The folder is prepared under a hidden name and renamed into place with running.json
+    // already in it, so a run folder never exists without its record, whenever the process dies.
+    const fs::path staging = runs / ("." + id + ".new");
+    fs::create_directories(staging, ec);
+    if (ec)
+        throw Error(staging.string() + ": cannot be created (" + ec.message() + ")");
+    json running{{"id", id},
+                 {"name", name.empty() ? defaultRunName(spec, data, sweep) : name},
+                 {"status", "running"},
+                 {"pid", static_cast<long long>(::getpid())},
+                 {"host", hostName()},
+                 {"created", utcNow("%Y-%m-%dT%H:%M:%SZ")},
+                 {"spec", json::parse(toJson(spec))},
+                 {"features", featuresJson(data)}};
+    if (!sweep.id.empty())
+        running["sweep"] = {{"id", sweep.id}, {"params", json::parse(sweep.params.empty() ? "{}" : sweep.params)}};
+    try {
+        writeAtomically(staging / "running.json", running.dump(1) + "\n");
+        fs::rename(staging, dir, ec);
+        if (ec)
+            throw Error(dir.string() + ": cannot be created (" + ec.message() + ")");
+    } catch (const Error&) {
+        fs::remove_all(staging, ec);
+        throw;
+    }
+    return dir.string();
+}
+
+RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const HeadSpec& spec,
+                  const TrainResult& result, const std::string& name, const std::string& runDir, const SweepTag& sweep)
+{
+    const fs::path dir = runDir.empty() ? fs::path(beginRun(workspace, data, spec, name, sweep)) : fs::path(runDir);
+    RunRecord rec;
+    rec.id = dir.filename().string();
+    rec.name = name.empty() ? defaultRunName(spec, data, sweep) : name;
+    rec.created = utcNow("%Y-%m-%dT%H:%M:%SZ");
+    rec.status = "finished";
+    const json features = featuresJson(data);
+    readFeaturesJson(features, rec);
+    rec.labelNames = data.labelNames;
+    rec.spec = spec;
+    rec.parameters = result.parameters;
+    rec.bestEpoch = result.bestEpoch;
+    rec.epochsRun = static_cast<int>(result.history.size());
+    rec.seconds = result.seconds;
+    rec.history = result.history;
+    rec.validation = result.validation;
+    rec.test = result.test;
+    rec.sweepId = sweep.id;
+    rec.sweepParams = sweep.params;
+    rec.splitSource = result.splitSource;
+    rec.trainFraction = result.trainFraction;
+    rec.trainRows = result.trainRows;
+    rec.calibration = result.calibration;
+    rec.leakage = result.leakage;
+    rec.leakage.flags.clear(); // per-row detail lives in leakage.csv
+    rec.leakage.nearestTrain.clear();
+    rec.leakage.similarity.clear();
+
+    try {
+        writeAtomically(dir / "spec.json", toJson(spec) + "\n");
+        writeAtomically(dir / "history.json", historyJson(result.history).dump(1) + "\n");
+        writeAtomically(dir / "metrics.json",
+                  json{{"validation", metricsJson(result.validation)}, {"test", metricsJson(result.test)}}.dump(1) + "\n");
+        writeStreamAtomically((dir / "predictions.csv").string(), [&](std::ostream& out) {
+            out << "id,split,label,predicted";
+            for (const auto& n : data.labelNames)
+                out << ',' << CsvReader::quote("p_" + n);
+            out << '\n';
+            const int k = data.numClasses();
+            for (std::int64_t r = 0; r < data.rows; ++r) {
+                const float* p = result.probabilities.data() + r * k;
+                out << CsvReader::quote(data.idOf(r)) << ',' << splitName(result.split[static_cast<std::size_t>(r)]) << ','
+                    << data.labels[static_cast<std::size_t>(r)] << ',' << predictClass(p, k);
+                for (int c = 0; c < k; ++c)
+                    out << ',' << fmt::format("{:.7g}", p[c]);
+                out << '\n';
+            }
+        });
+        if (result.leakage.measured) {
+            const LeakageReport& lk = result.leakage;
+            writeStreamAtomically((dir / "leakage.csv").string(), [&](std::ostream& out) {
+            out << "id,split,exact_duplicate,near_duplicate,conflicting_label,nearest_train_id,similarity\n";
+            for (std::int64_t r = 0; r < data.rows; ++r) {
+                const auto i = static_cast<std::size_t>(r);
+                if (result.split[i] == kTrain)
+                    continue;
+                const std::int64_t t = lk.nearestTrain[i];
+                out << CsvReader::quote(data.idOf(r)) << ',' << splitName(result.split[i]) << ','
+                    << ((lk.flags[i] & kExactDuplicate) ? 1 : 0) << ',' << ((lk.flags[i] & kNearDuplicate) ? 1 : 0) << ','
+                    << ((lk.flags[i] & kConflictingLabel) ? 1 : 0) << ',' << (t >= 0 ? CsvReader::quote(data.idOf(t)) : "") << ','
+                    << (t >= 0 ? fmt::format("{:.4f}", lk.similarity[i]) : "") << '\n';
+            }
+            });
+        }
+        writeFileAtomically((dir / "head.pt").string(), [&](const std::string& tmp) { result.head.save(tmp); });
+        json run{{"id", rec.id},
+                 {"name", rec.name},
+                 {"created", rec.created},
+                 {"status", rec.status},
+                 {"summary", summary(spec)},
+                 {"features", features},
+                 {"label_names", rec.labelNames},
+                 {"parameters", rec.parameters},
+                 {"best_epoch", rec.bestEpoch},
+                 {"epochs_run", rec.epochsRun},
+                 {"stopped_early", result.stoppedEarly},
+                 {"seconds", rec.seconds},
+                 {"tags", json::array()},
+                 {"split_source", result.splitSource}};
+        run["train_fraction"] = result.trainFraction;
+        run["train_rows"] = result.trainRows;
+        if (result.splitSource.rfind("file", 0) == 0)
+            if (const auto it = data.attributes.find("split_source"); it != data.attributes.end())
+                run["file_split_source"] = it->second;
+        if (result.leakage.measured)
+            run["leakage"] = json::parse(leakageToJson(result.leakage));
+        if (result.calibration.enabled())
+            run["calibration"] = json::parse(calibrationToJson(result.calibration));
+        if (!sweep.id.empty())
+            run["sweep"] = {{"id", sweep.id}, {"params", json::parse(sweep.params.empty() ? "{}" : sweep.params)}};
+        // run.json last, by rename: its presence is what makes the run complete.
+        writeAtomically(dir / "run.json", run.dump(1) + "\n");
+        std::error_code ec;
+        fs::remove(dir / "running.json", ec);
+    } catch (const std::exception& e) {
+        // The folder keeps running.json, so the run lists as interrupted, never as finished;
+        // nothing else in the workspace is touched.
+        throw Error(std::string("saving the run failed: ") + e.what());
+    }
+    rec.dir = dir.string();
+    return rec;
+}
+
+void deleteRun(const std::string& dir)
+{
+    std::error_code ec;
+    if (!fs::exists(fs::path(dir) / "run.json") && !fs::exists(fs::path(dir) / "running.json"))
+        throw Error(dir + ": not a run folder; nothing was deleted");
+    fs::remove_all(dir, ec);
+    if (ec)
+        throw Error(dir + ": cannot be deleted (" + ec.message() + ")");
+}
+
+namespace {
+void updateRunJson(const std::string& dir, const std::function<void(json&)>& change)
+{
+    const fs::path path = fs::path(dir) / "run.json";
+    json run;
+    try {
+        run = json::parse(readText(path));
+    } catch (const json::exception& e) {
+        throw Error(path.string() + ": damaged (" + std::string(e.what()) + ")");
+    }
+    change(run);
+    writeAtomically(path, run.dump(1) + "\n");
+}
+} // namespace
+
+void renameRun(const std::string& dir, const std::string& name)
+{
+    updateRunJson(dir, [&](json& run) { run["name"] = name; });
+}
+
+void setRunThreshold(const std::string& dir, std::optional<double> threshold)
+{
+    if (threshold && !(*threshold > 0 && *threshold < 1))
+        throw Error(fmt::format("{}: threshold {} is outside (0, 1)", dir, *threshold));
+    updateRunJson(dir, [&](json& run) {
+        if (threshold)
+            run["threshold"] = *threshold;
+        else
+            run.erase("threshold");
+    });
+}
+
+void setRunTags(const std::string& dir, const std::vector<std::string>& tags)
+{
+    updateRunJson(dir, [&](json& run) { run["tags"] = tags; });
+}
+
+FeaturesState checkFeatures(const RunRecord& run)
+{
+    std::error_code ec;
+    if (run.featuresPath.empty() || !fs::exists(run.featuresPath, ec))
+        return FeaturesState::Missing;
+    const auto size = static_cast<std::int64_t>(fs::file_size(run.featuresPath, ec));
+    const std::int64_t mtime = unixMtimeNs(run.featuresPath);
+    if (size == run.featuresSize && mtime == run.featuresMtime)
+        return FeaturesState::Same; // unchanged on disk: no need to hash it again
+    try {
+        return hashFile(run.featuresPath) == run.featuresHash ? FeaturesState::Same : FeaturesState::Changed;
+    } catch (const Error&) {
+        return FeaturesState::Missing;
+    }
+}
+
+RunRecord loadRun(const std::string& dirPath)
+{
+    const fs::path dir(dirPath);
+    for (const char* required : {"run.json", "spec.json", "history.json", "metrics.json", "predictions.csv", "head.pt"})
+        if (!fs::exists(dir / required))
+            throw Error(dirPath + ": not a complete run (missing " + required + ")");
+    RunRecord rec;
+    try {
+        const json run = json::parse(readText(dir / "run.json"));
+        rec.id = run.at("id").get<std::string>();
+        rec.name = run.value("name", rec.id);
+        rec.created = run.value("created", "");
+        rec.status = run.value("status", "finished");
+        readFeaturesJson(run.at("features"), rec);
+        rec.tags = run.value("tags", std::vector<std::string>{});
+        if (run.contains("threshold") && run["threshold"].is_number())
+            rec.threshold = run["threshold"].get<double>();
+        if (run.contains("sweep")) {
+            rec.sweepId = run["sweep"].value("id", "");
+            rec.sweepParams = run["sweep"].value("params", json::object()).dump();
+        }
+        rec.labelNames = run.value("label_names", std::vector<std::string>{});
+        rec.parameters = run.value("parameters", 0LL);
+        rec.bestEpoch = run.value("best_epoch", 0);
+        rec.epochsRun = run.value("epochs_run", 0);
+        rec.seconds = run.value("seconds", 0.0);
+        rec.splitSource = run.value("split_source", "");
+        rec.trainFraction = run.value("train_fraction", 1.0);
+        rec.trainRows = run.value("train_rows", 0LL);
+        if (run.contains("leakage"))
+            rec.leakage = leakageFromJson(run["leakage"].dump());
+        if (run.contains("calibration"))
+            rec.calibration = calibrationFromJson(run["calibration"].dump());
+        rec.history = historyFromJson(json::parse(readText(dir / "history.json")));
+        const json metrics = json::parse(readText(dir / "metrics.json"));
+        rec.validation = metricsFromJson(metrics.at("validation"));
+        rec.test = metricsFromJson(metrics.at("test"));
+    } catch (const json::exception& e) {
+        throw Error(dirPath + ": run files are damaged (" + std::string(e.what()) + ")");
+    }
+    rec.spec = headSpecFromJson(readText(dir / "spec.json"), (dir / "spec.json").string());
+    rec.dir = dirPath;
+    return rec;
+}
+
+namespace {
+
+/// A run folder holding only running.json: still running in a live process, or interrupted.
+RunRecord unfinishedRun(const fs::path& dir)
+{
+    RunRecord rec;
+    try {
+        const json running = json::parse(readText(dir / "running.json"));
+        rec.id = running.value("id", dir.filename().string());
+        rec.name = running.value("name", rec.id);
+        rec.created = running.value("created", "");
+        readFeaturesJson(running.value("features", json::object()), rec);
+        if (running.contains("spec"))
+            rec.spec = headSpecFromJson(running["spec"].dump(), (dir / "running.json").string());
+        if (running.contains("sweep")) {
+            rec.sweepId = running["sweep"].value("id", "");
+            rec.sweepParams = running["sweep"].value("params", json::object()).dump();
+        }
+        const long long pid = running.value("pid", 0LL);
+        const bool alive = pid > 0 && running.value("host", "") == hostName() && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+        rec.status = alive ? "running" : "interrupted";
+    } catch (const json::exception& e) {
+        throw Error((dir / "running.json").string() + ": damaged (" + std::string(e.what()) + ")");
+    }
+    rec.dir = dir.string();
+    return rec;
+}
+
+} // namespace
+
+std::vector<RunRecord> listRuns(const std::string& workspace, std::vector<std::string>* problems, bool includeUnfinished)
+{
+    std::vector<RunRecord> runs;
+    const fs::path root = fs::path(workspace) / "runs";
+    std::error_code ec;
+    if (!fs::is_directory(root, ec))
+        return runs;
+    for (const auto& entry : fs::directory_iterator(root, ec)) {
+        if (!entry.is_directory() || entry.path().filename().string().starts_with("."))
+            continue;
+        try {
+            if (fs::exists(entry.path() / "run.json"))
+                runs.push_back(loadRun(entry.path().string()));
+            else if (fs::exists(entry.path() / "running.json")) {
+                if (includeUnfinished)
+                    runs.push_back(unfinishedRun(entry.path()));
+            } else
+                throw Error(entry.path().string() + ": not a complete run (missing run.json)");
+        } catch (const Error& e) {
+            if (problems)
+                problems->push_back(e.what());
+        }
+    }
+    std::sort(runs.begin(), runs.end(), [](const RunRecord& a, const RunRecord& b) { return a.id > b.id; });
+    return runs;
+}
+
+std::string leakageToJson(const LeakageReport& r)
+{
+    return json{{"method", r.method},
+                {"near_threshold", r.nearThreshold},
+                {"train_rows", r.trainRows},
+                {"validation_rows", r.validationRows},
+                {"test_rows", r.testRows},
+                {"validation_exact_duplicates", r.validationExactDuplicates},
+                {"validation_near_duplicates", r.validationNearDuplicates},
+                {"test_exact_duplicates", r.testExactDuplicates},
+                {"test_near_duplicates", r.testNearDuplicates},
+                {"conflicting_labels", r.conflictingLabels},
+                {"duplicate_rows", r.duplicateRows},
+                {"seconds", r.seconds}}
+        .dump();
+}
+
+LeakageReport leakageFromJson(const std::string& text)
+{
+    const json j = json::parse(text);
+    LeakageReport r;
+    r.measured = true;
+    r.method = j.value("method", "");
+    r.nearThreshold = j.value("near_threshold", 0.0);
+    r.trainRows = j.value("train_rows", 0LL);
+    r.validationRows = j.value("validation_rows", 0LL);
+    r.testRows = j.value("test_rows", 0LL);
+    r.validationExactDuplicates = j.value("validation_exact_duplicates", 0LL);
+    r.validationNearDuplicates = j.value("validation_near_duplicates", 0LL);
+    r.testExactDuplicates = j.value("test_exact_duplicates", 0LL);
+    r.testNearDuplicates = j.value("test_near_duplicates", 0LL);
+    r.conflictingLabels = j.value("conflicting_labels", 0LL);
+    r.duplicateRows = j.value("duplicate_rows", 0LL);
+    r.seconds = j.value("seconds", 0.0);
+    return r;
+}
+
+RunLeakageRows loadLeakageRows(const std::string& dirPath)
+{
+    RunLeakageRows out;
+    const fs::path path = fs::path(dirPath) / "leakage.csv";
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return out; // runs from before the leakage check, or with it off
+    CsvReader reader(in, path.string());
+    std::vector<std::string> record;
+    std::size_t line = 0;
+    if (!reader.next(record, line))
+        return out;
+    while (reader.next(record, line)) {
+        if (record.size() != 7)
+            throw Error(path.string() + ": line " + std::to_string(line) + ": expected 7 fields");
+        RunLeakageRows::Row row;
+        row.exact = record[2] == "1";
+        row.near = record[3] == "1";
+        row.conflicting = record[4] == "1";
+        row.nearestTrainId = record[5];
+        row.similarity = record[6].empty() ? std::numeric_limits<double>::quiet_NaN() : std::strtod(record[6].c_str(), nullptr);
+        out.rows.emplace(record[0], std::move(row));
+    }
+    return out;
+}
+
+RunPredictions loadPredictions(const std::string& dirPath)
+{
+    const fs::path path = fs::path(dirPath) / "predictions.csv";
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw Error(path.string() + ": missing or unreadable");
+    CsvReader reader(in, path.string());
+    std::vector<std::string> record;
+    std::size_t line = 0;
+    if (!reader.next(record, line) || record.size() < 6 || record[0] != "id")
+        throw Error(path.string() + ": not a predictions file");
+    RunPredictions p;
+    p.numClasses = static_cast<int>(record.size()) - 4;
+    while (reader.next(record, line)) {
+        if (static_cast<int>(record.size()) != p.numClasses + 4)
+            throw Error(fmt::format("{}: line {}: expected {} fields", path.string(), line, p.numClasses + 4));
+        try {
+            p.ids.push_back(record[0]);
+            p.split.push_back(record[1] == "train" ? kTrain : record[1] == "validation" ? kValidation : kTest);
+            p.labels.push_back(std::stoi(record[2]));
+            for (int c = 0; c < p.numClasses; ++c)
+                p.probabilities.push_back(std::stof(record[4 + static_cast<std::size_t>(c)]));
+        } catch (const std::logic_error&) {
+            throw Error(fmt::format("{}: line {}: not a number", path.string(), line));
+        }
+    }
+    return p;
+}
+
+TrainedHead loadRunHead(const std::string& dir)
+{
+    return TrainedHead::load((fs::path(dir) / "head.pt").string());
+}
+
+} // namespace headbench

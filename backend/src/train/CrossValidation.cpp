@@ -1,0 +1,311 @@
+#include <headbench/train/CrossValidation.h>
+
+#include <headbench/data/Split.h>
+
+#include <headbench/core/AtomicFile.h>
+#include <headbench/core/CsvReader.h>
+#include <headbench/core/Error.h>
+#include <headbench/runs/Bootstrap.h>
+#include <headbench/runs/RunStore.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <unordered_map>
+
+namespace headbench {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+/// The same hand-rolled Fisher-Yates as Split.cpp: std::shuffle's draws differ between
+/// standard libraries, and folds must be the same everywhere for a seed.
+template <class T> void seededShuffle(std::vector<T>& v, std::mt19937_64& rng)
+{
+    for (std::size_t i = v.size(); i > 1; --i)
+        std::swap(v[i - 1], v[rng() % i]);
+}
+
+std::vector<int> stratifiedFolds(std::span<const std::int32_t> labels, std::span<const std::uint8_t> inPool,
+                                 int numClasses, int K, std::uint64_t seed)
+{
+    std::vector<std::vector<std::size_t>> byClass(static_cast<std::size_t>(std::max(numClasses, 1)));
+    for (std::size_t i = 0; i < labels.size(); ++i)
+        if (inPool[i] && labels[i] >= 0 && labels[i] < numClasses)
+            byClass[static_cast<std::size_t>(labels[i])].push_back(i);
+    std::vector<int> fold(labels.size(), -1);
+    std::mt19937_64 rng(seed);
+    // Dealt in turn across classes (the next class starts where the last stopped), so fold
+    // sizes differ by at most one overall and by at most one within each class.
+    std::size_t next = 0;
+    for (auto& members : byClass) {
+        seededShuffle(members, rng);
+        for (std::size_t r : members)
+            fold[r] = static_cast<int>(next++ % static_cast<std::size_t>(K));
+    }
+    return fold;
+}
+
+std::vector<int> groupFolds(std::span<const std::int32_t> labels, std::span<const std::string> groups,
+                            std::span<const std::uint8_t> inPool, int numClasses, int K, std::uint64_t seed)
+{
+    const std::size_t k = static_cast<std::size_t>(std::max(numClasses, 1));
+    const GroupTable table = tabulateGroups(labels, groups, numClasses, inPool);
+    const auto& counts = table.counts;
+    const auto& groupOf = table.groupOf;
+    const std::size_t nGroups = counts.size();
+    if (nGroups < static_cast<std::size_t>(K))
+        throw Error(fmt::format("{}-fold cross-validation by group needs at least {} groups among the training and "
+                                "validation rows; there are {}",
+                                K, K, nGroups));
+    std::vector<std::size_t> order(nGroups);
+    for (std::size_t g = 0; g < nGroups; ++g)
+        order[g] = g;
+    std::mt19937_64 rng(seed);
+    seededShuffle(order, rng);
+    std::vector<std::int64_t> size(nGroups, 0);
+    std::vector<double> classTotal(k, 0);
+    for (std::size_t g = 0; g < nGroups; ++g)
+        for (std::size_t j = 0; j < k; ++j) {
+            size[g] += counts[g][j];
+            classTotal[j] += static_cast<double>(counts[g][j]);
+        }
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return size[a] > size[b]; });
+
+    // Each group goes to the fold where it least increases the squared distance of the folds'
+    // class counts to an equal share; an empty fold takes a group first, so none stays empty.
+    std::vector<std::vector<double>> have(static_cast<std::size_t>(K), std::vector<double>(k, 0.0));
+    std::vector<std::size_t> groupsIn(static_cast<std::size_t>(K), 0);
+    std::vector<int> foldOf(nGroups, 0);
+    std::size_t remaining = nGroups;
+    for (std::size_t g : order) {
+        const auto empty = static_cast<std::size_t>(std::count(groupsIn.begin(), groupsIn.end(), std::size_t{0}));
+        const bool mustFillEmpty = empty > 0 && remaining <= empty;
+        int best = -1;
+        double bestCost = std::numeric_limits<double>::infinity();
+        for (int f = 0; f < K; ++f) {
+            if (mustFillEmpty && groupsIn[static_cast<std::size_t>(f)] > 0)
+                continue;
+            double cost = 0;
+            for (std::size_t j = 0; j < k; ++j) {
+                const double add = static_cast<double>(counts[g][j]);
+                const double gap = have[static_cast<std::size_t>(f)][j] - classTotal[j] / K;
+                cost += add * (2 * gap + add);
+            }
+            if (cost < bestCost) {
+                bestCost = cost;
+                best = f;
+            }
+        }
+        foldOf[g] = best;
+        ++groupsIn[static_cast<std::size_t>(best)];
+        --remaining;
+        for (std::size_t j = 0; j < k; ++j)
+            have[static_cast<std::size_t>(best)][j] += static_cast<double>(counts[g][j]);
+    }
+    std::vector<int> fold(labels.size(), -1);
+    for (std::size_t i = 0; i < labels.size(); ++i)
+        if (inPool[i])
+            fold[i] = foldOf[groupOf[i]];
+    return fold;
+}
+
+/// Mean and sample standard deviation of one metric over folds.
+void spread(const std::vector<Metrics>& folds, double Metrics::*field, Metrics& mean, Metrics& sd)
+{
+    const double n = static_cast<double>(folds.size());
+    double sum = 0;
+    for (const auto& m : folds)
+        sum += m.*field;
+    const double mu = sum / n;
+    double ss = 0;
+    for (const auto& m : folds)
+        ss += (m.*field - mu) * (m.*field - mu);
+    mean.*field = mu;
+    sd.*field = folds.size() > 1 ? std::sqrt(ss / (n - 1)) : std::numeric_limits<double>::quiet_NaN();
+}
+
+json number(double v)
+{
+    return std::isfinite(v) ? json(v) : json(nullptr);
+}
+
+json scalars(const Metrics& m)
+{
+    json j{{"loss", number(m.loss)}};
+    for (const MetricField& f : metricFields()) // the one table of metric fields
+        j[f.json] = number(m.*f.value);
+    return j;
+}
+
+} // namespace
+
+std::vector<int> assignFolds(std::span<const std::int32_t> labels, std::span<const std::string> groups,
+                             std::span<const std::uint8_t> inPool, int numClasses, int K, std::uint64_t seed)
+{
+    if (K < 2)
+        throw Error(fmt::format("cross-validation needs at least 2 folds, not {}", K));
+    if (inPool.size() != labels.size() || (!groups.empty() && groups.size() != labels.size()))
+        throw Error("cross-validation: labels, groups and pool differ in length");
+    const auto pooled = std::count_if(inPool.begin(), inPool.end(), [](std::uint8_t v) { return v != 0; });
+    if (pooled < K)
+        throw Error(fmt::format("{}-fold cross-validation needs at least {} training and validation rows; there are {}", K,
+                                K, pooled));
+    return groups.empty() ? stratifiedFolds(labels, inPool, numClasses, K, seed)
+                          : groupFolds(labels, groups, inPool, numClasses, K, seed);
+}
+
+CrossValidationResult crossValidate(const FeatureSet& data, const HeadSpec& spec, int K, TrainingObserver* observer,
+                                    const TrainOptions& options)
+{
+    const auto started = std::chrono::steady_clock::now();
+    CrossValidationResult cv;
+    cv.k = K;
+    cv.seed = spec.seed;
+    SplitChoice choice = chooseSplit(data, options.split, spec.seed);
+    cv.splitSource = choice.source;
+    std::vector<std::uint8_t> inPool(static_cast<std::size_t>(data.rows));
+    for (std::size_t i = 0; i < inPool.size(); ++i)
+        inPool[i] = choice.split[i] != kTest;
+    cv.byGroup = !data.groups.empty();
+    cv.fold = assignFolds(data.labels, data.groups, inPool, data.numClasses(), K, spec.seed);
+
+    // One copy of the features and labels (not texts, ids or groups: the leakage check is off
+    // and the split is given), whose split is rewritten for each fold.
+    FeatureSet foldData;
+    foldData.rows = data.rows;
+    foldData.dim = data.dim;
+    foldData.features = data.features;
+    foldData.labels = data.labels;
+    foldData.labelNames = data.labelNames;
+    foldData.backbone = data.backbone;
+    foldData.path = data.path;
+    TrainOptions foldOptions;
+    foldOptions.split = SplitMode::File;
+    foldOptions.leakage.method = LeakageOptions::Method::Off;
+
+    const int numClasses = data.numClasses();
+    cv.outOfFold.assign(static_cast<std::size_t>(data.rows * numClasses), std::numeric_limits<float>::quiet_NaN());
+    for (int f = 0; f < K; ++f) {
+        foldData.split.assign(static_cast<std::size_t>(data.rows), kTest);
+        for (std::size_t i = 0; i < inPool.size(); ++i)
+            if (inPool[i])
+                foldData.split[i] = cv.fold[i] == f ? kValidation : kTrain;
+        TrainResult r = trainHead(foldData, spec, observer, foldOptions);
+        if (r.cancelled) {
+            cv.cancelled = true;
+            break;
+        }
+        std::int64_t n = 0;
+        for (std::size_t i = 0; i < inPool.size(); ++i)
+            if (inPool[i] && cv.fold[i] == f) {
+                std::copy_n(r.probabilities.begin() + static_cast<std::ptrdiff_t>(i * numClasses), numClasses,
+                            cv.outOfFold.begin() + static_cast<std::ptrdiff_t>(i * numClasses));
+                ++n;
+            }
+        cv.folds.push_back(std::move(r.validation));
+        cv.foldRows.push_back(n);
+        cv.foldEpochs.push_back(r.bestEpoch);
+    }
+    if (!cv.folds.empty()) {
+        for (auto field : {&Metrics::accuracy, &Metrics::precision, &Metrics::recall, &Metrics::f1, &Metrics::rocAuc,
+                           &Metrics::prAuc, &Metrics::ece, &Metrics::loss})
+            spread(cv.folds, field, cv.mean, cv.sd);
+        cv.mean.count = cv.sd.count = std::count(inPool.begin(), inPool.end(), std::uint8_t{1});
+    }
+    cv.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return cv;
+}
+
+std::string crossValidationToJson(const CrossValidationResult& cv)
+{
+    json folds = json::array();
+    for (std::size_t f = 0; f < cv.folds.size(); ++f) {
+        json m = json::parse(metricsToJson(cv.folds[f]));
+        folds.push_back({{"fold", f}, {"rows", cv.foldRows[f]}, {"best_epoch", cv.foldEpochs[f]}, {"metrics", m}});
+    }
+    json j{{"k", cv.k},
+           {"seed", cv.seed},
+           {"folds_by", cv.byGroup ? "group" : "stratified"},
+           {"split_source", cv.splitSource},
+           {"pooled_rows", cv.mean.count},
+           {"seconds", cv.seconds},
+           {"folds", folds},
+           {"mean", scalars(cv.mean)},
+           {"sd", scalars(cv.sd)}};
+    return j.dump(1);
+}
+
+void saveCrossValidation(const std::string& runDir, const FeatureSet& data, const CrossValidationResult& cv)
+{
+    const fs::path dir(runDir);
+    writeFileAtomically((dir / "cv.json").string(), crossValidationToJson(cv) + "\n");
+    std::string text = "id,label,fold";
+    for (const auto& n : data.labelNames)
+        text += ',' + CsvReader::quote("p_" + n);
+    text += '\n';
+    const int k = data.numClasses();
+    for (std::int64_t r = 0; r < data.rows; ++r) {
+        const int f = cv.fold[static_cast<std::size_t>(r)];
+        if (f < 0)
+            continue;
+        text += CsvReader::quote(data.idOf(r)) + ',' + std::to_string(data.labels[static_cast<std::size_t>(r)]) + ',' +
+                std::to_string(f);
+        // Nine significant digits: a float read back is the float written.
+        for (int c = 0; c < k; ++c)
+            text += fmt::format(",{:.9g}", cv.outOfFold[static_cast<std::size_t>(r * k + c)]);
+        text += '\n';
+    }
+    writeFileAtomically((dir / "oof.csv").string(), text);
+}
+
+OutOfFold loadOutOfFold(const std::string& runDir)
+{
+    const fs::path path = fs::path(runDir) / "oof.csv";
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw Error(path.string() + ": missing (train the run with --cv K to get out-of-fold probabilities)");
+    CsvReader reader(in, path.string());
+    std::vector<std::string> record;
+    std::size_t line = 0;
+    if (!reader.next(record, line) || record.size() < 5 || record[0] != "id" || record[1] != "label" ||
+        record[2] != "fold")
+        throw Error(path.string() + ": not an out-of-fold file (expected id,label,fold,p_<class>...)");
+    OutOfFold o;
+    for (std::size_t c = 3; c < record.size(); ++c)
+        o.labelNames.push_back(record[c].rfind("p_", 0) == 0 ? record[c].substr(2) : record[c]);
+    const int k = o.numClasses();
+    while (reader.next(record, line)) {
+        if (record.size() != static_cast<std::size_t>(k) + 3)
+            throw Error(fmt::format("{}: line {}: expected {} fields, found {}", path.string(), line, k + 3, record.size()));
+        try {
+            std::size_t used = 0;
+            const int label = std::stoi(record[1], &used);
+            if (used != record[1].size() || label < 0 || label >= k)
+                throw Error(fmt::format("{}: line {}: label '{}' is not a class 0..{}", path.string(), line, record[1], k - 1));
+            o.ids.push_back(record[0]);
+            o.labels.push_back(label);
+            o.fold.push_back(std::stoi(record[2]));
+            for (int c = 0; c < k; ++c) {
+                const float p = std::stof(record[3 + static_cast<std::size_t>(c)]);
+                if (!std::isfinite(p) || p < 0 || p > 1)
+                    throw Error(fmt::format("{}: line {}: probability '{}' is not in [0, 1]", path.string(), line,
+                                            record[3 + static_cast<std::size_t>(c)]));
+                o.probabilities.push_back(p);
+            }
+        } catch (const std::logic_error&) {
+            throw Error(fmt::format("{}: line {}: not a number", path.string(), line));
+        }
+    }
+    return o;
+}
+
+} // namespace headbench

@@ -1,0 +1,251 @@
+#include "train/LbfgsProbe.h"
+
+#include <headbench/runs/Metrics.h>
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+namespace headbench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Iterations per optimizer.step() call: between chunks the observer may cancel and sees
+// progress. LibTorch's L-BFGS keeps its history across calls, so chunks do not restart it.
+constexpr int kChunk = 20;
+constexpr int kMaxIterations = 1000;  ///< per penalty; the gradient tolerance normally ends it first
+constexpr double kGradTolerance = 1e-5; ///< on max |gradient| in the preconditioned coordinates (and the bias)
+constexpr double kChangeTolerance = 1e-9;
+
+/// L-BFGS iterations done so far (the optimizer holds one state entry for all parameters).
+std::int64_t iterationsOf(torch::optim::LBFGS& opt)
+{
+    for (const auto& [key, state] : opt.state())
+        return static_cast<torch::optim::LBFGSParamState&>(*state).n_iter();
+    return 0;
+}
+
+// Up to this many outputs the products with the feature matrix are one matrix-vector product
+// per output: for a skinny right-hand side OpenBLAS's GEMM packs the whole feature matrix and
+// was about 3x slower than GEMV per pass (measured on 120,000 x 1,024 floats).
+constexpr std::int64_t kGemvOutputs = 3;
+
+/// x W^T + b without autograd.
+torch::Tensor linearOf(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b)
+{
+    if (w.size(0) > kGemvOutputs)
+        return torch::addmm(b, x, w.t());
+    std::vector<torch::Tensor> columns;
+    for (std::int64_t k = 0; k < w.size(0); ++k)
+        columns.push_back(x.mv(w[k]));
+    return torch::stack(columns, 1) + b;
+}
+
+/// dZ^T x: the weight gradient from the logits' gradient dZ [n, K].
+torch::Tensor weightGradient(const torch::Tensor& x, const torch::Tensor& dz)
+{
+    if (dz.size(1) > kGemvOutputs)
+        return dz.t().mm(x);
+    std::vector<torch::Tensor> rows;
+    for (std::int64_t k = 0; k < dz.size(1); ++k)
+        rows.push_back(x.t().mv(dz.select(1, k).contiguous()));
+    return torch::stack(rows, 0);
+}
+
+} // namespace
+
+std::vector<double> l2Grid(std::int64_t trainRows)
+{
+    std::vector<double> grid;
+    for (double c : {0.01, 0.1, 1.0, 10.0, 100.0})
+        grid.push_back(1.0 / (c * static_cast<double>(std::max<std::int64_t>(trainRows, 1))));
+    return grid;
+}
+
+std::pair<torch::Tensor, torch::Tensor> standardization(const torch::Tensor& x)
+{
+    torch::NoGradGuard noGrad;
+    const std::int64_t n = x.size(0), block = 8192;
+    auto sum = torch::zeros({x.size(1)}, torch::kDouble);
+    for (std::int64_t s = 0; s < n; s += block)
+        sum += x.slice(0, s, std::min(n, s + block)).to(torch::kDouble).sum(0);
+    const auto mean = sum / static_cast<double>(std::max<std::int64_t>(n, 1));
+    auto sq = torch::zeros({x.size(1)}, torch::kDouble);
+    for (std::int64_t s = 0; s < n; s += block) // two passes: no cancellation for large means
+        sq += (x.slice(0, s, std::min(n, s + block)).to(torch::kDouble) - mean).square().sum(0);
+    auto sd = (sq / static_cast<double>(std::max<std::int64_t>(n, 1))).sqrt();
+    // Columns that are constant up to rounding keep their scale, as StandardScaler does.
+    sd = torch::where(sd > 1e-12 * (mean.abs() + 1.0), sd, torch::ones_like(sd));
+    return {mean.to(torch::kFloat), (1.0 / sd).to(torch::kFloat)};
+}
+
+namespace {
+
+constexpr std::int64_t kSampleRows = 16384; ///< rows of the preconditioner's curvature estimate
+
+/// The preconditioner of one penalty: the lower Cholesky factor L (double) of
+/// M = X^T diag(s) X / n + l2 I, the loss's curvature at the current weights (exact at the
+/// start for two classes: s = p (1 - p)), estimated on an evenly strided sample of rows. L-BFGS
+/// then runs on V = W L, where the objective is close to round: correlated features (n-gram
+/// hashes, embeddings) otherwise cost it hundreds of iterations. Empty if M is not positive definite.
+torch::Tensor preconditioner(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, double lambda)
+{
+    torch::NoGradGuard noGrad;
+    const std::int64_t n = x.size(0), step = std::max<std::int64_t>(1, n / kSampleRows);
+    const auto xs = x.slice(0, 0, n, step).contiguous();
+    const auto z = linearOf(xs, w, b);
+    torch::Tensor s;
+    if (z.size(1) == 1) {
+        const auto q = torch::sigmoid(z.squeeze(1));
+        s = q * (1 - q);
+    } else {
+        const auto q = torch::softmax(z, 1);
+        s = (q * (1 - q)).mean(1);
+    }
+    auto m = (xs * s.unsqueeze(1)).t().mm(xs).to(torch::kDouble) / static_cast<double>(xs.size(0));
+    // A small ridge keeps the factorisation defined without a penalty (l2 0, separable data).
+    const double ridge = lambda + 1e-8 * (m.diagonal().mean().item<double>() + 1e-12);
+    m.diagonal().add_(ridge);
+    const auto [factor, info] = torch::linalg_cholesky_ex(m);
+    if (info.item<int>() != 0)
+        return {};
+    return factor;
+}
+
+} // namespace
+
+LbfgsFit fitLbfgsProbe(torch::nn::Linear& layer, const LbfgsProblem& p, TrainingObserver* observer)
+{
+    LbfgsFit fit;
+    const std::vector<double> grid = p.l2 ? std::vector<double>{*p.l2} : l2Grid(p.xTrain.size(0));
+    const int maxChunks = (kMaxIterations + kChunk - 1) / kChunk;
+    double bestValLoss = std::numeric_limits<double>::infinity();
+    torch::Tensor bestWeight, bestBias;
+    {
+        torch::NoGradGuard noGrad; // a convex problem: start at zero, as scikit-learn does
+        layer->weight.zero_();
+        layer->bias.zero_();
+    }
+
+    for (std::size_t g = 0; g < grid.size() && !fit.cancelled; ++g) {
+        const auto started = Clock::now();
+        const double lambda = grid[g];
+        const torch::Tensor chol = preconditioner(p.xTrain, layer->weight, layer->bias, lambda);
+        // W from V = W L and the gradient with respect to V: W^T = L^-T V^T, dV^T = L^-1 dW^T.
+        auto weightFrom = [&](const torch::Tensor& v) {
+            if (!chol.defined())
+                return v.detach().clone();
+            return torch::linalg_solve_triangular(chol.t(), v.detach().to(torch::kDouble).t(), /*upper=*/true)
+                .t()
+                .to(torch::kFloat);
+        };
+        torch::Tensor v;
+        {
+            torch::NoGradGuard noGrad; // warm start from the previous penalty's solution
+            v = chol.defined() ? layer->weight.to(torch::kDouble).mm(chol).to(torch::kFloat) : layer->weight.detach().clone();
+        }
+        v.requires_grad_(true);
+        auto bias = layer->bias.detach().clone().requires_grad_(true);
+        // A fresh optimizer per penalty (its curvature pairs belong to one objective).
+        torch::optim::LBFGS opt({v, bias}, torch::optim::LBFGSOptions(1.0)
+                                               .max_iter(kChunk)
+                                               .max_eval(kChunk * 25)
+                                               .tolerance_grad(kGradTolerance)
+                                               .tolerance_change(kChangeTolerance)
+                                               .history_size(20)
+                                               .line_search_fn("strong_wolfe"));
+        double dataLoss = 0;
+        // Autograd runs only on the small logits matrix (so any loss of the spec works); the
+        // two passes over the features are done here, as matrix-vector products.
+        auto closure = [&]() -> torch::Tensor {
+            torch::NoGradGuard noGrad;
+            const auto w = weightFrom(v);
+            auto z = linearOf(p.xTrain, w, bias).requires_grad_(true);
+            torch::Tensor data;
+            {
+                torch::AutoGradMode enableGrad(true);
+                data = p.loss(z, p.yTrain);
+                data.backward();
+            }
+            const auto dz = z.grad();
+            auto gw = weightGradient(p.xTrain, dz);
+            if (lambda > 0)
+                gw.add_(w, lambda);
+            v.mutable_grad() = chol.defined()
+                ? torch::linalg_solve_triangular(chol, gw.to(torch::kDouble).t(), /*upper=*/false).t().to(torch::kFloat)
+                : gw;
+            bias.mutable_grad() = dz.sum(0);
+            dataLoss = data.item<double>();
+            const double penalty = lambda > 0 ? 0.5 * lambda * w.square().sum().item<double>() : 0.0;
+            return torch::tensor(dataLoss + penalty, torch::kDouble);
+        };
+        std::int64_t iterations = 0;
+        for (int chunk = 1; chunk <= maxChunks; ++chunk) {
+            if (observer && observer->shouldStop()) {
+                fit.cancelled = true;
+                break;
+            }
+            opt.step(closure);
+            const std::int64_t done = iterationsOf(opt);
+            const bool converged = done - iterations < kChunk; // stopped on a tolerance
+            iterations = done;
+            if (observer)
+                observer->onBatch(static_cast<int>(g + 1), chunk, maxChunks);
+            if (converged)
+                break;
+        }
+        {
+            torch::NoGradGuard noGrad;
+            layer->weight.copy_(weightFrom(v));
+            layer->bias.copy_(bias);
+        }
+        if (fit.cancelled && iterations == 0)
+            break;
+
+        EpochStats stats;
+        stats.epoch = static_cast<int>(g + 1);
+        stats.l2 = lambda;
+        stats.iterations = static_cast<int>(iterations);
+        {
+            torch::NoGradGuard noGrad;
+            layer->eval();
+            stats.trainLoss = dataLoss;
+            const auto logits = linearOf(p.xVal, layer->weight, layer->bias);
+            stats.valLoss = p.loss(logits, p.yVal).item<double>();
+            const auto probs = (logits.size(1) == 1 ? torch::cat({1 - torch::sigmoid(logits), torch::sigmoid(logits)}, 1)
+                                                    : torch::softmax(logits, 1)).contiguous();
+            const Metrics m = computeMetrics(p.valLabels, std::span<const float>(probs.data_ptr<float>(), static_cast<std::size_t>(probs.numel())),
+                                             p.numClasses);
+            stats.valAccuracy = m.accuracy;
+            stats.valF1 = m.f1;
+            stats.valRocAuc = m.rocAuc;
+            layer->train();
+        }
+        stats.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+        fit.history.push_back(stats);
+        if (observer)
+            observer->onEpoch(stats);
+
+        // Chosen by validation log-loss. The walk goes from the strongest penalty to the
+        // weakest and stops at the first one that is worse than the best so far: validation
+        // loss is normally unimodal in the penalty, and the weak penalties are the slow fits.
+        if (stats.valLoss < bestValLoss) {
+            bestValLoss = stats.valLoss;
+            fit.bestEpoch = stats.epoch;
+            torch::NoGradGuard noGrad;
+            bestWeight = layer->weight.detach().clone();
+            bestBias = layer->bias.detach().clone();
+        } else {
+            break;
+        }
+    }
+    if (bestWeight.defined()) {
+        torch::NoGradGuard noGrad;
+        layer->weight.copy_(bestWeight);
+        layer->bias.copy_(bestBias);
+    }
+    return fit;
+}
+
+} // namespace headbench

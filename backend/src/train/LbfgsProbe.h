@@ -1,0 +1,50 @@
+#pragma once
+/// \file LbfgsProbe.h
+/// Private to the backend (includes torch): the converged linear probe. Full-batch L-BFGS with
+/// a strong-Wolfe line search on the spec's loss plus an L2 penalty, run to a gradient
+/// tolerance; with `l2: auto` the penalty is picked on the validation split.
+#include <headbench/train/HeadSpec.h>
+#include <headbench/train/Trainer.h>
+
+#include <torch/torch.h>
+
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace headbench {
+
+/// The data loss of logits against targets (mean over the rows, as the spec defines it).
+using LossFn = std::function<torch::Tensor(const torch::Tensor& logits, const torch::Tensor& targets)>;
+
+/// What the probe is fitted on. Inputs are already standardised when the spec asks for it.
+struct LbfgsProblem {
+    torch::Tensor xTrain, yTrain;      ///< [n, D] float, [n] long
+    torch::Tensor xVal, yVal;
+    std::vector<std::int32_t> valLabels;
+    int numClasses = 0;
+    LossFn loss;
+    std::optional<double> l2;          ///< empty = pick from the grid
+};
+
+/// The fit: one EpochStats per penalty tried (epoch k = k-th grid point, strongest penalty
+/// first); `bestEpoch` is the one whose weights the layer holds.
+struct LbfgsFit {
+    std::vector<EpochStats> history;
+    int bestEpoch = 0;
+    bool cancelled = false;
+};
+
+/// The penalties `l2: auto` tries for n training rows: 1 / (C n) for scikit-learn's C in
+/// {0.01, 0.1, 1, 10, 100}, strongest first.
+std::vector<double> l2Grid(std::int64_t trainRows);
+
+/// Fits `layer` (weights and bias, warm-started from their current values). Polls the
+/// observer between chunks of iterations and reports each grid point as an epoch.
+LbfgsFit fitLbfgsProbe(torch::nn::Linear& layer, const LbfgsProblem& problem, TrainingObserver* observer);
+
+/// Per-column mean and 1/deviation of `x` (population deviation; a constant column gets 1, as
+/// scikit-learn's StandardScaler does), computed in double in row blocks.
+std::pair<torch::Tensor, torch::Tensor> standardization(const torch::Tensor& x);
+
+} // namespace headbench

@@ -1,0 +1,310 @@
+#include <headbench/core/Error.h>
+#include <headbench/data/Dataset.h>
+#include "TestUtil.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+using namespace headbench;
+
+namespace {
+
+Dataset jsonl(const std::string& text, const FieldMap& fields = {})
+{
+    std::istringstream in(text);
+    return parseJsonl(in, "data.jsonl", fields);
+}
+
+Dataset csv(const std::string& text, const FieldMap& fields = {})
+{
+    std::istringstream in(text);
+    return parseCsv(in, "data.csv", fields);
+}
+
+/// The message of the headbench::Error thrown by f, or "" when none is thrown.
+template <typename F> std::string errorOf(F&& f)
+{
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return {};
+}
+
+} // namespace
+
+TEST(Dataset, ReadsDevignStyleJsonl)
+{
+    const auto d = jsonl(R"({"idx": 7, "func": "int f() { return 0; }", "target": 0}
+{"idx": 8, "func": "void g(char *s) { strcpy(b, s); }", "target": 1}
+)");
+    ASSERT_EQ(d.size(), 2u);
+    EXPECT_EQ(d.ids[0], "7");
+    EXPECT_EQ(d.texts[1], "void g(char *s) { strcpy(b, s); }");
+    EXPECT_EQ(d.labels, (std::vector<int32_t>{0, 1}));
+    EXPECT_EQ(d.labelNames, (std::vector<std::string>{"0", "1"}));
+}
+
+TEST(Dataset, FieldNamesCanBeOverridden)
+{
+    const auto d = jsonl(R"({"code": "a", "y": "bad", "name": "x"}
+{"code": "b", "y": "good", "name": "z"})",
+                         {.text = "code", .label = "y", .id = "name"});
+    EXPECT_EQ(d.ids, (std::vector<std::string>{"x", "z"}));
+    // String labels become classes in sorted order, names kept.
+    EXPECT_EQ(d.labelNames, (std::vector<std::string>{"bad", "good"}));
+    EXPECT_EQ(d.labels, (std::vector<int32_t>{0, 1}));
+}
+
+TEST(Dataset, NonContiguousIntegerLabelsAreMappedAndNamed)
+{
+    const auto d = jsonl("{\"func\":\"a\",\"target\":-1}\n{\"func\":\"b\",\"target\":5}\n{\"func\":\"c\",\"target\":2}\n");
+    EXPECT_EQ(d.labelNames, (std::vector<std::string>{"-1", "2", "5"}));
+    EXPECT_EQ(d.labels, (std::vector<int32_t>{0, 2, 1}));
+}
+
+TEST(Dataset, MissingIdsUseTheRowNumberAndBlankLinesAreSkipped)
+{
+    const auto d = jsonl("{\"func\":\"a\",\"target\":true}\n\n{\"func\":\"b\",\"target\":false}\n");
+    EXPECT_EQ(d.ids, (std::vector<std::string>{"0", "1"}));
+    EXPECT_EQ(d.labels, (std::vector<int32_t>{1, 0}));
+}
+
+TEST(Dataset, CsvWithBomCrlfAndQuotedNewlines)
+{
+    const auto d = csv("\xEF\xBB\xBFidx,func,target\r\n1,\"int f() {\r\n  return \"\"x\"\", 0;\r\n}\",vulnerable\r\n2,plain,safe\r\n");
+    ASSERT_EQ(d.size(), 2u);
+    EXPECT_EQ(d.texts[0], "int f() {\r\n  return \"x\", 0;\r\n}");
+    EXPECT_EQ(d.ids[0], "1");
+    EXPECT_EQ(d.labelNames, (std::vector<std::string>{"safe", "vulnerable"}));
+    EXPECT_EQ(d.labels, (std::vector<int32_t>{1, 0}));
+}
+
+TEST(Dataset, CsvIntegerLabelsAreNumbers)
+{
+    const auto d = csv("func,target\na,10\nb,2\n");
+    EXPECT_EQ(d.labelNames, (std::vector<std::string>{"2", "10"})); // numeric, not string, order
+}
+
+TEST(Dataset, BadJsonlNamesFileLineAndProblem)
+{
+    EXPECT_EQ(errorOf([] { jsonl("{\"func\":\"a\",\"target\":0}\n{not json\n"); }).rfind("data.jsonl:2: not valid JSON", 0), 0u);
+    EXPECT_EQ(errorOf([] { jsonl("{\"func\":\"a\",\"target\":0}\n{\"target\":1}\n"); }),
+              "data.jsonl:2: missing text field 'func'");
+    EXPECT_EQ(errorOf([] { jsonl("{\"func\":\"a\"}\n"); }), "data.jsonl:1: missing label field 'target'");
+    EXPECT_EQ(errorOf([] { jsonl("{\"func\":\"   \",\"target\":0}\n"); }), "data.jsonl:1: the text is empty");
+    EXPECT_EQ(errorOf([] { jsonl("{\"func\":\"a\",\"target\":{\"x\":1}}\n"); }),
+              "data.jsonl:1: label field 'target' is object, expected an integer or a string");
+    EXPECT_EQ(errorOf([] { jsonl("{\"func\":\"a\",\"target\":0.5}\n"); }), "data.jsonl:1: label 0.5 is not an integer class");
+    EXPECT_EQ(errorOf([] { jsonl("{\"func\":\"a\",\"target\":0}\n{\"func\":\"b\",\"target\":\"bad\"}\n"); }),
+              "data.jsonl:2: label 'bad' is a string but earlier labels are numbers");
+    EXPECT_EQ(errorOf([] { jsonl("[1,2]\n"); }), "data.jsonl:1: expected a JSON object, found array");
+    EXPECT_EQ(errorOf([] { jsonl(""); }), "data.jsonl: no samples (the file is empty)");
+    EXPECT_EQ(errorOf([] { jsonl("{\"func\":\"a\",\"target\":1}\n{\"func\":\"b\",\"target\":1}\n"); }),
+              "data.jsonl: only one class ('1') in 2 samples; a classifier needs two or more");
+    EXPECT_EQ(errorOf([] { jsonl("{\"func\":12,\"target\":1}\n"); }),
+              "data.jsonl:1: text field 'func' is a number, expected a string");
+}
+
+TEST(Dataset, BadCsvNamesRowAndProblem)
+{
+    EXPECT_EQ(errorOf([] { csv("code,target\na,1\n"); }),
+              "data.csv: line 1: missing column 'func' in the header (columns: code, target)");
+    EXPECT_EQ(errorOf([] { csv("func,target\na,1\nb\n"); }), "data.csv: row 2 (line 3): 1 fields, the header has 2");
+    EXPECT_EQ(errorOf([] { csv("func,target\n\"a,1\n"); }), "data.csv: line 2: a quoted field is never closed");
+    EXPECT_EQ(errorOf([] { csv("func,target\na,\n"); }), "data.csv: row 1 (line 2): label column 'target' is empty");
+}
+
+TEST(Dataset, LoadDatasetPicksTheParserAndRejectsUnknownFiles)
+{
+    test::TempDir dir;
+    test::writeFile(dir.file("d.csv"), "func,target\nx,0\ny,1\n");
+    EXPECT_EQ(loadDataset(dir.file("d.csv")).size(), 2u);
+    test::writeFile(dir.file("d.txt"), "x");
+    EXPECT_NE(errorOf([&] { loadDataset(dir.file("d.txt")); }).find("unknown dataset format '.txt'"), std::string::npos);
+    EXPECT_NE(errorOf([&] { loadDataset(dir.file("missing.jsonl")); }).find("missing.jsonl: cannot be opened"),
+              std::string::npos);
+}
+
+TEST(Dataset, WriteJsonlRoundTrips)
+{
+    test::TempDir dir;
+    Dataset d;
+    d.texts = {"int a;\n\"quoted\"", "b"};
+    d.ids = {"x1", "x2"};
+    d.labels = {1, 0};
+    d.labelNames = {"safe", "vulnerable"};
+    writeJsonl(d, dir.file("out.jsonl"));
+    const auto back = loadDataset(dir.file("out.jsonl"));
+    EXPECT_EQ(back.texts, d.texts);
+    EXPECT_EQ(back.ids, d.ids);
+    EXPECT_EQ(back.labels, d.labels);
+    EXPECT_EQ(back.labelNames, d.labelNames);
+}
+
+// Found by fuzz/fuzz_jsonl: a number too large for a double made nlohmann::json throw
+// out_of_range, which escaped as an uncaught exception instead of a message.
+TEST(Dataset, FuzzFindingHugeNumberIsAMessage)
+{
+    std::istringstream in("{\"func\": \"a\", \"target\": 0}\n222e22222244\n");
+    try {
+        parseJsonl(in, "huge.jsonl");
+        ADD_FAILURE() << "parsed";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("huge.jsonl:2: not valid JSON"), std::string::npos) << e.what();
+    }
+}
+
+// Found by fuzz/fuzz_jsonl in CI: a label too large for any integer type was cast to one
+// (undefined behaviour); such labels are refused with the line.
+TEST(Dataset, FuzzFindingHugeLabelIsRefused)
+{
+    for (const char* label : {"55555555555555555555555555555557", "18446744073709551615", "1e300", "2.5"}) {
+        std::istringstream in(std::string("{\"func\": \"a\", \"target\": 0}\n{\"func\": \"b\", \"target\": ") + label + "}\n");
+        try {
+            parseJsonl(in, "labels.jsonl");
+            ADD_FAILURE() << label << " accepted";
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find("labels.jsonl:2: label"), std::string::npos) << e.what();
+        }
+    }
+}
+
+TEST(DatasetSplits, SplitFieldAcceptsNamesInAnyCaseAndNumbers)
+{
+    FieldMap fields;
+    fields.split = "split";
+    const auto d = jsonl(R"({"func": "a", "target": 0, "split": "Train"}
+{"func": "b", "target": 1, "split": "training"}
+{"func": "c", "target": 0, "split": "VALID"}
+{"func": "d", "target": 1, "split": "dev"}
+{"func": "e", "target": 0, "split": "val"}
+{"func": "f", "target": 1, "split": "validation"}
+{"func": "g", "target": 0, "split": "test"}
+{"func": "h", "target": 1, "split": 2}
+{"func": "i", "target": 1, "split": 0}
+)",
+                         fields);
+    EXPECT_EQ(d.split, (std::vector<std::uint8_t>{0, 0, 1, 1, 1, 1, 2, 2, 0}));
+    EXPECT_EQ(d.splitSource, "field 'split'");
+    const std::string err = errorOf([&] {
+        jsonl(R"({"func": "a", "target": 0, "split": "train"}
+{"func": "b", "target": 1, "split": "holdout"}
+)",
+              fields);
+    });
+    EXPECT_NE(err.find("data.jsonl:2: split \"holdout\" is not one of train, valid, test"), std::string::npos) << err;
+    EXPECT_NE(errorOf([&] { jsonl(R"({"func": "a", "target": 0})" "\n", fields); }).find("missing split field 'split'"),
+              std::string::npos);
+}
+
+TEST(DatasetSplits, CsvSplitAndGroupColumns)
+{
+    FieldMap fields;
+    fields.split = "part";
+    fields.group = "project";
+    const auto d = csv("func,target,part,project\na,0,train,x\nb,1,test,y\nc,0,valid,x\n", fields);
+    EXPECT_EQ(d.split, (std::vector<std::uint8_t>{0, 2, 1}));
+    EXPECT_EQ(d.groups, (std::vector<std::string>{"x", "y", "x"}));
+    EXPECT_NE(errorOf([&] { csv("func,target,part,project\na,0,train,\n", fields); }).find("group column 'project' is empty"),
+              std::string::npos);
+}
+
+TEST(DatasetSplits, GroupsOfNumbersAndStrings)
+{
+    FieldMap fields;
+    fields.group = "pair";
+    const auto d = jsonl(R"({"func": "a", "target": 0, "pair": 17}
+{"func": "b", "target": 1, "pair": "p-17"}
+)",
+                         fields);
+    EXPECT_EQ(d.groups, (std::vector<std::string>{"17", "p-17"}));
+    EXPECT_TRUE(d.split.empty());
+}
+
+TEST(DatasetSplits, OneFilePerSplitRowByRow)
+{
+    test::TempDir dir;
+    test::writeFile(dir.file("train.jsonl"), R"({"idx": "t1", "func": "a", "target": 0}
+{"idx": "t2", "func": "b", "target": 1}
+)");
+    test::writeFile(dir.file("valid.jsonl"), R"({"idx": "v1", "func": "c", "target": 1}
+)");
+    test::writeFile(dir.file("test.csv"), "idx,func,target\ns1,d,0\ns2,e,1\n");
+    const auto d = loadDatasets({parseDatasetSource("train=" + dir.file("train.jsonl")),
+                                 parseDatasetSource("valid=" + dir.file("valid.jsonl")),
+                                 parseDatasetSource("test=" + dir.file("test.csv"))});
+    EXPECT_EQ(d.ids, (std::vector<std::string>{"t1", "t2", "v1", "s1", "s2"}));
+    EXPECT_EQ(d.split, (std::vector<std::uint8_t>{0, 0, 1, 2, 2}));
+    EXPECT_EQ(d.labels, (std::vector<std::int32_t>{0, 1, 1, 0, 1}));
+    EXPECT_EQ(d.splitSource, "files");
+
+    test::writeFile(dir.file("again.jsonl"), R"({"idx": "t2", "func": "x", "target": 0}
+)");
+    const std::string err = errorOf([&] {
+        loadDatasets({{dir.file("train.jsonl"), 0}, {dir.file("again.jsonl"), 2}});
+    });
+    EXPECT_NE(err.find("again.jsonl:1: id 't2' is also at " + dir.file("train.jsonl") + ":2"), std::string::npos) << err;
+    EXPECT_NE(errorOf([] { parseDatasetSource("holdout=x.jsonl"); }).find("'holdout' is not a split"), std::string::npos);
+    EXPECT_EQ(parseDatasetSource("dev=a=b.jsonl").path, "a=b.jsonl");
+    EXPECT_EQ(parseDatasetSource("dev=a.jsonl").split, 1);
+}
+
+TEST(DatasetSplits, SkipInvalidCountsRowsAndKeepsTheRest)
+{
+    const std::string text = R"({"func": "int a;", "target": 0}
+{"func": "  \t ", "target": 1}
+{"func": "int b;"}
+{broken
+{"func": "int c;", "target": 2.5}
+{"func": "int d;", "target": 1}
+)";
+    EXPECT_NE(errorOf([&] { jsonl(text); }).find("data.jsonl:2: the text is empty"), std::string::npos);
+    std::istringstream in(text);
+    const auto d = parseJsonl(in, "data.jsonl", {}, {.skipInvalid = true});
+    EXPECT_EQ(d.texts, (std::vector<std::string>{"int a;", "int d;"}));
+    EXPECT_EQ(d.skippedRows, 4);
+    ASSERT_EQ(d.skippedExamples.size(), 4u);
+    EXPECT_NE(d.skippedExamples[1].find("data.jsonl:3: missing label field"), std::string::npos);
+    EXPECT_NE(d.skippedExamples[2].find("data.jsonl:4: not valid JSON"), std::string::npos);
+    // The JSON parser's own "line 1" would contradict the file line: only the column is kept.
+    EXPECT_EQ(d.skippedExamples[2].find("line 1"), std::string::npos) << d.skippedExamples[2];
+}
+
+TEST(DatasetSplits, DedupDropsCopiesWithinALabelAndEveryConflict)
+{
+    Dataset d;
+    d.texts = {"int f(){return 0;}", "int  f() { return 0; } // same", "int g(){}", "/* x */ int g() {}", "int h(){}", "int f(){return 1;}"};
+    d.labels = {0, 0, 0, 1, 1, 0};
+    d.ids = {"a", "b", "c", "d", "e", "f"};
+    d.groups = {"1", "2", "3", "4", "5", "6"};
+    d.labelNames = {"0", "1"};
+    const DedupReport r = deduplicate(d);
+    EXPECT_EQ(r.duplicates, 1);  // b repeats a
+    EXPECT_EQ(r.conflicting, 2); // c and d: the same code with two labels
+    EXPECT_EQ(d.ids, (std::vector<std::string>{"a", "e", "f"}));
+    EXPECT_EQ(d.groups, (std::vector<std::string>{"1", "5", "6"}));
+    EXPECT_EQ(d.labels, (std::vector<std::int32_t>{0, 1, 0}));
+}
+
+TEST(DatasetSplits, WrittenJsonlKeepsGroupsAndSplit)
+{
+    test::TempDir dir;
+    Dataset d;
+    d.texts = {"a", "b", "c"};
+    d.labels = {0, 1, 0};
+    d.ids = {"1", "2", "3"};
+    d.labelNames = {"0", "1"};
+    d.groups = {"p1", "p1", "p2"};
+    d.split = {0, 1, 2};
+    FieldMap fields;
+    fields.group = "pair";
+    writeJsonl(d, dir.file("out.jsonl"), fields);
+    FieldMap back = fields;
+    back.split = "split";
+    const auto r = loadDataset(dir.file("out.jsonl"), back);
+    EXPECT_EQ(r.groups, d.groups);
+    EXPECT_EQ(r.split, d.split);
+}

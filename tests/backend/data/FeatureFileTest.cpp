@@ -1,0 +1,254 @@
+#include <headbench/core/Error.h>
+#include <headbench/data/DemoData.h>
+#include <headbench/data/FeatureFile.h>
+#include <headbench/extract/Extractor.h>
+#include <headbench/extract/HashedNgramBackbone.h>
+#include "TestUtil.h"
+
+#include <gtest/gtest.h>
+#include <hdf5.h>
+
+#include <cmath>
+#include <filesystem>
+
+using namespace headbench;
+
+namespace {
+
+/// Writes HDF5 files with arbitrary (also wrong) content, as other tools might.
+class RawH5 {
+public:
+    explicit RawH5(const std::string& path) { m_file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT); }
+    ~RawH5() { H5Fclose(m_file); }
+
+    template <typename T>
+    RawH5& dataset(const char* name, hid_t fileType, hid_t memType, std::vector<hsize_t> dims, const std::vector<T>& data)
+    {
+        const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+        const hid_t ds = H5Dcreate2(m_file, name, fileType, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        H5Dwrite(ds, memType, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data());
+        H5Dclose(ds);
+        H5Sclose(space);
+        return *this;
+    }
+    RawH5& features(std::int64_t rows, std::int64_t dim, float value = 0.5f)
+    {
+        std::vector<float> f(static_cast<std::size_t>(rows * dim), value);
+        for (std::size_t i = 0; i < f.size(); ++i)
+            f[i] += static_cast<float>(i % 7) * 0.1f;
+        return dataset("features", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {hsize_t(rows), hsize_t(dim)}, f);
+    }
+    RawH5& labels(const std::vector<int>& l)
+    {
+        return dataset("labels", H5T_STD_I64LE, H5T_NATIVE_INT, {l.size()}, l);
+    }
+    RawH5& labelNames(const std::vector<std::string>& names)
+    {
+        const hsize_t n = names.size();
+        const hid_t space = H5Screate_simple(1, &n, nullptr);
+        const hid_t type = H5Tcopy(H5T_C_S1);
+        H5Tset_size(type, H5T_VARIABLE);
+        const hid_t attr = H5Acreate2(m_file, "label_names", type, space, H5P_DEFAULT, H5P_DEFAULT);
+        std::vector<const char*> p;
+        for (const auto& s : names)
+            p.push_back(s.c_str());
+        H5Awrite(attr, type, p.data());
+        H5Aclose(attr);
+        H5Tclose(type);
+        H5Sclose(space);
+        return *this;
+    }
+
+private:
+    hid_t m_file;
+};
+
+std::string errorOf(const std::string& path)
+{
+    try {
+        readFeatureFile(path);
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return {};
+}
+
+/// Asserts the message names the file and contains `problem`.
+void expectRejected(const std::string& path, const std::string& problem)
+{
+    const std::string message = errorOf(path);
+    EXPECT_EQ(message.rfind(path + ": ", 0), 0u) << message;
+    EXPECT_NE(message.find(problem), std::string::npos) << message;
+}
+
+} // namespace
+
+TEST(FeatureFile, WriteThenReadKeepsEverything)
+{
+    test::TempDir dir;
+    FeatureSet set = test::blobs(50, 8, 3, 1);
+    set.texts.assign(50, "int x; /* é */");
+    set.texts[3] = "";
+    set.ids.resize(50);
+    for (int i = 0; i < 50; ++i)
+        set.ids[i] = "id-" + std::to_string(i);
+    set.split.assign(50, kTrain);
+    set.split[1] = kValidation;
+    set.split[2] = kTest;
+    set.backboneVersion = "3";
+    const auto path = dir.file("f.h5");
+    writeFeatureFile(path, set);
+    const FeatureSet back = readFeatureFile(path);
+    EXPECT_EQ(back.rows, 50);
+    EXPECT_EQ(back.dim, 8);
+    EXPECT_EQ(back.features, set.features);
+    EXPECT_EQ(back.labels, set.labels);
+    EXPECT_EQ(back.texts, set.texts);
+    EXPECT_EQ(back.ids, set.ids);
+    EXPECT_EQ(back.split, set.split);
+    EXPECT_EQ(back.labelNames, set.labelNames);
+    EXPECT_EQ(back.backbone, "synthetic");
+    EXPECT_EQ(back.backboneVersion, "3");
+    // Atomic write: only the final file is left in the folder.
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1);
+    const auto s = summarize(back);
+    EXPECT_EQ(s.classCounts, (std::vector<std::int64_t>{17, 17, 16}));
+    EXPECT_EQ(s.splitCounts[kValidation], 1);
+}
+
+TEST(FeatureFile, FailedWriteLeavesNothingBehind)
+{
+    test::TempDir dir;
+    const auto path = dir.file("no-such-folder/f.h5");
+    EXPECT_THROW(writeFeatureFile(path, test::blobs(10, 4, 2, 1)), Error);
+    EXPECT_FALSE(std::filesystem::exists(path));
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 0);
+}
+
+TEST(FeatureFile, RejectsFilesThatAreNotHdf5)
+{
+    test::TempDir dir;
+    test::writeFile(dir.file("empty.h5"), "");
+    expectRejected(dir.file("empty.h5"), "not an HDF5 file");
+    test::writeFile(dir.file("text.h5"), "idx,func,target\n1,int x;,0\n");
+    expectRejected(dir.file("text.h5"), "not an HDF5 file");
+    expectRejected(dir.file("missing.h5"), "no such file");
+    // A real file cut in half.
+    writeFeatureFile(dir.file("whole.h5"), test::blobs(400, 64, 2, 1));
+    const auto size = std::filesystem::file_size(dir.file("whole.h5"));
+    std::filesystem::copy_file(dir.file("whole.h5"), dir.file("cut.h5"));
+    std::filesystem::resize_file(dir.file("cut.h5"), size / 2);
+    const std::string message = errorOf(dir.file("cut.h5"));
+    EXPECT_EQ(message.rfind(dir.file("cut.h5") + ": ", 0), 0u) << message;
+}
+
+TEST(FeatureFile, RejectsMissingDatasets)
+{
+    test::TempDir dir;
+    RawH5(dir.file("nofeat.h5")).labels({0, 1});
+    expectRejected(dir.file("nofeat.h5"), "missing dataset /features");
+    RawH5(dir.file("nolab.h5")).features(2, 3);
+    expectRejected(dir.file("nolab.h5"), "missing dataset /labels");
+}
+
+TEST(FeatureFile, RejectsWrongShapesAndTypes)
+{
+    test::TempDir dir;
+    RawH5(dir.file("1d.h5")).dataset("features", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {4}, std::vector<float>(4, 1.f)).labels({0, 1, 0, 1});
+    expectRejected(dir.file("1d.h5"), "/features must be 2-D [rows, dim], found shape [4]");
+    RawH5(dir.file("3d.h5"))
+        .dataset("features", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {2, 2, 2}, std::vector<float>(8, 1.f))
+        .labels({0, 1});
+    expectRejected(dir.file("3d.h5"), "found shape [2, 2, 2]");
+    RawH5(dir.file("int.h5")).dataset("features", H5T_STD_I32LE, H5T_NATIVE_INT, {2, 2}, std::vector<int>(4, 1)).labels({0, 1});
+    expectRejected(dir.file("int.h5"), "/features must be float32 (float64 is converted), found integers");
+    RawH5(dir.file("short.h5")).features(3, 2).labels({0, 1});
+    expectRejected(dir.file("short.h5"), "/labels has 2 rows but /features has 3");
+    RawH5(dir.file("long.h5")).features(2, 2).labels({0, 1, 1});
+    expectRejected(dir.file("long.h5"), "/labels has 3 rows but /features has 2");
+}
+
+TEST(FeatureFile, AcceptsFloat64FeaturesByConverting)
+{
+    test::TempDir dir;
+    RawH5(dir.file("f64.h5"))
+        .dataset("features", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {2, 2}, std::vector<double>{0.25, 1.5, -2.0, 3.0})
+        .labels({0, 1});
+    const auto set = readFeatureFile(dir.file("f64.h5"));
+    EXPECT_EQ(std::vector<float>(set.features.begin(), set.features.end()), (std::vector<float>{0.25f, 1.5f, -2.0f, 3.0f}));
+    EXPECT_EQ(set.labelNames, (std::vector<std::string>{"0", "1"}));
+}
+
+TEST(FeatureFile, RejectsBadValues)
+{
+    test::TempDir dir;
+    std::vector<float> f(12, 0.5f);
+    f[4] = std::nanf("");
+    f[5] = INFINITY;
+    f[10] = -INFINITY;
+    RawH5(dir.file("nan.h5")).dataset("features", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {4, 3}, f).labels({0, 1, 0, 1});
+    expectRejected(dir.file("nan.h5"), "2 rows of /features hold NaN or Inf (first: row 1)");
+    RawH5(dir.file("neg.h5")).features(3, 2).labels({0, -1, 1});
+    expectRejected(dir.file("neg.h5"), "label -1 at row 1 is out of range");
+    RawH5(dir.file("range.h5")).features(3, 2).labels({0, 1, 2}).labelNames({"safe", "vulnerable"});
+    expectRejected(dir.file("range.h5"), "label 2 at row 2 is out of range 0..1 (label_names has 2 names)");
+    RawH5(dir.file("one.h5")).features(3, 2).labels({1, 1, 1}).labelNames({"safe", "vulnerable"});
+    expectRejected(dir.file("one.h5"), "only one class in /labels");
+    RawH5(dir.file("split.h5"))
+        .features(4, 2)
+        .labels({0, 1, 0, 1})
+        .dataset("split", H5T_STD_U8LE, H5T_NATIVE_INT, {4}, std::vector<int>{0, 1, 3, 0});
+    expectRejected(dir.file("split.h5"), "/split code 3 at row 2 is not 0 (train), 1 (validation) or 2 (test)");
+    RawH5(dir.file("noval.h5"))
+        .features(4, 2)
+        .labels({0, 1, 0, 1})
+        .dataset("split", H5T_STD_U8LE, H5T_NATIVE_INT, {4}, std::vector<int>{0, 0, 2, 0});
+    // Train and test only, as many datasets ship: the file opens, and training carves its
+    // validation rows out of the training rows (ChooseSplit.CarvesValidationOutOfTrainOnly).
+    EXPECT_EQ(readFeatureFile(dir.file("noval.h5")).split, (std::vector<std::uint8_t>{0, 0, 2, 0}));
+}
+
+namespace {
+class StopAfter : public ExtractionObserver {
+public:
+    explicit StopAfter(std::int64_t rows) : m_rows(rows) {}
+    void onProgress(std::int64_t done, std::int64_t total) override
+    {
+        m_done = done;
+        EXPECT_EQ(total, 200);
+    }
+    bool shouldStop() override { return m_done >= m_rows; }
+    std::int64_t m_done = 0;
+
+private:
+    std::int64_t m_rows;
+};
+} // namespace
+
+TEST(Extraction, WritesEverythingAndCancelLeavesNoFile)
+{
+    test::TempDir dir;
+    const Dataset data = generateDemoDataset(200, 1);
+    HashedNgramBackbone backbone(64);
+    StopAfter never(1000);
+    ASSERT_TRUE(extractFeatures(data, backbone, dir.file("all.h5"), &never, {.batchSize = 32}));
+    EXPECT_EQ(never.m_done, 200);
+    const FeatureSet set = readFeatureFile(dir.file("all.h5"));
+    EXPECT_EQ(set.rows, 200);
+    EXPECT_EQ(set.dim, 64);
+    EXPECT_EQ(set.texts, data.texts);
+    EXPECT_EQ(set.ids, data.ids);
+    EXPECT_EQ(set.labelNames, data.labelNames);
+    EXPECT_EQ(set.backbone, "hashed-ngram");
+    std::vector<float> row(64);
+    backbone.encodeOne(data.texts[17], row.data());
+    EXPECT_TRUE(std::equal(row.begin(), row.end(), set.features.begin() + 17 * 64));
+
+    StopAfter early(64);
+    EXPECT_FALSE(extractFeatures(data, backbone, dir.file("cut.h5"), &early, {.batchSize = 32}));
+    EXPECT_EQ(early.m_done, 64);
+    EXPECT_FALSE(std::filesystem::exists(dir.file("cut.h5")));
+    EXPECT_FALSE(std::filesystem::exists(dir.file("all.h5.partial"))) << "a finished extraction cleans up";
+    EXPECT_TRUE(std::filesystem::is_directory(dir.file("cut.h5.partial"))) << "a cancelled one keeps its chunks";
+    EXPECT_EQ(readFeatureAttributes(dir.file("cut.h5")).size(), 0u);
+}

@@ -1,0 +1,77 @@
+// Metrics against values computed independently with scikit-learn
+// (tools/make_metrics_fixture.py wrote tests/data/metrics_fixture.json).
+#include <headbench/runs/Metrics.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+
+using namespace headbench;
+
+namespace {
+
+nlohmann::json fixture()
+{
+    std::ifstream in(HEADBENCH_TEST_DATA "/metrics_fixture.json");
+    return nlohmann::json::parse(in);
+}
+
+class MetricsFixture : public ::testing::TestWithParam<std::string> {};
+
+} // namespace
+
+TEST_P(MetricsFixture, MatchesScikitLearn)
+{
+    const auto c = fixture().at(GetParam());
+    const int k = c.at("num_classes");
+    const auto labels = c.at("labels").get<std::vector<std::int32_t>>();
+    std::vector<float> probs;
+    for (const auto& row : c.at("probs"))
+        for (const auto& v : row)
+            probs.push_back(v.get<float>());
+    const Metrics m = computeMetrics(labels, probs, k);
+    EXPECT_EQ(m.count, static_cast<std::int64_t>(labels.size()));
+    EXPECT_NEAR(m.accuracy, c.at("accuracy").get<double>(), 1e-9);
+    EXPECT_NEAR(m.precision, c.at("precision").get<double>(), 1e-9);
+    EXPECT_NEAR(m.recall, c.at("recall").get<double>(), 1e-9);
+    EXPECT_NEAR(m.f1, c.at("f1").get<double>(), 1e-9);
+    EXPECT_NEAR(m.ece, c.at("ece").get<double>(), 1e-6);
+    EXPECT_EQ(m.confusion, c.at("confusion").get<std::vector<std::vector<std::int64_t>>>());
+    if (c.at("roc_auc").is_null()) {
+        EXPECT_TRUE(std::isnan(m.rocAuc));
+        EXPECT_TRUE(std::isnan(m.prAuc));
+    } else {
+        EXPECT_NEAR(m.rocAuc, c.at("roc_auc").get<double>(), 1e-9);
+        EXPECT_NEAR(m.prAuc, c.at("pr_auc").get<double>(), 1e-9);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Sklearn, MetricsFixture,
+                         ::testing::Values("binary_smooth", "binary_ties", "binary_imbalanced", "multiclass_4"));
+
+TEST(Metrics, ThresholdMovesPredictions)
+{
+    const std::vector<std::int32_t> labels = {0, 1, 1, 0};
+    const std::vector<float> probs = {0.7f, 0.3f, 0.4f, 0.6f, 0.2f, 0.8f, 0.55f, 0.45f};
+    EXPECT_EQ(computeMetrics(labels, probs, 2, 0.5).confusion, (std::vector<std::vector<std::int64_t>>{{2, 0}, {0, 2}}));
+    EXPECT_EQ(computeMetrics(labels, probs, 2, 0.35).confusion, (std::vector<std::vector<std::int64_t>>{{1, 1}, {0, 2}}));
+    EXPECT_EQ(computeMetrics(labels, probs, 2, 0.9).confusion, (std::vector<std::vector<std::int64_t>>{{2, 0}, {2, 0}}));
+}
+
+TEST(Metrics, CurvesRunCornerToCorner)
+{
+    const std::vector<std::int32_t> labels = {0, 1, 1, 0, 1};
+    const std::vector<float> scores = {0.1f, 0.9f, 0.4f, 0.4f, 0.8f};
+    const auto roc = rocCurve(labels, scores);
+    EXPECT_EQ(roc.front().x, 0.0);
+    EXPECT_EQ(roc.front().y, 0.0);
+    EXPECT_EQ(roc.back().x, 1.0);
+    EXPECT_EQ(roc.back().y, 1.0);
+    EXPECT_EQ(roc.size(), 5u); // start + 4 distinct scores
+    const auto pr = prCurve(labels, scores);
+    EXPECT_EQ(pr.back().x, 1.0);
+    EXPECT_NEAR(pr.back().y, 3.0 / 5.0, 1e-12);
+    EXPECT_TRUE(std::isnan(rocAuc(std::vector<std::int32_t>{1, 1}, std::vector<float>{0.2f, 0.3f})));
+}

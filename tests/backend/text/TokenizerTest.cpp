@@ -1,0 +1,264 @@
+// Tokenizers against ids worked out from the tokenizer rules (tools/make_tokenizer_fixtures.py),
+// plus the cases a user would trip over: truncation, huge inputs, broken files.
+#include <headbench/core/Error.h>
+#include <headbench/text/Tokenizer.h>
+#include <headbench/text/TokenizerSteps.h>
+#include "TestUtil.h"
+#include <headbench/core/Unicode.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+using namespace headbench;
+
+namespace {
+
+const std::string kData = HEADBENCH_TEST_DATA "/tokenizers/";
+
+nlohmann::json readJson(const std::string& path)
+{
+    std::ifstream in(path);
+    return nlohmann::json::parse(in);
+}
+
+void checkFixtures(const std::string& tokenizerFile, const std::string& expectedFile, const std::string& kind)
+{
+    const auto tok = loadTokenizer(kData + tokenizerFile);
+    EXPECT_EQ(tok->kind(), kind);
+    const auto expected = readJson(kData + expectedFile);
+    ASSERT_GE(expected.at("cases").size(), 10u);
+    for (const auto& c : expected.at("cases")) {
+        const std::string text = c.at("text");
+        const auto want = c.at("ids").get<std::vector<std::int64_t>>();
+        EXPECT_EQ(tok->encode(text, c.at("max_length").get<int>()), want) << kind << " case " << c.at("name");
+        for (std::int64_t id : want)
+            EXPECT_LT(id, tok->vocabSize());
+    }
+}
+
+} // namespace
+
+// Ids (and, for the BERT normaliser, the normalised text) that the real Hugging Face tokenizers
+// library gives for the same tokenizer.json files (tools/make_tokenizer_fixtures_hf.js): the
+// texts of expected.json plus the characters where BERT's rules are easy to get wrong.
+TEST(Tokenizer, ByteLevelBpeMatchesHuggingFace) { checkFixtures("bpe/tokenizer.json", "bpe/expected_hf.json", "bpe"); }
+TEST(Tokenizer, WordPieceMatchesHuggingFace)
+{
+    checkFixtures("wordpiece/tokenizer.json", "wordpiece/expected_hf.json", "wordpiece");
+}
+TEST(Tokenizer, BertNormalizerMatchesHuggingFace)
+{
+    const auto config = readJson(kData + "wordpiece/tokenizer.json");
+    const auto normalizer = tokenizer::makeNormalizer(config.at("normalizer"), "wordpiece/tokenizer.json");
+    ASSERT_NE(normalizer, nullptr);
+    const auto expected = readJson(kData + "wordpiece/expected_hf.json");
+    int checked = 0;
+    for (const auto& c : expected.at("cases")) {
+        std::u32string text = unicode::decodeUtf8(c.at("text").get<std::string>());
+        normalizer->apply(text);
+        EXPECT_EQ(unicode::encodeUtf8(text), c.at("normalized").get<std::string>()) << "case " << c.at("name");
+        ++checked;
+    }
+    EXPECT_GE(checked, 30);
+}
+
+TEST(Tokenizer, ByteLevelBpeMatchesFixtures) { checkFixtures("bpe/tokenizer.json", "bpe/expected.json", "bpe"); }
+TEST(Tokenizer, WordPieceMatchesFixtures) { checkFixtures("wordpiece/tokenizer.json", "wordpiece/expected.json", "wordpiece"); }
+TEST(Tokenizer, SentencePieceMatchesFixtures)
+{
+    checkFixtures("sentencepiece/tokenizer.model", "sentencepiece/expected.json", "sentencepiece");
+}
+
+TEST(Tokenizer, TemplatesWrapEveryTextAndTruncationKeepsThem)
+{
+    const auto bpe = loadTokenizer(kData + "bpe/tokenizer.json");
+    EXPECT_EQ(bpe->encode("", 0), (std::vector<std::int64_t>{0, 2})); // <s> </s>
+    EXPECT_EQ(bpe->padId(), 1);                                        // <pad>
+    const auto wp = loadTokenizer(kData + "wordpiece/tokenizer.json");
+    EXPECT_EQ(wp->encode("", 0), (std::vector<std::int64_t>{2, 3})); // [CLS] [SEP]
+    EXPECT_EQ(wp->padId(), 0);
+    const auto sp = loadTokenizer(kData + "sentencepiece/tokenizer.model");
+    EXPECT_EQ(sp->encode("", 0), (std::vector<std::int64_t>{1})); // BOS only, no EOS
+    for (const auto* tok : {bpe.get(), wp.get(), sp.get()}) {
+        const std::string code = "int f(int a, int b) { return a * b + 42; }";
+        const auto full = tok->encode(code, 0);
+        for (int max : {4, 7, 16}) {
+            const auto cut = tok->encode(code, max);
+            ASSERT_EQ(cut.size(), static_cast<std::size_t>(max)) << tok->kind();
+            EXPECT_EQ(cut.front(), full.front());
+            if (tok->kind() != "sentencepiece")
+                EXPECT_EQ(cut.back(), full.back()) << "the closing special token survives truncation";
+        }
+    }
+}
+
+TEST(Tokenizer, WordPieceGivesUnknownForOverlongAndUnseenWords)
+{
+    const auto wp = loadTokenizer(kData + "wordpiece/tokenizer.json");
+    const auto ids = wp->encode(std::string(150, 'a'), 0);
+    EXPECT_EQ(ids, (std::vector<std::int64_t>{2, 1, 3})) << "a word over 100 characters is one [UNK]";
+}
+
+TEST(Tokenizer, HugeSnippetIsTruncatedQuicklyAndInvalidUtf8DoesNotThrow)
+{
+    std::string huge;
+    for (int i = 0; i < 200000; ++i)
+        huge += "x = y + " + std::to_string(i) + ";\n";
+    huge += std::string(1 << 20, 'q'); // a megabyte-long identifier
+    huge += "\xff\xfe\xc3(";
+    for (const char* file : {"bpe/tokenizer.json", "wordpiece/tokenizer.json", "sentencepiece/tokenizer.model"}) {
+        const auto tok = loadTokenizer(kData + file);
+        EXPECT_EQ(tok->encode(huge, 512).size(), 512u) << file;
+        EXPECT_NO_THROW(tok->encode("ok \xff\xfe\xc3( done", 0)) << file;
+    }
+    const auto bpe = loadTokenizer(kData + "bpe/tokenizer.json");
+    EXPECT_GT(bpe->encode(std::string(100000, 'q'), 0).size(), 2u) << "a long identifier is merged, not dropped";
+}
+
+TEST(Tokenizer, BrokenFilesGiveClearMessages)
+{
+    test::TempDir dir;
+    auto expectError = [&](const std::string& name, const std::string& content, const std::string& fragment) {
+        const std::string path = dir.file(name);
+        test::writeFile(path, content);
+        try {
+            loadTokenizer(path);
+            ADD_FAILURE() << name << " loaded";
+        } catch (const Error& e) {
+            const std::string msg = e.what();
+            EXPECT_NE(msg.find(path), std::string::npos) << msg;
+            EXPECT_NE(msg.find(fragment), std::string::npos) << msg;
+        }
+    };
+    expectError("empty.json", "", "empty");
+    expectError("truncated.json", "{\"model\": {\"type\": \"BPE\", \"vocab\": {", "not valid JSON");
+    expectError("nomodel.json", "{\"version\": \"1.0\"}", "no \"model\"");
+    expectError("unigram.json", R"({"model": {"type": "Unigram", "vocab": [["a", 0.0]]}})", "Unigram");
+    expectError("badmerge.json", R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1}, "merges": ["a b"]}})",
+                "missing from the vocabulary");
+    expectError("badnorm.json",
+                R"({"normalizer": {"type": "Precompiled"}, "model": {"type": "WordPiece", "vocab": {"[UNK]": 0}}})",
+                "Precompiled");
+    expectError("random.model", std::string("\x01\x02garbage\xff\xfe", 12), "neither a tokenizer.json nor a SentencePiece");
+    expectError("missing-unk.json", R"({"model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"a": 0}}})",
+                "[UNK]");
+    EXPECT_THROW(loadTokenizer(dir.file("does-not-exist.json")), Error);
+}
+
+// Found by fuzz/fuzz_tokenizer_json: a float where a token id belongs was cast to an integer
+// (undefined behaviour for 2.6e19); ids must be whole numbers in range, and every id the
+// tokenizer can emit counts towards its vocabulary size.
+TEST(Tokenizer, FuzzFindingsIdsMustBeWholeNumbersInRange)
+{
+    const std::string base = R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "a": 1}}, )";
+    EXPECT_THROW(parseHfTokenizer(base + R"("post_processor": {"type": "BertProcessing", "cls": ["[CLS]", 2.55556e19], "sep": ["[SEP]", 3]}})", "t.json"), Error);
+    EXPECT_THROW(parseHfTokenizer(base + R"("post_processor": {"type": "BertProcessing", "cls": ["[CLS]", -2], "sep": ["[SEP]", 3]}})", "t.json"), Error);
+    EXPECT_THROW(parseHfTokenizer(R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0.5}}})", "t.json"), Error);
+    EXPECT_THROW(parseHfTokenizer(base + R"("padding": {"pad_id": 1.5}})", "t.json"), Error);
+    // An unsigned number above INT64_MAX is refused, not wrapped to -1 or to a small id.
+    EXPECT_THROW(parseHfTokenizer(base + R"("padding": {"pad_id": 18446744073709551615}})", "t.json"), Error);
+    EXPECT_THROW(parseHfTokenizer(R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "a": 18446744073709551617}}})", "t.json"), Error);
+    const auto tok = parseHfTokenizer(base + R"("post_processor": {"type": "BertProcessing", "cls": ["[CLS]", 7], "sep": ["[SEP]", 9]}})", "t.json");
+    EXPECT_EQ(tok->encode("a", 0), (std::vector<std::int64_t>{7, 1, 9}));
+    EXPECT_EQ(tok->vocabSize(), 10) << "the template's ids count, so the embedding check covers them";
+}
+
+// ---- What the model sees of a long text: encodeLong and seenSpan ----
+
+namespace {
+
+using Seqs = std::vector<std::vector<std::int64_t>>;
+
+std::string longCode()
+{
+    std::string code;
+    for (int i = 0; i < 40; ++i)
+        code += "int value" + std::to_string(i) + " = read_input(buffer, " + std::to_string(i) + ");\n";
+    return code;
+}
+
+} // namespace
+
+TEST(LongText, HeadTailAndWindowsCoverTheTextAsSpecified)
+{
+    for (const char* file : {"bpe/tokenizer.json", "wordpiece/tokenizer.json", "sentencepiece/tokenizer.model"}) {
+        SCOPED_TRACE(file);
+        const auto tok = loadTokenizer(kData + file);
+        const std::string code = longCode();
+        const auto before = tok->prefixIds(), after = tok->suffixIds();
+        const auto body = tok->encodeBody(code);
+        // The body with the template is what encode gives without a cut.
+        std::vector<std::int64_t> whole = before;
+        whole.insert(whole.end(), body.begin(), body.end());
+        whole.insert(whole.end(), after.begin(), after.end());
+        EXPECT_EQ(tok->encode(code, 0), whole);
+
+        const int maxLength = 24;
+        const auto length = static_cast<std::size_t>(contentLength(*tok, maxLength));
+        ASSERT_EQ(length, maxLength - before.size() - after.size());
+        ASSERT_GT(body.size(), 4 * length);
+        const auto wrapped = [&](std::size_t from, std::size_t n) {
+            std::vector<std::int64_t> ids = before;
+            ids.insert(ids.end(), body.begin() + static_cast<std::ptrdiff_t>(from),
+                       body.begin() + static_cast<std::ptrdiff_t>(from + n));
+            ids.insert(ids.end(), after.begin(), after.end());
+            return ids;
+        };
+        EXPECT_EQ(encodeLong(*tok, code, maxLength, LongMode::Head), Seqs{tok->encode(code, maxLength)});
+        EXPECT_EQ(encodeLong(*tok, code, maxLength, LongMode::Head).front(), wrapped(0, length));
+        EXPECT_EQ(encodeLong(*tok, code, maxLength, LongMode::Tail), Seqs{wrapped(body.size() - length, length)});
+
+        // Windows: starts 0, s, 2s ... while the window ends before the text, then one at the end.
+        for (const std::int64_t stride : {std::int64_t(0), std::int64_t(5)}) {
+            const std::size_t s = stride > 0 ? static_cast<std::size_t>(stride) : std::max<std::size_t>(1, length / 2);
+            std::vector<std::vector<std::int64_t>> expected;
+            for (std::size_t start = 0; start + length < body.size(); start += s)
+                expected.push_back(wrapped(start, length));
+            expected.push_back(wrapped(body.size() - length, length));
+            const auto windows = encodeLong(*tok, code, maxLength, LongMode::Windows, stride);
+            EXPECT_EQ(windows, expected);
+            for (const auto& w : windows)
+                EXPECT_LE(w.size(), static_cast<std::size_t>(maxLength));
+        }
+        // A text that fits is one sequence whatever the mode.
+        const std::string shortCode = "int x;";
+        for (LongMode mode : {LongMode::Head, LongMode::Tail, LongMode::Windows})
+            EXPECT_EQ(encodeLong(*tok, shortCode, maxLength, mode), Seqs{tok->encode(shortCode, 0)});
+    }
+}
+
+TEST(LongText, SeenSpanEndsWhereTheWindowDoes)
+{
+    const auto tok = loadTokenizer(kData + "bpe/tokenizer.json");
+    const std::string code = longCode();
+    const int maxLength = 40;
+    const auto length = static_cast<std::size_t>(contentLength(*tok, maxLength));
+
+    const SeenSpan head = seenSpan(*tok, code, maxLength, LongMode::Head);
+    ASSERT_TRUE(head.cut);
+    EXPECT_EQ(head.begin, 0u);
+    // The seen prefix fits the window; one more character no longer does.
+    EXPECT_LE(tok->encodeBody(code.substr(0, head.end)).size(), length);
+    EXPECT_GT(tok->encodeBody(code.substr(0, head.end + 1)).size(), length);
+
+    const SeenSpan tail = seenSpan(*tok, code, maxLength, LongMode::Tail);
+    ASSERT_TRUE(tail.cut);
+    EXPECT_EQ(tail.end, code.size());
+    EXPECT_LE(tok->encodeBody(code.substr(tail.begin)).size(), length);
+    EXPECT_GT(tok->encodeBody(code.substr(tail.begin - 1)).size(), length);
+
+    EXPECT_FALSE(seenSpan(*tok, code, maxLength, LongMode::Windows).cut);
+    EXPECT_FALSE(seenSpan(*tok, "int x;", maxLength, LongMode::Head).cut);
+    // Multi-byte characters: the cut never falls inside one.
+    std::string utf8;
+    for (int i = 0; i < 60; ++i)
+        utf8 += "é = ü + ß; ";
+    const SeenSpan u = seenSpan(*tok, utf8, 12, LongMode::Head);
+    ASSERT_TRUE(u.cut);
+    EXPECT_NE(static_cast<unsigned char>(utf8[u.end]) & 0xC0, 0x80);
+
+    EXPECT_THROW(parseLongMode("middle"), Error);
+    EXPECT_STREQ(longModeName(parseLongMode("windows")), "windows");
+}

@@ -1,0 +1,259 @@
+#include <headbench/core/Error.h>
+#include <headbench/data/Split.h>
+#include <headbench/runs/LabelIssues.h>
+#include <headbench/train/CrossValidation.h>
+#include "TestUtil.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+
+using namespace headbench;
+
+namespace {
+
+std::vector<std::int32_t> labelsOf(int rows, int classes)
+{
+    std::vector<std::int32_t> y(static_cast<std::size_t>(rows));
+    for (int i = 0; i < rows; ++i)
+        y[static_cast<std::size_t>(i)] = (i * 7 + i / 3) % classes; // unequal-looking order, fixed
+    return y;
+}
+
+} // namespace
+
+TEST(CrossValidationFolds, StratifiedEveryPoolRowInOneFoldTestRowsInNone)
+{
+    const int rows = 503, classes = 3, K = 5;
+    auto y = labelsOf(rows, classes);
+    std::vector<std::uint8_t> pool(rows, 1);
+    for (int i = 0; i < rows; i += 10)
+        pool[static_cast<std::size_t>(i)] = 0; // test rows
+    const auto fold = assignFolds(y, {}, pool, classes, K, 42);
+    ASSERT_EQ(fold.size(), static_cast<std::size_t>(rows));
+    std::vector<std::vector<int>> perClass(K, std::vector<int>(classes, 0));
+    for (int i = 0; i < rows; ++i) {
+        if (!pool[static_cast<std::size_t>(i)]) {
+            EXPECT_EQ(fold[static_cast<std::size_t>(i)], -1);
+            continue;
+        }
+        ASSERT_GE(fold[static_cast<std::size_t>(i)], 0);
+        ASSERT_LT(fold[static_cast<std::size_t>(i)], K);
+        ++perClass[static_cast<std::size_t>(fold[static_cast<std::size_t>(i)])][static_cast<std::size_t>(y[static_cast<std::size_t>(i)])];
+    }
+    // Stratified: within each class, the folds' counts differ by at most one.
+    for (int c = 0; c < classes; ++c) {
+        int lo = rows, hi = 0;
+        for (int f = 0; f < K; ++f) {
+            lo = std::min(lo, perClass[static_cast<std::size_t>(f)][static_cast<std::size_t>(c)]);
+            hi = std::max(hi, perClass[static_cast<std::size_t>(f)][static_cast<std::size_t>(c)]);
+        }
+        EXPECT_LE(hi - lo, 1) << "class " << c;
+    }
+}
+
+TEST(CrossValidationFolds, ReproducibleFromTheSeed)
+{
+    auto y = labelsOf(400, 2);
+    std::vector<std::uint8_t> pool(400, 1);
+    EXPECT_EQ(assignFolds(y, {}, pool, 2, 5, 7), assignFolds(y, {}, pool, 2, 5, 7));
+    EXPECT_NE(assignFolds(y, {}, pool, 2, 5, 7), assignFolds(y, {}, pool, 2, 5, 8));
+    std::vector<std::string> groups(400);
+    for (int i = 0; i < 400; ++i)
+        groups[static_cast<std::size_t>(i)] = "g" + std::to_string(i % 37);
+    EXPECT_EQ(assignFolds(y, groups, pool, 2, 5, 7), assignFolds(y, groups, pool, 2, 5, 7));
+    EXPECT_NE(assignFolds(y, groups, pool, 2, 5, 7), assignFolds(y, groups, pool, 2, 5, 9));
+}
+
+TEST(CrossValidationFolds, ByGroupNoGroupInTwoFoldsAndNoFoldEmpty)
+{
+    const int rows = 600, K = 4;
+    auto y = labelsOf(rows, 2);
+    std::vector<std::string> groups(rows);
+    for (int i = 0; i < rows; ++i) // groups of very different sizes
+        groups[static_cast<std::size_t>(i)] = "project" + std::to_string((i * i) % 23);
+    std::vector<std::uint8_t> pool(rows, 1);
+    pool[0] = pool[1] = 0;
+    const auto fold = assignFolds(y, groups, pool, 2, K, 3);
+    std::map<std::string, std::set<int>> foldsOfGroup;
+    std::vector<int> size(K, 0);
+    for (int i = 0; i < rows; ++i) {
+        if (!pool[static_cast<std::size_t>(i)]) {
+            EXPECT_EQ(fold[static_cast<std::size_t>(i)], -1);
+            continue;
+        }
+        foldsOfGroup[groups[static_cast<std::size_t>(i)]].insert(fold[static_cast<std::size_t>(i)]);
+        ++size[static_cast<std::size_t>(fold[static_cast<std::size_t>(i)])];
+    }
+    for (const auto& [g, folds] : foldsOfGroup)
+        EXPECT_EQ(folds.size(), 1u) << g << " lies in several folds";
+    for (int f = 0; f < K; ++f)
+        EXPECT_GT(size[static_cast<std::size_t>(f)], 0) << "fold " << f;
+}
+
+TEST(CrossValidationFolds, RefusesTooFewFoldsRowsOrGroups)
+{
+    auto y = labelsOf(20, 2);
+    std::vector<std::uint8_t> pool(20, 1);
+    EXPECT_THROW(assignFolds(y, {}, pool, 2, 1, 0), Error);
+    std::vector<std::uint8_t> few(20, 0);
+    few[0] = few[1] = 1;
+    EXPECT_THROW(assignFolds(y, {}, few, 2, 3, 0), Error);
+    std::vector<std::string> groups(20, "a");
+    groups[5] = "b";
+    try {
+        assignFolds(y, groups, pool, 2, 3, 0);
+        FAIL() << "two groups cannot make three folds";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("groups"), std::string::npos) << e.what();
+    }
+}
+
+TEST(CrossValidation, OutOfFoldProbabilitiesForPoolRowsOnlyAndReproducible)
+{
+    FeatureSet data = test::blobs(400, 8, 2, 5, 0.8);
+    data.path = "blobs.h5";
+    HeadSpec spec;
+    spec.hidden = {};
+    spec.epochs = 8;
+    spec.batchSize = 64;
+    spec.learningRate = 1e-2;
+    spec.seed = 13;
+    const auto cv = crossValidate(data, spec, 4);
+    const auto split = chooseSplit(data, SplitMode::Auto, spec.seed).split;
+    ASSERT_EQ(cv.folds.size(), 4u);
+    std::int64_t pooled = 0, correct = 0;
+    for (std::int64_t r = 0; r < data.rows; ++r) {
+        const float* p = cv.outOfFold.data() + r * 2;
+        if (split[static_cast<std::size_t>(r)] == kTest) {
+            EXPECT_EQ(cv.fold[static_cast<std::size_t>(r)], -1);
+            EXPECT_TRUE(std::isnan(p[0]));
+            continue;
+        }
+        ++pooled;
+        EXPECT_NEAR(p[0] + p[1], 1.0, 1e-5);
+        correct += (p[1] > p[0]) == (data.labels[static_cast<std::size_t>(r)] == 1);
+    }
+    EXPECT_EQ(cv.mean.count, pooled);
+    EXPECT_GT(static_cast<double>(correct) / static_cast<double>(pooled), 0.9); // blobs are easy
+    double meanAccuracy = 0;
+    std::int64_t rows = 0;
+    for (std::size_t f = 0; f < cv.folds.size(); ++f) {
+        meanAccuracy += cv.folds[f].accuracy / 4;
+        rows += cv.foldRows[f];
+    }
+    EXPECT_EQ(rows, pooled);
+    EXPECT_NEAR(cv.mean.accuracy, meanAccuracy, 1e-12);
+    EXPECT_GE(cv.sd.accuracy, 0.0);
+    const auto again = crossValidate(data, spec, 4);
+    EXPECT_EQ(again.fold, cv.fold);
+    for (std::size_t i = 0; i < cv.outOfFold.size(); ++i) {
+        if (!std::isnan(cv.outOfFold[i])) {
+            ASSERT_EQ(again.outOfFold[i], cv.outOfFold[i]) << i;
+        }
+    }
+}
+
+TEST(CrossValidation, SavedOutOfFoldReadsBack)
+{
+    test::TempDir dir;
+    FeatureSet data = test::blobs(120, 4, 3, 2, 0.5);
+    data.path = "blobs.h5";
+    HeadSpec spec;
+    spec.hidden = {};
+    spec.epochs = 3;
+    const auto cv = crossValidate(data, spec, 3);
+    saveCrossValidation(dir.path().string(), data, cv);
+    const OutOfFold o = loadOutOfFold(dir.path().string());
+    EXPECT_EQ(o.labelNames, data.labelNames);
+    EXPECT_EQ(static_cast<std::int64_t>(o.ids.size()), cv.mean.count);
+    std::size_t k = 0;
+    for (std::int64_t r = 0; r < data.rows; ++r) {
+        if (cv.fold[static_cast<std::size_t>(r)] < 0)
+            continue;
+        EXPECT_EQ(o.ids[k], data.idOf(r));
+        EXPECT_EQ(o.fold[k], cv.fold[static_cast<std::size_t>(r)]);
+        for (int c = 0; c < 3; ++c)
+            EXPECT_EQ(o.probabilities[k * 3 + static_cast<std::size_t>(c)], cv.outOfFold[static_cast<std::size_t>(r * 3 + c)]);
+        ++k;
+    }
+    test::writeFile(dir.file("oof.csv"), "id,label,fold,p_a,p_b\nx,0,0,0.5\n");
+    try {
+        loadOutOfFold(dir.path().string());
+        FAIL() << "a short line must be refused";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("oof.csv: line 2"), std::string::npos) << e.what();
+    }
+}
+
+// Worked by hand from the definitions (Northcutt et al. 2021, section 3.1).
+TEST(LabelIssues, ConfidentJointThresholdsAndRankingByHand)
+{
+    // p1 per row; p0 = 1 - p1.
+    const std::vector<std::int32_t> labels = {0, 0, 0, 1, 1, 1, 0};
+    const std::vector<float> p1 = {0.1f, 0.2f, 0.9f, 0.8f, 0.7f, 0.3f, 0.45f};
+    std::vector<float> probs;
+    for (float v : p1) {
+        probs.push_back(1 - v);
+        probs.push_back(v);
+    }
+    const auto report = findLabelIssues(labels, probs, 2);
+    // t0 = mean(0.9, 0.8, 0.1, 0.55) = 0.5875; t1 = mean(0.8, 0.7, 0.3) = 0.6.
+    EXPECT_NEAR(report.thresholds[0], 0.5875, 1e-6);
+    EXPECT_NEAR(report.thresholds[1], 0.6, 1e-6);
+    // Row 6 (0.55, 0.45) passes neither threshold and is not counted.
+    EXPECT_EQ(report.confidentJoint, (std::vector<std::vector<std::int64_t>>{{2, 1}, {1, 2}}));
+    ASSERT_EQ(report.issues.size(), 2u);
+    // Row 2: given 0, p = (0.1, 0.9): margin (0.1 - 0.9 + 1) / 2 = 0.1, score 0.9.
+    EXPECT_EQ(report.issues[0].row, 2);
+    EXPECT_EQ(report.issues[0].suggested, 1);
+    EXPECT_NEAR(report.issues[0].score, 0.9, 1e-6);
+    // Row 5: given 1, p = (0.7, 0.3): margin 0.3, score 0.7.
+    EXPECT_EQ(report.issues[1].row, 5);
+    EXPECT_EQ(report.issues[1].suggested, 0);
+    EXPECT_NEAR(report.issues[1].score, 0.7, 1e-6);
+    const auto bySelf = findLabelIssues(labels, probs, 2, IssueRanking::SelfConfidence);
+    EXPECT_NEAR(bySelf.issues[0].score, 0.9, 1e-6);
+    EXPECT_NEAR(bySelf.issues[1].score, 0.7, 1e-6);
+}
+
+TEST(LabelIssues, SuggestsTheMostProbableConfidentClass)
+{
+    const std::vector<std::int32_t> labels = {0, 0, 1, 1, 2, 2, 0, 1};
+    const std::vector<float> probs = {
+        0.9f,  0.05f, 0.05f, // 0: given 0
+        0.7f,  0.2f,  0.1f,  // 1: given 0
+        0.2f,  0.45f, 0.35f, // 2: given 1
+        0.3f,  0.4f,  0.3f,  // 3: given 1
+        0.35f, 0.25f, 0.4f,  // 4: given 2, passes no threshold
+        0.2f,  0.35f, 0.45f, // 5: given 2, passes t1 and t2, goes to 2 (diagonal)
+        0.05f, 0.45f, 0.5f,  // 6: given 0, passes t1 and t2, goes to 2
+        0.52f, 0.05f, 0.43f, // 7: given 1, most probable class 0 fails t0: goes to 2
+    };
+    const auto r = findLabelIssues(labels, probs, 3);
+    // t0 = (0.9 + 0.7 + 0.05) / 3, t1 = (0.45 + 0.4 + 0.05) / 3, t2 = (0.4 + 0.45) / 2.
+    EXPECT_NEAR(r.thresholds[0], 0.55, 1e-6);
+    EXPECT_NEAR(r.thresholds[1], 0.3, 1e-6);
+    EXPECT_NEAR(r.thresholds[2], 0.425, 1e-6);
+    EXPECT_EQ(r.confidentJoint, (std::vector<std::vector<std::int64_t>>{{2, 0, 1}, {0, 2, 1}, {0, 0, 1}}));
+    ASSERT_EQ(r.issues.size(), 2u);
+    // Row 7: margin (0.05 - 0.52 + 1) / 2 = 0.265; row 6: (0.05 - 0.5 + 1) / 2 = 0.275.
+    EXPECT_EQ(r.issues[0].row, 7);
+    EXPECT_EQ(r.issues[0].suggested, 2);
+    EXPECT_NEAR(r.issues[0].score, 0.735, 1e-6);
+    EXPECT_EQ(r.issues[1].row, 6);
+    EXPECT_EQ(r.issues[1].suggested, 2);
+    EXPECT_NEAR(r.issues[1].score, 0.725, 1e-6);
+}
+
+TEST(LabelIssues, RefusesMismatchedInput)
+{
+    const std::vector<std::int32_t> labels = {0, 1};
+    const std::vector<float> probs = {0.5f, 0.5f, 0.5f};
+    EXPECT_THROW(findLabelIssues(labels, probs, 2), Error);
+    const std::vector<std::int32_t> bad = {0, 2};
+    const std::vector<float> probs4 = {0.5f, 0.5f, 0.5f, 0.5f};
+    EXPECT_THROW(findLabelIssues(bad, probs4, 2), Error);
+}

@@ -1,0 +1,21 @@
+#pragma once
+/// \file WidgetExport.h
+/// Saving a view as an image: PNG at twice the screen's resolution (for slides and papers) or
+/// SVG, and the "Export as PNG…/SVG…" context menu that every exportable view offers.
+#include <QString>
+
+class QContextMenuEvent;
+class QWidget;
+
+namespace headbench {
+
+/// Renders `widget` into `path` (SVG when the name ends in .svg, else PNG on white at 2x).
+/// Returns false and sets *error (naming the file) when the file could not be written.
+bool exportWidgetImage(QWidget* widget, const QString& path, const QString& title, QString* error = nullptr);
+
+/// Shows the export menu at the event's position, asks for a file name (suggested from
+/// `baseName`) and writes the image, reporting a failure in a message box.
+void offerWidgetExport(QWidget* widget, QContextMenuEvent* event, const QString& dialogTitle, const QString& baseName,
+                       const QString& title);
+
+} // namespace headbench
