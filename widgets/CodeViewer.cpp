@@ -86,6 +86,7 @@ void CodeViewer::setCode(const QString& code)
     m_seenBegin = 0;
     m_seenEnd = -1;
     m_seenNote.clear();
+    viewport()->setToolTip(QString());
     setPlainText(code);
 }
 
@@ -94,6 +95,7 @@ void CodeViewer::setSeenRange(int begin, int end, const QString& note)
     m_seenBegin = std::max(0, begin);
     m_seenEnd = end;
     m_seenNote = note;
+    viewport()->setToolTip(note);
     applySelections();
     viewport()->update();
 }
@@ -137,18 +139,15 @@ void CodeViewer::paintEvent(QPaintEvent* event)
     const int y = cutEnd ? r.bottom() + 1 : r.top();
     painter.drawLine(r.left(), y, viewport()->width(), y);
     painter.drawLine(r.left(), r.top(), r.left(), r.bottom());
-    if (!m_seenNote.isEmpty()) {
-        QFont small = font();
-        small.setPointSizeF(small.pointSizeF() * 0.85);
-        painter.setFont(small);
-        const QFontMetrics fm(small);
-        const QString text = fm.elidedText(m_seenNote, Qt::ElideRight, viewport()->width() - 8);
-        const QRect box(viewport()->width() - fm.horizontalAdvance(text) - 10, cutEnd ? y + 1 : y - fm.height() - 3,
-                        fm.horizontalAdvance(text) + 8, fm.height() + 2);
-        painter.fillRect(box, palette().color(QPalette::Base));
-        painter.setPen(color);
-        painter.drawText(box, Qt::AlignCenter, text);
-    }
+    // A scissors at the line's right end; the note (the window's size) is the viewer's tooltip,
+    // so no code is hidden under a label.
+    const QFontMetrics fm(font());
+    const QString mark = QStringLiteral("\u2702");
+    const QRect box(viewport()->width() - fm.horizontalAdvance(mark) - 6, y - fm.height() / 2, fm.horizontalAdvance(mark) + 4,
+                    fm.height());
+    painter.fillRect(box, palette().color(QPalette::Base));
+    painter.setPen(color);
+    painter.drawText(box, Qt::AlignCenter, mark);
 }
 
 void CodeViewer::setMarkedLines(const QList<int>& lines, const QColor& color)

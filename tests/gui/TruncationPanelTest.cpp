@@ -106,6 +106,15 @@ void TruncationPanelTest::tokensColumnFilterAndGreyedTail()
     for (QLabel* label : panel.findChildren<QLabel*>())
         titled |= label->text().contains(QStringLiteral("saw %1 of %2 tokens").arg(window).arg(n2));
     QVERIFY(titled);
+    if (const QString shots = qEnvironmentVariable("HEADBENCH_SCREENSHOT_DIR"); !shots.isEmpty()) {
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        for (const QSize size : {QSize(1280, 760), QSize(1024, 640)}) {
+            panel.resize(size);
+            QTest::qWait(50);
+            QVERIFY(panel.grab().save(QStringLiteral("%1/truncated-sample-%2.png").arg(shots).arg(size.width())));
+        }
+    }
 
     // The short one is not cut: nothing greyed.
     panel.table()->sortByColumn(col, Qt::AscendingOrder);

@@ -359,6 +359,12 @@ void WidgetsTest::sweepOverTrainFractionDrawsALearningCurveWithItsBand()
     auto* x = qobject_cast<QLogValueAxis*>(chart->axes(Qt::Horizontal).value(0));
     QVERIFY(x);
     QVERIFY(x->titleText().contains(QStringLiteral("training rows")));
+    if (const QString shots = qEnvironmentVariable("HEADBENCH_SCREENSHOT_DIR"); !shots.isEmpty()) {
+        view.resize(1100, 600);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        QVERIFY(view.grab().save(shots + QStringLiteral("/learning-curve.png")));
+    }
     // Another field is a plain scatter again.
     view.fieldBox()->setCurrentIndex(view.fieldBox()->findText(QStringLiteral("seed")));
     for (QAbstractSeries* s : chart->series())
