@@ -17,6 +17,9 @@ import sys
 import tempfile
 import unittest
 
+import clitest
+from clitest import run
+
 import h5py
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
@@ -26,11 +29,6 @@ RESAMPLES = 1000
 METRICS = ["accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "ece"]
 
 
-def run(*args, expect=0):
-    proc = subprocess.run([CLI, "--threads", "2", *map(str, args)], capture_output=True, text=True)
-    if proc.returncode != expect:
-        raise AssertionError(f"{args}: exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-    return proc
 
 
 def write_features(path, feats, labels, split, ids, names, backbone):
@@ -258,5 +256,5 @@ class Intervals(unittest.TestCase):
         self.assertIn("McNemar", run("compare", old_dir, self.first["dir"]).stdout)
 
 if __name__ == "__main__":
-    CLI = os.path.abspath(sys.argv.pop(1))
+    CLI, = clitest.arguments(1)
     unittest.main()

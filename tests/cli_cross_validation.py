@@ -13,6 +13,9 @@ import sys
 import tempfile
 import unittest
 
+import clitest
+from clitest import run
+
 import h5py
 import numpy as np
 
@@ -20,11 +23,6 @@ CLI = None
 TRAIN = ["--depth", "1", "--width", "32", "--epochs", "15", "--batch-size", "64", "--lr", "0.01", "--leakage", "off"]
 
 
-def run(*args, expect=0):
-    proc = subprocess.run([CLI, "--threads", "2", *map(str, args)], capture_output=True, text=True)
-    if proc.returncode != expect:
-        raise AssertionError(f"{args}: exit {proc.returncode}, expected {expect}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-    return proc
 
 
 def read_oof(run_dir):
@@ -202,5 +200,5 @@ class CrossValidationAndLabelIssues(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    CLI = sys.argv.pop(1)
+    CLI, = clitest.arguments(1)
     unittest.main(verbosity=2)

@@ -13,6 +13,9 @@ import tempfile
 import time
 import unittest
 
+import clitest
+from clitest import run
+
 import h5py
 import numpy as np
 import torch
@@ -20,11 +23,6 @@ import torch
 CLI = None
 
 
-def run(*args, expect=0):
-    proc = subprocess.run([CLI, "--threads", "2", *map(str, args)], capture_output=True, text=True)
-    if proc.returncode != expect:
-        raise AssertionError(f"{args}: exit {proc.returncode}, expected {expect}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-    return proc
 
 
 def run_folders(runs_dir):
@@ -464,5 +462,5 @@ class TorchScriptExtraction(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    CLI = os.path.abspath(sys.argv.pop(1))
+    CLI, = clitest.arguments(1)
     unittest.main(verbosity=2)

@@ -13,6 +13,9 @@ import sys
 import tempfile
 import unittest
 
+import clitest
+from clitest import run
+
 import h5py
 import numpy as np
 import torch
@@ -23,11 +26,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOKENIZER = os.path.join(HERE, "data", "tokenizers", "wordpiece", "tokenizer.json")
 
 
-def run(*args, expect=0):
-    proc = subprocess.run([CLI, "--threads", "2", *map(str, args)], capture_output=True, text=True)
-    if proc.returncode != expect:
-        raise AssertionError(f"{args}: exit {proc.returncode}, expected {expect}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-    return proc
 
 
 def hf_cases():
@@ -193,6 +191,5 @@ class FeatureSets(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    CLI = sys.argv.pop(1)
-    MODELS = sys.argv.pop(1)
+    CLI, MODELS = clitest.arguments(2)
     unittest.main(verbosity=2)

@@ -14,6 +14,9 @@ import sys
 import tempfile
 import unittest
 
+import clitest
+from clitest import run
+
 import h5py
 import numpy as np
 
@@ -21,11 +24,6 @@ CLI = None
 FRACTIONS = [0.01, 0.05, 0.25, 1.0]
 
 
-def run(*args, expect=0):
-    proc = subprocess.run([CLI, "--threads", "2", *map(str, args)], capture_output=True, text=True)
-    if proc.returncode != expect:
-        raise AssertionError(f"{args}: exit {proc.returncode}, expected {expect}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-    return proc
 
 
 def predictions(run_dir):
@@ -119,5 +117,5 @@ class LearningCurve(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    CLI = sys.argv.pop(1)
+    CLI, = clitest.arguments(1)
     unittest.main()

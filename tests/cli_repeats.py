@@ -11,17 +11,15 @@ import sys
 import tempfile
 import unittest
 
+import clitest
+from clitest import run
+
 import h5py
 import numpy as np
 
 CLI = None
 
 
-def run(*args, expect=0):
-    proc = subprocess.run([CLI, "--threads", "2", *map(str, args)], capture_output=True, text=True)
-    if proc.returncode != expect:
-        raise AssertionError(f"{args}: exit {proc.returncode}, expected {expect}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-    return proc
 
 
 def split_of(run_dir):
@@ -121,5 +119,5 @@ class Repeats(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    CLI = sys.argv.pop(1)
+    CLI, = clitest.arguments(1)
     unittest.main()

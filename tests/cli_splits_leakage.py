@@ -12,17 +12,15 @@ import sys
 import tempfile
 import unittest
 
+import clitest
+from clitest import run
+
 import h5py
 import numpy as np
 
 CLI = None
 
 
-def run(*args, expect=0):
-    proc = subprocess.run([CLI, "--threads", "2", *map(str, args)], capture_output=True, text=True)
-    if proc.returncode != expect:
-        raise AssertionError(f"{args}: exit {proc.returncode}, expected {expect}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-    return proc
 
 
 def write_jsonl(path, rows):
@@ -305,5 +303,5 @@ class BadRows(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    CLI = sys.argv.pop(1)
+    CLI, = clitest.arguments(1)
     unittest.main(verbosity=2)

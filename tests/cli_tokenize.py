@@ -13,14 +13,12 @@ import sys
 import tempfile
 import unittest
 
+import clitest
+from clitest import run
+
 CLI = TOKENIZERS = None
 
 
-def run(*args, expect=0):
-    proc = subprocess.run([CLI, *map(str, args)], capture_output=True, text=True, encoding="utf-8")
-    if proc.returncode != expect:
-        raise AssertionError(f"{args}: exit {proc.returncode}, expected {expect}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-    return proc
 
 
 def cases(kind):
@@ -107,6 +105,5 @@ class Tokenize(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    CLI, TOKENIZERS = sys.argv[1:3]
-    del sys.argv[1:3]
+    CLI, TOKENIZERS = clitest.arguments(2)
     unittest.main()

@@ -13,16 +13,14 @@ import sys
 import tempfile
 import unittest
 
+import clitest
+from clitest import run
+
 import h5py
 
 CLI = MODELS = TOKENIZERS = None
 
 
-def run(*args, expect=0):
-    proc = subprocess.run([CLI, "--threads", "2", *map(str, args)], capture_output=True, text=True)
-    if proc.returncode != expect:
-        raise AssertionError(f"{args}: exit {proc.returncode}, expected {expect}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-    return proc
 
 
 class Truncation(unittest.TestCase):
@@ -82,6 +80,5 @@ class Truncation(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    CLI, MODELS, TOKENIZERS = sys.argv[1:4]
-    del sys.argv[1:4]
+    CLI, MODELS, TOKENIZERS = clitest.arguments(3)
     unittest.main()

@@ -62,7 +62,7 @@ RunsPanel::RunsPanel(QWidget* parent)
     // Wide enough for the longest status ("features missing", "interrupted").
     const QFontMetrics fm = m_tree->fontMetrics();
     int statusWidth = 0;
-    for (const QString& s : {tr("status"), tr("interrupted"), tr("features changed"), tr("features missing"), tr("running")})
+    for (const QString& s : {tr("status"), tr("interrupted"), tr("damaged"), tr("features changed"), tr("features missing"), tr("running")})
         statusWidth = std::max(statusWidth, fm.horizontalAdvance(s));
     m_tree->setColumnWidth(StatusColumn, statusWidth + 24);
     m_tree->setColumnWidth(DateColumn, 110);
@@ -134,8 +134,15 @@ QTreeWidgetItem* RunsPanel::itemFor(const RunRecord& r, FeaturesState state)
     } else {
         for (int c = 0; c < ColumnCount; ++c)
             item->setForeground(c, QColor(0x9e, 0x9e, 0x9e));
-        item->setToolTip(StatusColumn, r.status == "interrupted" ? tr("Training was interrupted (closed or killed); no results")
-                                                                 : tr("Training is running"));
+        if (r.status == "damaged") {
+            // Listed, not hidden: the folder is there and the user should know why it shows nothing.
+            item->setForeground(StatusColumn, QColor(0xc6, 0x28, 0x28));
+            for (int c : {int(NameColumn), int(StatusColumn)})
+                item->setToolTip(c, QString::fromStdString(r.problem));
+        } else {
+            item->setToolTip(StatusColumn, r.status == "interrupted" ? tr("Training was interrupted (closed or killed); no results")
+                                                                     : tr("Training is running"));
+        }
     }
     return item;
 }

@@ -13,6 +13,8 @@
 #include <QStandardPaths>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <utility>
+
 namespace headbench {
 namespace {
 
@@ -53,6 +55,20 @@ WorkspaceController::WorkspaceController(QObject* parent)
     connect(&m_runsWatcher, &QFileSystemWatcher::directoryChanged, &m_runsDebounce, qOverload<>(&QTimer::start));
     connect(&m_runsDebounce, &QTimer::timeout, this, &WorkspaceController::refreshRunsIfChanged);
     connect(&m_liveTimer, &QTimer::timeout, this, &WorkspaceController::refreshRunsIfChanged);
+    connect(&m_listWatcher, &QFutureWatcher<RunListing>::finished, this, [this] {
+        RunListing listing = m_listWatcher.result();
+        // Not a listing of a workspace left meanwhile, nor one older than a listing made since.
+        if (listing.workspace == m_workspace && listing.generation == m_listGeneration) {
+            bool same = listing.runs.size() == m_runs.size();
+            for (std::size_t i = 0; same && i < listing.runs.size(); ++i)
+                same = listing.runs[i].dir == m_runs[i].dir && listing.runs[i].status == m_runs[i].status &&
+                       listing.runs[i].name == m_runs[i].name && listing.states[i] == m_featureStates[i];
+            if (!same)
+                applyRunListing(std::move(listing));
+        }
+        if (std::exchange(m_listAgain, false))
+            refreshRunsIfChanged();
+    });
     connect(&m_progressTimer, &QTimer::timeout, this, [this] {
         const double seconds = (QDateTime::currentMSecsSinceEpoch() - m_jobStartMs) / 1000.0;
         const qint64 done = m_done;
@@ -84,6 +100,7 @@ WorkspaceController::~WorkspaceController()
 {
     m_cancel = true;
     m_watcher.waitForFinished();
+    m_listWatcher.waitForFinished();
 }
 
 QString WorkspaceController::defaultDemoDir()
@@ -266,27 +283,47 @@ void WorkspaceController::cancelJob()
     m_cancel = true;
 }
 
-void WorkspaceController::refreshRuns()
+WorkspaceController::RunListing WorkspaceController::listWorkspaceRuns(const QString& workspace)
 {
-    m_runs = m_workspace.isEmpty() ? std::vector<RunRecord>{} : listRuns(m_workspace.toStdString(), nullptr, true);
+    RunListing listing;
+    listing.workspace = workspace;
+    if (workspace.isEmpty())
+        return listing;
+    listing.runs = listRuns(workspace.toStdString(), nullptr, /*includeUnfinished=*/true, /*includeDamaged=*/true);
     // Size and modification time first; a file is hashed again only when they changed.
-    m_featureStates.clear();
-    for (const auto& r : m_runs)
-        m_featureStates.push_back(r.finished() ? checkFeatures(r) : FeaturesState::Same);
+    for (const auto& r : listing.runs)
+        listing.states.push_back(r.finished() ? checkFeatures(r) : FeaturesState::Same);
+    return listing;
+}
+
+void WorkspaceController::applyRunListing(RunListing listing)
+{
+    m_runs = std::move(listing.runs);
+    m_featureStates = std::move(listing.states);
     watchRuns();
     Q_EMIT runsChanged();
+}
+
+void WorkspaceController::refreshRuns()
+{
+    ++m_listGeneration;
+    applyRunListing(listWorkspaceRuns(m_workspace));
 }
 
 void WorkspaceController::refreshRunsIfChanged()
 {
     if (m_workspace.isEmpty())
         return;
-    const auto runs = listRuns(m_workspace.toStdString(), nullptr, true);
-    bool same = runs.size() == m_runs.size();
-    for (std::size_t i = 0; same && i < runs.size(); ++i)
-        same = runs[i].dir == m_runs[i].dir && runs[i].status == m_runs[i].status && runs[i].name == m_runs[i].name;
-    if (!same)
-        refreshRuns();
+    if (m_listWatcher.isRunning()) {
+        m_listAgain = true;
+        return;
+    }
+    const quint64 generation = m_listGeneration;
+    m_listWatcher.setFuture(QtConcurrent::run([workspace = m_workspace, generation] {
+        RunListing listing = listWorkspaceRuns(workspace);
+        listing.generation = generation;
+        return listing;
+    }));
 }
 
 void WorkspaceController::watchRuns()

@@ -101,8 +101,19 @@ private:
     /// Watches runs/ and the folders of running runs, so a run finishing or a process ending
     /// elsewhere (headbench-cli, a killed window) shows without a manual refresh.
     void watchRuns();
-    /// Lists the runs again; emits runsChanged only when a run appeared, went or changed status.
+    /// Lists the runs again on a pool thread (hundreds of run.json files and feature-file
+    /// checks must not stall the window); emits runsChanged only when a run appeared, went or
+    /// changed status.
     void refreshRunsIfChanged();
+    struct RunListing {
+        QString workspace;
+        quint64 generation = 0; ///< m_listGeneration when the listing began
+        std::vector<RunRecord> runs;
+        std::vector<FeaturesState> states;
+    };
+    /// Every run of `workspace`, damaged ones included, with its feature file's state.
+    static RunListing listWorkspaceRuns(const QString& workspace);
+    void applyRunListing(RunListing listing);
 
     QString m_workspace;
     QString m_featuresPath;
@@ -119,6 +130,10 @@ private:
     QFileSystemWatcher m_runsWatcher;
     QTimer m_runsDebounce; ///< folder changes come in bursts
     QTimer m_liveTimer;    ///< while a run is running: has its process ended?
+    QFutureWatcher<RunListing> m_listWatcher;
+    bool m_listAgain = false; ///< a change came while a listing was under way
+    /// Counts the synchronous listings: a pool listing begun before one of them is stale.
+    quint64 m_listGeneration = 0;
 };
 
 } // namespace headbench

@@ -252,6 +252,26 @@ void WorkspaceWindowTest::statusFollowsTheRunsProcess()
     process.waitForFinished();
     // No click, no reopening: the list notices.
     QTRY_COMPARE_WITH_TIMEOUT(status(), QStringLiteral("interrupted"), 10000);
+
+    // A folder whose run.json is damaged appears (listed off the GUI thread) as "damaged", the
+    // tooltip naming the file, instead of being left out.
+    const QString broken = ws + QStringLiteral("/runs/20990102-000000-dead");
+    QVERIFY(QDir().mkpath(broken));
+    QFile damaged(broken + QStringLiteral("/run.json"));
+    QVERIFY(damaged.open(QIODevice::WriteOnly));
+    damaged.write("{\"id\": \"20990102-000000-dead\", \"name\": ");
+    damaged.close();
+    auto brokenItem = [panel] {
+        for (QTreeWidgetItemIterator it(panel->tree()); *it; ++it)
+            if ((*it)->text(RunsPanel::NameColumn) == QLatin1String("20990102-000000-dead"))
+                return *it;
+        return static_cast<QTreeWidgetItem*>(nullptr);
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(brokenItem() != nullptr, 10000);
+    QCOMPARE(brokenItem()->text(RunsPanel::StatusColumn), QStringLiteral("damaged"));
+    QVERIFY2(brokenItem()->toolTip(RunsPanel::StatusColumn).contains(QStringLiteral("20990102-000000-dead: not a complete run")),
+             qPrintable(brokenItem()->toolTip(RunsPanel::StatusColumn)));
+    QCOMPARE(status(), QStringLiteral("interrupted")); // the other run is still listed
 }
 
 void WorkspaceWindowTest::thresholdBelongsToItsRun()

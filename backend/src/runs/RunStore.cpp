@@ -542,7 +542,8 @@ RunRecord unfinishedRun(const fs::path& dir)
 
 } // namespace
 
-std::vector<RunRecord> listRuns(const std::string& workspace, std::vector<std::string>* problems, bool includeUnfinished)
+std::vector<RunRecord> listRuns(const std::string& workspace, std::vector<std::string>* problems, bool includeUnfinished,
+                                bool includeDamaged)
 {
     std::vector<RunRecord> runs;
     const fs::path root = fs::path(workspace) / "runs";
@@ -563,6 +564,14 @@ std::vector<RunRecord> listRuns(const std::string& workspace, std::vector<std::s
         } catch (const Error& e) {
             if (problems)
                 problems->push_back(e.what());
+            if (includeDamaged) {
+                RunRecord damaged;
+                damaged.id = damaged.name = entry.path().filename().string();
+                damaged.dir = entry.path().string();
+                damaged.status = "damaged";
+                damaged.problem = e.what();
+                runs.push_back(std::move(damaged));
+            }
         }
     }
     std::sort(runs.begin(), runs.end(), [](const RunRecord& a, const RunRecord& b) { return a.id > b.id; });

@@ -21,7 +21,9 @@ struct RunRecord {
     std::string name;
     std::string dir;
     std::string created;        ///< ISO 8601, UTC
-    std::string status;         ///< "finished"; for runs that never finished "running" or "interrupted"
+    std::string status;         ///< "finished"; for runs that never finished "running" or "interrupted";
+                                ///< "damaged" for a folder that cannot be read (see problem)
+    std::string problem;        ///< status "damaged": what is wrong, naming the file
     std::string featuresPath;
     std::string featuresHash;
     std::string featureSet;     ///< the feature set trained on (version-2 files); empty: the only one
@@ -90,10 +92,11 @@ void setRunThreshold(const std::string& dir, std::optional<double> threshold);
 void setRunTags(const std::string& dir, const std::vector<std::string>& tags);
 
 /// Runs of a workspace, newest first: finished ones, and (with includeUnfinished) those still
-/// running in a live process or interrupted. Damaged folders are skipped and reported in
-/// `problems` (when given).
+/// running in a live process or interrupted. Damaged folders are reported in `problems` (when
+/// given) and, with includeDamaged, also listed: status "damaged", named after their folder,
+/// `problem` saying what is wrong.
 std::vector<RunRecord> listRuns(const std::string& workspace, std::vector<std::string>* problems = nullptr,
-                                bool includeUnfinished = false);
+                                bool includeUnfinished = false, bool includeDamaged = false);
 
 /// Whether the feature file a run was trained on is still what it was.
 enum class FeaturesState { Same, Changed, Missing };

@@ -1,0 +1,131 @@
+// Peak memory of the workbench window with a large feature file: the file opened several times
+// (each re-open must free the previous matrix), a default head trained in the window and its
+// run shown. Prints the resident set after each step and the peak, against the size of the
+// feature matrix (issue: the window must stay under 2x the matrix).
+//
+//   QT_QPA_PLATFORM=offscreen build/bench/gui_memory_bench [--rows 149183] [--dim 1024] [--reopen 3]
+#include "MainWindow.h"
+#include "TrainingController.h"
+#include "WorkspaceController.h"
+
+#include <headbench/core/Runtime.h>
+#include <headbench/data/FeatureFile.h>
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTimer>
+
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace headbench;
+
+namespace {
+
+/// VmRSS or VmHWM of this process, in MiB.
+double statusMiB(const char* key)
+{
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind(key, 0) == 0)
+            return std::stod(line.substr(std::string(key).size() + 1)) / 1024.0;
+    return -1;
+}
+
+/// Writes the synthetic feature file in a child process, so its memory is not this one's peak.
+bool writeInChild(const std::string& path, int rows, int dim)
+{
+    const pid_t pid = fork();
+    if (pid == 0) {
+        FeatureSet set;
+        set.rows = rows;
+        set.dim = dim;
+        set.features.resize(static_cast<std::size_t>(rows) * dim);
+        set.labels.resize(rows);
+        set.texts.resize(rows);
+        std::mt19937 rng(1);
+        std::normal_distribution<float> n(0, 1);
+        for (int r = 0; r < rows; ++r) {
+            set.labels[r] = r % 2;
+            for (int j = 0; j < dim; ++j)
+                set.features[static_cast<std::size_t>(r) * dim + j] = n(rng) + (j < 16 ? 0.5f * set.labels[r] : 0.0f);
+            // About the length of a Juliet function's first lines.
+            set.texts[r] = "static void f" + std::to_string(r) + "(char *data) {\n    char buf[100];\n    memcpy(buf, data, " +
+                           std::to_string(r % 200) + ");\n    printLine(buf);\n}\n";
+        }
+        set.labelNames = {"safe", "vulnerable"};
+        set.backbone = "synthetic";
+        writeFeatureFile(path, set);
+        _exit(0);
+    }
+    int status = 0;
+    return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    int rows = 149183, dim = 1024, reopen = 3;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string a = argv[i];
+        if (a == "--rows")
+            rows = std::stoi(argv[i + 1]);
+        else if (a == "--dim")
+            dim = std::stoi(argv[i + 1]);
+        else if (a == "--reopen")
+            reopen = std::stoi(argv[i + 1]);
+    }
+    QTemporaryDir dir;
+    QDir(dir.path()).mkpath(QStringLiteral("features"));
+    const QString file = dir.filePath(QStringLiteral("features/bench.h5"));
+    if (!writeInChild(file.toStdString(), rows, dim)) {
+        std::fprintf(stderr, "could not write %s\n", qPrintable(file));
+        return 1;
+    }
+    QApplication app(argc, argv);
+    QStandardPaths::setTestModeEnabled(true);
+    configureRuntime(0);
+    const double matrixMiB = static_cast<double>(rows) * dim * sizeof(float) / (1024.0 * 1024.0);
+    std::printf("gui_memory  rows=%d dim=%d  feature matrix %.0f MiB; window at start %.0f MiB\n", rows, dim, matrixMiB,
+                statusMiB("VmRSS:"));
+
+    MainWindow window;
+    window.resize(1280, 800);
+    window.show();
+    int opened = 0;
+    QObject::connect(window.workspace(), &WorkspaceController::featuresLoaded, [&] {
+        ++opened;
+        std::printf("  after opening the file (%d of %d): %.0f MiB\n", opened, reopen, statusMiB("VmRSS:"));
+        std::fflush(stdout);
+        if (opened < reopen)
+            QTimer::singleShot(200, [&] { window.workspace()->openFeatures(file); });
+        else if (!window.startTraining())
+            QApplication::exit(1);
+    });
+    QObject::connect(window.training(), &TrainingController::finished, [&] {
+        // Measured once the finished run is loaded into the evaluation and samples views.
+        QTimer::singleShot(3000, [&] {
+            std::printf("  after training the default head and showing its run: %.0f MiB\n", statusMiB("VmRSS:"));
+            QApplication::quit();
+        });
+    });
+    QObject::connect(window.training(), &TrainingController::failed, [&](const QString& m) {
+        std::fprintf(stderr, "failed: %s\n", qPrintable(m));
+        QApplication::exit(1);
+    });
+    window.openWorkspace(dir.path());
+    const int rc = QApplication::exec();
+    const double peak = statusMiB("VmHWM:");
+    std::printf("gui_memory  peak resident %.0f MiB = %.2fx the feature matrix (%.0f MiB)\n", peak, peak / matrixMiB, matrixMiB);
+    return rc;
+}
