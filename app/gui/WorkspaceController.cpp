@@ -184,6 +184,10 @@ QString WorkspaceController::featuresProblem(const RunRecord& run, FeaturesState
 
 void WorkspaceController::openFeatures(const QString& path, const QString& featureSet)
 {
+    // The previous matrix goes before the next is read: re-opening a 600 MB file must not hold
+    // two of them (a training run still holds its own reference until it ends).
+    if (!m_busy)
+        m_features.reset();
     runJob(tr("Loading %1").arg(QFileInfo(path).fileName()), [path, featureSet] {
         JobResult r;
         r.features = std::make_shared<FeatureSet>(readFeatureFile(path.toStdString(), {.loadTexts = true, .requireTwoClasses = true, .featureSet = featureSet.toStdString()}));

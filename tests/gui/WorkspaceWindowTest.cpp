@@ -48,6 +48,7 @@ private Q_SLOTS:
     void runsOnDifferentDataAreNotRankedAndTheirSpecLoads();
     void epochAxesTickOnWholeEpochs();
     void numericIdsSortAsNumbers();
+    void reopeningFreesThePreviousMatrix();
 
 private:
     /// Runs headbench-cli; returns its standard output (fails the test on a non-zero exit).
@@ -455,6 +456,23 @@ void WorkspaceWindowTest::numericIdsSortAsNumbers()
     proxy.sort(SampleTableModel::IdColumn, Qt::AscendingOrder);
     QCOMPARE(proxy.index(0, SampleTableModel::IdColumn).data().toString(), QStringLiteral("100"));
     QCOMPARE(proxy.index(3, SampleTableModel::IdColumn).data().toString(), QStringLiteral("x12"));
+}
+
+void WorkspaceWindowTest::reopeningFreesThePreviousMatrix()
+{
+    // Re-opening must not hold two matrices (a 600 MB file reached 2.5x its size in the window):
+    // the previous one is released when the next read begins.
+    WorkspaceController workspace;
+    QSignalSpy loaded(&workspace, &WorkspaceController::featuresLoaded);
+    workspace.openFeatures(m_features);
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 30000);
+    const std::weak_ptr<const FeatureSet> first = workspace.features();
+    QVERIFY(!first.expired());
+    workspace.openFeatures(m_features);
+    QVERIFY(first.expired());
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, 30000);
+    QVERIFY(workspace.features());
+    QCOMPARE(workspace.features()->rows, 300);
 }
 
 QTEST_MAIN(WorkspaceWindowTest)
