@@ -80,7 +80,12 @@ void ExtractionWindowTest::importDialogAsksForModelAndTokenizer()
     QCOMPARE(r.backbone, QStringLiteral("torchscript"));
     QCOMPARE(r.pooling, QStringLiteral("mean"));
     QCOMPARE(r.maxLength, 512);
+    QCOMPARE(r.longMode, QStringLiteral("head"));
     QVERIFY(r.modelPath.endsWith(QStringLiteral("bert_like.pt")));
+    auto* longMode = dialog.findChild<QComboBox*>(QStringLiteral("longMode"));
+    QVERIFY(longMode && longMode->isVisibleTo(&dialog));
+    longMode->setCurrentIndex(longMode->findData(QStringLiteral("windows")));
+    QCOMPARE(dialog.request().longMode, QStringLiteral("windows"));
     const QString shots = qEnvironmentVariable("HEADBENCH_SCREENSHOT_DIR");
     if (!shots.isEmpty()) {
         dialog.show();
@@ -122,6 +127,7 @@ void ExtractionWindowTest::extractsWithAModelCancelsAndResumes()
     QCOMPARE(window.workspace()->features()->rows, 900);
     QCOMPARE(window.workspace()->features()->dim, 24); // read from the model, nothing assumed
     QCOMPARE(QString::fromStdString(window.workspace()->features()->attributes.at("pooling")), QStringLiteral("last"));
+    QCOMPARE(QString::fromStdString(window.workspace()->features()->attributes.at("long")), QStringLiteral("head"));
     QVERIFY(window.trainAction()->isEnabled());
 
     // The same extraction again is taken from the cache.
