@@ -2,6 +2,7 @@
 
 #include <headbench/core/Error.h>
 
+#include <fstream>
 #include <istream>
 #include <iterator>
 
@@ -84,6 +85,27 @@ std::string CsvReader::quote(const std::string& field)
         out += c;
     }
     return out + '"';
+}
+
+bool readCsvFile(const std::string& path, const std::function<std::size_t(const std::vector<std::string>&)>& header,
+                 const std::function<void(const std::vector<std::string>&, std::size_t line)>& row)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return false;
+    CsvReader reader(in, path);
+    std::vector<std::string> record;
+    std::size_t line = 0;
+    if (!reader.next(record, line))
+        throw Error(path + ": empty (no header line)");
+    const std::size_t width = header(record);
+    while (reader.next(record, line)) {
+        if (record.size() != width)
+            throw Error(path + ": line " + std::to_string(line) + ": expected " + std::to_string(width) + " fields, found " +
+                        std::to_string(record.size()));
+        row(record, line);
+    }
+    return true;
 }
 
 } // namespace headbench

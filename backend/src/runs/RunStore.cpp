@@ -618,55 +618,47 @@ LeakageReport leakageFromJson(const std::string& text)
 RunLeakageRows loadLeakageRows(const std::string& dirPath)
 {
     RunLeakageRows out;
-    const fs::path path = fs::path(dirPath) / "leakage.csv";
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return out; // runs from before the leakage check, or with it off
-    CsvReader reader(in, path.string());
-    std::vector<std::string> record;
-    std::size_t line = 0;
-    if (!reader.next(record, line))
-        return out;
-    while (reader.next(record, line)) {
-        if (record.size() != 7)
-            throw Error(path.string() + ": line " + std::to_string(line) + ": expected 7 fields");
-        RunLeakageRows::Row row;
-        row.exact = record[2] == "1";
-        row.near = record[3] == "1";
-        row.conflicting = record[4] == "1";
-        row.nearestTrainId = record[5];
-        row.similarity = record[6].empty() ? std::numeric_limits<double>::quiet_NaN() : std::strtod(record[6].c_str(), nullptr);
-        out.rows.emplace(record[0], std::move(row));
-    }
+    const std::string path = (fs::path(dirPath) / "leakage.csv").string();
+    // Missing in runs from before the leakage check, or with it off.
+    readCsvFile(
+        path, [](const std::vector<std::string>&) { return std::size_t{7}; },
+        [&](const std::vector<std::string>& record, std::size_t) {
+            RunLeakageRows::Row row;
+            row.exact = record[2] == "1";
+            row.near = record[3] == "1";
+            row.conflicting = record[4] == "1";
+            row.nearestTrainId = record[5];
+            row.similarity = record[6].empty() ? std::numeric_limits<double>::quiet_NaN() : std::strtod(record[6].c_str(), nullptr);
+            out.rows.emplace(record[0], std::move(row));
+        });
     return out;
 }
 
 RunPredictions loadPredictions(const std::string& dirPath)
 {
-    const fs::path path = fs::path(dirPath) / "predictions.csv";
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw Error(path.string() + ": missing or unreadable");
-    CsvReader reader(in, path.string());
-    std::vector<std::string> record;
-    std::size_t line = 0;
-    if (!reader.next(record, line) || record.size() < 6 || record[0] != "id")
-        throw Error(path.string() + ": not a predictions file");
+    const std::string path = (fs::path(dirPath) / "predictions.csv").string();
     RunPredictions p;
-    p.numClasses = static_cast<int>(record.size()) - 4;
-    while (reader.next(record, line)) {
-        if (static_cast<int>(record.size()) != p.numClasses + 4)
-            throw Error(fmt::format("{}: line {}: expected {} fields", path.string(), line, p.numClasses + 4));
-        try {
-            p.ids.push_back(record[0]);
-            p.split.push_back(record[1] == "train" ? kTrain : record[1] == "validation" ? kValidation : kTest);
-            p.labels.push_back(std::stoi(record[2]));
-            for (int c = 0; c < p.numClasses; ++c)
-                p.probabilities.push_back(std::stof(record[4 + static_cast<std::size_t>(c)]));
-        } catch (const std::logic_error&) {
-            throw Error(fmt::format("{}: line {}: not a number", path.string(), line));
-        }
-    }
+    const bool found = readCsvFile(
+        path,
+        [&](const std::vector<std::string>& header) {
+            if (header.size() < 6 || header[0] != "id")
+                throw Error(path + ": not a predictions file");
+            p.numClasses = static_cast<int>(header.size()) - 4;
+            return header.size();
+        },
+        [&](const std::vector<std::string>& record, std::size_t line) {
+            try {
+                p.ids.push_back(record[0]);
+                p.split.push_back(record[1] == "train" ? kTrain : record[1] == "validation" ? kValidation : kTest);
+                p.labels.push_back(std::stoi(record[2]));
+                for (int c = 0; c < p.numClasses; ++c)
+                    p.probabilities.push_back(std::stof(record[4 + static_cast<std::size_t>(c)]));
+            } catch (const std::logic_error&) {
+                throw Error(fmt::format("{}: line {}: not a number", path, line));
+            }
+        });
+    if (!found)
+        throw Error(path + ": missing or unreadable");
     return p;
 }
 

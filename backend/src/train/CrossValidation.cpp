@@ -269,42 +269,41 @@ void saveCrossValidation(const std::string& runDir, const FeatureSet& data, cons
 
 OutOfFold loadOutOfFold(const std::string& runDir)
 {
-    const fs::path path = fs::path(runDir) / "oof.csv";
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw Error(path.string() + ": missing (train the run with --cv K to get out-of-fold probabilities)");
-    CsvReader reader(in, path.string());
-    std::vector<std::string> record;
-    std::size_t line = 0;
-    if (!reader.next(record, line) || record.size() < 5 || record[0] != "id" || record[1] != "label" ||
-        record[2] != "fold")
-        throw Error(path.string() + ": not an out-of-fold file (expected id,label,fold,p_<class>...)");
+    const std::string path = (fs::path(runDir) / "oof.csv").string();
     OutOfFold o;
-    for (std::size_t c = 3; c < record.size(); ++c)
-        o.labelNames.push_back(record[c].rfind("p_", 0) == 0 ? record[c].substr(2) : record[c]);
-    const int k = o.numClasses();
-    while (reader.next(record, line)) {
-        if (record.size() != static_cast<std::size_t>(k) + 3)
-            throw Error(fmt::format("{}: line {}: expected {} fields, found {}", path.string(), line, k + 3, record.size()));
-        try {
-            std::size_t used = 0;
-            const int label = std::stoi(record[1], &used);
-            if (used != record[1].size() || label < 0 || label >= k)
-                throw Error(fmt::format("{}: line {}: label '{}' is not a class 0..{}", path.string(), line, record[1], k - 1));
-            o.ids.push_back(record[0]);
-            o.labels.push_back(label);
-            o.fold.push_back(std::stoi(record[2]));
-            for (int c = 0; c < k; ++c) {
-                const float p = std::stof(record[3 + static_cast<std::size_t>(c)]);
-                if (!std::isfinite(p) || p < 0 || p > 1)
-                    throw Error(fmt::format("{}: line {}: probability '{}' is not in [0, 1]", path.string(), line,
-                                            record[3 + static_cast<std::size_t>(c)]));
-                o.probabilities.push_back(p);
+    int k = 0;
+    const bool found = readCsvFile(
+        path,
+        [&](const std::vector<std::string>& header) {
+            if (header.size() < 5 || header[0] != "id" || header[1] != "label" || header[2] != "fold")
+                throw Error(path + ": not an out-of-fold file (expected id,label,fold,p_<class>...)");
+            for (std::size_t c = 3; c < header.size(); ++c)
+                o.labelNames.push_back(header[c].rfind("p_", 0) == 0 ? header[c].substr(2) : header[c]);
+            k = o.numClasses();
+            return header.size();
+        },
+        [&](const std::vector<std::string>& record, std::size_t line) {
+            try {
+                std::size_t used = 0;
+                const int label = std::stoi(record[1], &used);
+                if (used != record[1].size() || label < 0 || label >= k)
+                    throw Error(fmt::format("{}: line {}: label '{}' is not a class 0..{}", path, line, record[1], k - 1));
+                o.ids.push_back(record[0]);
+                o.labels.push_back(label);
+                o.fold.push_back(std::stoi(record[2]));
+                for (int c = 0; c < k; ++c) {
+                    const float p = std::stof(record[3 + static_cast<std::size_t>(c)]);
+                    if (!std::isfinite(p) || p < 0 || p > 1)
+                        throw Error(fmt::format("{}: line {}: probability '{}' is not in [0, 1]", path, line,
+                                                record[3 + static_cast<std::size_t>(c)]));
+                    o.probabilities.push_back(p);
+                }
+            } catch (const std::logic_error&) {
+                throw Error(fmt::format("{}: line {}: not a number", path, line));
             }
-        } catch (const std::logic_error&) {
-            throw Error(fmt::format("{}: line {}: not a number", path.string(), line));
-        }
-    }
+        });
+    if (!found)
+        throw Error(path + ": missing (train the run with --cv K to get out-of-fold probabilities)");
     return o;
 }
 

@@ -3,6 +3,7 @@
 /// RFC 4180 CSV records: quoted fields with commas, quotes ("") and newlines, CRLF or LF line
 /// ends, an optional UTF-8 byte-order mark. Shared by the dataset importer and the run store.
 #include <cstddef>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -28,5 +29,13 @@ private:
     std::size_t m_pos = 0;
     std::size_t m_line = 1;
 };
+
+/// Reads a CSV file that starts with a header line, as the run store's files do: `header` sees
+/// the header and returns how many fields every record must have (it throws to refuse the
+/// file); `row` sees each record and the line it starts on. A record of another width is
+/// refused naming the file and line. Returns false, calling nothing, when the file cannot be
+/// opened; an empty file is refused.
+bool readCsvFile(const std::string& path, const std::function<std::size_t(const std::vector<std::string>&)>& header,
+                 const std::function<void(const std::vector<std::string>&, std::size_t line)>& row);
 
 } // namespace headbench
