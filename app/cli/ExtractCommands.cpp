@@ -228,7 +228,7 @@ void registerExtractCommands(CLI::App& app, int& exitCode)
         ->capture_default_str();
     c->add_option("--window-stride", ex->backbone.windowStride,
                   "With --long windows: text tokens between window starts (default: half a window)")
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(1, 1 << 20));
     c->add_option("--window-pool", ex->backbone.windowPool, "With --long windows: mean or max of the windows' vectors")
         ->check(CLI::IsMember({"mean", "max"}))
         ->capture_default_str();
