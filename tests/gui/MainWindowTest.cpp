@@ -17,8 +17,10 @@
 #include <headbench/data/DemoData.h>
 #include <headbench/extract/Extractor.h>
 #include <headbench/extract/HashedNgramBackbone.h>
+#include <headbench/runs/RunStore.h>
 
 #include <QAction>
+#include <QComboBox>
 #include <QDir>
 #include <QLabel>
 #include <QSignalSpy>
@@ -38,6 +40,7 @@ private Q_SLOTS:
     void corruptFeatureFileShowsAnErrorAndKeepsTheWindowUsable();
     void stopEndsTrainingWithoutARun();
     void sweepTrainsEveryPointAndComparesThem();
+    void evaluationOffersTheTrainSplit();
 
 private:
     void openWorkspace(MainWindow& window);
@@ -181,6 +184,44 @@ void MainWindowTest::sweepTrainsEveryPointAndComparesThem()
         QTest::qWait(200);
         window.grab().save(shots + QStringLiteral("/sweep.png"));
     }
+}
+
+
+void MainWindowTest::evaluationOffersTheTrainSplit()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    openWorkspace(window);
+    window.designer()->epochsBox()->setValue(2);
+    QSignalSpy finished(window.training(), &TrainingController::finished);
+    window.trainAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
+    const QString runDir = finished.first().at(0).toString();
+    // Opening the workspace may show its newest earlier run first: wait for this one.
+    QTRY_COMPARE_WITH_TIMEOUT(window.currentRunDir(), runDir, 30000);
+
+    // The saved predictions hold the training rows, and the chooser offers them.
+    const RunPredictions p = loadPredictions(runDir.toStdString());
+    std::vector<std::int32_t> labels;
+    std::vector<float> probs;
+    for (std::size_t r = 0; r < p.ids.size(); ++r)
+        if (p.split[r] == kTrain) {
+            labels.push_back(p.labels[r]);
+            probs.insert(probs.end(), p.probabilities.begin() + static_cast<std::ptrdiff_t>(2 * r),
+                         p.probabilities.begin() + static_cast<std::ptrdiff_t>(2 * r + 2));
+        }
+    QVERIFY(labels.size() > 200); // 80% of 400
+    QComboBox* box = window.evaluation()->splitBox();
+    const int trainIndex = box->findData(int(kTrain));
+    QVERIFY(trainIndex >= 0);
+    QCOMPARE(box->itemText(trainIndex), QStringLiteral("train"));
+    box->setCurrentIndex(trainIndex);
+    QCOMPARE(window.evaluation()->split(), int(kTrain));
+    QCOMPARE(window.evaluation()->rows().size(), labels.size());
+    QCOMPARE(window.evaluation()->confusionView()->matrix(), computeMetrics(labels, probs, 2, 0.5).confusion);
+    // The samples table follows: the training rows, not the validation ones.
+    QCOMPARE(static_cast<std::size_t>(window.samples()->proxy()->rowCount()), labels.size());
 }
 
 QTEST_MAIN(MainWindowTest)
