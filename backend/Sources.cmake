@@ -34,6 +34,7 @@ set(HEADBENCH_CORE_SOURCES
   ${_src}/runs/LabelIssues.cpp ${_inc}/runs/LabelIssues.h
   ${_src}/runs/Metrics.cpp ${_inc}/runs/Metrics.h
   ${_inc}/runs/RunStore.h
+  ${_src}/runs/Workspace.cpp ${_inc}/runs/Workspace.h
 )
 
 # LibTorch: the thread pool, leakage's projections, TorchScript models, heads and training.

@@ -114,6 +114,7 @@ MainWindow::~MainWindow() = default;
 void MainWindow::buildActions()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
+    addNewWorkspaceAction(file);
     QAction* openWorkspaceAction = file->addAction(tr("Open &workspace…"), QKeySequence::Open, this, [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Open workspace"));
         if (!dir.isEmpty())
@@ -307,6 +308,7 @@ void MainWindow::buildLayout()
     for (int i = 0; i < m_tabs->count(); ++i)
         view->addAction(m_tabs->tabText(i).remove(QLatin1Char('&')), QKeySequence(Qt::CTRL | (Qt::Key_1 + i)), this,
                         [this, i] { m_tabs->setCurrentIndex(i); });
+    buildHelpMenu();
 
     m_progress->setMaximumWidth(220);
     m_progress->setVisible(false);
@@ -360,6 +362,7 @@ void MainWindow::connectControllers()
         m_requestedRunDir.clear();
         m_runAwaitingFeatures.clear();
         m_featuresProblems.clear();
+        clearShownRunOutside(dir);
         updateDataSummary();
     });
     connect(m_workspace, &WorkspaceController::runFeaturesUnavailable, this, &MainWindow::offerLocateFeatures);

@@ -16,6 +16,7 @@ class QAction;
 class QCheckBox;
 class QComboBox;
 class QLabel;
+class QMenu;
 class QProgressBar;
 class QPushButton;
 class QSlider;
@@ -73,6 +74,12 @@ public:
     QString requestedRunDir() const { return m_requestedRunDir; }
 
     void openWorkspace(const QString& dir);
+    /// File ▸ New workspace: makes the empty (or missing) folder `dir` a workspace and switches
+    /// to it; false, with the reason shown, when `dir` holds anything already.
+    bool newWorkspace(const QString& dir);
+    /// The README Help ▸ README opens: the installed documentation's, else the source tree's;
+    /// empty when neither is there.
+    static QString readmePath();
     void openFeatureFile(const QString& path);
     void importDataset(const QString& path);
     void openDemoWorkspace();
@@ -111,6 +118,10 @@ protected:
 
 private:
     void buildActions();
+    QAction* addNewWorkspaceAction(QMenu* file);
+    void buildHelpMenu();
+    /// Clears the evaluation and samples when the run shown is not in `workspace`.
+    void clearShownRunOutside(const QString& workspace);
     void buildLayout();
     void connectControllers();
     void showError(const QString& message);

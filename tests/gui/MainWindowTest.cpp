@@ -10,6 +10,7 @@
 #include "SweepView.h"
 #include <headbench/train/Sweep.h>
 #include "SamplesPanel.h"
+#include "ShortcutsDialog.h"
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
@@ -21,6 +22,9 @@
 
 #include <QAction>
 #include <QComboBox>
+#include <QDesktopServices>
+#include <QMenuBar>
+#include <QTableWidget>
 #include <QDir>
 #include <QLabel>
 #include <QSignalSpy>
@@ -32,6 +36,14 @@
 
 using namespace headbench;
 
+/// Stands in for the desktop's file opener (QDesktopServices::setUrlHandler).
+class UrlCatcher : public QObject {
+    Q_OBJECT
+public:
+    Q_INVOKABLE void open(const QUrl& url) { urls.append(url); }
+    QList<QUrl> urls;
+};
+
 class MainWindowTest : public QObject {
     Q_OBJECT
 private Q_SLOTS:
@@ -41,6 +53,8 @@ private Q_SLOTS:
     void stopEndsTrainingWithoutARun();
     void sweepTrainsEveryPointAndComparesThem();
     void evaluationOffersTheTrainSplit();
+    void newWorkspaceSwitchesToAnEmptyFolder();
+    void helpMenuOpensTheReadmeAndListsTheShortcuts();
 
 private:
     void openWorkspace(MainWindow& window);
@@ -222,6 +236,100 @@ void MainWindowTest::evaluationOffersTheTrainSplit()
     QCOMPARE(window.evaluation()->confusionView()->matrix(), computeMetrics(labels, probs, 2, 0.5).confusion);
     // The samples table follows: the training rows, not the validation ones.
     QCOMPARE(static_cast<std::size_t>(window.samples()->proxy()->rowCount()), labels.size());
+}
+
+void MainWindowTest::newWorkspaceSwitchesToAnEmptyFolder()
+{
+    MainWindow window;
+    window.show();
+    openWorkspace(window);
+    QTRY_VERIFY_WITH_TIMEOUT(!window.currentRunDir().isEmpty(), 30000); // the newest run of the open workspace
+    const auto* action = window.findChild<QAction*>(QStringLiteral("newWorkspaceAction"));
+    QVERIFY(action);
+    QCOMPARE(action->shortcut(), QKeySequence(QKeySequence::New));
+    QVERIFY(window.menuBar()->actions().first()->menu()->actions().contains(const_cast<QAction*>(action)));
+
+    // A folder with files in it is refused, and the window stays where it was.
+    QVERIFY(!window.newWorkspace(m_dir.path()));
+    QVERIFY(window.lastError().contains(QStringLiteral("not empty")));
+    QCOMPARE(window.workspace()->workspace(), QDir(m_dir.path()).absolutePath());
+
+    // An empty (here: not yet existing) folder becomes a workspace and the window switches to it.
+    QTemporaryDir parent;
+    const QString dir = parent.filePath(QStringLiteral("fresh"));
+    QSignalSpy changed(window.workspace(), &WorkspaceController::workspaceChanged);
+    QVERIFY(window.newWorkspace(dir));
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(window.workspace()->workspace(), QDir(dir).absolutePath());
+    QVERIFY(QFileInfo(dir + QStringLiteral("/runs")).isDir());
+    QVERIFY(QFileInfo(dir + QStringLiteral("/features")).isDir());
+    QVERIFY(window.windowTitle().contains(QDir::toNativeSeparators(QDir(dir).absolutePath())));
+    QCOMPARE(window.runsPanel()->runCount(), 0);
+    // The old workspace's run is not shown in the new one.
+    QVERIFY(window.currentRunDir().isEmpty());
+    QCOMPARE(window.samples()->model()->rowCount(), 0);
+    QVERIFY(window.evaluation()->rows().empty());
+}
+
+void MainWindowTest::helpMenuOpensTheReadmeAndListsTheShortcuts()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QMenu* help = window.menuBar()->actions().last()->menu();
+    QVERIFY(help);
+    QCOMPARE(help->title(), QStringLiteral("&Help"));
+
+    // Help ▸ README opens the project's README (the source tree's, in a build folder).
+    UrlCatcher catcher;
+    QDesktopServices::setUrlHandler(QStringLiteral("file"), &catcher, "open");
+    window.findChild<QAction*>(QStringLiteral("readmeAction"))->trigger();
+    QDesktopServices::unsetUrlHandler(QStringLiteral("file"));
+    QCOMPARE(catcher.urls.size(), 1);
+    const QString readme = catcher.urls.first().toLocalFile();
+    QCOMPARE(QFileInfo(readme).fileName(), QStringLiteral("README.md"));
+    QFile file(readme);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QVERIFY(file.readAll().contains("HeadBench"));
+
+    // Help ▸ Keyboard shortcuts lists every menu action with a shortcut, from the actions.
+    const auto openShortcuts = [&]() -> ShortcutsDialog* {
+        window.findChild<QAction*>(QStringLiteral("shortcutsAction"))->trigger();
+        auto* dialog = window.findChild<ShortcutsDialog*>();
+        return dialog && dialog->isVisible() ? dialog : nullptr;
+    };
+    const auto rowOf = [](QTableWidget* t, const QString& action) {
+        for (int r = 0; r < t->rowCount(); ++r)
+            if (t->item(r, 1)->text() == action)
+                return r;
+        return -1;
+    };
+    ShortcutsDialog* dialog = openShortcuts();
+    QVERIFY(dialog);
+    QTableWidget* table = dialog->table();
+    int withShortcut = 0;
+    for (QAction* top : window.menuBar()->actions())
+        for (QAction* a : top->menu()->actions())
+            withShortcut += !a->shortcuts().isEmpty();
+    QVERIFY(table->rowCount() >= withShortcut);
+    int train = rowOf(table, QStringLiteral("Train"));
+    QVERIFY(train >= 0);
+    QCOMPARE(table->item(train, 0)->text(), QStringLiteral("Run"));
+    QCOMPARE(table->item(train, 2)->text(), QStringLiteral("Ctrl+T, F5"));
+    const int fresh = rowOf(table, QStringLiteral("New workspace…"));
+    QVERIFY(fresh >= 0);
+    QCOMPARE(table->item(fresh, 2)->text(), QKeySequence(QKeySequence::New).toString(QKeySequence::NativeText));
+    QVERIFY(rowOf(table, QStringLiteral("Keyboard shortcuts")) >= 0);
+    dialog->close();
+    QTRY_VERIFY(!window.findChild<ShortcutsDialog*>());
+
+    // A changed shortcut shows as it is now.
+    window.trainAction()->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_Y));
+    dialog = openShortcuts();
+    QVERIFY(dialog);
+    train = rowOf(dialog->table(), QStringLiteral("Train"));
+    QCOMPARE(dialog->table()->item(train, 2)->text(), QStringLiteral("Ctrl+Alt+Y"));
+    dialog->close();
 }
 
 QTEST_MAIN(MainWindowTest)
