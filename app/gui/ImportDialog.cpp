@@ -205,6 +205,16 @@ void ImportDialog::updateBackboneRows()
     updateOkButton();
 }
 
+void ImportDialog::showError(const QString& message)
+{
+    m_message->setText(message);
+}
+
+QString ImportDialog::message() const
+{
+    return m_message->text();
+}
+
 void ImportDialog::updateOkButton()
 {
     const bool model = m_backbone->currentData().toString() == QLatin1String("torchscript");

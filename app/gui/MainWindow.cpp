@@ -347,7 +347,16 @@ void MainWindow::buildLayout()
 
 void MainWindow::connectControllers()
 {
-    connect(m_workspace, &WorkspaceController::errorOccurred, this, &MainWindow::showError);
+    connect(m_workspace, &WorkspaceController::errorOccurred, this, [this](const QString& message) {
+        if (!m_importRunning || !m_importDialog)
+            return showError(message);
+        m_importError = message; // shown in the import dialog once its job has ended
+        m_lastError = message;
+        m_statusLabel->setText(tr("Import failed: %1").arg(message));
+        Q_EMIT errorShown(message);
+    });
+    // Queued: runs after the job's own signals (errorOccurred, featuresLoaded) were handled.
+    connect(m_workspace, &WorkspaceController::jobFinished, this, &MainWindow::finishImport, Qt::QueuedConnection);
     connect(m_workspace, &WorkspaceController::errorOccurred, this, [this] {
         // The features of a run to show did not load: show it without them.
         if (!m_runAwaitingFeatures.isEmpty()) {
@@ -491,21 +500,19 @@ void MainWindow::importDataset(const QString& path)
 {
     if (m_workspace->workspace().isEmpty())
         m_workspace->openWorkspace(QFileInfo(path).absolutePath());
-    ImportDialog dialog(path, m_workspace->workspace(), this);
-    if (!dialog.previewOk()) {
-        dialog.exec(); // shows why the file cannot be read
+    if (m_importDialog) { // one import at a time; its mapping may still be wanted
+        m_importDialog->raise();
+        m_importDialog->activateWindow();
         return;
     }
-    while (true) {
-        if (dialog.exec() != QDialog::Accepted)
-            return;
-        try {
-            m_workspace->extractDataset(dialog.datasetRequest(), dialog.request(), dialog.outputPath());
-            return;
-        } catch (const Error& e) { // e.g. class names that do not parse: fix them in the dialog
-            showError(QString::fromStdString(e.what()));
-        }
-    }
+    // Not modal-blocking, and kept until its extraction succeeds: a failed import shows its
+    // error in the dialog, mapping unchanged, instead of closing it (the preview's own
+    // failure is shown in it as well).
+    auto* dialog = new ImportDialog(path, m_workspace->workspace(), this);
+    m_importDialog = dialog;
+    connect(dialog, &QDialog::accepted, this, [this, dialog] { startImport(dialog); });
+    connect(dialog, &QDialog::rejected, dialog, &QObject::deleteLater);
+    dialog->open();
 }
 
 void MainWindow::openDemoWorkspace()

@@ -7,6 +7,7 @@
 #include <QFutureWatcher>
 #include <QHash>
 #include <QMainWindow>
+#include <QPointer>
 #include <QSet>
 
 #include <memory>
@@ -26,6 +27,7 @@ QT_END_NAMESPACE
 namespace headbench {
 
 class EvaluationView;
+class ImportDialog;
 class RunCompareView;
 class RunsPanel;
 class SweepView;
@@ -122,6 +124,10 @@ private:
     void buildHelpMenu();
     /// Clears the evaluation and samples when the run shown is not in `workspace`.
     void clearShownRunOutside(const QString& workspace);
+    /// Starts the extraction the import dialog asks for; a failure reopens the dialog with it.
+    void startImport(ImportDialog* dialog);
+    /// After an import's job: closes its dialog, or (failed) shows the error in it.
+    void finishImport();
     void buildLayout();
     void connectControllers();
     void showError(const QString& message);
@@ -195,6 +201,10 @@ private:
     /// Runs whose feature file failed to load (not tried again).
     QSet<QString> m_featuresUnloadable;
     std::shared_ptr<const SampleData> m_runSamples;
+    /// The import dialog, kept until its extraction succeeds (or it is cancelled).
+    QPointer<ImportDialog> m_importDialog;
+    bool m_importRunning = false;
+    QString m_importError;
     std::vector<std::uint8_t> m_runSplit;
     qint64 m_trainStartMs = 0;
     int m_trainEpochs = 0;

@@ -1,7 +1,8 @@
-// File ▸ New workspace and the Help menu of the main window.
+// File ▸ New workspace, the import dialog's extraction and the Help menu of the main window.
 #include "MainWindow.h"
 
 #include "EvaluationView.h"
+#include "ImportDialog.h"
 #include "LossChartView.h"
 #include "SamplesPanel.h"
 #include "ShortcutsDialog.h"
@@ -21,6 +22,8 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QUrl>
+
+#include <utility>
 
 namespace headbench {
 
@@ -66,6 +69,38 @@ void MainWindow::clearShownRunOutside(const QString& workspace)
     m_leakageBanner->hide();
     if (!m_training->isRunning())
         m_lossChart->clear();
+}
+
+void MainWindow::startImport(ImportDialog* dialog)
+{
+    const auto reopen = [dialog](const QString& message) {
+        dialog->showError(message);
+        dialog->open();
+    };
+    if (m_workspace->busy())
+        return reopen(tr("Another job is still running; wait for it or cancel it, then press Extract again."));
+    try {
+        m_workspace->extractDataset(dialog->datasetRequest(), dialog->request(), dialog->outputPath());
+    } catch (const Error& e) { // e.g. class names that do not parse: fix them in the dialog
+        return reopen(QString::fromStdString(e.what()));
+    }
+    m_importRunning = true;
+    m_importError.clear();
+}
+
+void MainWindow::finishImport()
+{
+    if (!m_importRunning)
+        return;
+    m_importRunning = false;
+    if (!m_importDialog)
+        return;
+    if (m_importError.isEmpty()) { // extracted and loaded, or cancelled by the user
+        m_importDialog->deleteLater();
+        return;
+    }
+    m_importDialog->showError(tr("The import failed: %1").arg(std::exchange(m_importError, QString())));
+    m_importDialog->open();
 }
 
 QString MainWindow::readmePath()

@@ -3,6 +3,7 @@
 #include "ConfusionMatrixView.h"
 #include "EvaluationView.h"
 #include "HeadDesignerPanel.h"
+#include "ImportDialog.h"
 #include "LossChartView.h"
 #include "MainWindow.h"
 #include "RunCompareView.h"
@@ -15,13 +16,18 @@
 #include "WorkspaceController.h"
 
 #include <headbench/core/Runtime.h>
+#include <headbench/data/Dataset.h>
 #include <headbench/data/DemoData.h>
 #include <headbench/extract/Extractor.h>
 #include <headbench/extract/HashedNgramBackbone.h>
 #include <headbench/runs/RunStore.h>
 
 #include <QAction>
+#include <QCheckBox>
 #include <QComboBox>
+#include <QDialogButtonBox>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QDesktopServices>
 #include <QMenuBar>
 #include <QTableWidget>
@@ -55,6 +61,7 @@ private Q_SLOTS:
     void evaluationOffersTheTrainSplit();
     void newWorkspaceSwitchesToAnEmptyFolder();
     void helpMenuOpensTheReadmeAndListsTheShortcuts();
+    void failedImportKeepsTheDialogWithItsError();
 
 private:
     void openWorkspace(MainWindow& window);
@@ -330,6 +337,58 @@ void MainWindowTest::helpMenuOpensTheReadmeAndListsTheShortcuts()
     train = rowOf(dialog->table(), QStringLiteral("Train"));
     QCOMPARE(dialog->table()->item(train, 2)->text(), QStringLiteral("Ctrl+Alt+Y"));
     dialog->close();
+}
+
+void MainWindowTest::failedImportKeepsTheDialogWithItsError()
+{
+    // 60 rows, the 51st not JSON: the preview (first rows) reads, the extraction fails.
+    QTemporaryDir ws;
+    const QString path = ws.filePath(QStringLiteral("broken.jsonl"));
+    writeJsonl(generateDemoDataset(60, 9), path.toStdString());
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QList<QByteArray> lines = file.readAll().split('\n');
+    file.close();
+    lines[50] = "{\"code\": \"int f(void) { return 0; }\", \"label\": 1";
+    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    file.write(lines.join('\n'));
+    file.close();
+
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.openWorkspace(ws.path());
+    window.importDataset(path);
+    auto* dialog = window.findChild<ImportDialog*>();
+    QVERIFY(dialog);
+    QTRY_VERIFY(dialog->isVisible());
+    QVERIFY(dialog->previewOk());
+    auto* dedup = dialog->findChild<QCheckBox*>(QStringLiteral("dedup"));
+    dedup->setChecked(true); // a choice of the mapping that must survive the failure
+    QPushButton* extract = dialog->findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+    QSignalSpy finished(window.workspace(), &WorkspaceController::jobFinished);
+    extract->click();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+
+    // The same dialog is open again, with the error in it and the mapping as it was.
+    QTRY_VERIFY(dialog->isVisible());
+    QCOMPARE(window.findChild<ImportDialog*>(), dialog);
+    QVERIFY2(dialog->message().contains(QStringLiteral("broken.jsonl:51")), qPrintable(dialog->message()));
+    QVERIFY(dedup->isChecked());
+    for (const QMessageBox* box : window.findChildren<QMessageBox*>())
+        QVERIFY(!box->isVisible()); // no second message over it
+    QVERIFY(window.lastError().contains(QStringLiteral("broken.jsonl:51")));
+    if (const QString shots = qEnvironmentVariable("HEADBENCH_SCREENSHOT_DIR"); !shots.isEmpty())
+        QVERIFY(dialog->grab().save(QDir(shots).filePath(QStringLiteral("import-failed.png"))));
+
+    // Fixed in the dialog (skip invalid rows), the import goes through and the dialog goes away.
+    QSignalSpy loaded(window.workspace(), &WorkspaceController::featuresLoaded);
+    dialog->findChild<QCheckBox*>(QStringLiteral("skipInvalid"))->setChecked(true);
+    extract->click();
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    QTRY_VERIFY(!window.findChild<ImportDialog*>());
+    QVERIFY(window.workspace()->features()->rows <= 59);
+    QVERIFY(window.workspace()->featuresPath().endsWith(QStringLiteral("broken.h5")));
 }
 
 QTEST_MAIN(MainWindowTest)
