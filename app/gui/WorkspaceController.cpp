@@ -8,6 +8,7 @@
 #include <headbench/extract/TorchScriptBackbone.h>
 
 #include <QDateTime>
+#include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
 #include <QStandardPaths>
@@ -86,9 +87,17 @@ WorkspaceController::~WorkspaceController()
     m_watcher.waitForFinished();
 }
 
+QString WorkspaceController::appDataDir()
+{
+    // Not AppLocalDataLocation: it appends organisation and application name, both
+    // "HeadBench", so the folder would be …/HeadBench/HeadBench.
+    return QDir(QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation))
+        .filePath(QCoreApplication::applicationName());
+}
+
 QString WorkspaceController::defaultDemoDir()
 {
-    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation)).filePath(QStringLiteral("demo-workspace"));
+    return QDir(appDataDir()).filePath(QStringLiteral("demo-workspace"));
 }
 
 void WorkspaceController::runJob(const QString& title, std::function<JobResult()> job)

@@ -62,6 +62,7 @@ private Q_SLOTS:
     void newWorkspaceSwitchesToAnEmptyFolder();
     void helpMenuOpensTheReadmeAndListsTheShortcuts();
     void failedImportKeepsTheDialogWithItsError();
+    void demoWorkspaceLivesInOneAppDataFolder();
 
 private:
     void openWorkspace(MainWindow& window);
@@ -389,6 +390,22 @@ void MainWindowTest::failedImportKeepsTheDialogWithItsError()
     QTRY_VERIFY(!window.findChild<ImportDialog*>());
     QVERIFY(window.workspace()->features()->rows <= 59);
     QVERIFY(window.workspace()->featuresPath().endsWith(QStringLiteral("broken.h5")));
+}
+
+void MainWindowTest::demoWorkspaceLivesInOneAppDataFolder()
+{
+    // As main() names the application: organisation and application both "HeadBench".
+    const QString app = QCoreApplication::applicationName(), org = QCoreApplication::organizationName();
+    QCoreApplication::setApplicationName(QStringLiteral("HeadBench"));
+    QCoreApplication::setOrganizationName(QStringLiteral("HeadBench"));
+    const QString demo = WorkspaceController::defaultDemoDir();
+    const QString data = WorkspaceController::appDataDir();
+    QCoreApplication::setApplicationName(app);
+    QCoreApplication::setOrganizationName(org);
+    QVERIFY2(!demo.contains(QStringLiteral("HeadBench/HeadBench")), qPrintable(demo));
+    QCOMPARE(QFileInfo(data).fileName(), QStringLiteral("HeadBench"));
+    QCOMPARE(QFileInfo(data).absolutePath(), QDir(QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation)).absolutePath());
+    QCOMPARE(demo, QDir(data).filePath(QStringLiteral("demo-workspace")));
 }
 
 QTEST_MAIN(MainWindowTest)
