@@ -1,6 +1,7 @@
 #include "MainWindow.h"
 
 #include <headbench/data/Leakage.h>
+#include <headbench/core/Plural.h>
 
 #include <unordered_map>
 
@@ -628,8 +629,8 @@ void MainWindow::showRun(const QString& runDir)
                                                .arg(QDir::toNativeSeparators(featuresPath), QDir::toNativeSeparators(wanted))
                                                .toStdString();
             else if (features->rows != data->rows())
-                data->textsMissingReason = tr("The loaded feature file has %1 rows, the run's predictions %2.")
-                                               .arg(features->rows)
+                data->textsMissingReason = tr("The loaded feature file has %1, the run's predictions %2.")
+                                               .arg(QString::fromStdString(plural(features->rows, "row")))
                                                .arg(data->rows())
                                                .toStdString();
             attachLeakage(*data, out.record, runDir.toStdString());
@@ -776,8 +777,9 @@ void MainWindow::showLeakage(const RunRecord& rec)
                             : tr("Few enough to matter little, but look at them."));
     if (r.conflictingLabels > 0)
         text += (text.isEmpty() ? QString() : QStringLiteral("<br>")) +
-                tr("<b>Conflicting labels:</b> %n row(s) share their code with a row of another label.", nullptr,
-                   static_cast<int>(r.conflictingLabels));
+                tr("<b>Conflicting labels:</b> %1 %2 their code with a row of another label.")
+                    .arg(QString::fromStdString(plural(r.conflictingLabels, "row")),
+                         r.conflictingLabels == 1 ? tr("shares") : tr("share"));
     m_leakageBanner->setText(text);
 }
 
@@ -798,9 +800,9 @@ void MainWindow::updateDataSummary()
         html += tr("<b>Features</b><br><i>none loaded</i>");
     } else {
         const FeatureSummary s = summarize(*f);
-        html += tr("<b>Features</b><br>%1<br>%2 rows × %3 dims<br>backbone: %4<br>")
+        html += tr("<b>Features</b><br>%1<br>%2 × %3 dims<br>backbone: %4<br>")
                     .arg(QFileInfo(m_workspace->featuresPath()).fileName().toHtmlEscaped())
-                    .arg(s.rows)
+                    .arg(QString::fromStdString(plural(s.rows, "row")))
                     .arg(s.dim)
                     .arg(QString::fromStdString(s.backbone.empty() ? "?" : s.backbone).toHtmlEscaped());
         for (std::size_t k = 0; k < s.labelNames.size(); ++k)
@@ -813,7 +815,7 @@ void MainWindow::updateDataSummary()
                                  .arg(s.splitCounts[1])
                                  .arg(s.splitCounts[2])
                                  .arg(s.splitSource.empty() ? tr("stored") : QString::fromStdString(s.splitSource).toHtmlEscaped())
-                           : s.hasGroups ? tr("split: 80/10/10 by group (%1 groups)").arg(s.groupCount)
+                           : s.hasGroups ? tr("split: 80/10/10 by group (%1)").arg(QString::fromStdString(plural(s.groupCount, "group")))
                                          : tr("split: stratified 80/10/10 by seed");
     }
     m_dataSummary->setText(html);
