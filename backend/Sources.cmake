@@ -12,6 +12,8 @@ set(HEADBENCH_CORE_SOURCES
   ${_src}/core/AtomicFile.cpp ${_inc}/core/AtomicFile.h
   ${_src}/core/CsvReader.cpp ${_inc}/core/CsvReader.h
   ${_src}/core/Hash.cpp ${_inc}/core/Hash.h
+  ${_inc}/core/Plural.h
+  ${_src}/core/JsonErrors.cpp ${_src}/core/JsonErrors.h
   ${_src}/core/JsonNumbers.h
   ${_src}/core/Unicode.cpp ${_inc}/core/Unicode.h
   ${_src}/data/Dataset.cpp ${_inc}/data/Dataset.h
@@ -34,6 +36,7 @@ set(HEADBENCH_CORE_SOURCES
   ${_src}/runs/LabelIssues.cpp ${_inc}/runs/LabelIssues.h
   ${_src}/runs/Metrics.cpp ${_inc}/runs/Metrics.h
   ${_inc}/runs/RunStore.h
+  ${_src}/runs/Workspace.cpp ${_inc}/runs/Workspace.h
 )
 
 # LibTorch: the thread pool, leakage's projections, TorchScript models, heads and training.

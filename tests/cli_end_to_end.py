@@ -262,7 +262,7 @@ class ForeignFiles(unittest.TestCase):
         with open(bad, "w") as f:
             f.write('{"func": "int a;", "target": 0}\n{"func": "int b;"\n')
         proc = run("extract", "--dataset", bad, "--out", os.path.join(self.dir, "x.h5"), expect=2)
-        self.assertIn(f"{bad}:2: not valid JSON", proc.stderr)
+        self.assertIn(f"{bad}:2:18: not valid JSON: syntax error", proc.stderr)  # file:line:column
         self.assertFalse(os.path.exists(os.path.join(self.dir, "x.h5")))
 
         noth5 = os.path.join(self.dir, "text.h5")

@@ -54,6 +54,9 @@ class InstallLayout(unittest.TestCase):
     def test_files_are_in_their_xdg_places(self):
         expected = [self.path("bin", b) for b in self.binaries()]
         expected.append(self.path(LIBDIR, "headbench", "headbench_sentencepiece.so"))
+        # The README and docs/ beside it (Help ▸ README opens the installed README).
+        expected += [self.path("share", "doc", "HeadBench", "README.md"),
+                     self.path("share", "doc", "HeadBench", "docs", "FORMAT.md")]
         if GUI:
             expected += [self.path("share", "applications", f"{APP_ID}.desktop"),
                          self.path("share", "metainfo", f"{APP_ID}.metainfo.xml"),

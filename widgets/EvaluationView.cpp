@@ -106,6 +106,13 @@ EvaluationView::EvaluationView(QWidget* parent)
 {
     m_splitBox->addItem(tr("validation"), 1);
     m_splitBox->addItem(tr("test"), 2);
+    // The rows the head was fitted on: far better figures than validation's mean overfitting,
+    // and a near-perfect score beside a leaking split shows what the leakage is worth.
+    m_splitBox->addItem(tr("train"), 0);
+    m_splitBox->setItemData(2, tr("The rows the head was fitted on (learning-curve runs: the whole training split, "
+                                  "fitted on part of it). Compare with validation to see overfitting."),
+                            Qt::ToolTipRole);
+    m_splitBox->setObjectName(QStringLiteral("evaluationSplitBox"));
     m_slider->setRange(0, 1000);
     m_slider->setValue(500);
     m_slider->setToolTip(tr("Decision threshold on the probability of the positive class"));
@@ -221,7 +228,8 @@ void EvaluationView::setIntervals(std::optional<MetricIntervals> validation, std
 
 void EvaluationView::setSplit(int code)
 {
-    m_splitBox->setCurrentIndex(m_splitBox->findData(code));
+    if (const int index = m_splitBox->findData(code); index >= 0)
+        m_splitBox->setCurrentIndex(index);
 }
 
 int EvaluationView::split() const
@@ -339,7 +347,9 @@ void EvaluationView::updateThresholdDependent()
     auto fmt = [](double v, int decimals = 3) { return std::isfinite(v) ? QString::number(v, 'f', decimals) : QStringLiteral("–"); };
     // The saved intervals hold for the saved threshold; with two classes the figures that
     // depend on the threshold lose theirs once the slider moves (ROC-AUC, PR-AUC, ECE keep them).
-    const std::optional<MetricIntervals>& ci = split() == 2 ? m_testCi : m_validationCi;
+    // Runs keep intervals for validation and test only; the train split shows none.
+    static const std::optional<MetricIntervals> none;
+    const std::optional<MetricIntervals>& ci = split() == 2 ? m_testCi : split() == 1 ? m_validationCi : none;
     const bool atSavedThreshold = k != 2 || std::abs(m_threshold - 0.5) < 1e-9;
     bool hidden = false;
     auto interval = [&](const Interval& i, bool dependsOnThreshold) {

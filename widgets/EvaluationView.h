@@ -22,7 +22,7 @@ namespace headbench {
 class ChartView;
 class ConfusionMatrixView;
 
-/// The evaluation of one run on its validation or test split: confusion matrix (click a cell
+/// The evaluation of one run on its validation, test or train split: confusion matrix (click a cell
 /// to see its samples), decision threshold with live precision/recall/F1 (two classes), ROC
 /// and precision-recall curves marking the threshold, and a reliability diagram.
 class EvaluationView : public QWidget {
@@ -33,7 +33,7 @@ public:
     /// Shows a run's samples; `split` holds the split code of every row of `data`.
     void setRun(std::shared_ptr<const SampleData> data, std::vector<std::uint8_t> split, const QString& title);
     void clear();
-    /// 1 = validation, 2 = test.
+    /// 0 = train, 1 = validation, 2 = test (SplitCode); other codes are ignored.
     void setSplit(int code);
     int split() const;
     /// Rows of the shown split (indices into the run's data).
@@ -52,6 +52,7 @@ public:
 
     ConfusionMatrixView* confusionView() const { return m_confusion; }
     QSlider* thresholdSlider() const { return m_slider; }
+    QComboBox* splitBox() const { return m_splitBox; }
     ChartView* rocView() const { return m_roc; }
     ChartView* prView() const { return m_pr; }
     ChartView* calibrationView() const { return m_calibration; }

@@ -1,6 +1,7 @@
 #include "RunCompareView.h"
 
 #include <headbench/runs/Bootstrap.h>
+#include <headbench/core/Plural.h>
 #include "ChartView.h"
 #include "CodeViewer.h"
 #include "ConfusionMatrixView.h"
@@ -223,9 +224,10 @@ QString RunCompareView::differentData() const
     QStringList data;
     for (std::size_t i = 0; i < m_runs.size(); ++i) {
         const RunRecord& r = m_runs[i].record;
-        data << tr("%1: %2, %n row(s)", nullptr, static_cast<int>(r.rows))
+        data << tr("%1: %2, %3")
                     .arg(runLabel(m_runs[i], static_cast<int>(i)),
-                         QString::fromStdString(r.featuresPath).section(QLatin1Char('/'), -1));
+                         QString::fromStdString(r.featuresPath).section(QLatin1Char('/'), -1),
+                         QString::fromStdString(plural(r.rows, "row")));
     }
     return tr("These runs were trained on different data (%1): their figures are not comparable, so none is marked best.")
         .arg(data.join(QStringLiteral("; ")));

@@ -11,6 +11,7 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -23,6 +24,44 @@
 #include <QVBoxLayout>
 
 namespace headbench {
+namespace {
+
+/// The table beside the code: the code pane (the second child) keeps at least a third of the
+/// width, whether the window is resized or the handle dragged. Sizes are clamped rather than a
+/// minimum width set, which would make the whole window's minimum follow its current width.
+class CodeSplitter : public QSplitter {
+public:
+    CodeSplitter()
+        : QSplitter(Qt::Horizontal)
+    {
+    }
+    void keepCodeThird()
+    {
+        QList<int> s = sizes();
+        if (s.size() != 2 || s[0] + s[1] <= 0)
+            return;
+        const int total = s[0] + s[1], third = (total + 2) / 3;
+        const int tableMin = widget(0)->minimumSizeHint().width();
+        if (s[1] >= third || s[0] <= tableMin)
+            return;
+        s[1] = std::min(third, total - tableMin);
+        s[0] = total - s[1];
+        setSizes(s);
+    }
+
+protected:
+    void resizeEvent(QResizeEvent* event) override
+    {
+        QSplitter::resizeEvent(event);
+        keepCodeThird();
+    }
+};
+
+/// Columns as wide as their header and what they show, measured on this many rows (the visible
+/// ones first): a 100k-row table is never measured whole.
+constexpr int kMeasuredRows = 300;
+
+} // namespace
 
 SamplesPanel::SamplesPanel(QWidget* parent)
     : QWidget(parent)
@@ -77,27 +116,30 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     auto* reset = new QPushButton(tr("&Clear filters"));
     auto* exportButton = new QPushButton(tr("Export CSV…"));
 
-    auto* filters = new QHBoxLayout;
-    filters->addWidget(m_onlyWrong);
-    filters->addWidget(m_onlyNear);
-    filters->addWidget(m_onlyIssues);
-    filters->addWidget(m_onlyTruncated);
-    filters->addStretch(1);
+    // Filters in short rows: the table side stays narrow enough to leave the code a third.
+    auto* filters = new QGridLayout;
+    filters->addWidget(m_onlyWrong, 0, 0);
+    filters->addWidget(m_onlyNear, 0, 1);
+    filters->addWidget(m_onlyIssues, 1, 0);
+    filters->addWidget(m_onlyTruncated, 1, 1);
+    filters->setColumnStretch(2, 1);
     auto* filters2 = new QHBoxLayout;
     filters2->addWidget(new QLabel(tr("true:")));
     filters2->addWidget(m_trueBox);
     filters2->addWidget(new QLabel(tr("predicted:")));
     filters2->addWidget(m_predBox);
-    filters2->addWidget(new QLabel(tr("confidence:")));
-    filters2->addWidget(m_confLo);
-    filters2->addWidget(new QLabel(QStringLiteral("–")));
-    filters2->addWidget(m_confHi);
     filters2->addStretch(1);
+    filters2->addWidget(m_count);
+    auto* filters3 = new QHBoxLayout;
+    filters3->addWidget(new QLabel(tr("confidence:")));
+    filters3->addWidget(m_confLo);
+    filters3->addWidget(new QLabel(QStringLiteral("–")));
+    filters3->addWidget(m_confHi);
+    filters3->addWidget(m_search, 1);
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(worst);
     buttons->addWidget(reset);
     buttons->addStretch(1);
-    buttons->addWidget(m_count);
     buttons->addWidget(exportButton);
 
     auto* tableSide = new QWidget;
@@ -105,7 +147,7 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     tableLayout->setContentsMargins(0, 0, 0, 0);
     tableLayout->addLayout(filters);
     tableLayout->addLayout(filters2);
-    tableLayout->addWidget(m_search);
+    tableLayout->addLayout(filters3);
     tableLayout->addLayout(buttons);
     tableLayout->addWidget(m_table, 1);
 
@@ -124,13 +166,18 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     m_neighbourTitle->hide();
     m_neighbour->hide();
 
-    auto* splitter = new QSplitter(Qt::Horizontal);
+    // Long lines wrap: a sample is read whole without scrolling sideways.
+    m_code->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    m_neighbour->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    auto* splitter = new CodeSplitter;
+    splitter->setObjectName(QStringLiteral("samplesSplitter"));
     splitter->addWidget(tableSide);
     splitter->addWidget(codeSide);
-    splitter->setStretchFactor(0, 1);
-    splitter->setStretchFactor(1, 1);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 2);
     // The code (and its nearest training row) must stay readable beside the table.
     splitter->setChildrenCollapsible(false);
+    connect(splitter, &QSplitter::splitterMoved, splitter, &CodeSplitter::keepCodeThird);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(splitter);
@@ -207,12 +254,21 @@ void SamplesPanel::setSamples(std::shared_ptr<const SampleData> data, std::vecto
     m_model->setSamples(std::move(data), std::move(rows));
     fillClassCombos();
     clearFilters();
-    // Widths from the headers, not from the contents: measuring 100k rows would stall the GUI.
+    // Probabilities right after the id, where they are seen without scrolling. The view's
+    // order only: the model's columns (and the CSV export) keep theirs.
+    QHeaderView* header = m_table->horizontalHeader();
+    for (int c = 0; c < m_model->columnCount(); ++c) // the model's order first, whatever the last run moved
+        header->moveSection(header->visualIndex(c), c);
+    if (const auto* d = m_model->samples())
+        for (int k = 0; k < d->numClasses; ++k)
+            header->moveSection(header->visualIndex(SampleTableModel::FirstProbabilityColumn + k), 1 + k);
+    // Widths from the contents of a sample of rows, capped so one long id cannot take the table.
+    header->setResizeContentsPrecision(kMeasuredRows);
+    m_table->resizeColumnsToContents();
+    for (int c = 0; c < m_model->columnCount(); ++c)
+        m_table->setColumnWidth(c, std::min(m_table->columnWidth(c), c == SampleTableModel::IdColumn ? 320 : 220));
+    // Every class name fits the class columns, also those the measured rows did not hold.
     const QFontMetrics metrics(m_table->font());
-    for (int c = 0; c < m_model->columnCount(); ++c) {
-        const int header = metrics.horizontalAdvance(m_model->headerData(c, Qt::Horizontal).toString()) + 28;
-        m_table->setColumnWidth(c, c == SampleTableModel::IdColumn ? std::max(header, 150) : std::max(header, 70));
-    }
     int longestName = 0;
     if (const auto* d = m_model->samples())
         for (const auto& name : d->labelNames)

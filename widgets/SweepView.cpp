@@ -1,5 +1,7 @@
 #include "SweepView.h"
 
+#include <headbench/core/Plural.h>
+
 #include "LossChartView.h"
 
 #include "ChartView.h"
@@ -118,7 +120,7 @@ void SweepView::setPoints(const QString& sweepId, const QStringList& params)
     m_params = params;
     m_results.assign(params.size(), RunRecord{});
     m_done.assign(params.size(), false);
-    m_title->setText(tr("<b>%1</b>: %2 runs").arg(sweepId).arg(params.size()));
+    m_title->setText(tr("<b>%1</b>: %2").arg(sweepId, QString::fromStdString(plural(params.size(), "run"))));
     m_table->setRowCount(static_cast<int>(params.size()));
     QStringList fields;
     for (int i = 0; i < params.size(); ++i) {

@@ -3,6 +3,7 @@
 #include "ProgressBar.h"
 
 #include <headbench/core/Error.h>
+#include <headbench/core/Plural.h>
 #include <headbench/data/DemoData.h>
 #include <headbench/data/FeatureFile.h>
 #include <headbench/data/Leakage.h>
@@ -376,9 +377,9 @@ json trainRunJson(const RunRecord& rec, const HeadSpec& spec)
 void printCancelled(const RunSessionResult& session, const std::string& consequence)
 {
     if (session.cancelledIn == "training")
-        fmt::print(stderr, "\ntraining interrupted after {} epochs; {}\n", session.epochsDone, consequence);
+        fmt::print(stderr, "\ntraining interrupted after {}; {}\n", plural(session.epochsDone, "epoch"), consequence);
     else if (session.cancelledIn == "cross-validation")
-        fmt::print(stderr, "\ncross-validation interrupted after {} folds; {}\n", session.foldsDone, consequence);
+        fmt::print(stderr, "\ncross-validation interrupted after {}; {}\n", plural(session.foldsDone, "fold"), consequence);
     else
         fmt::print(stderr, "\ninterrupted {}; {}\n", session.cancelledIn, consequence);
 }
@@ -422,8 +423,8 @@ int runTrain(const TrainCliOptions& o)
                    rec.dir, summary(spec), rec.parameters, rec.epochsRun,
                    rec.history[static_cast<std::size_t>(std::max(rec.bestEpoch, 1) - 1)].l2, rec.seconds);
     else
-        fmt::print("run {} saved in {}\n{}: {} parameters, {} epochs (best {}), {:.1f} s\n", rec.id, rec.dir, summary(spec),
-                   rec.parameters, rec.epochsRun, rec.bestEpoch, rec.seconds);
+        fmt::print("run {} saved in {}\n{}: {}, {} (best {}), {:.1f} s\n", rec.id, rec.dir, summary(spec),
+                   plural(rec.parameters, "parameter"), plural(rec.epochsRun, "epoch"), rec.bestEpoch, rec.seconds);
     fmt::print("split: {}", rec.splitSource == "file"     ? std::string("the file's own")
                             : rec.splitSource == "group"  ? std::string("by group, seeded 80/10/10")
                             : rec.splitSource == "random" ? std::string("random, stratified 80/10/10")
@@ -630,7 +631,7 @@ int runEval(const std::string& runDir, const std::string& features, const std::s
                   << "\n";
         return kOk;
     }
-    fmt::print("run {} on {} ({}, {} rows{})\n", rec.id, features, splitName, labels.size(),
+    fmt::print("run {} on {} ({}, {}{})\n", rec.id, features, splitName, plural(labels.size(), "row"),
                k == 2 ? fmt::format(", threshold {}", threshold) : std::string());
     printMetricsTable({{splitName, &m}});
     printConfusion(m, data.labelNames);
@@ -663,7 +664,7 @@ int runSweep(const SweepCliOptions& o)
     const auto start = std::chrono::steady_clock::now();
     json runs = json::array();
     if (!o.json)
-        fmt::print("{} runs in {}\n{:>4}  {:<56} {:>8} {:>8} {:>7}\n", points.size(), sweepId, "#", "params", "val f1", "test f1", "s");
+        fmt::print("{} in {}\n{:>4}  {:<56} {:>8} {:>8} {:>7}\n", plural(points.size(), "run"), sweepId, "#", "params", "val f1", "test f1", "s");
     for (std::size_t i = 0; i < points.size(); ++i) {
         if (points[i].featureSet != (i == 0 ? points[i].featureSet : points[i - 1].featureSet))
             data = readFeatureFile(o.features, {.loadTexts = true, .requireTwoClasses = true, .featureSet = points[i].featureSet});
@@ -690,7 +691,7 @@ int runSweep(const SweepCliOptions& o)
     if (o.json)
         std::cout << json{{"sweep", sweepId}, {"runs", runs}, {"seconds", seconds}}.dump(2) << "\n";
     else
-        fmt::print("{} runs in {:.1f} s\n", points.size(), seconds);
+        fmt::print("{} in {:.1f} s\n", plural(points.size(), "run"), seconds);
     return kOk;
 }
 

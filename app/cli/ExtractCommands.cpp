@@ -5,6 +5,7 @@
 #include "ProgressBar.h"
 
 #include <headbench/core/Error.h>
+#include <headbench/core/Plural.h>
 #include <headbench/data/Dataset.h>
 #include <headbench/extract/BackboneRequest.h>
 #include <headbench/extract/Extractor.h>
@@ -83,14 +84,13 @@ int runExtract(const ExtractCliOptions& o)
     DedupReport dedup;
     const Dataset data = prepareDataset(request, &dedup);
     if (data.skippedRows > 0) {
-        fmt::print(stderr, "skipped {} invalid {} (--skip-invalid), first:\n", data.skippedRows, data.skippedRows == 1 ? "row" : "rows");
+        fmt::print(stderr, "skipped {} (--skip-invalid), first:\n", plural(data.skippedRows, "invalid row"));
         for (const auto& example : data.skippedExamples)
             fmt::print(stderr, "  {}\n", example);
     }
     if (request.dedupExact && !o.json)
-        fmt::print(stderr, "dedup: dropped {} exact {} and {} {} whose text also occurs with another label\n",
-                   dedup.duplicates, dedup.duplicates == 1 ? "duplicate" : "duplicates", dedup.conflicting,
-                   dedup.conflicting == 1 ? "row" : "rows");
+        fmt::print(stderr, "dedup: dropped {} and {} whose text also occurs with another label\n",
+                   plural(dedup.duplicates, "exact duplicate"), plural(dedup.conflicting, "row"));
     OpenedBackbone opened = openBackbone(o.backbone);
     const std::unique_ptr<Backbone>& backbone = opened.backbone;
     ExtractOptions eo;
@@ -137,17 +137,17 @@ int runExtract(const ExtractCliOptions& o)
             j["shard"] = {{"index", eo.shardIndex}, {"count", eo.shardCount}};
         std::cout << j.dump(2) << "\n";
     } else if (r.status == ExtractionResult::Reused) {
-        fmt::print("{} already holds this extraction ({} rows, same dataset, backbone and settings); reused it\n", o.out, r.rows);
+        fmt::print("{} already holds this extraction ({}, same dataset, backbone and settings); reused it\n", o.out, plural(r.rows, "row"));
     } else if (const auto sets = backbone->featureSets(); !sets.empty()) {
-        fmt::print("wrote {}: {} rows, {} feature sets of {} features ({}: layers {}, poolings {}; default {}), {:.1f} s{}\n",
-                   o.out, r.rows, sets.size(), backbone->dim() / static_cast<std::int64_t>(sets.size()), backbone->name(),
+        fmt::print("wrote {}: {}, {} feature sets of {} features ({}: layers {}, poolings {}; default {}), {:.1f} s{}\n",
+                   o.out, plural(r.rows, "row"), sets.size(), backbone->dim() / static_cast<std::int64_t>(sets.size()), backbone->name(),
                    backbone->attributes()["layers"], backbone->attributes()["poolings"],
                    sets[backbone->defaultFeatureSet()].name, seconds,
-                   r.resumedRows ? fmt::format(" ({} rows recovered from the interrupted run)", r.resumedRows) : "");
+                   r.resumedRows ? fmt::format(" ({} recovered from the interrupted run)", plural(r.resumedRows, "row")) : "");
     } else {
-        fmt::print("wrote {}: {} rows x {} features ({}{}), {:.1f} s{}\n", o.out, r.rows, backbone->dim(), backbone->name(),
+        fmt::print("wrote {}: {} x {} features ({}{}), {:.1f} s{}\n", o.out, plural(r.rows, "row"), backbone->dim(), backbone->name(),
                    isBuiltInBackbone(o.backbone.backbone) ? "" : ", " + o.backbone.pooling + " pooling", seconds,
-                   r.resumedRows ? fmt::format(" ({} rows recovered from the interrupted run)", r.resumedRows) : "");
+                   r.resumedRows ? fmt::format(" ({} recovered from the interrupted run)", plural(r.resumedRows, "row")) : "");
     }
     if (!o.json && backbone->seesWholeText() && r.status == ExtractionResult::Completed)
         fmt::print("read every row whole in {} windows of --max-length {} (--long windows, {} of their vectors)\n",
@@ -176,7 +176,7 @@ int runMerge(const std::vector<std::string>& shards, const std::string& out, boo
     if (asJson)
         std::cout << json{{"out", out}, {"rows", rows}, {"shards", shards.size()}}.dump(2) << "\n";
     else
-        fmt::print("merged {} shards into {}: {} rows\n", shards.size(), out, rows);
+        fmt::print("merged {} into {}: {}\n", plural(shards.size(), "shard"), out, plural(rows, "row"));
     return kOk;
 }
 

@@ -2,6 +2,7 @@
 #include "Commands.h"
 
 #include <headbench/core/Error.h>
+#include <headbench/core/Plural.h>
 #include <headbench/data/Dataset.h>
 #include <headbench/text/Tokenizer.h>
 
@@ -125,7 +126,7 @@ int runTokenize(const TokenizeCliOptions& o)
     if (static_cast<std::int64_t>(e.ids.size()) < e.total)
         fmt::print("{} of {} tokens kept (special tokens included): cut at --max-length {}\n", e.ids.size(), e.total, o.maxLength);
     else
-        fmt::print("{} tokens (special tokens included)\n", e.total);
+        fmt::print("{} (special tokens included)\n", plural(e.total, "token"));
     return kOk;
 }
 

@@ -205,6 +205,16 @@ void ImportDialog::updateBackboneRows()
     updateOkButton();
 }
 
+void ImportDialog::showError(const QString& message)
+{
+    m_message->setText(message);
+}
+
+QString ImportDialog::message() const
+{
+    return m_message->text();
+}
+
 void ImportDialog::updateOkButton()
 {
     const bool model = m_backbone->currentData().toString() == QLatin1String("torchscript");
@@ -256,8 +266,11 @@ void ImportDialog::loadPreview()
                     continue;
                 QJsonParseError error;
                 const QJsonDocument doc = QJsonDocument::fromJson(line, &error);
+                if (error.error != QJsonParseError::NoError) // one location, file:line:column, as the backend's
+                    throw Error(QStringLiteral("%1:%2:%3: not valid JSON: %4")
+                                    .arg(m_path).arg(lineNo).arg(error.offset + 1).arg(error.errorString()).toStdString());
                 if (!doc.isObject())
-                    throw Error(QStringLiteral("%1:%2: not a JSON object (%3)").arg(m_path).arg(lineNo).arg(error.errorString()).toStdString());
+                    throw Error(QStringLiteral("%1:%2: expected a JSON object").arg(m_path).arg(lineNo).toStdString());
                 QMap<QString, QString> row;
                 const QJsonObject obj = doc.object();
                 for (auto it = obj.begin(); it != obj.end(); ++it) {

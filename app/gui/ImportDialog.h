@@ -34,6 +34,10 @@ public:
     QString outputPath() const;
     /// False when the file could not be previewed (the reason is shown in the dialog).
     bool previewOk() const { return m_previewOk; }
+    /// Shows why the import failed below the preview; the mapping stays as it was.
+    void showError(const QString& message);
+    /// The line below the preview: why Extract is disabled, or why the import failed.
+    QString message() const;
 
 private:
     void loadPreview();

@@ -1,6 +1,7 @@
 #include "MainWindow.h"
 
 #include <headbench/data/Leakage.h>
+#include <headbench/core/Plural.h>
 
 #include <unordered_map>
 
@@ -114,6 +115,7 @@ MainWindow::~MainWindow() = default;
 void MainWindow::buildActions()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
+    addNewWorkspaceAction(file);
     QAction* openWorkspaceAction = file->addAction(tr("Open &workspace…"), QKeySequence::Open, this, [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Open workspace"));
         if (!dir.isEmpty())
@@ -307,6 +309,7 @@ void MainWindow::buildLayout()
     for (int i = 0; i < m_tabs->count(); ++i)
         view->addAction(m_tabs->tabText(i).remove(QLatin1Char('&')), QKeySequence(Qt::CTRL | (Qt::Key_1 + i)), this,
                         [this, i] { m_tabs->setCurrentIndex(i); });
+    buildHelpMenu();
 
     m_progress->setMaximumWidth(220);
     m_progress->setVisible(false);
@@ -345,7 +348,16 @@ void MainWindow::buildLayout()
 
 void MainWindow::connectControllers()
 {
-    connect(m_workspace, &WorkspaceController::errorOccurred, this, &MainWindow::showError);
+    connect(m_workspace, &WorkspaceController::errorOccurred, this, [this](const QString& message) {
+        if (!m_importRunning || !m_importDialog)
+            return showError(message);
+        m_importError = message; // shown in the import dialog once its job has ended
+        m_lastError = message;
+        m_statusLabel->setText(tr("Import failed: %1").arg(message));
+        Q_EMIT errorShown(message);
+    });
+    // Queued: runs after the job's own signals (errorOccurred, featuresLoaded) were handled.
+    connect(m_workspace, &WorkspaceController::jobFinished, this, &MainWindow::finishImport, Qt::QueuedConnection);
     connect(m_workspace, &WorkspaceController::errorOccurred, this, [this] {
         // The features of a run to show did not load: show it without them.
         if (!m_runAwaitingFeatures.isEmpty()) {
@@ -360,6 +372,7 @@ void MainWindow::connectControllers()
         m_requestedRunDir.clear();
         m_runAwaitingFeatures.clear();
         m_featuresProblems.clear();
+        clearShownRunOutside(dir);
         updateDataSummary();
     });
     connect(m_workspace, &WorkspaceController::runFeaturesUnavailable, this, &MainWindow::offerLocateFeatures);
@@ -488,21 +501,19 @@ void MainWindow::importDataset(const QString& path)
 {
     if (m_workspace->workspace().isEmpty())
         m_workspace->openWorkspace(QFileInfo(path).absolutePath());
-    ImportDialog dialog(path, m_workspace->workspace(), this);
-    if (!dialog.previewOk()) {
-        dialog.exec(); // shows why the file cannot be read
+    if (m_importDialog) { // one import at a time; its mapping may still be wanted
+        m_importDialog->raise();
+        m_importDialog->activateWindow();
         return;
     }
-    while (true) {
-        if (dialog.exec() != QDialog::Accepted)
-            return;
-        try {
-            m_workspace->extractDataset(dialog.datasetRequest(), dialog.request(), dialog.outputPath());
-            return;
-        } catch (const Error& e) { // e.g. class names that do not parse: fix them in the dialog
-            showError(QString::fromStdString(e.what()));
-        }
-    }
+    // Not modal-blocking, and kept until its extraction succeeds: a failed import shows its
+    // error in the dialog, mapping unchanged, instead of closing it (the preview's own
+    // failure is shown in it as well).
+    auto* dialog = new ImportDialog(path, m_workspace->workspace(), this);
+    m_importDialog = dialog;
+    connect(dialog, &QDialog::accepted, this, [this, dialog] { startImport(dialog); });
+    connect(dialog, &QDialog::rejected, dialog, &QObject::deleteLater);
+    dialog->open();
 }
 
 void MainWindow::openDemoWorkspace()
@@ -618,8 +629,8 @@ void MainWindow::showRun(const QString& runDir)
                                                .arg(QDir::toNativeSeparators(featuresPath), QDir::toNativeSeparators(wanted))
                                                .toStdString();
             else if (features->rows != data->rows())
-                data->textsMissingReason = tr("The loaded feature file has %1 rows, the run's predictions %2.")
-                                               .arg(features->rows)
+                data->textsMissingReason = tr("The loaded feature file has %1, the run's predictions %2.")
+                                               .arg(QString::fromStdString(plural(features->rows, "row")))
                                                .arg(data->rows())
                                                .toStdString();
             attachLeakage(*data, out.record, runDir.toStdString());
@@ -766,8 +777,9 @@ void MainWindow::showLeakage(const RunRecord& rec)
                             : tr("Few enough to matter little, but look at them."));
     if (r.conflictingLabels > 0)
         text += (text.isEmpty() ? QString() : QStringLiteral("<br>")) +
-                tr("<b>Conflicting labels:</b> %n row(s) share their code with a row of another label.", nullptr,
-                   static_cast<int>(r.conflictingLabels));
+                tr("<b>Conflicting labels:</b> %1 %2 their code with a row of another label.")
+                    .arg(QString::fromStdString(plural(r.conflictingLabels, "row")),
+                         r.conflictingLabels == 1 ? tr("shares") : tr("share"));
     m_leakageBanner->setText(text);
 }
 
@@ -788,9 +800,9 @@ void MainWindow::updateDataSummary()
         html += tr("<b>Features</b><br><i>none loaded</i>");
     } else {
         const FeatureSummary s = summarize(*f);
-        html += tr("<b>Features</b><br>%1<br>%2 rows × %3 dims<br>backbone: %4<br>")
+        html += tr("<b>Features</b><br>%1<br>%2 × %3 dims<br>backbone: %4<br>")
                     .arg(QFileInfo(m_workspace->featuresPath()).fileName().toHtmlEscaped())
-                    .arg(s.rows)
+                    .arg(QString::fromStdString(plural(s.rows, "row")))
                     .arg(s.dim)
                     .arg(QString::fromStdString(s.backbone.empty() ? "?" : s.backbone).toHtmlEscaped());
         for (std::size_t k = 0; k < s.labelNames.size(); ++k)
@@ -803,7 +815,7 @@ void MainWindow::updateDataSummary()
                                  .arg(s.splitCounts[1])
                                  .arg(s.splitCounts[2])
                                  .arg(s.splitSource.empty() ? tr("stored") : QString::fromStdString(s.splitSource).toHtmlEscaped())
-                           : s.hasGroups ? tr("split: 80/10/10 by group (%1 groups)").arg(s.groupCount)
+                           : s.hasGroups ? tr("split: 80/10/10 by group (%1)").arg(QString::fromStdString(plural(s.groupCount, "group")))
                                          : tr("split: stratified 80/10/10 by seed");
     }
     m_dataSummary->setText(html);

@@ -7,6 +7,7 @@
 #include <QFutureWatcher>
 #include <QHash>
 #include <QMainWindow>
+#include <QPointer>
 #include <QSet>
 
 #include <memory>
@@ -16,6 +17,7 @@ class QAction;
 class QCheckBox;
 class QComboBox;
 class QLabel;
+class QMenu;
 class QProgressBar;
 class QPushButton;
 class QSlider;
@@ -25,6 +27,7 @@ QT_END_NAMESPACE
 namespace headbench {
 
 class EvaluationView;
+class ImportDialog;
 class RunCompareView;
 class RunsPanel;
 class SweepView;
@@ -73,6 +76,12 @@ public:
     QString requestedRunDir() const { return m_requestedRunDir; }
 
     void openWorkspace(const QString& dir);
+    /// File ▸ New workspace: makes the empty (or missing) folder `dir` a workspace and switches
+    /// to it; false, with the reason shown, when `dir` holds anything already.
+    bool newWorkspace(const QString& dir);
+    /// The README Help ▸ README opens: the installed documentation's, else the source tree's;
+    /// empty when neither is there.
+    static QString readmePath();
     void openFeatureFile(const QString& path);
     void importDataset(const QString& path);
     void openDemoWorkspace();
@@ -111,6 +120,14 @@ protected:
 
 private:
     void buildActions();
+    QAction* addNewWorkspaceAction(QMenu* file);
+    void buildHelpMenu();
+    /// Clears the evaluation and samples when the run shown is not in `workspace`.
+    void clearShownRunOutside(const QString& workspace);
+    /// Starts the extraction the import dialog asks for; a failure reopens the dialog with it.
+    void startImport(ImportDialog* dialog);
+    /// After an import's job: closes its dialog, or (failed) shows the error in it.
+    void finishImport();
     void buildLayout();
     void connectControllers();
     void showError(const QString& message);
@@ -184,6 +201,10 @@ private:
     /// Runs whose feature file failed to load (not tried again).
     QSet<QString> m_featuresUnloadable;
     std::shared_ptr<const SampleData> m_runSamples;
+    /// The import dialog, kept until its extraction succeeds (or it is cancelled).
+    QPointer<ImportDialog> m_importDialog;
+    bool m_importRunning = false;
+    QString m_importError;
     std::vector<std::uint8_t> m_runSplit;
     qint64 m_trainStartMs = 0;
     int m_trainEpochs = 0;

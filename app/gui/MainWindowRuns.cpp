@@ -13,6 +13,7 @@
 #include "WorkspaceController.h"
 
 #include <headbench/core/Error.h>
+#include <headbench/core/Plural.h>
 #include <headbench/runs/Bootstrap.h>
 #include "HeadDesignerPanel.h"
 #include "LossChartView.h"
@@ -84,8 +85,8 @@ void MainWindow::buildRunViews()
             [this](int index, const QString& message) { m_sweepView->setFailed(index, message); });
     connect(m_training, &TrainingController::sweepEnded, this, [this](bool cancelled) {
         m_sweepView->setEnded(cancelled);
-        m_statusLabel->setText(cancelled ? tr("Sweep cancelled: %1 runs finished").arg(m_sweepView->finishedCount())
-                                         : tr("Sweep done: %1 runs").arg(m_sweepView->finishedCount()));
+        const QString runs = QString::fromStdString(plural(m_sweepView->finishedCount(), "run"));
+        m_statusLabel->setText(cancelled ? tr("Sweep cancelled: %1 finished").arg(runs) : tr("Sweep done: %1").arg(runs));
         m_workspace->refreshRuns();
     });
 }

@@ -1,5 +1,7 @@
 #include "RankDialog.h"
 
+#include <headbench/core/Plural.h>
+
 #include "RankChartView.h"
 
 #include <QDialogButtonBox>
@@ -54,8 +56,8 @@ RankDialog::RankDialog(QStringList files, QWidget* parent)
         }
         m_view->setEntries(out.entries);
         const RankEntry* best = out.entries.empty() ? nullptr : &out.entries.front();
-        m_status->setText(best ? tr("%n feature set(s) scored; best by LogME: %1 (LogME %2, probe validation F1 %3).", nullptr,
-                                    static_cast<int>(out.entries.size()))
+        m_status->setText(best ? tr("%1 scored; best by LogME: %2 (LogME %3, probe validation F1 %4).")
+                                     .arg(QString::fromStdString(plural(out.entries.size(), "feature set")))
                                      .arg(QString::fromStdString(best->featureSet))
                                      .arg(best->logme, 0, 'f', 4)
                                      .arg(best->probeValF1, 0, 'f', 4)

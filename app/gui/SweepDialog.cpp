@@ -1,6 +1,7 @@
 #include "SweepDialog.h"
 
 #include <headbench/core/Error.h>
+#include <headbench/core/Plural.h>
 
 #include <QDialogButtonBox>
 #include <QFormLayout>
@@ -93,7 +94,7 @@ SweepDialog::SweepDialog(const HeadSpec& base, QWidget* parent)
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
     buttons->button(QDialogButtonBox::Ok)->setText(tr("Start sweep"));
     auto* layout = new QVBoxLayout(this);
-    layout->addWidget(new QLabel(tr("Base head: <b>%1</b>, %2 epochs").arg(QString::fromStdString(summary(base))).arg(base.epochs)));
+    layout->addWidget(new QLabel(tr("Base head: <b>%1</b>, %2").arg(QString::fromStdString(summary(base)), QString::fromStdString(plural(base.epochs, "epoch")))));
     layout->addWidget(fieldsBox);
     layout->addLayout(mode);
     layout->addWidget(m_preview);

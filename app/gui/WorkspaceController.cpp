@@ -1,6 +1,7 @@
 #include "WorkspaceController.h"
 
 #include <headbench/core/Error.h>
+#include <headbench/core/Plural.h>
 #include <headbench/data/DemoData.h>
 #include <headbench/extract/Backbone.h>
 #include <headbench/extract/BackboneRequest.h>
@@ -8,6 +9,7 @@
 #include <headbench/extract/TorchScriptBackbone.h>
 
 #include <QDateTime>
+#include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
 #include <QStandardPaths>
@@ -103,9 +105,17 @@ WorkspaceController::~WorkspaceController()
     m_listWatcher.waitForFinished();
 }
 
+QString WorkspaceController::appDataDir()
+{
+    // Not AppLocalDataLocation: it appends organisation and application name, both
+    // "HeadBench", so the folder would be …/HeadBench/HeadBench.
+    return QDir(QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation))
+        .filePath(QCoreApplication::applicationName());
+}
+
 QString WorkspaceController::defaultDemoDir()
 {
-    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation)).filePath(QStringLiteral("demo-workspace"));
+    return QDir(appDataDir()).filePath(QStringLiteral("demo-workspace"));
 }
 
 void WorkspaceController::runJob(const QString& title, std::function<JobResult()> job)
@@ -215,11 +225,13 @@ void WorkspaceController::extractDataset(const DatasetRequest& dataset, const Ex
                const Dataset data = prepareDataset(dataset, &dedup);
                QStringList notes;
                if (data.skippedRows > 0)
-                   notes << tr("skipped %n invalid row(s), first: %1", nullptr, static_cast<int>(data.skippedRows))
-                                .arg(QString::fromStdString(data.skippedExamples.front()));
+                   notes << tr("skipped %1, first: %2")
+                                .arg(QString::fromStdString(plural(data.skippedRows, "invalid row")),
+                                     QString::fromStdString(data.skippedExamples.front()));
                if (dataset.dedupExact)
-                   notes << tr("dropped %n exact duplicate(s)", nullptr, static_cast<int>(dedup.duplicates)) + QStringLiteral(", ") +
-                                tr("%n row(s) with conflicting labels", nullptr, static_cast<int>(dedup.conflicting));
+                   notes << tr("dropped %1, %2 with conflicting labels")
+                                .arg(QString::fromStdString(plural(dedup.duplicates, "exact duplicate")),
+                                     QString::fromStdString(plural(dedup.conflicting, "row")));
                m_total = static_cast<qint64>(data.size());
                BackboneRequest br;
                br.backbone = request.backbone == QLatin1String("torchscript") ? request.modelPath.toStdString()
@@ -247,7 +259,8 @@ void WorkspaceController::extractDataset(const DatasetRequest& dataset, const Ex
                    r.message = tr("%1 already held these features (same dataset, backbone and settings); reused them")
                                    .arg(QFileInfo(outPath).fileName());
                else if (result.resumedRows > 0)
-                   r.message = tr("Extraction finished; %1 rows came from the interrupted run").arg(result.resumedRows);
+                   r.message = tr("Extraction finished; %1 came from the interrupted run")
+                                   .arg(QString::fromStdString(plural(result.resumedRows, "row")));
                if (!notes.isEmpty())
                    r.message = (r.message.isEmpty() ? tr("Extraction finished") : r.message) + QStringLiteral("; ") +
                                notes.join(QStringLiteral("; "));

@@ -72,7 +72,10 @@ public:
     void cancelJob();
     void refreshRuns();
 
-    /// Where the demo workspace lives by default.
+    /// The application's one data folder: ~/.local/share/HeadBench on Linux,
+    /// %LOCALAPPDATA%/HeadBench on Windows, ~/Library/Application Support/HeadBench on macOS.
+    static QString appDataDir();
+    /// Where the demo workspace lives by default: appDataDir()/demo-workspace.
     static QString defaultDemoDir();
 
 Q_SIGNALS:

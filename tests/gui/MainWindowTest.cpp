@@ -3,6 +3,7 @@
 #include "ConfusionMatrixView.h"
 #include "EvaluationView.h"
 #include "HeadDesignerPanel.h"
+#include "ImportDialog.h"
 #include "LossChartView.h"
 #include "MainWindow.h"
 #include "RunCompareView.h"
@@ -10,15 +11,26 @@
 #include "SweepView.h"
 #include <headbench/train/Sweep.h>
 #include "SamplesPanel.h"
+#include "ShortcutsDialog.h"
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
 #include <headbench/core/Runtime.h>
+#include <headbench/data/Dataset.h>
 #include <headbench/data/DemoData.h>
 #include <headbench/extract/Extractor.h>
 #include <headbench/extract/HashedNgramBackbone.h>
+#include <headbench/runs/RunStore.h>
 
 #include <QAction>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QDesktopServices>
+#include <QMenuBar>
+#include <QTableWidget>
 #include <QDir>
 #include <QLabel>
 #include <QSignalSpy>
@@ -30,6 +42,14 @@
 
 using namespace headbench;
 
+/// Stands in for the desktop's file opener (QDesktopServices::setUrlHandler).
+class UrlCatcher : public QObject {
+    Q_OBJECT
+public:
+    Q_INVOKABLE void open(const QUrl& url) { urls.append(url); }
+    QList<QUrl> urls;
+};
+
 class MainWindowTest : public QObject {
     Q_OBJECT
 private Q_SLOTS:
@@ -38,6 +58,11 @@ private Q_SLOTS:
     void corruptFeatureFileShowsAnErrorAndKeepsTheWindowUsable();
     void stopEndsTrainingWithoutARun();
     void sweepTrainsEveryPointAndComparesThem();
+    void evaluationOffersTheTrainSplit();
+    void newWorkspaceSwitchesToAnEmptyFolder();
+    void helpMenuOpensTheReadmeAndListsTheShortcuts();
+    void failedImportKeepsTheDialogWithItsError();
+    void demoWorkspaceLivesInOneAppDataFolder();
 
 private:
     void openWorkspace(MainWindow& window);
@@ -181,6 +206,206 @@ void MainWindowTest::sweepTrainsEveryPointAndComparesThem()
         QTest::qWait(200);
         window.grab().save(shots + QStringLiteral("/sweep.png"));
     }
+}
+
+
+void MainWindowTest::evaluationOffersTheTrainSplit()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    openWorkspace(window);
+    window.designer()->epochsBox()->setValue(2);
+    QSignalSpy finished(window.training(), &TrainingController::finished);
+    window.trainAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
+    const QString runDir = finished.first().at(0).toString();
+    // Opening the workspace may show its newest earlier run first: wait for this one.
+    QTRY_COMPARE_WITH_TIMEOUT(window.currentRunDir(), runDir, 30000);
+
+    // The saved predictions hold the training rows, and the chooser offers them.
+    const RunPredictions p = loadPredictions(runDir.toStdString());
+    std::vector<std::int32_t> labels;
+    std::vector<float> probs;
+    for (std::size_t r = 0; r < p.ids.size(); ++r)
+        if (p.split[r] == kTrain) {
+            labels.push_back(p.labels[r]);
+            probs.insert(probs.end(), p.probabilities.begin() + static_cast<std::ptrdiff_t>(2 * r),
+                         p.probabilities.begin() + static_cast<std::ptrdiff_t>(2 * r + 2));
+        }
+    QVERIFY(labels.size() > 200); // 80% of 400
+    QComboBox* box = window.evaluation()->splitBox();
+    const int trainIndex = box->findData(int(kTrain));
+    QVERIFY(trainIndex >= 0);
+    QCOMPARE(box->itemText(trainIndex), QStringLiteral("train"));
+    box->setCurrentIndex(trainIndex);
+    QCOMPARE(window.evaluation()->split(), int(kTrain));
+    QCOMPARE(window.evaluation()->rows().size(), labels.size());
+    QCOMPARE(window.evaluation()->confusionView()->matrix(), computeMetrics(labels, probs, 2, 0.5).confusion);
+    // The samples table follows: the training rows, not the validation ones.
+    QCOMPARE(static_cast<std::size_t>(window.samples()->proxy()->rowCount()), labels.size());
+}
+
+void MainWindowTest::newWorkspaceSwitchesToAnEmptyFolder()
+{
+    MainWindow window;
+    window.show();
+    openWorkspace(window);
+    QTRY_VERIFY_WITH_TIMEOUT(!window.currentRunDir().isEmpty(), 30000); // the newest run of the open workspace
+    const auto* action = window.findChild<QAction*>(QStringLiteral("newWorkspaceAction"));
+    QVERIFY(action);
+    QCOMPARE(action->shortcut(), QKeySequence(QKeySequence::New));
+    QVERIFY(window.menuBar()->actions().first()->menu()->actions().contains(const_cast<QAction*>(action)));
+
+    // A folder with files in it is refused, and the window stays where it was.
+    QVERIFY(!window.newWorkspace(m_dir.path()));
+    QVERIFY(window.lastError().contains(QStringLiteral("not empty")));
+    QCOMPARE(window.workspace()->workspace(), QDir(m_dir.path()).absolutePath());
+
+    // An empty (here: not yet existing) folder becomes a workspace and the window switches to it.
+    QTemporaryDir parent;
+    const QString dir = parent.filePath(QStringLiteral("fresh"));
+    QSignalSpy changed(window.workspace(), &WorkspaceController::workspaceChanged);
+    QVERIFY(window.newWorkspace(dir));
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(window.workspace()->workspace(), QDir(dir).absolutePath());
+    QVERIFY(QFileInfo(dir + QStringLiteral("/runs")).isDir());
+    QVERIFY(QFileInfo(dir + QStringLiteral("/features")).isDir());
+    QVERIFY(window.windowTitle().contains(QDir::toNativeSeparators(QDir(dir).absolutePath())));
+    QCOMPARE(window.runsPanel()->runCount(), 0);
+    // The old workspace's run is not shown in the new one.
+    QVERIFY(window.currentRunDir().isEmpty());
+    QCOMPARE(window.samples()->model()->rowCount(), 0);
+    QVERIFY(window.evaluation()->rows().empty());
+}
+
+void MainWindowTest::helpMenuOpensTheReadmeAndListsTheShortcuts()
+{
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QMenu* help = window.menuBar()->actions().last()->menu();
+    QVERIFY(help);
+    QCOMPARE(help->title(), QStringLiteral("&Help"));
+
+    // Help ▸ README opens the project's README (the source tree's, in a build folder).
+    UrlCatcher catcher;
+    QDesktopServices::setUrlHandler(QStringLiteral("file"), &catcher, "open");
+    window.findChild<QAction*>(QStringLiteral("readmeAction"))->trigger();
+    QDesktopServices::unsetUrlHandler(QStringLiteral("file"));
+    QCOMPARE(catcher.urls.size(), 1);
+    const QString readme = catcher.urls.first().toLocalFile();
+    QCOMPARE(QFileInfo(readme).fileName(), QStringLiteral("README.md"));
+    QFile file(readme);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QVERIFY(file.readAll().contains("HeadBench"));
+
+    // Help ▸ Keyboard shortcuts lists every menu action with a shortcut, from the actions.
+    const auto openShortcuts = [&]() -> ShortcutsDialog* {
+        window.findChild<QAction*>(QStringLiteral("shortcutsAction"))->trigger();
+        auto* dialog = window.findChild<ShortcutsDialog*>();
+        return dialog && dialog->isVisible() ? dialog : nullptr;
+    };
+    const auto rowOf = [](QTableWidget* t, const QString& action) {
+        for (int r = 0; r < t->rowCount(); ++r)
+            if (t->item(r, 1)->text() == action)
+                return r;
+        return -1;
+    };
+    ShortcutsDialog* dialog = openShortcuts();
+    QVERIFY(dialog);
+    QTableWidget* table = dialog->table();
+    int withShortcut = 0;
+    for (QAction* top : window.menuBar()->actions())
+        for (QAction* a : top->menu()->actions())
+            withShortcut += !a->shortcuts().isEmpty();
+    QVERIFY(table->rowCount() >= withShortcut);
+    int train = rowOf(table, QStringLiteral("Train"));
+    QVERIFY(train >= 0);
+    QCOMPARE(table->item(train, 0)->text(), QStringLiteral("Run"));
+    QCOMPARE(table->item(train, 2)->text(), QStringLiteral("Ctrl+T, F5"));
+    const int fresh = rowOf(table, QStringLiteral("New workspace…"));
+    QVERIFY(fresh >= 0);
+    QCOMPARE(table->item(fresh, 2)->text(), QKeySequence(QKeySequence::New).toString(QKeySequence::NativeText));
+    QVERIFY(rowOf(table, QStringLiteral("Keyboard shortcuts")) >= 0);
+    dialog->close();
+    QTRY_VERIFY(!window.findChild<ShortcutsDialog*>());
+
+    // A changed shortcut shows as it is now.
+    window.trainAction()->setShortcut(QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_Y));
+    dialog = openShortcuts();
+    QVERIFY(dialog);
+    train = rowOf(dialog->table(), QStringLiteral("Train"));
+    QCOMPARE(dialog->table()->item(train, 2)->text(), QStringLiteral("Ctrl+Alt+Y"));
+    dialog->close();
+}
+
+void MainWindowTest::failedImportKeepsTheDialogWithItsError()
+{
+    // 60 rows, the 51st not JSON: the preview (first rows) reads, the extraction fails.
+    QTemporaryDir ws;
+    const QString path = ws.filePath(QStringLiteral("broken.jsonl"));
+    writeJsonl(generateDemoDataset(60, 9), path.toStdString());
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QList<QByteArray> lines = file.readAll().split('\n');
+    file.close();
+    lines[50] = "{\"code\": \"int f(void) { return 0; }\", \"label\": 1";
+    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    file.write(lines.join('\n'));
+    file.close();
+
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.openWorkspace(ws.path());
+    window.importDataset(path);
+    auto* dialog = window.findChild<ImportDialog*>();
+    QVERIFY(dialog);
+    QTRY_VERIFY(dialog->isVisible());
+    QVERIFY(dialog->previewOk());
+    auto* dedup = dialog->findChild<QCheckBox*>(QStringLiteral("dedup"));
+    dedup->setChecked(true); // a choice of the mapping that must survive the failure
+    QPushButton* extract = dialog->findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+    QSignalSpy finished(window.workspace(), &WorkspaceController::jobFinished);
+    extract->click();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+
+    // The same dialog is open again, with the error in it and the mapping as it was.
+    QTRY_VERIFY(dialog->isVisible());
+    QCOMPARE(window.findChild<ImportDialog*>(), dialog);
+    QVERIFY2(dialog->message().contains(QStringLiteral("broken.jsonl:51")), qPrintable(dialog->message()));
+    QVERIFY(dedup->isChecked());
+    for (const QMessageBox* box : window.findChildren<QMessageBox*>())
+        QVERIFY(!box->isVisible()); // no second message over it
+    QVERIFY(window.lastError().contains(QStringLiteral("broken.jsonl:51")));
+    if (const QString shots = qEnvironmentVariable("HEADBENCH_SCREENSHOT_DIR"); !shots.isEmpty())
+        QVERIFY(dialog->grab().save(QDir(shots).filePath(QStringLiteral("import-failed.png"))));
+
+    // Fixed in the dialog (skip invalid rows), the import goes through and the dialog goes away.
+    QSignalSpy loaded(window.workspace(), &WorkspaceController::featuresLoaded);
+    dialog->findChild<QCheckBox*>(QStringLiteral("skipInvalid"))->setChecked(true);
+    extract->click();
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
+    QTRY_VERIFY(!window.findChild<ImportDialog*>());
+    QVERIFY(window.workspace()->features()->rows <= 59);
+    QVERIFY(window.workspace()->featuresPath().endsWith(QStringLiteral("broken.h5")));
+}
+
+void MainWindowTest::demoWorkspaceLivesInOneAppDataFolder()
+{
+    // As main() names the application: organisation and application both "HeadBench".
+    const QString app = QCoreApplication::applicationName(), org = QCoreApplication::organizationName();
+    QCoreApplication::setApplicationName(QStringLiteral("HeadBench"));
+    QCoreApplication::setOrganizationName(QStringLiteral("HeadBench"));
+    const QString demo = WorkspaceController::defaultDemoDir();
+    const QString data = WorkspaceController::appDataDir();
+    QCoreApplication::setApplicationName(app);
+    QCoreApplication::setOrganizationName(org);
+    QVERIFY2(!demo.contains(QStringLiteral("HeadBench/HeadBench")), qPrintable(demo));
+    QCOMPARE(QFileInfo(data).fileName(), QStringLiteral("HeadBench"));
+    QCOMPARE(QFileInfo(data).absolutePath(), QDir(QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation)).absolutePath());
+    QCOMPARE(demo, QDir(data).filePath(QStringLiteral("demo-workspace")));
 }
 
 QTEST_MAIN(MainWindowTest)

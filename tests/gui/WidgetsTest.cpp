@@ -24,6 +24,8 @@
 #include <QLineEdit>
 #include <QSignalSpy>
 #include <QSlider>
+#include <QSplitter>
+#include <QHeaderView>
 #include <QSpinBox>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -69,6 +71,7 @@ private Q_SLOTS:
     void designerExplainsInvalidCombinations();
     void sampleModelsPassTheModelTester();
     void filtersSelectExactlyTheRightSamples();
+    void samplesShowProbabilitiesFirstAndTheCodeAThird();
     void thresholdSliderChangesCountsAsTheBackendComputes();
     void clickingACellFiltersTheTable();
     void chartsAndMatrixExportAsPngAndSvg();
@@ -369,6 +372,72 @@ void WidgetsTest::sweepOverTrainFractionDrawsALearningCurveWithItsBand()
     view.fieldBox()->setCurrentIndex(view.fieldBox()->findText(QStringLiteral("seed")));
     for (QAbstractSeries* s : chart->series())
         QVERIFY(!qobject_cast<QAreaSeries*>(s));
+}
+
+void WidgetsTest::samplesShowProbabilitiesFirstAndTheCodeAThird()
+{
+    auto data = binarySamples(100000);
+    // A long id first in ascending order and a longer one last: the
+    // widths come from a sample of rows, not from all 100,000.
+    const QString first = QStringLiteral("a-long-function-name-0001");
+    const QString last = QStringLiteral("z-long-function-name-of-the-last-row");
+    data->ids.front() = first.toStdString();
+    data->ids.back() = last.toStdString();
+    data->texts.front() = std::string(400, 'x') + " = strcpy(buf, src);";
+    SamplesPanel panel;
+    panel.resize(1100, 700);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    panel.table()->sortByColumn(SampleTableModel::IdColumn, Qt::AscendingOrder);
+    panel.setSamples(data, allRows(*data));
+    QCOMPARE(panel.proxy()->index(0, 0).data().toString(), first);
+
+    // p(safe), p(vulnerable) right after the id, before true/predicted/correct/confidence.
+    QHeaderView* header = panel.table()->horizontalHeader();
+    QCOMPARE(header->visualIndex(SampleTableModel::IdColumn), 0);
+    QCOMPARE(header->visualIndex(SampleTableModel::FirstProbabilityColumn), 1);
+    QCOMPARE(header->visualIndex(SampleTableModel::FirstProbabilityColumn + 1), 2);
+    QCOMPARE(header->visualIndex(SampleTableModel::TrueColumn), 3);
+    QCOMPARE(header->visualIndex(SampleTableModel::ConfidenceColumn), 6);
+    // Sized to what they show.
+    const QFontMetrics fm(panel.table()->font());
+    const int idWidth = panel.table()->columnWidth(SampleTableModel::IdColumn);
+    QVERIFY2(idWidth >= fm.horizontalAdvance(first), qPrintable(QString::number(idWidth)));
+    QVERIFY(fm.horizontalAdvance(last) + 16 < 320); // below the cap: only the sampling keeps it out
+    QVERIFY2(idWidth < fm.horizontalAdvance(last), qPrintable(QString::number(idWidth)));
+    QVERIFY(panel.table()->columnWidth(SampleTableModel::FirstProbabilityColumn + 1) >=
+            fm.horizontalAdvance(QStringLiteral("p(vulnerable)")));
+    // The same columns again for the next run, not moved twice.
+    panel.setSamples(data, allRows(*data));
+    QCOMPARE(header->visualIndex(SampleTableModel::FirstProbabilityColumn), 1);
+    QCOMPARE(header->visualIndex(SampleTableModel::TrueColumn), 3);
+
+    // The code wraps and keeps a third of the width, resized or dragged; nothing collapses.
+    auto* splitter = panel.findChild<QSplitter*>(QStringLiteral("samplesSplitter"));
+    QVERIFY(splitter);
+    QVERIFY(!splitter->childrenCollapsible());
+    QCOMPARE(panel.codeViewer()->lineWrapMode(), QPlainTextEdit::WidgetWidth);
+    const auto codeHasAThird = [&] {
+        const QList<int> s = splitter->sizes();
+        return s.size() == 2 && s[1] * 3 >= s[0] + s[1] - 3;
+    };
+    QVERIFY(codeHasAThird());
+    QSplitterHandle* handle = splitter->handle(1);
+    const QPoint from = handle->rect().center();
+    const QPoint to(splitter->width() - 5, from.y());
+    QMouseEvent press(QEvent::MouseButtonPress, from, handle->mapToGlobal(from), Qt::LeftButton, Qt::LeftButton, {});
+    QApplication::sendEvent(handle, &press);
+    const QPoint toInHandle = handle->mapFrom(splitter, to);
+    QMouseEvent move(QEvent::MouseMove, toInHandle, handle->mapToGlobal(toInHandle), Qt::NoButton, Qt::LeftButton, {});
+    QApplication::sendEvent(handle, &move);
+    QMouseEvent release(QEvent::MouseButtonRelease, toInHandle, handle->mapToGlobal(toInHandle), Qt::LeftButton, {}, {});
+    QApplication::sendEvent(handle, &release);
+    QVERIFY2(codeHasAThird(), qPrintable(QStringLiteral("%1 %2").arg(splitter->sizes().value(0)).arg(splitter->sizes().value(1))));
+    panel.resize(1400, 700);
+    QTRY_VERIFY(codeHasAThird());
+    panel.resize(900, 700);
+    QTRY_VERIFY(codeHasAThird());
+    QVERIFY(panel.codeViewer()->width() >= 250);
 }
 
 QTEST_MAIN(WidgetsTest)

@@ -4,6 +4,7 @@
 #include <headbench/core/CsvReader.h>
 #include <headbench/core/Error.h>
 #include <headbench/text/CLexer.h>
+#include "core/JsonErrors.h"
 #include "core/JsonNumbers.h"
 
 #include <nlohmann/json.hpp>
@@ -297,11 +298,8 @@ void parseJsonlInto(DatasetBuilder& builder, std::istream& in, const std::string
             try {
                 obj = json::parse(line);
             } catch (const json::exception& e) { // parse errors, and numbers too large (out_of_range)
-                // nlohmann's message names "line 1" (of the one line it was given): keep only the column.
-                std::string what = e.what();
-                if (const auto at = what.find("at line 1, column "); at != std::string::npos)
-                    what.replace(at, 18, "at column ");
-                throw Error(where + ": not valid JSON (" + what.substr(0, 160) + ")");
+                // nlohmann's "line 1" is of the one line it was given: file:line:column instead.
+                throw Error(jsonParseMessage(where, e.what(), /*oneLine=*/true));
             }
             if (!obj.is_object())
                 throw Error(where + ": expected a JSON object, found " + jsonTypeName(obj));

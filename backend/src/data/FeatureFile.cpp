@@ -2,6 +2,7 @@
 
 #include <headbench/core/AtomicFile.h>
 #include <headbench/core/Error.h>
+#include <headbench/core/Plural.h>
 
 #include <hdf5.h>
 
@@ -36,10 +37,12 @@ private:
     herr_t (*m_close)(hid_t) = nullptr;
 };
 
-/// HDF5 prints its error stack to stderr by default; our messages replace it.
+/// HDF5 prints its error stack to stderr by default; our messages replace it. Once per
+/// thread: a thread-safe HDF5 (Debian's is) keeps that setting per thread, and the window reads
+/// files on pool threads.
 void silenceHdf5()
 {
-    static const bool once = [] {
+    thread_local const bool once = [] {
         H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
         return true;
     }();
@@ -271,7 +274,7 @@ void readMatrix(hid_t file, const std::string& name, const std::string& where, s
         }
     }
     if (badRows > 0)
-        throw Error(where + std::to_string(badRows) + " rows of /" + name + " hold NaN or Inf (first: row " +
+        throw Error(where + plural(badRows, "row") + " of /" + name + (badRows == 1 ? " holds" : " hold") + " NaN or Inf (first: row " +
                     std::to_string(firstBad) + ")");
 }
 

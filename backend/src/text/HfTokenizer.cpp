@@ -4,6 +4,7 @@
 #include <headbench/text/Tokenizer.h>
 
 #include <headbench/core/Error.h>
+#include "core/JsonErrors.h"
 #include <headbench/core/Unicode.h>
 #include <headbench/text/TokenizerSteps.h>
 
@@ -488,7 +489,7 @@ std::unique_ptr<Tokenizer> parseHfTokenizer(std::string_view text, const std::st
     try {
         doc = json::parse(text);
     } catch (const json::exception& e) {
-        throw Error(source + ": not valid JSON (" + e.what() + ")");
+        throw Error(jsonParseMessage(source, e.what()));
     }
     try {
         return std::make_unique<HfTokenizer>(doc, source);

@@ -1,6 +1,7 @@
 #include <headbench/train/HeadSpec.h>
 
 #include <headbench/core/Error.h>
+#include "core/JsonErrors.h"
 #include "core/JsonNumbers.h"
 
 #include <fmt/format.h>
@@ -280,7 +281,7 @@ HeadSpec applySpecJson(const HeadSpec& base, const std::string& text, const std:
     try {
         j = json::parse(text);
     } catch (const json::exception& e) { // parse errors, and numbers too large (out_of_range)
-        throw Error(source + ": not valid JSON (" + std::string(e.what()).substr(0, 160) + ")");
+        throw Error(jsonParseMessage(source, e.what()));
     }
     if (!j.is_object())
         throw Error(source + ": expected a JSON object");

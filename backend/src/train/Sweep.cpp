@@ -1,6 +1,7 @@
 #include <headbench/train/Sweep.h>
 
 #include <headbench/core/Error.h>
+#include "core/JsonErrors.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -98,7 +99,7 @@ std::vector<SweepPoint> expandSweep(const std::string& text, const std::string& 
     try {
         def = ordered_json::parse(text);
     } catch (const ordered_json::exception& e) { // parse errors, and numbers too large
-        throw Error(source + ": not valid JSON (" + std::string(e.what()).substr(0, 160) + ")");
+        throw Error(jsonParseMessage(source, e.what()));
     }
     if (!def.is_object())
         throw Error(source + ": expected a JSON object with \"grid\" or \"random\"");

@@ -9,7 +9,14 @@
 #include <hdf5.h>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 using namespace headbench;
 
@@ -142,6 +149,34 @@ TEST(FeatureFile, RejectsFilesThatAreNotHdf5)
     EXPECT_EQ(message.rfind(dir.file("cut.h5") + ": ", 0), 0u) << message;
 }
 
+// HDF5 prints its own error stack ("HDF5-DIAG: Error detected in ...") unless told not to, and
+// a thread-safe HDF5 keeps that setting per thread: the window reads files on pool threads.
+TEST(FeatureFile, CorruptFileLeavesNoHdf5TraceFromAnyThread)
+{
+    test::TempDir dir;
+    writeFeatureFile(dir.file("whole.h5"), test::blobs(400, 64, 2, 1));
+    std::filesystem::copy_file(dir.file("whole.h5"), dir.file("cut.h5"));
+    std::filesystem::resize_file(dir.file("cut.h5"), std::filesystem::file_size(dir.file("whole.h5")) / 2);
+    std::vector<std::string> messages;
+    std::fflush(stderr);
+    const int saved = dup(2);
+    const int captured = open(dir.file("stderr.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ASSERT_GE(captured, 0);
+    dup2(captured, 2);
+    for (int i = 0; i < 3; ++i)
+        std::thread([&] { messages.push_back(errorOf(dir.file("cut.h5"))); }).join();
+    std::fflush(stderr);
+    dup2(saved, 2);
+    close(captured);
+    close(saved);
+    std::ifstream in(dir.file("stderr.txt"));
+    const std::string printed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(printed.find("HDF5-DIAG"), std::string::npos) << printed.substr(0, 400);
+    ASSERT_EQ(messages.size(), 3u);
+    for (const auto& m : messages) // our message stays
+        EXPECT_EQ(m, dir.file("cut.h5") + ": the HDF5 file cannot be opened (corrupt or truncated)");
+}
+
 TEST(FeatureFile, RejectsMissingDatasets)
 {
     test::TempDir dir;
@@ -188,6 +223,9 @@ TEST(FeatureFile, RejectsBadValues)
     f[10] = -INFINITY;
     RawH5(dir.file("nan.h5")).dataset("features", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {4, 3}, f).labels({0, 1, 0, 1});
     expectRejected(dir.file("nan.h5"), "2 rows of /features hold NaN or Inf (first: row 1)");
+    f[5] = f[10] = 0.5f;
+    RawH5(dir.file("nan1.h5")).dataset("features", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {4, 3}, f).labels({0, 1, 0, 1});
+    expectRejected(dir.file("nan1.h5"), "1 row of /features holds NaN or Inf (first: row 1)");
     RawH5(dir.file("neg.h5")).features(3, 2).labels({0, -1, 1});
     expectRejected(dir.file("neg.h5"), "label -1 at row 1 is out of range");
     RawH5(dir.file("range.h5")).features(3, 2).labels({0, 1, 2}).labelNames({"safe", "vulnerable"});

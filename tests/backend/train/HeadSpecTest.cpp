@@ -71,7 +71,9 @@ TEST(HeadSpec, RejectsUnknownFieldsWrongTypesAndImpossibleValues)
     EXPECT_EQ(errorOf(R"({"lr": -1})"), "head.json: learning rate -1 must be above 0 and at most 10");
     EXPECT_EQ(errorOf(R"({"depth": 3, "hidden": [5, 6]})"), "head.json: 'depth' 3 does not match 'hidden', which has 2 layers");
     EXPECT_EQ(errorOf("[1]"), "head.json: expected a JSON object");
-    EXPECT_EQ(errorOf("{").rfind("head.json: not valid JSON", 0), 0u);
+    EXPECT_EQ(errorOf("{").rfind("head.json:1:2: not valid JSON: syntax error", 0), 0u) << errorOf("{");
+    EXPECT_EQ(errorOf("{\n  \"lr\": 0.1,\n  \"epochs\": }").rfind("head.json:3:13: not valid JSON: syntax error", 0), 0u)
+        << errorOf("{\n  \"lr\": 0.1,\n  \"epochs\": }");
 }
 
 TEST(HeadSpec, DataDependentChecks)

@@ -1,0 +1,141 @@
+// File ▸ New workspace, the import dialog's extraction and the Help menu of the main window.
+#include "MainWindow.h"
+
+#include "EvaluationView.h"
+#include "ImportDialog.h"
+#include "LossChartView.h"
+#include "SamplesPanel.h"
+#include "ShortcutsDialog.h"
+#include "TrainingController.h"
+#include "WorkspaceController.h"
+
+#include <headbench/core/Error.h>
+#include <headbench/runs/Workspace.h>
+
+#include <QAction>
+#include <QCoreApplication>
+#include <QDesktopServices>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenu>
+#include <QMenuBar>
+#include <QUrl>
+
+#include <utility>
+
+namespace headbench {
+
+QAction* MainWindow::addNewWorkspaceAction(QMenu* file)
+{
+    QAction* action = file->addAction(tr("&New workspace…"), QKeySequence::New, this, [this] {
+        // Start beside the open workspace: new ones usually sit next to the others.
+        const QString start = m_workspace->workspace().isEmpty() ? QDir::homePath()
+                                                                 : QFileInfo(m_workspace->workspace()).absolutePath();
+        const QString dir = QFileDialog::getExistingDirectory(
+            this, tr("New workspace: choose or create an empty folder"), start, QFileDialog::ShowDirsOnly);
+        if (!dir.isEmpty())
+            newWorkspace(dir);
+    });
+    action->setObjectName(QStringLiteral("newWorkspaceAction"));
+    action->setToolTip(tr("Make an empty folder a workspace and switch the window to it"));
+    return action;
+}
+
+bool MainWindow::newWorkspace(const QString& dir)
+{
+    try {
+        createWorkspace(QDir::toNativeSeparators(dir).toStdString());
+    } catch (const Error& e) {
+        showError(QString::fromStdString(e.what()));
+        return false;
+    }
+    openWorkspace(dir);
+    m_statusLabel->setText(tr("New workspace %1").arg(QDir::toNativeSeparators(m_workspace->workspace())));
+    return true;
+}
+
+void MainWindow::clearShownRunOutside(const QString& workspace)
+{
+    // A run of another workspace is no longer shown once the window switches.
+    if (m_currentRunDir.isEmpty() || !QDir(workspace).relativeFilePath(m_currentRunDir).startsWith(QLatin1String("..")))
+        return;
+    m_currentRunDir.clear();
+    m_runSamples.reset();
+    m_runSplit.clear();
+    m_evaluation->clear();
+    m_samples->setSamples(nullptr, {});
+    m_leakageBanner->hide();
+    if (!m_training->isRunning())
+        m_lossChart->clear();
+}
+
+void MainWindow::startImport(ImportDialog* dialog)
+{
+    const auto reopen = [dialog](const QString& message) {
+        dialog->showError(message);
+        dialog->open();
+    };
+    if (m_workspace->busy())
+        return reopen(tr("Another job is still running; wait for it or cancel it, then press Extract again."));
+    try {
+        m_workspace->extractDataset(dialog->datasetRequest(), dialog->request(), dialog->outputPath());
+    } catch (const Error& e) { // e.g. class names that do not parse: fix them in the dialog
+        return reopen(QString::fromStdString(e.what()));
+    }
+    m_importRunning = true;
+    m_importError.clear();
+}
+
+void MainWindow::finishImport()
+{
+    if (!m_importRunning)
+        return;
+    m_importRunning = false;
+    if (!m_importDialog)
+        return;
+    if (m_importError.isEmpty()) { // extracted and loaded, or cancelled by the user
+        m_importDialog->deleteLater();
+        return;
+    }
+    m_importDialog->showError(tr("The import failed: %1").arg(std::exchange(m_importError, QString())));
+    m_importDialog->open();
+}
+
+QString MainWindow::readmePath()
+{
+    // Installed: <prefix>/bin/headbench and <prefix>/share/doc/HeadBench/README.md; else the
+    // source tree the binary was built from.
+    const QStringList candidates = {
+        QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral(HEADBENCH_DOC_FROM_BIN "/README.md")),
+        QStringLiteral(HEADBENCH_SOURCE_DIR "/README.md")};
+    for (const QString& path : candidates)
+        if (QFileInfo(path).isFile())
+            return QDir::cleanPath(path);
+    return {};
+}
+
+void MainWindow::buildHelpMenu()
+{
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* readme = help->addAction(tr("&README"), QKeySequence::HelpContents, this, [this] {
+        const QString path = readmePath();
+        if (path.isEmpty())
+            showError(tr("README.md was found neither in the installed documentation (%1) nor in the source tree (%2).")
+                          .arg(QDir::cleanPath(QDir(QCoreApplication::applicationDirPath())
+                                                   .filePath(QStringLiteral(HEADBENCH_DOC_FROM_BIN))),
+                               QStringLiteral(HEADBENCH_SOURCE_DIR)));
+        else if (!QDesktopServices::openUrl(QUrl::fromLocalFile(path)))
+            showError(tr("%1 could not be opened: no application is set up for Markdown files.").arg(path));
+    });
+    readme->setObjectName(QStringLiteral("readmeAction"));
+    QAction* shortcuts = help->addAction(tr("&Keyboard shortcuts"), QKeySequence(Qt::CTRL | Qt::Key_Slash), this, [this] {
+        auto* dialog = new ShortcutsDialog(this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->open();
+    });
+    shortcuts->setObjectName(QStringLiteral("shortcutsAction"));
+}
+
+} // namespace headbench
