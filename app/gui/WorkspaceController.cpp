@@ -81,6 +81,8 @@ WorkspaceController::WorkspaceController(QObject* parent)
         m_progressTimer.stop();
         m_busy = false;
         const JobResult r = m_watcher.result();
+        if (r.restore)
+            m_features = r.restore;
         Q_EMIT jobFinished();
         if (!r.error.isEmpty()) {
             Q_EMIT errorOccurred(r.error);
@@ -194,12 +196,27 @@ QString WorkspaceController::featuresProblem(const RunRecord& run, FeaturesState
 
 void WorkspaceController::openFeatures(const QString& path, const QString& featureSet)
 {
-    // The previous matrix goes before the next is read: re-opening a 600 MB file must not hold
-    // two of them (a training run still holds its own reference until it ends).
-    if (!m_busy)
-        m_features.reset();
-    runJob(tr("Loading %1").arg(QFileInfo(path).fileName()), [path, featureSet] {
+    // The previous matrix goes before the next is read, so re-opening a 600 MB file does not
+    // hold two of them; but only once the new file opens as a feature file (checkFeatureFile):
+    // a file that is not one leaves the previous features loaded. A training run in
+    // progress keeps its own reference until it ends. One shared holder, so that the job's
+    // copies of this lambda do not keep the matrix alive.
+    if (m_busy) {
+        runJob(QString(), {}); // refused with the "another job" message; nothing is released
+        return;
+    }
+    auto previous = std::make_shared<std::shared_ptr<const FeatureSet>>(std::move(m_features));
+    m_features.reset();
+    runJob(tr("Loading %1").arg(QFileInfo(path).fileName()), [path, featureSet, previous] {
         JobResult r;
+        try {
+            checkFeatureFile(path.toStdString());
+        } catch (const std::exception& e) {
+            r.error = QString::fromStdString(e.what());
+            r.restore = std::exchange(*previous, nullptr);
+            return r;
+        }
+        previous->reset();
         r.features = std::make_shared<FeatureSet>(readFeatureFile(path.toStdString(), {.loadTexts = true, .requireTwoClasses = true, .featureSet = featureSet.toStdString()}));
         r.path = path;
         return r;

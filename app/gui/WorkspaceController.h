@@ -99,6 +99,8 @@ private:
         QString error;
         bool cancelled = false;
         QString message;
+        /// The features loaded before, given back when the new file could not be opened.
+        std::shared_ptr<const FeatureSet> restore;
     };
     void runJob(const QString& title, std::function<JobResult()> job);
     /// Watches runs/ and the folders of running runs, so a run finishing or a process ending

@@ -32,6 +32,8 @@
 #include <QtCharts/QValueAxis>
 #include <QtTest>
 
+#include <limits>
+
 using namespace headbench;
 
 class WorkspaceWindowTest : public QObject {
@@ -461,18 +463,44 @@ void WorkspaceWindowTest::numericIdsSortAsNumbers()
 void WorkspaceWindowTest::reopeningFreesThePreviousMatrix()
 {
     // Re-opening must not hold two matrices (a 600 MB file reached 2.5x its size in the window):
-    // the previous one is released when the next read begins.
+    // once the next file opens as a feature file, the previous matrix is released before the
+    // read. A file that is not one leaves the previous features loaded.
+    const QString nanFile = m_dir.filePath(QStringLiteral("nan.h5"));
+    {
+        FeatureSet set = readFeatureFile(m_features.toStdString());
+        set.features[5] = std::numeric_limits<float>::quiet_NaN(); // opens, but reading refuses it
+        writeFeatureFile(nanFile.toStdString(), set);
+    }
+    const QString notHdf5 = m_dir.filePath(QStringLiteral("not-hdf5.h5"));
+    QFile junk(notHdf5);
+    QVERIFY(junk.open(QIODevice::WriteOnly));
+    junk.write("not a feature file\n");
+    junk.close();
+
     WorkspaceController workspace;
     QSignalSpy loaded(&workspace, &WorkspaceController::featuresLoaded);
+    QSignalSpy failed(&workspace, &WorkspaceController::errorOccurred);
     workspace.openFeatures(m_features);
     QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 30000);
-    const std::weak_ptr<const FeatureSet> first = workspace.features();
+    std::weak_ptr<const FeatureSet> first = workspace.features();
     QVERIFY(!first.expired());
-    workspace.openFeatures(m_features);
+    // The NaN file passes the open check, so the first matrix goes before its read fails.
+    workspace.openFeatures(nanFile);
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 30000);
+    QVERIFY(failed.last().at(0).toString().contains(QStringLiteral("NaN")));
     QVERIFY(first.expired());
+    QVERIFY(!workspace.features());
+
+    workspace.openFeatures(m_features);
     QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, 30000);
-    QVERIFY(workspace.features());
-    QCOMPARE(workspace.features()->rows, 300);
+    const auto second = workspace.features();
+    QVERIFY(second);
+    QCOMPARE(second->rows, 300);
+    // A file that is not a feature file: refused before anything is released.
+    workspace.openFeatures(notHdf5);
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 2, 30000);
+    QVERIFY(failed.last().at(0).toString().contains(QStringLiteral("not an HDF5 file")));
+    QCOMPARE(workspace.features(), second);
 }
 
 QTEST_MAIN(WorkspaceWindowTest)

@@ -394,7 +394,10 @@ const char* splitName(std::uint8_t code)
     }
 }
 
-FeatureSet readFeatureFile(const std::string& path, const FeatureReadOptions& options)
+namespace {
+
+/// Opens a feature file for reading: it exists, is HDF5, opens, and has /features and /labels.
+H5Handle openFeatureFile(const std::string& path)
 {
     silenceHdf5();
     if (!std::filesystem::exists(path))
@@ -406,13 +409,26 @@ FeatureSet readFeatureFile(const std::string& path, const FeatureReadOptions& op
     H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     if (!file.valid())
         throw Error(path + ": the HDF5 file cannot be opened (corrupt or truncated)");
+    for (const char* required : {"features", "labels"})
+        if (!exists(file.get(), required))
+            throw Error(path + ": missing dataset /" + required);
+    return file;
+}
+
+} // namespace
+
+void checkFeatureFile(const std::string& path)
+{
+    openFeatureFile(path);
+}
+
+FeatureSet readFeatureFile(const std::string& path, const FeatureReadOptions& options)
+{
+    H5Handle file = openFeatureFile(path);
     const std::string where = path + ": ";
 
     FeatureSet set;
     set.path = path;
-    for (const char* required : {"features", "labels"})
-        if (!exists(file.get(), required))
-            throw Error(where + "missing dataset /" + required);
 
     // /features (or the chosen feature set): float [N, D]
     readFeatureSetList(file.get(), set);

@@ -86,6 +86,11 @@ struct FeatureReadOptions {
     bool loadAllSets = false;
 };
 
+/// Opens `path` as a feature file without reading its data (it exists, is HDF5, opens, holds
+/// /features and /labels); throws headbench::Error naming the file and the problem as
+/// readFeatureFile would.
+void checkFeatureFile(const std::string& path);
+
 /// The string attributes of a feature file (besides `backbone`, `backbone_version` and
 /// `label_names`), read without loading any data; empty when the file is missing or not HDF5.
 std::map<std::string, std::string> readFeatureAttributes(const std::string& path);
