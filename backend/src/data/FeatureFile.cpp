@@ -376,11 +376,15 @@ std::map<std::string, std::string> readFeatureAttributes(const std::string& path
 {
     silenceHdf5();
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec) || H5Fis_hdf5(path.c_str()) <= 0)
+    if (!std::filesystem::is_regular_file(path, ec) || H5Fis_hdf5(path.c_str()) <= 0) {
+        H5Eclear2(H5E_DEFAULT); // as in readFeatureFile
         return {};
+    }
     H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-    if (!file.valid())
+    if (!file.valid()) {
+        H5Eclear2(H5E_DEFAULT);
         return {};
+    }
     return readAttributes(file.get());
 }
 
@@ -419,10 +423,33 @@ H5Handle openFeatureFile(const std::string& path)
 
 void checkFeatureFile(const std::string& path)
 {
-    openFeatureFile(path);
+    try {
+        openFeatureFile(path);
+    } catch (...) {
+        H5Eclear2(H5E_DEFAULT); // as in readFeatureFile
+        throw;
+    }
 }
 
+namespace {
+FeatureSet readFeatureFileOrThrow(const std::string& path, const FeatureReadOptions& options);
+} // namespace
+
 FeatureSet readFeatureFile(const std::string& path, const FeatureReadOptions& options)
+{
+    try {
+        return readFeatureFileOrThrow(path, options);
+    } catch (...) {
+        // HDF5 keeps the failure's error records on this thread's stack until its next call;
+        // a pool thread that ends first would leak them (LeakSanitizer saw it).
+        H5Eclear2(H5E_DEFAULT);
+        throw;
+    }
+}
+
+namespace {
+
+FeatureSet readFeatureFileOrThrow(const std::string& path, const FeatureReadOptions& options)
 {
     H5Handle file = openFeatureFile(path);
     const std::string where = path + ": ";
@@ -584,6 +611,8 @@ FeatureSet readFeatureFile(const std::string& path, const FeatureReadOptions& op
     }
     return set;
 }
+
+} // namespace
 
 FeatureSummary summarize(const FeatureSet& set)
 {
