@@ -64,8 +64,18 @@ QString LeakageWindowTest::train(MainWindow& window, SplitMode mode)
     QSignalSpy shown(&window, &MainWindow::runShown);
     window.trainAction()->trigger();
     [&] { QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000); }();
-    [&] { QTRY_COMPARE_WITH_TIMEOUT(shown.count(), 1, 30000); }();
-    return finished.first().at(0).toString();
+    // The run shown on opening the workspace may arrive after the training began (slow under
+    // the sanitizers): wait for this run to be shown, not for a count of runs shown.
+    const QString dir = finished.first().at(0).toString();
+    auto shownThis = [&] {
+        for (const auto& args : shown)
+            if (args.at(0).toString() == dir)
+                return true;
+        return false;
+    };
+    [&] { QTRY_VERIFY_WITH_TIMEOUT(shownThis(), 30000); }();
+    [&] { QTRY_COMPARE_WITH_TIMEOUT(window.currentRunDir(), dir, 30000); }();
+    return dir;
 }
 
 void LeakageWindowTest::randomSplitOfFixPairsWarnsAndShowsThePartner()
