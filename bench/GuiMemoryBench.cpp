@@ -13,6 +13,8 @@
 #include <headbench/data/FeatureFile.h>
 #include <headbench/train/RunSession.h>
 
+#include "SyntheticFeatures.h"
+
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
@@ -22,7 +24,6 @@
 
 #include <cstdio>
 #include <fstream>
-#include <random>
 #include <string>
 
 #include <sys/wait.h>
@@ -48,25 +49,7 @@ bool writeInChild(const std::string& path, int rows, int dim)
 {
     const pid_t pid = fork();
     if (pid == 0) {
-        FeatureSet set;
-        set.rows = rows;
-        set.dim = dim;
-        set.features.resize(static_cast<std::size_t>(rows) * dim);
-        set.labels.resize(rows);
-        set.texts.resize(rows);
-        std::mt19937 rng(1);
-        std::normal_distribution<float> n(0, 1);
-        for (int r = 0; r < rows; ++r) {
-            set.labels[r] = r % 2;
-            for (int j = 0; j < dim; ++j)
-                set.features[static_cast<std::size_t>(r) * dim + j] = n(rng) + (j < 16 ? 0.5f * set.labels[r] : 0.0f);
-            // About the length of a Juliet function's first lines.
-            set.texts[r] = "static void f" + std::to_string(r) + "(char *data) {\n    char buf[100];\n    memcpy(buf, data, " +
-                           std::to_string(r % 200) + ");\n    printLine(buf);\n}\n";
-        }
-        set.labelNames = {"safe", "vulnerable"};
-        set.backbone = "synthetic";
-        writeFeatureFile(path, set);
+        writeFeatureFile(path, bench::syntheticFeatures(rows, dim, /*texts=*/true));
         _exit(0);
     }
     int status = 0;

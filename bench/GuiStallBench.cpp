@@ -11,6 +11,8 @@
 #include <headbench/core/Runtime.h>
 #include <headbench/data/FeatureFile.h>
 
+#include "SyntheticFeatures.h"
+
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
@@ -22,7 +24,6 @@
 #include <QTimer>
 
 #include <cstdio>
-#include <random>
 
 using namespace headbench;
 
@@ -43,23 +44,7 @@ int main(int argc, char** argv)
     const int rows = parser.value(rowsOpt).toInt(), dim = parser.value(dimOpt).toInt();
     QTemporaryDir dir;
     QDir(dir.path()).mkpath(QStringLiteral("features"));
-    {
-        FeatureSet set;
-        set.rows = rows;
-        set.dim = dim;
-        set.features.resize(static_cast<std::size_t>(rows) * dim);
-        set.labels.resize(rows);
-        std::mt19937 rng(1);
-        std::normal_distribution<float> n(0, 1);
-        for (int r = 0; r < rows; ++r) {
-            set.labels[r] = r % 2;
-            for (int j = 0; j < dim; ++j)
-                set.features[static_cast<std::size_t>(r) * dim + j] = n(rng) + (j < 16 ? 0.5f * set.labels[r] : 0.0f);
-        }
-        set.labelNames = {"0", "1"};
-        set.backbone = "synthetic";
-        writeFeatureFile(dir.filePath(QStringLiteral("features/bench.h5")).toStdString(), set);
-    }
+    writeFeatureFile(dir.filePath(QStringLiteral("features/bench.h5")).toStdString(), bench::syntheticFeatures(rows, dim));
 
     MainWindow window;
     window.resize(1280, 800);

@@ -14,7 +14,7 @@ import tempfile
 import unittest
 
 import clitest
-from clitest import run
+from clitest import pool, run
 
 import h5py
 import numpy as np
@@ -41,15 +41,6 @@ def hf_cases():
     return [c for _ in range(4) for c in out]
 
 
-def pool(states, pooling):
-    """states [T, H] of one text (no padding) -> [H]."""
-    if pooling == "cls":
-        return states[0]
-    if pooling == "mean":
-        return states.mean(0)
-    if pooling == "last":
-        return states[-1]
-    return states.max(0).values
 
 
 class FeatureSets(unittest.TestCase):

@@ -17,7 +17,7 @@ import tempfile
 import unittest
 
 import clitest
-from clitest import run
+from clitest import pool, run
 
 import h5py
 import numpy as np
@@ -95,15 +95,6 @@ def sequences(ids, before, after, long, stride=None):
     return [before + body[s:s + length] + after for s in window_starts(n, length, stride)]
 
 
-def pool(states, pooling):
-    """states [T, H] of one sequence (no padding) -> [H]."""
-    if pooling == "cls":
-        return states[0]
-    if pooling == "mean":
-        return states.mean(0)
-    if pooling == "last":
-        return states[-1]
-    return states.max(0).values
 
 
 class Model:

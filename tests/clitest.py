@@ -28,3 +28,15 @@ def arguments(count):
     values[0] = os.path.abspath(values[0])
     CLI = values[0]
     return values
+
+
+def pool(states, pooling):
+    """The reference pooling of one sequence's hidden states [T, H] (no padding) -> [H], as a
+    backbone's cls, mean, last and max poolings are defined (a torch tensor)."""
+    if pooling == "cls":
+        return states[0]
+    if pooling == "mean":
+        return states.mean(0)
+    if pooling == "last":
+        return states[-1]
+    return states.max(0).values

@@ -98,13 +98,22 @@ SeenSpan seenSpan(const Tokenizer& tokenizer, std::string_view text, int maxLeng
     if (tokenizer.encodeBody(text).size() <= length)
         return span;
     span.cut = true;
-    // The token count of a prefix (suffix) grows with its length: binary search for the longest
-    // one that fits.
-    std::size_t lo = 0, hi = text.size(); // lo fits, hi does not
+    // The token count of a prefix (suffix) grows with its length: find the longest one that
+    // fits by doubling, then bisecting, so the cost follows the window's length in bytes, not
+    // the whole text's (the window calls this on the GUI thread for the selected sample).
+    const auto fits = [&](std::size_t n) {
+        const std::string_view part = mode == LongMode::Head ? text.substr(0, n) : text.substr(text.size() - n);
+        return tokenizer.encodeBody(part).size() <= length;
+    };
+    std::size_t lo = 0, hi = std::min<std::size_t>(text.size(), 4 * length);
+    while (hi < text.size() && fits(hi)) {
+        lo = hi;
+        hi = std::min(text.size(), 2 * hi);
+    }
+    // Now lo fits and hi does not (the whole text does not: it was cut).
     while (hi - lo > 1) {
         const std::size_t mid = lo + (hi - lo) / 2;
-        const std::string_view part = mode == LongMode::Head ? text.substr(0, mid) : text.substr(text.size() - mid);
-        (tokenizer.encodeBody(part).size() <= length ? lo : hi) = mid;
+        (fits(mid) ? lo : hi) = mid;
     }
     if (mode == LongMode::Head) {
         span.end = charStart(text, lo);
