@@ -17,6 +17,12 @@ namespace headbench::cli {
 /// Registers every subcommand on the app.
 void registerCommands(CLI::App& app);
 
+/// Registers `train` and `sweep` (TrainCommands.cpp); their exit code goes to `exitCode`.
+void registerTrainCommands(CLI::App& app, int& exitCode);
+
+/// Registers `runs`, `eval` and `compare` (RunCommands.cpp); their exit code goes to `exitCode`.
+void registerRunCommands(CLI::App& app, int& exitCode);
+
 /// Registers `extract` and `merge` (ExtractCommands.cpp); their exit code goes to `exitCode`.
 void registerExtractCommands(CLI::App& app, int& exitCode);
 

@@ -1,5 +1,6 @@
 // headbench-cli label-issues, and the cross-validation table of `train --cv`: confident
 // learning on a run's out-of-fold probabilities.
+#include "CliOutput.h"
 #include "Commands.h"
 
 #include <headbench/core/Error.h>
@@ -17,11 +18,6 @@ namespace headbench::cli {
 namespace {
 
 using nlohmann::json;
-
-std::string cell(double v)
-{
-    return std::isfinite(v) ? fmt::format("{:.4f}", v) : std::string("-");
-}
 
 struct LabelIssuesOptions {
     std::string run;
@@ -59,7 +55,7 @@ int runLabelIssues(const LabelIssuesOptions& o)
                report.issues.size(), oof.ids.size(), pct, o.rankBy);
     fmt::print("class thresholds (mean self-confidence):");
     for (std::size_t j = 0; j < names.size(); ++j)
-        fmt::print(" {} {}", names[j], cell(report.thresholds[j]));
+        fmt::print(" {} {}", names[j], fmtMetric(report.thresholds[j]));
     fmt::print("\n\n{:>5}  {:<24} {:<14} {:<14} {:>7} {:>9}\n", "rank", "id", "label", "suggested", "score", "p(label)");
     for (std::size_t i = 0; i < shown; ++i) {
         const LabelIssue& is = report.issues[i];
@@ -82,13 +78,13 @@ void printCrossValidation(const CrossValidationResult& cv)
                "roc_auc", "loss");
     for (std::size_t f = 0; f < cv.folds.size(); ++f) {
         const Metrics& m = cv.folds[f];
-        fmt::print("{:<6}{:>7}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", f + 1, cv.foldRows[f], cell(m.accuracy),
-                   cell(m.precision), cell(m.recall), cell(m.f1), cell(m.rocAuc), cell(m.loss));
+        fmt::print("{:<6}{:>7}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", f + 1, cv.foldRows[f], fmtMetric(m.accuracy),
+                   fmtMetric(m.precision), fmtMetric(m.recall), fmtMetric(m.f1), fmtMetric(m.rocAuc), fmtMetric(m.loss));
     }
-    fmt::print("{:<6}{:>7}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "mean", "", cell(cv.mean.accuracy), cell(cv.mean.precision),
-               cell(cv.mean.recall), cell(cv.mean.f1), cell(cv.mean.rocAuc), cell(cv.mean.loss));
-    fmt::print("{:<6}{:>7}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "sd", "", cell(cv.sd.accuracy), cell(cv.sd.precision),
-               cell(cv.sd.recall), cell(cv.sd.f1), cell(cv.sd.rocAuc), cell(cv.sd.loss));
+    fmt::print("{:<6}{:>7}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "mean", "", fmtMetric(cv.mean.accuracy), fmtMetric(cv.mean.precision),
+               fmtMetric(cv.mean.recall), fmtMetric(cv.mean.f1), fmtMetric(cv.mean.rocAuc), fmtMetric(cv.mean.loss));
+    fmt::print("{:<6}{:>7}{:>10}{:>10}{:>10}{:>10}{:>10}{:>10}\n", "sd", "", fmtMetric(cv.sd.accuracy), fmtMetric(cv.sd.precision),
+               fmtMetric(cv.sd.recall), fmtMetric(cv.sd.f1), fmtMetric(cv.sd.rocAuc), fmtMetric(cv.sd.loss));
 }
 
 void registerQualityCommands(CLI::App& app, int& exitCode)

@@ -1,0 +1,90 @@
+// How headbench-cli prints metrics: tables, confusion matrices, JSON fields.
+#include "CliOutput.h"
+
+#include <headbench/runs/Bootstrap.h>
+#include <headbench/runs/Metrics.h>
+#include <headbench/runs/RunStore.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <ctime>
+
+namespace headbench::cli {
+
+using nlohmann::json;
+
+json number(double v)
+{
+    return std::isfinite(v) ? json(v) : json(nullptr);
+}
+
+json metricsJson(const Metrics& m)
+{
+    return json::parse(metricsToJson(m));
+}
+
+std::string fmtMetric(double v)
+{
+    return std::isfinite(v) ? fmt::format("{:.4f}", v) : std::string("-");
+}
+
+std::string fmtInterval(const Interval& i)
+{
+    return i.valid() ? fmt::format("[{:.3f}, {:.3f}]", i.low, i.high) : std::string("-");
+}
+
+void printMetricsTable(const std::vector<std::pair<std::string, const Metrics*>>& columns)
+{
+    fmt::print("{:<11}", "");
+    for (const auto& [name, m] : columns) {
+        fmt::print("{:>12}", name);
+        if (m->ci)
+            fmt::print("{:>18}", fmt::format("{:.0f}% CI", m->ci->level * 100));
+    }
+    fmt::print("\n");
+    for (const MetricField& f : metricFields()) {
+        fmt::print("{:<11}", f.json);
+        for (const auto& [name, m] : columns) {
+            fmt::print("{:>12}", fmtMetric(m->*f.value));
+            if (m->ci)
+                fmt::print("{:>18}", fmtInterval((*m->ci).*f.interval));
+        }
+        fmt::print("\n");
+    }
+    fmt::print("{:<11}", "loss");
+    for (const auto& [name, m] : columns)
+        fmt::print("{:>12}{:>{}}", fmtMetric(m->loss), "", m->ci ? 18 : 0);
+    fmt::print("\n");
+}
+
+void printConfusion(const Metrics& m, const std::vector<std::string>& names)
+{
+    fmt::print("confusion (rows: true, columns: predicted)\n{:<14}", "");
+    for (const auto& n : names)
+        fmt::print("{:>12}", n.substr(0, 11));
+    fmt::print("\n");
+    for (std::size_t r = 0; r < m.confusion.size(); ++r) {
+        fmt::print("{:<14}", names[r].substr(0, 13));
+        for (auto c : m.confusion[r])
+            fmt::print("{:>12}", c);
+        fmt::print("\n");
+    }
+}
+
+json valTestMetricsJson(const RunRecord& r)
+{
+    return {{"val", metricsJson(r.validation)}, {"test", metricsJson(r.test)}};
+}
+
+std::string utcStamp()
+{
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+    return buf;
+}
+
+} // namespace headbench::cli

@@ -1,0 +1,511 @@
+// headbench-cli train (one run, --repeats, --cv) and sweep: heads trained through the backend run session.
+#include "CliOutput.h"
+#include "Commands.h"
+
+#include "ProgressBar.h"
+
+#include <headbench/core/Error.h>
+#include <headbench/core/Plural.h>
+#include <headbench/data/FeatureFile.h>
+#include <headbench/data/Leakage.h>
+#include <headbench/runs/Bootstrap.h>
+#include <headbench/runs/RunStore.h>
+#include <headbench/train/CrossValidation.h>
+#include <headbench/train/HeadSpec.h>
+#include <headbench/train/RunSession.h>
+#include <headbench/train/Sweep.h>
+#include <headbench/train/Trainer.h>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+#include <optional>
+
+namespace headbench::cli {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+// ---- train ----
+struct TrainCliOptions {
+    std::string features, featureSet, workspace, headFile, name;
+    std::optional<int> depth, width, batchSize, epochs, patience, stepSize;
+    std::optional<std::string> hidden, activation, norm, loss, optimizer, schedule, earlyStopping, classWeights;
+    std::optional<double> dropout, focalGamma, labelSmoothing, lr, weightDecay, momentum;
+    std::optional<std::uint64_t> seed;
+    std::string split = "auto", leakage = "auto";
+    std::optional<double> nearThreshold;
+    std::optional<std::string> l2;
+    std::optional<bool> standardize;
+    int cv = 0; ///< folds of cross-validation besides the run's own head; 0 for none
+    int repeats = 1; ///< seeds to train the spec with (spec.seed, spec.seed + 1, ...), on one split
+    std::string calibrate = "none"; ///< post-hoc calibration of the run's head (none, temperature)
+    double trainFraction = 1.0; ///< learning curves: fit on this nested, stratified part of the training split
+    bool json = false;
+};
+
+/// The split, leakage and calibration settings of train.
+TrainOptions trainOptionsOf(const TrainCliOptions& o)
+{
+    TrainOptions t;
+    t.split = parseSplitMode(o.split);
+    t.leakage.method = parseLeakageMethod(o.leakage);
+    if (o.nearThreshold) {
+        if (!(*o.nearThreshold > 0 && *o.nearThreshold <= 1))
+            throw Error(fmt::format("--near-threshold {}: expected a similarity in (0, 1]", *o.nearThreshold));
+        t.leakage.jaccardThreshold = t.leakage.cosineThreshold = *o.nearThreshold;
+    }
+    t.calibrate = parseCalibrationMethod(o.calibrate);
+    if (!(o.trainFraction > 0 && o.trainFraction <= 1))
+        throw Error(fmt::format("--train-fraction {}: expected a fraction in (0, 1]", o.trainFraction));
+    t.trainFraction = o.trainFraction;
+    return t;
+}
+
+
+/// One line a user cannot miss when validation or test rows have near duplicates in training.
+void warnLeakage(const LeakageReport& r)
+{
+    if (!r.measured || (r.testNearDuplicates == 0 && r.validationNearDuplicates == 0 && r.conflictingLabels == 0))
+        return;
+    const auto pct = [](std::int64_t a, std::int64_t b) { return b > 0 ? 100.0 * static_cast<double>(a) / static_cast<double>(b) : 0.0; };
+    if (r.testNearDuplicates > 0 || r.validationNearDuplicates > 0)
+        fmt::print(stderr,
+                   "warning: leakage: {} of {} test rows ({:.0f}%) and {} of {} validation rows ({:.0f}%) have a near duplicate "
+                   "in training ({} >= {}; {} test {} exact); test figures are optimistic, or on fix pairs "
+                   "pessimistic. Split by group (extract --group-field, train --split group) or deduplicate.\n",
+                   r.testNearDuplicates, r.testRows, pct(r.testNearDuplicates, r.testRows), r.validationNearDuplicates,
+                   r.validationRows, pct(r.validationNearDuplicates, r.validationRows),
+                   r.method == "text" ? "token-shingle Jaccard" : "centred-feature cosine", r.nearThreshold,
+                   r.testExactDuplicates, r.testExactDuplicates == 1 ? "row" : "rows");
+    if (r.conflictingLabels > 0)
+        fmt::print(stderr, "warning: {} {} share their text with a row of another label (conflicting duplicates)\n",
+                   r.conflictingLabels, r.conflictingLabels == 1 ? "row" : "rows");
+}
+
+HeadSpec specFromOptions(const TrainCliOptions& o)
+{
+    HeadSpec spec;
+    if (!o.headFile.empty()) {
+        std::ifstream in(o.headFile);
+        if (!in)
+            throw Error(o.headFile + ": cannot be opened for reading");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        spec = headSpecFromJson(ss.str(), o.headFile);
+    }
+    ArchitectureOverrides arch; // the backend's one rule, as for JSON specs, sweeps and the designer
+    if (o.hidden)
+        arch.hidden = parseWidthList(*o.hidden, "--hidden");
+    arch.depth = o.depth;
+    arch.width = o.width;
+    spec.hidden = applyArchitecture(spec.hidden, arch, "--hidden/--depth/--width");
+    if (o.activation) spec.activation = parseEnum<Activation>(*o.activation);
+    if (o.norm) spec.norm = parseEnum<Norm>(*o.norm);
+    if (o.loss) spec.loss = parseEnum<Loss>(*o.loss);
+    if (o.optimizer) spec.optimizer = parseEnum<Optimizer>(*o.optimizer);
+    if (o.l2) {
+        if (*o.l2 == "auto") {
+            spec.l2.reset();
+        } else {
+            try {
+                std::size_t used = 0;
+                spec.l2 = std::stod(*o.l2, &used);
+                if (used != o.l2->size())
+                    throw std::invalid_argument("trailing text");
+            } catch (const std::exception&) {
+                throw Error("--l2: '" + *o.l2 + "' is not a number (expected auto or e.g. 0.001)");
+            }
+        }
+    }
+    if (o.standardize) spec.standardize = *o.standardize;
+    if (o.schedule) spec.schedule = parseEnum<Schedule>(*o.schedule);
+    if (o.earlyStopping) spec.earlyStopping = parseEnum<StopMetric>(*o.earlyStopping);
+    if (o.classWeights) {
+        spec.autoClassWeights = *o.classWeights == "auto";
+        spec.classWeights.clear();
+        if (*o.classWeights != "auto" && *o.classWeights != "none") {
+            std::stringstream ss(*o.classWeights);
+            std::string item;
+            while (std::getline(ss, item, ','))
+                try {
+                    spec.classWeights.push_back(std::stod(item));
+                } catch (const std::exception&) {
+                    throw Error("--class-weights: '" + item + "' is not a number (expected auto, none or e.g. 1,3)");
+                }
+        }
+    }
+    if (o.dropout) spec.dropout = *o.dropout;
+    if (o.focalGamma) spec.focalGamma = *o.focalGamma;
+    if (o.labelSmoothing) spec.labelSmoothing = *o.labelSmoothing;
+    if (o.lr) spec.learningRate = *o.lr;
+    if (o.weightDecay) spec.weightDecay = *o.weightDecay;
+    if (o.momentum) spec.momentum = *o.momentum;
+    if (o.batchSize) spec.batchSize = *o.batchSize;
+    if (o.epochs) spec.epochs = *o.epochs;
+    if (o.patience) spec.patience = *o.patience;
+    if (o.stepSize) spec.stepSize = *o.stepSize;
+    if (o.seed) spec.seed = *o.seed;
+    if (const auto problems = validate(spec); !problems.empty())
+        throw Error("invalid head: " + problems.front());
+    return spec;
+}
+
+class CliTrainingObserver : public TrainingObserver {
+public:
+    explicit CliTrainingObserver(int epochs, bool quiet) : m_epochs(epochs), m_quiet(quiet) {}
+    void onBatch(int epoch, int batch, int batches) override
+    {
+        m_bar.update(static_cast<long long>(epoch - 1) * batches + batch, static_cast<long long>(m_epochs) * batches,
+                     fmt::format("epoch {}/{}  {}", epoch, m_epochs, m_last));
+    }
+    void onEpoch(const EpochStats& e) override
+    {
+        m_last = fmt::format("train {:.4f}  val {:.4f}  val f1 {:.4f}", e.trainLoss, e.valLoss, e.valF1);
+        if (!m_quiet && !isatty(STDERR_FILENO))
+            fmt::print(stderr, "epoch {:>3}  {}  ({:.2f} s)\n", e.epoch, m_last, e.seconds);
+    }
+    bool shouldStop() override { return g_interrupted; }
+
+private:
+    int m_epochs;
+    bool m_quiet;
+    std::string m_last;
+    ProgressBar m_bar{"train"};
+};
+
+/// The object `train --json` prints for one saved run (also one entry of `train --repeats --json`).
+json trainRunJson(const RunRecord& rec, const HeadSpec& spec)
+{
+    return {{"run", rec.id},
+            {"dir", rec.dir},
+            {"name", rec.name},
+            {"summary", summary(spec)},
+            {"parameters", rec.parameters},
+            {"best_epoch", rec.bestEpoch},
+            {"epochs_run", rec.epochsRun},
+            {"seconds", rec.seconds},
+            {"seconds_per_epoch", rec.seconds / std::max(1, rec.epochsRun)},
+            {"metrics", valTestMetricsJson(rec)},
+            {"split_source", rec.splitSource},
+            {"train_fraction", rec.trainFraction},
+            {"train_rows", rec.trainRows},
+            {"leakage", rec.leakage.measured ? json::parse(leakageToJson(rec.leakage)) : json(nullptr)},
+            {"calibration", rec.calibration.enabled() ? json::parse(calibrationToJson(rec.calibration)) : json(nullptr)}};
+}
+
+/// The line a cancelled run session leaves on stderr (Ctrl-C: the command then exits 130).
+void printCancelled(const RunSessionResult& session, const std::string& consequence)
+{
+    if (session.cancelledIn == "training")
+        fmt::print(stderr, "\ntraining interrupted after {}; {}\n", plural(session.epochsDone, "epoch"), consequence);
+    else if (session.cancelledIn == "cross-validation")
+        fmt::print(stderr, "\ncross-validation interrupted after {}; {}\n", plural(session.foldsDone, "fold"), consequence);
+    else
+        fmt::print(stderr, "\ninterrupted {}; {}\n", session.cancelledIn, consequence);
+}
+
+int runRepeats(const TrainCliOptions& o);
+
+int runTrain(const TrainCliOptions& o)
+{
+    if (o.repeats > 1)
+        return runRepeats(o);
+    const HeadSpec spec = specFromOptions(o);
+    const TrainOptions trainOptions = trainOptionsOf(o);
+    // Texts are loaded for the leakage check (near duplicates by token shingles).
+    const FeatureSet data = readFeatureFile(o.features, {.loadTexts = trainOptions.leakage.method != LeakageOptions::Method::Off,
+                                                         .requireTwoClasses = true, .featureSet = o.featureSet});
+    if (const auto problems = validate(spec, data.numClasses()); !problems.empty())
+        throw Error(o.features + ": " + problems.front());
+    CliTrainingObserver observer(plannedEpochs(spec), o.json);
+    // --cv K: K more heads on the run's training and validation rows, for per-fold metrics and
+    // out-of-fold probabilities (cv.json, oof.csv in the same run folder).
+    if (o.cv > 0 && !o.json)
+        fmt::print(stderr, "cross-validation: {} more heads on the training and validation rows\n", o.cv);
+    const RunSessionResult session =
+        runSession(data, spec, {.workspace = o.workspace, .name = o.name, .options = trainOptions, .cvFolds = o.cv}, &observer);
+    if (session.outcome == RunOutcome::Cancelled) {
+        printCancelled(session, "no run was saved");
+        return kInterrupted;
+    }
+    const RunRecord& rec = session.record;
+    const std::optional<CrossValidationResult>& cv = session.cv;
+    if (o.json) {
+        json j = trainRunJson(rec, spec);
+        if (cv)
+            j["cv"] = json::parse(crossValidationToJson(*cv));
+        warnLeakage(rec.leakage);
+        std::cout << j.dump(2) << "\n";
+        return kOk;
+    }
+    if (resolvedOptimizer(spec) == Optimizer::Lbfgs) // one history entry per L2 penalty tried
+        fmt::print("run {} saved in {}\n{}: {} parameters, L-BFGS, {} penalties tried (kept l2 {:.3g}), {:.1f} s\n", rec.id,
+                   rec.dir, summary(spec), rec.parameters, rec.epochsRun,
+                   rec.history[static_cast<std::size_t>(std::max(rec.bestEpoch, 1) - 1)].l2, rec.seconds);
+    else
+        fmt::print("run {} saved in {}\n{}: {}, {} (best {}), {:.1f} s\n", rec.id, rec.dir, summary(spec),
+                   plural(rec.parameters, "parameter"), plural(rec.epochsRun, "epoch"), rec.bestEpoch, rec.seconds);
+    fmt::print("split: {}", rec.splitSource == "file"     ? std::string("the file's own")
+                            : rec.splitSource == "group"  ? std::string("by group, seeded 80/10/10")
+                            : rec.splitSource == "random" ? std::string("random, stratified 80/10/10")
+                                                          : "the " + rec.splitSource);
+    if (rec.leakage.measured)
+        fmt::print("; leakage: {} of {} test rows have a near duplicate in training ({} exact)", rec.leakage.testNearDuplicates,
+                   rec.leakage.testRows, rec.leakage.testExactDuplicates);
+    fmt::print("\n");
+    if (rec.calibration.enabled()) {
+        fmt::print("calibration: temperature {:.4g}; validation ECE {:.4f} -> {:.4f}", rec.calibration.temperature,
+                   rec.calibration.valEceBefore, rec.calibration.valEceAfter);
+        if (rec.calibration.hasTest)
+            fmt::print(", test ECE {:.4f} -> {:.4f}", rec.calibration.testEceBefore, rec.calibration.testEceAfter);
+        fmt::print(" (metrics and predictions are calibrated)\n");
+    }
+    fmt::print("\n");
+    warnLeakage(rec.leakage);
+    printMetricsTable({{"validation", &rec.validation}, {"test", &rec.test}});
+    fmt::print("\ntest ");
+    printConfusion(rec.test, data.labelNames);
+    if (cv) {
+        fmt::print("\n");
+        printCrossValidation(*cv);
+    }
+    return kOk;
+}
+
+/// Mean and sample standard deviation (n - 1 in the denominator) of every numeric field of the
+/// runs' metrics objects (`metrics.<split>` of each entry of `runs`); a field that is not a finite
+/// number in every run (e.g. ROC-AUC of a multi-class head) is left out. sd is null for one run.
+json repeatsSummary(const json& runs, const std::string& split)
+{
+    json out = json::object();
+    const json& firstRun = runs.at(0).at("metrics").at(split);
+    for (auto it = firstRun.begin(); it != firstRun.end(); ++it) {
+        const std::string& key = it.key();
+        if (!it->is_number() || key == "count") // count: the split's rows, the same in every run
+            continue;
+        std::vector<double> v;
+        for (const auto& r : runs) {
+            const json& x = r.at("metrics").at(split).value(key, json(nullptr));
+            if (!x.is_number())
+                break;
+            v.push_back(x.get<double>());
+        }
+        if (v.size() != runs.size())
+            continue;
+        double mean = 0;
+        for (double x : v)
+            mean += x;
+        mean /= static_cast<double>(v.size());
+        double ss = 0;
+        for (double x : v)
+            ss += (x - mean) * (x - mean);
+        const json sd = v.size() > 1 ? json(std::sqrt(ss / static_cast<double>(v.size() - 1))) : json(nullptr);
+        out[key] = {{"mean", mean}, {"sd", sd}, {"n", v.size()}};
+    }
+    return out;
+}
+
+/// train --repeats N: the spec trained with seeds seed, seed + 1, ..., seed + N - 1 (initialisation
+/// and shuffling) on the split of the first seed, saved as one group (SweepTag "repeat-<time>",
+/// params {"seed": S}) so the window lists and compares them like a sweep.
+int runRepeats(const TrainCliOptions& o)
+{
+    if (o.cv > 0)
+        throw Error("--repeats and --cv cannot be combined: run --cv on a single seed");
+    const HeadSpec base = specFromOptions(o);
+    TrainOptions trainOptions = trainOptionsOf(o);
+    trainOptions.splitSeed = base.seed; // the split stays the same for every seed
+    const FeatureSet data = readFeatureFile(o.features, {.loadTexts = trainOptions.leakage.method != LeakageOptions::Method::Off,
+                                                         .requireTwoClasses = true, .featureSet = o.featureSet});
+    if (const auto problems = validate(base, data.numClasses()); !problems.empty())
+        throw Error(o.features + ": " + problems.front());
+    const std::string groupId = "repeat-" + utcStamp();
+    if (!o.json)
+        fmt::print("{} seeds of {} in {}\n{:>4}  {:>20}  {:>8} {:>8} {:>8} {:>7}\n", o.repeats, summary(base), groupId, "#",
+                   "seed", "test f1", "acc", "roc auc", "s");
+    json runs = json::array();
+    std::optional<RunRecord> last;
+    for (int i = 0; i < o.repeats; ++i) {
+        HeadSpec spec = base;
+        spec.seed = base.seed + static_cast<std::uint64_t>(i);
+        const SweepTag tag{groupId, json{{"seed", spec.seed}}.dump()};
+        CliTrainingObserver observer(plannedEpochs(spec), true);
+        const RunSessionResult session =
+            runSession(data, spec, {.workspace = o.workspace, .name = o.name, .tag = tag, .options = trainOptions}, &observer);
+        if (session.outcome == RunOutcome::Cancelled) {
+            printCancelled(session, fmt::format("repeats interrupted after {} of {} runs", i, o.repeats));
+            return kInterrupted;
+        }
+        RunRecord rec = session.record;
+        runs.push_back(trainRunJson(rec, spec));
+        if (!o.json)
+            fmt::print("{:>4}  {:>20}  {:>8} {:>8} {:>8} {:>7.1f}\n", i + 1, spec.seed, fmtMetric(rec.test.f1),
+                       fmtMetric(rec.test.accuracy), fmtMetric(rec.test.rocAuc), rec.seconds);
+        last = std::move(rec);
+    }
+    const json summaryJson{{"val", repeatsSummary(runs, "val")}, {"test", repeatsSummary(runs, "test")}};
+    warnLeakage(last->leakage); // one split, so one leakage report
+    if (o.json) {
+        std::cout << json{{"repeat", groupId}, {"runs", runs}, {"summary", summaryJson}}.dump(2) << "\n";
+        return kOk;
+    }
+    const auto meanSd = [&](const char* key) {
+        const json& t = summaryJson.at("test");
+        if (!t.contains(key))
+            return std::string("-");
+        return fmt::format("{:.4f} ± {:.4f}", t[key]["mean"].get<double>(), t[key]["sd"].get<double>());
+    };
+    fmt::print("mean ± sd (sample sd, n - 1) over {} seeds, test: f1 {}  accuracy {}  roc auc {}\n", o.repeats,
+               meanSd("f1"), meanSd("accuracy"), meanSd("roc_auc"));
+    return kOk;
+}
+
+// ---- sweep ----
+struct SweepCliOptions {
+    std::string features, workspace, grid;
+    bool json = false;
+};
+
+int runSweep(const SweepCliOptions& o)
+{
+    std::ifstream in(o.grid);
+    if (!in)
+        throw Error(o.grid + ": cannot be opened for reading");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const auto points = expandSweep(ss.str(), o.grid);
+    FeatureSet data = readFeatureFile(o.features, {.loadTexts = true, .requireTwoClasses = true, .featureSet = points.front().featureSet});
+    for (std::size_t i = 0; i < points.size(); ++i)
+        if (const auto problems = validate(points[i].spec, data.numClasses()); !problems.empty())
+            throw Error(fmt::format("{}: point {} ({}): {}", o.grid, i + 1, points[i].params, problems.front()));
+    for (const SweepPoint& p : points) // every feature set named must exist before the first run
+        if (!p.featureSet.empty() && std::none_of(data.featureSets.begin(), data.featureSets.end(),
+                                                  [&](const FeatureSetInfo& f) { return f.name == p.featureSet; }))
+            throw Error(fmt::format("{}: feature_set '{}' is not in {} (inspect lists its sets)", o.grid, p.featureSet, o.features));
+    const std::string sweepId = "sweep-" + utcStamp();
+    const auto start = std::chrono::steady_clock::now();
+    json runs = json::array();
+    if (!o.json)
+        fmt::print("{} in {}\n{:>4}  {:<56} {:>8} {:>8} {:>7}\n", plural(points.size(), "run"), sweepId, "#", "params", "val f1", "test f1", "s");
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        if (points[i].featureSet != (i == 0 ? points[i].featureSet : points[i - 1].featureSet))
+            data = readFeatureFile(o.features, {.loadTexts = true, .requireTwoClasses = true, .featureSet = points[i].featureSet});
+        const SweepTag tag{sweepId, points[i].params};
+        CliTrainingObserver observer(points[i].spec.epochs, true);
+        TrainOptions options;
+        options.trainFraction = points[i].trainFraction;
+        const RunSessionResult session =
+            runSession(data, points[i].spec, {.workspace = o.workspace, .tag = tag, .options = options}, &observer);
+        if (session.outcome == RunOutcome::Cancelled) {
+            printCancelled(session, fmt::format("sweep interrupted after {} of {} runs", i, points.size()));
+            return kInterrupted;
+        }
+        const RunRecord& rec = session.record;
+        runs.push_back({{"run", rec.id}, {"dir", rec.dir}, {"params", json::parse(points[i].params)},
+                        {"summary", summary(points[i].spec)}, {"seconds", rec.seconds},
+                        {"train_fraction", rec.trainFraction}, {"train_rows", rec.trainRows},
+                        {"metrics", valTestMetricsJson(rec)}});
+        if (!o.json)
+            fmt::print("{:>4}  {:<56} {:>8} {:>8} {:>7.1f}\n", i + 1, points[i].params.substr(0, 56), fmtMetric(rec.validation.f1),
+                       fmtMetric(rec.test.f1), rec.seconds);
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (o.json)
+        std::cout << json{{"sweep", sweepId}, {"runs", runs}, {"seconds", seconds}}.dump(2) << "\n";
+    else
+        fmt::print("{} in {:.1f} s\n", plural(points.size(), "run"), seconds);
+    return kOk;
+}
+
+} // namespace
+
+void registerTrainCommands(CLI::App& app, int& exitCode)
+{
+    auto tr = std::make_shared<TrainCliOptions>();
+    auto* cTr = app.add_subcommand("train", "Train a head on a feature file and save the run in a workspace");
+    cTr->add_option("--features", tr->features, "Feature file (.h5)")->required();
+    cTr->add_option("--feature-set", tr->featureSet,
+                    "Feature set of a file with several (layer, pooling) sets, e.g. layer6.mean (inspect lists them); "
+                    "default: the file's default set");
+    cTr->add_option("--workspace", tr->workspace, "Workspace folder (runs are saved under runs/)")->required();
+    cTr->add_option("--head", tr->headFile, "Head spec JSON; the options below override its fields");
+    cTr->add_option("--name", tr->name, "Run name (default: the head summary, a sweep point's fields and values, the feature file, e.g. \"1x256 relu, ce · lr=0.001 · demo.h5\")");
+    cTr->add_option("--depth", tr->depth, "Hidden layers (0 = linear probe)")->check(CLI::Range(0, 8));
+    cTr->add_option("--width", tr->width, "Width of every hidden layer")->check(CLI::Range(1, 65536));
+    cTr->add_option("--hidden", tr->hidden, "Widths per hidden layer, e.g. 512,256");
+    cTr->add_option("--activation", tr->activation, "relu, gelu, tanh, silu, leaky_relu");
+    cTr->add_option("--dropout", tr->dropout, "Dropout after each hidden layer");
+    cTr->add_option("--norm", tr->norm, "none, layernorm, batchnorm");
+    cTr->add_option("--loss", tr->loss, "ce, bce, focal");
+    cTr->add_option("--focal-gamma", tr->focalGamma, "Focusing parameter of the focal loss");
+    cTr->add_option("--class-weights", tr->classWeights, "auto, none, or one weight per class (e.g. 1,3)");
+    cTr->add_option("--label-smoothing", tr->labelSmoothing, "Label smoothing in [0, 1)");
+    cTr->add_option("--optimizer", tr->optimizer, "auto (lbfgs for depth 0, else adamw), lbfgs, adam, adamw, sgd");
+    cTr->add_option("--l2", tr->l2, "L2 penalty of the lbfgs probe: auto (picked on the validation split) or a value");
+    // Callbacks, not a flag bound to the optional: only a given flag may set it.
+    auto* standardizeOn = cTr->add_flag_callback("--standardize", [tr] { tr->standardize = true; },
+                                                 "Z-score inputs with the training split's statistics (default: on for lbfgs)");
+    cTr->add_flag_callback("--no-standardize", [tr] { tr->standardize = false; }, "Do not z-score the inputs")
+        ->excludes(standardizeOn);
+    cTr->add_option("--lr", tr->lr, "Learning rate");
+    cTr->add_option("--weight-decay", tr->weightDecay, "Weight decay");
+    cTr->add_option("--momentum", tr->momentum, "Momentum (sgd)");
+    cTr->add_option("--schedule", tr->schedule, "constant, cosine, step");
+    cTr->add_option("--step-size", tr->stepSize, "Epochs between decays (step schedule)");
+    cTr->add_option("--epochs", tr->epochs, "Epochs");
+    cTr->add_option("--batch-size", tr->batchSize, "Batch size");
+    cTr->add_option("--early-stopping", tr->earlyStopping, "none, val_loss, val_f1, val_accuracy, val_roc_auc");
+    cTr->add_option("--patience", tr->patience, "Epochs without improvement before stopping");
+    cTr->add_option("--seed", tr->seed, "Seed for initialisation, shuffling and the split");
+    cTr->add_option("--train-fraction", tr->trainFraction,
+                    "Fit on this fraction of the training split (nested and stratified, from the split's seed; "
+                    "validation and test unchanged): one point of a learning curve")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+    cTr->add_option("--split", tr->split,
+                    "auto: the file's /split, else by /groups, else random; file; random (stratified); group")
+        ->check(CLI::IsMember({"auto", "file", "random", "group"}))
+        ->capture_default_str();
+    cTr->add_option("--leakage", tr->leakage,
+                    "Leakage check: auto (text when the file has it), text (token-shingle Jaccard), features (cosine of "
+                    "centred features), off")
+        ->check(CLI::IsMember({"auto", "text", "features", "off"}))
+        ->capture_default_str();
+    cTr->add_option("--near-threshold", tr->nearThreshold,
+                    "Similarity from which a training row is a near duplicate (default 0.8 Jaccard, 0.95 cosine)");
+    cTr->add_option("--cv", tr->cv,
+                    "Also K-fold cross-validate on the training and validation rows (test untouched): per-fold "
+                    "metrics, mean and sd, out-of-fold probabilities (cv.json, oof.csv; see label-issues)")
+        ->check(CLI::Range(2, 100));
+    cTr->add_option("--repeats", tr->repeats,
+                    "Train the head with N seeds (--seed, --seed + 1, ...: initialisation and shuffling; one split) "
+                    "and report the mean and sample sd of the metrics")
+        ->check(CLI::Range(1, 1000));
+    cTr->add_option("--calibrate", tr->calibrate,
+                    "After training, temperature: fit one temperature T on the validation split (softmax(logits / "
+                    "T)); metrics, predictions.csv and head.pt are then calibrated. none: off")
+        ->check(CLI::IsMember({"none", "temperature"}))
+        ->capture_default_str();
+    cTr->add_flag("--json", tr->json, "Print one JSON object with the run id, folder and metrics");
+    cTr->callback([tr, &exitCode] { exitCode = runTrain(*tr); });
+
+    auto sw = std::make_shared<SweepCliOptions>();
+    auto* cSw = app.add_subcommand("sweep", "Train every head of a grid or of random draws, one after the other");
+    cSw->add_option("--features", sw->features, "Feature file (.h5)")->required();
+    cSw->add_option("--workspace", sw->workspace, "Workspace folder")->required();
+    cSw->add_option("--grid", sw->grid, "Sweep definition JSON (grid or random; see docs/FORMAT.md)")->required();
+    cSw->add_flag("--json", sw->json, "Print the sweep's runs as JSON");
+    cSw->callback([sw, &exitCode] { exitCode = runSweep(*sw); });
+}
+
+} // namespace headbench::cli
