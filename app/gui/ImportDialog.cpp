@@ -1,6 +1,6 @@
 #include "ImportDialog.h"
 
-#include <headbench/core/CsvReader.h>
+#include <headbench/data/Dataset.h>
 #include <headbench/core/Error.h>
 
 #include <QCheckBox>
@@ -14,8 +14,6 @@
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHeaderView>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -86,6 +84,10 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     m_message->setStyleSheet(QStringLiteral("color: #c62828;"));
 
     m_backbone->setObjectName(QStringLiteral("backbone"));
+    m_text->setObjectName(QStringLiteral("textField"));
+    m_label->setObjectName(QStringLiteral("labelField"));
+    m_id->setObjectName(QStringLiteral("idField"));
+    m_preview->setObjectName(QStringLiteral("preview"));
     m_split->setObjectName(QStringLiteral("splitField"));
     m_group->setObjectName(QStringLiteral("groupField"));
     m_holds->setObjectName(QStringLiteral("fileHolds"));
@@ -235,54 +237,16 @@ void ImportDialog::updateOkButton()
 
 void ImportDialog::loadPreview()
 {
-    const bool csv = m_path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive);
     try {
-        if (csv) {
-            std::ifstream in(m_path.toStdString(), std::ios::binary);
-            if (!in)
-                throw Error(m_path.toStdString() + ": cannot be opened for reading");
-            CsvReader reader(in, m_path.toStdString());
-            std::vector<std::string> record;
-            std::size_t line = 0;
-            if (!reader.next(record, line))
-                throw Error(m_path.toStdString() + ": the file is empty");
-            for (const auto& h : record)
-                m_columns << QString::fromStdString(h);
-            while (m_rows.size() < 8 && reader.next(record, line)) {
-                QMap<QString, QString> row;
-                for (std::size_t c = 0; c < record.size() && c < static_cast<std::size_t>(m_columns.size()); ++c)
-                    row[m_columns[static_cast<int>(c)]] = QString::fromStdString(record[c]);
-                m_rows << row;
-            }
-        } else {
-            QFile file(m_path);
-            if (!file.open(QIODevice::ReadOnly))
-                throw Error(m_path.toStdString() + ": cannot be opened for reading");
-            int lineNo = 0;
-            while (m_rows.size() < 8 && !file.atEnd()) {
-                const QByteArray line = file.readLine().trimmed();
-                ++lineNo;
-                if (line.isEmpty())
-                    continue;
-                QJsonParseError error;
-                const QJsonDocument doc = QJsonDocument::fromJson(line, &error);
-                if (error.error != QJsonParseError::NoError) // one location, file:line:column, as the backend's
-                    throw Error(QStringLiteral("%1:%2:%3: not valid JSON: %4")
-                                    .arg(m_path).arg(lineNo).arg(error.offset + 1).arg(error.errorString()).toStdString());
-                if (!doc.isObject())
-                    throw Error(QStringLiteral("%1:%2: expected a JSON object").arg(m_path).arg(lineNo).toStdString());
-                QMap<QString, QString> row;
-                const QJsonObject obj = doc.object();
-                for (auto it = obj.begin(); it != obj.end(); ++it) {
-                    if (!m_columns.contains(it.key()))
-                        m_columns << it.key();
-                    row[it.key()] = it.value().isString() ? it.value().toString() : it.value().toVariant().toString();
-                }
-                m_rows << row;
-            }
+        const DatasetPreview preview = previewDataset(m_path.toStdString());
+        for (const auto& c : preview.columns)
+            m_columns << QString::fromStdString(c);
+        for (const auto& record : preview.rows) {
+            QMap<QString, QString> row;
+            for (std::size_t c = 0; c < record.size(); ++c)
+                row[m_columns[static_cast<int>(c)]] = QString::fromStdString(record[c]);
+            m_rows << row;
         }
-        if (m_rows.isEmpty())
-            throw Error(m_path.toStdString() + ": no records");
         m_previewOk = true;
     } catch (const Error& e) {
         m_message->setText(QString::fromStdString(e.what()));

@@ -17,6 +17,8 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QTableWidget>
+#include <QFile>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -33,6 +35,7 @@ class ExtractionWindowTest : public QObject {
 private Q_SLOTS:
     void initTestCase();
     void importDialogAsksForModelAndTokenizer();
+    void importPreviewShowsFieldsInFileOrder();
     void extractsWithAModelCancelsAndResumes();
     void brokenModelShowsAMessage();
     void opensAMergedFile();
@@ -49,6 +52,38 @@ void ExtractionWindowTest::initTestCase()
     QVERIFY(m_dir.isValid());
     m_dataset = m_dir.filePath(QStringLiteral("code.jsonl"));
     writeJsonl(generateDemoDataset(900, 11), m_dataset.toStdString());
+}
+
+void ExtractionWindowTest::importPreviewShowsFieldsInFileOrder()
+{
+    // Fields named otherwise than the defaults, in no alphabetical order; the fourth row adds one.
+    const QString path = m_dir.filePath(QStringLiteral("order.jsonl"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("{\"code\": \"int a();\", \"vul\": 1, \"commit\": 99989}\n"
+            "{\"code\": \"int b();\", \"vul\": 0, \"commit\": 9990}\n"
+            "{\"code\": \"int c();\", \"vul\": 0, \"commit\": 12}\n"
+            "{\"code\": \"int d();\", \"vul\": 1, \"commit\": 13, \"project\": \"xen\"}\n");
+    f.close();
+    ImportDialog dialog(path, m_dir.path());
+    QVERIFY(dialog.previewOk());
+    auto* text = dialog.findChild<QComboBox*>(QStringLiteral("textField"));
+    auto* label = dialog.findChild<QComboBox*>(QStringLiteral("labelField"));
+    auto* id = dialog.findChild<QComboBox*>(QStringLiteral("idField"));
+    auto* preview = dialog.findChild<QTableWidget*>(QStringLiteral("preview"));
+    QVERIFY(text && label && id && preview);
+    QStringList columns;
+    for (int i = 0; i < text->count(); ++i)
+        columns << text->itemData(i).toString();
+    QCOMPARE(columns, (QStringList{QStringLiteral("code"), QStringLiteral("vul"), QStringLiteral("commit"), QStringLiteral("project")}));
+    text->setCurrentIndex(text->findData(QStringLiteral("code")));
+    label->setCurrentIndex(label->findData(QStringLiteral("vul")));
+    id->setCurrentIndex(id->findData(QStringLiteral("commit")));
+    QCOMPARE(preview->rowCount(), 4);
+    QCOMPARE(preview->item(0, 0)->text(), QStringLiteral("99989")); // a number shown as written
+    QCOMPARE(preview->item(1, 1)->text(), QStringLiteral("0"));
+    QCOMPARE(preview->item(3, 2)->text(), QStringLiteral("int d();"));
+    QCOMPARE(dialog.fields().text, std::string("code"));
 }
 
 void ExtractionWindowTest::importDialogAsksForModelAndTokenizer()

@@ -235,7 +235,7 @@ std::string lowerExtension(const std::string& path)
     return ext;
 }
 
-std::string jsonTypeName(const json& v)
+template <typename Json> std::string jsonTypeName(const Json& v)
 {
     return v.type_name();
 }
@@ -281,9 +281,11 @@ void readSplitAndGroup(const json& obj, const FieldMap& fields, const std::strin
     }
 }
 
-void parseJsonlInto(DatasetBuilder& builder, std::istream& in, const std::string& name)
+/// Calls `each(where, line)` for every non-blank line of a JSONL stream (a UTF-8 byte-order mark
+/// dropped), `where` being "name:line"; stops when it returns false.
+template <typename Each>
+void forEachJsonlLine(std::istream& in, const std::string& name, Each&& each)
 {
-    const FieldMap& fields = builder.fields();
     std::string line;
     std::size_t lineNo = 0;
     while (std::getline(in, line)) {
@@ -292,17 +294,33 @@ void parseJsonlInto(DatasetBuilder& builder, std::istream& in, const std::string
             line.erase(0, 3);
         if (line.find_first_not_of(" \t\r") == std::string::npos)
             continue;
-        const std::string where = name + ":" + std::to_string(lineNo);
+        if (!each(name + ":" + std::to_string(lineNo), line))
+            return;
+    }
+}
+
+/// One JSONL line as a JSON object (json, or ordered_json to keep the keys' order); errors name
+/// file:line:column.
+template <typename Json = json> Json parseJsonlObject(const std::string& line, const std::string& where)
+{
+    Json obj;
+    try {
+        obj = Json::parse(line);
+    } catch (const typename Json::exception& e) { // parse errors, and numbers too large (out_of_range)
+        // nlohmann's "line 1" is of the one line it was given: file:line:column instead.
+        throw Error(jsonParseMessage(where, e.what(), /*oneLine=*/true));
+    }
+    if (!obj.is_object())
+        throw Error(where + ": expected a JSON object, found " + jsonTypeName(obj));
+    return obj;
+}
+
+void parseJsonlInto(DatasetBuilder& builder, std::istream& in, const std::string& name)
+{
+    const FieldMap& fields = builder.fields();
+    forEachJsonlLine(in, name, [&](const std::string& where, const std::string& line) {
         builder.row(where, [&](DatasetBuilder::Row& r) {
-            json obj;
-            try {
-                obj = json::parse(line);
-            } catch (const json::exception& e) { // parse errors, and numbers too large (out_of_range)
-                // nlohmann's "line 1" is of the one line it was given: file:line:column instead.
-                throw Error(jsonParseMessage(where, e.what(), /*oneLine=*/true));
-            }
-            if (!obj.is_object())
-                throw Error(where + ": expected a JSON object, found " + jsonTypeName(obj));
+            const json obj = parseJsonlObject(line, where);
             const auto text = obj.find(fields.text);
             if (text == obj.end())
                 throw Error(where + ": missing text field '" + fields.text + "'");
@@ -342,7 +360,8 @@ void parseJsonlInto(DatasetBuilder& builder, std::istream& in, const std::string
             readSplitAndGroup(obj, fields, where, r);
             r.text = text->get<std::string>();
         });
-    }
+        return true;
+    });
 }
 
 void parseCsvInto(DatasetBuilder& builder, std::istream& in, const std::string& name)
@@ -399,18 +418,35 @@ void parseCsvInto(DatasetBuilder& builder, std::istream& in, const std::string& 
     }
 }
 
-/// Reads one file into the builder, choosing the parser by extension.
-void readInto(DatasetBuilder& builder, const std::string& path)
+enum class DatasetFormat { Jsonl, Csv };
+
+/// The format of a dataset file by its extension; throws for any other.
+DatasetFormat formatOf(const std::string& path)
+{
+    const std::string ext = lowerExtension(path);
+    if (ext == "csv")
+        return DatasetFormat::Csv;
+    if (ext == "jsonl" || ext == "json" || ext == "ndjson")
+        return DatasetFormat::Jsonl;
+    throw Error(path + ": unknown dataset format '." + ext + "' (expected .jsonl or .csv)");
+}
+
+std::ifstream openDatasetFile(const std::string& path)
 {
     std::ifstream in(path, std::ios::binary);
     if (!in)
         throw Error(path + ": cannot be opened for reading");
-    const std::string ext = lowerExtension(path);
-    if (ext == "csv")
+    return in;
+}
+
+/// Reads one file into the builder, choosing the parser by extension.
+void readInto(DatasetBuilder& builder, const std::string& path)
+{
+    const DatasetFormat format = formatOf(path);
+    std::ifstream in = openDatasetFile(path);
+    if (format == DatasetFormat::Csv)
         return parseCsvInto(builder, in, path);
-    if (ext == "jsonl" || ext == "json" || ext == "ndjson")
-        return parseJsonlInto(builder, in, path);
-    throw Error(path + ": unknown dataset format '." + ext + "' (expected .jsonl or .csv)");
+    return parseJsonlInto(builder, in, path);
 }
 
 } // namespace
@@ -431,6 +467,45 @@ Dataset parseCsv(std::istream& in, const std::string& name, const FieldMap& fiel
         builder.setSplitSource("field '" + fields.split + "'");
     parseCsvInto(builder, in, name);
     return builder.finish();
+}
+
+DatasetPreview previewDataset(const std::string& path, std::size_t maxRows)
+{
+    const DatasetFormat format = formatOf(path);
+    std::ifstream in = openDatasetFile(path);
+    DatasetPreview preview;
+    if (format == DatasetFormat::Csv) {
+        CsvReader reader(in, path);
+        std::vector<std::string> record;
+        std::size_t line = 0;
+        if (!reader.next(preview.columns, line))
+            throw Error(path + ": no samples (the file is empty)");
+        while (preview.rows.size() < maxRows && reader.next(record, line)) {
+            record.resize(preview.columns.size()); // a short row reads as empty cells; import names the row
+            preview.rows.push_back(std::move(record));
+        }
+    } else {
+        forEachJsonlLine(in, path, [&](const std::string& where, const std::string& line) {
+            const auto obj = parseJsonlObject<nlohmann::ordered_json>(line, where);
+            std::vector<std::string> row(preview.columns.size());
+            for (const auto& [key, value] : obj.items()) {
+                const auto at = std::find(preview.columns.begin(), preview.columns.end(), key);
+                const auto c = static_cast<std::size_t>(at - preview.columns.begin());
+                if (at == preview.columns.end()) {
+                    preview.columns.push_back(key);
+                    row.emplace_back();
+                }
+                row[c] = value.is_string() ? value.get<std::string>() : value.is_null() ? std::string() : value.dump();
+            }
+            preview.rows.push_back(std::move(row));
+            return preview.rows.size() < maxRows;
+        });
+        for (auto& row : preview.rows) // rows before a column first appeared lack its cell
+            row.resize(preview.columns.size());
+    }
+    if (preview.rows.empty())
+        throw Error(path + ": no samples");
+    return preview;
 }
 
 Dataset loadDataset(const std::string& path, const FieldMap& fields, const LoadOptions& options)

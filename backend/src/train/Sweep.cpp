@@ -115,6 +115,14 @@ std::vector<SweepPoint> expandSweep(const std::string& text, const std::string& 
     std::vector<SweepPoint> points;
     if (def.contains("grid") == def.contains("random"))
         throw Error(source + ": give exactly one of \"grid\" and \"random\"");
+    // One point from its fields: the training fraction is taken out, the rest overrides the base.
+    const auto addPoint = [&](const ordered_json& params, const std::string& where) {
+        ordered_json fields = params;
+        const double fraction = takeTrainFraction(fields, where);
+        points.push_back(pointFor(baseSpec, baseSet, fields, where));
+        points.back().params = params.dump();
+        points.back().trainFraction = fraction;
+    };
 
     if (def.contains("grid")) {
         const auto& grid = def["grid"];
@@ -140,12 +148,7 @@ std::vector<SweepPoint> expandSweep(const std::string& text, const std::string& 
             ordered_json ordered = ordered_json::object();
             for (const auto& [field, values] : axes)
                 ordered[field] = params[field];
-            const std::string where = fmt::format("{} (grid point {})", source, i + 1);
-            ordered_json fields = ordered;
-            const double fraction = takeTrainFraction(fields, where);
-            points.push_back(pointFor(baseSpec, baseSet, fields, where));
-            points.back().params = ordered.dump();
-            points.back().trainFraction = fraction;
+            addPoint(ordered, fmt::format("{} (grid point {})", source, i + 1));
         }
     } else {
         const auto& random = def["random"];
@@ -159,12 +162,7 @@ std::vector<SweepPoint> expandSweep(const std::string& text, const std::string& 
             ordered_json params = ordered_json::object();
             for (const auto& [field, range] : random["fields"].items())
                 params[field] = draw(range, rng, fmt::format("{}: field '{}'", source, field));
-            const std::string where = fmt::format("{} (draw {})", source, i + 1);
-            ordered_json fields = params;
-            const double fraction = takeTrainFraction(fields, where);
-            points.push_back(pointFor(baseSpec, baseSet, fields, where));
-            points.back().params = params.dump();
-            points.back().trainFraction = fraction;
+            addPoint(params, fmt::format("{} (draw {})", source, i + 1));
         }
     }
     return points;

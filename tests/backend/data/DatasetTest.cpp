@@ -313,3 +313,67 @@ TEST(DatasetSplits, WrittenJsonlKeepsGroupsAndSplit)
     EXPECT_EQ(r.groups, d.groups);
     EXPECT_EQ(r.split, d.split);
 }
+
+// ---- preview (the import dialog's first rows, read by the dataset's own readers) ----
+
+TEST(DatasetPreview, JsonlKeysInOrderOfFirstAppearanceValuesAsWritten)
+{
+    test::TempDir dir;
+    const std::string path = dir.file("p.jsonl");
+    // BOM, blank lines, keys in another order, a key that appears late, numbers, booleans, null.
+    test::writeFile(path, "\xEF\xBB\xBF{\"func\": \"int f();\", \"target\": 1, \"idx\": 10}\n\n"
+                    "{\"idx\": 99989, \"target\": true, \"func\": \"void g();\"}\n"
+                    "   \n{\"func\": \"h\", \"target\": 0, \"idx\": null, \"cwe\": [121, 122]}\n"
+                    "{\"func\": \"x\", \"target\": 0}\n");
+    const DatasetPreview p = previewDataset(path);
+    EXPECT_EQ(p.columns, (std::vector<std::string>{"func", "target", "idx", "cwe"}));
+    ASSERT_EQ(p.rows.size(), 4u);
+    EXPECT_EQ(p.rows[0], (std::vector<std::string>{"int f();", "1", "10", ""}));
+    EXPECT_EQ(p.rows[1], (std::vector<std::string>{"void g();", "true", "99989", ""}));
+    EXPECT_EQ(p.rows[2], (std::vector<std::string>{"h", "0", "", "[121,122]"}));
+    EXPECT_EQ(p.rows[3], (std::vector<std::string>{"x", "0", "", ""}));
+}
+
+TEST(DatasetPreview, StopsAfterTheRowsAskedForSoALaterBrokenLineDoesNotMatter)
+{
+    test::TempDir dir;
+    const std::string path = dir.file("long.jsonl");
+    std::string text;
+    for (int i = 0; i < 20; ++i)
+        text += "{\"func\": \"f" + std::to_string(i) + "\", \"target\": 0}\n";
+    test::writeFile(path, text + "{not json\n");
+    const DatasetPreview p = previewDataset(path, 8);
+    ASSERT_EQ(p.rows.size(), 8u);
+    EXPECT_EQ(p.rows[7][0], "f7");
+    // Asked for more rows than the good ones, the broken line is reported where it is.
+    const std::string e = errorOf([&] { previewDataset(path, 50); });
+    EXPECT_NE(e.find(path + ":21:"), std::string::npos) << e;
+    EXPECT_EQ(e, errorOf([&] { loadDataset(path); })) << "the preview and the import word the error alike";
+}
+
+TEST(DatasetPreview, CsvHeaderAndQuotedCellsAsTheImportReadsThem)
+{
+    test::TempDir dir;
+    const std::string path = dir.file("p.csv");
+    test::writeFile(path, "id,func,target\n7,\"int f() {\n  return \"\"a\"\";\n}\",1\n8,short,\n");
+    const DatasetPreview p = previewDataset(path);
+    EXPECT_EQ(p.columns, (std::vector<std::string>{"id", "func", "target"}));
+    ASSERT_EQ(p.rows.size(), 2u);
+    EXPECT_EQ(p.rows[0][1], "int f() {\n  return \"a\";\n}");
+    EXPECT_EQ(p.rows[1], (std::vector<std::string>{"8", "short", ""}));
+}
+
+TEST(DatasetPreview, UnreadableInputNamesTheFile)
+{
+    test::TempDir dir;
+    const std::string empty = dir.file("empty.jsonl");
+    test::writeFile(empty, "\n  \n");
+    EXPECT_EQ(errorOf([&] { previewDataset(empty); }), empty + ": no samples");
+    const std::string array = dir.file("array.jsonl");
+    test::writeFile(array, "[1, 2]\n");
+    EXPECT_NE(errorOf([&] { previewDataset(array); }).find(array + ":1: expected a JSON object"), std::string::npos);
+    const std::string other = dir.file("data.parquet");
+    test::writeFile(other, "PAR1");
+    EXPECT_NE(errorOf([&] { previewDataset(other); }).find("unknown dataset format"), std::string::npos);
+    EXPECT_NE(errorOf([&] { previewDataset(dir.file("missing.csv")); }).find("cannot be opened"), std::string::npos);
+}

@@ -54,6 +54,18 @@ struct Dataset {
     int numClasses() const { return static_cast<int>(labelNames.size()); }
 };
 
+/// The first rows of a dataset file as they stand, before any field is mapped (the import
+/// dialog's preview). Values are text: JSON strings as they are, other JSON values as JSON
+/// (1, true, [1,2]), null as empty.
+struct DatasetPreview {
+    std::vector<std::string> columns;           ///< CSV: the header; JSONL: keys in order of first appearance
+    std::vector<std::vector<std::string>> rows; ///< one cell per column; empty where a row lacks the field
+};
+
+/// Reads the first `maxRows` records of a .jsonl or .csv file with the same readers as
+/// loadDataset. Throws headbench::Error naming the file (and line) on unreadable input.
+DatasetPreview previewDataset(const std::string& path, std::size_t maxRows = 8);
+
 /// Reads a dataset, choosing the parser by extension (.jsonl/.json/.ndjson or .csv).
 /// Throws headbench::Error naming the file, line or row and the problem.
 Dataset loadDataset(const std::string& path, const FieldMap& fields = {}, const LoadOptions& options = {});
