@@ -5,6 +5,7 @@
 #include <headbench/data/Leakage.h>
 #include <headbench/text/Tokenizer.h>
 #include <headbench/runs/LabelIssues.h>
+#include <headbench/runs/RunStore.h>
 #include <headbench/train/CrossValidation.h>
 
 #include <QColor>
@@ -38,6 +39,33 @@ void attachTokenCounts(SampleData& data, const FeatureSet& features, const std::
     data.longMode = attr("long").empty() ? "head" : attr("long");
     data.tokenizerFile = attr("tokenizer_file");
     data.tokenizerPath = findTokenizer(features.attributes, featurePath);
+}
+
+void attachLeakage(SampleData& data, const RunRecord& record, const std::string& runDir)
+{
+    const RunLeakageRows leak = loadLeakageRows(runDir);
+    if (leak.rows.empty())
+        return;
+    std::unordered_map<std::string_view, std::int64_t> rowOf;
+    rowOf.reserve(data.ids.size());
+    for (std::size_t i = 0; i < data.ids.size(); ++i)
+        rowOf.emplace(data.ids[i], static_cast<std::int64_t>(i));
+    data.leakFlags.assign(data.ids.size(), 0);
+    data.nearestTrain.assign(data.ids.size(), -1);
+    data.nearestSimilarity.assign(data.ids.size(), 0.0f);
+    data.leakMethod = record.leakage.method;
+    for (const auto& [id, row] : leak.rows) {
+        const auto it = rowOf.find(id);
+        if (it == rowOf.end())
+            continue;
+        const auto i = static_cast<std::size_t>(it->second);
+        data.leakFlags[i] = static_cast<std::uint8_t>((row.exact ? kExactDuplicate : 0) | (row.near ? kNearDuplicate : 0) |
+                                                      (row.conflicting ? kConflictingLabel : 0));
+        if (const auto t = rowOf.find(row.nearestTrainId); !row.nearestTrainId.empty() && t != rowOf.end()) {
+            data.nearestTrain[i] = t->second;
+            data.nearestSimilarity[i] = static_cast<float>(row.similarity);
+        }
+    }
 }
 
 void attachLabelIssues(SampleData& data, const std::string& runDir)

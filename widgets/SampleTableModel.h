@@ -56,6 +56,11 @@ struct SampleData {
 /// oof.csv (trained without --cv). Throws headbench::Error when oof.csv is damaged.
 void attachLabelIssues(SampleData& data, const std::string& runDir);
 
+struct RunRecord;
+/// Fills the leakage columns (`leakFlags`, nearest training row and its similarity) from the
+/// leakage.csv of the run in `runDir`, matched by id; leaves them empty when the run has none.
+void attachLeakage(SampleData& data, const RunRecord& record, const std::string& runDir);
+
 struct FeatureSet;
 /// Fills what the model saw (`nTokens`, window, long mode, tokenizer) from the feature file the
 /// samples' texts came from; leaves nTokens empty when the file has no `/n_tokens`.

@@ -5,11 +5,14 @@
 
 #include <unordered_map>
 
+#include "DataPanel.h"
 #include "EvaluationView.h"
 #include "HeadDesignerPanel.h"
 #include "Icons.h"
 #include "ImportDialog.h"
 #include "LossChartView.h"
+#include "RecentFiles.h"
+#include "RunView.h"
 #include "RunsPanel.h"
 #include "SamplesPanel.h"
 #include "SweepView.h"
@@ -74,14 +77,13 @@ MainWindow::MainWindow(QWidget* parent)
     , m_designer(new HeadDesignerPanel)
     , m_evaluation(new EvaluationView)
     , m_leakageBanner(new QLabel)
-    , m_splitMode(new QComboBox)
     , m_samples(new SamplesPanel)
     , m_lossChart(new LossChartView)
     , m_runsPanel(new RunsPanel)
     , m_compare(new RunCompareView)
     , m_sweepView(new SweepView)
     , m_tabs(new QTabWidget)
-    , m_dataSummary(new QLabel)
+    , m_dataPanel(new DataPanel)
     , m_statusLabel(new QLabel)
     , m_progress(new QProgressBar)
     , m_cancelJob(new QPushButton(tr("Cancel")))
@@ -134,8 +136,9 @@ void MainWindow::buildActions()
             importDataset(path);
     });
     file->addAction(tr("Open the &demo workspace"), this, &MainWindow::openDemoWorkspace);
-    m_recentMenu = file->addMenu(tr("&Recent"));
-    rebuildRecentMenu();
+    m_recent = new RecentFiles(file->addMenu(tr("&Recent")), this);
+    connect(m_recent, &RecentFiles::workspaceChosen, this, &MainWindow::openWorkspace);
+    connect(m_recent, &RecentFiles::featuresChosen, this, &MainWindow::openFeatureFile);
     file->addSeparator();
     QAction* exportAction = file->addAction(tr("&Export samples as CSV…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Export samples"), QStringLiteral("samples.csv"), tr("CSV (*.csv)"));
@@ -233,49 +236,23 @@ void MainWindow::buildLayout()
     setCentralWidget(m_tabs);
 
     // Left: data and runs.
-    auto* dataWidget = new QWidget;
-    auto* dataLayout = new QVBoxLayout(dataWidget);
-    m_dataSummary->setWordWrap(true);
-    m_dataSummary->setTextFormat(Qt::RichText);
-    m_dataSummary->setAlignment(Qt::AlignTop | Qt::AlignLeft);
-    auto* openFeatures = new QPushButton(tr("Open features…"));
-    auto* importData = new QPushButton(tr("Import dataset…"));
-    auto* demo = new QPushButton(tr("Demo workspace"));
-    dataLayout->addWidget(m_dataSummary, 1);
-    // Which split training uses: the file's own, by group, or random (the leakage check then
-    // says how much the random one leaks).
-    auto* splitRow = new QHBoxLayout;
-    m_splitMode->setObjectName(QStringLiteral("splitMode"));
-    m_splitMode->addItem(tr("auto (file, else group, else random)"), static_cast<int>(SplitMode::Auto));
-    m_splitMode->addItem(tr("the file's own split"), static_cast<int>(SplitMode::File));
-    m_splitMode->addItem(tr("by group, 80/10/10"), static_cast<int>(SplitMode::Group));
-    m_splitMode->addItem(tr("random, stratified 80/10/10"), static_cast<int>(SplitMode::Random));
-    m_splitMode->setToolTip(tr("The split training uses. By group keeps each group (fix pair, project) on one side; "
-                               "random may put near-identical rows on both sides, which the leakage check reports."));
-    splitRow->addWidget(new QLabel(tr("Split:")));
-    splitRow->addWidget(m_splitMode, 1);
-    dataLayout->addLayout(splitRow);
-    connect(m_splitMode, &QComboBox::currentIndexChanged, this,
-            [this] { m_training->setSplitMode(static_cast<SplitMode>(m_splitMode->currentData().toInt())); });
-    dataLayout->addWidget(openFeatures);
-    dataLayout->addWidget(importData);
-    dataLayout->addWidget(demo);
-    connect(openFeatures, &QPushButton::clicked, this, [this] {
+    connect(m_dataPanel, &DataPanel::splitModeChanged, m_training, &TrainingController::setSplitMode);
+    connect(m_dataPanel, &DataPanel::openFeaturesClicked, this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Open feature file"), m_workspace->workspace(),
                                                           tr("HDF5 feature files (*.h5 *.hdf5)"));
         if (!path.isEmpty())
             openFeatureFile(path);
     });
-    connect(importData, &QPushButton::clicked, this, [this] {
+    connect(m_dataPanel, &DataPanel::importClicked, this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Import dataset"), QString(),
                                                           tr("Datasets (*.jsonl *.json *.ndjson *.csv)"));
         if (!path.isEmpty())
             importDataset(path);
     });
-    connect(demo, &QPushButton::clicked, this, &MainWindow::openDemoWorkspace);
+    connect(m_dataPanel, &DataPanel::demoClicked, this, &MainWindow::openDemoWorkspace);
     auto* dataDock = new QDockWidget(tr("Data"));
     dataDock->setObjectName(QStringLiteral("dataDock"));
-    dataDock->setWidget(dataWidget);
+    dataDock->setWidget(m_dataPanel);
     addDockWidget(Qt::LeftDockWidgetArea, dataDock);
 
     auto* runsDock = new QDockWidget(tr("Runs"));
@@ -368,7 +345,7 @@ void MainWindow::connectControllers()
     });
     connect(m_workspace, &WorkspaceController::workspaceChanged, this, [this](const QString& dir) {
         setWindowTitle(tr("HeadBench — %1").arg(QDir::toNativeSeparators(dir)));
-        rememberRecent(QStringLiteral("recent/workspaces"), dir);
+        m_recent->rememberWorkspace(dir);
         m_requestedRunDir.clear();
         m_runAwaitingFeatures.clear();
         m_featuresProblems.clear();
@@ -377,7 +354,7 @@ void MainWindow::connectControllers()
     });
     connect(m_workspace, &WorkspaceController::runFeaturesUnavailable, this, &MainWindow::offerLocateFeatures);
     connect(m_workspace, &WorkspaceController::featuresLoaded, this, [this](const QString& path) {
-        rememberRecent(QStringLiteral("recent/features"), path);
+        m_recent->rememberFeatures(path);
         const auto f = m_workspace->features();
         m_designer->setDataShape(f->dim, f->numClasses());
         showFeatureSets(*f);
@@ -601,46 +578,8 @@ void MainWindow::showRun(const QString& runDir)
     // Reading a run (predictions of every row, texts) takes tens of milliseconds at 50k rows:
     // it is done on a pool thread, and only the views are updated here.
     const QHash<QString, QString> located = m_locatedFeatures, problems = m_featuresProblems;
-    m_runWatcher.setFuture(QtConcurrent::run([runDir, features, featuresPath, located, problems]() -> LoadedRun {
-        LoadedRun out;
-        out.dir = runDir;
-        try {
-            out.record = loadRun(runDir.toStdString());
-            RunPredictions pred = loadPredictions(runDir.toStdString());
-            auto data = std::make_shared<SampleData>();
-            data->ids = std::move(pred.ids);
-            data->labels = std::move(pred.labels);
-            data->probabilities = std::move(pred.probabilities);
-            data->numClasses = pred.numClasses;
-            data->labelNames = out.record.labelNames;
-            const QString recorded = QString::fromStdString(out.record.featuresPath);
-            const QString wanted = located.value(recorded, recorded);
-            if (features && !features->texts.empty() && features->rows == data->rows() && featuresPath == wanted) {
-                data->texts = features->texts;
-                attachTokenCounts(*data, *features, featuresPath.toStdString());
-            }
-            else if (problems.contains(recorded))
-                data->textsMissingReason = problems.value(recorded).toStdString();
-            else if (!features)
-                data->textsMissingReason =
-                    tr("No feature file is loaded; this run was trained on %1.").arg(QDir::toNativeSeparators(wanted)).toStdString();
-            else if (featuresPath != wanted)
-                data->textsMissingReason = tr("The loaded feature file, %1, is not the one this run was trained on (%2).")
-                                               .arg(QDir::toNativeSeparators(featuresPath), QDir::toNativeSeparators(wanted))
-                                               .toStdString();
-            else if (features->rows != data->rows())
-                data->textsMissingReason = tr("The loaded feature file has %1, the run's predictions %2.")
-                                               .arg(QString::fromStdString(plural(features->rows, "row")))
-                                               .arg(data->rows())
-                                               .toStdString();
-            attachLeakage(*data, out.record, runDir.toStdString());
-            attachLabelIssues(*data, runDir.toStdString());
-            out.samples = std::move(data);
-            out.split = std::move(pred.split);
-        } catch (const std::exception& e) {
-            out.error = QString::fromStdString(e.what());
-        }
-        return out;
+    m_runWatcher.setFuture(QtConcurrent::run([runDir, features, featuresPath, located, problems] {
+        return loadRunForView(runDir, features, featuresPath, located, problems);
     }));
 }
 
@@ -660,7 +599,8 @@ void MainWindow::applyLoadedRun()
     m_evaluation->setRun(m_runSamples, m_runSplit, name.startsWith(head) ? name : tr("%1 — %2").arg(name, head));
     // Each run starts at its own threshold: the saved one, else 0.5 (never the last run's).
     m_evaluation->setThreshold(rec.threshold.value_or(0.5));
-    showLeakage(rec);
+    m_leakageBanner->setText(leakageBannerText(rec.leakage));
+    m_leakageBanner->setVisible(!m_leakageBanner->text().isEmpty());
     m_evaluation->setIntervals(rec.validation.ci, rec.test.ci);
     if (rec.calibration.enabled())
         m_evaluation->setCalibrationTemperature(rec.calibration.temperature);
@@ -721,68 +661,6 @@ void MainWindow::locateFeatures(const QString& runDir)
     showRun(runDir);
 }
 
-void MainWindow::attachLeakage(SampleData& data, const RunRecord& record, const std::string& runDir)
-{
-    const RunLeakageRows leak = loadLeakageRows(runDir);
-    if (leak.rows.empty())
-        return;
-    std::unordered_map<std::string_view, std::int64_t> rowOf;
-    rowOf.reserve(data.ids.size());
-    for (std::size_t i = 0; i < data.ids.size(); ++i)
-        rowOf.emplace(data.ids[i], static_cast<std::int64_t>(i));
-    data.leakFlags.assign(data.ids.size(), 0);
-    data.nearestTrain.assign(data.ids.size(), -1);
-    data.nearestSimilarity.assign(data.ids.size(), 0.0f);
-    data.leakMethod = record.leakage.method;
-    for (const auto& [id, row] : leak.rows) {
-        const auto it = rowOf.find(id);
-        if (it == rowOf.end())
-            continue;
-        const auto i = static_cast<std::size_t>(it->second);
-        data.leakFlags[i] = static_cast<std::uint8_t>((row.exact ? kExactDuplicate : 0) | (row.near ? kNearDuplicate : 0) |
-                                                      (row.conflicting ? kConflictingLabel : 0));
-        if (const auto t = rowOf.find(row.nearestTrainId); !row.nearestTrainId.empty() && t != rowOf.end()) {
-            data.nearestTrain[i] = t->second;
-            data.nearestSimilarity[i] = static_cast<float>(row.similarity);
-        }
-    }
-}
-
-void MainWindow::showLeakage(const RunRecord& rec)
-{
-    const LeakageReport& r = rec.leakage;
-    const bool leaks = r.measured && (r.testNearDuplicates > 0 || r.validationNearDuplicates > 0);
-    // isVisible() would also be false while another tab is shown: decide from the report.
-    const bool show = leaks || (r.measured && r.conflictingLabels > 0);
-    m_leakageBanner->setVisible(show);
-    if (!show)
-        return;
-    auto pct = [](std::int64_t a, std::int64_t b) { return b > 0 ? 100.0 * static_cast<double>(a) / static_cast<double>(b) : 0.0; };
-    QString text;
-    if (leaks)
-        text = tr("<b>Leakage:</b> %1 of %2 test rows (%3%) and %4 of %5 validation rows (%6%) have a near duplicate in "
-                  "training (%7 ≥ %8; exact copies: %9). %10 Samples ▸ <i>Near duplicate in training</i> lists them.")
-                   .arg(r.testNearDuplicates)
-                   .arg(r.testRows)
-                   .arg(pct(r.testNearDuplicates, r.testRows), 0, 'f', 0)
-                   .arg(r.validationNearDuplicates)
-                   .arg(r.validationRows)
-                   .arg(pct(r.validationNearDuplicates, r.validationRows), 0, 'f', 0)
-                   .arg(r.method == "text" ? tr("token-shingle Jaccard") : tr("centred-feature cosine"))
-                   .arg(r.nearThreshold)
-                   .arg(r.testExactDuplicates)
-                   .arg(pct(r.testNearDuplicates, r.testRows) >= 5 || pct(r.validationNearDuplicates, r.validationRows) >= 5
-                            ? tr("These figures are not an honest estimate: split by group (extract with a group field) "
-                                 "or deduplicate.")
-                            : tr("Few enough to matter little, but look at them."));
-    if (r.conflictingLabels > 0)
-        text += (text.isEmpty() ? QString() : QStringLiteral("<br>")) +
-                tr("<b>Conflicting labels:</b> %1 %2 their code with a row of another label.")
-                    .arg(QString::fromStdString(plural(r.conflictingLabels, "row")),
-                         r.conflictingLabels == 1 ? tr("shares") : tr("share"));
-    m_leakageBanner->setText(text);
-}
-
 void MainWindow::showSamplesForSplit()
 {
     if (m_runSamples)
@@ -790,35 +668,14 @@ void MainWindow::showSamplesForSplit()
     m_samples->setThreshold(m_evaluation->threshold());
 }
 
+QComboBox* MainWindow::splitModeBox() const
+{
+    return m_dataPanel->splitModeBox();
+}
+
 void MainWindow::updateDataSummary()
 {
-    const auto f = m_workspace->features();
-    QString html = tr("<b>Workspace</b><br>%1<br><br>").arg(m_workspace->workspace().isEmpty()
-                                                              ? tr("<i>none — open one or the demo</i>")
-                                                              : QDir::toNativeSeparators(m_workspace->workspace()).toHtmlEscaped());
-    if (!f) {
-        html += tr("<b>Features</b><br><i>none loaded</i>");
-    } else {
-        const FeatureSummary s = summarize(*f);
-        html += tr("<b>Features</b><br>%1<br>%2 × %3 dims<br>backbone: %4<br>")
-                    .arg(QFileInfo(m_workspace->featuresPath()).fileName().toHtmlEscaped())
-                    .arg(QString::fromStdString(plural(s.rows, "row")))
-                    .arg(s.dim)
-                    .arg(QString::fromStdString(s.backbone.empty() ? "?" : s.backbone).toHtmlEscaped());
-        for (std::size_t k = 0; k < s.labelNames.size(); ++k)
-            html += tr("&nbsp;&nbsp;%1: %2 (%3%)<br>")
-                        .arg(QString::fromStdString(s.labelNames[k]).toHtmlEscaped())
-                        .arg(s.classCounts[k])
-                        .arg(100.0 * s.classCounts[k] / s.rows, 0, 'f', 1);
-        html += s.hasSplit ? tr("split: %1 / %2 / %3 (%4)")
-                                 .arg(s.splitCounts[0])
-                                 .arg(s.splitCounts[1])
-                                 .arg(s.splitCounts[2])
-                                 .arg(s.splitSource.empty() ? tr("stored") : QString::fromStdString(s.splitSource).toHtmlEscaped())
-                           : s.hasGroups ? tr("split: 80/10/10 by group (%1)").arg(QString::fromStdString(plural(s.groupCount, "group")))
-                                         : tr("split: stratified 80/10/10 by seed");
-    }
-    m_dataSummary->setText(html);
+    m_dataPanel->showData(m_workspace->workspace(), m_workspace->featuresPath(), m_workspace->features());
 }
 
 void MainWindow::updateRunList()
@@ -833,27 +690,6 @@ void MainWindow::updateActions()
     const bool running = m_training->isRunning();
     m_trainAction->setEnabled(!running && !m_workspace->busy() && m_workspace->features() && m_designer->problems().isEmpty());
     m_stopAction->setEnabled(running);
-}
-
-void MainWindow::rememberRecent(const QString& key, const QString& path)
-{
-    QSettings settings;
-    QStringList list = settings.value(key).toStringList();
-    list.removeAll(path);
-    list.prepend(path);
-    settings.setValue(key, list.mid(0, 8));
-    rebuildRecentMenu();
-}
-
-void MainWindow::rebuildRecentMenu()
-{
-    m_recentMenu->clear();
-    QSettings settings;
-    for (const QString& dir : settings.value(QStringLiteral("recent/workspaces")).toStringList())
-        m_recentMenu->addAction(tr("Workspace %1").arg(dir), this, [this, dir] { openWorkspace(dir); });
-    for (const QString& file : settings.value(QStringLiteral("recent/features")).toStringList())
-        m_recentMenu->addAction(tr("Features %1").arg(file), this, [this, file] { openFeatureFile(file); });
-    m_recentMenu->setEnabled(!m_recentMenu->isEmpty());
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

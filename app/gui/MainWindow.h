@@ -1,6 +1,7 @@
 #pragma once
 /// \file MainWindow.h
 #include "RunCompareView.h"
+#include "RunView.h"
 #include <headbench/runs/RunStore.h>
 #include <headbench/train/Sweep.h>
 
@@ -26,7 +27,9 @@ QT_END_NAMESPACE
 
 namespace headbench {
 
+class DataPanel;
 class EvaluationView;
+class RecentFiles;
 class ImportDialog;
 class RunCompareView;
 class RunsPanel;
@@ -62,7 +65,7 @@ public:
     /// The warning above the evaluation when the shown run's split leaks.
     QLabel* leakageBanner() const { return m_leakageBanner; }
     /// The split the next training uses.
-    QComboBox* splitModeBox() const { return m_splitMode; }
+    QComboBox* splitModeBox() const;
     QAction* trainAction() const { return m_trainAction; }
     QAction* stopAction() const { return m_stopAction; }
     /// The status bar's Cancel button of a running extraction or load.
@@ -138,14 +141,8 @@ private:
     void editTags(const QString& dir);
     void updateActions();
     void onEpoch(const EpochStats& stats);
-    void rememberRecent(const QString& key, const QString& path);
-    void rebuildRecentMenu();
     void showSamplesForSplit();
     void applyLoadedRun();
-    /// Reads the run's leakage.csv into the samples (on the loading thread).
-    static void attachLeakage(SampleData& data, const RunRecord& record, const std::string& runDir);
-    /// The banner above the evaluation when the run's split leaks.
-    void showLeakage(const RunRecord& record);
 
     /// Offers to locate the moved or changed feature file of the run in `runDir`.
     void offerLocateFeatures(const QString& runDir, const QString& featuresPath, const QString& reason);
@@ -153,14 +150,6 @@ private:
     /// Where the feature file of `run` is: its recorded path, or where Locate… found it.
     QString runFeaturesPath(const RunRecord& run) const;
 
-    /// A run read off the GUI thread.
-    struct LoadedRun {
-        QString dir;
-        RunRecord record;
-        std::shared_ptr<SampleData> samples;
-        std::vector<std::uint8_t> split;
-        QString error;
-    };
     QFutureWatcher<LoadedRun> m_runWatcher;
     struct LoadedComparison {
         std::vector<ComparedRun> runs;
@@ -173,14 +162,13 @@ private:
     HeadDesignerPanel* m_designer;
     EvaluationView* m_evaluation;
     QLabel* m_leakageBanner;
-    QComboBox* m_splitMode;
     SamplesPanel* m_samples;
     LossChartView* m_lossChart;
     RunsPanel* m_runsPanel;
     RunCompareView* m_compare;
     SweepView* m_sweepView;
     QTabWidget* m_tabs;
-    QLabel* m_dataSummary;
+    DataPanel* m_dataPanel;
     QLabel* m_statusLabel;
     QProgressBar* m_progress;
     QPushButton* m_cancelJob;
@@ -188,7 +176,7 @@ private:
     QCheckBox* m_logScale;
     QAction* m_trainAction = nullptr;
     QAction* m_stopAction = nullptr;
-    QMenu* m_recentMenu = nullptr;
+    RecentFiles* m_recent = nullptr;
     QString m_lastError;
     QString m_currentRunDir;
     QString m_requestedRunDir;

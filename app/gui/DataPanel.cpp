@@ -1,0 +1,97 @@
+#include "DataPanel.h"
+
+#include <headbench/core/Plural.h>
+#include <headbench/data/FeatureFile.h>
+
+#include <QComboBox>
+#include <QDir>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+namespace headbench {
+
+DataPanel::DataPanel(QWidget* parent)
+    : QWidget(parent)
+    , m_summary(new QLabel)
+    , m_splitMode(new QComboBox)
+{
+    auto* layout = new QVBoxLayout(this);
+    m_summary->setObjectName(QStringLiteral("dataSummary"));
+    m_summary->setWordWrap(true);
+    m_summary->setTextFormat(Qt::RichText);
+    m_summary->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    layout->addWidget(m_summary, 1);
+    // Which split training uses: the file's own, by group, or random (the leakage check then
+    // says how much the random one leaks).
+    auto* splitRow = new QHBoxLayout;
+    m_splitMode->setObjectName(QStringLiteral("splitMode"));
+    m_splitMode->addItem(tr("auto (file, else group, else random)"), static_cast<int>(SplitMode::Auto));
+    m_splitMode->addItem(tr("the file's own split"), static_cast<int>(SplitMode::File));
+    m_splitMode->addItem(tr("by group, 80/10/10"), static_cast<int>(SplitMode::Group));
+    m_splitMode->addItem(tr("random, stratified 80/10/10"), static_cast<int>(SplitMode::Random));
+    m_splitMode->setToolTip(tr("The split training uses. By group keeps each group (fix pair, project) on one side; "
+                               "random may put near-identical rows on both sides, which the leakage check reports."));
+    splitRow->addWidget(new QLabel(tr("Split:")));
+    splitRow->addWidget(m_splitMode, 1);
+    layout->addLayout(splitRow);
+    connect(m_splitMode, &QComboBox::currentIndexChanged, this, [this] { Q_EMIT splitModeChanged(splitMode()); });
+
+    auto* openFeatures = new QPushButton(tr("Open features…"));
+    auto* importData = new QPushButton(tr("Import dataset…"));
+    auto* demo = new QPushButton(tr("Demo workspace"));
+    openFeatures->setObjectName(QStringLiteral("openFeaturesButton"));
+    importData->setObjectName(QStringLiteral("importDatasetButton"));
+    demo->setObjectName(QStringLiteral("demoWorkspaceButton"));
+    layout->addWidget(openFeatures);
+    layout->addWidget(importData);
+    layout->addWidget(demo);
+    connect(openFeatures, &QPushButton::clicked, this, &DataPanel::openFeaturesClicked);
+    connect(importData, &QPushButton::clicked, this, &DataPanel::importClicked);
+    connect(demo, &QPushButton::clicked, this, &DataPanel::demoClicked);
+}
+
+SplitMode DataPanel::splitMode() const
+{
+    return static_cast<SplitMode>(m_splitMode->currentData().toInt());
+}
+
+QString DataPanel::summaryText() const
+{
+    return m_summary->text();
+}
+
+void DataPanel::showData(const QString& workspace, const QString& featuresPath, const std::shared_ptr<const FeatureSet>& features)
+{
+    QString html = tr("<b>Workspace</b><br>%1<br><br>")
+                       .arg(workspace.isEmpty() ? tr("<i>none — open one or the demo</i>")
+                                                : QDir::toNativeSeparators(workspace).toHtmlEscaped());
+    if (!features) {
+        html += tr("<b>Features</b><br><i>none loaded</i>");
+        m_summary->setText(html);
+        return;
+    }
+    const FeatureSummary s = summarize(*features);
+    html += tr("<b>Features</b><br>%1<br>%2 × %3 dims<br>backbone: %4<br>")
+                .arg(QFileInfo(featuresPath).fileName().toHtmlEscaped())
+                .arg(QString::fromStdString(plural(s.rows, "row")))
+                .arg(s.dim)
+                .arg(QString::fromStdString(s.backbone.empty() ? "?" : s.backbone).toHtmlEscaped());
+    for (std::size_t k = 0; k < s.labelNames.size(); ++k)
+        html += tr("&nbsp;&nbsp;%1: %2 (%3%)<br>")
+                    .arg(QString::fromStdString(s.labelNames[k]).toHtmlEscaped())
+                    .arg(s.classCounts[k])
+                    .arg(100.0 * s.classCounts[k] / s.rows, 0, 'f', 1);
+    html += s.hasSplit ? tr("split: %1 / %2 / %3 (%4)")
+                             .arg(s.splitCounts[0])
+                             .arg(s.splitCounts[1])
+                             .arg(s.splitCounts[2])
+                             .arg(s.splitSource.empty() ? tr("stored") : QString::fromStdString(s.splitSource).toHtmlEscaped())
+          : s.hasGroups ? tr("split: 80/10/10 by group (%1)").arg(QString::fromStdString(plural(s.groupCount, "group")))
+                        : tr("split: stratified 80/10/10 by seed");
+    m_summary->setText(html);
+}
+
+} // namespace headbench

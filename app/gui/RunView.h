@@ -1,0 +1,41 @@
+#pragma once
+/// \file RunView.h
+/// What the window shows of a saved run: read off the GUI thread (predictions, texts when the
+/// loaded feature file is the run's own, leakage and label-issue columns), and the wording of
+/// the leakage banner above the evaluation.
+#include <headbench/runs/RunStore.h>
+
+#include <QHash>
+#include <QString>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace headbench {
+
+struct FeatureSet;
+struct LeakageReport;
+struct SampleData;
+
+/// A run read off the GUI thread.
+struct LoadedRun {
+    QString dir;
+    RunRecord record;
+    std::shared_ptr<SampleData> samples;
+    std::vector<std::uint8_t> split;
+    QString error; ///< set instead of the rest when the run cannot be read
+};
+
+/// Reads the run in `runDir` for the views. `features` (may be null) is the loaded feature file
+/// at `featuresPath`; its texts go with the samples only when it is the file the run was trained
+/// on (`located` maps recorded paths to where Locate… found them), otherwise the samples say why
+/// the code cannot be shown (`problems`: known reasons by recorded path). Safe on any thread.
+LoadedRun loadRunForView(const QString& runDir, const std::shared_ptr<const FeatureSet>& features, const QString& featuresPath,
+                         const QHash<QString, QString>& located, const QHash<QString, QString>& problems);
+
+/// The banner's rich text when the run's validation or test rows have near duplicates in training
+/// or rows conflict in label; empty when there is nothing to say.
+QString leakageBannerText(const LeakageReport& report);
+
+} // namespace headbench
