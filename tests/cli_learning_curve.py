@@ -3,7 +3,7 @@
 stratified part of the training split (max(1, round(f * n_c)) rows of each class's n_c training rows,
 counted here from predictions.csv), run.json records the fraction and the rows used, validation and
 test rows are the same for every fraction, and a bad fraction is refused with exit code 2.
-(The subsets' nesting is tested on the backend function: TrainSubset in SplitLeakageTest.cpp.)
+(The subsets' nesting is tested on the backend function: TrainSubset in tests/backend/data/SplitTest.cpp.)
 Usage: cli_learning_curve.py PATH/TO/headbench-cli
 """
 import csv

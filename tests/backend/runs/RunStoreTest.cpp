@@ -6,6 +6,14 @@
 
 #include <filesystem>
 #include <set>
+#include <headbench/runs/Compare.h>
+#include <headbench/train/Sweep.h>
+#include <nlohmann/json.hpp>
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace headbench;
 namespace fs = std::filesystem;
@@ -118,4 +126,118 @@ TEST(RunStore, FailedSaveLeavesNoRun)
     test::writeFile(ws + "/runs", "a file where the runs folder should be");
     EXPECT_THROW(saveRun(ws, s.data, s.spec, s.result), Error);
     EXPECT_TRUE(listRuns(ws).empty());
+}
+
+// ---- The lifecycle of a run folder: running, interrupted, finished ----
+
+namespace {
+FeatureSet savedFeatures(const test::TempDir& dir)
+{
+    FeatureSet data = test::blobs(200, 8, 2, 9, 1.5);
+    data.path = dir.file("f.h5");
+    writeFeatureFile(data.path, data);
+    return data;
+}
+} // namespace
+
+TEST(RunLifecycle, RunningInterruptedAndFinishedRunsAreTold)
+{
+    test::TempDir dir;
+    const FeatureSet data = savedFeatures(dir);
+    HeadSpec spec;
+    spec.epochs = 2;
+    const std::string ws = dir.file("ws");
+
+    // A run begun by this (live) process is running, not finished.
+    const std::string running = beginRun(ws, data, spec, "live");
+    // A run begun by a process that died is interrupted.
+    const pid_t child = fork();
+    if (child == 0) {
+        beginRun(ws, data, spec, "killed");
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    // A finished one.
+    const TrainResult result = trainHead(data, spec);
+    const RunRecord done = saveRun(ws, data, spec, result, "done");
+
+    EXPECT_EQ(listRuns(ws).size(), 1u); // by default, finished runs only
+    const auto all = listRuns(ws, nullptr, true);
+    ASSERT_EQ(all.size(), 3u);
+    std::map<std::string, std::string> statusByName;
+    for (const auto& r : all)
+        statusByName[r.name] = r.status;
+    EXPECT_EQ(statusByName["live"], "running");
+    EXPECT_EQ(statusByName["killed"], "interrupted");
+    EXPECT_EQ(statusByName["done"], "finished");
+    EXPECT_THROW(loadRun(running), Error); // never taken for a finished run
+
+    // Finishing the running one makes it complete in place.
+    saveRun(ws, data, spec, result, "live", running);
+    EXPECT_EQ(loadRun(running).status, "finished");
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(running) / "running.json"));
+}
+
+TEST(RunLifecycle, ARunFolderNeverAppearsWithoutItsRecord)
+{
+    namespace fs = std::filesystem;
+    test::TempDir dir;
+    const FeatureSet data = savedFeatures(dir);
+    HeadSpec spec;
+    const std::string ws = dir.file("ws");
+    const fs::path runs = fs::path(ws) / "runs";
+    fs::create_directories(runs);
+    // What a process killed while beginning a run leaves: a hidden half-prepared folder, an old
+    // one and one that another process may be preparing right now.
+    fs::create_directories(runs / ".old.new");
+    std::ofstream(runs / ".old.new" / "running.json.tmp") << "{";
+    fs::last_write_time(runs / ".old.new", fs::file_time_type::clock::now() - std::chrono::hours(2));
+    fs::create_directories(runs / ".fresh.new");
+
+    std::vector<std::string> problems;
+    EXPECT_TRUE(listRuns(ws, &problems, true).empty());
+    EXPECT_TRUE(problems.empty()) << problems.front(); // not reported as a broken run
+
+    const std::string run = beginRun(ws, data, spec, "live");
+    EXPECT_TRUE(fs::exists(fs::path(run) / "running.json"));
+    EXPECT_FALSE(fs::exists(runs / ".old.new"));  // stale leftovers are cleared
+    EXPECT_TRUE(fs::exists(runs / ".fresh.new")); // a recent one may still be in use
+    std::vector<std::string> visible;
+    for (const auto& e : fs::directory_iterator(runs))
+        if (!e.path().filename().string().starts_with("."))
+            visible.push_back(e.path().string());
+    EXPECT_EQ(visible, std::vector<std::string>{run});
+    const auto listed = listRuns(ws, &problems, true);
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0].status, "running");
+    EXPECT_TRUE(problems.empty());
+}
+
+TEST(RunLifecycle, RenameTagDeleteAndFeatureChanges)
+{
+    test::TempDir dir;
+    FeatureSet data = savedFeatures(dir);
+    HeadSpec spec;
+    spec.epochs = 1;
+    const std::string ws = dir.file("ws");
+    const RunRecord rec = saveRun(ws, data, spec, trainHead(data, spec));
+    renameRun(rec.dir, "baseline");
+    setRunTags(rec.dir, {"probe", "v1"});
+    RunRecord back = loadRun(rec.dir);
+    EXPECT_EQ(back.name, "baseline");
+    EXPECT_EQ(back.tags, (std::vector<std::string>{"probe", "v1"}));
+    EXPECT_EQ(checkFeatures(back), FeaturesState::Same);
+
+    data.features[0] += 1.0f; // the file is rewritten with other content
+    writeFeatureFile(data.path, data);
+    EXPECT_EQ(checkFeatures(back), FeaturesState::Changed);
+    std::filesystem::remove(data.path);
+    EXPECT_EQ(checkFeatures(back), FeaturesState::Missing);
+
+    deleteRun(rec.dir);
+    EXPECT_FALSE(std::filesystem::exists(rec.dir));
+    EXPECT_TRUE(listRuns(ws).empty());
+    EXPECT_THROW(deleteRun(dir.file("f.h5")), Error); // refuses what is not a run
 }

@@ -1,0 +1,115 @@
+// The leakage check: near and exact duplicates across the split, conflicting labels.
+#include <headbench/core/Error.h>
+#include <headbench/data/DemoData.h>
+#include <headbench/data/FeatureFile.h>
+#include <headbench/data/Leakage.h>
+#include <headbench/data/Split.h>
+#include "TestUtil.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+#include <set>
+
+using namespace headbench;
+
+namespace {
+
+/// A feature set holding the demo's texts (features are random: the text method ignores them).
+FeatureSet textSet(const Dataset& d)
+{
+    FeatureSet set = test::blobs(static_cast<std::int64_t>(d.size()), 4, 2, 1);
+    set.texts = d.texts;
+    set.labels = d.labels;
+    set.ids = d.ids;
+    set.groups = d.groups;
+    set.labelNames = d.labelNames;
+    set.path = "paired-demo.h5";
+    return set;
+}
+
+} // namespace
+
+TEST(Leakage, FixPairsLeakUnderARandomSplitAndNotUnderAGroupSplit)
+{
+    const Dataset demo = generateDemoDataset(1000, 4, /*paired=*/true);
+    ASSERT_EQ(demo.groups.size(), 1000u);
+    const FeatureSet set = textSet(demo);
+    const auto random = measureLeakage(set, stratifiedSplit(set.labels, 2, 9));
+    const auto group = measureLeakage(set, groupSplit(set.labels, set.groups, 2, 9));
+    EXPECT_EQ(random.method, "text");
+    EXPECT_GT(random.testNearDuplicates, random.testRows / 2);
+    EXPECT_LT(group.testNearDuplicates, random.testNearDuplicates / 5);
+    EXPECT_EQ(random.testRows + random.validationRows + random.trainRows, 1000);
+    // The nearest training row of a leaked test row is, nearly always, its pair partner.
+    const auto split = stratifiedSplit(set.labels, 2, 9);
+    int leaked = 0, partner = 0;
+    for (std::size_t i = 0; i < split.size(); ++i)
+        if (split[i] == kTest && (random.flags[i] & kNearDuplicate)) {
+            ++leaked;
+            partner += set.groups[static_cast<std::size_t>(random.nearestTrain[i])] == set.groups[i];
+            EXPECT_GE(random.similarity[i], 0.8f);
+        }
+    EXPECT_GT(partner, leaked * 9 / 10);
+}
+
+TEST(Leakage, ExactDuplicatesIgnoreLayoutAndConflictsAreCounted)
+{
+    Dataset d = generateDemoDataset(200, 2);
+    d.texts.push_back("/* copied */\n" + d.texts[0] + "\n\n");
+    d.labels.push_back(d.labels[0]);
+    d.ids.push_back("copy");
+    d.texts.push_back(d.texts[1]);
+    d.labels.push_back(1 - d.labels[1]);
+    d.ids.push_back("flipped");
+    FeatureSet set = textSet(d);
+    std::vector<std::uint8_t> split(set.rows, kTrain);
+    split[200] = kTest; // the copy of row 0 (in training)
+    split[201] = kValidation;
+    for (int i = 150; i < 170; ++i)
+        split[i] = kValidation;
+    for (int i = 170; i < 190; ++i)
+        split[i] = kTest;
+    const auto r = measureLeakage(set, split);
+    EXPECT_EQ(r.testExactDuplicates, 1);
+    EXPECT_TRUE(r.flags[200] & kExactDuplicate);
+    EXPECT_EQ(r.nearestTrain[200], 0);
+    EXPECT_FLOAT_EQ(r.similarity[200], 1.0f);
+    EXPECT_EQ(r.conflictingLabels, 2);
+    EXPECT_TRUE(r.flags[1] & kConflictingLabel);
+    EXPECT_EQ(r.duplicateRows, 2);
+    const auto summary = findDuplicates(set);
+    EXPECT_EQ(summary.duplicateRows, 2);
+    EXPECT_EQ(summary.conflictingLabels, 2);
+    EXPECT_TRUE(summary.byText);
+}
+
+TEST(Leakage, FeaturesAreCentredBeforeTheCosine)
+{
+    // Anisotropic features: every row shares a large offset, so raw cosines are all near 1.
+    FeatureSet set = test::blobs(2000, 32, 2, 7, 1.0);
+    for (auto& v : set.features)
+        v += 20.0f;
+    std::vector<std::uint8_t> split(2000, kTrain);
+    for (int i = 1800; i < 1900; ++i)
+        split[i] = kValidation;
+    for (int i = 1900; i < 2000; ++i)
+        split[i] = kTest;
+    // Ten test rows are a training row plus a little noise; one is an exact copy.
+    std::mt19937_64 rng(1);
+    std::normal_distribution<float> noise(0.0f, 0.02f);
+    for (int k = 0; k < 10; ++k)
+        for (int j = 0; j < 32; ++j)
+            set.features[(1900 + k) * 32 + j] = set.features[k * 32 + j] + (k == 0 ? 0.0f : noise(rng));
+    const auto r = measureLeakage(set, split, {.method = LeakageOptions::Method::Features});
+    EXPECT_EQ(r.method, "features");
+    EXPECT_EQ(r.testExactDuplicates, 1);
+    EXPECT_EQ(r.testNearDuplicates, 10);
+    EXPECT_EQ(r.validationNearDuplicates, 0);
+    for (int k = 0; k < 10; ++k)
+        EXPECT_EQ(r.nearestTrain[1900 + k], k);
+    EXPECT_EQ(measureLeakage(set, split, {.method = LeakageOptions::Method::Off}).measured, false);
+}
