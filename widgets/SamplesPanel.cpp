@@ -90,6 +90,9 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     m_onlyIssues->setEnabled(false);
     m_onlyTruncated->setObjectName(QStringLiteral("truncatedFilter"));
     m_onlyTruncated->setEnabled(false);
+    m_table->setObjectName(QStringLiteral("samplesTable"));
+    m_count->setObjectName(QStringLiteral("sampleCount"));
+    m_sampleTitle->setObjectName(QStringLiteral("sampleTitle"));
     m_code->setObjectName(QStringLiteral("codeViewer"));
     m_neighbour->setObjectName(QStringLiteral("neighbourViewer"));
     m_neighbourTitle->setObjectName(QStringLiteral("neighbourTitle"));

@@ -88,6 +88,8 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     m_label->setObjectName(QStringLiteral("labelField"));
     m_id->setObjectName(QStringLiteral("idField"));
     m_preview->setObjectName(QStringLiteral("preview"));
+    m_model->setObjectName(QStringLiteral("modelPath"));
+    m_tokenizer->setObjectName(QStringLiteral("tokenizerPath"));
     m_split->setObjectName(QStringLiteral("splitField"));
     m_group->setObjectName(QStringLiteral("groupField"));
     m_holds->setObjectName(QStringLiteral("fileHolds"));

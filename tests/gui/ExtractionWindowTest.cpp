@@ -99,17 +99,13 @@ void ExtractionWindowTest::importDialogAsksForModelAndTokenizer()
     backbone->setCurrentIndex(backbone->findData(QStringLiteral("torchscript")));
     QVERIFY(!extract->isEnabled());
     QVERIFY(extract->toolTip().contains(QStringLiteral("model file")));
-    const auto edits = dialog.findChildren<QLineEdit*>();
-    auto byPlaceholder = [&](const QString& start) {
-        for (QLineEdit* e : edits)
-            if (e->placeholderText().startsWith(start))
-                return e;
-        return static_cast<QLineEdit*>(nullptr);
-    };
-    byPlaceholder(QStringLiteral("model.pt"))->setText(kModels + QStringLiteral("bert_like.pt"));
+    auto* model = dialog.findChild<QLineEdit*>(QStringLiteral("modelPath"));
+    auto* tokenizer = dialog.findChild<QLineEdit*>(QStringLiteral("tokenizerPath"));
+    QVERIFY(model && tokenizer);
+    model->setText(kModels + QStringLiteral("bert_like.pt"));
     QVERIFY(!extract->isEnabled());
     QVERIFY(extract->toolTip().contains(QStringLiteral("tokenizer")));
-    byPlaceholder(QStringLiteral("tokenizer.json"))->setText(kTokenizers + QStringLiteral("bpe/tokenizer.json"));
+    tokenizer->setText(kTokenizers + QStringLiteral("bpe/tokenizer.json"));
     QVERIFY(extract->isEnabled());
     const ExtractionRequest r = dialog.request();
     QCOMPARE(r.backbone, QStringLiteral("torchscript"));

@@ -131,7 +131,7 @@ void WorkspaceWindowTest::opensTheFeaturesARunRecordsOutsideTheWorkspace()
     QCOMPARE(QFileInfo(window.workspace()->featuresPath()).canonicalFilePath(), QFileInfo(m_features).canonicalFilePath());
     // The newest run is shown with its code.
     QTRY_COMPARE_WITH_TIMEOUT(window.currentRunDir(), m_runDirs.last(), 30000);
-    auto* table = window.samples()->findChild<QTableView*>();
+    auto* table = window.samples()->findChild<QTableView*>(QStringLiteral("samplesTable"));
     QVERIFY(table);
     QTRY_VERIFY(table->model()->rowCount() > 0);
     table->selectRow(0);
@@ -160,7 +160,7 @@ void WorkspaceWindowTest::sayingWhyWhenTheFeatureFileMoved()
         // The run is still shown; its code pane names the real reason.
         window.showRun(m_runDirs.last());
         QTRY_COMPARE(window.currentRunDir(), m_runDirs.last());
-        auto* table = window.samples()->findChild<QTableView*>();
+        auto* table = window.samples()->findChild<QTableView*>(QStringLiteral("samplesTable"));
         QTRY_VERIFY(table->model()->rowCount() > 0);
         table->selectRow(0);
         auto* code = window.findChild<CodeViewer*>(QStringLiteral("codeViewer"));
