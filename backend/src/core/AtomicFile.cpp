@@ -3,6 +3,8 @@
 #include <headbench/core/Error.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -10,6 +12,7 @@
 #include <random>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 namespace headbench {
@@ -55,11 +58,43 @@ std::string createTemporary(const fs::path& target)
     throw Error(target.string() + ": cannot be written (no free temporary name)");
 }
 
+/// Removes the temporary files that writers of `target` left when they crashed (killed, power
+/// cut): ".<name>.tmp-<pid>-..." whose process no longer runs on this machine and which nobody
+/// has touched for kStaleAfter (so a writer on another machine sharing the folder, whose pid
+/// means nothing here, keeps its file while it writes). Best effort: what cannot be read or
+/// removed stays.
+void removeStaleTemporaries(const fs::path& target)
+{
+    constexpr auto kStaleAfter = std::chrono::minutes(10);
+    const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    const std::string prefix = "." + target.filename().string() + ".tmp-";
+    std::error_code ec;
+    fs::directory_iterator it(folder, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.rfind(prefix, 0) != 0)
+            continue;
+        char* rest = nullptr;
+        const long pid = std::strtol(name.c_str() + prefix.size(), &rest, 10);
+        if (pid <= 0 || rest == nullptr || *rest != '-')
+            continue;
+        if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) // alive, or not ours to judge
+            continue;
+        std::error_code timeError;
+        const auto modified = fs::last_write_time(it->path(), timeError);
+        if (timeError || fs::file_time_type::clock::now() - modified < kStaleAfter)
+            continue;
+        std::error_code removeError;
+        fs::remove(it->path(), removeError);
+    }
+}
+
 } // namespace
 
 void writeFileAtomically(const std::string& path, const std::function<void(const std::string& tempPath)>& write)
 {
     const fs::path target(path);
+    removeStaleTemporaries(target);
     const std::string tmp = createTemporary(target);
     try {
         write(tmp);

@@ -11,6 +11,11 @@
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 
 using namespace headbench;
 namespace fs = std::filesystem;
@@ -124,4 +129,34 @@ TEST(AtomicFile, EveryFileOfASavedRunAndAFeatureFileIsSynced)
     for (const auto& name : names(rec.dir))
         EXPECT_EQ(name.find(".tmp"), std::string::npos) << name;
     EXPECT_EQ(loadRun(rec.dir).status, "finished");
+}
+
+TEST(AtomicFile, TemporariesOfACrashedWriterAreRemovedOnTheNextWrite)
+{
+    test::TempDir dir;
+    const std::string target = dir.file("run.json");
+    // The pid of a process that has ended (a child reaped at once).
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0)
+        ::_exit(0);
+    ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+    const auto old = fs::file_time_type::clock::now() - std::chrono::hours(1);
+    auto leave = [&](const std::string& name, bool stale) {
+        const std::string path = dir.file(name);
+        std::ofstream(path) << "half written";
+        if (stale)
+            fs::last_write_time(path, old);
+        return name;
+    };
+    const std::string crashed = leave(".run.json.tmp-" + std::to_string(child) + "-0-17", true);
+    const std::string alive = leave(".run.json.tmp-" + std::to_string(::getpid()) + "-9-1", true); // this process: writing
+    const std::string recent = leave(".run.json.tmp-" + std::to_string(child) + "-1-2", false);  // maybe another machine's
+    const std::string other = leave(".other.json.tmp-" + std::to_string(child) + "-0-3", true);  // another target's
+    writeFileAtomically(target, std::string_view("{}"));
+    EXPECT_EQ(readAll(target), "{}");
+    const auto left = names(dir.path());
+    EXPECT_EQ(std::count(left.begin(), left.end(), crashed), 0) << "a crashed writer's temporary stays behind";
+    for (const auto& kept : {alive, recent, other})
+        EXPECT_EQ(std::count(left.begin(), left.end(), kept), 1) << kept;
 }

@@ -4,7 +4,8 @@
 /// folder, written, fsync'd, renamed over the target, and the folder fsync'd, so that neither a
 /// crash nor a power cut can leave a half-written or empty file under the target's name. On any
 /// failure (including an exception from the writer) the temporary file is removed and the target
-/// is left as it was.
+/// is left as it was. Temporary files of the same target that a crashed writer left (its process
+/// gone, untouched for ten minutes) are removed before the next write.
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
