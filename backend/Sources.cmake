@@ -12,6 +12,7 @@ set(HEADBENCH_CORE_SOURCES
   ${_src}/core/AtomicFile.cpp ${_inc}/core/AtomicFile.h
   ${_src}/core/CsvReader.cpp ${_inc}/core/CsvReader.h
   ${_src}/core/Hash.cpp ${_inc}/core/Hash.h
+  ${_src}/core/ProgressEstimate.cpp ${_inc}/core/ProgressEstimate.h
   ${_inc}/core/Plural.h
   ${_src}/core/JsonErrors.cpp ${_src}/core/JsonErrors.h
   ${_src}/core/JsonNumbers.h

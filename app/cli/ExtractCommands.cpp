@@ -43,7 +43,13 @@ public:
         if (m_first < 0)
             m_first = done; // rows recovered from an interrupted run are not this run's speed
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
-        m_bar.update(done, total, fmt::format("{:.0f} rows/s", seconds > 0 ? (done - m_first) / seconds : 0.0));
+        m_bar.update(done, total, fmt::format("{:.0f} rows/s", seconds > 0 ? (done - m_first) / seconds : 0.0), m_work,
+                     m_workTotal);
+    }
+    void onWork(double done, double total) override
+    {
+        m_work = done;
+        m_workTotal = total;
     }
     bool shouldStop() override { return g_interrupted; }
 
@@ -51,6 +57,7 @@ private:
     ProgressBar m_bar{"extract"};
     std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
     std::int64_t m_first = -1;
+    double m_work = -1, m_workTotal = -1;
 };
 
 /// "I/N" with 0 <= I < N.

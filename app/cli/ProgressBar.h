@@ -1,5 +1,7 @@
 #pragma once
 /// \file ProgressBar.h
+#include <headbench/core/ProgressEstimate.h>
+
 #include <chrono>
 #include <string>
 
@@ -11,8 +13,10 @@ class ProgressBar {
 public:
     explicit ProgressBar(std::string label);
     ~ProgressBar();
-    /// Redraws with `done` of `total` and a free-form note (e.g. "loss 0.31").
-    void update(long long done, long long total, const std::string& note = {});
+    /// Redraws with `done` of `total` and a free-form note (e.g. "loss 0.31"). The time left is
+    /// estimated from `workDone` of `workTotal` when given (e.g. tokens, when rows differ in
+    /// cost), else from done of total.
+    void update(long long done, long long total, const std::string& note = {}, double workDone = -1, double workTotal = -1);
     /// Ends the line (keeps the last state visible).
     void finish();
 
@@ -21,6 +25,7 @@ private:
     bool m_enabled;
     bool m_drawn = false;
     std::chrono::steady_clock::time_point m_start, m_last;
+    ProgressEstimate m_estimate; ///< the time left, from the rate of the recent work
 };
 
 } // namespace headbench::cli

@@ -7,6 +7,7 @@
 
 #include "DataPanel.h"
 #include "EvaluationView.h"
+#include "JobStatusBar.h"
 #include "HeadDesignerPanel.h"
 #include "Icons.h"
 #include "ImportDialog.h"
@@ -53,23 +54,6 @@
 #include <utility>
 
 namespace headbench {
-namespace {
-
-QString formatSeconds(double s)
-{
-    if (!std::isfinite(s) || s < 0)
-        return QStringLiteral("–");
-    const int t = static_cast<int>(std::lround(s));
-    return t >= 60 ? QStringLiteral("%1 min %2 s").arg(t / 60).arg(t % 60) : QStringLiteral("%1 s").arg(t);
-}
-
-QString metricText(double v)
-{
-    return std::isfinite(v) ? QString::number(v, 'f', 3) : QStringLiteral("–");
-}
-
-} // namespace
-
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent)
     , m_workspace(new WorkspaceController(this))
@@ -84,9 +68,6 @@ MainWindow::MainWindow(QWidget* parent)
     , m_sweepView(new SweepView)
     , m_tabs(new QTabWidget)
     , m_dataPanel(new DataPanel)
-    , m_statusLabel(new QLabel)
-    , m_progress(new QProgressBar)
-    , m_cancelJob(new QPushButton(tr("Cancel")))
     , m_smoothing(new QSlider(Qt::Horizontal))
     , m_logScale(new QCheckBox(tr("&Log scale")))
 {
@@ -288,13 +269,8 @@ void MainWindow::buildLayout()
                         [this, i] { m_tabs->setCurrentIndex(i); });
     buildHelpMenu();
 
-    m_progress->setMaximumWidth(220);
-    m_progress->setVisible(false);
-    m_cancelJob->setVisible(false);
-    statusBar()->addWidget(m_statusLabel, 1);
-    statusBar()->addPermanentWidget(m_progress);
-    statusBar()->addPermanentWidget(m_cancelJob);
-    connect(m_cancelJob, &QPushButton::clicked, m_workspace, &WorkspaceController::cancelJob);
+    m_status = new JobStatusBar(statusBar(), this);
+    connect(m_status, &JobStatusBar::cancelClicked, m_workspace, &WorkspaceController::cancelJob);
 
     connect(m_smoothing, &QSlider::valueChanged, this, [this](int v) { m_lossChart->setSmoothing(v / 100.0); });
     connect(m_logScale, &QCheckBox::toggled, m_lossChart, &LossChartView::setLogScale);
@@ -305,7 +281,7 @@ void MainWindow::buildLayout()
             return;
         try {
             setRunThreshold(m_currentRunDir.toStdString(), threshold);
-            m_statusLabel->setText(tr("Threshold %1 saved with the run; Compare and headbench-cli eval use it").arg(threshold, 0, 'f', 3));
+            m_status->showMessage(tr("Threshold %1 saved with the run; Compare and headbench-cli eval use it").arg(threshold, 0, 'f', 3));
         } catch (const Error& e) {
             showError(QString::fromStdString(e.what()));
         }
@@ -330,7 +306,7 @@ void MainWindow::connectControllers()
             return showError(message);
         m_importError = message; // shown in the import dialog once its job has ended
         m_lastError = message;
-        m_statusLabel->setText(tr("Import failed: %1").arg(message));
+        m_status->showMessage(tr("Import failed: %1").arg(message));
         Q_EMIT errorShown(message);
     });
     // Queued: runs after the job's own signals (errorOccurred, featuresLoaded) were handled.
@@ -358,7 +334,7 @@ void MainWindow::connectControllers()
         const auto f = m_workspace->features();
         m_designer->setDataShape(f->dim, f->numClasses());
         showFeatureSets(*f);
-        m_statusLabel->setText(tr("Loaded %1").arg(QFileInfo(path).fileName()));
+        m_status->showMessage(tr("Loaded %1").arg(QFileInfo(path).fileName()));
         updateDataSummary();
         updateActions();
         if (!m_runAwaitingFeatures.isEmpty()) {
@@ -373,61 +349,35 @@ void MainWindow::connectControllers()
     });
     connect(m_workspace, &WorkspaceController::runsChanged, this, &MainWindow::updateRunList);
     connect(m_workspace, &WorkspaceController::jobStarted, this, [this](const QString& title) {
-        m_statusLabel->setText(title + QStringLiteral("…"));
-        m_progress->setRange(0, 0);
-        m_progress->setVisible(true);
-        m_cancelJob->setVisible(true);
+        m_status->jobStarted(title);
         updateActions();
     });
-    connect(m_workspace, &WorkspaceController::jobProgress, this, [this](qint64 done, qint64 total, double rate) {
-        if (total <= 0)
-            return;
-        m_progress->setRange(0, 1000);
-        m_progress->setValue(static_cast<int>(1000 * done / total));
-        const double left = rate > 0 ? (total - done) / rate : NAN;
-        m_statusLabel->setText(tr("Extracting: %1 of %2 rows, %3 rows/s, %4 left")
-                                   .arg(done).arg(total).arg(rate, 0, 'f', 0).arg(formatSeconds(left)));
-    });
+    connect(m_workspace, &WorkspaceController::jobProgress, m_status, &JobStatusBar::jobProgress);
     connect(m_workspace, &WorkspaceController::jobFinished, this, [this] {
-        m_progress->setVisible(false);
-        m_cancelJob->setVisible(false);
-        if (m_statusLabel->text().endsWith(QStringLiteral("…")) || m_statusLabel->text().startsWith(tr("Extracting")))
-            m_statusLabel->setText(tr("Ready"));
+        m_status->jobFinished();
         updateActions();
     });
-    connect(m_workspace, &WorkspaceController::jobMessage, this, [this](const QString& message) {
-        m_statusLabel->setText(message);
-    });
+    connect(m_workspace, &WorkspaceController::jobMessage, m_status, &JobStatusBar::showMessage);
 
     connect(m_training, &TrainingController::started, this, [this](int epochs) {
-        m_trainStartMs = QDateTime::currentMSecsSinceEpoch();
-        m_trainEpochs = epochs;
         m_lossChart->clear();
         m_tabs->setCurrentIndex(TrainingTab);
-        m_progress->setRange(0, 1000);
-        m_progress->setValue(0);
-        m_progress->setVisible(true);
-        m_statusLabel->setText(tr("Training…"));
+        m_status->trainingStarted(epochs);
     });
     connect(m_training, &TrainingController::epochFinished, this, &MainWindow::onEpoch);
-    connect(m_training, &TrainingController::batchProgress, this, [this](int epoch, int batch, int batches) {
-        m_progress->setValue(static_cast<int>(1000.0 * ((epoch - 1) + static_cast<double>(batch) / batches) / m_trainEpochs));
-    });
+    connect(m_training, &TrainingController::batchProgress, m_status, &JobStatusBar::trainingBatch);
     connect(m_training, &TrainingController::finished, this, [this](const QString& dir) {
-        m_progress->setVisible(false);
-        m_statusLabel->setText(tr("Run saved in %1").arg(QDir::toNativeSeparators(dir)));
+        m_status->trainingEnded(tr("Run saved in %1").arg(QDir::toNativeSeparators(dir)));
         m_workspace->refreshRuns();
         showRun(dir);
         m_tabs->setCurrentIndex(EvaluationTab);
     });
     connect(m_training, &TrainingController::cancelled, this, [this] {
-        m_progress->setVisible(false);
-        m_statusLabel->setText(tr("Training stopped; no run was saved"));
+        m_status->trainingEnded(tr("Training stopped; no run was saved"));
         m_workspace->refreshRuns();
     });
     connect(m_training, &TrainingController::failed, this, [this](const QString& message) {
-        m_progress->setVisible(false);
-        m_statusLabel->setText(tr("Training failed"));
+        m_status->trainingEnded(tr("Training failed"));
         showError(message);
     });
     connect(m_training, &TrainingController::runningChanged, this, &MainWindow::updateActions);
@@ -436,30 +386,28 @@ void MainWindow::connectControllers()
 void MainWindow::onEpoch(const EpochStats& e)
 {
     m_lossChart->addEpoch(e.epoch, e.trainLoss, e.valLoss, e.valF1);
-    const double elapsed = (QDateTime::currentMSecsSinceEpoch() - m_trainStartMs) / 1000.0;
-    const double eta = elapsed / e.epoch * (m_trainEpochs - e.epoch);
-    m_statusLabel->setText(tr("Epoch %1/%2 · train loss %3 · val loss %4 · val F1 %5 · elapsed %6 · ETA %7")
-                               .arg(e.epoch)
-                               .arg(m_trainEpochs)
-                               .arg(e.trainLoss, 0, 'f', 4)
-                               .arg(e.valLoss, 0, 'f', 4)
-                               .arg(metricText(e.valF1), formatSeconds(elapsed), formatSeconds(eta)));
+    m_status->trainingEpoch(e);
 }
 
 void MainWindow::showError(const QString& message)
 {
     m_lastError = message;
     Q_EMIT errorShown(message);
-    m_statusLabel->setText(tr("Error: %1").arg(message));
+    m_status->showMessage(tr("Error: %1").arg(message));
     // Non-blocking: the window stays usable (and tests are not stopped by a modal loop).
     auto* box = new QMessageBox(QMessageBox::Warning, tr("HeadBench"), message, QMessageBox::Ok, this);
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->open();
 }
 
+QPushButton* MainWindow::cancelJobButton() const
+{
+    return m_status->cancelButton();
+}
+
 QString MainWindow::statusText() const
 {
-    return m_statusLabel->text();
+    return m_status->text();
 }
 
 void MainWindow::openWorkspace(const QString& dir)
@@ -620,7 +568,7 @@ void MainWindow::applyLoadedRun()
 void MainWindow::offerLocateFeatures(const QString& runDir, const QString& featuresPath, const QString& reason)
 {
     m_featuresProblems.insert(featuresPath, reason);
-    m_statusLabel->setText(reason);
+    m_status->showMessage(reason);
     auto* box = new QMessageBox(QMessageBox::Warning, tr("Feature file not found"), reason, QMessageBox::Close, this);
     box->setObjectName(QStringLiteral("featuresUnavailableBox"));
     box->setInformativeText(tr("Locate the file to see the code of this run's samples."));

@@ -29,6 +29,7 @@ namespace headbench {
 
 class DataPanel;
 class EvaluationView;
+class JobStatusBar;
 class RecentFiles;
 class ImportDialog;
 class RunCompareView;
@@ -69,7 +70,7 @@ public:
     QAction* trainAction() const { return m_trainAction; }
     QAction* stopAction() const { return m_stopAction; }
     /// The status bar's Cancel button of a running extraction or load.
-    QPushButton* cancelJobButton() const { return m_cancelJob; }
+    QPushButton* cancelJobButton() const;
     QString statusText() const;
     /// The last error shown to the user (empty when none).
     QString lastError() const { return m_lastError; }
@@ -169,9 +170,8 @@ private:
     SweepView* m_sweepView;
     QTabWidget* m_tabs;
     DataPanel* m_dataPanel;
-    QLabel* m_statusLabel;
-    QProgressBar* m_progress;
-    QPushButton* m_cancelJob;
+    JobStatusBar* m_status = nullptr;
+    int m_sweepEpochs = 0; ///< epochs planned per sweep run, for its time left
     QSlider* m_smoothing;
     QCheckBox* m_logScale;
     QAction* m_trainAction = nullptr;
@@ -194,8 +194,6 @@ private:
     bool m_importRunning = false;
     QString m_importError;
     std::vector<std::uint8_t> m_runSplit;
-    qint64 m_trainStartMs = 0;
-    int m_trainEpochs = 0;
 };
 
 } // namespace headbench

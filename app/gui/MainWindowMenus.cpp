@@ -1,6 +1,8 @@
 // File ▸ New workspace, the import dialog's extraction and the Help menu of the main window.
 #include "MainWindow.h"
 
+#include "JobStatusBar.h"
+
 #include "EvaluationView.h"
 #include "ImportDialog.h"
 #include "LossChartView.h"
@@ -52,7 +54,7 @@ bool MainWindow::newWorkspace(const QString& dir)
         return false;
     }
     openWorkspace(dir);
-    m_statusLabel->setText(tr("New workspace %1").arg(QDir::toNativeSeparators(m_workspace->workspace())));
+    m_status->showMessage(tr("New workspace %1").arg(QDir::toNativeSeparators(m_workspace->workspace())));
     return true;
 }
 

@@ -1,6 +1,8 @@
 // MainWindow: the runs panel, run comparison and sweeps (kept apart from the window's layout).
 #include "MainWindow.h"
 
+#include "JobStatusBar.h"
+
 #include "RankDialog.h"
 
 #include <QCheckBox>
@@ -70,8 +72,8 @@ void MainWindow::buildRunViews()
     connect(m_training, &TrainingController::sweepRunStarted, this, [this](int index, int count) {
         m_sweepView->setRunning(index);
         m_lossChart->clear();
-        m_trainStartMs = QDateTime::currentMSecsSinceEpoch();
-        m_statusLabel->setText(tr("Sweep: training run %1 of %2…").arg(index + 1).arg(count));
+        m_status->trainingStarted(m_sweepEpochs);
+        m_status->showMessage(tr("Sweep: training run %1 of %2…").arg(index + 1).arg(count));
     });
     connect(m_training, &TrainingController::sweepRunFinished, this, [this](int index, const QString& dir) {
         try {
@@ -86,7 +88,7 @@ void MainWindow::buildRunViews()
     connect(m_training, &TrainingController::sweepEnded, this, [this](bool cancelled) {
         m_sweepView->setEnded(cancelled);
         const QString runs = QString::fromStdString(plural(m_sweepView->finishedCount(), "run"));
-        m_statusLabel->setText(cancelled ? tr("Sweep cancelled: %1 finished").arg(runs) : tr("Sweep done: %1").arg(runs));
+        m_status->trainingEnded(cancelled ? tr("Sweep cancelled: %1 finished").arg(runs) : tr("Sweep done: %1").arg(runs));
         m_workspace->refreshRuns();
     });
 }
@@ -115,7 +117,7 @@ bool MainWindow::loadSpecIntoDesigner(const QString& runDir)
     try {
         const RunRecord rec = loadRun(runDir.toStdString());
         m_designer->setSpec(rec.spec);
-        m_statusLabel->setText(tr("The designer holds the head of %1").arg(QString::fromStdString(rec.name)));
+        m_status->showMessage(tr("The designer holds the head of %1").arg(QString::fromStdString(rec.name)));
         return true;
     } catch (const Error& e) {
         showError(QString::fromStdString(e.what()));
@@ -216,7 +218,7 @@ bool MainWindow::startSweep(std::vector<SweepPoint> points)
         params << QString::fromStdString(p.params);
     m_sweepView->setPoints(sweepId, params);
     m_tabs->setCurrentIndex(SweepTab);
-    m_trainEpochs = plannedEpochs(points.front().spec);
+    m_sweepEpochs = plannedEpochs(points.front().spec);
     return m_training->startSweep(m_workspace->features(), std::move(points), m_workspace->workspace(), sweepId);
 }
 

@@ -9,6 +9,8 @@
 #include <headbench/extract/TorchScriptBackbone.h>
 
 #include <QDateTime>
+
+#include <cmath>
 #include <QCoreApplication>
 #include <QDir>
 #include <QFileInfo>
@@ -23,25 +25,27 @@ namespace {
 /// Forwards extraction progress into the controller's atomics.
 class AtomicProgress : public ExtractionObserver {
 public:
-    AtomicProgress(std::atomic<qint64>& done, std::atomic<qint64>& total, std::atomic<qint64>& resumed,
-                   std::atomic<bool>& cancel)
-        : m_done(done), m_total(total), m_resumed(resumed), m_cancel(cancel)
+    AtomicProgress(WorkspaceController::JobProgress& shared, std::atomic<bool>& cancel)
+        : m_shared(shared), m_cancel(cancel)
     {
-        m_resumed = -1;
+        m_shared.resumed = -1;
     }
     void onProgress(std::int64_t done, std::int64_t total) override
     {
-        if (m_resumed < 0)
-            m_resumed = done; // rows recovered from an earlier run do not count for the speed
-        m_done = done;
-        m_total = total;
+        if (m_shared.resumed < 0)
+            m_shared.resumed = done; // rows recovered from an earlier run do not count for the speed
+        m_shared.done = done;
+        m_shared.total = total;
+    }
+    void onWork(double done, double total) override
+    {
+        m_shared.work = done;
+        m_shared.workTotal = total;
     }
     bool shouldStop() override { return m_cancel; }
 
 private:
-    std::atomic<qint64>& m_done;
-    std::atomic<qint64>& m_total;
-    std::atomic<qint64>& m_resumed;
+    WorkspaceController::JobProgress& m_shared;
     std::atomic<bool>& m_cancel;
 };
 
@@ -73,9 +77,15 @@ WorkspaceController::WorkspaceController(QObject* parent)
     });
     connect(&m_progressTimer, &QTimer::timeout, this, [this] {
         const double seconds = (QDateTime::currentMSecsSinceEpoch() - m_jobStartMs) / 1000.0;
-        const qint64 done = m_done;
-        const qint64 base = std::max<qint64>(0, m_resumed);
-        Q_EMIT jobProgress(done, m_total, seconds > 0 ? (done - base) / seconds : 0.0);
+        const qint64 done = m_job.done;
+        const qint64 resumed = m_job.resumed;
+        // From the first report on (rows recovered from an earlier run are the start, so they do
+        // not count for the speed): the time left from the rate of the recent work, in padded
+        // tokens, since rows are encoded longest first.
+        if (resumed >= 0)
+            m_estimate.add(seconds, m_job.work);
+        const double rowsPerSecond = resumed >= 0 && seconds > 0 ? static_cast<double>(done - resumed) / seconds : 0.0;
+        Q_EMIT jobProgress(done, m_job.total, rowsPerSecond, m_estimate.secondsLeft(m_job.workTotal));
     });
     connect(&m_watcher, &QFutureWatcher<JobResult>::finished, this, [this] {
         m_progressTimer.stop();
@@ -127,10 +137,13 @@ void WorkspaceController::runJob(const QString& title, std::function<JobResult()
         return;
     }
     m_busy = true;
-    m_done = 0;
-    m_total = 0;
+    m_job.done = 0;
+    m_job.total = 0;
+    m_job.work = 0;
+    m_job.workTotal = 0;
     m_cancel = false;
     m_jobStartMs = QDateTime::currentMSecsSinceEpoch();
+    m_estimate.reset();
     Q_EMIT jobStarted(title);
     m_progressTimer.start();
     m_watcher.setFuture(QtConcurrent::run([job = std::move(job)]() -> JobResult {
@@ -249,7 +262,7 @@ void WorkspaceController::extractDataset(const DatasetRequest& dataset, const Ex
                    notes << tr("dropped %1, %2 with conflicting labels")
                                 .arg(QString::fromStdString(plural(dedup.duplicates, "exact duplicate")),
                                      QString::fromStdString(plural(dedup.conflicting, "row")));
-               m_total = static_cast<qint64>(data.size());
+               m_job.total = static_cast<qint64>(data.size());
                BackboneRequest br;
                br.backbone = request.backbone == QLatin1String("torchscript") ? request.modelPath.toStdString()
                                                                               : request.backbone.toStdString();
@@ -265,7 +278,7 @@ void WorkspaceController::extractDataset(const DatasetRequest& dataset, const Ex
                ExtractOptions eo;
                eo.batchSize = opened.batchSize;
                QDir().mkpath(QFileInfo(outPath).absolutePath());
-               AtomicProgress progress(m_done, m_total, m_resumed, m_cancel);
+               AtomicProgress progress(m_job, m_cancel);
                const ExtractionResult result = extractFeatures(data, *backbone, outPath.toStdString(), &progress, eo);
                if (result.status == ExtractionResult::Cancelled) {
                    r.cancelled = true;
@@ -298,10 +311,10 @@ void WorkspaceController::createDemoWorkspace(const QString& dir)
         JobResult r;
         const Dataset data = generateDemoDataset();
         writeJsonl(data, dataset.toStdString());
-        m_total = static_cast<qint64>(data.size());
+        m_job.total = static_cast<qint64>(data.size());
         auto backbone = makeBackbone("hashed-ngram");
         QDir().mkpath(QFileInfo(out).absolutePath());
-        AtomicProgress progress(m_done, m_total, m_resumed, m_cancel);
+        AtomicProgress progress(m_job, m_cancel);
         if (!extractFeatures(data, *backbone, out.toStdString(), &progress)) {
             r.cancelled = true;
             return r;

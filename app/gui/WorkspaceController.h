@@ -1,5 +1,6 @@
 #pragma once
 /// \file WorkspaceController.h
+#include <headbench/core/ProgressEstimate.h>
 #include <headbench/data/Dataset.h>
 #include <headbench/data/FeatureFile.h>
 #include <headbench/runs/RunStore.h>
@@ -85,8 +86,9 @@ Q_SIGNALS:
     void runFeaturesUnavailable(QString runDir, QString featuresPath, QString reason);
     void runsChanged();
     void jobStarted(QString title);
-    /// done and total rows; rate in rows per second.
-    void jobProgress(qint64 done, qint64 total, double rowsPerSecond);
+    /// done and total rows; rows per second so far; the time left (NaN until known), estimated
+    /// from the rate of the recent work (ProgressEstimate).
+    void jobProgress(qint64 done, qint64 total, double rowsPerSecond, double secondsLeft);
     void jobFinished();
     void errorOccurred(QString message);
     /// A line for the status bar about a finished job ("reused the cached features", ...).
@@ -127,9 +129,18 @@ private:
     std::vector<FeaturesState> m_featureStates;
     bool m_busy = false;
 
-    std::atomic<qint64> m_done{0}, m_total{0}, m_resumed{-1};
+public:
+    /// A running job's progress, written by its thread, read by the progress timer.
+    struct JobProgress {
+        std::atomic<qint64> done{0}, total{0}, resumed{-1};
+        std::atomic<double> work{0}, workTotal{0};
+    };
+
+private:
+    JobProgress m_job;
     std::atomic<bool> m_cancel{false};
     qint64 m_jobStartMs = 0;
+    ProgressEstimate m_estimate; ///< the time left of the running job
     QTimer m_progressTimer;
     QFutureWatcher<JobResult> m_watcher;
     QFileSystemWatcher m_runsWatcher;

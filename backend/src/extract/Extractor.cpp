@@ -267,6 +267,15 @@ ExtractionResult extractFeatures(const Dataset& data, Backbone& backbone, const 
     std::vector<float> chunk;
     std::vector<std::string> batchTexts;
     std::int64_t done = 0;
+    // The work of a batch, as the backbone costs it: padded to its longest (first) row.
+    const auto batchWork = [&](std::int64_t k, std::int64_t b) {
+        const std::int64_t n = std::min(batch, store.rowsOf(k) - b);
+        return backbone.batchCost(n, lengths[static_cast<std::size_t>(order[static_cast<std::size_t>(k * chunkRows + b)])]);
+    };
+    double workTotal = 0, workDone = 0;
+    for (std::int64_t k = 0; k < store.chunkCount(); ++k)
+        for (std::int64_t b = 0; b < store.rowsOf(k); b += batch)
+            workTotal += batchWork(k, b);
     auto scatter = [&](std::int64_t k) {
         for (std::int64_t r = 0; r < store.rowsOf(k); ++r) {
             const std::int64_t row = order[static_cast<std::size_t>(k * chunkRows + r)];
@@ -278,6 +287,8 @@ ExtractionResult extractFeatures(const Dataset& data, Backbone& backbone, const 
         if (k < doneChunks) {
             store.read(k, chunk.data());
             result.resumedRows += store.rowsOf(k);
+            for (std::int64_t b = 0; b < store.rowsOf(k); b += batch)
+                workDone += batchWork(k, b);
         } else {
             for (std::int64_t b = 0; b < store.rowsOf(k); b += batch) {
                 if (observer && observer->shouldStop()) {
@@ -289,15 +300,20 @@ ExtractionResult extractFeatures(const Dataset& data, Backbone& backbone, const 
                 for (std::int64_t r = 0; r < n; ++r)
                     batchTexts.push_back(texts[static_cast<std::size_t>(order[static_cast<std::size_t>(k * chunkRows + b + r)])]);
                 backbone.encode(batchTexts, chunk.data() + b * dim);
-                if (observer)
+                workDone += batchWork(k, b);
+                if (observer) {
+                    observer->onWork(workDone, workTotal);
                     observer->onProgress(done + b + n, rows);
+                }
             }
             store.write(k, chunk.data());
         }
         scatter(k);
         done += store.rowsOf(k);
-        if (observer)
+        if (observer) {
+            observer->onWork(workDone, workTotal);
             observer->onProgress(done, rows);
+        }
     }
 
     auto slice = [&](const auto& v) {

@@ -136,6 +136,14 @@ public:
         return out;
     }
 
+    /// A transformer layer costs about 24 H^2 multiply-adds per token in its projections and
+    /// 4 L H in attention: per token, in proportion, 6 H + L.
+    double batchCost(std::int64_t rows, std::int64_t longest) const override
+    {
+        const double L = static_cast<double>(std::max<std::int64_t>(1, longest));
+        return static_cast<double>(rows) * L * (6.0 * static_cast<double>(m_dim) + L);
+    }
+
     std::vector<std::int64_t> tokenCounts(std::span<const std::string> texts) const override
     {
         std::vector<std::int64_t> out;

@@ -65,3 +65,62 @@ TEST(Extraction, WritesEverythingAndCancelLeavesNoFile)
     EXPECT_TRUE(std::filesystem::is_directory(dir.file("cut.h5.partial"))) << "a cancelled one keeps its chunks";
     EXPECT_EQ(readFeatureAttributes(dir.file("cut.h5")).size(), 0u);
 }
+
+TEST(Extraction, WorkIsTheBatchesCostLongestFirstAndAResumeStartsWithItsChunks)
+{
+    // Texts of very different lengths: the work of the first rows (the longest, encoded first)
+    // is most of the job, so the time left must not be estimated from rows.
+    Dataset data = generateDemoDataset(120, 3);
+    for (std::size_t i = 0; i < data.size(); i += 10)
+        data.texts[i] = std::string(4000, 'x') + data.texts[i];
+    HashedNgramBackbone backbone(16);
+    struct Recorder : ExtractionObserver {
+        std::vector<std::pair<double, std::int64_t>> work; // (work done, rows done)
+        double total = 0;
+        std::int64_t rows = 0;
+        std::int64_t stopAt = 1 << 30;
+        void onWork(double done, double t) override
+        {
+            work.emplace_back(done, -1);
+            total = t;
+        }
+        void onProgress(std::int64_t done, std::int64_t) override
+        {
+            rows = done;
+            if (!work.empty())
+                work.back().second = done;
+        }
+        bool shouldStop() override { return rows >= stopAt; }
+    };
+    // The expected total, from the definition: batches of 8 rows in order of decreasing length,
+    // each costing its rows times its longest row (the default batchCost).
+    std::vector<std::int64_t> lengths = backbone.lengths(data.texts);
+    std::sort(lengths.rbegin(), lengths.rend());
+    double expected = 0;
+    for (std::size_t b = 0; b < lengths.size(); b += 8)
+        expected += static_cast<double>(std::min<std::size_t>(8, lengths.size() - b)) * static_cast<double>(lengths[b]);
+
+    test::TempDir dir;
+    Recorder all;
+    ASSERT_TRUE(extractFeatures(data, backbone, dir.file("all.h5"), &all, {.batchSize = 8, .chunkRows = 40}));
+    EXPECT_DOUBLE_EQ(all.total, expected);
+    ASSERT_FALSE(all.work.empty());
+    EXPECT_DOUBLE_EQ(all.work.back().first, expected);
+    for (std::size_t i = 1; i < all.work.size(); ++i)
+        EXPECT_GE(all.work[i].first, all.work[i - 1].first);
+    // The twelve long texts are in the first two batches: after 16 of 120 rows, most of the work.
+    const auto after16 = std::find_if(all.work.begin(), all.work.end(), [](const auto& w) { return w.second >= 16; });
+    ASSERT_NE(after16, all.work.end());
+    EXPECT_GT(after16->first / expected, 0.5);
+
+    // Cancelled after the first chunk, then resumed: the resumed job's first report already
+    // counts the chunk it recovered.
+    Recorder cut;
+    cut.stopAt = 40;
+    EXPECT_FALSE(extractFeatures(data, backbone, dir.file("again.h5"), &cut, {.batchSize = 8, .chunkRows = 40}));
+    Recorder resumed;
+    ASSERT_TRUE(extractFeatures(data, backbone, dir.file("again.h5"), &resumed, {.batchSize = 8, .chunkRows = 40, .resume = true}));
+    ASSERT_FALSE(resumed.work.empty());
+    EXPECT_GE(resumed.work.front().first, cut.work.back().first);
+    EXPECT_DOUBLE_EQ(resumed.work.back().first, expected);
+}

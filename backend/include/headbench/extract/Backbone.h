@@ -4,6 +4,7 @@
 #include <headbench/data/FeatureFile.h>
 
 #include <cstdint>
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <span>
@@ -43,6 +44,12 @@ public:
         for (const auto& t : texts)
             out.push_back(static_cast<std::int64_t>(t.size()));
         return out;
+    }
+    /// The relative cost of encoding a batch of `rows` texts padded to `longest` (a unit of
+    /// lengths()), for the time left of an extraction; by default rows x longest.
+    virtual double batchCost(std::int64_t rows, std::int64_t longest) const
+    {
+        return static_cast<double>(rows) * static_cast<double>(std::max<std::int64_t>(1, longest));
     }
     /// What the model saw: each text's token count before truncation (special tokens included),
     /// for backbones with a token window; empty for those without one (the built-in backbone).

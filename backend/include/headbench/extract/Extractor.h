@@ -17,6 +17,10 @@ public:
     virtual ~ExtractionObserver() = default;
     /// `done` counts rows finished so far, including rows recovered from an interrupted run.
     virtual void onProgress(std::int64_t done, std::int64_t total) {}
+    /// The cost of the rows done and of all rows (their batches' padded lengths: tokens for a
+    /// model), called just before each onProgress. Rows are encoded longest first, so rows per
+    /// second rise through a job; the time left is estimated from this work, not from rows.
+    virtual void onWork(double done, double total) {}
     /// Polled between batches; true cancels the extraction (no output file is written; the
     /// finished chunks are kept for a later resume).
     virtual bool shouldStop() { return false; }
