@@ -3,6 +3,7 @@
 #include "WidgetExport.h"
 
 #include <QMouseEvent>
+#include <QFontMetrics>
 #include <QPainter>
 
 #include <algorithm>
@@ -34,7 +35,7 @@ void ConfusionMatrixView::clearSelection()
 
 QRect ConfusionMatrixView::gridRect() const
 {
-    const int left = 110, top = 46, right = 12, bottom = 12;
+    const int left = 100, top = 46, right = 8, bottom = 12;
     const int k = std::max<int>(1, static_cast<int>(m_counts.size()));
     const int side = std::max(10, std::min(width() - left - right, height() - top - bottom));
     const int cell = side / k;
@@ -70,7 +71,7 @@ void ConfusionMatrixView::paintEvent(QPaintEvent*)
     painter.setPen(palette().color(QPalette::Text));
     painter.drawText(QRect(g.left(), g.top() - 46, g.width(), 20), Qt::AlignCenter, tr("predicted"));
     painter.save();
-    painter.translate(g.left() - 98, g.center().y());
+    painter.translate(g.left() - 90, g.center().y());
     painter.rotate(-90);
     painter.drawText(QRect(-g.height() / 2, -10, g.height(), 20), Qt::AlignCenter, tr("true"));
     painter.restore();
@@ -78,11 +79,19 @@ void ConfusionMatrixView::paintEvent(QPaintEvent*)
     for (int i = 0; i < k; ++i) {
         const QString name = i < m_names.size() ? m_names[i] : QString::number(i);
         const QRect col = cellRect(0, i);
+        // A class name wider than its column is set smaller (down to 6.5 pt) before it is cut.
+        QFont small = font();
+        const int room = col.width() - 4;
+        if (small.pointSizeF() > 0)
+            while (QFontMetrics(small).horizontalAdvance(name) > room && small.pointSizeF() > 6.5)
+                small.setPointSizeF(small.pointSizeF() - 0.5);
+        painter.setFont(small);
         painter.drawText(QRect(col.left(), g.top() - 24, col.width(), 20), Qt::AlignCenter,
-                         painter.fontMetrics().elidedText(name, Qt::ElideRight, col.width() - 4));
+                         painter.fontMetrics().elidedText(name, Qt::ElideRight, room));
+        painter.setFont(font());
         const QRect row = cellRect(i, 0);
-        painter.drawText(QRect(g.left() - 86, row.top(), 82, row.height()), Qt::AlignVCenter | Qt::AlignRight,
-                         painter.fontMetrics().elidedText(name, Qt::ElideRight, 80));
+        painter.drawText(QRect(g.left() - 78, row.top(), 74, row.height()), Qt::AlignVCenter | Qt::AlignRight,
+                         painter.fontMetrics().elidedText(name, Qt::ElideRight, 72));
     }
     for (int t = 0; t < k; ++t) {
         std::int64_t rowTotal = 0;

@@ -26,7 +26,7 @@ public:
     bool exportTo(const QString& path, QString* error = nullptr);
 
     QSize sizeHint() const override { return {360, 300}; }
-    QSize minimumSizeHint() const override { return {220, 180}; }
+    QSize minimumSizeHint() const override { return {196, 180}; }
 
 Q_SIGNALS:
     void cellClicked(int trueClass, int predictedClass);

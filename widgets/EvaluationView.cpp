@@ -34,10 +34,20 @@ void setUpUnitChart(ChartView* view, const QString& title, const QString& xTitle
     y->setRange(0, 1);
     x->setTitleText(xTitle);
     y->setTitleText(yTitle);
+    // Three ticks across (0, 0.5, 1): six do not fit a chart narrow enough for a laptop screen
+    // and were drawn as "…".
     x->setLabelFormat(QStringLiteral("%.1f"));
-    x->setTickCount(6);
+    x->setTickCount(3);
     y->setTickCount(6);
     y->setLabelFormat(QStringLiteral("%.1f"));
+    // Titles and legend a point smaller than the chart's text, so they fit a chart as narrow as
+    // a 1024-pixel-wide window leaves it.
+    QFont small = c->font();
+    if (small.pointSizeF() > 0)
+        small.setPointSizeF(std::max(6.5, small.pointSizeF() - 1));
+    x->setTitleFont(small);
+    y->setTitleFont(small);
+    c->legend()->setFont(small);
     c->addAxis(x, Qt::AlignBottom);
     c->addAxis(y, Qt::AlignLeft);
     if (diagonal) {
@@ -65,7 +75,7 @@ void setUpUnitChart(ChartView* view, const QString& title, const QString& xTitle
         marker->attachAxis(x);
         marker->attachAxis(y);
     }
-    view->setMinimumSize(180, 170);
+    view->setMinimumSize(146, 170);
 }
 
 /// Keeps the points of a unit-square curve that move it by at least `step` in x or y (and the
@@ -122,11 +132,12 @@ EvaluationView::EvaluationView(QWidget* parent)
 
     m_rocLine->setName(tr("ROC"));
     m_prLine->setName(tr("PR"));
-    m_rocMarker->setName(tr("at threshold"));
-    m_prMarker->setName(tr("at threshold"));
+    m_rocMarker->setName(tr("threshold"));
+    m_prMarker->setName(tr("threshold"));
     m_calibrationLine->setName(tr("model"));
     m_calibrationPoints->setName(tr("bins"));
-    setUpUnitChart(m_roc, tr("ROC curve"), tr("false positive rate"), tr("true positive rate"), m_rocLine, m_rocMarker, true);
+    setUpUnitChart(m_roc, tr("ROC curve"), tr("FPR"), tr("TPR"), m_rocLine, m_rocMarker, true);
+    m_roc->setToolTip(tr("ROC: true positive rate (TPR, recall) against false positive rate (FPR)"));
     setUpUnitChart(m_pr, tr("Precision-recall"), tr("recall"), tr("precision"), m_prLine, m_prMarker, false);
     setUpUnitChart(m_calibration, tr("Reliability"), tr("confidence"), tr("accuracy"), m_calibrationLine,
                    m_calibrationPoints, true);

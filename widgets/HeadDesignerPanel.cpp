@@ -79,7 +79,7 @@ HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
     , m_patience(intBox(1, 1000))
     , m_seed(intBox(0, 2147483647))
     , m_repeats(intBox(1, 100))
-    , m_calibrate(new QCheckBox(tr("Temperature scaling on validation")))
+    , m_calibrate(new QCheckBox(tr("temperature")))
     , m_cvFolds(intBox(0, 20))
     , m_diagram(new HeadDiagramView)
     , m_paramLabel(new QLabel)
@@ -146,7 +146,7 @@ HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
     m_repeats->setToolTip(tr("Train this head with this many seeds (seed, seed + 1, ...) on one split; the runs are "
                              "grouped like a sweep and compared as one"));
     m_calibrate->setObjectName(QStringLiteral("calibrate"));
-    m_calibrate->setToolTip(tr("After training, fit one temperature on the validation split; the run's probabilities "
+    m_calibrate->setToolTip(tr("Temperature scaling: after training, fit one temperature on the validation split; the run's probabilities "
                                "and head are then calibrated"));
     optForm->addRow(tr("Repeats (seeds)"), m_repeats);
     optForm->addRow(tr("Calibrate"), m_calibrate);
@@ -159,6 +159,7 @@ HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
     m_problemLabel->setWordWrap(true);
     m_problemLabel->setStyleSheet(QStringLiteral("color: #c62828;"));
     m_paramLabel->setStyleSheet(QStringLiteral("font-weight: bold;"));
+    m_paramLabel->setWordWrap(true);
 
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(makeFeatureSetChooser());
@@ -176,6 +177,12 @@ HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
         refresh();
     });
     connect(m_widths, &QLineEdit::textEdited, this, changed);
+    // The designer dock stays narrow on a laptop screen: a long choice ("auto (on for L-BFGS)")
+    // may show shortened rather than widen the panel past its dock.
+    for (QComboBox* box : {m_activation, m_norm, m_loss, m_classWeights, m_optimizer, m_standardize, m_schedule, m_earlyStopping}) {
+        box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        box->setMinimumContentsLength(6);
+    }
     for (QComboBox* box : {m_activation, m_norm, m_loss, m_classWeights, m_optimizer, m_standardize, m_schedule, m_earlyStopping})
         connect(box, &QComboBox::currentIndexChanged, this, changed);
     for (QDoubleSpinBox* box : {m_dropout, m_focalGamma, m_labelSmoothing, m_lr, m_weightDecay, m_momentum})

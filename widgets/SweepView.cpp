@@ -79,6 +79,7 @@ SweepView::SweepView(QWidget* parent)
     m_table->setSortingEnabled(false);
     m_metric->addItems({tr("val F1"), tr("test F1"), tr("val ROC-AUC"), tr("val accuracy"), tr("val loss")});
     m_cancel->setEnabled(false);
+    m_title->setWordWrap(true); // a narrow window wraps the title instead of widening the tab
     m_progress->setRange(0, 1);
     m_progress->setValue(0);
     m_scatter->chart()->setTitle(tr("Metric against a field"));

@@ -28,6 +28,9 @@ DataPanel::DataPanel(QWidget* parent)
     // says how much the random one leaks).
     auto* splitRow = new QHBoxLayout;
     m_splitMode->setObjectName(QStringLiteral("splitMode"));
+    // The dock stays narrow on a small screen: the combo may show its choice shortened.
+    m_splitMode->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_splitMode->setMinimumContentsLength(10);
     m_splitMode->addItem(tr("auto (file, else group, else random)"), static_cast<int>(SplitMode::Auto));
     m_splitMode->addItem(tr("the file's own split"), static_cast<int>(SplitMode::File));
     m_splitMode->addItem(tr("by group, 80/10/10"), static_cast<int>(SplitMode::Group));

@@ -241,11 +241,12 @@ void MainWindow::buildLayout()
     runsDock->setWidget(m_runsPanel);
     addDockWidget(Qt::LeftDockWidgetArea, runsDock);
 
-    // Right: the head designer, scrollable so it fits at 1280x800.
+    // Right: the head designer, scrollable so it fits at 1280x800 and 1024x680.
     auto* scroll = new QScrollArea;
     scroll->setWidget(m_designer);
     scroll->setWidgetResizable(true);
-    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    // As needed: on a narrow screen a field is scrolled to, never cut off.
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
     auto* designerDock = new QDockWidget(tr("Head designer"));
     designerDock->setObjectName(QStringLiteral("designerDock"));
     auto* designerWidget = new QWidget;
@@ -258,7 +259,7 @@ void MainWindow::buildLayout()
     connect(m_trainAction, &QAction::changed, trainButton, [this, trainButton] { trainButton->setEnabled(m_trainAction->isEnabled()); });
     designerLayout->addWidget(trainButton);
     designerDock->setWidget(designerWidget);
-    designerDock->setMinimumWidth(290);
+    designerDock->setMinimumWidth(240);
     addDockWidget(Qt::RightDockWidgetArea, designerDock);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));

@@ -38,6 +38,8 @@
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTemporaryDir>
+#include <QDockWidget>
+#include <QRegularExpression>
 #include <QtTest>
 
 using namespace headbench;
@@ -63,6 +65,7 @@ private Q_SLOTS:
     void helpMenuOpensTheReadmeAndListsTheShortcuts();
     void failedImportKeepsTheDialogWithItsError();
     void demoWorkspaceLivesInOneAppDataFolder();
+    void fitsA1024By680Screen();
 
 private:
     void openWorkspace(MainWindow& window);
@@ -406,6 +409,37 @@ void MainWindowTest::demoWorkspaceLivesInOneAppDataFolder()
     QCOMPARE(QFileInfo(data).fileName(), QStringLiteral("HeadBench"));
     QCOMPARE(QFileInfo(data).absolutePath(), QDir(QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation)).absolutePath());
     QCOMPARE(demo, QDir(data).filePath(QStringLiteral("demo-workspace")));
+}
+
+void MainWindowTest::fitsA1024By680Screen()
+{
+    // A laptop screen: the whole window fits, and no figure of a shown run is cut.
+    MainWindow window;
+    window.resize(1024, 680);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    openWorkspace(window);
+    window.designer()->epochsBox()->setValue(2);
+    QSignalSpy shown(&window, &MainWindow::runShown);
+    window.trainAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 1, 120000);
+    window.tabs()->setCurrentIndex(MainWindow::EvaluationTab);
+    QTest::qWait(50);
+    QVERIFY2(window.minimumSizeHint().width() <= 1024, qPrintable(QString::number(window.minimumSizeHint().width())));
+    QCOMPARE(window.width(), 1024);
+    QVERIFY(window.minimumSizeHint().height() <= 680);
+    // Every label of the evaluation that carries a number shows it whole.
+    bool metrics = false;
+    for (QLabel* label : window.evaluation()->findChildren<QLabel*>()) {
+        if (!label->isVisible() || !label->text().contains(QRegularExpression(QStringLiteral("[0-9]"))))
+            continue;
+        metrics |= label->text().contains(QStringLiteral("accuracy"));
+        QVERIFY2(label->width() >= label->minimumSizeHint().width(),
+                 qPrintable(QStringLiteral("%1: %2 < %3").arg(label->text()).arg(label->width()).arg(label->minimumSizeHint().width())));
+    }
+    QVERIFY(metrics);
+    if (const QString shots = qEnvironmentVariable("HEADBENCH_SCREENSHOT_DIR"); !shots.isEmpty())
+        window.grab().save(shots + QStringLiteral("/window-1024x680.png"));
 }
 
 QTEST_MAIN(MainWindowTest)
