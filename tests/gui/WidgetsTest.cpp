@@ -78,6 +78,7 @@ private Q_SLOTS:
     void lossChartSwitchesToALogAxisAndBack();
     void designerOffersTheConvergedLinearProbe();
     void sweepOverTrainFractionDrawsALearningCurveWithItsBand();
+    void sweepTicksAreWholeForIntegerFields();
 };
 
 void WidgetsTest::designerProducesTheSpecTheBackendTrains()
@@ -372,6 +373,38 @@ void WidgetsTest::sweepOverTrainFractionDrawsALearningCurveWithItsBand()
     view.fieldBox()->setCurrentIndex(view.fieldBox()->findText(QStringLiteral("seed")));
     for (QAbstractSeries* s : chart->series())
         QVERIFY(!qobject_cast<QAreaSeries*>(s));
+}
+
+void WidgetsTest::sweepTicksAreWholeForIntegerFields()
+{
+    // A grid over depth (whole numbers) and lr (fractions): ticks at 1, 2, 3 for depth, never at
+    // -0.08 or 0.21; lr keeps an ordinary value axis.
+    SweepView view;
+    const int depths[] = {1, 2, 3, 1, 2, 3};
+    const double lrs[] = {0.001, 0.001, 0.001, 0.01, 0.01, 0.01};
+    QStringList params;
+    for (int i = 0; i < 6; ++i)
+        params << QStringLiteral("{\"depth\":%1,\"lr\":%2}").arg(depths[i]).arg(lrs[i]);
+    view.setPoints(QStringLiteral("sweep-ticks"), params);
+    for (int i = 0; i < 6; ++i) {
+        RunRecord run;
+        run.validation.f1 = 0.6 + 0.05 * depths[i];
+        view.setFinished(i, run);
+    }
+    view.metricBox()->setCurrentIndex(0);
+    view.fieldBox()->setCurrentIndex(view.fieldBox()->findText(QStringLiteral("depth")));
+    auto* x = qobject_cast<QValueAxis*>(view.scatter()->chart()->axes(Qt::Horizontal).value(0));
+    QVERIFY(x);
+    QCOMPARE(x->tickType(), QValueAxis::TicksDynamic);
+    QCOMPARE(x->tickInterval(), 1.0);
+    QCOMPARE(x->tickAnchor(), 0.0);
+    QCOMPARE(x->labelFormat(), QStringLiteral("%d"));
+    QVERIFY(x->min() < 1 && x->max() > 3); // the points are not on the edge
+    view.fieldBox()->setCurrentIndex(view.fieldBox()->findText(QStringLiteral("lr")));
+    auto* lr = qobject_cast<QValueAxis*>(view.scatter()->chart()->axes(Qt::Horizontal).value(0));
+    QVERIFY(lr);
+    QCOMPARE(lr->tickType(), QValueAxis::TicksFixed);
+    QVERIFY(lr->labelFormat() != QStringLiteral("%d"));
 }
 
 void WidgetsTest::samplesShowProbabilitiesFirstAndTheCodeAThird()
