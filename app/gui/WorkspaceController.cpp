@@ -8,10 +8,8 @@
 #include <headbench/extract/Extractor.h>
 #include <headbench/extract/TorchScriptBackbone.h>
 
-#include <QDateTime>
-
-#include <cmath>
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
 #include <QStandardPaths>
