@@ -29,15 +29,19 @@ set(HEADBENCH_CORE_SOURCES
   ${_inc}/extract/Backbone.h
   ${_src}/extract/Extractor.cpp ${_inc}/extract/Extractor.h
   ${_src}/extract/HashedNgramBackbone.cpp ${_inc}/extract/HashedNgramBackbone.h
-  ${_src}/train/Calibration.cpp ${_inc}/train/Calibration.h
+  ${_src}/eval/Calibration.cpp ${_inc}/eval/Calibration.h
   ${_src}/train/HeadSpec.cpp ${_inc}/train/HeadSpec.h
   ${_src}/train/Sweep.cpp ${_inc}/train/Sweep.h
-  ${_src}/runs/Bootstrap.cpp ${_inc}/runs/Bootstrap.h
-  ${_src}/runs/Compare.cpp ${_inc}/runs/Compare.h
-  ${_src}/runs/LabelIssues.cpp ${_inc}/runs/LabelIssues.h
-  ${_src}/runs/Metrics.cpp ${_inc}/runs/Metrics.h
-  ${_inc}/runs/RunStore.h
+  ${_src}/eval/Bootstrap.cpp ${_inc}/eval/Bootstrap.h
+  ${_src}/eval/Compare.cpp ${_inc}/eval/Compare.h
+  ${_src}/eval/LabelIssues.cpp ${_inc}/eval/LabelIssues.h
+  ${_src}/eval/Metrics.cpp ${_inc}/eval/Metrics.h
+  ${_src}/core/NumberText.cpp ${_inc}/core/NumberText.h
+  ${_inc}/eval/Predictions.h
+  ${_src}/eval/PredictionFiles.cpp ${_inc}/eval/PredictionFiles.h
+  ${_src}/runs/RunStore.cpp ${_inc}/runs/RunStore.h ${_src}/runs/RunJson.h
   ${_src}/runs/Workspace.cpp ${_inc}/runs/Workspace.h
+  ${_src}/runs/RunComparison.cpp ${_inc}/runs/RunComparison.h
 )
 
 # LibTorch: the thread pool, leakage's projections, TorchScript models, heads and training.
@@ -53,7 +57,8 @@ set(HEADBENCH_TORCH_SOURCES
   ${_src}/train/RunSession.cpp ${_inc}/train/RunSession.h
   ${_src}/train/Rank.cpp ${_inc}/train/Rank.h
   # writes head.pt (TorchScript) beside the run's other files
-  ${_src}/runs/RunStore.cpp
+  ${_src}/runs/RunSave.cpp
+  ${_src}/runs/RunEvaluation.cpp ${_inc}/runs/RunEvaluation.h
 )
 
 # headbench_add_core_library(<target>): the torch-free core as a static library. Public

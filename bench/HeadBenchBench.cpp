@@ -16,7 +16,7 @@
 #include <headbench/data/FeatureFile.h>
 #include <headbench/extract/Extractor.h>
 #include <headbench/extract/TorchScriptBackbone.h>
-#include <headbench/runs/Bootstrap.h>
+#include <headbench/eval/Bootstrap.h>
 #include <headbench/text/Tokenizer.h>
 #include <headbench/train/HeadSpec.h>
 #include <headbench/train/Trainer.h>
@@ -286,7 +286,7 @@ int main(int argc, char** argv)
         const MetricIntervals ci = bootstrapIntervals(labels, first, bootClasses, 0.5, {.resamples = resamples});
         const double single = std::chrono::duration<double>(Clock::now() - t0).count();
         t0 = Clock::now();
-        const PairedDifferences d = pairedBootstrap(labels, first, second, bootClasses, 0.5, {.resamples = resamples});
+        const PairedDifferences d = pairedBootstrap(labels, first, second, bootClasses, 0.5, 0.5, {.resamples = resamples});
         const double paired = std::chrono::duration<double>(Clock::now() - t0).count();
         double naiveSeconds = 0;
         if (naive) { // the textbook way, for comparison: copy the drawn rows, re-sort in computeMetrics

@@ -1,9 +1,9 @@
 #include "EvaluationView.h"
 
-#include <headbench/runs/Bootstrap.h>
+#include <headbench/eval/Bootstrap.h>
 #include "ChartView.h"
 #include "ConfusionMatrixView.h"
-#include <headbench/runs/Metrics.h>
+#include <headbench/eval/Metrics.h>
 
 #include <QComboBox>
 #include <QGridLayout>

@@ -1,6 +1,6 @@
 #pragma once
 /// \file EvaluationView.h
-#include <headbench/runs/Metrics.h>
+#include <headbench/eval/Metrics.h>
 #include "SampleTableModel.h"
 
 #include <QWidget>

@@ -1,11 +1,11 @@
 #include "RunCompareView.h"
 
-#include <headbench/runs/Bootstrap.h>
+#include <headbench/eval/Bootstrap.h>
 #include <headbench/core/Plural.h>
 #include "ChartView.h"
 #include "CodeViewer.h"
 #include "ConfusionMatrixView.h"
-#include <headbench/runs/Metrics.h>
+#include <headbench/eval/Metrics.h>
 
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -15,7 +15,6 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 #include <QtCharts/QLegendMarker>
 #include <QtCharts/QLineSeries>
 #include <QtCharts/QValueAxis>
@@ -185,13 +184,14 @@ RunCompareView::RunCompareView(QWidget* parent)
         if (sample >= 0 && sample < static_cast<qint64>(m_texts->size()))
             m_code->setCode(QString::fromStdString((*m_texts)[static_cast<std::size_t>(sample)]));
     });
-    setRuns({});
+    setComparison({});
 }
 
-void RunCompareView::setRuns(std::vector<ComparedRun> runs, std::shared_ptr<const std::vector<std::string>> texts)
+void RunCompareView::setComparison(RunComparison comparison, std::shared_ptr<const std::vector<std::string>> texts)
 {
-    ++m_generation;
-    m_runs = std::move(runs);
+    m_runs = std::move(comparison.runs);
+    m_comparison = std::move(comparison);
+    m_comparison.runs.clear();
     m_texts = std::move(texts);
     fillMetrics();
     fillCurves();
@@ -213,13 +213,7 @@ QString RunCompareView::bestRunOf(const QString& metricRow) const
 
 QString RunCompareView::differentData() const
 {
-    if (m_runs.size() < 2)
-        return {};
-    auto key = [](const RunRecord& r) { return std::make_pair(r.featuresHash.empty() ? r.featuresPath : r.featuresHash, r.rows); };
-    bool same = true;
-    for (const auto& run : m_runs)
-        same = same && key(run.record) == key(m_runs.front().record);
-    if (same)
+    if (m_runs.size() < 2 || m_comparison.sameData)
         return {};
     QStringList data;
     for (std::size_t i = 0; i < m_runs.size(); ++i) {
@@ -378,23 +372,7 @@ void RunCompareView::fillCurves()
 
 void RunCompareView::fillDifferences()
 {
-    std::vector<HeadSpec> specs;
-    for (const auto& r : m_runs)
-        specs.push_back(r.record.spec);
-    auto diffs = diffSpecs(specs);
-    // Training settings outside the head spec that also make runs differ.
-    auto addSetting = [&](const std::string& field, auto get) {
-        SpecDifference d{field, {}};
-        bool differs = false;
-        for (const auto& r : m_runs) {
-            d.values.push_back(get(r.record));
-            differs = differs || d.values.back() != d.values.front();
-        }
-        if (differs)
-            diffs.push_back(d);
-    };
-    addSetting("features", [](const RunRecord& r) { return r.featuresPath; });
-    addSetting("backbone", [](const RunRecord& r) { return r.backbone; });
+    const auto& diffs = m_comparison.differences;
     m_differences->clear();
     m_differences->setRowCount(static_cast<int>(diffs.size()));
     m_differences->setColumnCount(static_cast<int>(m_runs.size()));
@@ -496,56 +474,33 @@ void RunCompareView::fillDisagreements()
     }
     const auto& a = m_runs[0].predictions;
     const auto& b = m_runs[1].predictions;
-    PairedOutcomes paired;
-    QString splitName = tr("test");
-    try {
-        paired = pairOutcomes(a, b, kTest);
-        if (paired.rows.empty()) {
-            paired = pairOutcomes(a, b, kValidation);
-            splitName = tr("validation");
-        }
-    } catch (const std::exception& e) {
-        m_mcnemar->setText(tr("These runs cannot be paired: %1.").arg(QString::fromStdString(e.what()).toHtmlEscaped()));
+    if (!m_comparison.pairingProblem.empty() || !m_comparison.mcnemar) {
+        m_mcnemar->setText(tr("These runs cannot be paired: %1.")
+                               .arg(QString::fromStdString(m_comparison.pairingProblem).toHtmlEscaped()));
         return;
     }
-    const McNemarResult t = mcnemar(paired.firstCorrect, paired.secondCorrect);
-    m_mcnemarText = tr("<b>McNemar's test</b> on the %1 split (%2 samples): run 1 alone right on <b>%3</b>, run 2 alone "
-                          "right on <b>%4</b>; statistic %5, <b>p = %6</b> (%7). %8")
-                           .arg(splitName)
-                           .arg(paired.rows.size())
-                           .arg(t.onlyFirstCorrect)
-                           .arg(t.onlySecondCorrect)
-                           .arg(t.statistic, 0, 'g', 4)
-                           .arg(t.pValue, 0, 'g', 4)
-                           .arg(t.exact ? tr("exact binomial") : tr("chi-squared, continuity-corrected"))
-                           .arg(t.pValue < 0.05 ? tr("The difference is significant at 5%.")
-                                                : tr("No significant difference at 5%."));
-    m_mcnemar->setText(m_mcnemarText);
-    if (!paired.rows.empty()) {
-        m_mcnemar->setText(m_mcnemarText + tr("<br><i>Computing paired differences…</i>"));
-        // The pool thread works on its own copies of the predictions; the result is applied
-        // only if these runs are still the ones shown.
-        const std::uint8_t code = splitName == tr("test") ? kTest : kValidation;
-        const int generation = m_generation;
-        m_pairedWatcher.disconnect(this);
-        connect(&m_pairedWatcher, &QFutureWatcher<PairedResult>::finished, this, [this, generation] {
-            if (generation != m_generation)
-                return;
-            const PairedResult r = m_pairedWatcher.result();
-            m_mcnemar->setText(m_mcnemarText + (r.error.isEmpty() ? pairedDifferencesHtml(r.differences)
-                                                                  : tr("<br>No paired differences: %1.").arg(r.error.toHtmlEscaped())));
-        });
-        // Exceptions are caught on the pool thread: the GUI thread only reads the result.
-        m_pairedWatcher.setFuture(QtConcurrent::run([a, b, code] {
-            PairedResult r;
-            try {
-                r.differences = pairedDifferences(a, b, code);
-            } catch (const std::exception& e) {
-                r.error = QString::fromStdString(e.what());
-            }
-            return r;
-        }));
-    }
+    const PairedOutcomes& paired = m_comparison.outcomes;
+    const McNemarResult& t = *m_comparison.mcnemar;
+    const QString splitName = m_comparison.pairedSplit == "test" ? tr("test") : tr("validation");
+    QString thresholds;
+    for (std::size_t i = 0; i < m_runs.size(); ++i)
+        if (m_runs[i].savedThreshold)
+            thresholds += tr(" Run %1 at its saved threshold %2.").arg(i + 1).arg(m_runs[i].threshold);
+    QString text = tr("<b>McNemar's test</b> on the %1 split (%2 samples): run 1 alone right on <b>%3</b>, run 2 alone "
+                      "right on <b>%4</b>; statistic %5, <b>p = %6</b> (%7). %8%9")
+                       .arg(splitName)
+                       .arg(paired.rows.size())
+                       .arg(t.onlyFirstCorrect)
+                       .arg(t.onlySecondCorrect)
+                       .arg(t.statistic, 0, 'g', 4)
+                       .arg(t.pValue, 0, 'g', 4)
+                       .arg(t.exact ? tr("exact binomial") : tr("chi-squared, continuity-corrected"))
+                       .arg(t.pValue < 0.05 ? tr("The difference is significant at 5%.")
+                                            : tr("No significant difference at 5%."))
+                       .arg(thresholds);
+    if (m_comparison.paired)
+        text += pairedDifferencesHtml(*m_comparison.paired);
+    m_mcnemar->setText(text);
     const QStringList headers = {tr("id"), tr("true"), tr("run 1 predicts"), tr("run 1 p(true)"), tr("run 2 predicts"),
                                  tr("run 2 p(true)")};
     m_disagreements->setColumnCount(static_cast<int>(headers.size()));
@@ -565,9 +520,9 @@ void RunCompareView::fillDisagreements()
         id->setData(Qt::UserRole, static_cast<qlonglong>(s));
         m_disagreements->setItem(row, 0, id);
         m_disagreements->setItem(row, 1, new QTableWidgetItem(name(label)));
-        m_disagreements->setItem(row, 2, new QTableWidgetItem(name(predictClass(a.probabilities.data() + s * k, k))));
+        m_disagreements->setItem(row, 2, new QTableWidgetItem(name(paired.firstPredicted[i])));
         m_disagreements->setItem(row, 3, new QTableWidgetItem(QString::number(a.probabilities[s * k + label], 'f', 3)));
-        m_disagreements->setItem(row, 4, new QTableWidgetItem(name(predictClass(b.probabilities.data() + sb * k, k))));
+        m_disagreements->setItem(row, 4, new QTableWidgetItem(name(paired.secondPredicted[i])));
         m_disagreements->setItem(row, 5, new QTableWidgetItem(QString::number(b.probabilities[sb * k + label], 'f', 3)));
         for (int c : {2, 4}) {
             const bool right = m_disagreements->item(row, c)->text() == name(label);

@@ -1,9 +1,7 @@
 #pragma once
 /// \file RunCompareView.h
-#include <headbench/runs/Compare.h>
-#include <headbench/runs/RunStore.h>
+#include <headbench/runs/RunComparison.h>
 
-#include <QFutureWatcher>
 #include <QWidget>
 
 #include <memory>
@@ -20,12 +18,6 @@ namespace headbench {
 class ChartView;
 class CodeViewer;
 
-/// A saved run with its per-sample outputs, as the comparison needs it.
-struct ComparedRun {
-    RunRecord record;
-    RunPredictions predictions;
-};
-
 /// Two or more runs side by side: a metrics table with intervals and the best of each row marked,
 /// curves overlaid (click a legend entry to hide a run), the differences of their specs,
 /// confusion matrices next to each other, ROC and PR curves overlaid, and for two runs
@@ -36,8 +28,9 @@ class RunCompareView : public QWidget {
 public:
     explicit RunCompareView(QWidget* parent = nullptr);
 
+    /// Shows a comparison made by the backend (compareRuns; every run at its own threshold).
     /// `texts` holds the code of every sample (or is null when unknown).
-    void setRuns(std::vector<ComparedRun> runs, std::shared_ptr<const std::vector<std::string>> texts = {});
+    void setComparison(RunComparison comparison, std::shared_ptr<const std::vector<std::string>> texts = {});
     int runCount() const { return static_cast<int>(m_runs.size()); }
 
     QTableWidget* metricsTable() const { return m_metrics; }
@@ -46,8 +39,6 @@ public:
     QLabel* mcnemarLabel() const { return m_mcnemar; }
     /// The warning shown when the runs were trained on different data (hidden otherwise).
     QLabel* dataWarning() const { return m_dataWarning; }
-    /// True while the paired differences of two runs are being computed.
-    bool pairedDifferencesPending() const { return m_pairedWatcher.isRunning(); }
     ChartView* lossChart() const { return m_loss; }
     QTabWidget* tabs() const { return m_tabs; }
     CodeViewer* codeViewer() const { return m_code; }
@@ -69,17 +60,9 @@ private:
     void fillRocPr();
     void fillDisagreements();
 
-    /// Paired differences of two runs take up to a second on 15,000 rows (1,000 resamples of
-    /// both): they are computed on a pool thread and added to the McNemar text when done.
-    struct PairedResult {
-        PairedDifferences differences;
-        QString error;
-    };
-    QFutureWatcher<PairedResult> m_pairedWatcher;
-    QString m_mcnemarText;
-    int m_generation = 0; ///< setRuns() count, so a result for runs no longer shown is dropped
 
     std::vector<ComparedRun> m_runs;
+    RunComparison m_comparison; ///< all but the runs (moved into m_runs)
     std::shared_ptr<const std::vector<std::string>> m_texts;
     QTabWidget* m_tabs;
     QTableWidget* m_metrics;

@@ -3,10 +3,6 @@
 #include <headbench/core/AtomicFile.h>
 #include <headbench/data/FeatureFile.h>
 #include <headbench/data/Leakage.h>
-#include <headbench/text/Tokenizer.h>
-#include <headbench/runs/LabelIssues.h>
-#include <headbench/runs/RunStore.h>
-#include <headbench/train/CrossValidation.h>
 
 #include <QColor>
 #include <QFile>
@@ -14,80 +10,11 @@
 
 #include <algorithm>
 #include <charconv>
-#include <filesystem>
 #include <string_view>
-#include <unordered_map>
 #include <cmath>
 #include <limits>
 
 namespace headbench {
-
-void attachTokenCounts(SampleData& data, const FeatureSet& features, const std::string& featurePath)
-{
-    if (features.nTokens.size() != static_cast<std::size_t>(data.rows()))
-        return;
-    data.nTokens = features.nTokens;
-    const auto attr = [&](const std::string& key) {
-        const auto it = features.attributes.find(key);
-        return it == features.attributes.end() ? std::string() : it->second;
-    };
-    try {
-        data.window = std::stoll(attr("max_length"));
-    } catch (const std::exception&) {
-        data.window = 0; // a file from elsewhere without a window: counts only
-    }
-    data.longMode = attr("long").empty() ? "head" : attr("long");
-    data.tokenizerFile = attr("tokenizer_file");
-    data.tokenizerPath = findTokenizer(features.attributes, featurePath);
-}
-
-void attachLeakage(SampleData& data, const RunRecord& record, const std::string& runDir)
-{
-    const RunLeakageRows leak = loadLeakageRows(runDir);
-    if (leak.rows.empty())
-        return;
-    std::unordered_map<std::string_view, std::int64_t> rowOf;
-    rowOf.reserve(data.ids.size());
-    for (std::size_t i = 0; i < data.ids.size(); ++i)
-        rowOf.emplace(data.ids[i], static_cast<std::int64_t>(i));
-    data.leakFlags.assign(data.ids.size(), 0);
-    data.nearestTrain.assign(data.ids.size(), -1);
-    data.nearestSimilarity.assign(data.ids.size(), 0.0f);
-    data.leakMethod = record.leakage.method;
-    for (const auto& [id, row] : leak.rows) {
-        const auto it = rowOf.find(id);
-        if (it == rowOf.end())
-            continue;
-        const auto i = static_cast<std::size_t>(it->second);
-        data.leakFlags[i] = static_cast<std::uint8_t>((row.exact ? kExactDuplicate : 0) | (row.near ? kNearDuplicate : 0) |
-                                                      (row.conflicting ? kConflictingLabel : 0));
-        if (const auto t = rowOf.find(row.nearestTrainId); !row.nearestTrainId.empty() && t != rowOf.end()) {
-            data.nearestTrain[i] = t->second;
-            data.nearestSimilarity[i] = static_cast<float>(row.similarity);
-        }
-    }
-}
-
-void attachLabelIssues(SampleData& data, const std::string& runDir)
-{
-    if (!std::filesystem::exists(std::filesystem::path(runDir) / "oof.csv"))
-        return;
-    const OutOfFold oof = loadOutOfFold(runDir);
-    const LabelIssueReport report = findLabelIssues(oof.labels, oof.probabilities, oof.numClasses());
-    std::unordered_map<std::string_view, std::size_t> rowOf;
-    rowOf.reserve(data.ids.size());
-    for (std::size_t i = 0; i < data.ids.size(); ++i)
-        rowOf.emplace(data.ids[i], i);
-    data.issueScore.assign(data.ids.size(), std::numeric_limits<float>::quiet_NaN());
-    data.issueSuggested.assign(data.ids.size(), -1);
-    for (const LabelIssue& issue : report.issues) {
-        const auto it = rowOf.find(oof.ids[static_cast<std::size_t>(issue.row)]);
-        if (it == rowOf.end())
-            continue;
-        data.issueScore[it->second] = static_cast<float>(issue.score);
-        data.issueSuggested[it->second] = issue.suggested;
-    }
-}
 
 SampleTableModel::SampleTableModel(QObject* parent)
     : QAbstractTableModel(parent)

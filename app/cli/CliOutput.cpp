@@ -1,8 +1,8 @@
 // How headbench-cli prints metrics: tables, confusion matrices, JSON fields.
 #include "CliOutput.h"
 
-#include <headbench/runs/Bootstrap.h>
-#include <headbench/runs/Metrics.h>
+#include <headbench/eval/Bootstrap.h>
+#include <headbench/eval/Metrics.h>
 #include <headbench/runs/RunStore.h>
 
 #include <fmt/format.h>

@@ -4,7 +4,7 @@
 #include "Commands.h"
 
 #include <headbench/core/Error.h>
-#include <headbench/runs/LabelIssues.h>
+#include <headbench/eval/LabelIssues.h>
 #include <headbench/train/CrossValidation.h>
 
 #include <fmt/format.h>

@@ -7,8 +7,10 @@
 #include <headbench/core/Plural.h>
 #include <headbench/data/FeatureFile.h>
 #include <headbench/data/Leakage.h>
-#include <headbench/runs/Bootstrap.h>
-#include <headbench/runs/Compare.h>
+#include <headbench/eval/Bootstrap.h>
+#include <headbench/eval/Compare.h>
+#include <headbench/runs/RunComparison.h>
+#include <headbench/runs/RunEvaluation.h>
 #include <headbench/runs/RunStore.h>
 #include <headbench/train/HeadSpec.h>
 #include <headbench/train/Trainer.h>
@@ -76,117 +78,82 @@ int runRuns(const std::string& workspace, bool asJson)
 }
 
 // ---- eval ----
-int runEval(const std::string& runDir, const std::string& features, const std::string& splitName, bool asJson,
-            std::optional<double> thresholdOption)
+int runEval(const std::string& runDir, const std::string& features, const std::optional<std::string>& split, bool asJson,
+            std::optional<double> threshold)
 {
-    const RunRecord rec = loadRun(runDir);
-    // --threshold, else the one saved with the run, else 0.5; only two classes have one.
-    const double threshold = thresholdOption ? *thresholdOption : rec.threshold.value_or(0.5);
-    if (thresholdOption && !(*thresholdOption > 0 && *thresholdOption < 1))
-        throw Error(fmt::format("--threshold {}: expected a probability in (0, 1)", *thresholdOption));
-    const TrainedHead head = loadRunHead(runDir);
-    const FeatureSet data = readFeatureFile(features, {.loadTexts = false});
-    if (data.dim != head.inputDim())
-        throw Error(fmt::format("{}: {} features per row, but the head of run {} takes {}", features, data.dim, rec.id,
-                                head.inputDim()));
-    if (data.numClasses() != head.numClasses())
-        throw Error(fmt::format("{}: {} classes, but the head of run {} predicts {}", features, data.numClasses(), rec.id,
-                                head.numClasses()));
-    int wanted = -1;
-    if (splitName == "train") wanted = kTrain;
-    else if (splitName == "validation") wanted = kValidation;
-    else if (splitName == "test") wanted = kTest;
-    if (wanted >= 0 && data.split.empty())
-        throw Error(features + ": has no /split, so --split " + splitName + " cannot be applied (use --split all)");
-    const auto probs = head.predictProba(data.features.data(), data.rows);
-    std::vector<std::int32_t> labels;
-    std::vector<float> selected;
-    const int k = head.numClasses();
-    for (std::int64_t r = 0; r < data.rows; ++r)
-        if (wanted < 0 || data.split[static_cast<std::size_t>(r)] == wanted) {
-            labels.push_back(data.labels[static_cast<std::size_t>(r)]);
-            selected.insert(selected.end(), probs.begin() + r * k, probs.begin() + (r + 1) * k);
-        }
-    if (labels.empty())
-        throw Error(features + ": no rows in split '" + splitName + "'");
-    if (thresholdOption && k != 2)
-        throw Error(fmt::format("--threshold: run {} has {} classes; a threshold applies to two", rec.id, k));
-    Metrics m = computeMetrics(labels, selected, k, threshold);
-    m.ci = bootstrapIntervals(labels, selected, k, threshold, {.seed = rec.spec.seed});
+    const RunEvaluation e = evaluateRun(runDir, features, split, threshold);
     if (asJson) {
-        std::cout << json{{"run", rec.id}, {"features", features}, {"split", splitName}, {"threshold", threshold},
-                          {"metrics", metricsJson(m)}}
+        std::cout << json{{"run", e.run.id},
+                          {"features", features},
+                          {"own_file", e.ownFile},
+                          {"split", e.split},
+                          {"rows", e.rows},
+                          {"threshold", e.threshold ? json(*e.threshold) : json(nullptr)},
+                          {"metrics", metricsJson(e.metrics)}}
                          .dump(2)
                   << "\n";
         return kOk;
     }
-    fmt::print("run {} on {} ({}, {}{})\n", rec.id, features, splitName, plural(labels.size(), "row"),
-               k == 2 ? fmt::format(", threshold {}", threshold) : std::string());
-    printMetricsTable({{splitName, &m}});
-    printConfusion(m, data.labelNames);
+    fmt::print("run {} on {} ({} split{}, {}{})\n", e.run.id, features, e.split,
+               e.ownFile ? " of the run" : std::string(), plural(e.rows, "row"),
+               e.threshold ? fmt::format(", threshold {}", *e.threshold) : std::string());
+    printMetricsTable({{e.split, &e.metrics}});
+    printConfusion(e.metrics, e.labelNames);
     return kOk;
 }
 
 // ---- compare ----
+json comparedRunJson(const ComparedRun& r)
+{
+    return {{"run", r.record.id},
+            {"dir", r.record.dir},
+            {"name", r.record.name},
+            {"summary", summary(r.record.spec)},
+            {"parameters", r.record.parameters},
+            {"seconds", r.record.seconds},
+            {"best_epoch", r.record.bestEpoch},
+            {"threshold", r.predictions.numClasses == 2 ? json(r.threshold) : json(nullptr)},
+            {"threshold_saved", r.savedThreshold},
+            {"metrics", valTestMetricsJson(r.record)}};
+}
+
 int runCompare(const std::vector<std::string>& dirs, bool asJson)
 {
-    if (dirs.size() < 2)
-        throw Error("compare needs two or more run folders");
-    std::vector<RunRecord> runs;
-    std::vector<HeadSpec> specs;
-    for (const auto& d : dirs) {
-        runs.push_back(loadRun(d));
-        specs.push_back(runs.back().spec);
-    }
-    const auto differences = diffSpecs(specs);
-    json mcnemarJson = nullptr;
-    std::optional<McNemarResult> test;
-    std::string mcnemarSplit;
-    std::optional<PairedDifferences> metricDiffs; // second run minus first, on the McNemar split
-    if (runs.size() == 2) {
-        const RunPredictions a = loadPredictions(dirs[0]), b = loadPredictions(dirs[1]);
-        PairedOutcomes paired = pairOutcomes(a, b, kTest);
-        mcnemarSplit = "test";
-        if (paired.rows.empty()) {
-            paired = pairOutcomes(a, b, kValidation);
-            mcnemarSplit = "validation";
-        }
-        test = mcnemar(paired.firstCorrect, paired.secondCorrect);
-        metricDiffs = pairedDifferences(a, b, mcnemarSplit == "test" ? kTest : kValidation);
-        mcnemarJson = {{"split", mcnemarSplit},
-                       {"samples", paired.rows.size()},
-                       {"statistic", test->statistic},
-                       {"p_value", test->pValue},
-                       {"exact", test->exact},
-                       {"only_first_correct", test->onlyFirstCorrect},
-                       {"only_second_correct", test->onlySecondCorrect},
-                       {"both_correct", test->bothCorrect},
-                       {"both_wrong", test->bothWrong}};
-    }
+    const RunComparison c = compareRuns(dirs);
     if (asJson) {
         json j;
         j["runs"] = json::array();
-        for (const auto& r : runs)
-            j["runs"].push_back({{"run", r.id}, {"dir", r.dir}, {"name", r.name}, {"summary", summary(r.spec)},
-                                 {"parameters", r.parameters}, {"seconds", r.seconds}, {"best_epoch", r.bestEpoch},
-                                 {"metrics", valTestMetricsJson(r)}});
+        for (const auto& r : c.runs)
+            j["runs"].push_back(comparedRunJson(r));
+        j["same_data"] = c.sameData;
         j["differences"] = json::array();
-        for (const auto& d : differences) {
+        for (const auto& d : c.differences) {
             json values = json::array();
             for (const auto& v : d.values)
-                values.push_back(json::parse(v));
+                values.push_back(json::accept(v) ? json::parse(v) : json(v));
             j["differences"].push_back({{"field", d.field}, {"values", values}});
         }
-        j["mcnemar"] = mcnemarJson;
+        j["pairing_problem"] = c.pairingProblem.empty() ? json(nullptr) : json(c.pairingProblem);
+        j["mcnemar"] = nullptr;
+        if (c.mcnemar)
+            j["mcnemar"] = {{"split", c.pairedSplit},
+                            {"samples", c.outcomes.rows.size()},
+                            {"statistic", c.mcnemar->statistic},
+                            {"p_value", c.mcnemar->pValue},
+                            {"exact", c.mcnemar->exact},
+                            {"only_first_correct", c.mcnemar->onlyFirstCorrect},
+                            {"only_second_correct", c.mcnemar->onlySecondCorrect},
+                            {"both_correct", c.mcnemar->bothCorrect},
+                            {"both_wrong", c.mcnemar->bothWrong}};
         j["paired"] = nullptr;
-        if (metricDiffs) {
-            json paired{{"split", mcnemarSplit},
-                        {"samples", metricDiffs->samples},
-                        {"resamples", metricDiffs->resamples},
-                        {"level", metricDiffs->level},
-                        {"seed", metricDiffs->seed}};
+        if (c.paired) {
+            json paired{{"split", c.pairedSplit},
+                        {"samples", c.paired->samples},
+                        {"resamples", c.paired->resamples},
+                        {"level", c.paired->level},
+                        {"seed", c.paired->seed}};
             for (const MetricField& f : metricFields()) {
-                const PairedDifference& d = (*metricDiffs).*f.paired;
+                const PairedDifference& d = (*c.paired).*f.paired;
                 paired[f.json] = {{"diff", number(d.diff)},
                                   {"ci", d.ci.valid() ? json::array({d.ci.low, d.ci.high}) : json(nullptr)}};
             }
@@ -195,30 +162,39 @@ int runCompare(const std::vector<std::string>& dirs, bool asJson)
         std::cout << j.dump(2) << "\n";
         return kOk;
     }
+    if (!c.sameData)
+        fmt::print("warning: these runs were trained on different data (feature files or rows): their figures are not "
+                   "comparable\n\n");
     std::vector<std::pair<std::string, const Metrics*>> columns;
-    for (const auto& r : runs)
-        columns.emplace_back(r.id.substr(r.id.size() - 11), &r.test);
-    fmt::print("test metrics\n");
+    for (const auto& r : c.runs)
+        columns.emplace_back(r.record.id.substr(r.record.id.size() - 11), &r.record.test);
+    fmt::print("test metrics");
+    for (const auto& r : c.runs)
+        if (r.savedThreshold)
+            fmt::print(" ({} at its saved threshold {})", r.record.id.substr(r.record.id.size() - 11), r.threshold);
+    fmt::print("\n");
     printMetricsTable(columns);
     fmt::print("\nspec differences\n");
-    if (differences.empty())
+    if (c.differences.empty())
         fmt::print("  (none: the runs share one head spec)\n");
-    for (const auto& d : differences) {
+    for (const auto& d : c.differences) {
         fmt::print("  {:<16}", d.field);
         for (const auto& v : d.values)
             fmt::print(" {:>14}", v);
         fmt::print("\n");
     }
-    if (test)
+    if (!c.pairingProblem.empty())
+        fmt::print("\nno McNemar test: {}\n", c.pairingProblem);
+    if (c.mcnemar)
         fmt::print("\nMcNemar on the {} split: {} only first right, {} only second right; statistic {:.4g}, p = {:.4g} ({})\n",
-                   mcnemarSplit, test->onlyFirstCorrect, test->onlySecondCorrect, test->statistic, test->pValue,
-                   test->exact ? "exact binomial" : "chi-squared with continuity correction");
-    if (metricDiffs) {
+                   c.pairedSplit, c.mcnemar->onlyFirstCorrect, c.mcnemar->onlySecondCorrect, c.mcnemar->statistic,
+                   c.mcnemar->pValue, c.mcnemar->exact ? "exact binomial" : "chi-squared with continuity correction");
+    if (c.paired) {
         fmt::print("\npaired differences on the {} split (second run minus first, {:.0f}% paired-bootstrap interval, "
                    "{} resamples)\n",
-                   mcnemarSplit, metricDiffs->level * 100, metricDiffs->resamples);
+                   c.pairedSplit, c.paired->level * 100, c.paired->resamples);
         for (const MetricField& f : metricFields()) {
-            const PairedDifference& d = (*metricDiffs).*f.paired;
+            const PairedDifference& d = (*c.paired).*f.paired;
             if (!std::isfinite(d.diff))
                 continue;
             fmt::print("  {:<10} {:>+8.4f}  {:<20}{}\n", f.json, d.diff, fmtInterval(d.ci),
@@ -241,14 +217,15 @@ void registerRunCommands(CLI::App& app, int& exitCode)
 
     auto evRun = std::make_shared<std::string>();
     auto evFeatures = std::make_shared<std::string>();
-    auto evSplit = std::make_shared<std::string>("all");
+    auto evSplit = std::make_shared<std::optional<std::string>>();
     auto evJson = std::make_shared<bool>(false);
     auto* cEv = app.add_subcommand("eval", "Apply a saved head to a feature file and report its metrics");
     cEv->add_option("--run", *evRun, "Run folder")->required();
     cEv->add_option("--features", *evFeatures, "Feature file (.h5)")->required();
-    cEv->add_option("--split", *evSplit, "Rows to evaluate: all, train, validation, test")
-        ->check(CLI::IsMember({"all", "train", "validation", "test"}))
-        ->capture_default_str();
+    cEv->add_option("--split", *evSplit,
+                    "Rows to evaluate: all, train, validation, test (default: on the run's own feature file its test "
+                    "split, with the run's own splits; on another file all rows)")
+        ->check(CLI::IsMember({"all", "train", "validation", "test"}));
     auto evThreshold = std::make_shared<std::optional<double>>();
     cEv->add_option("--threshold", *evThreshold,
                     "Decision threshold on p(class 1) for two classes (default: the run's saved threshold, else 0.5)");

@@ -8,7 +8,7 @@
 #include <headbench/core/Plural.h>
 #include <headbench/data/FeatureFile.h>
 #include <headbench/data/Leakage.h>
-#include <headbench/runs/Bootstrap.h>
+#include <headbench/eval/Bootstrap.h>
 #include <headbench/runs/RunStore.h>
 #include <headbench/train/CrossValidation.h>
 #include <headbench/train/HeadSpec.h>

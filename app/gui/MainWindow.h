@@ -95,9 +95,8 @@ public:
     void showRun(const QString& runDir);
     /// Puts the head spec of the run in `runDir` into the designer (to train a variant of it).
     bool loadSpecIntoDesigner(const QString& runDir);
-    /// The saved threshold of a two-class run applied to its validation and test figures.
-    static void applyThreshold(ComparedRun& run, double threshold);
-    /// Loads two or more runs (off the GUI thread) into the comparison tab.
+    /// Compares two or more runs with the backend's compareRuns (off the GUI thread; the same
+    /// value `headbench-cli compare` prints) and shows it in the comparison tab.
     void compareRuns(const QStringList& runDirs);
     /// Trains the points of a sweep one after the other; false when that cannot start.
     bool startSweep(std::vector<SweepPoint> points);
@@ -153,7 +152,7 @@ private:
 
     QFutureWatcher<LoadedRun> m_runWatcher;
     struct LoadedComparison {
-        std::vector<ComparedRun> runs;
+        RunComparison comparison;
         QString error;
     };
     QFutureWatcher<LoadedComparison> m_compareWatcher;

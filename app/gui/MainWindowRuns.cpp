@@ -16,7 +16,7 @@
 
 #include <headbench/core/Error.h>
 #include <headbench/core/Plural.h>
-#include <headbench/runs/Bootstrap.h>
+#include <headbench/runs/RunComparison.h>
 #include "HeadDesignerPanel.h"
 #include "LossChartView.h"
 
@@ -55,11 +55,12 @@ void MainWindow::buildRunViews()
         const auto features = m_workspace->features();
         std::shared_ptr<const std::vector<std::string>> texts;
         // The code is shown when the loaded feature file is the one the runs were made on.
-        if (features && !features->texts.empty() && !result.runs.empty() &&
-            QFileInfo(m_workspace->featuresPath()).absoluteFilePath() == QString::fromStdString(result.runs.front().record.featuresPath))
+        const auto& runs = result.comparison.runs;
+        if (features && !features->texts.empty() && !runs.empty() &&
+            QFileInfo(m_workspace->featuresPath()).absoluteFilePath() == QString::fromStdString(runs.front().record.featuresPath))
             texts = std::shared_ptr<const std::vector<std::string>>(features, &features->texts);
-        const int count = static_cast<int>(result.runs.size());
-        m_compare->setRuns(std::move(result.runs), texts);
+        const int count = static_cast<int>(runs.size());
+        m_compare->setComparison(std::move(result.comparison), texts);
         m_tabs->setCurrentIndex(CompareTab);
         Q_EMIT comparisonShown(count);
     });
@@ -148,28 +149,6 @@ void MainWindow::editTags(const QString& dir)
     m_workspace->refreshRuns();
 }
 
-void MainWindow::applyThreshold(ComparedRun& run, double threshold)
-{
-    // The saved figures are at 0.5: those of the run's own threshold are computed again.
-    const auto& p = run.predictions;
-    for (const auto& [code, metrics] : {std::pair{kValidation, &run.record.validation}, std::pair{kTest, &run.record.test}}) {
-        std::vector<std::int32_t> labels;
-        std::vector<float> probs;
-        for (std::size_t r = 0; r < p.labels.size(); ++r)
-            if (r < p.split.size() && p.split[r] == code) {
-                labels.push_back(p.labels[r]);
-                probs.insert(probs.end(), p.probabilities.begin() + static_cast<std::ptrdiff_t>(r * 2),
-                             p.probabilities.begin() + static_cast<std::ptrdiff_t>(r * 2 + 2));
-            }
-        if (labels.empty())
-            continue;
-        const double loss = metrics->loss;
-        *metrics = computeMetrics(labels, probs, 2, threshold);
-        metrics->loss = loss;
-        metrics->ci = bootstrapIntervals(labels, probs, 2, threshold, {.seed = run.record.spec.seed});
-    }
-}
-
 void MainWindow::compareRuns(const QStringList& runDirs)
 {
     if (runDirs.size() < 2) {
@@ -179,12 +158,10 @@ void MainWindow::compareRuns(const QStringList& runDirs)
     m_compareWatcher.setFuture(QtConcurrent::run([runDirs]() -> LoadedComparison {
         LoadedComparison out;
         try {
-            for (const QString& dir : runDirs) {
-                ComparedRun run{loadRun(dir.toStdString()), loadPredictions(dir.toStdString())};
-                if (run.record.threshold && run.predictions.numClasses == 2)
-                    applyThreshold(run, *run.record.threshold);
-                out.runs.push_back(std::move(run));
-            }
+            std::vector<std::string> dirs;
+            for (const QString& dir : runDirs)
+                dirs.push_back(dir.toStdString());
+            out.comparison = headbench::compareRuns(dirs);
         } catch (const std::exception& e) {
             out.error = QString::fromStdString(e.what());
         }

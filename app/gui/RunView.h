@@ -38,4 +38,21 @@ LoadedRun loadRunForView(const QString& runDir, const std::shared_ptr<const Feat
 /// or rows conflict in label; empty when there is nothing to say.
 QString leakageBannerText(const LeakageReport& report);
 
+// What a run adds to the samples table, read from its files (the widget receives the values).
+/// Fills `data.issueScore` and `issueSuggested` by confident learning on the out-of-fold
+/// probabilities of the run in `runDir` (matched by id); leaves them empty when the run has no
+/// oof.csv (trained without --cv). Throws headbench::Error when oof.csv is damaged.
+void attachLabelIssues(SampleData& data, const std::string& runDir);
+
+/// Fills the leakage columns (`leakFlags`, nearest training row and its similarity) from the
+/// leakage.csv of the run in `runDir`, matched by id; leaves them empty when the run has none.
+void attachLeakage(SampleData& data, const RunRecord& record, const std::string& runDir);
+
+/// Fills what the model saw (`nTokens`, window, long mode, tokenizer) from the feature file the
+/// samples' texts came from; leaves nTokens empty when the file has no `/n_tokens`.
+void attachTokenCounts(SampleData& data, const FeatureSet& features, const std::string& featurePath);
+
+/// The samples of one split as a table: id, true class, predicted class, correct, confidence,
+/// and one probability column per class. Reads the column vectors directly (no item per
+/// cell), so it stays fast at 100,000+ rows. The prediction follows the decision threshold.
 } // namespace headbench

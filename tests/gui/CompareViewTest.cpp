@@ -4,16 +4,24 @@
 #include "RunsPanel.h"
 
 #include <headbench/core/Runtime.h>
-#include <headbench/runs/Compare.h>
+#include <headbench/eval/Bootstrap.h>
+#include <headbench/eval/Compare.h>
+#include <headbench/runs/RunComparison.h>
 #include <headbench/train/Trainer.h>
 
 #include "TestUtil.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
+#include <QProcess>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTreeWidget>
 #include <QtTest>
+
+#include <cmath>
 
 using namespace headbench;
 
@@ -23,6 +31,7 @@ private Q_SLOTS:
     void initTestCase();
     void showsTwoSavedRunsSideBySide();
     void runsPanelGroupsSweepsAndMarksState();
+    void windowAndCliAgreeAtASavedThreshold();
 
 private:
     test::TempDir m_dir;
@@ -62,7 +71,7 @@ void CompareViewTest::showsTwoSavedRunsSideBySide()
     const RunRecord a = runs[0].record, b = runs[1].record;
     auto texts = std::make_shared<const std::vector<std::string>>(m_data.texts);
     RunCompareView view;
-    view.setRuns(runs, texts);
+    view.setComparison(compareLoadedRuns(runs), texts);
     view.resize(1100, 700);
     view.show();
     QVERIFY(QTest::qWaitForWindowExposed(&view));
@@ -135,6 +144,57 @@ void CompareViewTest::runsPanelGroupsSweepsAndMarksState()
     // Interrupted runs can be selected but never compared or opened.
     broken->setSelected(true);
     QVERIFY(panel.selectedRunDirs().isEmpty());
+}
+
+// The reported disagreement: with a threshold saved in run.json the window showed that run at it
+// while `headbench-cli compare` printed the 0.5 figures. Both now show compareRuns' value: the
+// Compare view's table and `compare --json` give the same figures, at the saved threshold.
+void CompareViewTest::windowAndCliAgreeAtASavedThreshold()
+{
+    setRunThreshold(m_dirs[1], 0.3);
+    const RunRecord atHalf = loadRun(m_dirs[1]); // metrics.json keeps the 0.5 figures
+    RunCompareView view;
+    view.setComparison(compareRuns(m_dirs));
+    QProcess cli;
+    cli.start(QStringLiteral(HEADBENCH_CLI), {QStringLiteral("compare"), QString::fromStdString(m_dirs[0]),
+                                              QString::fromStdString(m_dirs[1]), QStringLiteral("--json")});
+    QVERIFY(cli.waitForFinished(120000));
+    QCOMPARE(cli.exitCode(), 0);
+    const QJsonObject json = QJsonDocument::fromJson(cli.readAllStandardOutput()).object();
+    const QJsonArray runs = json.value(QStringLiteral("runs")).toArray();
+    QCOMPARE(runs.size(), 2);
+    QCOMPARE(runs[1].toObject().value(QStringLiteral("threshold")).toDouble(), 0.3);
+    QTableWidget* table = view.metricsTable();
+    bool movedByThreshold = false;
+    for (int run = 0; run < 2; ++run) {
+        const QJsonObject metrics = runs[run].toObject().value(QStringLiteral("metrics")).toObject();
+        for (const auto& [split, key] : {std::pair{QStringLiteral("val"), QStringLiteral("val")},
+                                         std::pair{QStringLiteral("test"), QStringLiteral("test")}}) {
+            const QJsonObject m = metrics.value(key).toObject();
+            for (const MetricField& f : metricFields()) {
+                const QString name = split + QLatin1Char(' ') + QString::fromUtf8(f.label);
+                int row = -1;
+                for (int r = 0; r < table->rowCount(); ++r)
+                    if (table->verticalHeaderItem(r)->text() == name)
+                        row = r;
+                QVERIFY2(row >= 0, qPrintable(name));
+                const QJsonValue v = m.value(QString::fromUtf8(f.json));
+                if (v.isNull())
+                    continue;
+                QCOMPARE(table->item(row, run)->text(), QString::number(v.toDouble(), 'f', f.decimals));
+                if (run == 1 && key == QStringLiteral("test") && f.thresholdDependent)
+                    movedByThreshold = movedByThreshold || std::abs(v.toDouble() - atHalf.test.*f.value) > 1e-9;
+            }
+        }
+    }
+    QVERIFY2(movedByThreshold, "threshold 0.3 should change a test figure of the second run");
+    // McNemar's counts: the CLI's numbers are the view's.
+    const QJsonObject m = json.value(QStringLiteral("mcnemar")).toObject();
+    const QString text = view.mcnemarLabel()->text();
+    QVERIFY(text.contains(QStringLiteral("alone right on <b>%1</b>").arg(m.value(QStringLiteral("only_first_correct")).toInt())));
+    QVERIFY(text.contains(QStringLiteral("alone right on <b>%1</b>").arg(m.value(QStringLiteral("only_second_correct")).toInt())));
+    QVERIFY(text.contains(QStringLiteral("saved threshold 0.3")));
+    setRunThreshold(m_dirs[1], std::nullopt);
 }
 
 QTEST_MAIN(CompareViewTest)

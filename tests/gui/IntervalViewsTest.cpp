@@ -3,8 +3,8 @@
 #include "EvaluationView.h"
 #include "RunCompareView.h"
 
-#include <headbench/runs/Bootstrap.h>
-#include <headbench/runs/Metrics.h>
+#include <headbench/eval/Bootstrap.h>
+#include <headbench/eval/Metrics.h>
 
 #include <QLabel>
 #include <QSlider>
@@ -108,7 +108,7 @@ void IntervalViewsTest::compareMarksBestOnlyWithoutOverlap()
     // Two close heads on 300 rows: the intervals overlap, so the higher F1 is bold, not best.
     const auto weak = samples(300, 1, 0.30f), close = samples(300, 2, 0.33f), strong = samples(300, 3, 0.75f);
     RunCompareView view;
-    view.setRuns({comparedRun("a", *weak, true), comparedRun("b", *close, true)});
+    view.setComparison(compareLoadedRuns({comparedRun("a", *weak, true), comparedRun("b", *close, true)}));
     QTableWidget* t = view.metricsTable();
     const int f1 = rowOf(t, QStringLiteral("test F1"));
     QVERIFY(f1 >= 0);
@@ -126,13 +126,13 @@ void IntervalViewsTest::compareMarksBestOnlyWithoutOverlap()
     QCOMPARE(t->item(f1, 0)->data(RunCompareView::IntervalRole).toString(), shown(ia.f1));
 
     // A clearly stronger head: intervals apart, so it is best.
-    view.setRuns({comparedRun("a", *weak, true), comparedRun("s", *strong, true)});
+    view.setComparison(compareLoadedRuns({comparedRun("a", *weak, true), comparedRun("s", *strong, true)}));
     QCOMPARE(view.bestRunOf(QStringLiteral("test F1")), t->horizontalHeaderItem(1)->text());
     QCOMPARE(view.bestRunOf(QStringLiteral("test ROC-AUC")), t->horizontalHeaderItem(1)->text());
     QVERIFY(t->item(rowOf(t, QStringLiteral("test F1")), 1)->data(RunCompareView::BestRole).toBool());
 
     // Runs saved before intervals existed: no intervals shown, the best figure marked as before.
-    view.setRuns({comparedRun("a", *weak, false), comparedRun("b", *close, false)});
+    view.setComparison(compareLoadedRuns({comparedRun("a", *weak, false), comparedRun("b", *close, false)}));
     QCOMPARE(t->item(f1, 0)->data(RunCompareView::IntervalRole).toString(), QString());
     QCOMPARE(view.bestRunOf(QStringLiteral("test F1")), t->horizontalHeaderItem(leader)->text());
 }
@@ -141,11 +141,11 @@ void IntervalViewsTest::compareShowsPairedDifferences()
 {
     const auto weak = samples(300, 1, 0.30f), strong = samples(300, 3, 0.75f);
     RunCompareView view;
-    view.setRuns({comparedRun("a", *weak, true), comparedRun("s", *strong, true)});
+    view.setComparison(compareLoadedRuns({comparedRun("a", *weak, true), comparedRun("s", *strong, true)}));
     const PairedDifferences d = pairedBootstrap(weak->labels, weak->probabilities, strong->probabilities, 2);
-    // Computed off the GUI thread, then shown below McNemar's test.
+    // Computed by the backend with the comparison, shown below McNemar's test.
     QTRY_VERIFY(view.mcnemarLabel()->text().contains(QStringLiteral("Paired differences")));
-    QVERIFY(!view.pairedDifferencesPending());
+
     const QString text = view.mcnemarLabel()->text();
     QVERIFY(text.contains(QStringLiteral("McNemar")));
     QVERIFY(text.contains(QStringLiteral("Paired differences")));

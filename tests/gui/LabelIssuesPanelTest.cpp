@@ -1,11 +1,12 @@
 // Likely label errors in the window: the samples panel's "Likely label issue" filter and its
 // score column, filled from a run's out-of-fold probabilities (train --cv).
+#include "RunView.h"
 #include "SampleTableModel.h"
 #include "SamplesPanel.h"
 
 #include "TestUtil.h"
 #include <headbench/core/Runtime.h>
-#include <headbench/runs/LabelIssues.h>
+#include <headbench/eval/LabelIssues.h>
 #include <headbench/train/CrossValidation.h>
 
 #include <QAbstractItemModelTester>

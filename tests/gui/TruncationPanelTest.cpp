@@ -2,6 +2,7 @@
 // window" filter, and the code viewer greying the part of a function beyond the model's window
 // (head: the end, tail: the start), from a feature file's /n_tokens and its tokenizer.
 #include "CodeViewer.h"
+#include "RunView.h"
 #include "SampleTableModel.h"
 #include "SamplesPanel.h"
 

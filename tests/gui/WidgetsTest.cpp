@@ -3,7 +3,7 @@
 #include "ConfusionMatrixView.h"
 #include "EvaluationView.h"
 #include "HeadDesignerPanel.h"
-#include <headbench/runs/Metrics.h>
+#include <headbench/eval/Metrics.h>
 #include "SampleTableModel.h"
 #include "SamplesPanel.h"
 #include "SweepView.h"

@@ -1,10 +1,12 @@
 #include <headbench/runs/RunStore.h>
 
+#include "RunJson.h"
+
 #include <headbench/core/AtomicFile.h>
 #include <headbench/core/CsvReader.h>
 #include <headbench/core/Error.h>
 #include <headbench/core/Hash.h>
-#include <headbench/runs/Bootstrap.h>
+#include <headbench/eval/Bootstrap.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -26,7 +28,7 @@
 
 namespace headbench {
 namespace fs = std::filesystem;
-namespace {
+namespace runstore {
 
 using nlohmann::json;
 
@@ -144,14 +146,16 @@ std::string utcNow(const char* format)
     return buf;
 }
 
-} // namespace
+} // namespace runstore
+
+using namespace runstore;
 
 std::string metricsToJson(const Metrics& m)
 {
     return metricsJson(m).dump();
 }
 
-namespace {
+namespace runstore {
 
 std::string newRunId()
 {
@@ -255,7 +259,7 @@ void removeStaleStaging(const fs::path& runs)
     }
 }
 
-} // namespace
+} // namespace runstore
 
 std::string beginRun(const std::string& workspace, const FeatureSet& data, const HeadSpec& spec, const std::string& name,
                      const SweepTag& sweep)
@@ -296,112 +300,6 @@ std::string beginRun(const std::string& workspace, const FeatureSet& data, const
         throw;
     }
     return dir.string();
-}
-
-RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const HeadSpec& spec,
-                  const TrainResult& result, const std::string& name, const std::string& runDir, const SweepTag& sweep)
-{
-    const fs::path dir = runDir.empty() ? fs::path(beginRun(workspace, data, spec, name, sweep)) : fs::path(runDir);
-    RunRecord rec;
-    rec.id = dir.filename().string();
-    rec.name = name.empty() ? defaultRunName(spec, data, sweep) : name;
-    rec.created = utcNow("%Y-%m-%dT%H:%M:%SZ");
-    rec.status = "finished";
-    const json features = featuresJson(data);
-    readFeaturesJson(features, rec);
-    rec.labelNames = data.labelNames;
-    rec.spec = spec;
-    rec.parameters = result.parameters;
-    rec.bestEpoch = result.bestEpoch;
-    rec.epochsRun = static_cast<int>(result.history.size());
-    rec.seconds = result.seconds;
-    rec.history = result.history;
-    rec.validation = result.validation;
-    rec.test = result.test;
-    rec.sweepId = sweep.id;
-    rec.sweepParams = sweep.params;
-    rec.splitSource = result.splitSource;
-    rec.trainFraction = result.trainFraction;
-    rec.trainRows = result.trainRows;
-    rec.calibration = result.calibration;
-    rec.leakage = result.leakage;
-    rec.leakage.flags.clear(); // per-row detail lives in leakage.csv
-    rec.leakage.nearestTrain.clear();
-    rec.leakage.similarity.clear();
-
-    try {
-        writeAtomically(dir / "spec.json", toJson(spec) + "\n");
-        writeAtomically(dir / "history.json", historyJson(result.history).dump(1) + "\n");
-        writeAtomically(dir / "metrics.json",
-                  json{{"validation", metricsJson(result.validation)}, {"test", metricsJson(result.test)}}.dump(1) + "\n");
-        writeStreamAtomically((dir / "predictions.csv").string(), [&](std::ostream& out) {
-            out << "id,split,label,predicted";
-            for (const auto& n : data.labelNames)
-                out << ',' << CsvReader::quote("p_" + n);
-            out << '\n';
-            const int k = data.numClasses();
-            for (std::int64_t r = 0; r < data.rows; ++r) {
-                const float* p = result.probabilities.data() + r * k;
-                out << CsvReader::quote(data.idOf(r)) << ',' << splitName(result.split[static_cast<std::size_t>(r)]) << ','
-                    << data.labels[static_cast<std::size_t>(r)] << ',' << predictClass(p, k);
-                for (int c = 0; c < k; ++c)
-                    out << ',' << fmt::format("{:.7g}", p[c]);
-                out << '\n';
-            }
-        });
-        if (result.leakage.measured) {
-            const LeakageReport& lk = result.leakage;
-            writeStreamAtomically((dir / "leakage.csv").string(), [&](std::ostream& out) {
-            out << "id,split,exact_duplicate,near_duplicate,conflicting_label,nearest_train_id,similarity\n";
-            for (std::int64_t r = 0; r < data.rows; ++r) {
-                const auto i = static_cast<std::size_t>(r);
-                if (result.split[i] == kTrain)
-                    continue;
-                const std::int64_t t = lk.nearestTrain[i];
-                out << CsvReader::quote(data.idOf(r)) << ',' << splitName(result.split[i]) << ','
-                    << ((lk.flags[i] & kExactDuplicate) ? 1 : 0) << ',' << ((lk.flags[i] & kNearDuplicate) ? 1 : 0) << ','
-                    << ((lk.flags[i] & kConflictingLabel) ? 1 : 0) << ',' << (t >= 0 ? CsvReader::quote(data.idOf(t)) : "") << ','
-                    << (t >= 0 ? fmt::format("{:.4f}", lk.similarity[i]) : "") << '\n';
-            }
-            });
-        }
-        writeFileAtomically((dir / "head.pt").string(), [&](const std::string& tmp) { result.head.save(tmp); });
-        json run{{"id", rec.id},
-                 {"name", rec.name},
-                 {"created", rec.created},
-                 {"status", rec.status},
-                 {"summary", summary(spec)},
-                 {"features", features},
-                 {"label_names", rec.labelNames},
-                 {"parameters", rec.parameters},
-                 {"best_epoch", rec.bestEpoch},
-                 {"epochs_run", rec.epochsRun},
-                 {"stopped_early", result.stoppedEarly},
-                 {"seconds", rec.seconds},
-                 {"tags", json::array()},
-                 {"split_source", result.splitSource}};
-        run["train_fraction"] = result.trainFraction;
-        run["train_rows"] = result.trainRows;
-        if (result.splitSource.rfind("file", 0) == 0)
-            if (const auto it = data.attributes.find("split_source"); it != data.attributes.end())
-                run["file_split_source"] = it->second;
-        if (result.leakage.measured)
-            run["leakage"] = json::parse(leakageToJson(result.leakage));
-        if (result.calibration.enabled())
-            run["calibration"] = json::parse(calibrationToJson(result.calibration));
-        if (!sweep.id.empty())
-            run["sweep"] = {{"id", sweep.id}, {"params", json::parse(sweep.params.empty() ? "{}" : sweep.params)}};
-        // run.json last, by rename: its presence is what makes the run complete.
-        writeAtomically(dir / "run.json", run.dump(1) + "\n");
-        std::error_code ec;
-        fs::remove(dir / "running.json", ec);
-    } catch (const std::exception& e) {
-        // The folder keeps running.json, so the run lists as interrupted, never as finished;
-        // nothing else in the workspace is touched.
-        throw Error(std::string("saving the run failed: ") + e.what());
-    }
-    rec.dir = dir.string();
-    return rec;
 }
 
 void deleteRun(const std::string& dir)
@@ -618,53 +516,19 @@ LeakageReport leakageFromJson(const std::string& text)
 RunLeakageRows loadLeakageRows(const std::string& dirPath)
 {
     RunLeakageRows out;
-    const std::string path = (fs::path(dirPath) / "leakage.csv").string();
-    // Missing in runs from before the leakage check, or with it off.
-    readCsvFile(
-        path, [](const std::vector<std::string>&) { return std::size_t{7}; },
-        [&](const std::vector<std::string>& record, std::size_t) {
-            RunLeakageRows::Row row;
-            row.exact = record[2] == "1";
-            row.near = record[3] == "1";
-            row.conflicting = record[4] == "1";
-            row.nearestTrainId = record[5];
-            row.similarity = record[6].empty() ? std::numeric_limits<double>::quiet_NaN() : std::strtod(record[6].c_str(), nullptr);
-            out.rows.emplace(record[0], std::move(row));
-        });
+    for (LeakageRow& row : readLeakageCsv((fs::path(dirPath) / "leakage.csv").string()))
+        out.rows.emplace(std::move(row.id), RunLeakageRows::Row{.exact = row.exact,
+                                                                .near = row.near,
+                                                                .conflicting = row.conflicting,
+                                                                .nearestTrainId = std::move(row.nearestTrainId),
+                                                                .similarity = row.similarity,
+                                                                .split = row.split});
     return out;
 }
 
 RunPredictions loadPredictions(const std::string& dirPath)
 {
-    const std::string path = (fs::path(dirPath) / "predictions.csv").string();
-    RunPredictions p;
-    const bool found = readCsvFile(
-        path,
-        [&](const std::vector<std::string>& header) {
-            if (header.size() < 6 || header[0] != "id")
-                throw Error(path + ": not a predictions file");
-            p.numClasses = static_cast<int>(header.size()) - 4;
-            return header.size();
-        },
-        [&](const std::vector<std::string>& record, std::size_t line) {
-            try {
-                p.ids.push_back(record[0]);
-                p.split.push_back(record[1] == "train" ? kTrain : record[1] == "validation" ? kValidation : kTest);
-                p.labels.push_back(std::stoi(record[2]));
-                for (int c = 0; c < p.numClasses; ++c)
-                    p.probabilities.push_back(std::stof(record[4 + static_cast<std::size_t>(c)]));
-            } catch (const std::logic_error&) {
-                throw Error(fmt::format("{}: line {}: not a number", path, line));
-            }
-        });
-    if (!found)
-        throw Error(path + ": missing or unreadable");
-    return p;
-}
-
-TrainedHead loadRunHead(const std::string& dir)
-{
-    return TrainedHead::load((fs::path(dir) / "head.pt").string());
+    return readPredictionsCsv((fs::path(dirPath) / "predictions.csv").string());
 }
 
 } // namespace headbench

@@ -5,7 +5,7 @@
 #include <headbench/core/AtomicFile.h>
 #include <headbench/core/CsvReader.h>
 #include <headbench/core/Error.h>
-#include <headbench/runs/Bootstrap.h>
+#include <headbench/eval/Bootstrap.h>
 #include <headbench/runs/RunStore.h>
 
 #include <fmt/format.h>
@@ -248,63 +248,24 @@ void saveCrossValidation(const std::string& runDir, const FeatureSet& data, cons
 {
     const fs::path dir(runDir);
     writeFileAtomically((dir / "cv.json").string(), crossValidationToJson(cv) + "\n");
-    std::string text = "id,label,fold";
-    for (const auto& n : data.labelNames)
-        text += ',' + CsvReader::quote("p_" + n);
-    text += '\n';
+    OutOfFold oof;
+    oof.labelNames = data.labelNames;
     const int k = data.numClasses();
     for (std::int64_t r = 0; r < data.rows; ++r) {
         const int f = cv.fold[static_cast<std::size_t>(r)];
         if (f < 0)
             continue;
-        text += CsvReader::quote(data.idOf(r)) + ',' + std::to_string(data.labels[static_cast<std::size_t>(r)]) + ',' +
-                std::to_string(f);
-        // Nine significant digits: a float read back is the float written.
-        for (int c = 0; c < k; ++c)
-            text += fmt::format(",{:.9g}", cv.outOfFold[static_cast<std::size_t>(r * k + c)]);
-        text += '\n';
+        oof.ids.push_back(data.idOf(r));
+        oof.labels.push_back(data.labels[static_cast<std::size_t>(r)]);
+        oof.fold.push_back(f);
+        oof.probabilities.insert(oof.probabilities.end(), cv.outOfFold.begin() + r * k, cv.outOfFold.begin() + (r + 1) * k);
     }
-    writeFileAtomically((dir / "oof.csv").string(), text);
+    writeOutOfFoldCsv((dir / "oof.csv").string(), oof);
 }
 
 OutOfFold loadOutOfFold(const std::string& runDir)
 {
-    const std::string path = (fs::path(runDir) / "oof.csv").string();
-    OutOfFold o;
-    int k = 0;
-    const bool found = readCsvFile(
-        path,
-        [&](const std::vector<std::string>& header) {
-            if (header.size() < 5 || header[0] != "id" || header[1] != "label" || header[2] != "fold")
-                throw Error(path + ": not an out-of-fold file (expected id,label,fold,p_<class>...)");
-            for (std::size_t c = 3; c < header.size(); ++c)
-                o.labelNames.push_back(header[c].rfind("p_", 0) == 0 ? header[c].substr(2) : header[c]);
-            k = o.numClasses();
-            return header.size();
-        },
-        [&](const std::vector<std::string>& record, std::size_t line) {
-            try {
-                std::size_t used = 0;
-                const int label = std::stoi(record[1], &used);
-                if (used != record[1].size() || label < 0 || label >= k)
-                    throw Error(fmt::format("{}: line {}: label '{}' is not a class 0..{}", path, line, record[1], k - 1));
-                o.ids.push_back(record[0]);
-                o.labels.push_back(label);
-                o.fold.push_back(std::stoi(record[2]));
-                for (int c = 0; c < k; ++c) {
-                    const float p = std::stof(record[3 + static_cast<std::size_t>(c)]);
-                    if (!std::isfinite(p) || p < 0 || p > 1)
-                        throw Error(fmt::format("{}: line {}: probability '{}' is not in [0, 1]", path, line,
-                                                record[3 + static_cast<std::size_t>(c)]));
-                    o.probabilities.push_back(p);
-                }
-            } catch (const std::logic_error&) {
-                throw Error(fmt::format("{}: line {}: not a number", path, line));
-            }
-        });
-    if (!found)
-        throw Error(path + ": missing (train the run with --cv K to get out-of-fold probabilities)");
-    return o;
+    return readOutOfFoldCsv((fs::path(runDir) / "oof.csv").string());
 }
 
 } // namespace headbench

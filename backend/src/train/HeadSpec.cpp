@@ -451,4 +451,27 @@ std::string summary(const HeadSpec& spec)
     return arch + ", " + loss;
 }
 
+std::vector<SpecDifference> diffSpecs(const std::vector<HeadSpec>& specs)
+{
+    std::vector<SpecDifference> out;
+    if (specs.size() < 2)
+        return out;
+    std::vector<nlohmann::ordered_json> objects;
+    for (const auto& s : specs)
+        objects.push_back(nlohmann::ordered_json::parse(toJson(s)));
+    for (const auto& [field, firstValue] : objects.front().items()) {
+        SpecDifference d;
+        d.field = field;
+        bool differs = false;
+        for (const auto& o : objects) {
+            const auto value = o.contains(field) ? o.at(field) : nlohmann::ordered_json();
+            d.values.push_back(value.dump());
+            differs = differs || value != firstValue;
+        }
+        if (differs)
+            out.push_back(std::move(d));
+    }
+    return out;
+}
+
 } // namespace headbench

@@ -1,6 +1,6 @@
 #include "train/LbfgsProbe.h"
 
-#include <headbench/runs/Metrics.h>
+#include <headbench/eval/Metrics.h>
 
 #include <chrono>
 #include <cmath>

@@ -1,7 +1,7 @@
 #include <headbench/train/Trainer.h>
 
 #include <headbench/core/Error.h>
-#include <headbench/runs/Bootstrap.h>
+#include <headbench/eval/Bootstrap.h>
 #include "train/LbfgsProbe.h"
 #include <headbench/data/Split.h>
 #include "train/TorchHead.h"

@@ -6,7 +6,7 @@
 
 #include <filesystem>
 #include <set>
-#include <headbench/runs/Compare.h>
+#include <headbench/eval/Compare.h>
 #include <headbench/train/Sweep.h>
 #include <nlohmann/json.hpp>
 #include <chrono>

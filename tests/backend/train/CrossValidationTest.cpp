@@ -1,6 +1,6 @@
 #include <headbench/core/Error.h>
 #include <headbench/data/Split.h>
-#include <headbench/runs/LabelIssues.h>
+#include <headbench/eval/LabelIssues.h>
 #include <headbench/train/CrossValidation.h>
 #include "TestUtil.h"
 

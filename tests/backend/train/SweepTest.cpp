@@ -1,6 +1,6 @@
 // Sweep definitions: grids, random draws, and the messages for bad ones.
 #include <headbench/core/Error.h>
-#include <headbench/runs/Compare.h>
+#include <headbench/eval/Compare.h>
 #include <headbench/runs/RunStore.h>
 #include <headbench/train/Sweep.h>
 #include "TestUtil.h"

@@ -4,7 +4,8 @@
 /// spec.json, history.json, metrics.json, predictions.csv and head.pt. A run folder appears
 /// under its final name only when all of it is written.
 #include <headbench/data/FeatureFile.h>
-#include <headbench/runs/Metrics.h>
+#include <headbench/eval/Metrics.h>
+#include <headbench/eval/PredictionFiles.h>
 #include <headbench/train/HeadSpec.h>
 #include <headbench/train/Trainer.h>
 
@@ -60,14 +61,8 @@ struct SweepTag {
     std::string params;
 };
 
-/// Per-sample outputs of a run.
-struct RunPredictions {
-    std::vector<std::string> ids;
-    std::vector<std::int32_t> labels;
-    std::vector<std::uint8_t> split;
-    std::vector<float> probabilities; ///< rows x K
-    int numClasses = 0;
-};
+/// Per-sample outputs of a run (predictions.csv, PredictionFiles.h).
+using RunPredictions = Predictions;
 
 /// Marks the start of a run: makes `<workspace>/runs/<id>/` holding only running.json (process
 /// id, host, start time, spec, feature file). A process killed mid-training leaves it so, and
@@ -114,6 +109,7 @@ struct RunLeakageRows {
         bool exact = false, near = false, conflicting = false;
         std::string nearestTrainId; ///< empty when no training row was a candidate
         double similarity = 0;      ///< NaN when none
+        std::uint8_t split = 0;
     };
     std::map<std::string, Row> rows;
 };

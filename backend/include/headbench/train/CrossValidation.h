@@ -5,7 +5,8 @@
 /// per-fold metrics with their mean and standard deviation, and the out-of-fold probabilities
 /// of every pooled row (what LabelIssues.h ranks label errors from).
 #include <headbench/data/FeatureFile.h>
-#include <headbench/runs/Metrics.h>
+#include <headbench/eval/Metrics.h>
+#include <headbench/eval/PredictionFiles.h>
 #include <headbench/train/HeadSpec.h>
 #include <headbench/train/Trainer.h>
 
@@ -62,17 +63,7 @@ void saveCrossValidation(const std::string& runDir, const FeatureSet& data, cons
 /// cv.json of a run as JSON text (also what `train --cv --json` prints under "cv").
 std::string crossValidationToJson(const CrossValidationResult& cv);
 
-/// Out-of-fold probabilities of a run (oof.csv).
-struct OutOfFold {
-    std::vector<std::string> ids;
-    std::vector<std::int32_t> labels;
-    std::vector<int> fold;
-    std::vector<std::string> labelNames; ///< from the p_<class> headers
-    std::vector<float> probabilities;    ///< rows x numClasses
-    int numClasses() const { return static_cast<int>(labelNames.size()); }
-};
-/// Reads oof.csv of a run folder; throws headbench::Error naming the file when it is missing
-/// (the run was not trained with --cv) or damaged.
+/// Out-of-fold probabilities of a run (oof.csv, read by readOutOfFoldCsv).
 OutOfFold loadOutOfFold(const std::string& runDir);
 
 } // namespace headbench

@@ -125,4 +125,13 @@ std::string toString(StopMetric v);
 /// Parses an enum name; throws headbench::Error listing the accepted names.
 template <typename E> E parseEnum(const std::string& name);
 
+/// One field whose value differs between specs: its JSON name and each spec's value as JSON text.
+struct SpecDifference {
+    std::string field;
+    std::vector<std::string> values;
+};
+
+/// The fields (JSON names, in spec order) whose values are not all equal across the specs.
+std::vector<SpecDifference> diffSpecs(const std::vector<HeadSpec>& specs);
+
 } // namespace headbench

@@ -5,8 +5,8 @@
 #include <headbench/data/FeatureFile.h>
 #include <headbench/data/Leakage.h>
 #include <headbench/data/Split.h>
-#include <headbench/runs/Metrics.h>
-#include <headbench/train/Calibration.h>
+#include <headbench/eval/Metrics.h>
+#include <headbench/eval/Calibration.h>
 #include <headbench/train/HeadSpec.h>
 
 #include <cstdint>

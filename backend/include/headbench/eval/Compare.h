@@ -1,9 +1,9 @@
 #pragma once
 /// \file Compare.h
-/// Comparing runs: McNemar's test on two runs' outcomes, and the differences of head specs.
-#include <headbench/runs/Bootstrap.h>
-#include <headbench/runs/RunStore.h>
-#include <headbench/train/HeadSpec.h>
+/// Comparing two classifiers on the same samples: McNemar's test on their outcomes and the paired
+/// differences of their metrics, each at its own decision threshold.
+#include <headbench/eval/Bootstrap.h>
+#include <headbench/eval/Predictions.h>
 
 #include <cstdint>
 #include <span>
@@ -27,15 +27,6 @@ struct McNemarResult {
 McNemarResult mcnemar(std::span<const std::uint8_t> firstCorrect, std::span<const std::uint8_t> secondCorrect,
                       std::int64_t exactBelow = 25);
 
-/// One field whose value differs between specs: its JSON name and each spec's value as JSON text.
-struct SpecDifference {
-    std::string field;
-    std::vector<std::string> values;
-};
-
-/// The fields (JSON names, in spec order) whose values are not all equal across the specs.
-std::vector<SpecDifference> diffSpecs(const std::vector<HeadSpec>& specs);
-
 /// Which samples of a split two runs got right: rows (indices into each run's predictions) and
 /// each run's outcome. Samples are matched by id, so runs on different feature files of one
 /// dataset (two backbones) pair even when the files order the rows differently. Throws
@@ -45,12 +36,16 @@ struct PairedOutcomes {
     std::vector<std::int64_t> rows;       ///< rows of the first run, in its order
     std::vector<std::int64_t> secondRows; ///< the same samples' rows in the second run
     std::vector<std::uint8_t> firstCorrect, secondCorrect; ///< 1 = correct
+    std::vector<std::int32_t> firstPredicted, secondPredicted; ///< each run's class at its threshold
 };
-PairedOutcomes pairOutcomes(const RunPredictions& first, const RunPredictions& second, std::uint8_t split);
+/// Outcomes are at each run's decision threshold (on p(class 1), two classes; arg-max otherwise).
+PairedOutcomes pairOutcomes(const Predictions& first, const Predictions& second, std::uint8_t split,
+                            double firstThreshold = 0.5, double secondThreshold = 0.5);
 
 /// Paired differences of every metric (second run minus first) on the samples of `split`,
 /// matched as pairOutcomes does, with paired-bootstrap intervals (Bootstrap.h).
-PairedDifferences pairedDifferences(const RunPredictions& first, const RunPredictions& second, std::uint8_t split,
+PairedDifferences pairedDifferences(const Predictions& first, const Predictions& second, std::uint8_t split,
+                                    double firstThreshold = 0.5, double secondThreshold = 0.5,
                                     const BootstrapOptions& options = {});
 
 } // namespace headbench

@@ -11,7 +11,7 @@
 /// they are computed from per-row draw counts over rows sorted once, not by copying and
 /// re-sorting the rows. The interval is the (1-level)/2 and (1+level)/2 quantiles of the
 /// resampled values, linearly interpolated (numpy's default `percentile`).
-#include <headbench/runs/Metrics.h>
+#include <headbench/eval/Metrics.h>
 
 #include <cstdint>
 #include <span>
@@ -45,10 +45,11 @@ struct PairedDifferences {
     std::uint64_t seed = 0;
 };
 
-/// `first` and `second` hold labels.size() x numClasses probabilities of the same rows.
+/// `first` and `second` hold labels.size() x numClasses probabilities of the same rows, each
+/// classified at its own threshold (two classes).
 PairedDifferences pairedBootstrap(std::span<const std::int32_t> labels, std::span<const float> first,
-                                  std::span<const float> second, int numClasses, double threshold = 0.5,
-                                  const BootstrapOptions& options = {});
+                                  std::span<const float> second, int numClasses, double firstThreshold = 0.5,
+                                  double secondThreshold = 0.5, const BootstrapOptions& options = {});
 
 /// The one table of metric fields: the names used in JSON (`accuracy`, ..., `roc_auc`,
 /// `pr_auc`, `ece`) with their members, in display order; the run store (metrics.json,

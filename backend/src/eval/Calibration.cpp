@@ -1,4 +1,4 @@
-#include <headbench/train/Calibration.h>
+#include <headbench/eval/Calibration.h>
 
 #include <headbench/core/Error.h>
 

@@ -1,4 +1,4 @@
-#include <headbench/runs/Bootstrap.h>
+#include <headbench/eval/Bootstrap.h>
 
 #include <headbench/core/Error.h>
 
@@ -302,7 +302,8 @@ MetricIntervals bootstrapIntervals(std::span<const std::int32_t> labels, std::sp
 }
 
 PairedDifferences pairedBootstrap(std::span<const std::int32_t> labels, std::span<const float> first,
-                                  std::span<const float> second, int numClasses, double threshold,
+                                  std::span<const float> second, int numClasses, double firstThreshold,
+                                  double secondThreshold,
                                   const BootstrapOptions& options)
 {
     checkInput(labels, first, numClasses, options);
@@ -314,7 +315,7 @@ PairedDifferences pairedBootstrap(std::span<const std::int32_t> labels, std::spa
     out.seed = options.seed;
     if (labels.empty())
         return out;
-    WeightedEvaluator evalA(labels, first, numClasses, threshold), evalB(labels, second, numClasses, threshold);
+    WeightedEvaluator evalA(labels, first, numClasses, firstThreshold), evalB(labels, second, numClasses, secondThreshold);
     const std::vector<std::uint32_t> ones(labels.size(), 1U);
     const MetricValues pointA = evalA.evaluate(ones), pointB = evalB.evaluate(ones);
     StratifiedResampler resampler(labels, numClasses, options.seed);

@@ -1,5 +1,5 @@
 #include <headbench/core/Error.h>
-#include <headbench/runs/Compare.h>
+#include <headbench/eval/Compare.h>
 #include <headbench/runs/RunStore.h>
 #include <headbench/train/Sweep.h>
 #include "TestUtil.h"

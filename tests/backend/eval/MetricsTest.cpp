@@ -1,6 +1,6 @@
 // Metrics against values computed independently with scikit-learn
 // (tools/make_metrics_fixture.py wrote tests/data/metrics_fixture.json).
-#include <headbench/runs/Metrics.h>
+#include <headbench/eval/Metrics.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-#include <headbench/runs/Metrics.h>
+#include <headbench/eval/Metrics.h>
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include <headbench/runs/LabelIssues.h>
+#include <headbench/eval/LabelIssues.h>
 
 #include <headbench/core/Error.h>
 

@@ -1,7 +1,7 @@
-#include <headbench/runs/Compare.h>
+#include <headbench/eval/Compare.h>
 
 #include <headbench/core/Error.h>
-#include <headbench/runs/Metrics.h>
+#include <headbench/eval/Metrics.h>
 
 #include <nlohmann/json.hpp>
 
@@ -61,30 +61,8 @@ McNemarResult mcnemar(std::span<const std::uint8_t> first, std::span<const std::
     return r;
 }
 
-std::vector<SpecDifference> diffSpecs(const std::vector<HeadSpec>& specs)
-{
-    std::vector<SpecDifference> out;
-    if (specs.size() < 2)
-        return out;
-    std::vector<nlohmann::ordered_json> objects;
-    for (const auto& s : specs)
-        objects.push_back(nlohmann::ordered_json::parse(toJson(s)));
-    for (const auto& [field, firstValue] : objects.front().items()) {
-        SpecDifference d;
-        d.field = field;
-        bool differs = false;
-        for (const auto& o : objects) {
-            const auto value = o.contains(field) ? o.at(field) : nlohmann::ordered_json();
-            d.values.push_back(value.dump());
-            differs = differs || value != firstValue;
-        }
-        if (differs)
-            out.push_back(std::move(d));
-    }
-    return out;
-}
-
-PairedOutcomes pairOutcomes(const RunPredictions& a, const RunPredictions& b, std::uint8_t split)
+PairedOutcomes pairOutcomes(const Predictions& a, const Predictions& b, std::uint8_t split, double firstThreshold,
+                            double secondThreshold)
 {
     if (a.ids.size() != b.ids.size())
         throw Error("the runs were made on different samples (their ids or labels differ)");
@@ -129,16 +107,18 @@ PairedOutcomes pairOutcomes(const RunPredictions& a, const RunPredictions& b, st
         const auto j = static_cast<std::size_t>(partner[i]);
         out.rows.push_back(static_cast<std::int64_t>(i));
         out.secondRows.push_back(partner[i]);
-        out.firstCorrect.push_back(predictClass(a.probabilities.data() + i * k, k) == a.labels[i]);
-        out.secondCorrect.push_back(predictClass(b.probabilities.data() + j * k, k) == b.labels[j]);
+        out.firstPredicted.push_back(predictClass(a.probabilities.data() + i * k, k, firstThreshold));
+        out.secondPredicted.push_back(predictClass(b.probabilities.data() + j * k, k, secondThreshold));
+        out.firstCorrect.push_back(out.firstPredicted.back() == a.labels[i]);
+        out.secondCorrect.push_back(out.secondPredicted.back() == b.labels[j]);
     }
     return out;
 }
 
-PairedDifferences pairedDifferences(const RunPredictions& a, const RunPredictions& b, std::uint8_t split,
-                                    const BootstrapOptions& options)
+PairedDifferences pairedDifferences(const Predictions& a, const Predictions& b, std::uint8_t split, double firstThreshold,
+                                    double secondThreshold, const BootstrapOptions& options)
 {
-    const PairedOutcomes paired = pairOutcomes(a, b, split);
+    const PairedOutcomes paired = pairOutcomes(a, b, split, firstThreshold, secondThreshold);
     const int k = a.numClasses;
     std::vector<std::int32_t> labels;
     std::vector<float> first, second;
@@ -151,7 +131,7 @@ PairedDifferences pairedDifferences(const RunPredictions& a, const RunPrediction
         second.insert(second.end(), b.probabilities.begin() + static_cast<std::ptrdiff_t>(rb * k),
                       b.probabilities.begin() + static_cast<std::ptrdiff_t>((rb + 1) * k));
     }
-    return pairedBootstrap(labels, first, second, k, 0.5, options);
+    return pairedBootstrap(labels, first, second, k, firstThreshold, secondThreshold, options);
 }
 
 } // namespace headbench

@@ -1,5 +1,5 @@
 #include <headbench/core/Error.h>
-#include <headbench/train/Calibration.h>
+#include <headbench/eval/Calibration.h>
 
 #include <gtest/gtest.h>
 

@@ -3,9 +3,10 @@
 // backend reaches the same intervals by weighting rows instead; both must agree within the
 // sampling error of 1,000 resamples.
 #include <headbench/core/Error.h>
-#include <headbench/runs/Bootstrap.h>
-#include <headbench/runs/Compare.h>
-#include <headbench/runs/Metrics.h>
+#include <headbench/eval/Bootstrap.h>
+#include <headbench/eval/Compare.h>
+#include <headbench/data/FeatureFile.h>
+#include <headbench/eval/Metrics.h>
 
 #include <gtest/gtest.h>
 
@@ -237,7 +238,7 @@ TEST(PairedBootstrap, AgreesWithCopyingTheRows)
         b.probs[2 * i + 1] = static_cast<float>(std::round(p1 * 100) / 100);
         b.probs[2 * i] = 1.0f - b.probs[2 * i + 1];
     }
-    const PairedDifferences d = pairedBootstrap(a.labels, a.probs, b.probs, 2, 0.5, {.seed = 3});
+    const PairedDifferences d = pairedBootstrap(a.labels, a.probs, b.probs, 2, 0.5, 0.5, {.seed = 3});
     const auto reference = naiveBootstrap(a, &b.probs, 1000, 17);
     const auto pointA = metricValues(computeMetrics(a.labels, a.probs, 2));
     const auto pointB = metricValues(computeMetrics(b.labels, b.probs, 2));
@@ -274,7 +275,7 @@ TEST(PairedBootstrap, MatchesRunsByIdAcrossFeatureFiles)
 {
     // The second run's feature file (another backbone) lists the same samples in another order.
     const Split s = makeSplit(120, 2, 51);
-    RunPredictions a;
+    Predictions a;
     a.numClasses = 2;
     for (std::size_t i = 0; i < s.labels.size(); ++i) {
         a.ids.push_back("fn" + std::to_string(i));
@@ -282,7 +283,7 @@ TEST(PairedBootstrap, MatchesRunsByIdAcrossFeatureFiles)
         a.split.push_back(i % 3 == 0 ? kTest : kTrain);
     }
     a.probabilities = s.probs;
-    RunPredictions inOrder = a;
+    Predictions inOrder = a;
     for (std::size_t i = 0; i < a.labels.size(); ++i) {
         inOrder.probabilities[2 * i + 1] = 1.0f - a.probabilities[2 * i + 1] * 0.5f;
         inOrder.probabilities[2 * i] = 1.0f - inOrder.probabilities[2 * i + 1];
@@ -290,7 +291,7 @@ TEST(PairedBootstrap, MatchesRunsByIdAcrossFeatureFiles)
     std::vector<std::size_t> perm(a.labels.size());
     std::iota(perm.begin(), perm.end(), 0);
     std::shuffle(perm.begin(), perm.end(), std::mt19937(9));
-    RunPredictions shuffled;
+    Predictions shuffled;
     shuffled.numClasses = 2;
     for (std::size_t j : perm) {
         shuffled.ids.push_back(inOrder.ids[j]);
@@ -311,13 +312,13 @@ TEST(PairedBootstrap, MatchesRunsByIdAcrossFeatureFiles)
     EXPECT_EQ(d1.samples, 40);
 
     // A sample in another split, another label, or an id twice cannot be paired.
-    RunPredictions moved = shuffled;
+    Predictions moved = shuffled;
     moved.split[0] = moved.split[0] == kTest ? kTrain : kTest;
     EXPECT_THROW(pairOutcomes(a, moved, kTest), Error);
-    RunPredictions relabelled = shuffled;
+    Predictions relabelled = shuffled;
     relabelled.labels[0] = 1 - relabelled.labels[0];
     EXPECT_THROW(pairOutcomes(a, relabelled, kTest), Error);
-    RunPredictions twice = shuffled;
+    Predictions twice = shuffled;
     twice.ids[1] = twice.ids[0];
     EXPECT_THROW(pairOutcomes(a, twice, kTest), Error);
 }
@@ -339,7 +340,7 @@ TEST(PairedBootstrap, PointDifferencesAreExactlyThoseOfComputeMetrics)
     EXPECT_DOUBLE_EQ(c.rocAuc, 0.5);
     EXPECT_DOUBLE_EQ(c.prAuc, n1 / n);
     EXPECT_DOUBLE_EQ(c.ece, n1 / n);
-    const PairedDifferences d = pairedBootstrap(s.labels, constant, s.probs, 2, 0.5, {.resamples = 10});
+    const PairedDifferences d = pairedBootstrap(s.labels, constant, s.probs, 2, 0.5, 0.5, {.resamples = 10});
     const Metrics m = computeMetrics(s.labels, s.probs, 2);
     for (const MetricField& f : metricFields())
         EXPECT_NEAR((d.*f.paired).diff + c.*f.value, m.*f.value, 1e-12) << f.json;

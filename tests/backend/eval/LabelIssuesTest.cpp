@@ -1,7 +1,7 @@
 // Confident learning on out-of-fold probabilities: thresholds, the confident joint, ranking.
 #include <headbench/core/Error.h>
 #include <headbench/data/Split.h>
-#include <headbench/runs/LabelIssues.h>
+#include <headbench/eval/LabelIssues.h>
 #include <headbench/train/CrossValidation.h>
 #include "TestUtil.h"
 

@@ -1,0 +1,92 @@
+#include <headbench/runs/RunComparison.h>
+
+#include <headbench/core/Error.h>
+
+#include <utility>
+
+namespace headbench {
+
+void applyThreshold(ComparedRun& run, double threshold)
+{
+    run.threshold = threshold;
+    if (run.predictions.numClasses != 2)
+        return;
+    for (const auto& [code, metrics] : {std::pair{kValidation, &run.record.validation}, std::pair{kTest, &run.record.test}}) {
+        const SplitRows rows = rowsOfSplit(run.predictions, code);
+        if (rows.labels.empty())
+            continue;
+        const double loss = metrics->loss; // the loss does not depend on the threshold
+        *metrics = computeMetrics(rows.labels, rows.probabilities, 2, threshold);
+        metrics->loss = loss;
+        metrics->ci = bootstrapIntervals(rows.labels, rows.probabilities, 2, threshold, {.seed = run.record.spec.seed});
+    }
+}
+
+RunComparison compareRuns(const std::vector<std::string>& runDirs, const CompareOptions& options)
+{
+    if (runDirs.size() < 2)
+        throw Error("compare needs two or more run folders");
+    std::vector<ComparedRun> runs;
+    for (const std::string& dir : runDirs)
+        runs.push_back({loadRun(dir), loadPredictions(dir)});
+    return compareLoadedRuns(std::move(runs), options);
+}
+
+RunComparison compareLoadedRuns(std::vector<ComparedRun> runs, const CompareOptions& options)
+{
+    if (runs.size() < 2)
+        throw Error("compare needs two or more runs");
+    RunComparison out;
+    std::vector<HeadSpec> specs;
+    for (ComparedRun& run : runs) {
+        // The saved metrics are at 0.5; a run with a saved threshold is shown at it.
+        if (run.record.threshold && run.predictions.numClasses == 2 && !run.savedThreshold) {
+            run.savedThreshold = true;
+            applyThreshold(run, *run.record.threshold);
+        }
+        specs.push_back(run.record.spec);
+        out.runs.push_back(std::move(run));
+    }
+    out.differences = diffSpecs(specs);
+    auto addSetting = [&](const std::string& field, auto get) {
+        SpecDifference d{field, {}};
+        bool differs = false;
+        for (const auto& r : out.runs) {
+            d.values.push_back(get(r.record));
+            differs = differs || d.values.back() != d.values.front();
+        }
+        if (differs)
+            out.differences.push_back(std::move(d));
+    };
+    addSetting("features", [](const RunRecord& r) { return r.featuresPath; });
+    addSetting("backbone", [](const RunRecord& r) { return r.backbone; });
+    auto dataKey = [](const RunRecord& r) {
+        return std::make_pair(r.featuresHash.empty() ? r.featuresPath : r.featuresHash, r.rows);
+    };
+    for (const auto& r : out.runs)
+        out.sameData = out.sameData && dataKey(r.record) == dataKey(out.runs.front().record);
+
+    if (out.runs.size() != 2)
+        return out;
+    const ComparedRun& a = out.runs[0];
+    const ComparedRun& b = out.runs[1];
+    try {
+        out.pairedSplit = "test";
+        out.outcomes = pairOutcomes(a.predictions, b.predictions, kTest, a.threshold, b.threshold);
+        if (out.outcomes.rows.empty()) {
+            out.pairedSplit = "validation";
+            out.outcomes = pairOutcomes(a.predictions, b.predictions, kValidation, a.threshold, b.threshold);
+        }
+    } catch (const Error& e) {
+        out.pairedSplit.clear();
+        out.pairingProblem = e.what();
+        return out;
+    }
+    out.mcnemar = mcnemar(out.outcomes.firstCorrect, out.outcomes.secondCorrect);
+    if (options.pairedDifferences && !out.outcomes.rows.empty())
+        out.paired = pairedDifferences(a.predictions, b.predictions, out.pairedSplit == "test" ? kTest : kValidation,
+                                       a.threshold, b.threshold);
+    return out;
+}
+
+} // namespace headbench
