@@ -87,8 +87,13 @@ class DemoPipeline(unittest.TestCase):
         self.assertEqual(mine[0]["name"], "small mlp")
         self.assertAlmostEqual(mine[0]["metrics"]["test"]["f1"], result["metrics"]["test"]["f1"])
         self.assertIn(result["run"], run("runs", "--workspace", self.ws).stdout)
-        # Without a stored split, eval on all rows; the run's own test rows give its test metrics.
+        # On the run's own file eval defaults to the run's test split and gives its test metrics;
+        # --split all takes every row.
         ev = json.loads(run("eval", "--run", result["dir"], "--features", self.features, "--json").stdout)
+        self.assertEqual(ev["split"], "test")
+        self.assertEqual(ev["metrics"]["count"], result["metrics"]["test"]["count"])
+        self.assertAlmostEqual(ev["metrics"]["f1"], result["metrics"]["test"]["f1"], delta=1e-6)
+        ev = json.loads(run("eval", "--run", result["dir"], "--features", self.features, "--split", "all", "--json").stdout)
         self.assertEqual(ev["metrics"]["count"], 2400)
 
     def test_torchscript_head_runs_in_python(self):
@@ -211,7 +216,8 @@ class KillTrials(unittest.TestCase):
             for r in runs:
                 self.assertIn(r["status"], ("finished", "interrupted"))
                 if r["status"] == "finished":  # every finished run is whole and loads
-                    ev = json.loads(run("eval", "--run", r["dir"], "--features", features, "--json").stdout)
+                    ev = json.loads(run("eval", "--run", r["dir"], "--features", features, "--split", "all",
+                                        "--json").stdout)
                     self.assertEqual(ev["metrics"]["count"], 600)
             # The workspace still takes new runs.
             self.assertIn("run", json.loads(run("train", "--features", features, "--workspace", ws,
