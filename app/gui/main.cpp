@@ -51,18 +51,33 @@ void arrangeScreenshot(MainWindow& window, const QString& path, const QString& v
                 showNewestOrTrain();
         });
     });
-    QObject::connect(&window, &MainWindow::runShown, &window, [&window, path, view] {
+    auto save = [&window, path] {
+        QTimer::singleShot(500, &window, [&window, path] {
+            const bool ok = window.grab().save(path);
+            std::fprintf(stderr, ok ? "saved %s\n" : "could not write %s\n", qPrintable(path));
+            QApplication::exit(ok ? 0 : 2);
+        });
+    };
+    QObject::connect(&window, &MainWindow::comparisonShown, &window, save);
+    QObject::connect(&window, &MainWindow::runShown, &window, [&window, ws, view, save, fail] {
+        if (view == QLatin1String("compare")) { // the two newest finished runs side by side
+            QStringList dirs;
+            for (const RunRecord& r : ws->runs())
+                if (r.finished() && dirs.size() < 2)
+                    dirs << QString::fromStdString(r.dir);
+            if (dirs.size() < 2)
+                fail(QStringLiteral("--view compare needs two finished runs in %1").arg(ws->workspace()));
+            else
+                window.compareRuns(dirs);
+            return;
+        }
         if (view == QLatin1String("samples")) {
             window.samples()->showMostConfidentlyWrong();
             window.tabs()->setCurrentIndex(MainWindow::SamplesTab);
         } else {
             window.tabs()->setCurrentIndex(view == QLatin1String("training") ? MainWindow::TrainingTab : MainWindow::EvaluationTab);
         }
-        QTimer::singleShot(500, &window, [&window, path] {
-            const bool ok = window.grab().save(path);
-            std::fprintf(stderr, ok ? "saved %s\n" : "could not write %s\n", qPrintable(path));
-            QApplication::exit(ok ? 0 : 2);
-        });
+        save();
     });
     QObject::connect(&window, &MainWindow::errorShown, &window, fail);
     QObject::connect(window.training(), &TrainingController::failed, &window, fail);
@@ -94,7 +109,7 @@ int main(int argc, char** argv)
     const QCommandLineOption threadsOption(QStringLiteral("threads"), QStringLiteral("Compute threads (default: all cores)."),
                                            QStringLiteral("N"), QStringLiteral("0"));
     const QCommandLineOption viewOption(QStringLiteral("view"),
-                                        QStringLiteral("With --screenshot: the view to show (training, evaluation, samples)."),
+                                        QStringLiteral("With --screenshot: the view to show (training, evaluation, samples, compare: the two newest runs)."),
                                         QStringLiteral("VIEW"), QStringLiteral("evaluation"));
     const QCommandLineOption demoOption(QStringLiteral("demo"), QStringLiteral("Open the built-in demo workspace."));
     const QCommandLineOption sizeOption(QStringLiteral("size"), QStringLiteral("Window size of --screenshot (default 1280x800)."),
