@@ -259,7 +259,7 @@ void RunCompareView::fillMetrics()
     QStringList headers;
     for (std::size_t i = 0; i < m_runs.size(); ++i)
         headers << runLabel(m_runs[i], static_cast<int>(i)) +
-                       (m_runs[i].savedThreshold ? tr(" · threshold %1").arg(m_runs[i].threshold) : QString());
+                       (m_runs[i].savedThreshold ? tr("\nat its saved threshold %1").arg(m_runs[i].threshold) : QString());
     m_metrics->setHorizontalHeaderLabels(headers);
     for (std::size_t r = 0; r < rows.size(); ++r) {
         m_metrics->setVerticalHeaderItem(static_cast<int>(r), new QTableWidgetItem(rows[r].name));
