@@ -31,7 +31,7 @@ set(HEADBENCH_CORE_SOURCES
   ${_src}/extract/HashedNgramBackbone.cpp ${_inc}/extract/HashedNgramBackbone.h
   ${_src}/eval/Calibration.cpp ${_inc}/eval/Calibration.h
   ${_src}/train/HeadSpec.cpp ${_inc}/train/HeadSpec.h
-  ${_src}/train/Sweep.cpp ${_inc}/train/Sweep.h
+  ${_src}/runs/Sweep.cpp ${_inc}/runs/Sweep.h
   ${_src}/eval/Bootstrap.cpp ${_inc}/eval/Bootstrap.h
   ${_src}/eval/Compare.cpp ${_inc}/eval/Compare.h
   ${_src}/eval/LabelIssues.cpp ${_inc}/eval/LabelIssues.h
@@ -54,7 +54,8 @@ set(HEADBENCH_TORCH_SOURCES
   ${_src}/train/LbfgsProbe.cpp ${_src}/train/LbfgsProbe.h
   ${_src}/train/TorchHead.cpp ${_src}/train/TorchHead.h
   ${_src}/train/Trainer.cpp ${_inc}/train/Trainer.h
-  ${_src}/train/RunSession.cpp ${_inc}/train/RunSession.h
+  ${_src}/runs/RunSession.cpp ${_inc}/runs/RunSession.h
+  ${_src}/runs/RunPlan.cpp ${_inc}/runs/RunPlan.h
   ${_src}/train/Rank.cpp ${_inc}/train/Rank.h
   # writes head.pt (TorchScript) beside the run's other files
   ${_src}/runs/RunSave.cpp

@@ -11,7 +11,7 @@
 
 #include <headbench/core/Runtime.h>
 #include <headbench/data/FeatureFile.h>
-#include <headbench/train/RunSession.h>
+#include <headbench/runs/RunSession.h>
 
 #include "SyntheticFeatures.h"
 

@@ -381,9 +381,8 @@ void EvaluationView::updateThresholdDependent()
     }
     QString note;
     if (hidden)
-        note = tr("<br><span style=\"color:#666\">Intervals of accuracy, precision, recall and F1 hold at threshold "
-                  "0.500, where the run's figures were computed (metrics.json), whatever threshold is saved with it; "
-                  "Compare and eval give them at the saved threshold.</span>");
+        note = tr("<br><span style=\"color:#666\">Intervals of accuracy, precision, recall and F1<br>hold at "
+                  "threshold 0.500 (the run's metrics.json);<br>Compare and eval use its saved threshold.</span>");
     m_metrics->setText(QStringLiteral("<table cellspacing=3>%1</table>%2").arg(rows, note));
     if (k == 2) {
         const double pos = static_cast<double>(m.confusion[1][0] + m.confusion[1][1]);

@@ -313,6 +313,25 @@ void HeadDesignerPanel::setDataShape(std::int64_t inputDim, int numClasses)
     refresh();
 }
 
+PlanSettings HeadDesignerPanel::sweepSettings(SplitMode split) const
+{
+    PlanSettings settings;
+    settings.options.split = split;
+    settings.options.calibrate = m_calibrate->isChecked() ? CalibrationMethod::Temperature : CalibrationMethod::None;
+    return settings;
+}
+
+RunPlan HeadDesignerPanel::plan(SplitMode split) const
+{
+    PlanSettings settings = sweepSettings(split);
+    settings.cvFolds = m_cvFolds->value();
+    if (settings.cvFolds == 1)
+        throw Error(tr("Cross-validation needs at least 2 folds.").toStdString());
+    if (m_repeats->value() > 1 && settings.cvFolds > 0)
+        throw Error(tr("Repeats and cross-validation cannot be combined: cross-validate a single seed.").toStdString());
+    return trainPlan(spec(), m_repeats->value(), settings);
+}
+
 QStringList HeadDesignerPanel::problems() const
 {
     QStringList out;

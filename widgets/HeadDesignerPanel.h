@@ -1,5 +1,6 @@
 #pragma once
 /// \file HeadDesignerPanel.h
+#include <headbench/runs/RunPlan.h>
 #include <headbench/train/HeadSpec.h>
 
 #include <QWidget>
@@ -26,6 +27,12 @@ public:
 
     /// The spec the controls describe.
     HeadSpec spec() const;
+    /// What Train trains: the head with the designer's repeats, cross-validation folds and
+    /// calibration, on `split` (trainPlan). Throws headbench::Error for settings that cannot go
+    /// together (repeats with cross-validation, one fold).
+    RunPlan plan(SplitMode split) const;
+    /// The settings of the designer a sweep's points share (calibration), on `split`.
+    PlanSettings sweepSettings(SplitMode split) const;
     void setSpec(const HeadSpec& spec);
     /// The shape of the loaded features (drawing, parameter count, checks that need it).
     void setDataShape(std::int64_t inputDim, int numClasses);

@@ -12,8 +12,9 @@
 #include <headbench/runs/RunStore.h>
 #include <headbench/train/CrossValidation.h>
 #include <headbench/train/HeadSpec.h>
-#include <headbench/train/RunSession.h>
-#include <headbench/train/Sweep.h>
+#include <headbench/runs/RunPlan.h>
+#include <headbench/runs/RunSession.h>
+#include <headbench/runs/Sweep.h>
 #include <headbench/train/Trainer.h>
 
 #include <fmt/format.h>
@@ -36,25 +37,54 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 // ---- train ----
+/// The flags of train and sweep that set how a run trains besides its head.
+struct RunSettingFlags {
+    std::string split = "auto", leakage = "auto";
+    std::optional<double> nearThreshold;
+    std::string calibrate = "none"; ///< post-hoc calibration of the run's head (none, temperature)
+    double trainFraction = 1.0; ///< learning curves: fit on this nested, stratified part of the training split
+};
+
+void addRunSettingFlags(CLI::App* command, RunSettingFlags& o)
+{
+    command->add_option("--train-fraction", o.trainFraction,
+                        "Fit on this fraction of the training split (nested and stratified, from the split's seed; "
+                        "validation and test unchanged): one point of a learning curve")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+    command->add_option("--split", o.split, "auto: the file's /split, else by /groups, else random; file; random (stratified); group")
+        ->check(CLI::IsMember({"auto", "file", "random", "group"}))
+        ->capture_default_str();
+    command->add_option("--leakage", o.leakage,
+                        "Leakage check: auto (text when the file has it), text (token-shingle Jaccard), features (cosine of "
+                        "centred features), off")
+        ->check(CLI::IsMember({"auto", "text", "features", "off"}))
+        ->capture_default_str();
+    command->add_option("--near-threshold", o.nearThreshold,
+                        "Similarity from which a training row is a near duplicate (default 0.8 Jaccard, 0.95 cosine)");
+    command->add_option("--calibrate", o.calibrate,
+                        "After training, temperature: fit one temperature T on the validation split (softmax(logits / "
+                        "T)); metrics, predictions.csv and head.pt are then calibrated. none: off")
+        ->check(CLI::IsMember({"none", "temperature"}))
+        ->capture_default_str();
+}
+
 struct TrainCliOptions {
     std::string features, featureSet, workspace, headFile, name;
     std::optional<int> depth, width, batchSize, epochs, patience, stepSize;
     std::optional<std::string> hidden, activation, norm, loss, optimizer, schedule, earlyStopping, classWeights;
     std::optional<double> dropout, focalGamma, labelSmoothing, lr, weightDecay, momentum;
     std::optional<std::uint64_t> seed;
-    std::string split = "auto", leakage = "auto";
-    std::optional<double> nearThreshold;
     std::optional<std::string> l2;
     std::optional<bool> standardize;
     int cv = 0; ///< folds of cross-validation besides the run's own head; 0 for none
     int repeats = 1; ///< seeds to train the spec with (spec.seed, spec.seed + 1, ...), on one split
-    std::string calibrate = "none"; ///< post-hoc calibration of the run's head (none, temperature)
-    double trainFraction = 1.0; ///< learning curves: fit on this nested, stratified part of the training split
+    RunSettingFlags settings;
     bool json = false;
 };
 
-/// The split, leakage and calibration settings of train.
-TrainOptions trainOptionsOf(const TrainCliOptions& o)
+/// The split, leakage and calibration settings of train and sweep.
+TrainOptions trainOptionsOf(const RunSettingFlags& o)
 {
     TrainOptions t;
     t.split = parseSplitMode(o.split);
@@ -183,6 +213,33 @@ private:
     ProgressBar m_bar{"train"};
 };
 
+/// A plan's runs on the command line: a progress bar per run, counted in the units its head
+/// trains in (epochs, or an L-BFGS probe's penalties).
+class CliPlanObserver : public PlanObserver {
+public:
+    explicit CliPlanObserver(bool quiet) : m_quiet(quiet) {}
+    TrainingObserver* runStarted(std::size_t, const PlannedRun& run) override
+    {
+        m_current = std::make_unique<CliTrainingObserver>(run.plannedEpochs(), m_quiet);
+        return m_current.get();
+    }
+
+private:
+    bool m_quiet;
+    std::unique_ptr<CliTrainingObserver> m_current;
+};
+
+/// The feature file as a plan's runs need it: `first` for its set, another set read when asked.
+FeatureSource featureSource(const std::string& path, std::shared_ptr<const FeatureSet> first, bool loadTexts)
+{
+    return [path, first, loadTexts](const std::string& set) {
+        if (set == first->featureSet || (set.empty() && first->featureSet.empty()))
+            return first;
+        return std::shared_ptr<const FeatureSet>(std::make_shared<FeatureSet>(
+            readFeatureFile(path, {.loadTexts = loadTexts, .requireTwoClasses = true, .featureSet = set})));
+    };
+}
+
 /// The object `train --json` prints for one saved run (also one entry of `train --repeats --json`).
 json trainRunJson(const RunRecord& rec, const HeadSpec& spec)
 {
@@ -221,23 +278,26 @@ int runTrain(const TrainCliOptions& o)
     if (o.repeats > 1)
         return runRepeats(o);
     const HeadSpec spec = specFromOptions(o);
-    const TrainOptions trainOptions = trainOptionsOf(o);
+    const RunPlan plan = singleRunPlan(
+        spec, {.options = trainOptionsOf(o.settings), .cvFolds = o.cv, .featureSet = o.featureSet, .name = o.name});
+    const bool texts = plan.runs.front().options.leakage.method != LeakageOptions::Method::Off;
     // Texts are loaded for the leakage check (near duplicates by token shingles).
-    const FeatureSet data = readFeatureFile(o.features, {.loadTexts = trainOptions.leakage.method != LeakageOptions::Method::Off,
-                                                         .requireTwoClasses = true, .featureSet = o.featureSet});
-    if (const auto problems = validate(spec, data.numClasses()); !problems.empty())
+    const auto data = std::make_shared<const FeatureSet>(
+        readFeatureFile(o.features, {.loadTexts = texts, .requireTwoClasses = true, .featureSet = o.featureSet}));
+    if (const auto problems = planProblems(plan, data->numClasses()); !problems.empty())
         throw Error(o.features + ": " + problems.front());
-    CliTrainingObserver observer(plannedEpochs(spec), o.json);
     // --cv K: K more heads on the run's training and validation rows, for per-fold metrics and
     // out-of-fold probabilities (cv.json, oof.csv in the same run folder).
     if (o.cv > 0 && !o.json)
         fmt::print(stderr, "cross-validation: {} more heads on the training and validation rows\n", o.cv);
-    const RunSessionResult session =
-        runSession(data, spec, {.workspace = o.workspace, .name = o.name, .options = trainOptions, .cvFolds = o.cv}, &observer);
-    if (session.outcome == RunOutcome::Cancelled) {
-        printCancelled(session, "no run was saved");
+    CliPlanObserver observer(o.json);
+    const PlanResult result = runPlan(plan, o.workspace, featureSource(o.features, data, texts), observer);
+    if (result.cancelled) {
+        printCancelled(result.cancelledRun, "no run was saved");
         return kInterrupted;
     }
+    const RunSessionResult& session = result.saved.front();
+    const FeatureSet& dataRef = *data;
     const RunRecord& rec = session.record;
     const std::optional<CrossValidationResult>& cv = session.cv;
     if (o.json) {
@@ -274,7 +334,7 @@ int runTrain(const TrainCliOptions& o)
     warnLeakage(rec.leakage);
     printMetricsTable({{"validation", &rec.validation}, {"test", &rec.test}});
     fmt::print("\ntest ");
-    printConfusion(rec.test, data.labelNames);
+    printConfusion(rec.test, dataRef.labelNames);
     if (cv) {
         fmt::print("\n");
         printCrossValidation(*cv);
@@ -323,36 +383,39 @@ int runRepeats(const TrainCliOptions& o)
     if (o.cv > 0)
         throw Error("--repeats and --cv cannot be combined: run --cv on a single seed");
     const HeadSpec base = specFromOptions(o);
-    TrainOptions trainOptions = trainOptionsOf(o);
-    trainOptions.splitSeed = base.seed; // the split stays the same for every seed
-    const FeatureSet data = readFeatureFile(o.features, {.loadTexts = trainOptions.leakage.method != LeakageOptions::Method::Off,
-                                                         .requireTwoClasses = true, .featureSet = o.featureSet});
-    if (const auto problems = validate(base, data.numClasses()); !problems.empty())
+    const RunPlan plan =
+        repeatsPlan(base, o.repeats, {.options = trainOptionsOf(o.settings), .featureSet = o.featureSet, .name = o.name});
+    const bool texts = plan.runs.front().options.leakage.method != LeakageOptions::Method::Off;
+    const auto data = std::make_shared<const FeatureSet>(
+        readFeatureFile(o.features, {.loadTexts = texts, .requireTwoClasses = true, .featureSet = o.featureSet}));
+    if (const auto problems = validate(base, data->numClasses()); !problems.empty())
         throw Error(o.features + ": " + problems.front());
-    const std::string groupId = "repeat-" + utcStamp();
+    const std::string& groupId = plan.groupId;
     if (!o.json)
         fmt::print("{} seeds of {} in {}\n{:>4}  {:>20}  {:>8} {:>8} {:>8} {:>7}\n", o.repeats, summary(base), groupId, "#",
                    "seed", "test f1", "acc", "roc auc", "s");
     json runs = json::array();
-    std::optional<RunRecord> last;
-    for (int i = 0; i < o.repeats; ++i) {
-        HeadSpec spec = base;
-        spec.seed = base.seed + static_cast<std::uint64_t>(i);
-        const SweepTag tag{groupId, json{{"seed", spec.seed}}.dump()};
-        CliTrainingObserver observer(plannedEpochs(spec), true);
-        const RunSessionResult session =
-            runSession(data, spec, {.workspace = o.workspace, .name = o.name, .tag = tag, .options = trainOptions}, &observer);
-        if (session.outcome == RunOutcome::Cancelled) {
-            printCancelled(session, fmt::format("repeats interrupted after {} of {} runs", i, o.repeats));
-            return kInterrupted;
+    struct Observer : CliPlanObserver {
+        const RunPlan& plan;
+        json& runs;
+        bool quiet;
+        Observer(const RunPlan& p, json& r, bool q) : CliPlanObserver(true), plan(p), runs(r), quiet(q) {}
+        void runSaved(std::size_t i, const RunSessionResult& session) override
+        {
+            const RunRecord& rec = session.record;
+            const HeadSpec& spec = plan.runs[i].spec;
+            runs.push_back(trainRunJson(rec, spec));
+            if (!quiet)
+                fmt::print("{:>4}  {:>20}  {:>8} {:>8} {:>8} {:>7.1f}\n", i + 1, spec.seed, fmtMetric(rec.test.f1),
+                           fmtMetric(rec.test.accuracy), fmtMetric(rec.test.rocAuc), rec.seconds);
         }
-        RunRecord rec = session.record;
-        runs.push_back(trainRunJson(rec, spec));
-        if (!o.json)
-            fmt::print("{:>4}  {:>20}  {:>8} {:>8} {:>8} {:>7.1f}\n", i + 1, spec.seed, fmtMetric(rec.test.f1),
-                       fmtMetric(rec.test.accuracy), fmtMetric(rec.test.rocAuc), rec.seconds);
-        last = std::move(rec);
+    } observer(plan, runs, o.json);
+    const PlanResult result = runPlan(plan, o.workspace, featureSource(o.features, data, texts), observer);
+    if (result.cancelled) {
+        printCancelled(result.cancelledRun, fmt::format("repeats interrupted after {} of {} runs", result.cancelledAt, o.repeats));
+        return kInterrupted;
     }
+    const std::optional<RunRecord> last = result.saved.back().record;
     const json summaryJson{{"val", repeatsSummary(runs, "val")}, {"test", repeatsSummary(runs, "test")}};
     warnLeakage(last->leakage); // one split, so one leakage report
     if (o.json) {
@@ -373,6 +436,7 @@ int runRepeats(const TrainCliOptions& o)
 // ---- sweep ----
 struct SweepCliOptions {
     std::string features, workspace, grid;
+    RunSettingFlags settings;
     bool json = false;
 };
 
@@ -383,42 +447,46 @@ int runSweep(const SweepCliOptions& o)
         throw Error(o.grid + ": cannot be opened for reading");
     std::stringstream ss;
     ss << in.rdbuf();
-    const auto points = expandSweep(ss.str(), o.grid);
-    FeatureSet data = readFeatureFile(o.features, {.loadTexts = true, .requireTwoClasses = true, .featureSet = points.front().featureSet});
-    for (std::size_t i = 0; i < points.size(); ++i)
-        if (const auto problems = validate(points[i].spec, data.numClasses()); !problems.empty())
-            throw Error(fmt::format("{}: point {} ({}): {}", o.grid, i + 1, points[i].params, problems.front()));
-    for (const SweepPoint& p : points) // every feature set named must exist before the first run
-        if (!p.featureSet.empty() && std::none_of(data.featureSets.begin(), data.featureSets.end(),
+    const RunPlan plan = sweepPlan(expandSweep(ss.str(), o.grid), {.options = trainOptionsOf(o.settings)});
+    const bool texts = plan.runs.front().options.leakage.method != LeakageOptions::Method::Off;
+    const auto data = std::make_shared<const FeatureSet>(readFeatureFile(
+        o.features, {.loadTexts = texts, .requireTwoClasses = true, .featureSet = plan.runs.front().featureSet}));
+    if (const auto problems = planProblems(plan, data->numClasses()); !problems.empty())
+        throw Error(o.grid + ": " + problems.front());
+    for (const PlannedRun& p : plan.runs) // every feature set named must exist before the first run
+        if (!p.featureSet.empty() && std::none_of(data->featureSets.begin(), data->featureSets.end(),
                                                   [&](const FeatureSetInfo& f) { return f.name == p.featureSet; }))
             throw Error(fmt::format("{}: feature_set '{}' is not in {} (inspect lists its sets)", o.grid, p.featureSet, o.features));
-    const std::string sweepId = "sweep-" + utcStamp();
+    const std::string& sweepId = plan.groupId;
     const auto start = std::chrono::steady_clock::now();
     json runs = json::array();
     if (!o.json)
-        fmt::print("{} in {}\n{:>4}  {:<56} {:>8} {:>8} {:>7}\n", plural(points.size(), "run"), sweepId, "#", "params", "val f1", "test f1", "s");
-    for (std::size_t i = 0; i < points.size(); ++i) {
-        if (points[i].featureSet != (i == 0 ? points[i].featureSet : points[i - 1].featureSet))
-            data = readFeatureFile(o.features, {.loadTexts = true, .requireTwoClasses = true, .featureSet = points[i].featureSet});
-        const SweepTag tag{sweepId, points[i].params};
-        CliTrainingObserver observer(points[i].spec.epochs, true);
-        TrainOptions options;
-        options.trainFraction = points[i].trainFraction;
-        const RunSessionResult session =
-            runSession(data, points[i].spec, {.workspace = o.workspace, .tag = tag, .options = options}, &observer);
-        if (session.outcome == RunOutcome::Cancelled) {
-            printCancelled(session, fmt::format("sweep interrupted after {} of {} runs", i, points.size()));
-            return kInterrupted;
+        fmt::print("{} in {}\n{:>4}  {:<56} {:>8} {:>8} {:>7}\n", plural(plan.runs.size(), "run"), sweepId, "#", "params",
+                   "val f1", "test f1", "s");
+    struct Observer : CliPlanObserver {
+        const RunPlan& plan;
+        json& runs;
+        bool quiet;
+        Observer(const RunPlan& p, json& r, bool q) : CliPlanObserver(true), plan(p), runs(r), quiet(q) {}
+        void runSaved(std::size_t i, const RunSessionResult& session) override
+        {
+            const RunRecord& rec = session.record;
+            const PlannedRun& point = plan.runs[i];
+            runs.push_back({{"run", rec.id}, {"dir", rec.dir}, {"params", json::parse(point.params)},
+                            {"summary", summary(point.spec)}, {"seconds", rec.seconds},
+                            {"train_fraction", rec.trainFraction}, {"train_rows", rec.trainRows},
+                            {"metrics", valTestMetricsJson(rec)}});
+            if (!quiet)
+                fmt::print("{:>4}  {:<56} {:>8} {:>8} {:>7.1f}\n", i + 1, point.params.substr(0, 56),
+                           fmtMetric(rec.validation.f1), fmtMetric(rec.test.f1), rec.seconds);
         }
-        const RunRecord& rec = session.record;
-        runs.push_back({{"run", rec.id}, {"dir", rec.dir}, {"params", json::parse(points[i].params)},
-                        {"summary", summary(points[i].spec)}, {"seconds", rec.seconds},
-                        {"train_fraction", rec.trainFraction}, {"train_rows", rec.trainRows},
-                        {"metrics", valTestMetricsJson(rec)}});
-        if (!o.json)
-            fmt::print("{:>4}  {:<56} {:>8} {:>8} {:>7.1f}\n", i + 1, points[i].params.substr(0, 56), fmtMetric(rec.validation.f1),
-                       fmtMetric(rec.test.f1), rec.seconds);
+    } observer(plan, runs, o.json);
+    const PlanResult result = runPlan(plan, o.workspace, featureSource(o.features, data, texts), observer);
+    if (result.cancelled) {
+        printCancelled(result.cancelledRun, fmt::format("sweep interrupted after {} of {} runs", result.cancelledAt, plan.runs.size()));
+        return kInterrupted;
     }
+    const auto& points = plan.runs;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (o.json)
         std::cout << json{{"sweep", sweepId}, {"runs", runs}, {"seconds", seconds}}.dump(2) << "\n";
@@ -467,22 +535,7 @@ void registerTrainCommands(CLI::App& app, int& exitCode)
     cTr->add_option("--early-stopping", tr->earlyStopping, "none, val_loss, val_f1, val_accuracy, val_roc_auc");
     cTr->add_option("--patience", tr->patience, "Epochs without improvement before stopping");
     cTr->add_option("--seed", tr->seed, "Seed for initialisation, shuffling and the split");
-    cTr->add_option("--train-fraction", tr->trainFraction,
-                    "Fit on this fraction of the training split (nested and stratified, from the split's seed; "
-                    "validation and test unchanged): one point of a learning curve")
-        ->check(CLI::Range(0.0, 1.0))
-        ->capture_default_str();
-    cTr->add_option("--split", tr->split,
-                    "auto: the file's /split, else by /groups, else random; file; random (stratified); group")
-        ->check(CLI::IsMember({"auto", "file", "random", "group"}))
-        ->capture_default_str();
-    cTr->add_option("--leakage", tr->leakage,
-                    "Leakage check: auto (text when the file has it), text (token-shingle Jaccard), features (cosine of "
-                    "centred features), off")
-        ->check(CLI::IsMember({"auto", "text", "features", "off"}))
-        ->capture_default_str();
-    cTr->add_option("--near-threshold", tr->nearThreshold,
-                    "Similarity from which a training row is a near duplicate (default 0.8 Jaccard, 0.95 cosine)");
+    addRunSettingFlags(cTr, tr->settings);
     cTr->add_option("--cv", tr->cv,
                     "Also K-fold cross-validate on the training and validation rows (test untouched): per-fold "
                     "metrics, mean and sd, out-of-fold probabilities (cv.json, oof.csv; see label-issues)")
@@ -491,11 +544,6 @@ void registerTrainCommands(CLI::App& app, int& exitCode)
                     "Train the head with N seeds (--seed, --seed + 1, ...: initialisation and shuffling; one split) "
                     "and report the mean and sample sd of the metrics")
         ->check(CLI::Range(1, 1000));
-    cTr->add_option("--calibrate", tr->calibrate,
-                    "After training, temperature: fit one temperature T on the validation split (softmax(logits / "
-                    "T)); metrics, predictions.csv and head.pt are then calibrated. none: off")
-        ->check(CLI::IsMember({"none", "temperature"}))
-        ->capture_default_str();
     cTr->add_flag("--json", tr->json, "Print one JSON object with the run id, folder and metrics");
     cTr->callback([tr, &exitCode] { exitCode = runTrain(*tr); });
 
@@ -504,6 +552,7 @@ void registerTrainCommands(CLI::App& app, int& exitCode)
     cSw->add_option("--features", sw->features, "Feature file (.h5)")->required();
     cSw->add_option("--workspace", sw->workspace, "Workspace folder")->required();
     cSw->add_option("--grid", sw->grid, "Sweep definition JSON (grid or random; see docs/FORMAT.md)")->required();
+    addRunSettingFlags(cSw, sw->settings); // as train: split mode, leakage check, calibration for every point
     cSw->add_flag("--json", sw->json, "Print the sweep's runs as JSON");
     cSw->callback([sw, &exitCode] { exitCode = runSweep(*sw); });
 }

@@ -27,6 +27,9 @@ JobStatusBar::JobStatusBar(QStatusBar* bar, QObject* parent)
     , m_cancel(new QPushButton(tr("Cancel")))
 {
     m_label->setObjectName(QStringLiteral("statusMessage"));
+    // A long message (a run's folder, a file's path) is cut at the window's edge, never widens
+    // the window; the whole of it is the tooltip.
+    m_label->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_progress->setObjectName(QStringLiteral("jobProgress"));
     m_cancel->setObjectName(QStringLiteral("cancelJobButton"));
     m_progress->setMaximumWidth(220);
@@ -49,6 +52,7 @@ QString JobStatusBar::formatSeconds(double s)
 void JobStatusBar::showMessage(const QString& message)
 {
     m_label->setText(message);
+    m_label->setToolTip(message);
 }
 
 QString JobStatusBar::text() const

@@ -217,7 +217,6 @@ void MainWindow::buildLayout()
     setCentralWidget(m_tabs);
 
     // Left: data and runs.
-    connect(m_dataPanel, &DataPanel::splitModeChanged, m_training, &TrainingController::setSplitMode);
     connect(m_dataPanel, &DataPanel::openFeaturesClicked, this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Open feature file"), m_workspace->workspace(),
                                                           tr("HDF5 feature files (*.h5 *.hdf5)"));
@@ -462,34 +461,14 @@ bool MainWindow::startTraining()
         showError(tr("Load a feature file first."));
         return false;
     }
-    m_training->setCalibration(m_designer->calibrateBox()->isChecked() ? CalibrationMethod::Temperature : CalibrationMethod::None);
-    const HeadSpec spec = m_designer->spec();
-    const int repeats = m_designer->repeatsBox()->value();
-    const int folds = m_designer->crossValidationBox()->value();
-    if (folds == 1) {
-        showError(tr("Cross-validation needs at least 2 folds."));
+    RunPlan plan;
+    try {
+        plan = m_designer->plan(m_dataPanel->splitMode());
+    } catch (const Error& e) {
+        showError(QString::fromStdString(e.what()));
         return false;
     }
-    if (repeats > 1 && folds > 0) {
-        showError(tr("Repeats and cross-validation cannot be combined: cross-validate a single seed."));
-        return false;
-    }
-    m_training->setCrossValidation(folds);
-    if (repeats <= 1) {
-        m_training->setSplitSeed(std::nullopt);
-        return m_training->start(m_workspace->features(), spec, m_workspace->workspace());
-    }
-    // Repeats: one run per seed, on the split the first seed draws, grouped like a sweep.
-    std::vector<SweepPoint> points;
-    for (int i = 0; i < repeats; ++i) {
-        SweepPoint p;
-        p.spec = spec;
-        p.spec.seed = spec.seed + static_cast<std::uint64_t>(i);
-        p.params = "{\"seed\": " + std::to_string(p.spec.seed) + "}";
-        points.push_back(std::move(p));
-    }
-    m_training->setSplitSeed(spec.seed);
-    return startSweep(std::move(points));
+    return startPlan(std::move(plan));
 }
 
 QString MainWindow::runFeaturesPath(const RunRecord& run) const

@@ -2,8 +2,9 @@
 /// \file MainWindow.h
 #include "RunCompareView.h"
 #include "RunView.h"
+#include <headbench/runs/RunPlan.h>
 #include <headbench/runs/RunStore.h>
-#include <headbench/train/Sweep.h>
+#include <headbench/runs/Sweep.h>
 
 #include <QFutureWatcher>
 #include <QHash>
@@ -98,8 +99,12 @@ public:
     /// Compares two or more runs with the backend's compareRuns (off the GUI thread; the same
     /// value `headbench-cli compare` prints) and shows it in the comparison tab.
     void compareRuns(const QStringList& runDirs);
-    /// Trains the points of a sweep one after the other; false when that cannot start.
+    /// Trains the points of a sweep one after the other (sweepPlan with the designer's calibration
+    /// and the Data panel's split); false when that cannot start.
     bool startSweep(std::vector<SweepPoint> points);
+    /// Trains a plan (one run, repeats or a sweep): checks it against the loaded features, shows a
+    /// group in the Sweep tab, and hands it to the training thread; false when it cannot start.
+    bool startPlan(RunPlan plan);
     /// Opens the sweep dialog on the designer's head.
     void openSweepDialog();
     /// Run ▸ Rank representations: scores every feature set of the loaded file (RankDialog).
@@ -170,7 +175,7 @@ private:
     QTabWidget* m_tabs;
     DataPanel* m_dataPanel;
     JobStatusBar* m_status = nullptr;
-    int m_sweepEpochs = 0; ///< epochs planned per sweep run, for its time left
+    std::vector<int> m_planEpochs; ///< epochs (L-BFGS: penalties) planned for each run of a group, for its time left
     QSlider* m_smoothing;
     QCheckBox* m_logScale;
     QAction* m_trainAction = nullptr;

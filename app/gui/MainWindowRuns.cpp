@@ -1,6 +1,7 @@
 // MainWindow: the runs panel, run comparison and sweeps (kept apart from the window's layout).
 #include "MainWindow.h"
 
+#include "DataPanel.h"
 #include "JobStatusBar.h"
 
 #include "RankDialog.h"
@@ -73,7 +74,7 @@ void MainWindow::buildRunViews()
     connect(m_training, &TrainingController::sweepRunStarted, this, [this](int index, int count) {
         m_sweepView->setRunning(index);
         m_lossChart->clear();
-        m_status->trainingStarted(m_sweepEpochs);
+        m_status->trainingStarted(index < static_cast<int>(m_planEpochs.size()) ? m_planEpochs[static_cast<std::size_t>(index)] : 0);
         m_status->showMessage(tr("Sweep: training run %1 of %2…").arg(index + 1).arg(count));
     });
     connect(m_training, &TrainingController::sweepRunFinished, this, [this](int index, const QString& dir) {
@@ -171,38 +172,48 @@ void MainWindow::compareRuns(const QStringList& runDirs)
 
 bool MainWindow::startSweep(std::vector<SweepPoint> points)
 {
-    if (points.empty() || !m_workspace->features() || m_workspace->busy() || m_training->isRunning()) {
-        showError(tr("A sweep needs loaded features and no training running."));
+    if (points.empty()) {
+        showError(tr("A sweep needs at least one point."));
         return false;
     }
-    for (std::size_t i = 0; i < points.size(); ++i)
-        if (const auto problems = validate(points[i].spec, m_workspace->features()->numClasses()); !problems.empty()) {
-            showError(tr("Sweep point %1 (%2): %3")
-                          .arg(i + 1)
-                          .arg(QString::fromStdString(points[i].params), QString::fromStdString(problems.front())));
-            return false;
-        }
-    for (const auto& p : points) // the window trains on the loaded set; the CLI's sweep reloads per point
-        if (!p.featureSet.empty() && p.featureSet != m_workspace->features()->featureSet) {
+    return startPlan(sweepPlan(points, m_designer->sweepSettings(m_dataPanel->splitMode())));
+}
+
+bool MainWindow::startPlan(RunPlan plan)
+{
+    if (plan.runs.empty() || !m_workspace->features() || m_workspace->busy() || m_training->isRunning()) {
+        showError(plan.kind == PlanKind::Sweep ? tr("A sweep needs loaded features and no training running.")
+                                                : tr("Load a feature file first."));
+        return false;
+    }
+    const auto features = m_workspace->features();
+    if (const auto problems = planProblems(plan, features->numClasses()); !problems.empty()) {
+        showError(plan.kind == PlanKind::Sweep ? tr("Sweep %1").arg(QString::fromStdString(problems.front()))
+                                                : QString::fromStdString(problems.front()));
+        return false;
+    }
+    for (const PlannedRun& run : plan.runs) // the window trains on the loaded set; the CLI's sweep reloads per point
+        if (!run.featureSet.empty() && run.featureSet != features->featureSet) {
             showError(tr("This sweep varies feature_set (%1); the window trains on the loaded set (%2). Choose the set "
                          "in the head designer, or run the sweep with headbench-cli sweep.")
-                          .arg(QString::fromStdString(p.featureSet), QString::fromStdString(m_workspace->features()->featureSet)));
+                          .arg(QString::fromStdString(run.featureSet), QString::fromStdString(features->featureSet)));
             return false;
         }
-    const QString sweepId = QStringLiteral("sweep-") + QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
-    QStringList params;
-    for (const auto& p : points)
-        params << QString::fromStdString(p.params);
-    m_sweepView->setPoints(sweepId, params);
-    m_tabs->setCurrentIndex(SweepTab);
-    m_sweepEpochs = plannedEpochs(points.front().spec);
-    return m_training->startSweep(m_workspace->features(), std::move(points), m_workspace->workspace(), sweepId);
+    if (plan.kind != PlanKind::Single) {
+        QStringList params;
+        for (const PlannedRun& run : plan.runs)
+            params << QString::fromStdString(run.params);
+        m_sweepView->setPoints(QString::fromStdString(plan.groupId), params);
+        m_tabs->setCurrentIndex(SweepTab);
+        m_planEpochs.clear();
+        for (const PlannedRun& run : plan.runs)
+            m_planEpochs.push_back(run.plannedEpochs());
+    }
+    return m_training->startPlan(features, std::move(plan), m_workspace->workspace());
 }
 
 void MainWindow::openSweepDialog()
 {
-    m_training->setSplitSeed(std::nullopt); // a sweep's points keep their own seeds' splits
-    m_training->setCalibration(m_designer->calibrateBox()->isChecked() ? CalibrationMethod::Temperature : CalibrationMethod::None);
     SweepDialog dialog(m_designer->spec(), this);
     if (dialog.exec() != QDialog::Accepted)
         return;

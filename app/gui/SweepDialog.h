@@ -1,7 +1,7 @@
 #pragma once
 /// \file SweepDialog.h
 #include <headbench/train/HeadSpec.h>
-#include <headbench/train/Sweep.h>
+#include <headbench/runs/Sweep.h>
 
 #include <QDialog>
 

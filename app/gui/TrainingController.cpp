@@ -1,66 +1,67 @@
 #include "TrainingController.h"
 
 #include <headbench/core/Error.h>
-#include <headbench/train/RunSession.h>
+#include <headbench/runs/RunPlan.h>
+#include <headbench/runs/RunSession.h>
 
 #include <QDateTime>
 
 namespace headbench {
 
-std::string TrainingWorker::trainOne(const FeatureSet& data, const HeadSpec& spec, const std::string& workspace,
-                                     const std::string& name, const SweepTag& tag)
-{
-    // The fold heads' epochs are not the run's: only the stop request reaches them.
-    struct StopOnly : TrainingObserver {
-        TrainingWorker* worker;
-        explicit StopOnly(TrainingWorker* w) : worker(w) {}
-        bool shouldStop() override { return worker->stopRequested.load(); }
-    } stopOnly(this);
-    // The backend's run session: one lifecycle and one cleanup rule for the CLI and the window.
-    const RunSessionResult session = runSession(
-        data, spec, {.workspace = workspace, .name = name, .tag = tag, .options = options, .cvFolds = cvFolds, .foldObserver = &stopOnly},
-        this);
-    return session.outcome == RunOutcome::Saved ? session.record.dir : std::string();
-}
-
-void TrainingWorker::train(std::shared_ptr<const FeatureSet> data, HeadSpec spec, QString workspace, QString name)
-{
-    // Every exception is caught here: one escaping a slot is undefined behaviour in Qt.
-    try {
-        stopRequested = false;
-        m_lastBatchSignal = 0;
-        const std::string dir = trainOne(*data, spec, workspace.toStdString(), name.toStdString(), {});
-        if (dir.empty())
-            Q_EMIT cancelled();
-        else
-            Q_EMIT finished(QString::fromStdString(dir));
-    } catch (const Error& e) {
-        Q_EMIT failed(QString::fromStdString(e.what()));
-    } catch (const std::exception& e) {
-        Q_EMIT failed(tr("Training failed: %1").arg(QString::fromStdString(e.what())));
-    }
-}
-
-void TrainingWorker::trainSweep(std::shared_ptr<const FeatureSet> data, std::vector<SweepPoint> points, QString workspace,
-                                QString sweepId)
+void TrainingWorker::trainPlan(std::shared_ptr<const FeatureSet> data, RunPlan plan, QString workspace)
 {
     stopRequested = false;
-    const int count = static_cast<int>(points.size());
-    for (int i = 0; i < count && !stopRequested; ++i) {
-        Q_EMIT sweepRunStarted(i, count);
-        m_lastBatchSignal = 0;
-        try {
-            const std::string dir = trainOne(*data, points[static_cast<std::size_t>(i)].spec, workspace.toStdString(), {},
-                                              SweepTag{sweepId.toStdString(), points[static_cast<std::size_t>(i)].params});
-            if (dir.empty())
-                break; // cancelled
-            Q_EMIT sweepRunFinished(i, QString::fromStdString(dir));
-        } catch (const std::exception& e) {
-            // One failing point does not end the sweep.
-            Q_EMIT sweepRunFailed(i, QString::fromStdString(e.what()));
+    const bool group = plan.kind != PlanKind::Single;
+    // The window reports the plan's runs as its signals; the fold heads' epochs are not the run's,
+    // so only the stop request reaches them.
+    struct Observer : PlanObserver, TrainingObserver {
+        TrainingWorker* worker;
+        bool group;
+        int count;
+        Observer(TrainingWorker* w, bool g, int c) : worker(w), group(g), count(c) {}
+        TrainingObserver* runStarted(std::size_t index, const PlannedRun&) override
+        {
+            worker->runStarting();
+            if (group)
+                Q_EMIT worker->sweepRunStarted(static_cast<int>(index), count);
+            return worker;
         }
+        void runSaved(std::size_t index, const RunSessionResult& result) override
+        {
+            if (group)
+                Q_EMIT worker->sweepRunFinished(static_cast<int>(index), QString::fromStdString(result.record.dir));
+        }
+        bool runFailed(std::size_t index, const std::string& message) override
+        {
+            if (!group)
+                return false;
+            Q_EMIT worker->sweepRunFailed(static_cast<int>(index), QString::fromStdString(message)); // the group goes on
+            return true;
+        }
+        TrainingObserver* foldObserver() override { return this; }
+        bool shouldStop() override { return worker->stopRequested.load(); }
+    } observer(this, group, static_cast<int>(plan.runs.size()));
+    // Every exception is caught here: one escaping a slot is undefined behaviour in Qt.
+    try {
+        const PlanResult result =
+            runPlan(plan, workspace.toStdString(), [data](const std::string&) { return data; }, observer);
+        if (group)
+            Q_EMIT sweepEnded(result.cancelled || stopRequested.load());
+        else if (result.cancelled)
+            Q_EMIT cancelled();
+        else
+            Q_EMIT finished(QString::fromStdString(result.saved.front().record.dir));
+    } catch (const Error& e) {
+        if (group)
+            Q_EMIT sweepEnded(stopRequested.load());
+        else
+            Q_EMIT failed(QString::fromStdString(e.what()));
+    } catch (const std::exception& e) {
+        if (group)
+            Q_EMIT sweepEnded(stopRequested.load());
+        else
+            Q_EMIT failed(tr("Training failed: %1").arg(QString::fromStdString(e.what())));
     }
-    Q_EMIT sweepEnded(stopRequested.load());
 }
 
 void TrainingWorker::onEpoch(const EpochStats& stats)
@@ -116,21 +117,29 @@ TrainingController::TrainingController(QObject* parent)
     m_thread.start();
 }
 
+bool TrainingController::startPlan(std::shared_ptr<const FeatureSet> data, RunPlan plan, const QString& workspace)
+{
+    if (m_running || !data || plan.runs.empty())
+        return false;
+    m_sweeping = plan.kind != PlanKind::Single;
+    setRunning(true);
+    if (!m_sweeping)
+        Q_EMIT started(plan.runs.front().plannedEpochs());
+    m_worker->stopRequested = false;
+    QMetaObject::invokeMethod(m_worker, [worker = m_worker, data, plan = std::move(plan), workspace]() mutable {
+        worker->trainPlan(data, std::move(plan), workspace);
+    }, Qt::QueuedConnection);
+    return true;
+}
+
 bool TrainingController::startSweep(std::shared_ptr<const FeatureSet> data, std::vector<SweepPoint> points,
                                     const QString& workspace, const QString& sweepId)
 {
-    if (m_running || !data || points.empty())
+    if (points.empty())
         return false;
-    m_sweeping = true;
-    setRunning(true);
-    m_worker->stopRequested = false;
-    QMetaObject::invokeMethod(m_worker, [worker = m_worker, data, points = std::move(points), workspace, sweepId,
-                                         options = m_options]() mutable {
-        worker->options = options;
-        worker->cvFolds = 0; // sweeps and repeats: no cross-validation per point
-        worker->trainSweep(data, std::move(points), workspace, sweepId);
-    }, Qt::QueuedConnection);
-    return true;
+    RunPlan plan = sweepPlan(points, {.options = m_options});
+    plan.groupId = sweepId.toStdString();
+    return startPlan(std::move(data), std::move(plan), workspace);
 }
 
 TrainingController::~TrainingController()
@@ -144,17 +153,9 @@ TrainingController::~TrainingController()
 bool TrainingController::start(std::shared_ptr<const FeatureSet> data, const HeadSpec& spec, const QString& workspace,
                                const QString& name)
 {
-    if (m_running || !data)
-        return false;
-    setRunning(true);
-    Q_EMIT started(plannedEpochs(spec));
-    m_worker->stopRequested = false;
-    QMetaObject::invokeMethod(m_worker, [worker = m_worker, data, spec, workspace, name, options = m_options, folds = m_cvFolds] {
-        worker->options = options;
-        worker->cvFolds = folds;
-        worker->train(data, spec, workspace, name);
-    }, Qt::QueuedConnection);
-    return true;
+    PlanSettings s = settings();
+    s.name = name.toStdString();
+    return startPlan(std::move(data), singleRunPlan(spec, s), workspace);
 }
 
 void TrainingController::stop()

@@ -3,7 +3,8 @@
 #include <headbench/data/FeatureFile.h>
 #include <headbench/runs/RunStore.h>
 #include <headbench/train/HeadSpec.h>
-#include <headbench/train/Sweep.h>
+#include <headbench/runs/RunPlan.h>
+#include <headbench/runs/Sweep.h>
 #include <headbench/train/Trainer.h>
 
 #include <QObject>
@@ -25,14 +26,10 @@ public:
     /// Set directly from the GUI thread: intentionally not a slot, a queued stop would wait
     /// behind the training loop it is meant to interrupt.
     std::atomic<bool> stopRequested{false};
-    /// The split and leakage settings of the next runs; only touched on the worker thread.
-    TrainOptions options;
-    /// Folds of cross-validation after each run (0: none): cv.json and oof.csv in its folder.
-    int cvFolds = 0;
-
-    void train(std::shared_ptr<const FeatureSet> data, HeadSpec spec, QString workspace, QString name);
-    /// Trains the points one after the other as runs of one sweep; stops at a cancel.
-    void trainSweep(std::shared_ptr<const FeatureSet> data, std::vector<SweepPoint> points, QString workspace, QString sweepId);
+    /// Trains a plan through the backend's runPlan: a single run ends in finished, cancelled or
+    /// failed; a group (repeats, sweep) reports each run (sweepRun*) and sweepEnded, a failing run
+    /// not ending the group.
+    void trainPlan(std::shared_ptr<const FeatureSet> data, RunPlan plan, QString workspace);
 
     // TrainingObserver (called on the worker thread)
     void onEpoch(const EpochStats& stats) override;
@@ -50,10 +47,11 @@ Q_SIGNALS:
     void sweepRunFailed(int index, QString message);
     void sweepEnded(bool cancelled);
 
+public:
+    /// Resets the progress throttle at the start of a run.
+    void runStarting() { m_lastBatchSignal = 0; }
+
 private:
-    /// One run: begin, train, save; returns the run folder, or "" when cancelled.
-    std::string trainOne(const FeatureSet& data, const HeadSpec& spec, const std::string& workspace,
-                         const std::string& name, const SweepTag& tag);
     qint64 m_lastBatchSignal = 0;
 };
 
@@ -76,11 +74,16 @@ public:
     /// Temperature scaling after training (off by default).
     void setCalibration(CalibrationMethod method) { m_options.calibrate = method; }
     SplitMode splitMode() const { return m_options.split; }
+    /// Starts a plan (RunPlan.h); returns false when training is already running or the plan is empty.
+    bool startPlan(std::shared_ptr<const FeatureSet> data, RunPlan plan, const QString& workspace);
+    /// One run of `spec` with the settings above (singleRunPlan).
     bool start(std::shared_ptr<const FeatureSet> data, const HeadSpec& spec, const QString& workspace,
                const QString& name = {});
-    /// Starts a sweep; returns false when training is already running.
+    /// A sweep of `points` with the settings above (sweepPlan), tagged `sweepId`.
     bool startSweep(std::shared_ptr<const FeatureSet> data, std::vector<SweepPoint> points, const QString& workspace,
                     const QString& sweepId);
+    /// The settings start() and startSweep() give their plans.
+    PlanSettings settings() const { return {.options = m_options, .cvFolds = m_cvFolds}; }
     bool isSweeping() const { return m_sweeping; }
     /// Asks the worker to stop after the current batch; returns at once.
     void stop();

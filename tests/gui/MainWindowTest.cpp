@@ -9,7 +9,7 @@
 #include "RunCompareView.h"
 #include "RunsPanel.h"
 #include "SweepView.h"
-#include <headbench/train/Sweep.h>
+#include <headbench/runs/Sweep.h>
 #include "SamplesPanel.h"
 #include "ShortcutsDialog.h"
 #include "TrainingController.h"
@@ -425,9 +425,25 @@ void MainWindowTest::fitsA1024By680Screen()
     QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 1, 120000);
     window.tabs()->setCurrentIndex(MainWindow::EvaluationTab);
     QTest::qWait(50);
-    QVERIFY2(window.minimumSizeHint().width() <= 1024, qPrintable(QString::number(window.minimumSizeHint().width())));
-    QCOMPARE(window.width(), 1024);
+    // On failure, say which widgets ask for the width (this has been seen only under load).
+    const auto widest = [&window] {
+        QStringList out;
+        for (QWidget* w : window.findChildren<QWidget*>())
+            if (w->isVisible() && w->minimumSizeHint().width() > 400)
+                out << QStringLiteral("%1 %2 %3 %4")
+                           .arg(QString::fromUtf8(w->metaObject()->className()), w->objectName())
+                           .arg(w->minimumSizeHint().width())
+                           .arg(qobject_cast<QLabel*>(w) ? qobject_cast<QLabel*>(w)->text().left(120) : QString());
+        return QStringLiteral("%1: %2").arg(window.minimumSizeHint().width()).arg(out.join(QStringLiteral("; ")));
+    };
+    QVERIFY2(window.minimumSizeHint().width() <= 1024, qPrintable(widest()));
+    QVERIFY2(window.width() == 1024, qPrintable(QStringLiteral("width %1; %2").arg(window.width()).arg(widest())));
     QVERIFY(window.minimumSizeHint().height() <= 680);
+    // A long status message (a run saved in a deep folder) is cut, it does not widen the window.
+    auto* status = window.findChild<QLabel*>(QStringLiteral("statusMessage"));
+    QVERIFY(status);
+    status->setText(QStringLiteral("Run saved in /very/long/path").repeated(30));
+    QVERIFY2(window.minimumSizeHint().width() <= 1024, qPrintable(QString::number(window.minimumSizeHint().width())));
     // Every label of the evaluation that carries a number shows it whole.
     bool metrics = false;
     for (QLabel* label : window.evaluation()->findChildren<QLabel*>()) {

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <set>
 #include <headbench/eval/Compare.h>
-#include <headbench/train/Sweep.h>
+#include <headbench/runs/Sweep.h>
 #include <nlohmann/json.hpp>
 #include <chrono>
 #include <fstream>

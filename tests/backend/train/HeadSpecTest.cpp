@@ -1,6 +1,6 @@
 #include <headbench/core/Error.h>
 #include <headbench/train/HeadSpec.h>
-#include <headbench/train/Sweep.h>
+#include <headbench/runs/Sweep.h>
 
 #include <gtest/gtest.h>
 

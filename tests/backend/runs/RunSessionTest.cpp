@@ -1,5 +1,5 @@
 #include <headbench/core/Error.h>
-#include <headbench/train/RunSession.h>
+#include <headbench/runs/RunSession.h>
 #include "TestUtil.h"
 
 #include <gtest/gtest.h>

@@ -2,7 +2,7 @@
 #include <headbench/core/Error.h>
 #include <headbench/eval/Compare.h>
 #include <headbench/runs/RunStore.h>
-#include <headbench/train/Sweep.h>
+#include <headbench/runs/Sweep.h>
 #include "TestUtil.h"
 
 #include <gtest/gtest.h>

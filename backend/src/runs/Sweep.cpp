@@ -1,4 +1,4 @@
-#include <headbench/train/Sweep.h>
+#include <headbench/runs/Sweep.h>
 
 #include <headbench/core/Error.h>
 #include "core/JsonErrors.h"

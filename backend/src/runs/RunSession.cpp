@@ -1,4 +1,4 @@
-#include <headbench/train/RunSession.h>
+#include <headbench/runs/RunSession.h>
 
 #include <filesystem>
 

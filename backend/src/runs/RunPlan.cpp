@@ -1,0 +1,143 @@
+#include <headbench/runs/RunPlan.h>
+
+#include <headbench/core/Error.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <ctime>
+
+namespace headbench {
+namespace {
+
+std::string groupId(const char* kind)
+{
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    return std::string(kind) + "-" + stamp;
+}
+
+} // namespace
+
+int PlannedRun::plannedEpochs() const
+{
+    return headbench::plannedEpochs(spec);
+}
+
+RunPlan singleRunPlan(const HeadSpec& spec, const PlanSettings& settings)
+{
+    RunPlan plan;
+    plan.kind = PlanKind::Single;
+    plan.name = settings.name;
+    plan.runs.push_back({.spec = spec, .params = "{}", .featureSet = settings.featureSet, .options = settings.options,
+                         .cvFolds = settings.cvFolds});
+    return plan;
+}
+
+RunPlan repeatsPlan(const HeadSpec& spec, int repeats, const PlanSettings& settings)
+{
+    if (repeats < 2)
+        throw Error(fmt::format("repeats: {} is not a number of seeds to repeat over (2 or more)", repeats));
+    if (settings.cvFolds > 0)
+        throw Error("repeats and cross-validation cannot be combined: cross-validate a single seed");
+    RunPlan plan;
+    plan.kind = PlanKind::Repeats;
+    plan.groupId = groupId("repeat");
+    plan.name = settings.name;
+    TrainOptions options = settings.options;
+    options.splitSeed = spec.seed; // every seed trains on the rows the first one splits
+    for (int i = 0; i < repeats; ++i) {
+        PlannedRun run{.spec = spec, .featureSet = settings.featureSet, .options = options};
+        run.spec.seed = spec.seed + static_cast<std::uint64_t>(i);
+        run.params = nlohmann::json{{"seed", run.spec.seed}}.dump();
+        plan.runs.push_back(std::move(run));
+    }
+    return plan;
+}
+
+RunPlan trainPlan(const HeadSpec& spec, int repeats, const PlanSettings& settings)
+{
+    return repeats <= 1 ? singleRunPlan(spec, settings) : repeatsPlan(spec, repeats, settings);
+}
+
+RunPlan sweepPlan(const std::vector<SweepPoint>& points, const PlanSettings& settings)
+{
+    if (points.empty())
+        throw Error("a sweep needs at least one point");
+    if (settings.cvFolds > 0)
+        throw Error("a sweep does not cross-validate its points: cross-validate the chosen head on its own");
+    RunPlan plan;
+    plan.kind = PlanKind::Sweep;
+    plan.groupId = groupId("sweep");
+    for (const SweepPoint& p : points) {
+        PlannedRun run{.spec = p.spec, .params = p.params.empty() ? "{}" : p.params,
+                       .featureSet = p.featureSet.empty() ? settings.featureSet : p.featureSet, .options = settings.options};
+        run.options.splitSeed.reset(); // each point splits with its own seed, as a single run would
+        if (p.trainFraction != 1.0)
+            run.options.trainFraction = p.trainFraction;
+        plan.runs.push_back(std::move(run));
+    }
+    return plan;
+}
+
+std::vector<std::string> planProblems(const RunPlan& plan, int numClasses)
+{
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < plan.runs.size(); ++i)
+        for (const std::string& problem : validate(plan.runs[i].spec, numClasses))
+            out.push_back(plan.kind == PlanKind::Single
+                              ? problem
+                              : fmt::format("{} {} ({}): {}", plan.kind == PlanKind::Sweep ? "point" : "repeat", i + 1,
+                                            plan.runs[i].params, problem));
+    return out;
+}
+
+PlanResult runPlan(const RunPlan& plan, const std::string& workspace, const FeatureSource& features, PlanObserver& observer)
+{
+    PlanResult result;
+    std::shared_ptr<const FeatureSet> data;
+    std::string loadedSet;
+    for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+        const PlannedRun& run = plan.runs[i];
+        TrainingObserver* training = observer.runStarted(i, run);
+        try {
+            if (!data || run.featureSet != loadedSet) {
+                data = features(run.featureSet);
+                loadedSet = run.featureSet;
+            }
+            const SweepTag tag = plan.groupId.empty() ? SweepTag{} : SweepTag{plan.groupId, run.params};
+            RunSessionResult session = runSession(*data, run.spec,
+                                                  {.workspace = workspace,
+                                                   .name = plan.name,
+                                                   .tag = tag,
+                                                   .options = run.options,
+                                                   .cvFolds = run.cvFolds,
+                                                   .foldObserver = observer.foldObserver()},
+                                                  training);
+            if (session.outcome == RunOutcome::Cancelled) {
+                result.cancelled = true;
+                result.cancelledAt = i;
+                result.cancelledRun = std::move(session);
+                return result;
+            }
+            observer.runSaved(i, session);
+            result.saved.push_back(std::move(session));
+        } catch (const std::exception& e) {
+            if (training && training->shouldStop()) { // an error while a cancel is pending is the cancel
+                result.cancelled = true;
+                result.cancelledAt = i;
+                result.cancelledRun.cancelledIn = "training";
+                return result;
+            }
+            if (!observer.runFailed(i, e.what()))
+                throw;
+            ++result.failed;
+        }
+    }
+    return result;
+}
+
+} // namespace headbench
