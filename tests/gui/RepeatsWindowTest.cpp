@@ -78,6 +78,7 @@ void RepeatsWindowTest::repeatsTrainOneRunPerSeedOnOneSplit()
     for (std::size_t i = 0; i < runs.size(); ++i) {
         QCOMPARE(runs[i].spec.seed, runs[0].spec.seed + i);  // one seed per run
         QCOMPARE(runs[i].sweepId, runs[0].sweepId);           // grouped as one
+        QVERIFY2(runs[i].sweepId.starts_with("repeat-"), runs[i].sweepId.c_str()); // tagged as the CLI tags repeats
         QVERIFY(preds[i].split == preds[0].split);            // on one split
     }
     QVERIFY(preds[1].probabilities != preds[0].probabilities); // the seeds make different heads
