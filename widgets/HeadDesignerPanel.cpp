@@ -243,17 +243,13 @@ HeadSpec HeadDesignerPanel::spec() const
     s.norm = comboValue<Norm>(m_norm);
     s.loss = comboValue<Loss>(m_loss);
     s.focalGamma = m_focalGamma->value();
-    s.autoClassWeights = m_classWeights->currentIndex() == 1;
-    if (m_classWeights->currentIndex() == 2)
-        for (const QString& part : m_customWeights->text().split(QLatin1Char(','), Qt::SkipEmptyParts))
-            s.classWeights.push_back(part.trimmed().toDouble());
     s.labelSmoothing = m_labelSmoothing->value();
     s.optimizer = comboValue<Optimizer>(m_optimizer);
-    const QString l2 = m_l2->text().trimmed();
-    if (!l2.isEmpty() && l2 != QLatin1String("auto")) {
-        bool good = false;
-        const double v = QLocale::c().toDouble(l2, &good);
-        s.l2 = good ? v : -1.0; // -1 makes validate() explain the problem
+    // The typed fields go through the backend's one rule for them, as the CLI's flags do; a
+    // field that is not a number leaves the spec's default, and problems() says why.
+    try {
+        s = applySpecText(s, typedFields());
+    } catch (const Error&) {
     }
     if (m_standardize->currentIndex() > 0)
         s.standardize = m_standardize->currentIndex() == 1;
@@ -332,9 +328,22 @@ RunPlan HeadDesignerPanel::plan(SplitMode split) const
     return trainPlan(spec(), m_repeats->value(), settings);
 }
 
+std::vector<SpecTextField> HeadDesignerPanel::typedFields() const
+{
+    const int choice = m_classWeights->currentIndex(); // none, auto (balanced), custom
+    return {{"class_weights", choice == 2 ? m_customWeights->text().toStdString() : std::string(choice == 1 ? "auto" : "none"),
+             tr("Class weights").toStdString()},
+            {"l2", m_l2->text().toStdString(), tr("L2 penalty").toStdString()}};
+}
+
 QStringList HeadDesignerPanel::problems() const
 {
     QStringList out;
+    try {
+        applySpecText(HeadSpec{}, typedFields());
+    } catch (const Error& e) {
+        out << QString::fromStdString(e.what());
+    }
     QString widthProblem;
     parsedWidths(&widthProblem);
     if (m_depth->value() > 0 && !widthProblem.isEmpty())

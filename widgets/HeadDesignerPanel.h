@@ -38,6 +38,8 @@ public:
     void setDataShape(std::int64_t inputDim, int numClasses);
     /// Problems of the current spec for the loaded data; empty when it can be trained.
     QStringList problems() const;
+    /// The designer's typed fields (class weights, L2) as the backend's applySpecText takes them.
+    std::vector<SpecTextField> typedFields() const;
     std::int64_t parameterCount() const;
 
     // Controls, for tests and keyboard users.

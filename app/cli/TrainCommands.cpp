@@ -143,37 +143,17 @@ HeadSpec specFromOptions(const TrainCliOptions& o)
     if (o.norm) spec.norm = parseEnum<Norm>(*o.norm);
     if (o.loss) spec.loss = parseEnum<Loss>(*o.loss);
     if (o.optimizer) spec.optimizer = parseEnum<Optimizer>(*o.optimizer);
-    if (o.l2) {
-        if (*o.l2 == "auto") {
-            spec.l2.reset();
-        } else {
-            try {
-                std::size_t used = 0;
-                spec.l2 = std::stod(*o.l2, &used);
-                if (used != o.l2->size())
-                    throw std::invalid_argument("trailing text");
-            } catch (const std::exception&) {
-                throw Error("--l2: '" + *o.l2 + "' is not a number (expected auto or e.g. 0.001)");
-            }
-        }
-    }
     if (o.standardize) spec.standardize = *o.standardize;
     if (o.schedule) spec.schedule = parseEnum<Schedule>(*o.schedule);
     if (o.earlyStopping) spec.earlyStopping = parseEnum<StopMetric>(*o.earlyStopping);
-    if (o.classWeights) {
-        spec.autoClassWeights = *o.classWeights == "auto";
-        spec.classWeights.clear();
-        if (*o.classWeights != "auto" && *o.classWeights != "none") {
-            std::stringstream ss(*o.classWeights);
-            std::string item;
-            while (std::getline(ss, item, ','))
-                try {
-                    spec.classWeights.push_back(std::stod(item));
-                } catch (const std::exception&) {
-                    throw Error("--class-weights: '" + item + "' is not a number (expected auto, none or e.g. 1,3)");
-                }
-        }
-    }
+    // L2 and class weights as typed: the backend's one rule for typed fields (the designer's too).
+    std::vector<SpecTextField> typed;
+    if (o.l2)
+        typed.push_back({"l2", *o.l2, "--l2"});
+    if (o.classWeights)
+        typed.push_back({"class_weights", *o.classWeights, "--class-weights"});
+    if (!typed.empty())
+        spec = applySpecText(spec, typed);
     if (o.dropout) spec.dropout = *o.dropout;
     if (o.focalGamma) spec.focalGamma = *o.focalGamma;
     if (o.labelSmoothing) spec.labelSmoothing = *o.labelSmoothing;

@@ -29,6 +29,8 @@
 #include <QSpinBox>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <headbench/core/Error.h>
+
 #include <QtTest>
 
 using namespace headbench;
@@ -306,7 +308,16 @@ void WidgetsTest::designerOffersTheConvergedLinearProbe()
 
     panel.l2Edit()->clear();
     QTest::keyClicks(panel.l2Edit(), QStringLiteral("lots"));
-    QVERIFY(!panel.problems().isEmpty());
+    // The CLI's rule and message for a typed L2 (applySpecText), named after the field.
+    QVERIFY2(panel.problems().join(QLatin1Char('\n')).contains(QStringLiteral("L2 penalty: 'lots' is not a number (expected auto")),
+             qPrintable(panel.problems().join(QLatin1Char('\n'))));
+    try {
+        applySpecText(HeadSpec{}, {{"l2", "lots", "--l2"}});
+        QFAIL("the CLI's rule accepted 'lots'");
+    } catch (const Error& e) {
+        QCOMPARE(QString::fromStdString(e.what()).section(QLatin1Char(':'), 1),
+                 panel.problems().first().section(QLatin1Char(':'), 1));
+    }
 
     // Adam stays available for the probe; then the learning rate matters again.
     panel.optimizerBox()->setCurrentIndex(panel.optimizerBox()->findData(static_cast<int>(Optimizer::Adam)));

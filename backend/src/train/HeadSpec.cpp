@@ -1,6 +1,7 @@
 #include <headbench/train/HeadSpec.h>
 
 #include <headbench/core/Error.h>
+#include <headbench/core/NumberText.h>
 #include "core/JsonErrors.h"
 #include "core/JsonNumbers.h"
 
@@ -350,7 +351,9 @@ HeadSpec applySpecJson(const HeadSpec& base, const std::string& text, const std:
     if (const auto it = j.find("class_weights"); it != j.end()) {
         if (it->is_string() && (*it == "auto" || *it == "none")) {
             s.autoClassWeights = *it == "auto";
+            s.classWeights.clear();
         } else if (it->is_array() && std::all_of(it->begin(), it->end(), [](const json& v) { return v.is_number(); })) {
+            s.autoClassWeights = false;
             s.classWeights = it->get<std::vector<double>>();
         } else if (!it->is_null()) {
             throw Error(source + ": field 'class_weights' must be \"auto\", \"none\" or a list of numbers");
@@ -361,7 +364,9 @@ HeadSpec applySpecJson(const HeadSpec& base, const std::string& text, const std:
     if (const auto it = j.find("l2"); it != j.end()) {
         if (it->is_number())
             s.l2 = it->get<double>();
-        else if (!(it->is_string() && *it == "auto"))
+        else if (it->is_string() && *it == "auto")
+            s.l2.reset();
+        else
             throw Error(source + ": field 'l2' must be \"auto\" or a number, got " + it->dump());
     }
     if (const auto it = j.find("standardize"); it != j.end()) {
@@ -472,6 +477,52 @@ std::vector<SpecDifference> diffSpecs(const std::vector<HeadSpec>& specs)
             out.push_back(std::move(d));
     }
     return out;
+}
+
+HeadSpec applySpecText(const HeadSpec& base, const std::vector<SpecTextField>& fields)
+{
+    json changes = json::object();
+    for (const SpecTextField& f : fields) {
+        std::string text = f.text;
+        text.erase(0, text.find_first_not_of(" \t"));
+        text.erase(text.find_last_not_of(" \t") + 1);
+        if (f.field == "l2") {
+            if (text.empty() || text == "auto") {
+                changes["l2"] = "auto";
+            } else if (const auto v = parseDouble(text)) {
+                changes["l2"] = *v;
+            } else {
+                throw Error(fmt::format("{}: '{}' is not a number (expected auto or e.g. 0.001)", f.source, f.text));
+            }
+        } else if (f.field == "class_weights") {
+            if (text == "auto" || text == "none" || text.empty()) {
+                changes["class_weights"] = text.empty() ? std::string("none") : text;
+            } else {
+                json weights = json::array();
+                std::size_t start = 0;
+                while (start <= text.size()) {
+                    const std::size_t comma = std::min(text.find(',', start), text.size());
+                    std::string item = text.substr(start, comma - start);
+                    item.erase(0, item.find_first_not_of(" \t"));
+                    item.erase(item.find_last_not_of(" \t") + 1);
+                    const auto v = parseDouble(item);
+                    if (!v)
+                        throw Error(fmt::format("{}: '{}' is not a number (expected auto, none or one weight per class, "
+                                                "e.g. 1,3)",
+                                                f.source, item));
+                    weights.push_back(*v);
+                    start = comma + 1;
+                }
+                changes["class_weights"] = std::move(weights);
+            }
+        } else {
+            throw Error(fmt::format("{}: '{}' is not a head spec field given as text", f.source, f.field));
+        }
+    }
+    std::string source;
+    for (const SpecTextField& f : fields)
+        source += (source.empty() ? "" : ", ") + f.source;
+    return applySpecJson(base, changes.dump(), source.empty() ? std::string("head spec") : source);
 }
 
 } // namespace headbench

@@ -175,3 +175,34 @@ TEST(HeadSpec, AnOverWideSweepWidthIsRefusedWithAMessage)
         }
     }
 }
+
+// The typed fields (CLI flags, designer fields): one rule and one message, whoever types them.
+TEST(HeadSpec, TypedL2AndClassWeightsFollowOneRule)
+{
+    HeadSpec base;
+    base.l2 = 0.5;
+    base.classWeights = {2, 1};
+    EXPECT_FALSE(applySpecText(base, {{"l2", "auto", "--l2"}}).l2);           // auto replaces a value
+    EXPECT_FALSE(applySpecText(base, {{"l2", " ", "L2 penalty"}}).l2);        // empty is auto
+    EXPECT_EQ(applySpecText(base, {{"l2", "1e-3", "--l2"}}).l2, 1e-3);
+    const HeadSpec weighted = applySpecText(base, {{"class_weights", " 1, 3 ", "--class-weights"}});
+    EXPECT_EQ(weighted.classWeights, (std::vector<double>{1, 3}));
+    EXPECT_FALSE(weighted.autoClassWeights);
+    const HeadSpec balanced = applySpecText(base, {{"class_weights", "auto", "--class-weights"}});
+    EXPECT_TRUE(balanced.autoClassWeights);
+    EXPECT_TRUE(balanced.classWeights.empty());
+    EXPECT_TRUE(applySpecText(base, {{"class_weights", "none", "w"}}).classWeights.empty());
+    // Not numbers, locale-free: a comma is not a decimal point.
+    for (const auto& [field, text, expected] :
+         {std::tuple<std::string, std::string, std::string>{"l2", "x", "--l2: 'x' is not a number (expected auto"},
+          {"l2", "0,01", "--l2: '0,01' is not a number"},
+          {"class_weights", "1,x", "--l2: 'x' is not a number (expected auto, none or one weight per class"},
+          {"class_weights", "1,,3", "--l2: '' is not a number"}}) {
+        try {
+            applySpecText(base, {{field, text, "--l2"}});
+            ADD_FAILURE() << text << " accepted";
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+        }
+    }
+}

@@ -75,6 +75,20 @@ HeadSpec headSpecFromJson(const std::string& json, const std::string& source = "
 /// headSpecFromJson, which is this function on the default spec.
 HeadSpec applySpecJson(const HeadSpec& base, const std::string& json, const std::string& source);
 
+/// A head spec field as a person types it: a CLI flag's value or a designer field's text.
+struct SpecTextField {
+    std::string field;  ///< JSON name: "l2" or "class_weights"
+    std::string text;   ///< as typed: "auto", "0.001"; "auto", "none", "1,3"
+    std::string source; ///< what gave it, for messages: "--l2", "L2 penalty"
+};
+
+/// The one path by which typed fields change a spec, for the CLI's flags and the designer alike:
+/// each text becomes its JSON value by one rule (numbers whole and locale-free; "auto" and "none"
+/// kept; class weights split at commas; an empty L2 is auto, empty weights none), then
+/// applySpecJson applies them with the spec file's checks. Throws headbench::Error naming the
+/// field's source and the text that is not a number.
+HeadSpec applySpecText(const HeadSpec& base, const std::vector<SpecTextField>& fields);
+
 /// Architecture overrides as given (CLI flags, JSON fields, sweep fields, the designer), before
 /// any range check: numbers stay 64-bit so an over-wide value is refused, never wrapped.
 struct ArchitectureOverrides {
