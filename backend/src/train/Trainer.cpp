@@ -288,6 +288,303 @@ int plannedEpochs(const HeadSpec& spec)
     return spec.l2 ? 1 : static_cast<int>(l2Grid(1).size());
 }
 
+namespace {
+
+/// The rows of each split a head trains and is measured on.
+struct SplitRows {
+    std::vector<std::int64_t> train, validation, test;
+    std::vector<std::int32_t> validationLabels, testLabels;
+};
+
+/// Step 1: the split (the file's, by group or random), its leakage report, and the rows of each
+/// split; the training rows cut to the train fraction.
+SplitRows splitAndCheck(const FeatureSet& data, const HeadSpec& spec, const TrainOptions& options, TrainResult& result)
+{
+    SplitChoice choice = chooseSplit(data, options.split, options.splitSeed.value_or(spec.seed));
+    result.split = std::move(choice.split);
+    result.splitSource = std::move(choice.source);
+    result.leakage = measureLeakage(data, result.split, options.leakage);
+    SplitRows rows;
+    for (std::int64_t i = 0; i < data.rows; ++i) {
+        const auto label = data.labels[static_cast<std::size_t>(i)];
+        switch (result.split[static_cast<std::size_t>(i)]) {
+        case kTrain: rows.train.push_back(i); break;
+        case kValidation: rows.validation.push_back(i); rows.validationLabels.push_back(label); break;
+        default: rows.test.push_back(i); rows.testLabels.push_back(label); break;
+        }
+    }
+    if (rows.train.empty())
+        throw Error(data.path + ": the training split is empty");
+    result.trainFraction = options.trainFraction;
+    if (options.trainFraction != 1.0)
+        rows.train = trainSubset(data.labels, result.split, data.numClasses(), options.trainFraction,
+                                 options.splitSeed.value_or(spec.seed));
+    result.trainRows = static_cast<std::int64_t>(rows.train.size());
+    if (rows.validation.empty())
+        throw Error(data.path + ": the validation split is empty");
+    return rows;
+}
+
+/// Step 2: the loss's class weights: "balanced" (n / (K * n_k), absent classes weigh 1), the
+/// spec's own, or none.
+torch::Tensor classWeightsOf(const HeadSpec& spec, const FeatureSet& data, const std::vector<std::int64_t>& trainRows)
+{
+    const int numClasses = data.numClasses();
+    if (spec.autoClassWeights) {
+        std::vector<double> counts(static_cast<std::size_t>(numClasses), 0.0);
+        for (auto r : trainRows)
+            counts[static_cast<std::size_t>(data.labels[static_cast<std::size_t>(r)])] += 1;
+        auto weights = torch::empty({numClasses}, torch::kFloat);
+        for (int k = 0; k < numClasses; ++k)
+            weights[k] = counts[k] > 0 ? static_cast<double>(trainRows.size()) / (numClasses * counts[k]) : 1.0;
+        return weights;
+    }
+    if (!spec.classWeights.empty())
+        return torch::tensor(std::vector<float>(spec.classWeights.begin(), spec.classWeights.end()));
+    return {};
+}
+
+/// What the training steps share: the data as tensors (never copied), the rows, the network and
+/// its loss.
+struct Training {
+    const FeatureSet& data;
+    const HeadSpec& spec;
+    TrainingObserver* observer;
+    const SplitRows& rows;
+    int numClasses;
+    torch::Tensor x, y, valIndex, valTargets;
+    HeadNet net;
+    Criterion criterion;
+};
+
+/// Step 3: input statistics of the training split (folded into the saved head's first layer),
+/// and for the L-BFGS probe the full-batch fit over its L2 path. Returns whether it was L-BFGS.
+bool standardizeAndFitProbe(Training& t, TrainResult& result)
+{
+    const bool lbfgs = resolvedOptimizer(t.spec) == Optimizer::Lbfgs;
+    torch::Tensor xTrain; // the training rows, gathered once for the statistics and L-BFGS
+    if (standardizes(t.spec) || lbfgs)
+        xTrain = t.x.index_select(0, indexTensor(t.rows.train));
+    if (standardizes(t.spec))
+        std::tie(t.net->inputShift, t.net->inputScale) = standardization(xTrain);
+    if (!lbfgs)
+        return false; // minibatches are gathered from x: the copy goes here
+    // Full batch: the training and validation rows are gathered once (and standardised in place).
+    LbfgsProblem problem;
+    problem.xTrain = std::move(xTrain);
+    problem.yTrain = t.y.index_select(0, indexTensor(t.rows.train));
+    problem.xVal = t.x.index_select(0, t.valIndex);
+    problem.yVal = t.valTargets;
+    if (t.net->inputShift.defined())
+        for (auto* m : {&problem.xTrain, &problem.xVal})
+            m->sub_(t.net->inputShift).mul_(t.net->inputScale);
+    problem.valLabels = t.rows.validationLabels;
+    problem.numClasses = t.numClasses;
+    problem.loss = [&t](const torch::Tensor& logits, const torch::Tensor& targets) { return t.criterion(logits, targets); };
+    problem.l2 = t.spec.l2;
+    LbfgsFit fit = fitLbfgsProbe(t.net->output, problem, t.observer);
+    result.history = std::move(fit.history);
+    result.bestEpoch = fit.bestEpoch;
+    result.cancelled = fit.cancelled;
+    return true;
+}
+
+/// The weights of the best epoch so far, for early stopping.
+class BestWeights {
+public:
+    void keep(HeadNet& net)
+    {
+        torch::NoGradGuard noGrad;
+        m_state.clear();
+        for (const auto& p : net->parameters())
+            m_state.push_back(p.detach().clone());
+        for (const auto& b : net->buffers())
+            m_state.push_back(b.detach().clone());
+    }
+    void restore(HeadNet& net) const
+    {
+        if (m_state.empty())
+            return;
+        torch::NoGradGuard noGrad;
+        std::size_t i = 0;
+        for (auto& p : net->parameters())
+            p.copy_(m_state[i++]);
+        for (auto& b : net->buffers())
+            b.copy_(m_state[i++]);
+    }
+
+private:
+    std::vector<torch::Tensor> m_state;
+};
+
+/// The minibatches of the training rows: a last batch of one sample breaks batch norm, so it is
+/// merged into the previous batch; buffers are reused, nothing is allocated per batch.
+struct Batches {
+    std::int64_t size, count, rows;
+    torch::Tensor x, y;
+    Batches(const Training& t)
+        : size(t.spec.batchSize)
+        , count((static_cast<std::int64_t>(t.rows.train.size()) + size - 1) / size)
+        , rows(static_cast<std::int64_t>(t.rows.train.size()))
+        , x(torch::empty({size + 1, t.data.dim}, torch::kFloat))
+        , y(torch::empty({size + 1}, torch::kLong))
+    {
+        if (t.spec.norm == Norm::BatchNorm && count > 1 && rows % size == 1)
+            --count;
+    }
+};
+
+/// One pass over the training rows in `order`; returns the mean training loss, or NaN when a
+/// cancel came before the first batch. Sets result.cancelled on a cancel.
+double trainOneEpoch(Training& t, HeadOptimizer& optimizer, Batches& batches, const torch::Tensor& order, int epoch,
+                     double lr, TrainResult& result)
+{
+    double lossSum = 0;
+    std::int64_t seen = 0;
+    for (std::int64_t b = 0; b < batches.count; ++b) {
+        if (t.observer && t.observer->shouldStop()) {
+            result.cancelled = true;
+            break;
+        }
+        const std::int64_t start = b * batches.size;
+        const std::int64_t end = b + 1 == batches.count ? batches.rows : start + batches.size;
+        const auto idx = order.slice(0, start, end);
+        auto xb = batches.x.narrow(0, 0, end - start);
+        auto yb = batches.y.narrow(0, 0, end - start);
+        torch::index_select_out(xb, t.x, 0, idx);
+        torch::index_select_out(yb, t.y, 0, idx);
+        optimizer.zeroGrad();
+        auto loss = t.criterion(t.net->forward(xb), yb);
+        loss.backward();
+        {
+            torch::NoGradGuard noGrad;
+            optimizer.step(lr);
+        }
+        lossSum += loss.item<double>() * static_cast<double>(end - start);
+        seen += end - start;
+        if (t.observer)
+            t.observer->onBatch(epoch, static_cast<int>(b + 1), static_cast<int>(batches.count));
+    }
+    return seen == 0 ? std::numeric_limits<double>::quiet_NaN() : lossSum / static_cast<double>(seen);
+}
+
+/// The validation loss and metrics of the network as it is now.
+void measureValidation(Training& t, EpochStats& stats)
+{
+    const auto logits = logitsOf(t.net, t.x, t.valIndex);
+    torch::NoGradGuard noGrad;
+    stats.valLoss = t.criterion(logits, t.valTargets).item<double>();
+    const auto m = metricsOf(logitsToProbabilities(logits), t.rows.validationLabels, t.numClasses);
+    stats.valAccuracy = m.accuracy;
+    stats.valF1 = m.f1;
+    stats.valRocAuc = m.rocAuc;
+}
+
+/// Step 4: minibatch epochs with the spec's optimiser and schedule, validation after each, and
+/// early stopping that restores the best epoch's weights.
+void trainEpochs(Training& t, TrainResult& result)
+{
+    HeadOptimizer optimizer(t.spec, t.net->parameters());
+    Batches batches(t);
+    std::mt19937_64 shuffleRng(t.spec.seed ^ 0x5eedULL);
+    std::vector<std::int64_t> order = t.rows.train;
+    double bestScore = -std::numeric_limits<double>::infinity();
+    BestWeights best;
+    int sinceBest = 0;
+    for (int epoch = 1; epoch <= t.spec.epochs && !result.cancelled; ++epoch) {
+        const auto epochStart = Clock::now();
+        EpochStats stats;
+        stats.epoch = epoch;
+        stats.learningRate = scheduledRate(t.spec, epoch - 1);
+        for (std::size_t i = order.size(); i > 1; --i)
+            std::swap(order[i - 1], order[shuffleRng() % i]);
+        stats.trainLoss = trainOneEpoch(t, optimizer, batches, indexTensor(order), epoch, stats.learningRate, result);
+        if (result.cancelled && std::isnan(stats.trainLoss))
+            break;
+        measureValidation(t, stats);
+        stats.seconds = std::chrono::duration<double>(Clock::now() - epochStart).count();
+        result.history.push_back(stats);
+        if (t.observer)
+            t.observer->onEpoch(stats);
+        if (t.spec.earlyStopping == StopMetric::None) {
+            result.bestEpoch = epoch;
+            continue;
+        }
+        const double score = stopScore(t.spec.earlyStopping, stats);
+        if (score > bestScore) {
+            bestScore = score;
+            result.bestEpoch = epoch;
+            sinceBest = 0;
+            best.keep(t.net);
+        } else if (++sinceBest >= t.spec.patience) {
+            result.stoppedEarly = true;
+            break;
+        }
+    }
+    best.restore(t.net);
+}
+
+/// The K probabilities of each of `rows`, from every row's.
+std::vector<float> gatherRows(const std::vector<float>& all, const std::vector<std::int64_t>& rows, int k)
+{
+    std::vector<float> out;
+    out.reserve(rows.size() * static_cast<std::size_t>(k));
+    for (auto r : rows)
+        out.insert(out.end(), all.begin() + r * k, all.begin() + (r + 1) * k);
+    return out;
+}
+
+/// Step 5: temperature scaling, one T fitted on the validation logits; returns the logits the
+/// probabilities come from (divided by T, as the exported head divides them).
+torch::Tensor calibrate(const Training& t, const torch::Tensor& allLogits, TrainResult& result)
+{
+    // A single BCE logit z is the pair (0, z): softmax((0, z) / T) = (1 - sigmoid(z / T), sigmoid(z / T)).
+    const auto pairs = allLogits.size(1) == 1 ? torch::cat({torch::zeros_like(allLogits), allLogits}, 1) : allLogits;
+    const auto valLogits = pairs.index_select(0, t.valIndex).contiguous();
+    const double temperature = fitTemperature(
+        std::span<const float>(valLogits.data_ptr<float>(), static_cast<std::size_t>(valLogits.numel())),
+        t.rows.validationLabels, t.numClasses);
+    const auto rawTensor = logitsToProbabilities(allLogits).contiguous();
+    const std::vector<float> raw(rawTensor.data_ptr<float>(), rawTensor.data_ptr<float>() + rawTensor.numel());
+    result.calibration.method = "temperature";
+    result.calibration.temperature = temperature;
+    result.calibration.valEceBefore =
+        expectedCalibrationError(t.rows.validationLabels, gatherRows(raw, t.rows.validation, t.numClasses), t.numClasses);
+    if (!t.rows.test.empty()) {
+        result.calibration.hasTest = true;
+        result.calibration.testEceBefore =
+            expectedCalibrationError(t.rows.testLabels, gatherRows(raw, t.rows.test, t.numClasses), t.numClasses);
+    }
+    return allLogits / torch::full({1}, temperature, torch::kFloat);
+}
+
+/// Step 6: every row's probabilities, the validation and test metrics with their bootstrap
+/// intervals (once, here, so the CLI, the window and the run files show the same ones).
+void finalMetrics(Training& t, const torch::Tensor& logits, TrainResult& result)
+{
+    const auto probs = logitsToProbabilities(logits).contiguous();
+    result.probabilities.assign(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
+    const int k = t.numClasses;
+    const auto valProbs = gatherRows(result.probabilities, t.rows.validation, k);
+    result.validation = computeMetrics(t.rows.validationLabels, valProbs, k);
+    result.validation.ci = bootstrapIntervals(t.rows.validationLabels, valProbs, k, 0.5, {.seed = t.spec.seed});
+    result.validation.loss = result.history[static_cast<std::size_t>(std::max(result.bestEpoch, 1) - 1)].valLoss;
+    if (!t.rows.test.empty()) {
+        const auto testProbs = gatherRows(result.probabilities, t.rows.test, k);
+        result.test = computeMetrics(t.rows.testLabels, testProbs, k);
+        result.test.ci = bootstrapIntervals(t.rows.testLabels, testProbs, k, 0.5, {.seed = t.spec.seed});
+        torch::NoGradGuard noGrad;
+        const auto testIndex = indexTensor(t.rows.test);
+        result.test.loss = t.criterion(logitsOf(t.net, t.x, testIndex), t.y.index_select(0, testIndex)).item<double>();
+    }
+    if (result.calibration.enabled()) {
+        result.calibration.valEceAfter = result.validation.ece;
+        result.calibration.testEceAfter = result.test.ece;
+    }
+}
+
+} // namespace
+
 TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObserver* observer, const TrainOptions& options)
 {
     const int numClasses = data.numClasses();
@@ -295,245 +592,31 @@ TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObse
         throw Error("invalid head spec: " + problems.front());
     if (data.rows <= 0 || data.features.size() != static_cast<std::size_t>(data.rows * data.dim))
         throw Error(data.path + ": no features to train on");
-
     const auto started = Clock::now();
     TrainResult result;
-    SplitChoice choice = chooseSplit(data, options.split, options.splitSeed.value_or(spec.seed));
-    result.split = std::move(choice.split);
-    result.splitSource = std::move(choice.source);
-    result.leakage = measureLeakage(data, result.split, options.leakage);
-
-    std::vector<std::int64_t> trainRows, valRows, testRows;
-    std::vector<std::int32_t> valLabels, testLabels;
-    for (std::int64_t i = 0; i < data.rows; ++i) {
-        const auto label = data.labels[static_cast<std::size_t>(i)];
-        switch (result.split[static_cast<std::size_t>(i)]) {
-        case kTrain: trainRows.push_back(i); break;
-        case kValidation: valRows.push_back(i); valLabels.push_back(label); break;
-        default: testRows.push_back(i); testLabels.push_back(label); break;
-        }
-    }
-    if (trainRows.empty())
-        throw Error(data.path + ": the training split is empty");
-    result.trainFraction = options.trainFraction;
-    if (options.trainFraction != 1.0)
-        trainRows = trainSubset(data.labels, result.split, numClasses, options.trainFraction,
-                                options.splitSeed.value_or(spec.seed));
-    result.trainRows = static_cast<std::int64_t>(trainRows.size());
-    if (valRows.empty())
-        throw Error(data.path + ": the validation split is empty");
+    const SplitRows rows = splitAndCheck(data, spec, options, result);
 
     torch::manual_seed(spec.seed);
-    const int outputs = outputUnits(spec, numClasses);
-    HeadNet net(spec, data.dim, outputs);
-    net->train();
-    result.parameters = 0;
-    for (const auto& p : net->parameters())
-        result.parameters += p.numel();
-
     // The whole feature matrix stays where it is; batches are gathered from it.
     const auto x = torch::from_blob(const_cast<float*>(data.features.data()), {data.rows, data.dim}, torch::kFloat);
     const auto y = torch::from_blob(const_cast<std::int32_t*>(data.labels.data()), {data.rows}, torch::kInt).to(torch::kLong);
-    const auto valIndex = indexTensor(valRows);
-    const auto valTargets = y.index_select(0, valIndex);
+    const auto valIndex = indexTensor(rows.validation);
+    Training t{data, spec, observer, rows, numClasses, x, y, valIndex, y.index_select(0, valIndex),
+               HeadNet(spec, data.dim, outputUnits(spec, numClasses)),
+               Criterion(spec, classWeightsOf(spec, data, rows.train), numClasses)};
+    t.net->train();
+    result.parameters = 0;
+    for (const auto& p : t.net->parameters())
+        result.parameters += p.numel();
 
-    torch::Tensor classWeights;
-    if (spec.autoClassWeights) {
-        std::vector<double> counts(static_cast<std::size_t>(numClasses), 0.0);
-        for (auto r : trainRows)
-            counts[static_cast<std::size_t>(data.labels[static_cast<std::size_t>(r)])] += 1;
-        classWeights = torch::empty({numClasses}, torch::kFloat);
-        for (int k = 0; k < numClasses; ++k) // "balanced": n / (K * n_k); absent classes weigh 1
-            classWeights[k] = counts[k] > 0 ? static_cast<double>(trainRows.size()) / (numClasses * counts[k]) : 1.0;
-    } else if (!spec.classWeights.empty()) {
-        classWeights = torch::tensor(std::vector<float>(spec.classWeights.begin(), spec.classWeights.end()));
-    }
-    const Criterion criterion(spec, classWeights, numClasses);
-    HeadOptimizer optimizer(spec, net->parameters());
-    const bool lbfgs = resolvedOptimizer(spec) == Optimizer::Lbfgs;
-    torch::Tensor xTrain; // the training rows, gathered once for the statistics and L-BFGS
-    if (standardizes(spec) || lbfgs)
-        xTrain = x.index_select(0, indexTensor(trainRows));
-    if (standardizes(spec)) {
-        // Statistics of the training split only; the saved head folds them into its first layer.
-        std::tie(net->inputShift, net->inputScale) = standardization(xTrain);
-        if (!lbfgs)
-            xTrain = torch::Tensor(); // minibatches are gathered from x: free the copy
-    }
-    if (lbfgs) {
-        // Full batch: the training and validation rows are gathered once (and standardised in
-        // place) instead of per iteration.
-        LbfgsProblem problem;
-        problem.xTrain = std::move(xTrain);
-        problem.yTrain = y.index_select(0, indexTensor(trainRows));
-        problem.xVal = x.index_select(0, valIndex);
-        problem.yVal = valTargets;
-        if (net->inputShift.defined())
-            for (auto* t : {&problem.xTrain, &problem.xVal})
-                t->sub_(net->inputShift).mul_(net->inputScale);
-        problem.valLabels = valLabels;
-        problem.numClasses = numClasses;
-        problem.loss = [&criterion](const torch::Tensor& logits, const torch::Tensor& targets) { return criterion(logits, targets); };
-        problem.l2 = spec.l2;
-        LbfgsFit fit = fitLbfgsProbe(net->output, problem, observer);
-        result.history = std::move(fit.history);
-        result.bestEpoch = fit.bestEpoch;
-        result.cancelled = fit.cancelled;
-    }
-
-    const auto nTrain = static_cast<std::int64_t>(trainRows.size());
-    // A last batch of one sample breaks batch norm; it is merged into the previous batch.
-    const std::int64_t batchSize = spec.batchSize;
-    std::int64_t batches = (nTrain + batchSize - 1) / batchSize;
-    if (spec.norm == Norm::BatchNorm && batches > 1 && nTrain % batchSize == 1)
-        --batches;
-    std::mt19937_64 shuffleRng(spec.seed ^ 0x5eedULL);
-    std::vector<std::int64_t> order = trainRows;
-    // Reused buffers: no allocation per batch for the gathered inputs and targets.
-    auto xBatch = torch::empty({batchSize + 1, data.dim}, torch::kFloat);
-    auto yBatch = torch::empty({batchSize + 1}, torch::kLong);
-
-    double bestScore = -std::numeric_limits<double>::infinity();
-    std::vector<torch::Tensor> bestState;
-    int sinceBest = 0;
-    for (int epoch = 1; !lbfgs && epoch <= spec.epochs && !result.cancelled; ++epoch) {
-        const auto epochStart = Clock::now();
-        const double lr = scheduledRate(spec, epoch - 1);
-        for (std::size_t i = order.size(); i > 1; --i)
-            std::swap(order[i - 1], order[shuffleRng() % i]);
-        const auto orderTensor = indexTensor(order);
-
-        double lossSum = 0;
-        std::int64_t seen = 0;
-        for (std::int64_t b = 0; b < batches; ++b) {
-            if (observer && observer->shouldStop()) {
-                result.cancelled = true;
-                break;
-            }
-            const std::int64_t start = b * batchSize;
-            const std::int64_t end = b + 1 == batches ? nTrain : start + batchSize;
-            const auto idx = orderTensor.slice(0, start, end);
-            auto xb = xBatch.narrow(0, 0, end - start);
-            auto yb = yBatch.narrow(0, 0, end - start);
-            torch::index_select_out(xb, x, 0, idx);
-            torch::index_select_out(yb, y, 0, idx);
-            optimizer.zeroGrad();
-            auto loss = criterion(net->forward(xb), yb);
-            loss.backward();
-            {
-                torch::NoGradGuard noGrad;
-                optimizer.step(lr);
-            }
-            lossSum += loss.item<double>() * static_cast<double>(end - start);
-            seen += end - start;
-            if (observer)
-                observer->onBatch(epoch, static_cast<int>(b + 1), static_cast<int>(batches));
-        }
-        if (result.cancelled && seen == 0)
-            break;
-
-        EpochStats stats;
-        stats.epoch = epoch;
-        stats.trainLoss = lossSum / static_cast<double>(std::max<std::int64_t>(seen, 1));
-        stats.learningRate = lr;
-        {
-            const auto logits = logitsOf(net, x, valIndex);
-            torch::NoGradGuard noGrad;
-            stats.valLoss = criterion(logits, valTargets).item<double>();
-            const auto m = metricsOf(logitsToProbabilities(logits), valLabels, numClasses);
-            stats.valAccuracy = m.accuracy;
-            stats.valF1 = m.f1;
-            stats.valRocAuc = m.rocAuc;
-        }
-        stats.seconds = std::chrono::duration<double>(Clock::now() - epochStart).count();
-        result.history.push_back(stats);
-        if (observer)
-            observer->onEpoch(stats);
-
-        if (spec.earlyStopping == StopMetric::None) {
-            result.bestEpoch = epoch;
-            continue;
-        }
-        const double score = stopScore(spec.earlyStopping, stats);
-        if (score > bestScore) {
-            bestScore = score;
-            result.bestEpoch = epoch;
-            sinceBest = 0;
-            torch::NoGradGuard noGrad;
-            bestState.clear();
-            for (const auto& t : net->parameters())
-                bestState.push_back(t.detach().clone());
-            for (const auto& t : net->buffers())
-                bestState.push_back(t.detach().clone());
-        } else if (++sinceBest >= spec.patience) {
-            result.stoppedEarly = true;
-            break;
-        }
-    }
+    if (!standardizeAndFitProbe(t, result))
+        trainEpochs(t, result);
     if (result.history.empty())
         throw Error("training was cancelled before the first epoch finished");
 
-    if (!bestState.empty()) { // restore the best epoch's weights
-        torch::NoGradGuard noGrad;
-        std::size_t i = 0;
-        for (auto& t : net->parameters())
-            t.copy_(bestState[i++]);
-        for (auto& t : net->buffers())
-            t.copy_(bestState[i++]);
-    }
-
-    // Final probabilities for every row, then metrics per split.
-    const auto allRows = torch::arange(data.rows, torch::kLong);
-    const auto allLogits = logitsOf(net, x, allRows);
-    const auto gatherFrom = [&](const std::vector<float>& all, const std::vector<std::int64_t>& rows) {
-        std::vector<float> out;
-        out.reserve(rows.size() * static_cast<std::size_t>(numClasses));
-        for (auto r : rows)
-            out.insert(out.end(), all.begin() + r * numClasses, all.begin() + (r + 1) * numClasses);
-        return out;
-    };
-    // Temperature scaling: one T fitted on the validation logits; from here on (metrics, saved
-    // probabilities, the exported head) the probabilities are softmax(logits / T).
-    torch::Tensor scaledLogits = allLogits;
-    if (options.calibrate == CalibrationMethod::Temperature) {
-        // A single BCE logit z is the pair (0, z): softmax((0, z) / T) = (1 - sigmoid(z / T), sigmoid(z / T)).
-        const auto pairs = allLogits.size(1) == 1 ? torch::cat({torch::zeros_like(allLogits), allLogits}, 1) : allLogits;
-        const auto valLogits = pairs.index_select(0, indexTensor(valRows)).contiguous();
-        const double temperature = fitTemperature(
-            std::span<const float>(valLogits.data_ptr<float>(), static_cast<std::size_t>(valLogits.numel())), valLabels,
-            numClasses);
-        const auto rawTensor = logitsToProbabilities(allLogits).contiguous();
-        const std::vector<float> raw(rawTensor.data_ptr<float>(), rawTensor.data_ptr<float>() + rawTensor.numel());
-        result.calibration.method = "temperature";
-        result.calibration.temperature = temperature;
-        result.calibration.valEceBefore = expectedCalibrationError(valLabels, gatherFrom(raw, valRows), numClasses);
-        if (!testRows.empty()) {
-            result.calibration.hasTest = true;
-            result.calibration.testEceBefore = expectedCalibrationError(testLabels, gatherFrom(raw, testRows), numClasses);
-        }
-        // The same float division the exported head does.
-        scaledLogits = allLogits / torch::full({1}, temperature, torch::kFloat);
-    }
-    const auto probs = logitsToProbabilities(scaledLogits).contiguous();
-    result.probabilities.assign(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
-    const auto gatherProbs = [&](const std::vector<std::int64_t>& rows) { return gatherFrom(result.probabilities, rows); };
-    const auto valProbs = gatherProbs(valRows);
-    result.validation = computeMetrics(valLabels, valProbs, numClasses);
-    // Intervals once, here, so the CLI, the window and the run files all show the same ones.
-    result.validation.ci = bootstrapIntervals(valLabels, valProbs, numClasses, 0.5, {.seed = spec.seed});
-    result.validation.loss = result.history[static_cast<std::size_t>(std::max(result.bestEpoch, 1) - 1)].valLoss;
-    if (!testRows.empty()) {
-        const auto testProbs = gatherProbs(testRows);
-        result.test = computeMetrics(testLabels, testProbs, numClasses);
-        result.test.ci = bootstrapIntervals(testLabels, testProbs, numClasses, 0.5, {.seed = spec.seed});
-        torch::NoGradGuard noGrad;
-        result.test.loss = criterion(logitsOf(net, x, indexTensor(testRows)), y.index_select(0, indexTensor(testRows))).item<double>();
-    }
-    if (result.calibration.enabled()) {
-        result.calibration.valEceAfter = result.validation.ece;
-        result.calibration.testEceAfter = result.test.ece;
-    }
-    result.head = TrainedHead(scriptHead(net, data.dim, numClasses, data.labelNames, result.calibration.temperature));
+    const auto allLogits = logitsOf(t.net, x, torch::arange(data.rows, torch::kLong));
+    finalMetrics(t, options.calibrate == CalibrationMethod::Temperature ? calibrate(t, allLogits, result) : allLogits, result);
+    result.head = TrainedHead(scriptHead(t.net, data.dim, numClasses, data.labelNames, result.calibration.temperature));
     result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     return result;
 }
