@@ -116,6 +116,8 @@ public:
     void setOnlyTruncated(bool on);
     /// Clears every filter.
     void reset();
+    /// Only the samples of one confusion-matrix cell, every other filter cleared: one pass.
+    void showCell(int trueClass, int predictedClass);
 
     bool onlyMisclassified() const { return m_onlyWrong; }
     int trueClassFilter() const { return m_true; }
@@ -125,6 +127,8 @@ protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const override;
 
 private:
+    void refilter();
+    void clearCriteria();
     bool m_onlyWrong = false;
     bool m_onlyNear = false;
     bool m_onlyIssues = false;

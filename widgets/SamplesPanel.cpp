@@ -85,6 +85,8 @@ SamplesPanel::SamplesPanel(QWidget* parent)
     , m_neighbour(new CodeViewer)
 {
     m_onlyNear->setObjectName(QStringLiteral("nearDuplicateFilter"));
+    m_trueBox->setObjectName(QStringLiteral("trueClassFilter"));
+    m_predBox->setObjectName(QStringLiteral("predictedClassFilter"));
     m_onlyNear->setToolTip(tr("Only samples whose nearest training row is a near duplicate (the run's leakage check)"));
     m_onlyIssues->setObjectName(QStringLiteral("labelIssueFilter"));
     m_onlyIssues->setEnabled(false);
@@ -358,13 +360,12 @@ void SamplesPanel::setThreshold(double threshold)
 
 void SamplesPanel::filterToCell(int trueClass, int predictedClass)
 {
-    clearFilters();
+    resetFilterBoxes();
     m_syncing = true;
     m_trueBox->setCurrentIndex(m_trueBox->findData(trueClass));
     m_predBox->setCurrentIndex(m_predBox->findData(predictedClass));
     m_syncing = false;
-    m_proxy->setTrueClass(trueClass);
-    m_proxy->setPredictedClass(predictedClass);
+    m_proxy->showCell(trueClass, predictedClass); // one pass over the rows, not one per filter
     updateCount();
 }
 
@@ -383,6 +384,13 @@ void SamplesPanel::showMostConfidentlyWrong()
 
 void SamplesPanel::clearFilters()
 {
+    resetFilterBoxes();
+    m_proxy->reset();
+    updateCount();
+}
+
+void SamplesPanel::resetFilterBoxes()
+{
     m_syncing = true;
     m_onlyWrong->setChecked(false);
     m_onlyNear->setChecked(false);
@@ -394,8 +402,6 @@ void SamplesPanel::clearFilters()
     m_confHi->setValue(1);
     m_search->clear();
     m_syncing = false;
-    m_proxy->reset();
-    updateCount();
 }
 
 bool SamplesPanel::exportCsv(const QString& path, QString* error) const

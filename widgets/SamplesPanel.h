@@ -54,6 +54,8 @@ private:
     /// Greys what the model did not see of a truncated sample; returns a note for the title.
     QString showSeenPart(std::int64_t sample);
     void updateCount();
+    /// The filter boxes back to "any", without refiltering.
+    void resetFilterBoxes();
     void fillClassCombos();
 
     SampleTableModel* m_model;
