@@ -5,6 +5,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QSet>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QToolButton>
@@ -267,6 +268,29 @@ void ImportDialog::loadPreview()
     fill(m_text, defaults.text, false);
     fill(m_label, defaults.label, false);
     fill(m_id, defaults.id, true);
+    // Without a 'target' field, the label is guessed among the usual names, else among the
+    // fields that are neither the text nor the id and repeat their values in the preview; never
+    // the text field (the code as a label made a class per row).
+    if (m_label->findData(QString::fromStdString(defaults.label)) < 0) {
+        int guess = -1;
+        for (const char* name : {"label", "labels", "class", "y", "vul", "vulnerable", "is_vulnerable", "bug", "defect"})
+            if (const int i = m_label->findData(QString::fromLatin1(name)); i >= 0 && guess < 0)
+                guess = i;
+        for (int i = 0; i < m_label->count() && guess < 0; ++i) {
+            const QString column = m_label->itemData(i).toString();
+            if (column == m_text->currentData().toString() || column == m_id->currentData().toString())
+                continue;
+            QSet<QString> values;
+            for (const auto& row : std::as_const(m_rows))
+                values.insert(row.value(column));
+            if (m_rows.size() < 2 || values.size() * 2 <= m_rows.size())
+                guess = i;
+        }
+        if (guess >= 0)
+            m_label->setCurrentIndex(guess);
+        else if (m_label->currentData() == m_text->currentData() && m_label->count() > 1)
+            m_label->setCurrentIndex(m_label->currentIndex() == 0 ? 1 : 0);
+    }
     for (auto* box : {m_split, m_group}) {
         box->addItem(tr("(none)"), QString());
         for (const auto& c : std::as_const(m_columns))

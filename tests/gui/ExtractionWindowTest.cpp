@@ -36,6 +36,7 @@ private Q_SLOTS:
     void initTestCase();
     void importDialogAsksForModelAndTokenizer();
     void importPreviewShowsFieldsInFileOrder();
+    void importNeverGuessesTheCodeAsTheLabel();
     void extractsWithAModelCancelsAndResumes();
     void brokenModelShowsAMessage();
     void opensAMergedFile();
@@ -76,6 +77,7 @@ void ExtractionWindowTest::importPreviewShowsFieldsInFileOrder()
     for (int i = 0; i < text->count(); ++i)
         columns << text->itemData(i).toString();
     QCOMPARE(columns, (QStringList{QStringLiteral("code"), QStringLiteral("vul"), QStringLiteral("commit"), QStringLiteral("project")}));
+    QCOMPARE(label->currentData().toString(), QStringLiteral("vul")); // a usual label name, without 'target'
     text->setCurrentIndex(text->findData(QStringLiteral("code")));
     label->setCurrentIndex(label->findData(QStringLiteral("vul")));
     id->setCurrentIndex(id->findData(QStringLiteral("commit")));
@@ -84,6 +86,23 @@ void ExtractionWindowTest::importPreviewShowsFieldsInFileOrder()
     QCOMPARE(preview->item(1, 1)->text(), QStringLiteral("0"));
     QCOMPARE(preview->item(3, 2)->text(), QStringLiteral("int d();"));
     QCOMPARE(dialog.fields().text, std::string("code"));
+}
+
+// BigVul rows without their label: the dialog took the code as the label (200 rows, 200 classes).
+void ExtractionWindowTest::importNeverGuessesTheCodeAsTheLabel()
+{
+    const QString path = m_dir.filePath(QStringLiteral("nolabel.jsonl"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    for (int i = 0; i < 8; ++i)
+        f.write(QStringLiteral("{\"func\": \"int f%1();\", \"idx\": %1, \"cwe\": \"CWE-%2\"}\n").arg(i).arg(i % 2 ? 121 : 190).toUtf8());
+    f.close();
+    ImportDialog dialog(path, m_dir.path());
+    QVERIFY(dialog.previewOk());
+    auto* label = dialog.findChild<QComboBox*>(QStringLiteral("labelField"));
+    QVERIFY(label);
+    QCOMPARE(label->currentData().toString(), QStringLiteral("cwe")); // repeats its values: a class
+    QVERIFY(dialog.fields().label != dialog.fields().text);
 }
 
 void ExtractionWindowTest::importDialogAsksForModelAndTokenizer()

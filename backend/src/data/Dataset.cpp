@@ -1,5 +1,7 @@
 #include <headbench/data/Dataset.h>
 
+#include <fmt/format.h>
+
 #include <headbench/core/AtomicFile.h>
 #include <headbench/core/CsvReader.h>
 #include <headbench/core/Error.h>
@@ -151,6 +153,7 @@ public:
                 stringIndex.emplace(l.text, 0);
         }
         const std::size_t k = allInt ? intIndex.size() : stringIndex.size();
+        checkIsALabel(name, k, m_raw.size());
         if (k < 2)
             throw Error(name + ": only one class ('" + labelText(m_raw[0]) + "') in " +
                         std::to_string(m_raw.size()) + " samples; a classifier needs two or more");
@@ -213,6 +216,22 @@ public:
 
 private:
     static std::string labelText(const RawLabel& l) { return l.isInt ? std::to_string(l.value) : l.text; }
+
+    /// A field that holds the code, or a value of its own per row (an id), is no label: it
+    /// would make hundreds of classes of one row each. More than 100 classes that are also
+    /// more than half the rows are refused; so is the text field itself.
+    void checkIsALabel(const std::string& name, std::size_t classes, std::size_t rows) const
+    {
+        if (m_fields.label == m_fields.text)
+            throw Error(fmt::format("{}: the label field '{}' is also the text field; choose the field that holds each "
+                                    "row's class (e.g. target)",
+                                    name, m_fields.label));
+        if (classes > kMaxLabelClasses && classes * 2 > rows)
+            throw Error(fmt::format("{}: label field '{}' has {} different values in {} rows, so it is not a class "
+                                    "label (a class per row); choose the field that holds each row's class (e.g. target)",
+                                    name, m_fields.label, classes, rows));
+    }
+    static constexpr std::size_t kMaxLabelClasses = 100;
 
     Dataset m_data;
     FieldMap m_fields;

@@ -377,3 +377,31 @@ TEST(DatasetPreview, UnreadableInputNamesTheFile)
     EXPECT_NE(errorOf([&] { previewDataset(other); }).find("unknown dataset format"), std::string::npos);
     EXPECT_NE(errorOf([&] { previewDataset(dir.file("missing.csv")); }).find("cannot be opened"), std::string::npos);
 }
+
+// A field that is not a label is refused with a message, not read as hundreds of one-row classes.
+TEST(Dataset, TheCodeOrAnIdIsNotALabel)
+{
+    std::string text;
+    for (int i = 0; i < 300; ++i)
+        text += "{\"func\": \"int f" + std::to_string(i) + "();\", \"idx\": " + std::to_string(i) +
+                ", \"cwe\": \"CWE-" + std::to_string(i % 120) + "\", \"target\": " + std::to_string(i % 2) + "}\n";
+    const auto refused = [&](const FieldMap& fields, const std::string& expected) {
+        try {
+            jsonl(text, fields);
+            ADD_FAILURE() << "accepted label field " << fields.label;
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+        }
+    };
+    FieldMap code;
+    code.label = "func";
+    refused(code, "data.jsonl: the label field 'func' is also the text field");
+    FieldMap id;
+    id.label = "idx";
+    refused(id, "label field 'idx' has 300 different values in 300 rows, so it is not a class label");
+    // Many classes over enough rows stay a label (120 CWEs in 300 rows), and so does a binary one.
+    FieldMap cwe;
+    cwe.label = "cwe";
+    EXPECT_EQ(jsonl(text, cwe).numClasses(), 120);
+    EXPECT_EQ(jsonl(text).numClasses(), 2);
+}
