@@ -82,11 +82,22 @@ void DataPanel::showData(const QString& workspace, const QString& featuresPath, 
                 .arg(QString::fromStdString(plural(s.rows, "row")))
                 .arg(s.dim)
                 .arg(QString::fromStdString(s.backbone.empty() ? "?" : s.backbone).toHtmlEscaped());
-    for (std::size_t k = 0; k < s.labelNames.size(); ++k)
+    // At most 12 classes, names cut at 40 characters: a file with hundreds of classes, or class
+    // names that are whole functions, must not stretch the dock (and the window) past the screen.
+    constexpr std::size_t shownClasses = 12;
+    for (std::size_t k = 0; k < s.labelNames.size() && k < shownClasses; ++k) {
+        QString name = QString::fromStdString(s.labelNames[k]).simplified();
+        if (name.size() > 40)
+            name = name.left(39) + QChar(0x2026);
         html += tr("&nbsp;&nbsp;%1: %2 (%3%)<br>")
-                    .arg(QString::fromStdString(s.labelNames[k]).toHtmlEscaped())
+                    .arg(name.toHtmlEscaped())
                     .arg(s.classCounts[k])
                     .arg(100.0 * s.classCounts[k] / s.rows, 0, 'f', 1);
+    }
+    if (s.labelNames.size() > shownClasses)
+        html += tr("&nbsp;&nbsp;… and %1 more %2<br>")
+                    .arg(s.labelNames.size() - shownClasses)
+                    .arg(s.labelNames.size() - shownClasses == 1 ? tr("class") : tr("classes"));
     html += s.hasSplit ? tr("split: %1 / %2 / %3 (%4)")
                              .arg(s.splitCounts[0])
                              .arg(s.splitCounts[1])

@@ -42,6 +42,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QScreen>
 #include <QSettings>
 #include <QSlider>
 #include <QStatusBar>
@@ -77,18 +78,12 @@ MainWindow::MainWindow(QWidget* parent)
     buildLayout();
     connectControllers();
     connect(&m_runWatcher, &QFutureWatcher<LoadedRun>::finished, this, &MainWindow::applyLoadedRun);
+    m_defaultState = saveState();
     QSettings settings;
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
-        resize(1280, 800);
-    if (!restoreState(settings.value(QStringLiteral("window/state")).toByteArray())) {
-        // Default arrangement for 1280x800: narrow data column, designer on the right.
-        const auto docks = findChildren<QDockWidget*>();
-        for (QDockWidget* dock : docks)
-            if (dock->objectName() == QLatin1String("dataDock"))
-                resizeDocks({dock}, {230}, Qt::Horizontal);
-            else if (dock->objectName() == QLatin1String("designerDock"))
-                resizeDocks({dock}, {300}, Qt::Horizontal);
-    }
+        resize(defaultSize());
+    if (!restoreState(settings.value(QStringLiteral("window/state")).toByteArray()))
+        arrangeDocks();
     updateActions();
     updateDataSummary();
 }
@@ -267,6 +262,10 @@ void MainWindow::buildLayout()
     for (int i = 0; i < m_tabs->count(); ++i)
         view->addAction(m_tabs->tabText(i).remove(QLatin1Char('&')), QKeySequence(Qt::CTRL | (Qt::Key_1 + i)), this,
                         [this, i] { m_tabs->setCurrentIndex(i); });
+    view->addSeparator();
+    QAction* reset = view->addAction(tr("&Reset layout"), this, &MainWindow::resetLayout);
+    reset->setObjectName(QStringLiteral("resetLayoutAction"));
+    reset->setToolTip(tr("Docks back to their places and sizes, the window to 1280×800 or the screen"));
     buildHelpMenu();
 
     m_status = new JobStatusBar(statusBar(), this);
@@ -381,6 +380,40 @@ void MainWindow::connectControllers()
         showError(message);
     });
     connect(m_training, &TrainingController::runningChanged, this, &MainWindow::updateActions);
+}
+
+QSize MainWindow::defaultSize() const
+{
+    QSize size(1280, 800);
+    if (const QScreen* screen = this->screen())
+        size = size.boundedTo(screen->availableGeometry().size());
+    return size;
+}
+
+void MainWindow::arrangeDocks()
+{
+    // Default arrangement for 1280x800: narrow data column, designer on the right.
+    for (QDockWidget* dock : findChildren<QDockWidget*>())
+        if (dock->objectName() == QLatin1String("dataDock"))
+            resizeDocks({dock}, {230}, Qt::Horizontal);
+        else if (dock->objectName() == QLatin1String("designerDock"))
+            resizeDocks({dock}, {300}, Qt::Horizontal);
+}
+
+void MainWindow::resetLayout()
+{
+    // A layout distorted once (a dock stretched by a long class list) was saved and came back
+    // at every start; this puts the window as it first opens, and forgets the saved one.
+    restoreState(m_defaultState);
+    for (QDockWidget* dock : findChildren<QDockWidget*>())
+        dock->setVisible(true);
+    showNormal();
+    resize(defaultSize());
+    arrangeDocks();
+    QSettings settings;
+    settings.remove(QStringLiteral("window/geometry"));
+    settings.remove(QStringLiteral("window/state"));
+    m_status->showMessage(tr("Layout reset"));
 }
 
 void MainWindow::onEpoch(const EpochStats& e)

@@ -96,6 +96,8 @@ public:
     void showRun(const QString& runDir);
     /// Puts the head spec of the run in `runDir` into the designer (to train a variant of it).
     bool loadSpecIntoDesigner(const QString& runDir);
+    /// View ▸ Reset layout: docks, window size and the saved layout as on a first start.
+    void resetLayout();
     /// Compares two or more runs with the backend's compareRuns (off the GUI thread; the same
     /// value `headbench-cli compare` prints) and shows it in the comparison tab.
     void compareRuns(const QStringList& runDirs);
@@ -175,6 +177,9 @@ private:
     QTabWidget* m_tabs;
     DataPanel* m_dataPanel;
     JobStatusBar* m_status = nullptr;
+    QByteArray m_defaultState; ///< the docks as built, before a saved layout is restored
+    QSize defaultSize() const;
+    void arrangeDocks();
     std::vector<int> m_planEpochs; ///< epochs (L-BFGS: penalties) planned for each run of a group, for its time left
     QSlider* m_smoothing;
     QCheckBox* m_logScale;

@@ -1,6 +1,7 @@
 // The workbench window driven as a user would, offscreen: open a workspace, train from the
 // designer with live progress, inspect the result, survive a corrupt file, stop a training.
 #include "ConfusionMatrixView.h"
+#include "DataPanel.h"
 #include "EvaluationView.h"
 #include "HeadDesignerPanel.h"
 #include "ImportDialog.h"
@@ -66,6 +67,7 @@ private Q_SLOTS:
     void failedImportKeepsTheDialogWithItsError();
     void demoWorkspaceLivesInOneAppDataFolder();
     void fitsA1024By680Screen();
+    void manyLongClassNamesDoNotStretchTheWindowAndTheLayoutResets();
 
 private:
     void openWorkspace(MainWindow& window);
@@ -456,6 +458,44 @@ void MainWindowTest::fitsA1024By680Screen()
     QVERIFY(metrics);
     if (const QString shots = qEnvironmentVariable("HEADBENCH_SCREENSHOT_DIR"); !shots.isEmpty())
         window.grab().save(shots + QStringLiteral("/window-1024x680.png"));
+}
+
+// 200 classes named by whole functions (the code taken as the label) stretched the Data dock and
+// the window to 1379x3275, and the layout came back at every start with nothing to reset it.
+void MainWindowTest::manyLongClassNamesDoNotStretchTheWindowAndTheLayoutResets()
+{
+    auto features = std::make_shared<FeatureSet>();
+    features->rows = 200;
+    features->dim = 2;
+    features->features.assign(400, 0.5f);
+    for (int i = 0; i < 200; ++i) {
+        features->labels.push_back(i);
+        features->labelNames.push_back("static void function_number_" + std::to_string(i) + "(char *data) { strcpy(buf, data); }");
+    }
+    DataPanel panel;
+    panel.showData(QStringLiteral("/ws"), QStringLiteral("/ws/f.h5"), features);
+    QVERIFY2(panel.summaryText().contains(QStringLiteral("and 188 more classes")), qPrintable(panel.summaryText()));
+    QVERIFY2(panel.minimumSizeHint().width() < 400, qPrintable(QString::number(panel.minimumSizeHint().width())));
+    QVERIFY2(panel.sizeHint().height() < 700, qPrintable(QString::number(panel.sizeHint().height())));
+
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    auto* data = window.findChild<QDockWidget*>(QStringLiteral("dataDock"));
+    QVERIFY(data);
+    window.resize(1600, 1000);
+    window.resizeDocks({data}, {700}, Qt::Horizontal);
+    data->hide();
+    QApplication::processEvents();
+    QSettings().setValue(QStringLiteral("window/state"), window.saveState());
+    auto* reset = window.findChild<QAction*>(QStringLiteral("resetLayoutAction"));
+    QVERIFY(reset);
+    reset->trigger();
+    QApplication::processEvents();
+    QVERIFY(data->isVisible());
+    QVERIFY2(data->width() <= 300, qPrintable(QString::number(data->width())));
+    QVERIFY(window.width() <= 1280);
+    QVERIFY(!QSettings().contains(QStringLiteral("window/state")));
 }
 
 QTEST_MAIN(MainWindowTest)
