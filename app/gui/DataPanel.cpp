@@ -9,6 +9,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QStandardItemModel>
 #include <QVBoxLayout>
 
 namespace headbench {
@@ -75,6 +76,17 @@ void DataPanel::showData(const QString& workspace, const QString& featuresPath, 
         html += tr("<b>Features</b><br><i>none loaded</i>");
         m_summary->setText(html);
         return;
+    }
+    // The split choices the file can give: by group needs /groups, the file's own needs /split.
+    // A choice made for another file falls back to auto instead of refusing to train.
+    auto* model = qobject_cast<QStandardItemModel*>(m_splitMode->model());
+    for (const auto& [mode, available] : {std::pair{SplitMode::Group, !features->groups.empty()},
+                                          std::pair{SplitMode::File, !features->split.empty()}}) {
+        const int i = m_splitMode->findData(static_cast<int>(mode));
+        if (model && i >= 0)
+            model->item(i)->setEnabled(available);
+        if (!available && splitMode() == mode)
+            m_splitMode->setCurrentIndex(m_splitMode->findData(static_cast<int>(SplitMode::Auto)));
     }
     const FeatureSummary s = summarize(*features);
     html += tr("<b>Features</b><br>%1<br>%2 × %3 dims<br>backbone: %4<br>")

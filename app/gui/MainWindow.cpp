@@ -82,6 +82,8 @@ MainWindow::MainWindow(QWidget* parent)
     QSettings settings;
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(defaultSize());
+    else if (const QScreen* screen = this->screen()) // a saved size larger than this screen is cut to it
+        resize(size().boundedTo(screen->availableGeometry().size()));
     if (!restoreState(settings.value(QStringLiteral("window/state")).toByteArray()))
         arrangeDocks();
     updateActions();
@@ -560,7 +562,7 @@ void MainWindow::applyLoadedRun()
     m_evaluation->setRun(m_runSamples, m_runSplit, name.startsWith(head) ? name : tr("%1 — %2").arg(name, head));
     // Each run starts at its own threshold: the saved one, else 0.5 (never the last run's).
     m_evaluation->setThreshold(rec.threshold.value_or(0.5));
-    m_leakageBanner->setText(leakageBannerText(rec.leakage));
+    m_leakageBanner->setText(leakageBannerText(rec.leakage, rec.splitSource));
     m_leakageBanner->setVisible(!m_leakageBanner->text().isEmpty());
     m_evaluation->setIntervals(rec.validation.ci, rec.test.ci);
     if (rec.calibration.enabled())

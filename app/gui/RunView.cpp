@@ -63,7 +63,7 @@ LoadedRun loadRunForView(const QString& runDir, const std::shared_ptr<const Feat
     return out;
 }
 
-QString leakageBannerText(const LeakageReport& r)
+QString leakageBannerText(const LeakageReport& r, const std::string& splitSource)
 {
     const bool leaks = r.measured && (r.testNearDuplicates > 0 || r.validationNearDuplicates > 0);
     if (!leaks && !(r.measured && r.conflictingLabels > 0))
@@ -83,8 +83,12 @@ QString leakageBannerText(const LeakageReport& r)
                    .arg(r.nearThreshold)
                    .arg(r.testExactDuplicates)
                    .arg(pct(r.testNearDuplicates, r.testRows) >= 5 || pct(r.validationNearDuplicates, r.validationRows) >= 5
-                            ? QObject::tr("These figures are not an honest estimate: split by group (extract with a group field) "
-                                 "or deduplicate.")
+                            ? (splitSource == "group"
+                                   ? QObject::tr("These figures are not an honest estimate. The split is already by group, so "
+                                                 "near duplicates cross groups: group coarser (a project or family field) or "
+                                                 "deduplicate (Import ▸ Drop exact duplicates).")
+                                   : QObject::tr("These figures are not an honest estimate: split by group (Import ▸ Group "
+                                                 "field, then Split: by group) or deduplicate (Import ▸ Drop exact duplicates)."))
                             : QObject::tr("Few enough to matter little, but look at them."));
     if (r.conflictingLabels > 0)
         text += (text.isEmpty() ? QString() : QStringLiteral("<br>")) +

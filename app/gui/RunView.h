@@ -36,7 +36,7 @@ LoadedRun loadRunForView(const QString& runDir, const std::shared_ptr<const Feat
 
 /// The banner's rich text when the run's validation or test rows have near duplicates in training
 /// or rows conflict in label; empty when there is nothing to say.
-QString leakageBannerText(const LeakageReport& report);
+QString leakageBannerText(const LeakageReport& report, const std::string& splitSource = {});
 
 // What a run adds to the samples table, read from its files (the widget receives the values).
 /// Fills `data.issueScore` and `issueSuggested` by confident learning on the out-of-fold

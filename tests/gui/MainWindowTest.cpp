@@ -8,6 +8,7 @@
 #include "LossChartView.h"
 #include "MainWindow.h"
 #include "RunCompareView.h"
+#include "RunView.h"
 #include "RunsPanel.h"
 #include "SweepView.h"
 #include <headbench/runs/Sweep.h>
@@ -415,7 +416,9 @@ void MainWindowTest::demoWorkspaceLivesInOneAppDataFolder()
 
 void MainWindowTest::fitsA1024By680Screen()
 {
-    // A laptop screen: the whole window fits, and no figure of a shown run is cut.
+    // A laptop screen: the whole window fits, and no figure of a shown run is cut. As on a first
+    // start: a layout saved by an earlier window (another test, an earlier run) is not restored.
+    QSettings().remove(QStringLiteral("window"));
     MainWindow window;
     window.resize(1024, 680);
     window.show();
@@ -477,6 +480,24 @@ void MainWindowTest::manyLongClassNamesDoNotStretchTheWindowAndTheLayoutResets()
     QVERIFY2(panel.summaryText().contains(QStringLiteral("and 188 more classes")), qPrintable(panel.summaryText()));
     QVERIFY2(panel.minimumSizeHint().width() < 400, qPrintable(QString::number(panel.minimumSizeHint().width())));
     QVERIFY2(panel.sizeHint().height() < 700, qPrintable(QString::number(panel.sizeHint().height())));
+    // "By group" chosen for another file falls back to auto for a file without groups (training
+    // was refused with a CLI flag as the way out).
+    panel.splitModeBox()->setCurrentIndex(panel.splitModeBox()->findData(static_cast<int>(SplitMode::Group)));
+    panel.showData(QStringLiteral("/ws"), QStringLiteral("/ws/f.h5"), features);
+    QCOMPARE(panel.splitMode(), SplitMode::Auto);
+    features->groups.assign(200, "g");
+    panel.showData(QStringLiteral("/ws"), QStringLiteral("/ws/f.h5"), features);
+    panel.splitModeBox()->setCurrentIndex(panel.splitModeBox()->findData(static_cast<int>(SplitMode::Group)));
+    QCOMPARE(panel.splitMode(), SplitMode::Group);
+    // The leakage banner of a run already split by group does not advise splitting by group.
+    LeakageReport leak;
+    leak.measured = true;
+    leak.method = "text";
+    leak.testRows = leak.validationRows = 100;
+    leak.testNearDuplicates = 30;
+    QVERIFY(leakageBannerText(leak, "group").contains(QStringLiteral("already by group")));
+    QVERIFY(!leakageBannerText(leak, "group").contains(QStringLiteral("split by group (")));
+    QVERIFY(leakageBannerText(leak, "random").contains(QStringLiteral("split by group (Import")));
 
     MainWindow window;
     window.show();

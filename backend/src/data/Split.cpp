@@ -198,7 +198,7 @@ SplitChoice chooseSplit(const FeatureSet& data, SplitMode mode, std::uint64_t se
     }
     case SplitMode::Group:
         if (data.groups.empty())
-            throw Error(data.path + ": has no /groups, so it cannot be split by group (extract with --group-field)");
+            throw Error(data.path + ": has no /groups, so it cannot be split by group (extract with --group-field, or import with a Group field)");
         return {groupSplit(data.labels, data.groups, data.numClasses(), seed), "group"};
     default:
         return {stratifiedSplit(data.labels, data.numClasses(), seed), "random"};
