@@ -56,7 +56,9 @@ RunsPanel::RunsPanel(QWidget* parent)
     m_tree->setAlternatingRowColors(true);
     m_tree->setUniformRowHeights(true);
     m_tree->setContextMenuPolicy(Qt::CustomContextMenu);
-    m_tree->setEditTriggers(QAbstractItemView::EditKeyPressed | QAbstractItemView::SelectedClicked);
+    // F2 or a double click renames; not a click on a selected row, which kept a multi-selection
+    // (a plain click on one of two selected runs left both selected, waiting to edit).
+    m_tree->setEditTriggers(QAbstractItemView::EditKeyPressed | QAbstractItemView::DoubleClicked);
     m_tree->header()->setSectionResizeMode(QHeaderView::Interactive);
     m_tree->setColumnWidth(NameColumn, 170);
     // Wide enough for the longest status ("features missing", "interrupted").

@@ -32,6 +32,7 @@ private Q_SLOTS:
     void showsTwoSavedRunsSideBySide();
     void runsPanelGroupsSweepsAndMarksState();
     void windowAndCliAgreeAtASavedThreshold();
+    void aPlainClickSelectsOneRun();
 
 private:
     test::TempDir m_dir;
@@ -195,6 +196,30 @@ void CompareViewTest::windowAndCliAgreeAtASavedThreshold()
     QVERIFY(text.contains(QStringLiteral("alone right on <b>%1</b>").arg(m.value(QStringLiteral("only_second_correct")).toInt())));
     QVERIFY(text.contains(QStringLiteral("saved threshold 0.3")));
     setRunThreshold(m_dirs[1], std::nullopt);
+}
+
+// With two runs selected, a plain click on one of them kept both selected.
+void CompareViewTest::aPlainClickSelectsOneRun()
+{
+    std::vector<RunRecord> runs;
+    for (const auto& d : m_dirs)
+        runs.push_back(loadRun(d));
+    RunsPanel panel;
+    panel.resize(600, 300);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    panel.setRuns(runs, {FeaturesState::Same, FeaturesState::Same});
+    QTreeWidget* tree = panel.tree();
+    QTreeWidgetItem* first = tree->topLevelItem(0);
+    QTreeWidgetItem* second = tree->topLevelItem(1);
+    const QPoint a(30, tree->visualItemRect(first).center().y()), b(30, tree->visualItemRect(second).center().y());
+    QTest::mouseClick(tree->viewport(), Qt::LeftButton, {}, a);
+    QTest::mouseClick(tree->viewport(), Qt::LeftButton, Qt::ControlModifier, b);
+    QCOMPARE(panel.selectedRunDirs().size(), 2);
+    QTest::qWait(QApplication::doubleClickInterval() + 50); // not a double click
+    QTest::mouseClick(tree->viewport(), Qt::LeftButton, {}, a);
+    QCOMPARE(panel.selectedRunDirs().size(), 1);
+    QCOMPARE(panel.selectedRunDirs().first(), QString::fromStdString(first->text(RunsPanel::NameColumn) == QString::fromStdString(runs[0].name) ? runs[0].dir : runs[1].dir));
 }
 
 QTEST_MAIN(CompareViewTest)
