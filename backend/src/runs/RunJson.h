@@ -14,8 +14,7 @@ nlohmann::json metricsJson(const Metrics& m);
 nlohmann::json historyJson(const std::vector<EpochStats>& history);
 nlohmann::json featuresJson(const FeatureSet& data);
 void readFeaturesJson(const nlohmann::json& f, RunRecord& rec);
-/// A run's name when none is given (see RunStore.cpp).
-std::string defaultRunName(const HeadSpec& spec, const FeatureSet& data, const SweepTag& sweep);
+std::string defaultRunNameOf(const HeadSpec& spec, const FeatureSet& data, const SweepTag& sweep);
 std::string utcNow(const char* format);
 void writeAtomically(const std::filesystem::path& path, const std::string& text);
 

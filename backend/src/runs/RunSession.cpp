@@ -25,7 +25,12 @@ RunSessionResult runSession(const FeatureSet& data, const HeadSpec& spec, const 
         out.cancelledIn = "before the run began";
         return out;
     }
-    const std::string runDir = beginRun(request.workspace, data, spec, request.name, request.tag);
+    // A split chosen by hand is part of the default name: a random-split and a group-split probe
+    // of one file are told apart in the runs list and in Compare.
+    const std::string name = !request.name.empty() || request.options.split == SplitMode::Auto
+                                 ? request.name
+                                 : defaultRunName(spec, data, request.tag) + " · " + toString(request.options.split) + " split";
+    const std::string runDir = beginRun(request.workspace, data, spec, name, request.tag);
     const auto cancelled = [&](const char* stage) {
         discardUnfinished(runDir);
         out.cv.reset();
@@ -49,7 +54,7 @@ RunSessionResult runSession(const FeatureSet& data, const HeadSpec& spec, const 
                 return cancelled(stage);
             saveCrossValidation(runDir, data, *out.cv); // before run.json: part of the finished run
         }
-        out.record = saveRun(request.workspace, data, spec, result, request.name, runDir, request.tag);
+        out.record = saveRun(request.workspace, data, spec, result, name, runDir, request.tag);
     } catch (...) {
         // e.g. "cancelled before the first epoch finished": a cancel, not an input error.
         if (stopRequested())

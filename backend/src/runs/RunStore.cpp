@@ -150,6 +150,11 @@ std::string utcNow(const char* format)
 
 using namespace runstore;
 
+std::string defaultRunName(const HeadSpec& spec, const FeatureSet& data, const SweepTag& sweep)
+{
+    return runstore::defaultRunNameOf(spec, data, sweep);
+}
+
 std::string metricsToJson(const Metrics& m)
 {
     return metricsJson(m).dump();
@@ -191,7 +196,7 @@ std::int64_t unixMtimeNs(const std::string& path)
 /// A run's name when none is given: the head, then what tells runs of one workspace apart, the
 /// sweep point's fields and values and the feature file (or, without one, the backbone), e.g.
 /// "2x256 relu, ce · lr=0.001, depth=2 · bigvul.h5".
-std::string defaultRunName(const HeadSpec& spec, const FeatureSet& data, const SweepTag& sweep)
+std::string defaultRunNameOf(const HeadSpec& spec, const FeatureSet& data, const SweepTag& sweep)
 {
     std::string name = summary(spec);
     if (!sweep.params.empty()) {

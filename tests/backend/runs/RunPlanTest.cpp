@@ -145,3 +145,26 @@ TEST(RunPlan, ACancelStopsThePlanAndAFailureIsTheObserversCall)
     stop.goOn = false;
     EXPECT_THROW(runPlan(plan, dir.file("ws3"), refusing, stop), Error);
 }
+
+// A random-split and a group-split probe of one file had the same name in the runs list and in
+// Compare; a split chosen by hand is now in the default name (auto keeps the plain name).
+TEST(RunPlan, ASplitChosenByHandIsInTheRunsName)
+{
+    test::TempDir dir;
+    FeatureSet data = test::blobs(300, 6, 2, 5, 1.0);
+    data.groups.resize(300);
+    for (int i = 0; i < 300; ++i)
+        data.groups[static_cast<std::size_t>(i)] = "g" + std::to_string(i / 3);
+    HeadSpec spec;
+    spec.hidden = {};
+    std::vector<std::string> names;
+    for (SplitMode mode : {SplitMode::Random, SplitMode::Group, SplitMode::Auto}) {
+        Observer observer;
+        const PlanResult r = runPlan(singleRunPlan(spec, {.options = {.split = mode}}), dir.file("ws"), fixed(data), observer);
+        names.push_back(r.saved.front().record.name);
+    }
+    EXPECT_NE(names[0].find("random split"), std::string::npos) << names[0];
+    EXPECT_NE(names[1].find("group split"), std::string::npos) << names[1];
+    EXPECT_EQ(names[2], defaultRunName(spec, data));
+    EXPECT_NE(names[0], names[1]);
+}

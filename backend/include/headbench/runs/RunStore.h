@@ -64,6 +64,11 @@ struct SweepTag {
 /// Per-sample outputs of a run (predictions.csv, PredictionFiles.h).
 using RunPredictions = Predictions;
 
+/// A run's name when none is given: the head, then what tells runs of one workspace apart (the
+/// sweep point's fields and values, the feature file or, without one, the backbone), e.g.
+/// "2x256 relu, ce · lr=0.001, depth=2 · bigvul.h5".
+std::string defaultRunName(const HeadSpec& spec, const FeatureSet& data, const SweepTag& sweep = {});
+
 /// Marks the start of a run: makes `<workspace>/runs/<id>/` holding only running.json (process
 /// id, host, start time, spec, feature file). A process killed mid-training leaves it so, and
 /// listRuns shows it as interrupted. Returns the run folder.
