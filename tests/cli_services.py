@@ -116,6 +116,37 @@ class Services(unittest.TestCase):
         self.interrupt("sweep", ["sweep", "--features", self.features, "--grid", grid], "mid")
         self.interrupt("sweep-at-once", ["sweep", "--features", self.features, "--grid", grid], "at once")
 
+    def test_kill_9_keeps_the_epochs_finished(self):
+        # kill -9 mid-training left an interrupted run with empty curves: its finished epochs were
+        # only in memory. They are now written as each one ends.
+        ws = os.path.join(self.dir, "killed")
+        runs_dir = os.path.join(ws, "runs")
+        proc = subprocess.Popen([CLI, "--threads", "1", "train", "--features", self.features, "--workspace", ws,
+                                 "--depth", "1", "--width", "64", "--batch-size", "16", "--epochs", "100000",
+                                 "--leakage", "off"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 120
+        epochs = 0
+        while proc.poll() is None and time.time() < deadline and epochs < 3:
+            for folder in run_folders(runs_dir):
+                path = os.path.join(folder, "history.json")
+                if os.path.exists(path):
+                    try:
+                        with open(path) as f:
+                            epochs = len(json.load(f))
+                    except ValueError:
+                        pass  # never: the file is replaced atomically
+            time.sleep(0.02)
+        self.assertIsNone(proc.poll(), "training ended before it was killed")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        runs = json.loads(run("runs", "--workspace", ws, "--json").stdout)
+        self.assertEqual(len(runs), 1)
+        self.assertEqual(runs[0]["status"], "interrupted")
+        self.assertGreaterEqual(runs[0]["epochs_run"], 3)
+        self.assertEqual(len(runs[0]["history"]), runs[0]["epochs_run"])
+        self.assertEqual([e["epoch"] for e in runs[0]["history"]], list(range(1, runs[0]["epochs_run"] + 1)))
+        self.assertTrue(all(e["train_loss"] >= 0 and e["val_loss"] > 0 for e in runs[0]["history"]))
+
     def test_hidden_with_depth_is_the_same_head_everywhere(self):
         ws = os.path.join(self.dir, "arch")
         cli = json.loads(run("train", "--features", self.features, "--workspace", ws, "--json", "--epochs", "1",

@@ -84,6 +84,9 @@ RunsPanel::RunsPanel(QWidget* parent)
         m_compare->setEnabled(dirs.size() >= 2);
         if (dirs.size() == 1)
             Q_EMIT openRequested(dirs.first());
+        const auto items = m_tree->selectedItems();
+        if (dirs.isEmpty() && items.size() == 1 && !items.first()->data(0, DirRole).toString().isEmpty())
+            Q_EMIT unfinishedSelected(items.first()->data(0, DirRole).toString());
     });
     connect(m_compare, &QPushButton::clicked, this, [this] { Q_EMIT compareRequested(selectedRunDirs()); });
     connect(m_tree, &QTreeWidget::itemChanged, this, [this](QTreeWidgetItem* item, int column) {

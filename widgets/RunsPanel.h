@@ -35,6 +35,8 @@ public:
 
 Q_SIGNALS:
     void openRequested(QString dir);
+    /// An interrupted (or still running) run alone was selected: its curves so far can be shown.
+    void unfinishedSelected(QString dir);
     void compareRequested(QStringList dirs);
     void renameRequested(QString dir, QString name);
     void tagsRequested(QString dir);

@@ -55,6 +55,8 @@ int runRuns(const std::string& workspace, bool asJson)
                            {"backbone", r.backbone},
                            {"features", r.featuresPath},
                            {"best_epoch", r.bestEpoch},
+                           {"epochs_run", r.epochsRun},
+                           {"history", json::parse(historyToJson(r.history))},
                            {"parameters", r.parameters},
                            {"metrics", valTestMetricsJson(r)}});
         std::cout << arr.dump(2) << "\n";

@@ -22,6 +22,8 @@
 #include "LossChartView.h"
 
 #include <QDateTime>
+
+#include <cmath>
 #include <QFileInfo>
 #include <QInputDialog>
 #include <QLabel>
@@ -36,6 +38,28 @@ void MainWindow::buildRunViews()
 {
     connect(m_runsPanel, &RunsPanel::openRequested, this, &MainWindow::showRun);
     connect(m_runsPanel, &RunsPanel::compareRequested, this, &MainWindow::compareRuns);
+    // An interrupted run has no predictions, but the epochs it finished are on disk: its curves.
+    connect(m_runsPanel, &RunsPanel::unfinishedSelected, this, [this](const QString& dir) {
+        if (m_training->isRunning())
+            return;
+        for (const RunRecord& r : m_workspace->runs())
+            if (QString::fromStdString(r.dir) == dir) {
+                QList<QPointF> train, val, metric;
+                for (const auto& e : r.history) {
+                    train.append(QPointF(e.epoch, e.trainLoss));
+                    val.append(QPointF(e.epoch, e.valLoss));
+                    if (std::isfinite(e.valF1))
+                        metric.append(QPointF(e.epoch, e.valF1));
+                }
+                m_lossChart->setHistory(train, val, metric);
+                m_tabs->setCurrentIndex(TrainingTab);
+                m_status->showMessage(r.history.empty()
+                                          ? tr("%1: %2 before its first epoch ended").arg(QString::fromStdString(r.name), QString::fromStdString(r.status))
+                                          : tr("%1: %2 after %3; the curves show the epochs it finished")
+                                                .arg(QString::fromStdString(r.name), QString::fromStdString(r.status),
+                                                     QString::fromStdString(plural(r.history.size(), "epoch"))));
+            }
+    });
     connect(m_runsPanel, &RunsPanel::renameRequested, this, [this](const QString& dir, const QString& name) {
         try {
             renameRun(dir.toStdString(), name.toStdString());

@@ -1,10 +1,47 @@
 #include <headbench/runs/RunSession.h>
 
+#include <chrono>
 #include <filesystem>
 
 namespace headbench {
 namespace fs = std::filesystem;
 namespace {
+
+/// Passes training's progress on to the caller's observer, and writes each finished epoch into
+/// the run folder: a run killed mid-training keeps its curves so far.
+class ProgressRecorder : public TrainingObserver {
+public:
+    ProgressRecorder(std::string runDir, TrainingObserver* next) : m_dir(std::move(runDir)), m_next(next) {}
+    void onEpoch(const EpochStats& stats) override
+    {
+        m_history.push_back(stats);
+        // At most once a second: an fsync per epoch would slow heads whose epochs take
+        // milliseconds; a kill loses at most the last second's epochs.
+        const auto now = std::chrono::steady_clock::now();
+        if (m_history.size() == 1 || now - m_lastSave >= std::chrono::seconds(1)) {
+            m_lastSave = now;
+            try {
+                saveProgress(m_dir, m_history);
+            } catch (const std::exception&) {
+                // A full disk must not stop training; the final save reports it.
+            }
+        }
+        if (m_next)
+            m_next->onEpoch(stats);
+    }
+    void onBatch(int epoch, int batch, int batches) override
+    {
+        if (m_next)
+            m_next->onBatch(epoch, batch, batches);
+    }
+    bool shouldStop() override { return m_next && m_next->shouldStop(); }
+
+private:
+    std::string m_dir;
+    TrainingObserver* m_next;
+    std::vector<EpochStats> m_history;
+    std::chrono::steady_clock::time_point m_lastSave;
+};
 
 /// Removes a run folder that never became finished; a finished one (run.json) is never touched.
 void discardUnfinished(const std::string& runDir)
@@ -39,7 +76,8 @@ RunSessionResult runSession(const FeatureSet& data, const HeadSpec& spec, const 
     };
     const char* stage = "training";
     try {
-        const TrainResult result = trainHead(data, spec, observer, request.options);
+        ProgressRecorder recorder(runDir, observer);
+        const TrainResult result = trainHead(data, spec, &recorder, request.options);
         out.epochsDone = static_cast<int>(result.history.size());
         if (result.cancelled || stopRequested())
             return cancelled(stage);

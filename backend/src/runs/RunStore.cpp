@@ -150,6 +150,11 @@ std::string utcNow(const char* format)
 
 using namespace runstore;
 
+std::string historyToJson(const std::vector<EpochStats>& history)
+{
+    return historyJson(history).dump();
+}
+
 std::string defaultRunName(const HeadSpec& spec, const FeatureSet& data, const SweepTag& sweep)
 {
     return runstore::defaultRunNameOf(spec, data, sweep);
@@ -433,6 +438,16 @@ RunRecord unfinishedRun(const fs::path& dir)
             rec.sweepId = running["sweep"].value("id", "");
             rec.sweepParams = running["sweep"].value("params", json::object()).dump();
         }
+        // The epochs finished before the process stopped (written as they finish).
+        std::error_code ec;
+        if (fs::exists(dir / "history.json", ec)) {
+            try {
+                rec.history = historyFromJson(json::parse(readText(dir / "history.json")));
+                rec.epochsRun = static_cast<int>(rec.history.size());
+            } catch (const std::exception&) {
+                rec.history.clear(); // a history cut by the kill itself: the run is still listed
+            }
+        }
         const long long pid = running.value("pid", 0LL);
         const bool alive = pid > 0 && running.value("host", "") == hostName() && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
         rec.status = alive ? "running" : "interrupted";
@@ -479,6 +494,11 @@ std::vector<RunRecord> listRuns(const std::string& workspace, std::vector<std::s
     }
     std::sort(runs.begin(), runs.end(), [](const RunRecord& a, const RunRecord& b) { return a.id > b.id; });
     return runs;
+}
+
+void saveProgress(const std::string& runDir, const std::vector<EpochStats>& history)
+{
+    writeAtomically(fs::path(runDir) / "history.json", historyJson(history).dump(1) + "\n");
 }
 
 std::string leakageToJson(const LeakageReport& r)

@@ -82,6 +82,11 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
                   const TrainResult& result, const std::string& name = {}, const std::string& runDir = {},
                   const SweepTag& sweep = {});
 
+/// Writes the epochs a running run has finished into its folder (history.json, atomically), so a
+/// process killed mid-training leaves an interrupted run with its curves so far (listRuns reads
+/// them into RunRecord::history). saveRun writes the final history over it.
+void saveProgress(const std::string& runDir, const std::vector<EpochStats>& history);
+
 /// Removes a run folder (a cancelled run, or one the user deletes).
 void deleteRun(const std::string& dir);
 /// Renames a run / replaces its tags (run.json rewritten atomically).
@@ -124,6 +129,9 @@ RunLeakageRows loadLeakageRows(const std::string& dir);
 /// The leakage record of run.json (and `train --json`) as JSON text, and back.
 std::string leakageToJson(const LeakageReport& report);
 LeakageReport leakageFromJson(const std::string& json);
+
+/// The epochs of a run as history.json holds them (JSON array text), for the CLI's --json output.
+std::string historyToJson(const std::vector<EpochStats>& history);
 
 /// Metrics as JSON text, shared by run files and the CLI's --json output.
 std::string metricsToJson(const Metrics& m);
