@@ -1,5 +1,5 @@
 // Any bytes as one file of a run folder: the first byte chooses which (predictions.csv, oof.csv,
-// leakage.csv, run.json, metrics.json, spec.json, history.json), the rest is its content; the
+// leakage.csv, run.json, metrics.json, spec.json, history.json, cv.json), the rest is its content; the
 // other files of the folder are valid. Every reader must accept it or throw headbench::Error.
 #include <headbench/core/Error.h>
 #include <headbench/eval/PredictionFiles.h>
@@ -37,7 +37,7 @@ struct File {
     const char* name;
     const char* valid;
 };
-constexpr std::array<File, 7> kFiles{{
+constexpr std::array<File, 8> kFiles{{
     {"predictions.csv", "id,split,label,predicted,p_a,p_b\n\"x, \"\"1\"\"\",test,1,1,7.146622e-43,1\n2,train,0,0,1,0\n"},
     {"oof.csv", "id,label,fold,p_a,p_b\n1,0,0,0.25,0.75\n\"2\n\",1,1,1e-45,1\n"},
     {"leakage.csv", "id,split,exact_duplicate,near_duplicate,conflicting_label,nearest_train_id,similarity\n"
@@ -49,6 +49,7 @@ constexpr std::array<File, 7> kFiles{{
                        "test":{"count":1,"accuracy":null}})"},
     {"spec.json", R"({"depth":1,"hidden":[8],"epochs":2})"},
     {"history.json", R"([{"epoch":1,"train_loss":0.5,"val_loss":null,"l2":0.1,"iterations":3}])"},
+    {"cv.json", R"({"k":3,"folds_by":"stratified","pooled_rows":10,"mean":{"f1":0.5,"loss":null},"sd":{"f1":0.1}})"},
 }};
 
 } // namespace
@@ -78,6 +79,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     try {
         headbench::readOutOfFoldCsv((dir / "oof.csv").string());
+    } catch (const headbench::Error&) {
+    }
+    try {
+        headbench::loadCrossValidationSummary(d);
     } catch (const headbench::Error&) {
     }
     try {

@@ -127,6 +127,9 @@ EvaluationView::EvaluationView(QWidget* parent)
     m_slider->setValue(500);
     m_slider->setToolTip(tr("Decision threshold on the probability of the positive class"));
     m_title->setStyleSheet(QStringLiteral("font-weight: bold; font-size: 13pt;"));
+    // A long run name (a sweep point's fields, a deep feature file) is cut at the view's edge
+    // instead of widening the window; the whole name is the tooltip.
+    m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_metrics->setTextFormat(Qt::RichText);
     m_metrics->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
@@ -221,6 +224,7 @@ void EvaluationView::setRun(std::shared_ptr<const SampleData> data, std::vector<
     m_data = std::move(data);
     m_split = std::move(split);
     m_title->setText(title);
+    m_title->setToolTip(title);
     rebuildSplit();
 }
 

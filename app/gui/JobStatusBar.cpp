@@ -127,6 +127,23 @@ void JobStatusBar::trainingEpoch(const EpochStats& e)
                               formatSeconds(m_trainEstimate.secondsLeft(m_trainEpochs))));
 }
 
+void JobStatusBar::crossValidationProgress(int fold, int folds, double progress)
+{
+    if (fold == 0 && progress <= 0.0) { // the run is trained: time the folds on their own
+        m_cvStartMs = QDateTime::currentMSecsSinceEpoch();
+        m_cvEstimate.reset();
+        m_cvEstimate.add(0.0, 0.0);
+    }
+    const double elapsed = static_cast<double>(QDateTime::currentMSecsSinceEpoch() - m_cvStartMs) / 1000.0;
+    m_cvEstimate.add(elapsed, progress);
+    m_progress->setVisible(true);
+    m_progress->setValue(static_cast<int>(1000.0 * progress));
+    m_label->setText(tr("Cross-validation: fold %1 of %2 · elapsed %3 · ETA %4")
+                         .arg(fold + 1)
+                         .arg(folds)
+                         .arg(formatSeconds(elapsed), formatSeconds(m_cvEstimate.secondsLeft(1.0))));
+}
+
 void JobStatusBar::trainingEnded(const QString& message)
 {
     m_progress->setVisible(false);

@@ -35,6 +35,8 @@ public:
     void trainingStarted(int epochs);
     void trainingBatch(int epoch, int batch, int batches);
     void trainingEpoch(const EpochStats& stats);
+    /// Cross-validation after the run: fold (0-based) of folds, `progress` of all folds in [0, 1].
+    void crossValidationProgress(int fold, int folds, double progress);
     /// Training ended (saved, stopped or failed): the bar goes, the message stays.
     void trainingEnded(const QString& message);
 
@@ -53,6 +55,8 @@ private:
     qint64 m_trainStartMs = 0;
     int m_trainEpochs = 0;
     ProgressEstimate m_trainEstimate; ///< in epochs, fed every batch
+    qint64 m_cvStartMs = 0;
+    ProgressEstimate m_cvEstimate;    ///< in folds (0..1 of all), fed as the fold heads train
 };
 
 } // namespace headbench

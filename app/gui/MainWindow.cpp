@@ -367,6 +367,8 @@ void MainWindow::connectControllers()
     });
     connect(m_training, &TrainingController::epochFinished, this, &MainWindow::onEpoch);
     connect(m_training, &TrainingController::batchProgress, m_status, &JobStatusBar::trainingBatch);
+    // Cross-validation after the run: the folds' own progress, not a finished run's "ETA 0 s".
+    connect(m_training, &TrainingController::crossValidationProgress, m_status, &JobStatusBar::crossValidationProgress);
     connect(m_training, &TrainingController::finished, this, [this](const QString& dir) {
         m_status->trainingEnded(tr("Run saved in %1").arg(QDir::toNativeSeparators(dir)));
         m_workspace->refreshRuns();
@@ -562,7 +564,10 @@ void MainWindow::applyLoadedRun()
     m_evaluation->setRun(m_runSamples, m_runSplit, name.startsWith(head) ? name : tr("%1 — %2").arg(name, head));
     // Each run starts at its own threshold: the saved one, else 0.5 (never the last run's).
     m_evaluation->setThreshold(rec.threshold.value_or(0.5));
-    m_leakageBanner->setText(leakageBannerText(rec.leakage, rec.splitSource));
+    QString banner = leakageBannerText(rec.leakage, rec.splitSource);
+    if (run.crossValidation) // cv.json's mean and sd, where the window showed them nowhere
+        banner += (banner.isEmpty() ? QString() : QStringLiteral("<br>")) + crossValidationText(*run.crossValidation);
+    m_leakageBanner->setText(banner);
     m_leakageBanner->setVisible(!m_leakageBanner->text().isEmpty());
     m_evaluation->setIntervals(rec.validation.ci, rec.test.ci);
     if (rec.calibration.enabled())

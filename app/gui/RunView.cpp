@@ -9,6 +9,7 @@
 #include <headbench/text/Tokenizer.h>
 #include <headbench/train/CrossValidation.h>
 
+#include <cmath>
 #include <filesystem>
 #include <limits>
 #include <string_view>
@@ -55,12 +56,26 @@ LoadedRun loadRunForView(const QString& runDir, const std::shared_ptr<const Feat
                                            .toStdString();
         attachLeakage(*data, out.record, runDir.toStdString());
         attachLabelIssues(*data, runDir.toStdString());
+        out.crossValidation = loadCrossValidationSummary(runDir.toStdString());
         out.samples = std::move(data);
         out.split = std::move(pred.split);
     } catch (const std::exception& e) {
         out.error = QString::fromStdString(e.what());
     }
     return out;
+}
+
+QString crossValidationText(const CrossValidationSummary& cv)
+{
+    auto meanSd = [](double mean, double sd) {
+        return std::isfinite(mean) ? QStringLiteral("%1 ± %2").arg(mean, 0, 'f', 3).arg(sd, 0, 'f', 3) : QStringLiteral("–");
+    };
+    return QObject::tr("<b>Cross-validation</b> (%1 folds%2 of the %3 training and validation rows; mean ± sd over folds): "
+                       "F1 %4 · accuracy %5 · ROC-AUC %6")
+        .arg(cv.k)
+        .arg(cv.foldsBy == "group" ? QObject::tr(" by group") : QString())
+        .arg(cv.pooledRows)
+        .arg(meanSd(cv.mean.f1, cv.sd.f1), meanSd(cv.mean.accuracy, cv.sd.accuracy), meanSd(cv.mean.rocAuc, cv.sd.rocAuc));
 }
 
 QString leakageBannerText(const LeakageReport& r, const std::string& splitSource)

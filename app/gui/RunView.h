@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace headbench {
@@ -24,6 +25,7 @@ struct LoadedRun {
     RunRecord record;
     std::shared_ptr<SampleData> samples;
     std::vector<std::uint8_t> split;
+    std::optional<CrossValidationSummary> crossValidation; ///< cv.json, for runs trained with cross-validation
     QString error; ///< set instead of the rest when the run cannot be read
 };
 
@@ -37,6 +39,8 @@ LoadedRun loadRunForView(const QString& runDir, const std::shared_ptr<const Feat
 /// The banner's rich text when the run's validation or test rows have near duplicates in training
 /// or rows conflict in label; empty when there is nothing to say.
 QString leakageBannerText(const LeakageReport& report, const std::string& splitSource = {});
+/// The line the window shows for a cross-validated run: K, and the mean ± sd over folds.
+QString crossValidationText(const CrossValidationSummary& cv);
 
 // What a run adds to the samples table, read from its files (the widget receives the values).
 /// Fills `data.issueScore` and `issueSuggested` by confident learning on the out-of-fold

@@ -19,9 +19,11 @@ void TrainingWorker::trainPlan(std::shared_ptr<const FeatureSet> data, RunPlan p
         bool group;
         int count;
         Observer(TrainingWorker* w, bool g, int c) : worker(w), group(g), count(c) {}
-        TrainingObserver* runStarted(std::size_t index, const PlannedRun&) override
+        TrainingObserver* runStarted(std::size_t index, const PlannedRun& run) override
         {
             worker->runStarting();
+            foldEpochs = run.plannedEpochs();
+            folds = 0;
             if (group)
                 Q_EMIT worker->sweepRunStarted(static_cast<int>(index), count);
             return worker;
@@ -40,6 +42,24 @@ void TrainingWorker::trainPlan(std::shared_ptr<const FeatureSet> data, RunPlan p
         }
         TrainingObserver* foldObserver() override { return this; }
         bool shouldStop() override { return worker->stopRequested.load(); }
+        // The fold heads' progress: which fold, and how far into it (by epochs planned).
+        int fold = 0, folds = 0, foldEpochs = 1;
+        qint64 lastSignal = 0;
+        void onFold(int f, int k) override
+        {
+            fold = f;
+            folds = k;
+            Q_EMIT worker->crossValidationProgress(fold, folds, static_cast<double>(fold) / std::max(1, folds));
+        }
+        void onBatch(int epoch, int batch, int batches) override
+        {
+            const qint64 now = QDateTime::currentMSecsSinceEpoch();
+            if (folds == 0 || now - lastSignal < 100)
+                return;
+            lastSignal = now;
+            const double within = ((epoch - 1) + static_cast<double>(batch) / std::max(1, batches)) / std::max(1, foldEpochs);
+            Q_EMIT worker->crossValidationProgress(fold, folds, (fold + std::min(1.0, within)) / folds);
+        }
     } observer(this, group, static_cast<int>(plan.runs.size()));
     // Every exception is caught here: one escaping a slot is undefined behaviour in Qt.
     try {
@@ -107,6 +127,7 @@ TrainingController::TrainingController(QObject* parent)
         Q_EMIT failed(message);
     });
     connect(m_worker, &TrainingWorker::sweepRunStarted, this, &TrainingController::sweepRunStarted);
+    connect(m_worker, &TrainingWorker::crossValidationProgress, this, &TrainingController::crossValidationProgress);
     connect(m_worker, &TrainingWorker::sweepRunFinished, this, &TrainingController::sweepRunFinished);
     connect(m_worker, &TrainingWorker::sweepRunFailed, this, &TrainingController::sweepRunFailed);
     connect(m_worker, &TrainingWorker::sweepEnded, this, [this](bool cancelled) {

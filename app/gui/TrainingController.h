@@ -46,6 +46,8 @@ Q_SIGNALS:
     void sweepRunFinished(int index, QString runDir);
     void sweepRunFailed(int index, QString message);
     void sweepEnded(bool cancelled);
+    /// Cross-validation after the run trains fold `fold` (0-based) of `folds`; `progress` in [0, 1].
+    void crossValidationProgress(int fold, int folds, double progress);
 
 public:
     /// Resets the progress throttle at the start of a run.
@@ -100,6 +102,7 @@ Q_SIGNALS:
     void sweepRunFinished(int index, QString runDir);
     void sweepRunFailed(int index, QString message);
     void sweepEnded(bool cancelled);
+    void crossValidationProgress(int fold, int folds, double progress);
 
 private:
     void setRunning(bool running);

@@ -19,6 +19,7 @@
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QLabel>
 #include <QtTest>
 
 using namespace headbench;
@@ -116,6 +117,13 @@ void RepeatsWindowTest::crossValidationSavesOutOfFoldProbabilities()
     for (auto s : pred.split)
         pool += s != kTest;
     QCOMPARE(oof.ids.size(), pool); // every training and validation row, no test row
+    // The run shown says what cross-validation found: cv.json's mean and sd of F1.
+    const auto cv = loadCrossValidationSummary(dir);
+    QVERIFY(cv && cv->k == 3);
+    QTRY_VERIFY_WITH_TIMEOUT(window.leakageBanner()->text().contains(QStringLiteral("Cross-validation")), 30000);
+    QVERIFY2(window.leakageBanner()->text().contains(QStringLiteral("F1 %1 ± %2").arg(cv->mean.f1, 0, 'f', 3).arg(cv->sd.f1, 0, 'f', 3)),
+             qPrintable(window.leakageBanner()->text()));
+    QVERIFY(window.leakageBanner()->isVisible());
     // Repeats with cross-validation are refused with a message, not started.
     window.designer()->repeatsBox()->setValue(2);
     QVERIFY(!window.startTraining());

@@ -150,6 +150,28 @@ std::string utcNow(const char* format)
 
 using namespace runstore;
 
+std::optional<CrossValidationSummary> loadCrossValidationSummary(const std::string& runDir)
+{
+    const fs::path path = fs::path(runDir) / "cv.json";
+    std::error_code ec;
+    if (!fs::exists(path, ec))
+        return std::nullopt;
+    try {
+        const json j = json::parse(readText(path));
+        CrossValidationSummary out;
+        out.k = j.at("k").get<int>();
+        out.foldsBy = j.value("folds_by", "");
+        out.pooledRows = j.value("pooled_rows", 0LL);
+        out.mean = metricsFromJson(j.at("mean"));
+        out.sd = metricsFromJson(j.at("sd"));
+        if (out.k < 2)
+            throw Error(path.string() + ": k " + std::to_string(out.k) + " is not a number of folds");
+        return out;
+    } catch (const json::exception& e) {
+        throw Error(path.string() + ": damaged (" + std::string(e.what()) + ")");
+    }
+}
+
 std::string historyToJson(const std::vector<EpochStats>& history)
 {
     return historyJson(history).dump();

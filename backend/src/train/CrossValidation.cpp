@@ -199,6 +199,8 @@ CrossValidationResult crossValidate(const FeatureSet& data, const HeadSpec& spec
         for (std::size_t i = 0; i < inPool.size(); ++i)
             if (inPool[i])
                 foldData.split[i] = cv.fold[i] == f ? kValidation : kTrain;
+        if (observer)
+            observer->onFold(f, K);
         TrainResult r = trainHead(foldData, spec, observer, foldOptions);
         if (r.cancelled) {
             cv.cancelled = true;

@@ -130,6 +130,18 @@ RunLeakageRows loadLeakageRows(const std::string& dir);
 std::string leakageToJson(const LeakageReport& report);
 LeakageReport leakageFromJson(const std::string& json);
 
+/// What cv.json says of a run trained with cross-validation: the fold count, how folds were made,
+/// the pooled rows, and the mean and sample sd over folds of every metric.
+struct CrossValidationSummary {
+    int k = 0;
+    std::string foldsBy;        ///< "stratified" or "group"
+    std::int64_t pooledRows = 0;
+    Metrics mean, sd;
+};
+/// Reads cv.json of a run folder; nullopt when the run has none (trained without --cv). Throws
+/// headbench::Error naming the file when it is damaged.
+std::optional<CrossValidationSummary> loadCrossValidationSummary(const std::string& runDir);
+
 /// The epochs of a run as history.json holds them (JSON array text), for the CLI's --json output.
 std::string historyToJson(const std::vector<EpochStats>& history);
 

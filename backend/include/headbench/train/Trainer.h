@@ -38,6 +38,8 @@ public:
     virtual void onBatch(int epoch, int batch, int batches) {}
     /// Polled between batches; true cancels training after the current batch.
     virtual bool shouldStop() { return false; }
+    /// Cross-validation starts fold `fold` (0-based) of `folds`; its head's epochs follow.
+    virtual void onFold(int /*fold*/, int /*folds*/) {}
 };
 
 /// A trained head in evaluation mode: applies to feature rows and saves as TorchScript that
