@@ -65,14 +65,17 @@ set(HEADBENCH_TORCH_SOURCES
 # headbench_add_core_library(<target>): the torch-free core as a static library. Public
 # headers are included as <headbench/subject/Name.h>; private ones (under src/) stay private.
 function(headbench_add_core_library target)
+  # xxHash (Debian's libxxhash-dev): the content hash of feature files and models.
+  find_path(HEADBENCH_XXHASH_INCLUDE_DIR xxhash.h REQUIRED)
+  find_library(HEADBENCH_XXHASH_LIBRARY xxhash REQUIRED)
   add_library(${target} STATIC ${HEADBENCH_CORE_SOURCES})
   target_compile_features(${target} PUBLIC cxx_std_20)
   target_include_directories(${target}
     PUBLIC ${HEADBENCH_BACKEND_DIR}/include
     PRIVATE ${HEADBENCH_BACKEND_DIR}/src)
-  target_include_directories(${target} SYSTEM PRIVATE ${HDF5_C_INCLUDE_DIRS} ${HDF5_INCLUDE_DIRS})
+  target_include_directories(${target} SYSTEM PRIVATE ${HDF5_C_INCLUDE_DIRS} ${HDF5_INCLUDE_DIRS} ${HEADBENCH_XXHASH_INCLUDE_DIR})
   target_compile_definitions(${target} PRIVATE ${HDF5_C_DEFINITIONS})
   target_link_libraries(${target}
-    PRIVATE ${HDF5_C_LIBRARIES} nlohmann_json::nlohmann_json ${CMAKE_DL_LIBS} ICU::uc ICU::data
+    PRIVATE ${HDF5_C_LIBRARIES} nlohmann_json::nlohmann_json ${CMAKE_DL_LIBS} ICU::uc ICU::data ${HEADBENCH_XXHASH_LIBRARY}
     PUBLIC fmt::fmt Threads::Threads)
 endfunction()

@@ -614,7 +614,7 @@ void MainWindow::locateFeatures(const QString& runDir)
     if (path.isEmpty())
         return;
     try {
-        if (hashFile(path.toStdString()) != run.featuresHash) {
+        if (!fileHasHash(path.toStdString(), run.featuresHash)) {
             showError(tr("%1 is not the feature file run %2 was trained on: its hash differs.")
                           .arg(QDir::toNativeSeparators(path), QString::fromStdString(run.name)));
             return;

@@ -28,7 +28,7 @@ bool isRunsOwnFile(const RunRecord& run, const std::string& path)
     if (ec || run.featuresHash.empty() || (run.featuresSize > 0 && static_cast<std::int64_t>(size) != run.featuresSize))
         return false;
     try {
-        return hashFile(path) == run.featuresHash;
+        return fileHasHash(path, run.featuresHash);
     } catch (const Error&) {
         return false;
     }

@@ -391,7 +391,7 @@ FeaturesState checkFeatures(const RunRecord& run)
     if (size == run.featuresSize && mtime == run.featuresMtime)
         return FeaturesState::Same; // unchanged on disk: no need to hash it again
     try {
-        return hashFile(run.featuresPath) == run.featuresHash ? FeaturesState::Same : FeaturesState::Changed;
+        return fileHasHash(run.featuresPath, run.featuresHash) ? FeaturesState::Same : FeaturesState::Changed;
     } catch (const Error&) {
         return FeaturesState::Missing;
     }

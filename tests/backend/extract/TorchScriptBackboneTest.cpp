@@ -116,7 +116,7 @@ TEST(TorchScriptBackbone, EncoderDecoderAndDictModelsReadTheirHiddenSize)
     EXPECT_EQ(bert->name(), "bert_like.pt");
     EXPECT_EQ(bert->attributes().at("pooling"), "mean");
     EXPECT_EQ(bert->attributes().at("max_length"), "64");
-    EXPECT_EQ(bert->attributes().at("backbone_hash").rfind("fnv1a64:", 0), 0u);
+    EXPECT_EQ(bert->attributes().at("backbone_hash").rfind("xxh3_64:", 0), 0u);
     auto decoder = loadTorchScriptBackbone(options("decoder_like.pt", "sentencepiece/tokenizer.model", Pooling::Last));
     EXPECT_EQ(decoder->dim(), 24) << "hidden size read from the tuple's first entry";
     auto dict = loadTorchScriptBackbone(options("dict_output.pt", "wordpiece/tokenizer.json", Pooling::Cls));

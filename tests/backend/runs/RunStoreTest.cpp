@@ -53,7 +53,7 @@ TEST(RunStore, SavedRunReloadsWithEverything)
     EXPECT_EQ(back.status, "finished");
     EXPECT_EQ(toJson(back.spec), toJson(s.spec));
     EXPECT_EQ(back.featuresHash, s.record.featuresHash);
-    EXPECT_EQ(back.featuresHash.rfind("fnv1a64:", 0), 0u);
+    EXPECT_EQ(back.featuresHash.rfind("xxh3_64:", 0), 0u);
     EXPECT_EQ(back.featuresPath, fs::absolute(s.data.path).string());
     EXPECT_EQ(back.history.size(), 4u);
     EXPECT_DOUBLE_EQ(back.history[2].valLoss, s.result.history[2].valLoss);

@@ -9,7 +9,12 @@ namespace headbench {
 /// 64-bit FNV-1a of a byte string (feature hashing, cache keys).
 std::uint64_t fnv1a64(std::string_view bytes, std::uint64_t seed = 0xcbf29ce484222325ULL);
 
-/// Content hash of a file as "fnv1a64:<16 hex digits>"; throws headbench::Error when unreadable.
+/// Content hash of a file as "xxh3_64:<16 hex digits>" (xxHash's XXH3, read in 1 MiB blocks);
+/// throws headbench::Error when unreadable.
 std::string hashFile(const std::string& path);
+
+/// Whether the file's content has the hash `recorded`, computed the way it was recorded:
+/// "xxh3_64:..." or, for runs saved before, "fnv1a64:...". Throws like hashFile.
+bool fileHasHash(const std::string& path, const std::string& recorded);
 
 } // namespace headbench
