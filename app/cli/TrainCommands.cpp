@@ -437,6 +437,8 @@ int runSweep(const SweepCliOptions& o)
         if (!p.featureSet.empty() && std::none_of(data->featureSets.begin(), data->featureSets.end(),
                                                   [&](const FeatureSetInfo& f) { return f.name == p.featureSet; }))
             throw Error(fmt::format("{}: feature_set '{}' is not in {} (inspect lists its sets)", o.grid, p.featureSet, o.features));
+    for (const std::string& warning : planWarnings(plan)) // e.g. L-BFGS probes that differ only in lr
+        fmt::print(stderr, "warning: {}\n", warning);
     const std::string& sweepId = plan.groupId;
     const auto start = std::chrono::steady_clock::now();
     json runs = json::array();

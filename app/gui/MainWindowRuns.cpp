@@ -223,6 +223,18 @@ bool MainWindow::startPlan(RunPlan plan)
                           .arg(QString::fromStdString(run.featureSet), QString::fromStdString(features->featureSet)));
             return false;
         }
+    if (const auto warnings = planWarnings(plan); !warnings.empty()) {
+        // Not a refusal: the sweep runs, but the user learns why some of its points are equal.
+        QStringList lines;
+        for (const auto& w : warnings)
+            lines << QString::fromStdString(w);
+        auto* box = new QMessageBox(QMessageBox::Information, tr("Sweep points that train the same head"),
+                                    lines.join(QLatin1Char('\n')), QMessageBox::Ok, this);
+        box->setObjectName(QStringLiteral("sweepWarningBox"));
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+        m_status->showMessage(lines.first());
+    }
     if (plan.kind != PlanKind::Single) {
         QStringList params;
         for (const PlannedRun& run : plan.runs)

@@ -95,6 +95,67 @@ std::vector<std::string> planProblems(const RunPlan& plan, int numClasses)
     return out;
 }
 
+namespace {
+
+/// The head as it trains: the fields it does not use set to their defaults.
+HeadSpec effectiveSpec(const HeadSpec& spec)
+{
+    HeadSpec s = spec;
+    const HeadSpec defaults;
+    if (resolvedOptimizer(spec) == Optimizer::Lbfgs) {
+        s.learningRate = defaults.learningRate;
+        s.weightDecay = defaults.weightDecay;
+        s.momentum = defaults.momentum;
+        s.schedule = defaults.schedule;
+        s.stepSize = defaults.stepSize;
+        s.stepGamma = defaults.stepGamma;
+        s.epochs = defaults.epochs;
+        s.batchSize = defaults.batchSize;
+        s.earlyStopping = defaults.earlyStopping;
+        s.patience = defaults.patience;
+        s.optimizer = Optimizer::Lbfgs;
+    }
+    if (spec.hidden.empty()) {
+        s.activation = defaults.activation;
+        s.dropout = defaults.dropout;
+        s.norm = defaults.norm;
+    }
+    return s;
+}
+
+/// The fields whose values differ between two specs' JSON, joined ("lr, epochs").
+std::string differingFields(const HeadSpec& a, const HeadSpec& b)
+{
+    std::string out;
+    for (const SpecDifference& d : diffSpecs({a, b}))
+        out += (out.empty() ? "" : ", ") + d.field;
+    return out;
+}
+
+} // namespace
+
+std::vector<std::string> planWarnings(const RunPlan& plan)
+{
+    std::vector<std::string> out;
+    std::vector<bool> reported(plan.runs.size(), false);
+    for (std::size_t i = 0; i < plan.runs.size(); ++i)
+        for (std::size_t j = i + 1; j < plan.runs.size(); ++j) {
+            const PlannedRun& a = plan.runs[i];
+            const PlannedRun& b = plan.runs[j];
+            if (reported[j] || a.featureSet != b.featureSet || a.options.trainFraction != b.options.trainFraction ||
+                a.spec.seed != b.spec.seed || toJson(effectiveSpec(a.spec)) != toJson(effectiveSpec(b.spec)))
+                continue;
+            reported[j] = true;
+            const std::string ignored = differingFields(a.spec, b.spec);
+            out.push_back(fmt::format("points {} and {} ({} and {}) train the same head{}", i + 1, j + 1, a.params, b.params,
+                                      ignored.empty() ? std::string()
+                                      : resolvedOptimizer(a.spec) == Optimizer::Lbfgs
+                                          ? fmt::format(": L-BFGS ignores {}", ignored)
+                                          : fmt::format(": a linear probe ignores {}", ignored)));
+        }
+    return out;
+}
+
 PlanResult runPlan(const RunPlan& plan, const std::string& workspace, const FeatureSource& features, PlanObserver& observer)
 {
     PlanResult result;

@@ -168,3 +168,17 @@ TEST(RunPlan, ASplitChosenByHandIsInTheRunsName)
     EXPECT_EQ(names[2], defaultRunName(spec, data));
     EXPECT_NE(names[0], names[1]);
 }
+
+// A sweep over depth 0/1/2 x lr trained two identical depth-0 probes without a word.
+TEST(RunPlan, PointsThatTrainTheSameHeadAreNamed)
+{
+    const auto points = expandSweep(R"({"base": {"epochs": 2}, "grid": {"depth": [0, 1], "lr": [0.001, 0.01]}})");
+    const auto warnings = planWarnings(sweepPlan(points, {}));
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("points 1 and 2"), std::string::npos) << warnings[0];
+    EXPECT_NE(warnings[0].find("L-BFGS ignores lr"), std::string::npos) << warnings[0];
+    // Depth 1 points differ in lr for real; another seed or train fraction is another run.
+    EXPECT_TRUE(planWarnings(sweepPlan(expandSweep(R"({"grid": {"depth": [1], "lr": [0.001, 0.01]}})"), {})).empty());
+    EXPECT_TRUE(planWarnings(sweepPlan(expandSweep(R"({"grid": {"depth": [0], "seed": [1, 2]}})"), {})).empty());
+    EXPECT_TRUE(planWarnings(repeatsPlan(HeadSpec{}, 3, {})).empty());
+}

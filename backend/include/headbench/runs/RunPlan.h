@@ -64,6 +64,14 @@ RunPlan sweepPlan(const std::vector<SweepPoint>& points, const PlanSettings& set
 /// ({"depth":2}): ..."), empty when every head is valid.
 std::vector<std::string> planProblems(const RunPlan& plan, int numClasses);
 
+/// Runs of a plan that would train the same head on the same rows, one sentence per repeat, e.g.
+/// "points 1 and 4 ({"depth":0,"lr":0.001} and {"depth":0,"lr":0.01}) train the same head: L-BFGS
+/// ignores lr". A sweep over depth 0, 1, 2 x lr trained identical probes without a word. Fields a
+/// head does not use are ignored in the comparison: an L-BFGS probe's minibatch settings (lr,
+/// weight decay, momentum, schedule, epochs, batch size, early stopping), a probe's hidden-layer
+/// settings (activation, dropout, normalisation).
+std::vector<std::string> planWarnings(const RunPlan& plan);
+
 /// Told about a plan as it runs, on the thread that runs it.
 class PlanObserver {
 public:
