@@ -41,7 +41,11 @@ DataPanel::DataPanel(QWidget* parent)
     splitRow->addWidget(new QLabel(tr("Split:")));
     splitRow->addWidget(m_splitMode, 1);
     layout->addLayout(splitRow);
-    connect(m_splitMode, &QComboBox::currentIndexChanged, this, [this] { Q_EMIT splitModeChanged(splitMode()); });
+    connect(m_splitMode, &QComboBox::currentIndexChanged, this, [this] {
+        if (m_features) // the summary says which split training will use
+            showData(m_workspace, m_featuresPath, m_features);
+        Q_EMIT splitModeChanged(splitMode());
+    });
 
     auto* openFeatures = new QPushButton(tr("Open features…"));
     auto* importData = new QPushButton(tr("Import dataset…"));
@@ -69,6 +73,9 @@ QString DataPanel::summaryText() const
 
 void DataPanel::showData(const QString& workspace, const QString& featuresPath, const std::shared_ptr<const FeatureSet>& features)
 {
+    m_workspace = workspace;
+    m_featuresPath = featuresPath;
+    m_features = features;
     QString html = tr("<b>Workspace</b><br>%1<br><br>")
                        .arg(workspace.isEmpty() ? tr("<i>none — open one or the demo</i>")
                                                 : QDir::toNativeSeparators(workspace).toHtmlEscaped());
@@ -117,6 +124,11 @@ void DataPanel::showData(const QString& workspace, const QString& featuresPath, 
                              .arg(s.splitSource.empty() ? tr("stored") : QString::fromStdString(s.splitSource).toHtmlEscaped())
           : s.hasGroups ? tr("split: 80/10/10 by group (%1)").arg(QString::fromStdString(plural(s.groupCount, "group")))
                         : tr("split: stratified 80/10/10 by seed");
+    // The file's split is not always the one training uses: say which one the chooser picked.
+    if (splitMode() == SplitMode::Random && (s.hasSplit || s.hasGroups))
+        html += tr("<br><b>training uses:</b> random, stratified 80/10/10 (chosen below)");
+    else if (splitMode() == SplitMode::Group && s.hasSplit)
+        html += tr("<br><b>training uses:</b> by group, 80/10/10 (chosen below)");
     m_summary->setText(html);
 }
 

@@ -36,6 +36,9 @@ Q_SIGNALS:
 private:
     QLabel* m_summary;
     QComboBox* m_splitMode;
+    // What showData() last showed, to show it again when the split chosen changes.
+    QString m_workspace, m_featuresPath;
+    std::shared_ptr<const FeatureSet> m_features;
 };
 
 } // namespace headbench

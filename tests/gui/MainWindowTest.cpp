@@ -493,6 +493,9 @@ void MainWindowTest::manyLongClassNamesDoNotStretchTheWindowAndTheLayoutResets()
     panel.showData(QStringLiteral("/ws"), QStringLiteral("/ws/f.h5"), features);
     panel.splitModeBox()->setCurrentIndex(panel.splitModeBox()->findData(static_cast<int>(SplitMode::Group)));
     QCOMPARE(panel.splitMode(), SplitMode::Group);
+    // The summary says which split training uses when it is not the file's (issue 24, item 8).
+    panel.splitModeBox()->setCurrentIndex(panel.splitModeBox()->findData(static_cast<int>(SplitMode::Random)));
+    QVERIFY2(panel.summaryText().contains(QStringLiteral("training uses:</b> random")), qPrintable(panel.summaryText()));
     // The leakage banner of a run already split by group does not advise splitting by group.
     LeakageReport leak;
     leak.measured = true;
