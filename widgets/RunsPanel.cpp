@@ -89,6 +89,10 @@ RunsPanel::RunsPanel(QWidget* parent)
             Q_EMIT unfinishedSelected(items.first()->data(0, DirRole).toString());
     });
     connect(m_compare, &QPushButton::clicked, this, [this] { Q_EMIT compareRequested(selectedRunDirs()); });
+    connect(m_tree, &QTreeWidget::itemClicked, this, [this](QTreeWidgetItem* item) {
+        if (item && item->childCount() > 0 && item->data(0, DirRole).toString().isEmpty())
+            Q_EMIT sweepGroupActivated(item->text(NameColumn));
+    });
     connect(m_tree, &QTreeWidget::itemChanged, this, [this](QTreeWidgetItem* item, int column) {
         if (m_filling || column != NameColumn || item->data(0, DirRole).toString().isEmpty())
             return;

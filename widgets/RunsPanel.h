@@ -37,6 +37,8 @@ Q_SIGNALS:
     void openRequested(QString dir);
     /// An interrupted (or still running) run alone was selected: its curves so far can be shown.
     void unfinishedSelected(QString dir);
+    /// A sweep's (or repeats') group row was clicked: its runs can be shown as one sweep again.
+    void sweepGroupActivated(QString sweepId);
     void compareRequested(QStringList dirs);
     void renameRequested(QString dir, QString name);
     void tagsRequested(QString dir);

@@ -23,6 +23,7 @@
 
 #include <QDateTime>
 
+#include <algorithm>
 #include <cmath>
 #include <QFileInfo>
 #include <QInputDialog>
@@ -38,6 +39,30 @@ void MainWindow::buildRunViews()
 {
     connect(m_runsPanel, &RunsPanel::openRequested, this, &MainWindow::showRun);
     connect(m_runsPanel, &RunsPanel::compareRequested, this, &MainWindow::compareRuns);
+    // A sweep of an earlier session: clicking its group brings its chart back (the Sweep tab said
+    // "No sweep yet" after a restart).
+    connect(m_runsPanel, &RunsPanel::sweepGroupActivated, this, [this](const QString& id) {
+        if (m_training->isSweeping())
+            return;
+        std::vector<const RunRecord*> members;
+        for (const RunRecord& r : m_workspace->runs())
+            if (QString::fromStdString(r.sweepId) == id)
+                members.push_back(&r);
+        if (members.empty())
+            return;
+        std::sort(members.begin(), members.end(), [](const RunRecord* a, const RunRecord* b) { return a->id < b->id; });
+        QStringList params;
+        for (const RunRecord* r : members)
+            params << QString::fromStdString(r->sweepParams);
+        m_sweepView->setPoints(id, params);
+        for (std::size_t i = 0; i < members.size(); ++i)
+            if (members[i]->finished())
+                m_sweepView->setFinished(static_cast<int>(i), *members[i]);
+            else
+                m_sweepView->setFailed(static_cast<int>(i), QString::fromStdString(members[i]->status));
+        m_sweepView->setEnded(false);
+        m_tabs->setCurrentIndex(SweepTab);
+    });
     // An interrupted run has no predictions, but the epochs it finished are on disk: its curves.
     connect(m_runsPanel, &RunsPanel::unfinishedSelected, this, [this](const QString& dir) {
         if (m_training->isRunning())

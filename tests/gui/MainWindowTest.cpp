@@ -33,6 +33,7 @@
 #include <QDesktopServices>
 #include <QMenuBar>
 #include <QTableWidget>
+#include <QTreeWidget>
 #include <QDir>
 #include <QLabel>
 #include <QSignalSpy>
@@ -191,6 +192,22 @@ void MainWindowTest::sweepTrainsEveryPointAndComparesThem()
     QCOMPARE(runFinished.count(), 4);
     QCOMPARE(window.sweepView()->finishedCount(), 4);
     QCOMPARE(window.runsPanel()->runCount(), before + 4);
+    // After a restart the sweep's group brings its chart back.
+    {
+        MainWindow again;
+        again.show();
+        openWorkspace(again);
+        QTreeWidgetItem* group = nullptr;
+        for (int i = 0; i < again.runsPanel()->tree()->topLevelItemCount(); ++i)
+            if (again.runsPanel()->tree()->topLevelItem(i)->childCount() == 4)
+                group = again.runsPanel()->tree()->topLevelItem(i);
+        QVERIFY(group);
+        QCOMPARE(again.sweepView()->finishedCount(), 0);
+        const QRect rect = again.runsPanel()->tree()->visualItemRect(group);
+        QTest::mouseClick(again.runsPanel()->tree()->viewport(), Qt::LeftButton, {}, QPoint(30, rect.center().y()));
+        QCOMPARE(again.sweepView()->finishedCount(), 4);
+        QCOMPARE(again.tabs()->currentIndex(), int(MainWindow::SweepTab));
+    }
     // The sweep's runs are ordinary runs: they compare.
     QSignalSpy compared(&window, &MainWindow::comparisonShown);
     window.compareRuns({runFinished.at(0).at(1).toString(), runFinished.at(3).at(1).toString()});
