@@ -25,6 +25,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
 #include <unistd.h>
@@ -197,15 +198,22 @@ private:
 /// trains in (epochs, or an L-BFGS probe's penalties).
 class CliPlanObserver : public PlanObserver {
 public:
-    explicit CliPlanObserver(bool quiet) : m_quiet(quiet) {}
+    using Saved = std::function<void(std::size_t index, const RunSessionResult& session)>;
+    explicit CliPlanObserver(bool quiet, Saved saved = {}) : m_quiet(quiet), m_saved(std::move(saved)) {}
     TrainingObserver* runStarted(std::size_t, const PlannedRun& run) override
     {
         m_current = std::make_unique<CliTrainingObserver>(run.plannedEpochs(), m_quiet);
         return m_current.get();
     }
+    void runSaved(std::size_t index, const RunSessionResult& session) override
+    {
+        if (m_saved)
+            m_saved(index, session);
+    }
 
 private:
     bool m_quiet;
+    Saved m_saved;
     std::unique_ptr<CliTrainingObserver> m_current;
 };
 
@@ -375,21 +383,14 @@ int runRepeats(const TrainCliOptions& o)
         fmt::print("{} seeds of {} in {}\n{:>4}  {:>20}  {:>8} {:>8} {:>8} {:>7}\n", o.repeats, summary(base), groupId, "#",
                    "seed", "test f1", "acc", "roc auc", "s");
     json runs = json::array();
-    struct Observer : CliPlanObserver {
-        const RunPlan& plan;
-        json& runs;
-        bool quiet;
-        Observer(const RunPlan& p, json& r, bool q) : CliPlanObserver(true), plan(p), runs(r), quiet(q) {}
-        void runSaved(std::size_t i, const RunSessionResult& session) override
-        {
-            const RunRecord& rec = session.record;
-            const HeadSpec& spec = plan.runs[i].spec;
-            runs.push_back(trainRunJson(rec, spec));
-            if (!quiet)
-                fmt::print("{:>4}  {:>20}  {:>8} {:>8} {:>8} {:>7.1f}\n", i + 1, spec.seed, fmtMetric(rec.test.f1),
-                           fmtMetric(rec.test.accuracy), fmtMetric(rec.test.rocAuc), rec.seconds);
-        }
-    } observer(plan, runs, o.json);
+    CliPlanObserver observer(true, [&](std::size_t i, const RunSessionResult& session) {
+        const RunRecord& rec = session.record;
+        const HeadSpec& spec = plan.runs[i].spec;
+        runs.push_back(trainRunJson(rec, spec));
+        if (!o.json)
+            fmt::print("{:>4}  {:>20}  {:>8} {:>8} {:>8} {:>7.1f}\n", i + 1, spec.seed, fmtMetric(rec.test.f1),
+                       fmtMetric(rec.test.accuracy), fmtMetric(rec.test.rocAuc), rec.seconds);
+    });
     const PlanResult result = runPlan(plan, o.workspace, featureSource(o.features, data, texts), observer);
     if (result.cancelled) {
         printCancelled(result.cancelledRun, fmt::format("repeats interrupted after {} of {} runs", result.cancelledAt, o.repeats));
@@ -445,24 +446,17 @@ int runSweep(const SweepCliOptions& o)
     if (!o.json)
         fmt::print("{} in {}\n{:>4}  {:<56} {:>8} {:>8} {:>7}\n", plural(plan.runs.size(), "run"), sweepId, "#", "params",
                    "val f1", "test f1", "s");
-    struct Observer : CliPlanObserver {
-        const RunPlan& plan;
-        json& runs;
-        bool quiet;
-        Observer(const RunPlan& p, json& r, bool q) : CliPlanObserver(true), plan(p), runs(r), quiet(q) {}
-        void runSaved(std::size_t i, const RunSessionResult& session) override
-        {
-            const RunRecord& rec = session.record;
-            const PlannedRun& point = plan.runs[i];
-            runs.push_back({{"run", rec.id}, {"dir", rec.dir}, {"params", json::parse(point.params)},
-                            {"summary", summary(point.spec)}, {"seconds", rec.seconds},
-                            {"train_fraction", rec.trainFraction}, {"train_rows", rec.trainRows},
-                            {"metrics", valTestMetricsJson(rec)}});
-            if (!quiet)
-                fmt::print("{:>4}  {:<56} {:>8} {:>8} {:>7.1f}\n", i + 1, point.params.substr(0, 56),
-                           fmtMetric(rec.validation.f1), fmtMetric(rec.test.f1), rec.seconds);
-        }
-    } observer(plan, runs, o.json);
+    CliPlanObserver observer(true, [&](std::size_t i, const RunSessionResult& session) {
+        const RunRecord& rec = session.record;
+        const PlannedRun& point = plan.runs[i];
+        runs.push_back({{"run", rec.id}, {"dir", rec.dir}, {"params", json::parse(point.params)},
+                        {"summary", summary(point.spec)}, {"seconds", rec.seconds},
+                        {"train_fraction", rec.trainFraction}, {"train_rows", rec.trainRows},
+                        {"metrics", valTestMetricsJson(rec)}});
+        if (!o.json)
+            fmt::print("{:>4}  {:<56} {:>8} {:>8} {:>7.1f}\n", i + 1, point.params.substr(0, 56),
+                       fmtMetric(rec.validation.f1), fmtMetric(rec.test.f1), rec.seconds);
+    });
     const PlanResult result = runPlan(plan, o.workspace, featureSource(o.features, data, texts), observer);
     if (result.cancelled) {
         printCancelled(result.cancelledRun, fmt::format("sweep interrupted after {} of {} runs", result.cancelledAt, plan.runs.size()));

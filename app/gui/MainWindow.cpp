@@ -420,6 +420,18 @@ void MainWindow::resetLayout()
     m_status->showMessage(tr("Layout reset"));
 }
 
+void MainWindow::showHistory(const std::vector<EpochStats>& history)
+{
+    QList<QPointF> train, val, metric;
+    for (const auto& e : history) {
+        train.append(QPointF(e.epoch, e.trainLoss));
+        val.append(QPointF(e.epoch, e.valLoss));
+        if (std::isfinite(e.valF1))
+            metric.append(QPointF(e.epoch, e.valF1));
+    }
+    m_lossChart->setHistory(train, val, metric);
+}
+
 void MainWindow::onEpoch(const EpochStats& e)
 {
     m_lossChart->addEpoch(e.epoch, e.trainLoss, e.valLoss, e.valF1);
@@ -573,15 +585,8 @@ void MainWindow::applyLoadedRun()
     if (rec.calibration.enabled())
         m_evaluation->setCalibrationTemperature(rec.calibration.temperature);
     showSamplesForSplit();
-    QList<QPointF> train, val, metric;
-    for (const auto& e : rec.history) {
-        train.append(QPointF(e.epoch, e.trainLoss));
-        val.append(QPointF(e.epoch, e.valLoss));
-        if (std::isfinite(e.valF1))
-            metric.append(QPointF(e.epoch, e.valF1));
-    }
     if (!m_training->isRunning())
-        m_lossChart->setHistory(train, val, metric);
+        showHistory(rec.history);
     Q_EMIT runShown(run.dir);
 }
 

@@ -177,6 +177,8 @@ private:
     QTabWidget* m_tabs;
     DataPanel* m_dataPanel;
     JobStatusBar* m_status = nullptr;
+    /// A run's epochs (saved or, for an interrupted run, those it finished) in the loss chart.
+    void showHistory(const std::vector<EpochStats>& history);
     QByteArray m_defaultState; ///< the docks as built, before a saved layout is restored
     QSize defaultSize() const;
     void arrangeDocks();

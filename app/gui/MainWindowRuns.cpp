@@ -69,14 +69,7 @@ void MainWindow::buildRunViews()
             return;
         for (const RunRecord& r : m_workspace->runs())
             if (QString::fromStdString(r.dir) == dir) {
-                QList<QPointF> train, val, metric;
-                for (const auto& e : r.history) {
-                    train.append(QPointF(e.epoch, e.trainLoss));
-                    val.append(QPointF(e.epoch, e.valLoss));
-                    if (std::isfinite(e.valF1))
-                        metric.append(QPointF(e.epoch, e.valF1));
-                }
-                m_lossChart->setHistory(train, val, metric);
+                showHistory(r.history);
                 m_tabs->setCurrentIndex(TrainingTab);
                 m_status->showMessage(r.history.empty()
                                           ? tr("%1: %2 before its first epoch ended").arg(QString::fromStdString(r.name), QString::fromStdString(r.status))
