@@ -17,6 +17,7 @@ set(HEADBENCH_CORE_SOURCES
   ${_src}/core/JsonErrors.cpp ${_src}/core/JsonErrors.h
   ${_src}/core/JsonNumbers.h
   ${_src}/core/Unicode.cpp ${_inc}/core/Unicode.h
+  ${_src}/core/Safetensors.cpp ${_inc}/core/Safetensors.h
   ${_src}/data/Dataset.cpp ${_inc}/data/Dataset.h
   ${_src}/data/DemoData.cpp ${_inc}/data/DemoData.h
   ${_src}/data/FeatureFile.cpp ${_inc}/data/FeatureFile.h
@@ -29,6 +30,7 @@ set(HEADBENCH_CORE_SOURCES
   ${_inc}/extract/Backbone.h
   ${_src}/extract/Extractor.cpp ${_inc}/extract/Extractor.h
   ${_src}/extract/HashedNgramBackbone.cpp ${_inc}/extract/HashedNgramBackbone.h
+  ${_src}/extract/HfFolder.cpp ${_inc}/extract/HfFolder.h
   ${_src}/eval/Calibration.cpp ${_inc}/eval/Calibration.h
   ${_src}/train/HeadSpec.cpp ${_inc}/train/HeadSpec.h
   ${_src}/runs/Sweep.cpp ${_inc}/runs/Sweep.h
@@ -48,7 +50,10 @@ set(HEADBENCH_CORE_SOURCES
 set(HEADBENCH_TORCH_SOURCES
   ${_src}/core/Runtime.cpp ${_inc}/core/Runtime.h
   ${_src}/data/Leakage.cpp ${_inc}/data/Leakage.h
-  ${_src}/extract/TorchScriptBackbone.cpp ${_inc}/extract/TorchScriptBackbone.h
+  ${_src}/extract/ModelBackbone.cpp ${_inc}/extract/ModelBackbone.h ${_src}/extract/HiddenStateModel.h
+  ${_src}/extract/TorchScriptModel.cpp
+  # Hugging Face folders: safetensors weights, BERT/RoBERTa/Llama forward passes
+  ${_src}/extract/HfModel.cpp
   ${_src}/extract/BackboneRequest.cpp ${_inc}/extract/BackboneRequest.h
   ${_src}/train/CrossValidation.cpp ${_inc}/train/CrossValidation.h
   ${_src}/train/LbfgsProbe.cpp ${_src}/train/LbfgsProbe.h

@@ -15,7 +15,7 @@
 #include <headbench/data/Dataset.h>
 #include <headbench/data/FeatureFile.h>
 #include <headbench/extract/Extractor.h>
-#include <headbench/extract/TorchScriptBackbone.h>
+#include <headbench/extract/ModelBackbone.h>
 #include <headbench/eval/Bootstrap.h>
 #include <headbench/text/Tokenizer.h>
 #include <headbench/train/HeadSpec.h>
@@ -133,13 +133,13 @@ int main(int argc, char** argv)
 
     if (extract->parsed()) {
         const Dataset data = loadDataset(dataset, FieldMap{});
-        TorchScriptOptions to;
+        ModelBackboneOptions to;
         to.modelPath = model;
         to.tokenizerPath = tokenizerPath;
         to.pooling = parsePooling(pooling);
         to.maxLength = maxLength;
         const auto t0 = Clock::now();
-        auto backbone = loadTorchScriptBackbone(to);
+        auto backbone = loadModelBackbone(to);
         const double loadSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
         // Tokenisation alone, for the record (the extraction does it again, inside its time).
         const auto tokenizer = loadTokenizer(tokenizerPath);

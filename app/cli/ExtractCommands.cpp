@@ -9,7 +9,7 @@
 #include <headbench/data/Dataset.h>
 #include <headbench/extract/BackboneRequest.h>
 #include <headbench/extract/Extractor.h>
-#include <headbench/extract/TorchScriptBackbone.h>
+#include <headbench/extract/ModelBackbone.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -6,7 +6,7 @@
 #include <headbench/extract/Backbone.h>
 #include <headbench/extract/BackboneRequest.h>
 #include <headbench/extract/Extractor.h>
-#include <headbench/extract/TorchScriptBackbone.h>
+#include <headbench/extract/ModelBackbone.h>
 
 #include <QCoreApplication>
 #include <QDateTime>

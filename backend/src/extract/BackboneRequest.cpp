@@ -1,7 +1,8 @@
 #include <headbench/extract/BackboneRequest.h>
 
 #include <headbench/core/Error.h>
-#include <headbench/extract/TorchScriptBackbone.h>
+#include <headbench/extract/HfFolder.h>
+#include <headbench/extract/ModelBackbone.h>
 
 #include <algorithm>
 #include <vector>
@@ -51,12 +52,19 @@ OpenedBackbone openBackbone(const BackboneRequest& r)
         opened.batchSize = r.batchSize > 0 ? r.batchSize : 64;
         return opened;
     }
-    if (r.tokenizer.empty())
-        throw Error("--backbone " + r.backbone + " is a model file: give its tokenizer with --tokenizer "
-                    "(tokenizer.json or tokenizer.model)");
-    TorchScriptOptions to;
+    ModelBackboneOptions to;
     to.modelPath = r.backbone;
     to.tokenizerPath = r.tokenizer;
+    if (isModelFolder(r.backbone)) {
+        // A Hugging Face folder brings its tokenizer; --tokenizer overrides it.
+        if (to.tokenizerPath.empty())
+            to.tokenizerPath = folderTokenizer(r.backbone);
+        if (to.tokenizerPath.empty())
+            throw Error(r.backbone + ": the model folder has no tokenizer.json or tokenizer.model; give one with --tokenizer");
+    } else if (r.tokenizer.empty()) {
+        throw Error("--backbone " + r.backbone + " is a model file: give its tokenizer with --tokenizer "
+                    "(tokenizer.json or tokenizer.model)");
+    }
     to.poolings = poolings;
     to.pooling = to.poolings.front();
     to.layers = r.layers;
@@ -65,7 +73,7 @@ OpenedBackbone openBackbone(const BackboneRequest& r)
     to.longMode = longMode;
     to.windowStride = r.windowStride;
     to.windowMax = r.windowPool == "max";
-    opened.backbone = loadTorchScriptBackbone(to);
+    opened.backbone = loadModelBackbone(to);
     opened.batchSize = r.batchSize > 0 ? r.batchSize : 16;
     return opened;
 }

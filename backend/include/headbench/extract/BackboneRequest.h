@@ -11,8 +11,8 @@
 namespace headbench {
 
 struct BackboneRequest {
-    std::string backbone = "hashed-ngram"; ///< a built-in backbone's name, or a TorchScript model file
-    std::string tokenizer;                 ///< a model's tokenizer.json or tokenizer.model
+    std::string backbone = "hashed-ngram"; ///< a built-in backbone's name, a TorchScript model file or a Hugging Face model folder
+    std::string tokenizer;                 ///< a model's tokenizer.json or tokenizer.model (a folder's own by default)
     std::int64_t dim = 1024;               ///< the built-in backbone's width
     std::string pooling = "mean";          ///< one pooling or several: "mean,last,cls"
     std::string layers = "last";           ///< "last", "all" or a list such as "-1,-4,8"

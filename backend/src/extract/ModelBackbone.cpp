@@ -1,10 +1,13 @@
-#include <headbench/extract/TorchScriptBackbone.h>
+// A model backbone: tokenizing, long texts, batches, layers and poolings, the same for every
+// kind of model (HiddenStateModel gives the hidden states).
+#include <headbench/extract/ModelBackbone.h>
+
+#include "HiddenStateModel.h"
 
 #include <headbench/core/Error.h>
 #include <headbench/core/Hash.h>
 #include <headbench/text/Tokenizer.h>
 
-#include <torch/script.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -35,57 +38,29 @@ Pooling parsePooling(const std::string& name)
 
 namespace {
 
-/// The first line of a torch error: the rest is a C++ or TorchScript stack nobody can act on.
-std::string firstLine(const std::string& what)
-{
-    const auto nl = what.find('\n');
-    return nl == std::string::npos ? what : what.substr(0, nl);
-}
-
-std::string shapeText(const torch::Tensor& t)
-{
-    std::string s = "[";
-    for (std::int64_t i = 0; i < t.dim(); ++i)
-        s += (i ? ", " : "") + std::to_string(t.size(i));
-    return s + "]";
-}
-
-class TorchScriptBackbone : public Backbone {
+class ModelBackbone : public Backbone {
 public:
-    explicit TorchScriptBackbone(const TorchScriptOptions& options)
-        : m_options(options)
+    ModelBackbone(std::unique_ptr<HiddenStateModel> model, const ModelBackboneOptions& options)
+        : m_options(options), m_model(std::move(model))
     {
-        const std::string& path = options.modelPath;
         if (options.maxLength < 2)
             throw Error("the maximum length must be at least 2 tokens, got " + std::to_string(options.maxLength));
         if (options.windowStride < 0)
             throw Error("--window-stride " + std::to_string(options.windowStride) + ": expected a positive token count");
-        if (!std::filesystem::is_regular_file(path))
-            throw Error(path + ": no such model file");
+        // A model with a position table takes no longer sequences than it holds positions for.
+        if (const std::int64_t most = m_model->maxTokens(); most > 0 && m_options.maxLength > most)
+            m_options.maxLength = static_cast<int>(most);
         m_tokenizer = loadTokenizer(options.tokenizerPath);
-        try {
-            m_module = torch::jit::load(path, torch::kCPU);
-        } catch (const std::exception& e) {
-            throw Error(path + ": not a TorchScript model (torch.jit.load failed: " + firstLine(e.what()) + ")");
-        }
-        m_module.eval();
-        if (!m_module.find_method("forward"))
-            throw Error(path + ": the TorchScript module has no forward method");
-        const auto& schema = m_module.get_method("forward").function().getSchema();
-        const std::size_t inputs = schema.arguments().size() - 1; // without self
-        if (inputs != 2)
-            throw Error(path + ": forward takes " + std::to_string(inputs) +
-                        " inputs; a backbone's forward takes exactly (input_ids, attention_mask)");
-        checkEmbeddingSize();
+        m_model->checkVocabulary(m_tokenizer->vocabSize(), options.tokenizerPath);
         // Trial forward: reads the hidden size and checks the output's shape.
         const std::vector<std::int64_t> ids = m_tokenizer->encode("int main(void) { return 0; }", 8);
-        const std::vector<torch::Tensor> states = forward(torch::tensor(ids, torch::kLong).unsqueeze(0),
-                                                          torch::ones({1, static_cast<std::int64_t>(ids.size())}, torch::kLong));
+        const std::vector<torch::Tensor> states = m_model->forward(torch::tensor(ids, torch::kLong).unsqueeze(0),
+                                                                   torch::ones({1, static_cast<std::int64_t>(ids.size())}, torch::kLong));
         m_dim = states.back().size(2);
         m_stateCount = static_cast<int>(states.size());
         chooseSets();
-        m_name = std::filesystem::path(path).filename().string();
-        m_modelHash = hashFile(path);
+        m_name = m_model->name();
+        m_modelHash = m_model->hash();
         m_tokenizerHash = hashFile(options.tokenizerPath);
     }
 
@@ -106,6 +81,8 @@ public:
                 {"max_length", std::to_string(m_options.maxLength)},
                 {"normalize", m_options.normalize ? "true" : "false"},
                 {"long", longModeName(m_options.longMode)}};
+        for (const auto& [k, v] : m_model->attributes())
+            out[k] = v;
         if (m_options.longMode == LongMode::Windows) {
             out["window_stride"] = std::to_string(stride());
             out["window_pool"] = m_options.windowMax ? "max" : "mean";
@@ -223,9 +200,9 @@ private:
                 maskA[b][static_cast<std::int64_t>(t)] = 1;
             }
         }
-        const std::vector<torch::Tensor> states = forward(ids, mask);
+        const std::vector<torch::Tensor> states = m_model->forward(ids, mask);
         if (static_cast<int>(states.size()) != m_stateCount)
-            throw Error(m_options.modelPath + ": the model returned " + std::to_string(states.size()) + " hidden states, " +
+            throw Error(m_model->path() + ": the model returned " + std::to_string(states.size()) + " hidden states, " +
                         std::to_string(m_stateCount) + " on the first batch");
         std::vector<torch::Tensor> parts;
         for (const FeatureSetInfo& set : m_sets) {
@@ -234,82 +211,16 @@ private:
         }
         torch::Tensor pooled = (parts.size() == 1 ? parts.front() : torch::cat(parts, 1)).to(torch::kFloat).contiguous();
         if (pooled.size(1) != dim())
-            throw Error(m_options.modelPath + ": the hidden size changed from " + std::to_string(m_dim) + " to " +
+            throw Error(m_model->path() + ": the hidden size changed from " + std::to_string(m_dim) + " to " +
                         std::to_string(pooled.size(1) / static_cast<std::int64_t>(m_sets.size())) + " between batches");
         return pooled;
-    }
-
-    /// Runs the model and returns its hidden states as float32 [B, T, H]: all of them, embeddings
-    /// first, when the model returns them all, else just the last.
-    std::vector<torch::Tensor> forward(const torch::Tensor& ids, const torch::Tensor& mask)
-    {
-        const std::string& path = m_options.modelPath;
-        torch::InferenceMode inference;
-        c10::IValue result;
-        try {
-            result = m_module.forward({ids, mask});
-        } catch (const std::exception& e) {
-            throw Error(path + ": the forward pass failed on a batch of " + std::to_string(ids.size(0)) + " x " +
-                        std::to_string(ids.size(1)) + " tokens: " + firstLine(e.what()));
-        }
-        std::vector<torch::Tensor> states;
-        if (!allHiddenStates(result, states) && result.isTuple())
-            for (const auto& entry : result.toTupleRef().elements())
-                if (allHiddenStates(entry, states))
-                    break;
-        if (states.empty()) {
-            // Hugging Face models traced with return_dict give a tuple or a dict; the first entry
-            // is the last hidden state.
-            while (!result.isTensor()) {
-                if (result.isTuple() && !result.toTupleRef().elements().empty())
-                    result = result.toTupleRef().elements()[0];
-                else if (result.isList() && !result.toListRef().empty())
-                    result = result.toListRef()[0];
-                else if (result.isGenericDict() && !result.toGenericDict().empty())
-                    result = result.toGenericDict().begin()->value();
-                else
-                    throw Error(path + ": forward returned " + result.tagKind() +
-                                "; expected the last hidden states [batch, tokens, hidden] (or a tuple or dict starting with them)");
-            }
-            states.push_back(result.toTensor());
-        }
-        for (torch::Tensor& hidden : states) {
-            if (hidden.dim() != 3 || hidden.size(0) != ids.size(0) || hidden.size(1) != ids.size(1) || hidden.size(2) < 1)
-                throw Error(path + ": forward returned a tensor of shape " + shapeText(hidden) + " for input " +
-                            shapeText(ids) + "; expected the last hidden states [batch, tokens, hidden]");
-            if (!hidden.is_floating_point())
-                throw Error(path + ": forward returned " + std::string(c10::toString(hidden.scalar_type())) +
-                            " values; expected floating-point hidden states");
-            hidden = hidden.to(torch::kFloat);
-        }
-        return states;
-    }
-
-    /// A tuple or list of two or more tensors of one shape [B, T, H]: all hidden states.
-    static bool allHiddenStates(const c10::IValue& v, std::vector<torch::Tensor>& out)
-    {
-        std::vector<c10::IValue> entries;
-        if (v.isTuple())
-            entries.assign(v.toTupleRef().elements().begin(), v.toTupleRef().elements().end());
-        else if (v.isList())
-            for (const auto& e : v.toListRef())
-                entries.push_back(e);
-        if (entries.size() < 2)
-            return false;
-        for (const auto& e : entries)
-            if (!e.isTensor() || e.toTensor().dim() != 3 || e.toTensor().sizes() != entries.front().toTensor().sizes())
-                return false;
-        out.clear();
-        for (const auto& e : entries)
-            out.push_back(e.toTensor());
-        return true;
     }
 
     /// Resolves the options' layers and poolings into feature sets (the trial forward told how
     /// many hidden states the model returns).
     void chooseSets()
     {
-        const std::string& path = m_options.modelPath;
+        const std::string& path = m_model->path();
         m_poolings = m_options.poolings.empty() ? std::vector<Pooling>{m_options.pooling} : m_options.poolings;
         const bool all = m_stateCount > 1;
         const std::string& spec = m_options.layers.empty() ? std::string("last") : m_options.layers;
@@ -402,40 +313,9 @@ private:
         return pooled;
     }
 
-    /// Compares the tokenizer's id range with the model's token embedding, when the model has
-    /// a parameter that is recognisably one; the trial forward catches the rest.
-    void checkEmbeddingSize()
-    {
-        const std::int64_t vocab = m_tokenizer->vocabSize();
-        for (const auto& p : m_module.named_parameters(/*recurse=*/true)) {
-            const std::string& n = p.name;
-            const bool isTokenEmbedding = n.find("word_embeddings.weight") != std::string::npos ||
-                                          n.find("embed_tokens.weight") != std::string::npos ||
-                                          n.find("wte.weight") != std::string::npos ||
-                                          n.find("tok_embeddings.weight") != std::string::npos ||
-                                          n.find("token_embedding.weight") != std::string::npos;
-            if (isTokenEmbedding && p.value.dim() == 2 && p.value.size(0) < vocab)
-                throw Error(m_options.tokenizerPath + ": the tokenizer's vocabulary (" + std::to_string(vocab) +
-                            " ids) does not fit the embedding of " + m_options.modelPath + " (" +
-                            std::to_string(p.value.size(0)) + " rows in " + n + "): are they from the same model?");
-        }
-        // The largest id must go through: an embedding that is too small fails here with a
-        // message about the tokenizer, not later in the middle of an extraction.
-        const torch::Tensor ids = torch::full({1, 2}, vocab - 1, torch::kLong);
-        try {
-            torch::InferenceMode inference;
-            m_module.forward({ids, torch::ones({1, 2}, torch::kLong)});
-        } catch (const std::exception& e) {
-            throw Error(m_options.tokenizerPath + ": the model " + m_options.modelPath + " rejects token id " +
-                        std::to_string(vocab - 1) + ", the largest the tokenizer produces (vocabulary of " +
-                        std::to_string(vocab) + "): the tokenizer does not fit the embedding size (" +
-                        firstLine(e.what()) + ")");
-        }
-    }
-
-    TorchScriptOptions m_options;
+    ModelBackboneOptions m_options;
+    std::unique_ptr<HiddenStateModel> m_model;
     std::unique_ptr<Tokenizer> m_tokenizer;
-    torch::jit::Module m_module;
     std::int64_t m_dim = 0;   ///< hidden size H of one set
     int m_stateCount = 1;     ///< hidden states the model returns (1: the last only)
     std::int64_t m_sequences = 0; ///< id sequences encoded so far (windows count one each)
@@ -449,9 +329,12 @@ private:
 
 } // namespace
 
-std::unique_ptr<Backbone> loadTorchScriptBackbone(const TorchScriptOptions& options)
+std::unique_ptr<Backbone> loadModelBackbone(const ModelBackboneOptions& options)
 {
-    return std::make_unique<TorchScriptBackbone>(options);
+    std::error_code ec;
+    if (std::filesystem::is_directory(options.modelPath, ec))
+        return std::make_unique<ModelBackbone>(loadHfFolderModel(options.modelPath), options);
+    return std::make_unique<ModelBackbone>(loadTorchScriptModel(options.modelPath), options);
 }
 
 } // namespace headbench

@@ -7,7 +7,7 @@
 #include <headbench/extract/Extractor.h>
 #include <headbench/extract/HashedNgramBackbone.h>
 #include "TestUtil.h"
-#include <headbench/extract/TorchScriptBackbone.h>
+#include <headbench/extract/ModelBackbone.h>
 #include <headbench/text/Tokenizer.h>
 
 #include <gtest/gtest.h>
@@ -23,9 +23,9 @@ namespace {
 const std::string kModels = HEADBENCH_TEST_MODELS "/";
 const std::string kTok = HEADBENCH_TEST_DATA "/tokenizers/";
 
-TorchScriptOptions options(const std::string& model, const std::string& tokenizer, Pooling pooling = Pooling::Mean)
+ModelBackboneOptions options(const std::string& model, const std::string& tokenizer, Pooling pooling = Pooling::Mean)
 {
-    TorchScriptOptions o;
+    ModelBackboneOptions o;
     o.modelPath = kModels + model;
     o.tokenizerPath = kTok + tokenizer;
     o.pooling = pooling;
@@ -74,7 +74,7 @@ TEST(TorchScriptBackbone, EachPoolingMatchesADirectComputation)
             for (bool normalize : {false, true}) {
                 auto o = options("lookup.pt", tokFile, pooling);
                 o.normalize = normalize;
-                auto backbone = loadTorchScriptBackbone(o);
+                auto backbone = loadModelBackbone(o);
                 ASSERT_EQ(backbone->dim(), 8);
                 std::vector<float> got(kTexts.size() * 8);
                 backbone->encode(kTexts, got.data()); // one batch: short texts are padded
@@ -111,15 +111,15 @@ TEST(TorchScriptBackbone, EachPoolingMatchesADirectComputation)
 
 TEST(TorchScriptBackbone, EncoderDecoderAndDictModelsReadTheirHiddenSize)
 {
-    auto bert = loadTorchScriptBackbone(options("bert_like.pt", "bpe/tokenizer.json"));
+    auto bert = loadModelBackbone(options("bert_like.pt", "bpe/tokenizer.json"));
     EXPECT_EQ(bert->dim(), 32);
     EXPECT_EQ(bert->name(), "bert_like.pt");
     EXPECT_EQ(bert->attributes().at("pooling"), "mean");
     EXPECT_EQ(bert->attributes().at("max_length"), "64");
     EXPECT_EQ(bert->attributes().at("backbone_hash").rfind("xxh3_64:", 0), 0u);
-    auto decoder = loadTorchScriptBackbone(options("decoder_like.pt", "sentencepiece/tokenizer.model", Pooling::Last));
+    auto decoder = loadModelBackbone(options("decoder_like.pt", "sentencepiece/tokenizer.model", Pooling::Last));
     EXPECT_EQ(decoder->dim(), 24) << "hidden size read from the tuple's first entry";
-    auto dict = loadTorchScriptBackbone(options("dict_output.pt", "wordpiece/tokenizer.json", Pooling::Cls));
+    auto dict = loadModelBackbone(options("dict_output.pt", "wordpiece/tokenizer.json", Pooling::Cls));
     EXPECT_EQ(dict->dim(), 16);
 
     // A text's features do not depend on what else is in its batch (padding is masked).
@@ -139,7 +139,7 @@ TEST(TorchScriptBackbone, ExtractsResumesAndReusesTheCache)
 {
     test::TempDir dir;
     const Dataset data = generateDemoDataset(150, 5);
-    auto backbone = loadTorchScriptBackbone(options("bert_like.pt", "bpe/tokenizer.json"));
+    auto backbone = loadModelBackbone(options("bert_like.pt", "bpe/tokenizer.json"));
     const ExtractOptions eo{.batchSize = 8, .chunkRows = 16};
 
     const auto whole = extractFeatures(data, *backbone, dir.file("whole.h5"), nullptr, eo);
@@ -165,7 +165,7 @@ TEST(TorchScriptBackbone, ExtractsResumesAndReusesTheCache)
 
     // The same extraction again is a cache hit; another pooling is not.
     EXPECT_EQ(extractFeatures(data, *backbone, dir.file("whole.h5"), nullptr, eo).status, ExtractionResult::Reused);
-    auto maxBackbone = loadTorchScriptBackbone(options("bert_like.pt", "bpe/tokenizer.json", Pooling::Max));
+    auto maxBackbone = loadModelBackbone(options("bert_like.pt", "bpe/tokenizer.json", Pooling::Max));
     EXPECT_EQ(extractFeatures(data, *maxBackbone, dir.file("whole.h5"), nullptr, eo).status, ExtractionResult::Completed);
     EXPECT_EQ(readFeatureFile(dir.file("whole.h5")).attributes.at("pooling"), "max");
     // Chunks left by a different extraction are not taken for this one's.
@@ -180,7 +180,7 @@ TEST(TorchScriptBackbone, ShardsMergeIntoTheSingleExtraction)
 {
     test::TempDir dir;
     const Dataset data = generateDemoDataset(100, 9);
-    auto backbone = loadTorchScriptBackbone(options("decoder_like.pt", "sentencepiece/tokenizer.model", Pooling::Last));
+    auto backbone = loadModelBackbone(options("decoder_like.pt", "sentencepiece/tokenizer.model", Pooling::Last));
     ASSERT_TRUE(extractFeatures(data, *backbone, dir.file("single.h5"), nullptr, {.batchSize = 8}));
     std::vector<std::string> shards;
     for (int i = 0; i < 3; ++i) {
@@ -214,16 +214,16 @@ TEST(TorchScriptBackbone, ShardsMergeIntoTheSingleExtraction)
     expectMergeError({shards[0], shards[2]}, "1 of 3 shards missing (index 1)");
     expectMergeError({shards[0], shards[1], shards[1], shards[2]}, "given twice");
     expectMergeError({shards[0], dir.file("single.h5")}, "not a shard");
-    auto meanBackbone = loadTorchScriptBackbone(options("decoder_like.pt", "sentencepiece/tokenizer.model", Pooling::Mean));
+    auto meanBackbone = loadModelBackbone(options("decoder_like.pt", "sentencepiece/tokenizer.model", Pooling::Mean));
     ASSERT_TRUE(extractFeatures(data, *meanBackbone, dir.file("mean1.h5"), nullptr, {.shardIndex = 1, .shardCount = 3}));
     expectMergeError({shards[0], dir.file("mean1.h5"), shards[2]}, "not from one extraction");
 }
 
 TEST(TorchScriptBackbone, BrokenFilesGiveClearMessages)
 {
-    auto expectError = [](const TorchScriptOptions& o, const std::string& nameInMessage, const std::string& fragment) {
+    auto expectError = [](const ModelBackboneOptions& o, const std::string& nameInMessage, const std::string& fragment) {
         try {
-            loadTorchScriptBackbone(o);
+            loadModelBackbone(o);
             ADD_FAILURE() << o.modelPath << " loaded";
         } catch (const Error& e) {
             const std::string msg = e.what();
