@@ -7,6 +7,7 @@
 #include <headbench/data/DemoData.h>
 #include <headbench/data/FeatureFile.h>
 #include <headbench/data/Leakage.h>
+#include <headbench/extract/HfFolder.h>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -66,8 +67,38 @@ int runDemo(const DemoOptions& o)
 }
 
 // ---- inspect ----
+/// A Hugging Face model folder: what the backbone would run, read from config.json and the
+/// weights' headers (no weight is loaded).
+int inspectModelFolder(const std::string& path, bool asJson)
+{
+    const HfModelInfo info = headbench::inspectModelFolder(path);
+    const HfConfig& c = info.config;
+    if (asJson) {
+        json j{{"folder", path}, {"model_type", c.modelType}, {"architectures", c.architectures},
+               {"layers", c.layers}, {"hidden_size", c.hiddenSize}, {"heads", c.heads},
+               {"key_value_heads", c.kvHeads}, {"parameters", info.parameters}, {"dtype", info.dtype},
+               {"weight_bytes", info.weightBytes}, {"weight_files", info.weightFiles},
+               {"hidden_states", c.layers + 1}};
+        j["max_tokens"] = c.maxTokens() > 0 ? json(c.maxTokens()) : json(nullptr);
+        j["tokenizer"] = info.tokenizer.empty() ? json(nullptr) : json(info.tokenizer);
+        std::cout << j.dump(2) << "\n";
+        return kOk;
+    }
+    fmt::print("folder      {}\nmodel       {}{}\nlayers      {} ({} hidden states with the embeddings)\n", path,
+               c.modelType, c.architectures.empty() ? "" : " (" + fmt::format("{}", fmt::join(c.architectures, ", ")) + ")",
+               c.layers, c.layers + 1);
+    fmt::print("hidden size {}\nheads       {}{}\nparameters  {:.1f} M ({} stored, {:.1f} MB)\n", c.hiddenSize, c.heads,
+               c.kvHeads != c.heads ? fmt::format(" ({} key/value heads)", c.kvHeads) : "",
+               static_cast<double>(info.parameters) / 1e6, info.dtype, static_cast<double>(info.weightBytes) / 1e6);
+    fmt::print("max tokens  {}\ntokenizer   {}\n", c.maxTokens() > 0 ? std::to_string(c.maxTokens()) : "no limit (rotary positions)",
+               info.tokenizer.empty() ? "(none in the folder: give --tokenizer to extract)" : info.tokenizer);
+    return kOk;
+}
+
 int runInspect(const std::string& path, bool asJson)
 {
+    if (isModelFolder(path))
+        return inspectModelFolder(path, asJson);
     const FeatureSet set = readFeatureFile(path, {.loadTexts = true});
     const FeatureSummary s = summarize(set);
     const DuplicateSummary dups = findDuplicates(set);
@@ -148,8 +179,9 @@ void registerCommands(CLI::App& app)
 
     auto inspectPath = std::make_shared<std::string>();
     auto inspectJson = std::make_shared<bool>(false);
-    auto* cIn = app.add_subcommand("inspect", "Summarise a feature file: rows, dimension, classes, splits, backbone");
-    cIn->add_option("file", *inspectPath, "Feature file (.h5)")->required();
+    auto* cIn = app.add_subcommand("inspect", "Summarise a feature file (rows, dimension, classes, splits, backbone) or a "
+                                              "Hugging Face model folder (type, layers, hidden size, parameters, dtype)");
+    cIn->add_option("file", *inspectPath, "Feature file (.h5) or model folder")->required();
     cIn->add_flag("--json", *inspectJson, "Print the summary as JSON");
     cIn->callback([inspectPath, inspectJson] { g_exitCode = runInspect(*inspectPath, *inspectJson); });
 

@@ -214,8 +214,11 @@ void registerExtractCommands(CLI::App& app, int& exitCode)
         ->check(CLI::IsMember({"none", "exact"}))
         ->capture_default_str();
     c->add_option("--label-names", ex->labelNames, "Class names in class order, e.g. safe,vulnerable (stored as label_names)");
-    c->add_option("--backbone", ex->backbone.backbone, "hashed-ngram (built in) or a TorchScript model file (.pt)")->capture_default_str();
-    c->add_option("--tokenizer", ex->backbone.tokenizer, "The model's tokenizer.json or SentencePiece tokenizer.model");
+    c->add_option("--backbone", ex->backbone.backbone,
+                  "hashed-ngram (built in), a TorchScript model file (.pt) or a Hugging Face model folder "
+                  "(config.json, safetensors weights, tokenizer: bert, roberta, llama)")->capture_default_str();
+    c->add_option("--tokenizer", ex->backbone.tokenizer,
+                  "The model's tokenizer.json or SentencePiece tokenizer.model (a model folder's own by default)");
     c->add_option("--pooling", ex->backbone.pooling,
                   "cls, mean, last or max (last for decoder-only models), or several, e.g. mean,last: one feature set "
                   "each")
