@@ -2,6 +2,7 @@
 
 #include <headbench/data/Dataset.h>
 #include <headbench/core/Error.h>
+#include <headbench/extract/HfFolder.h>
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -14,10 +15,12 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QGroupBox>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QScreen>
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -26,6 +29,30 @@
 #include <fstream>
 
 namespace headbench {
+namespace {
+
+/// A word-wrapped label whose height is that of its lines at its width: a QLabel's own size hint
+/// guesses a narrow width, and the form then gave the summary the height of five lines.
+class WrappedLabel : public QLabel {
+public:
+    QSize sizeHint() const override
+    {
+        QSize hint = QLabel::sizeHint();
+        if (width() > 0)
+            hint.setHeight(heightForWidth(width()));
+        return hint;
+    }
+
+protected:
+    void resizeEvent(QResizeEvent* event) override
+    {
+        QLabel::resizeEvent(event);
+        if (heightForWidth(width()) != height())
+            updateGeometry();
+    }
+};
+
+} // namespace
 
 ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace, QWidget* parent)
     : QDialog(parent)
@@ -44,6 +71,8 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     , m_backbone(new QComboBox)
     , m_dim(new QSpinBox)
     , m_model(new QLineEdit)
+    , m_folder(new QLineEdit)
+    , m_folderSummary(new WrappedLabel)
     , m_tokenizer(new QLineEdit)
     , m_pooling(new QComboBox)
     , m_maxLength(new QSpinBox)
@@ -57,11 +86,18 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     setWindowTitle(tr("Import %1").arg(QFileInfo(datasetPath).fileName()));
     m_backbone->addItem(tr("hashed-ngram (built in, no download)"), QStringLiteral("hashed-ngram"));
     m_backbone->addItem(tr("TorchScript model file…"), QStringLiteral("torchscript"));
+    m_backbone->addItem(tr("Hugging Face model folder…"), QStringLiteral("hf-folder"));
     m_backbone->setToolTip(tr("Built-in: C-aware token n-grams, hashed; needs no download.\n"
-                              "TorchScript: a pretrained model exported with tools/export_backbone.py"));
+                              "TorchScript: a pretrained model exported with tools/export_backbone.py.\n"
+                              "Hugging Face folder: a bert, roberta, xlm-roberta or llama model as the Hub ships it "
+                              "(config.json, model.safetensors or its shards, tokenizer.json or tokenizer.model)"));
     m_dim->setRange(8, 1 << 20);
     m_dim->setValue(1024);
     m_model->setPlaceholderText(tr("model.pt (torch.jit.save)"));
+    m_folder->setPlaceholderText(tr("a folder with config.json and model.safetensors"));
+    m_folderSummary->setWordWrap(true);
+    m_folderSummary->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
+    m_folderSummary->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_tokenizer->setPlaceholderText(tr("tokenizer.json or tokenizer.model"));
     m_pooling->addItem(tr("mean over tokens"), QStringLiteral("mean"));
     m_pooling->addItem(tr("first token (CLS)"), QStringLiteral("cls"));
@@ -75,6 +111,11 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     m_longMode->addItem(tr("keep the end (tail)"), QStringLiteral("tail"));
     m_longMode->addItem(tr("read all: overlapping windows, mean of their vectors"), QStringLiteral("windows"));
     m_longMode->setToolTip(tr("What the model reads of a function longer than the max length"));
+    // Their longest entries need not set the column's width: the list opens wider.
+    for (QComboBox* box : {m_backbone, m_longMode}) {
+        box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        box->setMinimumContentsLength(22);
+    }
     m_batch->setRange(1, 4096);
     m_batch->setValue(16);
     m_out->setText(QDir(workspace).filePath(QStringLiteral("features/") + QFileInfo(datasetPath).completeBaseName() + QStringLiteral(".h5")));
@@ -90,6 +131,8 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     m_id->setObjectName(QStringLiteral("idField"));
     m_preview->setObjectName(QStringLiteral("preview"));
     m_model->setObjectName(QStringLiteral("modelPath"));
+    m_folder->setObjectName(QStringLiteral("modelFolder"));
+    m_folderSummary->setObjectName(QStringLiteral("folderSummary"));
     m_tokenizer->setObjectName(QStringLiteral("tokenizerPath"));
     m_split->setObjectName(QStringLiteral("splitField"));
     m_group->setObjectName(QStringLiteral("groupField"));
@@ -119,8 +162,10 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
             m_holds->setCurrentIndex(1);
     }
 
+    // Two columns, the rows on the left and the features on the right: one column was taller
+    // than a 1024x680 screen with a model's rows shown.
     auto* form = new QFormLayout;
-    m_form = form;
+    m_rowsForm = form;
     form->addRow(tr("&Text field"), m_text);
     form->addRow(tr("&Label field"), m_label);
     form->addRow(tr("&Id field"), m_id);
@@ -134,11 +179,18 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     form->addRow(tr("Class &names"), m_classNames);
     form->addRow(QString(), m_skipInvalid);
     form->addRow(QString(), m_dedup);
+    auto* rowsBox = new QGroupBox(tr("Rows"));
+    rowsBox->setLayout(form);
+    form = new QFormLayout;
+    m_form = form;
     form->addRow(tr("&Backbone"), m_backbone);
     form->addRow(tr("&Dimension"), m_dim);
     m_modelRow = fileRow(m_model, tr("TorchScript models (*.pt *.pth *.ts *.jit);;All files (*)"));
     m_tokenizerRow = fileRow(m_tokenizer, tr("Tokenizers (tokenizer.json *.json *.model);;All files (*)"));
     form->addRow(tr("&Model file"), m_modelRow);
+    m_folderRow = fileRow(m_folder, QString());
+    form->addRow(tr("Model &folder"), m_folderRow);
+    form->addRow(QString(), m_folderSummary);
     form->addRow(tr("T&okenizer"), m_tokenizerRow);
     form->addRow(tr("&Pooling"), m_pooling);
     form->addRow(tr("Max &length"), m_maxLength);
@@ -146,11 +198,16 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     form->addRow(QString(), m_normalize);
     form->addRow(tr("Batch si&ze"), m_batch);
     form->addRow(tr("&Output file"), m_out);
+    auto* featuresBox = new QGroupBox(tr("Features"));
+    featuresBox->setLayout(form);
+    auto* columns = new QHBoxLayout;
+    columns->addWidget(rowsBox, 2);
+    columns->addWidget(featuresBox, 3);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
     m_ok = buttons->button(QDialogButtonBox::Ok);
     m_ok->setText(tr("Extract"));
     auto* layout = new QVBoxLayout(this);
-    layout->addLayout(form);
+    layout->addLayout(columns);
     layout->addWidget(new QLabel(tr("Preview of the first rows:")));
     layout->addWidget(m_preview, 1);
     layout->addWidget(m_message);
@@ -165,7 +222,11 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     connect(m_backbone, &QComboBox::currentIndexChanged, this, &ImportDialog::updateBackboneRows);
     for (auto* edit : {m_model, m_tokenizer, m_out})
         connect(edit, &QLineEdit::textChanged, this, &ImportDialog::updateOkButton);
-    resize(760, 640);
+    connect(m_folder, &QLineEdit::textChanged, this, &ImportDialog::inspectFolder);
+    // Wide enough for both columns and the preview's text, within a small screen.
+    const QRect screenArea = screen()->availableGeometry();
+    resize(std::min(1000, screenArea.width() - 24), std::min(660, screenArea.height() - 40));
+    inspectFolder();
     loadPreview();
     updateBackboneRows();
     updateSplitRows();
@@ -174,8 +235,8 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
 void ImportDialog::updateSplitRows()
 {
     const bool byFiles = m_holds->currentData().toString() == QLatin1String("train");
-    m_form->setRowVisible(m_validRow, byFiles);
-    m_form->setRowVisible(m_testRow, byFiles);
+    m_rowsForm->setRowVisible(m_validRow, byFiles);
+    m_rowsForm->setRowVisible(m_testRow, byFiles);
     // A split per file and a split field say the same thing twice: one or the other.
     m_split->setEnabled(!byFiles);
     if (byFiles)
@@ -193,21 +254,115 @@ QWidget* ImportDialog::fileRow(QLineEdit* edit, const QString& filter)
     layout->addWidget(edit, 1);
     layout->addWidget(browse);
     connect(browse, &QToolButton::clicked, this, [this, edit, filter] {
-        const QString file = QFileDialog::getOpenFileName(this, tr("Choose a file"), QFileInfo(m_path).absolutePath(), filter);
+        const QString dir = QFileInfo(m_path).absolutePath();
+        const QString file = filter.isEmpty()
+            ? QFileDialog::getExistingDirectory(this, tr("Choose a model folder"),
+                                                QFileInfo(edit->text()).isDir() ? edit->text() : dir)
+            : QFileDialog::getOpenFileName(this, tr("Choose a file"), dir, filter);
         if (!file.isEmpty())
             edit->setText(file);
     });
     return row;
 }
 
+QString ImportDialog::backboneKind() const
+{
+    return m_backbone->currentData().toString();
+}
+
 void ImportDialog::updateBackboneRows()
 {
-    const bool model = m_backbone->currentData().toString() == QLatin1String("torchscript");
+    const QString kind = backboneKind();
+    const bool folder = kind == QLatin1String("hf-folder");
+    const bool model = kind != QLatin1String("hashed-ngram");
     m_form->setRowVisible(m_dim, !model);
-    for (QWidget* w : {m_modelRow, m_tokenizerRow, static_cast<QWidget*>(m_pooling), static_cast<QWidget*>(m_maxLength),
+    m_form->setRowVisible(m_modelRow, kind == QLatin1String("torchscript"));
+    m_form->setRowVisible(m_folderRow, folder);
+    m_form->setRowVisible(m_folderSummary, folder);
+    for (QWidget* w : {m_tokenizerRow, static_cast<QWidget*>(m_pooling), static_cast<QWidget*>(m_maxLength),
                        static_cast<QWidget*>(m_longMode), static_cast<QWidget*>(m_normalize), static_cast<QWidget*>(m_batch)})
         m_form->setRowVisible(w, model);
+    // A folder's tokenizer is optional: the folder's own unless another is chosen.
+    if (!folder)
+        m_tokenizer->setPlaceholderText(tr("tokenizer.json or tokenizer.model"));
+    else if (m_folderTokenizer.isEmpty() && m_folderError.isEmpty() && !m_folder->text().trimmed().isEmpty())
+        m_tokenizer->setPlaceholderText(tr("none in the folder: choose one"));
+    else if (m_folderTokenizer.isEmpty())
+        m_tokenizer->setPlaceholderText(tr("the folder's tokenizer.json/.model"));
+    else
+        m_tokenizer->setPlaceholderText(tr("the folder's %1").arg(QFileInfo(m_folderTokenizer).fileName()));
     updateOkButton();
+}
+
+namespace {
+
+/// 124.6 M, 1.2 B, 30.1 k: a parameter count in a few digits.
+QString shortCount(std::int64_t n)
+{
+    const double v = static_cast<double>(n);
+    if (v >= 1e9)
+        return QStringLiteral("%1 B").arg(v / 1e9, 0, 'f', 1);
+    if (v >= 1e6)
+        return QStringLiteral("%1 M").arg(v / 1e6, 0, 'f', 1);
+    if (v >= 1e3)
+        return QStringLiteral("%1 k").arg(v / 1e3, 0, 'f', 1);
+    return QString::number(n);
+}
+
+} // namespace
+
+void ImportDialog::inspectFolder()
+{
+    const QString text = m_folder->text().trimmed();
+    const QString folder = QDir::cleanPath(text);
+    m_folderError.clear();
+    m_folderTokenizer.clear();
+    QString summary;
+    if (text.isEmpty()) {
+        summary = tr("config.json, model.safetensors (or its shards) and tokenizer.json, as the Hugging Face Hub ships a "
+                     "bert, roberta, xlm-roberta or llama model");
+    } else if (!QFileInfo(folder).isDir()) {
+        m_folderError = tr("%1 is not a folder").arg(folder);
+    } else {
+        try {
+            // Reads config.json and the weights' headers only: fast enough on every edit.
+            const HfModelInfo info = inspectModelFolder(folder.toStdString());
+            const HfConfig& c = info.config;
+            m_folderTokenizer = QString::fromStdString(info.tokenizer);
+            QString model = QString::fromStdString(c.modelType);
+            if (!c.architectures.empty()) {
+                QStringList names;
+                for (const auto& a : c.architectures)
+                    names << QString::fromStdString(a);
+                model += QStringLiteral(" (%1)").arg(names.join(QStringLiteral(", ")));
+            }
+            QStringList parts{model,
+                              c.layers == 1 ? tr("1 layer") : tr("%1 layers").arg(c.layers),
+                              tr("hidden %1").arg(c.hiddenSize),
+                              tr("%1 parameters").arg(shortCount(info.parameters)),
+                              QString::fromStdString(info.dtype),
+                              m_folderTokenizer.isEmpty() ? tr("no tokenizer") : QFileInfo(m_folderTokenizer).fileName()};
+            summary = parts.join(QStringLiteral(" · "));
+        } catch (const std::exception& e) {
+            m_folderError = QString::fromStdString(e.what());
+        }
+    }
+    if (!m_folderError.isEmpty()) {
+        // The folder is on the line above: the error without it, the full one in the message line.
+        QString shown = m_folderError;
+        for (const QString& prefix : {folder + QStringLiteral(": "), folder + QLatin1Char('/')})
+            if (shown.startsWith(prefix) && shown.size() > prefix.size()) {
+                shown = shown.mid(prefix.size());
+                break;
+            }
+        summary = tr("Cannot use this folder: %1").arg(shown);
+    }
+    m_folderSummary->setText(summary);
+    m_folderSummary->setToolTip(m_folderError);
+    m_folderSummary->setStyleSheet(!m_folderError.isEmpty() ? QStringLiteral("color: #c62828;")
+                                   : text.isEmpty()          ? QStringLiteral("color: palette(mid);")
+                                                             : QString());
+    updateBackboneRows();
 }
 
 void ImportDialog::showError(const QString& message)
@@ -222,12 +377,23 @@ QString ImportDialog::message() const
 
 void ImportDialog::updateOkButton()
 {
-    const bool model = m_backbone->currentData().toString() == QLatin1String("torchscript");
+    const QString kind = backboneKind();
+    const bool torchscript = kind == QLatin1String("torchscript");
+    const bool folder = kind == QLatin1String("hf-folder");
+    const QString tokenizer = m_tokenizer->text().trimmed();
     QString why;
-    if (model && !QFileInfo(m_model->text()).isFile())
+    if (torchscript && !QFileInfo(m_model->text()).isFile())
         why = tr("Choose the model file (a TorchScript .pt).");
-    else if (model && !QFileInfo(m_tokenizer->text()).isFile())
+    else if (torchscript && !QFileInfo(tokenizer).isFile())
         why = tr("Choose the model's tokenizer (tokenizer.json or tokenizer.model).");
+    else if (folder && m_folder->text().trimmed().isEmpty())
+        why = tr("Choose the model folder (config.json and model.safetensors, as on the Hugging Face Hub).");
+    else if (folder && !m_folderError.isEmpty())
+        why = m_folderError;
+    else if (folder && !tokenizer.isEmpty() && !QFileInfo(tokenizer).isFile())
+        why = tr("The tokenizer %1 is not a file; clear it to use the folder's own.").arg(tokenizer);
+    else if (folder && tokenizer.isEmpty() && m_folderTokenizer.isEmpty())
+        why = tr("The model folder has no tokenizer.json or tokenizer.model: choose the model's tokenizer.");
     else if (m_out->text().trimmed().isEmpty())
         why = tr("Choose where to write the feature file.");
     else if (m_holds->currentData().toString() == QLatin1String("train") && !QFileInfo(m_validFile->text()).isFile())
@@ -366,13 +532,14 @@ ExtractionRequest ImportDialog::request() const
     ExtractionRequest r;
     r.backbone = m_backbone->currentData().toString();
     r.dim = m_dim->value();
-    r.modelPath = m_model->text();
-    r.tokenizerPath = m_tokenizer->text();
+    const bool folder = r.backbone == QLatin1String("hf-folder");
+    r.modelPath = folder ? QDir::cleanPath(m_folder->text().trimmed()) : m_model->text();
+    r.tokenizerPath = m_tokenizer->text().trimmed(); // a folder: empty for its own
     r.pooling = m_pooling->currentData().toString();
     r.maxLength = m_maxLength->value();
     r.longMode = m_longMode->currentData().toString();
     r.normalize = m_normalize->isChecked();
-    r.batchSize = r.backbone == QLatin1String("torchscript") ? m_batch->value() : 0;
+    r.batchSize = r.backbone != QLatin1String("hashed-ngram") ? m_batch->value() : 0;
     return r;
 }
 QString ImportDialog::outputPath() const { return m_out->text(); }

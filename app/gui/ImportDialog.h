@@ -45,6 +45,11 @@ private:
     void updateBackboneRows();
     void updateOkButton();
     void updateSplitRows();
+    /// Reads the chosen model folder's config and weight headers and shows what it holds.
+    void inspectFolder();
+    /// "hashed-ngram", "torchscript" or "hf-folder".
+    QString backboneKind() const;
+    /// An edit with a Browse button: a file with `filter`, or a folder when `filter` is empty.
     QWidget* fileRow(QLineEdit* edit, const QString& filter);
 
     QString m_path;
@@ -64,14 +69,20 @@ private:
     QComboBox* m_backbone;
     QSpinBox* m_dim;
     QLineEdit* m_model;
+    QLineEdit* m_folder;
+    QLabel* m_folderSummary;
     QLineEdit* m_tokenizer;
     QComboBox* m_pooling;
     QSpinBox* m_maxLength;
     QComboBox* m_longMode;
     QCheckBox* m_normalize;
     QSpinBox* m_batch;
-    QFormLayout* m_form = nullptr;
+    QFormLayout* m_rowsForm = nullptr; ///< the dataset's fields and splits (left)
+    QFormLayout* m_form = nullptr;     ///< the backbone and the feature file (right)
     QWidget* m_modelRow = nullptr;
+    QWidget* m_folderRow = nullptr;
+    QString m_folderError;     ///< why the chosen folder cannot be used; empty when it can
+    QString m_folderTokenizer; ///< the folder's own tokenizer; empty when it has none
     QWidget* m_tokenizerRow = nullptr;
     QPushButton* m_ok = nullptr;
     QLineEdit* m_out;

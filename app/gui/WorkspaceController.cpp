@@ -262,8 +262,9 @@ void WorkspaceController::extractDataset(const DatasetRequest& dataset, const Ex
                                      QString::fromStdString(plural(dedup.conflicting, "row")));
                m_job.total = static_cast<qint64>(data.size());
                BackboneRequest br;
-               br.backbone = request.backbone == QLatin1String("torchscript") ? request.modelPath.toStdString()
-                                                                              : request.backbone.toStdString();
+               // A model file or folder is named by its path; openBackbone tells them apart.
+               br.backbone = isBuiltInBackbone(request.backbone.toStdString()) ? request.backbone.toStdString()
+                                                                               : request.modelPath.toStdString();
                br.tokenizer = request.tokenizerPath.toStdString();
                br.dim = request.dim;
                br.pooling = request.pooling.toStdString();

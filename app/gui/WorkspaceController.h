@@ -15,12 +15,13 @@
 
 namespace headbench {
 
-/// What the import dialog asks to extract with: the built-in backbone, or a TorchScript model
-/// with its tokenizer and pooling.
+/// What the import dialog asks to extract with: the built-in backbone, or a model (a TorchScript
+/// file or a Hugging Face model folder) with its tokenizer and pooling.
 struct ExtractionRequest {
-    QString backbone = QStringLiteral("hashed-ngram"); ///< "hashed-ngram" or "torchscript"
+    QString backbone = QStringLiteral("hashed-ngram"); ///< "hashed-ngram", "torchscript" or "hf-folder"
     int dim = 1024;                                   ///< hashed-ngram only
-    QString modelPath, tokenizerPath;                 ///< torchscript only
+    QString modelPath;     ///< a model: the TorchScript file or the model folder
+    QString tokenizerPath; ///< a model: its tokenizer; empty for a folder: the folder's own
     QString pooling = QStringLiteral("mean");
     int maxLength = 512;
     bool normalize = false;

@@ -1,6 +1,7 @@
 // Extraction with a TorchScript backbone from the window: the import dialog's model options,
 // progress and Cancel in the status bar, resume on the next try, and a broken model file shown
-// as a message while the window stays usable.
+// as a message while the window stays usable. A Hugging Face model folder chosen in the dialog:
+// its summary, broken folders refused with the reason, and an extraction through the window.
 #include "ImportDialog.h"
 #include "MainWindow.h"
 #include "WorkspaceController.h"
@@ -12,6 +13,9 @@
 #include <headbench/extract/HashedNgramBackbone.h>
 
 #include <QComboBox>
+#include <QGuiApplication>
+#include <QLabel>
+#include <QScreen>
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QLineEdit>
@@ -28,6 +32,7 @@ using namespace headbench;
 namespace {
 const QString kModels = QStringLiteral(HEADBENCH_TEST_MODELS "/");
 const QString kTokenizers = QStringLiteral(HEADBENCH_TEST_DATA "/tokenizers/");
+const QString kHfModels = QStringLiteral(HEADBENCH_TEST_HF_MODELS "/"); // tools/make_hf_fixtures.py
 } // namespace
 
 class ExtractionWindowTest : public QObject {
@@ -40,6 +45,8 @@ private Q_SLOTS:
     void extractsWithAModelCancelsAndResumes();
     void brokenModelShowsAMessage();
     void opensAMergedFile();
+    void importDialogReadsAModelFolder();
+    void extractsWithAModelFolderFromTheDialog();
 
 private:
     QTemporaryDir m_dir;
@@ -229,6 +236,134 @@ void ExtractionWindowTest::opensAMergedFile()
     QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 60000);
     QCOMPARE(window.workspace()->features()->rows, 300);
     QCOMPARE(window.workspace()->features()->texts.front(), data.texts.front());
+    QVERIFY(window.trainAction()->isEnabled());
+}
+
+void ExtractionWindowTest::importDialogReadsAModelFolder()
+{
+    ImportDialog dialog(m_dataset, m_dir.path());
+    QVERIFY(dialog.previewOk());
+    auto* backbone = dialog.findChild<QComboBox*>(QStringLiteral("backbone"));
+    auto* folder = dialog.findChild<QLineEdit*>(QStringLiteral("modelFolder"));
+    auto* summary = dialog.findChild<QLabel*>(QStringLiteral("folderSummary"));
+    auto* model = dialog.findChild<QLineEdit*>(QStringLiteral("modelPath"));
+    auto* tokenizer = dialog.findChild<QLineEdit*>(QStringLiteral("tokenizerPath"));
+    auto* longMode = dialog.findChild<QComboBox*>(QStringLiteral("longMode"));
+    QVERIFY(backbone && folder && summary && model && tokenizer && longMode);
+    QPushButton* extract = dialog.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+    QVERIFY(backbone->findData(QStringLiteral("hf-folder")) >= 0);
+    backbone->setCurrentIndex(backbone->findData(QStringLiteral("hf-folder")));
+    QVERIFY(folder->isVisibleTo(&dialog) && summary->isVisibleTo(&dialog));
+    QVERIFY(!model->isVisibleTo(&dialog)); // the TorchScript file's row is not this one's
+    QVERIFY(tokenizer->isVisibleTo(&dialog) && longMode->isVisibleTo(&dialog));
+    QVERIFY(!extract->isEnabled());
+    QVERIFY2(dialog.message().contains(QStringLiteral("model folder")), qPrintable(dialog.message()));
+
+    // A good folder (two BF16 shards and an index): its summary, Extract ready, the folder's tokenizer.
+    folder->setText(kHfModels + QStringLiteral("roberta"));
+    QVERIFY2(summary->text().contains(QStringLiteral("roberta (RobertaForMaskedLM)")), qPrintable(summary->text()));
+    QVERIFY2(summary->text().contains(QStringLiteral("3 layers")), qPrintable(summary->text()));
+    QVERIFY(summary->text().contains(QStringLiteral("hidden 48")));
+    QVERIFY(summary->text().contains(QStringLiteral("BF16")));
+    QVERIFY(summary->text().contains(QStringLiteral("tokenizer.json")));
+    QVERIFY2(extract->isEnabled(), qPrintable(dialog.message()));
+    QVERIFY(dialog.message().isEmpty());
+    QVERIFY(tokenizer->placeholderText().contains(QStringLiteral("tokenizer.json")));
+    ExtractionRequest r = dialog.request();
+    QCOMPARE(r.backbone, QStringLiteral("hf-folder"));
+    QCOMPARE(r.modelPath, QDir::cleanPath(kHfModels + QStringLiteral("roberta")));
+    QVERIFY(r.tokenizerPath.isEmpty()); // the folder's own
+    QCOMPARE(r.batchSize, 16);
+    folder->setText(kHfModels + QStringLiteral("llama/")); // a trailing slash, a sentencepiece tokenizer
+    QVERIFY2(summary->text().contains(QStringLiteral("llama")) && summary->text().contains(QStringLiteral("2 layers")) &&
+                 summary->text().contains(QStringLiteral("tokenizer.model")),
+             qPrintable(summary->text()));
+    QVERIFY(extract->isEnabled());
+    QVERIFY(dialog.request().modelPath.endsWith(QStringLiteral("/llama")));
+
+    // A broken folder: the reason under it and in the message line, Extract disabled.
+    folder->setText(kHfModels + QStringLiteral("broken/no_config"));
+    QVERIFY(!extract->isEnabled());
+    QVERIFY2(dialog.message().contains(QStringLiteral("config.json")), qPrintable(dialog.message()));
+    QVERIFY2(summary->text().contains(QStringLiteral("config.json")), qPrintable(summary->text()));
+    folder->setText(kHfModels + QStringLiteral("broken/misshaped_tensor"));
+    QVERIFY(!extract->isEnabled());
+    QVERIFY2(dialog.message().contains(QStringLiteral("model.safetensors")), qPrintable(dialog.message()));
+    folder->setText(m_dir.filePath(QStringLiteral("no-such-folder")));
+    QVERIFY(!extract->isEnabled());
+    QVERIFY(dialog.message().contains(QStringLiteral("not a folder")));
+
+    // A folder without a tokenizer: Extract waits for one to be chosen.
+    QTemporaryDir bare;
+    for (const char* name : {"config.json", "model.safetensors"})
+        QVERIFY(QFile::copy(kHfModels + QStringLiteral("bert/") + QLatin1String(name), QDir(bare.path()).filePath(QLatin1String(name))));
+    folder->setText(bare.path());
+    QVERIFY2(summary->text().contains(QStringLiteral("bert")) && summary->text().contains(QStringLiteral("no tokenizer")),
+             qPrintable(summary->text()));
+    QVERIFY(!extract->isEnabled());
+    QVERIFY2(dialog.message().contains(QStringLiteral("no tokenizer.json or tokenizer.model")), qPrintable(dialog.message()));
+    tokenizer->setText(kHfModels + QStringLiteral("bert/tokenizer.json"));
+    QVERIFY(extract->isEnabled());
+    QCOMPARE(dialog.request().tokenizerPath, kHfModels + QStringLiteral("bert/tokenizer.json"));
+
+    // Back to TorchScript: the folder's rows go, the model file's come back.
+    backbone->setCurrentIndex(backbone->findData(QStringLiteral("torchscript")));
+    QVERIFY(!folder->isVisibleTo(&dialog) && !summary->isVisibleTo(&dialog));
+    QVERIFY(model->isVisibleTo(&dialog));
+    QVERIFY(!extract->isEnabled());
+}
+
+void ExtractionWindowTest::extractsWithAModelFolderFromTheDialog()
+{
+    // The window's own path: File > Import's dialog, the folder chosen in it, Extract.
+    QTemporaryDir ws; // a workspace of its own: the other tests' feature files stay out of it
+    const QString dataset = QDir(ws.path()).filePath(QStringLiteral("funcs.jsonl"));
+    writeJsonl(generateDemoDataset(90, 5), dataset.toStdString());
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.openWorkspace(ws.path());
+    window.importDataset(dataset);
+    auto* dialog = window.findChild<ImportDialog*>();
+    QVERIFY(dialog);
+    QTRY_VERIFY(dialog->isVisible());
+    auto* backbone = dialog->findChild<QComboBox*>(QStringLiteral("backbone"));
+    backbone->setCurrentIndex(backbone->findData(QStringLiteral("hf-folder")));
+    dialog->findChild<QLineEdit*>(QStringLiteral("modelFolder"))->setText(kHfModels + QStringLiteral("roberta"));
+    QPushButton* extract = dialog->findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+    QVERIFY2(extract->isEnabled(), qPrintable(dialog->message()));
+    if (const QString shots = qEnvironmentVariable("HEADBENCH_SCREENSHOT_DIR"); !shots.isEmpty()) {
+        // Under X (xvfb-run -s "-screen 0 WxHx24"): the whole screen, the dialog over the window.
+        QScreen* screen = QGuiApplication::primaryScreen();
+        window.setGeometry(screen->availableGeometry());
+        dialog->move(window.geometry().center() - dialog->rect().center());
+        QTest::qWait(300);
+        const auto save = [screen, shots](const QString& name) {
+            const QPixmap shot = screen->grabWindow(0);
+            return !shot.isNull() && shot.save(QDir(shots).filePath(QStringLiteral("%1-%2x%3.png").arg(name).arg(shot.width()).arg(shot.height())));
+        };
+        QVERIFY(save(QStringLiteral("import-hf-folder")));
+        auto* folder = dialog->findChild<QLineEdit*>(QStringLiteral("modelFolder"));
+        folder->setText(kHfModels + QStringLiteral("broken/truncated_shard")); // the longest message
+        QTest::qWait(300);
+        QVERIFY(save(QStringLiteral("import-hf-folder-broken")));
+        folder->setText(kHfModels + QStringLiteral("roberta"));
+    }
+    // It fits a small laptop screen (1024x680, less a title bar) with the folder's rows shown.
+    QVERIFY2(dialog->minimumSizeHint().width() <= 1024 && dialog->minimumSizeHint().height() <= 640,
+             qPrintable(QStringLiteral("%1x%2").arg(dialog->minimumSizeHint().width()).arg(dialog->minimumSizeHint().height())));
+    QSignalSpy loaded(window.workspace(), &WorkspaceController::featuresLoaded);
+    extract->click();
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 120000);
+    QTRY_VERIFY(!window.findChild<ImportDialog*>());
+    const auto features = window.workspace()->features();
+    QVERIFY(features);
+    QVERIFY(window.workspace()->featuresPath().endsWith(QStringLiteral("features/funcs.h5")));
+    QCOMPARE(features->rows, 90);
+    QCOMPARE(features->dim, 48); // the folder's hidden_size
+    QCOMPARE(QString::fromStdString(features->backbone), QStringLiteral("roberta")); // the folder's name
+    QCOMPARE(QString::fromStdString(features->attributes.at("tokenizer_file")), QStringLiteral("tokenizer.json"));
+    QCOMPARE(QString::fromStdString(features->attributes.at("pooling")), QStringLiteral("mean"));
     QVERIFY(window.trainAction()->isEnabled());
 }
 
