@@ -38,6 +38,7 @@ set(HEADBENCH_CORE_SOURCES
   ${_src}/eval/Compare.cpp ${_inc}/eval/Compare.h
   ${_src}/eval/LabelIssues.cpp ${_inc}/eval/LabelIssues.h
   ${_src}/eval/Metrics.cpp ${_inc}/eval/Metrics.h
+  ${_src}/eval/SplitEvaluation.cpp ${_inc}/eval/SplitEvaluation.h
   ${_src}/core/NumberText.cpp ${_inc}/core/NumberText.h
   ${_inc}/eval/Predictions.h
   ${_src}/eval/PredictionFiles.cpp ${_inc}/eval/PredictionFiles.h

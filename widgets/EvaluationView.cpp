@@ -260,81 +260,44 @@ void EvaluationView::setThreshold(double threshold)
 void EvaluationView::rebuildSplit()
 {
     m_rows.clear();
-    m_labels.clear();
-    m_probs.clear();
+    SplitRows rows;
     const int k = m_data ? m_data->numClasses : 0;
     if (m_data) {
         const int code = split();
         for (std::int64_t r = 0; r < m_data->rows(); ++r)
             if (m_split.empty() || m_split[static_cast<std::size_t>(r)] == code) {
                 m_rows.push_back(r);
-                m_labels.push_back(m_data->labels[static_cast<std::size_t>(r)]);
-                m_probs.insert(m_probs.end(), m_data->probabilities.begin() + r * k, m_data->probabilities.begin() + (r + 1) * k);
+                rows.labels.push_back(m_data->labels[static_cast<std::size_t>(r)]);
+                rows.probabilities.insert(rows.probabilities.end(), m_data->probabilities.begin() + r * k,
+                                          m_data->probabilities.begin() + (r + 1) * k);
             }
     }
-    const bool binary = k == 2 && !m_rows.empty();
+    // Curves and bins depend on the split only: computed once here, not per threshold move.
+    m_evaluation = SplitEvaluation(std::move(rows), k, m_temperature);
+    const bool binary = m_evaluation.binary();
     m_slider->setEnabled(binary);
     m_saveThreshold->setEnabled(binary);
     m_roc->setVisible(binary);
     m_pr->setVisible(binary);
-    // Curves depend on the split only; computed once here, not per threshold move.
-    QList<QPointF> roc, pr, calibration;
-    if (binary) {
-        std::vector<float> scores(m_rows.size());
-        for (std::size_t i = 0; i < m_rows.size(); ++i)
-            scores[i] = m_probs[2 * i + 1];
-        roc = decimateCurve(rocCurve(m_labels, scores));
-        pr = decimateCurve(prCurve(m_labels, scores));
+    QList<QPointF> pr = decimateCurve(m_evaluation.pr());
+    if (binary)
         pr.prepend(QPointF(0, 1));
-    }
-    // Reliability: mean confidence and accuracy per bin of top-class probability.
-    const auto reliability = [&](const std::vector<float>& probs) {
-        QList<QPointF> points;
-        const int bins = 10;
-        std::vector<double> conf(bins), correct(bins), count(bins);
-        for (std::size_t i = 0; i < m_rows.size(); ++i) {
-            const float* p = probs.data() + i * k;
-            const auto top = static_cast<int>(std::max_element(p, p + k) - p);
-            const int b = std::clamp(static_cast<int>(std::ceil(p[top] * bins)) - 1, 0, bins - 1);
-            conf[b] += p[top];
-            correct[b] += top == m_labels[i];
-            count[b] += 1;
-        }
-        for (int b = 0; b < bins; ++b)
-            if (count[b] > 0)
-                points.append(QPointF(conf[b] / count[b], correct[b] / count[b]));
-        return points;
+    const auto points = [](const std::vector<ReliabilityBin>& bins) {
+        QList<QPointF> out;
+        for (const ReliabilityBin& b : bins)
+            out.append(QPointF(b.confidence, b.accuracy));
+        return out;
     };
-    QList<QPointF> before;
-    const bool calibrated = m_temperature != 1.0 && !m_rows.empty();
-    if (!m_rows.empty())
-        calibration = reliability(m_probs);
-    if (calibrated) {
-        // Undo the scaling: the logits are T log p up to a constant per row (a one-logit BCE
-        // head too: (1 - s, s) -> sigmoid(T logit s)).
-        std::vector<float> raw(m_probs.size());
-        std::vector<double> z(static_cast<std::size_t>(k));
-        for (std::size_t i = 0; i < m_rows.size(); ++i) {
-            const float* p = m_probs.data() + i * k;
-            double top = -INFINITY, sum = 0;
-            for (int c = 0; c < k; ++c)
-                top = std::max(top, z[c] = m_temperature * std::log(std::max(static_cast<double>(p[c]), 1e-45)));
-            for (int c = 0; c < k; ++c)
-                sum += z[c] = std::exp(z[c] - top);
-            for (int c = 0; c < k; ++c)
-                raw[i * k + c] = static_cast<float>(z[c] / sum);
-        }
-        before = reliability(raw);
-    }
+    const bool calibrated = !m_evaluation.reliabilityBefore().empty();
     m_calibrationLine->setName(calibrated ? tr("T=%1").arg(m_temperature, 0, 'g', 2) : tr("model"));
-    m_calibrationBeforeLine->replace(before);
+    m_calibrationBeforeLine->replace(points(m_evaluation.reliabilityBefore()));
     m_calibrationBeforeLine->setVisible(calibrated);
     for (auto* m : m_calibration->chart()->legend()->markers(m_calibrationBeforeLine))
         m->setVisible(calibrated);
-    m_rocLine->replace(roc);
+    m_rocLine->replace(decimateCurve(m_evaluation.roc()));
     m_prLine->replace(pr);
-    m_calibrationLine->replace(calibration);
-    m_calibrationPoints->replace(calibration);
+    m_calibrationLine->replace(points(m_evaluation.reliability()));
+    m_calibrationPoints->replace(points(m_evaluation.reliability()));
     updateThresholdDependent();
 }
 
@@ -354,7 +317,7 @@ void EvaluationView::updateThresholdDependent()
         return;
     }
     const int k = m_data->numClasses;
-    const Metrics m = computeMetrics(m_labels, m_probs, k, m_threshold);
+    const Metrics m = m_evaluation.at(m_threshold);
     QStringList names;
     for (const auto& n : m_data->labelNames)
         names << QString::fromStdString(n);
@@ -389,13 +352,9 @@ void EvaluationView::updateThresholdDependent()
                   "threshold 0.500 (the run's metrics.json);<br>Compare and eval use its saved threshold.</span>");
     m_metrics->setText(QStringLiteral("<table cellspacing=3>%1</table>%2").arg(rows, note));
     if (k == 2) {
-        const double pos = static_cast<double>(m.confusion[1][0] + m.confusion[1][1]);
-        const double neg = static_cast<double>(m.confusion[0][0] + m.confusion[0][1]);
-        const double tpr = pos > 0 ? m.confusion[1][1] / pos : 0;
-        const double fpr = neg > 0 ? m.confusion[0][1] / neg : 0;
-        m_rocMarker->replace(QList<QPointF>{QPointF(fpr, tpr)});
-        const double predictedPos = static_cast<double>(m.confusion[0][1] + m.confusion[1][1]);
-        m_prMarker->replace(QList<QPointF>{QPointF(tpr, predictedPos > 0 ? m.confusion[1][1] / predictedPos : 1.0)});
+        const OperatingPoint at = operatingPoint(m);
+        m_rocMarker->replace(QList<QPointF>{QPointF(at.falsePositiveRate, at.truePositiveRate)});
+        m_prMarker->replace(QList<QPointF>{QPointF(at.truePositiveRate, at.precision)});
     }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 /// \file EvaluationView.h
 #include <headbench/eval/Metrics.h>
+#include <headbench/eval/SplitEvaluation.h>
 #include "SampleTableModel.h"
 
 #include <QWidget>
@@ -72,8 +73,7 @@ private:
     std::shared_ptr<const SampleData> m_data;
     std::vector<std::uint8_t> m_split;
     std::vector<std::int64_t> m_rows;
-    std::vector<std::int32_t> m_labels;
-    std::vector<float> m_probs;
+    SplitEvaluation m_evaluation; ///< the shown split's curves, bins and metrics at a threshold
     double m_threshold = 0.5;
     std::optional<MetricIntervals> m_validationCi, m_testCi;
 

@@ -436,19 +436,11 @@ void RunCompareView::fillRocPr()
         if (!binary)
             continue;
         for (std::size_t i = 0; i < m_runs.size(); ++i) {
-            const auto& p = m_runs[i].predictions;
-            std::vector<std::int32_t> labels;
-            std::vector<float> scores;
-            for (std::size_t s = 0; s < p.labels.size(); ++s)
-                if (p.split[s] == kTest) {
-                    labels.push_back(p.labels[s]);
-                    scores.push_back(p.probabilities[2 * s + 1]);
-                }
             auto* series = new QLineSeries;
             series->setName(runLabel(m_runs[i], static_cast<int>(i)));
             series->setPen(QPen(runColor(static_cast<int>(i)), 2));
             QList<QPointF> points;
-            const auto curve = view == m_roc ? rocCurve(labels, scores) : prCurve(labels, scores);
+            const auto& curve = view == m_roc ? m_runs[i].testRoc : m_runs[i].testPr;
             const std::size_t stride = std::max<std::size_t>(1, curve.size() / 600);
             for (std::size_t k = 0; k < curve.size(); k += stride)
                 points.append(QPointF(curve[k].x, curve[k].y));

@@ -93,4 +93,22 @@ Calibration calibrationFromJson(const std::string& text)
     return c;
 }
 
+std::vector<float> probabilitiesBeforeTemperature(std::span<const float> probs, int numClasses, double temperature)
+{
+    const auto k = static_cast<std::size_t>(numClasses);
+    std::vector<float> raw(probs.size());
+    std::vector<double> z(k);
+    for (std::size_t i = 0; k > 0 && i < probs.size() / k; ++i) {
+        const float* p = probs.data() + i * k;
+        double top = -std::numeric_limits<double>::infinity(), sum = 0;
+        for (std::size_t c = 0; c < k; ++c)
+            top = std::max(top, z[c] = temperature * std::log(std::max(static_cast<double>(p[c]), 1e-45)));
+        for (std::size_t c = 0; c < k; ++c)
+            sum += z[c] = std::exp(z[c] - top);
+        for (std::size_t c = 0; c < k; ++c)
+            raw[i * k + c] = static_cast<float>(z[c] / sum);
+    }
+    return raw;
+}
+
 } // namespace headbench

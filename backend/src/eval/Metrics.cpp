@@ -97,28 +97,39 @@ double averagePrecision(std::span<const std::int32_t> labels, std::span<const fl
     return ap;
 }
 
+std::vector<ReliabilityBin> reliabilityBins(std::span<const std::int32_t> labels, std::span<const float> probs,
+                                            int numClasses, int bins)
+{
+    std::vector<double> confSum(static_cast<std::size_t>(bins), 0.0), correct(static_cast<std::size_t>(bins), 0.0);
+    std::vector<std::int64_t> count(static_cast<std::size_t>(bins), 0);
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        const float* p = probs.data() + i * static_cast<std::size_t>(numClasses);
+        const auto top = static_cast<int>(std::max_element(p, p + numClasses) - p);
+        const double conf = p[top];
+        // Bins are (lo, hi]; confidence 0 falls in the first.
+        const auto b = static_cast<std::size_t>(std::clamp(static_cast<int>(std::ceil(conf * bins)) - 1, 0, bins - 1));
+        confSum[b] += conf;
+        correct[b] += top == labels[i] ? 1.0 : 0.0;
+        count[b] += 1;
+    }
+    std::vector<ReliabilityBin> out;
+    for (std::size_t b = 0; b < count.size(); ++b)
+        if (count[b] > 0) {
+            const auto c = static_cast<double>(count[b]);
+            out.push_back({confSum[b] / c, correct[b] / c, count[b]});
+        }
+    return out;
+}
+
 double expectedCalibrationError(std::span<const std::int32_t> labels, std::span<const float> probs,
                                 int numClasses, int bins)
 {
     const std::size_t n = labels.size();
     if (n == 0)
         return 0;
-    std::vector<double> confSum(bins, 0.0), correct(bins, 0.0), count(bins, 0.0);
-    for (std::size_t i = 0; i < n; ++i) {
-        const float* p = probs.data() + i * numClasses;
-        const auto top = static_cast<int>(std::max_element(p, p + numClasses) - p);
-        const double conf = p[top];
-        // Bins are (lo, hi]; confidence 0 falls in the first.
-        int b = static_cast<int>(std::ceil(conf * bins)) - 1;
-        b = std::clamp(b, 0, bins - 1);
-        confSum[b] += conf;
-        correct[b] += (top == labels[i]) ? 1.0 : 0.0;
-        count[b] += 1;
-    }
     double ece = 0;
-    for (int b = 0; b < bins; ++b)
-        if (count[b] > 0)
-            ece += count[b] / static_cast<double>(n) * std::abs(correct[b] / count[b] - confSum[b] / count[b]);
+    for (const ReliabilityBin& b : reliabilityBins(labels, probs, numClasses, bins))
+        ece += static_cast<double>(b.count) / static_cast<double>(n) * std::abs(b.accuracy - b.confidence);
     return ece;
 }
 

@@ -44,6 +44,14 @@ RunComparison compareLoadedRuns(std::vector<ComparedRun> runs, const CompareOpti
             run.savedThreshold = true;
             applyThreshold(run, *run.record.threshold);
         }
+        if (run.predictions.numClasses == 2) {
+            const SplitRows test = rowsOfSplit(run.predictions, kTest);
+            std::vector<float> scores(test.labels.size());
+            for (std::size_t i = 0; i < scores.size(); ++i)
+                scores[i] = test.probabilities[2 * i + 1];
+            run.testRoc = rocCurve(test.labels, scores);
+            run.testPr = prCurve(test.labels, scores);
+        }
         specs.push_back(run.record.spec);
         out.runs.push_back(std::move(run));
     }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace headbench {
 
@@ -31,6 +32,11 @@ double temperatureNll(std::span<const float> logits, std::span<const std::int32_
 /// search over log T; the NLL is convex in 1/T, so the search finds the global minimum).
 /// Throws headbench::Error for no rows or mismatched sizes.
 double fitTemperature(std::span<const float> logits, std::span<const std::int32_t> labels, int numClasses);
+
+/// The probabilities before temperature scaling, from those after it (rows x K): the logits are
+/// T log p up to a constant per row, so softmax(T log p) (a one-logit BCE head too:
+/// (1 - s, s) -> sigmoid(T logit s)). Probabilities of 0 are read as 1e-45.
+std::vector<float> probabilitiesBeforeTemperature(std::span<const float> probs, int numClasses, double temperature);
 
 std::string calibrationToJson(const Calibration& c);      ///< JSON object text (run.json, train --json)
 Calibration calibrationFromJson(const std::string& text); ///< inverse of calibrationToJson

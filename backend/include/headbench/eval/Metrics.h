@@ -54,6 +54,16 @@ Metrics computeMetrics(std::span<const std::int32_t> labels, std::span<const flo
 double rocAuc(std::span<const std::int32_t> labels, std::span<const float> scores);
 /// Average precision (area under the PR curve, step-wise as scikit-learn). NaN with no positives.
 double averagePrecision(std::span<const std::int32_t> labels, std::span<const float> scores);
+/// One bin of a reliability diagram: the mean top-class probability of its rows and how many
+/// of them that class got right.
+struct ReliabilityBin {
+    double confidence = 0, accuracy = 0;
+    std::int64_t count = 0;
+};
+/// `bins` equal-width bins (lo, hi] of the top-class probability (0 falls in the first); only the
+/// bins holding rows, in order. The reliability diagram draws them; the ECE is their weighted gap.
+std::vector<ReliabilityBin> reliabilityBins(std::span<const std::int32_t> labels, std::span<const float> probs,
+                                            int numClasses, int bins = 10);
 /// Expected calibration error with `bins` equal-width bins of the top-class probability.
 double expectedCalibrationError(std::span<const std::int32_t> labels, std::span<const float> probs,
                                 int numClasses, int bins = 10);

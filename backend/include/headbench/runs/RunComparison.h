@@ -20,6 +20,8 @@ struct ComparedRun {
     RunPredictions predictions;
     double threshold = 0.5;      ///< the decision threshold every figure of this run is at
     bool savedThreshold = false; ///< threshold comes from run.json (else the default 0.5)
+    /// Two classes: the ROC and precision-recall curves of the positive class on the test split.
+    std::vector<CurvePoint> testRoc, testPr;
 };
 
 struct RunComparison {
