@@ -5,13 +5,15 @@ tools/make_hf_fixtures.py writes gives, for every layer and pooling, what tests/
 safetensors reader and a plain-PyTorch forward of its own, written from transformers' modeling
 code) computes on each text alone from the HF tokenizers' ids; the same with --batch-size 1;
 --tokenizer overrides the folder's; `inspect FOLDER --json` reports the model; broken folders are
-refused with exit code 2 and a message naming the problem. The reference checks itself against
+refused with exit code 2 and a message naming the problem; with tokenizer.json replaced by the slow
+files (vocab.json + merges.txt, vocab.txt) the features are the same. The reference checks itself against
 torch.nn.TransformerEncoderLayer, Meta's complex-number RoPE and causality, and shows that each
 wrong variant (GELU kind, RoBERTa's position offset, interleaved RoPE, no final norm) would fail.
 Usage: cli_hf_folders.py PATH/TO/headbench-cli FIXTURES_OUT_DIR
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -297,6 +299,52 @@ class Folders(unittest.TestCase):
         want = reference_sets(folder("llama"), rows, ref.load_config(folder("llama"))["num_hidden_layers"])
         for name in want:
             np.testing.assert_allclose(got[name], want[name], atol=TOLERANCE, rtol=TOLERANCE, err_msg=name)
+
+    def test_slow_tokenizer_files_give_the_same_features(self):
+        """The roberta and bert folders with tokenizer.json replaced by the slow files it was cut
+        from (vocab.json + merges.txt + special_tokens_map.json + tokenizer_config.json; vocab.txt +
+        tokenizer_config.json): the folder's tokenizer is found, and every feature set equals the
+        tokenizer.json folder's. The recorded tokenizer_hash covers the config: changing it makes
+        extract run again rather than reuse the file."""
+        changes = {"roberta": ("bpe_slow", "vocab.json", {"add_prefix_space": True}),
+                   "bert": ("wordpiece_slow", "vocab.txt", {"do_lower_case": False})}
+        for kind, (slow, name, change) in changes.items():
+            with self.subTest(kind=kind):
+                fast = self.extracted(kind)
+                model = os.path.join(self.dir, f"{kind}-slow")
+                shutil.copytree(folder(kind), model)
+                os.remove(os.path.join(model, "tokenizer.json"))
+                for f in os.listdir(os.path.join(TOKENIZERS, slow)):
+                    if f != "expected_hf.json":
+                        shutil.copy(os.path.join(TOKENIZERS, slow, f), model)
+                info = json.loads(run("inspect", model, "--json").stdout)
+                self.assertEqual(os.path.basename(info["tokenizer"]), name)
+                out = os.path.join(self.dir, f"{kind}-slow.h5")
+                args = ["extract", "--dataset", self.data[kind], "--backbone", model, "--layers", "all", "--pooling",
+                        ",".join(POOLINGS), "--batch-size", "3", "--out", out, "--json"]
+                result = json.loads(run(*args).stdout)
+                got, attrs = features_by_row(out)
+                want, fast_attrs = features_by_row(self.out[kind])
+                self.assertEqual(sorted(got), sorted(want))
+                for set_name in want:
+                    np.testing.assert_array_equal(got[set_name], want[set_name], err_msg=f"{kind} {set_name}")
+                self.assertEqual(attrs["tokenizer_file"], name)
+                self.assertEqual(attrs["tokenizer_kind"], fast_attrs["tokenizer_kind"])
+                self.assertEqual(attrs["backbone_hash"], fast_attrs["backbone_hash"])
+                self.assertTrue(result["attributes"]["tokenizer_hash"].startswith("files:"))
+                self.assertNotEqual(result["attributes"]["tokenizer_hash"], fast["attributes"]["tokenizer_hash"])
+                self.assertEqual(json.loads(run(*args).stdout)["status"], "reused")
+                config_path = os.path.join(model, "tokenizer_config.json")
+                with open(config_path, encoding="utf-8") as f:
+                    config = json.load(f)
+                config.update(change)
+                with open(config_path, "w", encoding="utf-8") as f:
+                    json.dump(config, f)
+                again = json.loads(run(*args).stdout)
+                self.assertEqual(again["status"], "extracted")
+                self.assertNotEqual(again["attributes"]["tokenizer_hash"], result["attributes"]["tokenizer_hash"])
+                changed, _ = features_by_row(out)
+                self.assertGreater(max(float(np.abs(changed[n] - want[n]).max()) for n in want), 1e-3)
 
     def test_inspect_reports_the_model(self):
         for kind in KINDS:

@@ -218,7 +218,8 @@ void registerExtractCommands(CLI::App& app, int& exitCode)
                   "hashed-ngram (built in), a TorchScript model file (.pt) or a Hugging Face model folder "
                   "(config.json, safetensors weights, tokenizer: bert, roberta, llama)")->capture_default_str();
     c->add_option("--tokenizer", ex->backbone.tokenizer,
-                  "The model's tokenizer.json or SentencePiece tokenizer.model (a model folder's own by default)");
+                  "The model's tokenizer.json, SentencePiece tokenizer.model, vocab.json (merges.txt beside it) or vocab.txt "
+                  "(a model folder's own by default)");
     c->add_option("--pooling", ex->backbone.pooling,
                   "cls, mean, last or max (last for decoder-only models), or several, e.g. mean,last: one feature set "
                   "each")

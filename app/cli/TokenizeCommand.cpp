@@ -136,7 +136,7 @@ void registerTokenizeCommand(CLI::App& app, int& exitCode)
 {
     auto o = std::make_shared<TokenizeCliOptions>();
     auto* c = app.add_subcommand("tokenize", "Show the tokens and ids a tokenizer gives a text or a dataset's rows, and where --max-length cuts them");
-    c->add_option("--tokenizer", o->tokenizer, "tokenizer.json or SentencePiece tokenizer.model")->required();
+    c->add_option("--tokenizer", o->tokenizer, "tokenizer.json, SentencePiece tokenizer.model, vocab.json (merges.txt beside it) or vocab.txt")->required();
     c->add_option("--max-length", o->maxLength, "Tokens kept, special tokens included (0: no cut)")->capture_default_str();
     c->add_option("--text", o->text, "The text to tokenize");
     c->add_option("--dataset", o->dataset, "JSONL or CSV dataset: every row, or the one named by --row");

@@ -60,7 +60,8 @@ OpenedBackbone openBackbone(const BackboneRequest& r)
         if (to.tokenizerPath.empty())
             to.tokenizerPath = folderTokenizer(r.backbone);
         if (to.tokenizerPath.empty())
-            throw Error(r.backbone + ": the model folder has no tokenizer.json or tokenizer.model; give one with --tokenizer");
+            throw Error(r.backbone + ": the model folder has no tokenizer.json, tokenizer.model, vocab.json with merges.txt "
+                        "or vocab.txt; give one with --tokenizer");
     } else if (r.tokenizer.empty()) {
         throw Error("--backbone " + r.backbone + " is a model file: give its tokenizer with --tokenizer "
                     "(tokenizer.json or tokenizer.model)");

@@ -344,9 +344,16 @@ HfWeights openHfWeights(const std::string& folder, const HfConfig& config)
 std::string folderTokenizer(const std::string& folder)
 {
     std::error_code ec;
+    const fs::path dir(folder);
+    auto has = [&](const char* name) { return fs::is_regular_file(dir / name, ec); };
     for (const char* name : {"tokenizer.json", "tokenizer.model"})
-        if (fs::is_regular_file(fs::path(folder) / name, ec))
-            return (fs::path(folder) / name).string();
+        if (has(name))
+            return (dir / name).string();
+    // The older "slow" files: RoBERTa's BPE (vocab.json with merges.txt), BERT's WordPiece.
+    if (has("vocab.json") && has("merges.txt"))
+        return (dir / "vocab.json").string();
+    if (has("vocab.txt"))
+        return (dir / "vocab.txt").string();
     return {};
 }
 

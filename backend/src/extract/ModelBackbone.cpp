@@ -61,7 +61,7 @@ public:
         chooseSets();
         m_name = m_model->name();
         m_modelHash = m_model->hash();
-        m_tokenizerHash = hashFile(options.tokenizerPath);
+        m_tokenizerHash = tokenizerHash(options.tokenizerPath); // covers merges.txt and the configs of slow files
     }
 
     std::string name() const override { return m_name; }

@@ -4,6 +4,7 @@
 #include <headbench/text/Tokenizer.h>
 
 #include <headbench/core/Error.h>
+#include <headbench/core/Hash.h>
 #include "core/JsonErrors.h"
 #include <headbench/core/Unicode.h>
 #include <headbench/text/TokenizerSteps.h>
@@ -12,13 +13,21 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
 #include <queue>
+#include <set>
+#include <sstream>
 #include <unordered_map>
 
 namespace headbench {
 namespace {
 
 using Ids = std::vector<std::int64_t>;
+namespace fs = std::filesystem;
 namespace uc = unicode;
 using namespace tokenizer;
 
@@ -483,19 +492,459 @@ private:
 
 } // namespace
 
-std::unique_ptr<Tokenizer> parseHfTokenizer(std::string_view text, const std::string& source)
+namespace {
+
+std::unique_ptr<Tokenizer> fromDocument(const json& doc, const std::string& source)
 {
-    json doc;
-    try {
-        doc = json::parse(text);
-    } catch (const json::exception& e) {
-        throw Error(jsonParseMessage(source, e.what()));
-    }
     try {
         return std::make_unique<HfTokenizer>(doc, source);
     } catch (const json::exception& e) {
         throw Error(source + ": malformed tokenizer.json (" + e.what() + ")");
     }
+}
+
+json parseJson(std::string_view text, const std::string& source)
+{
+    try {
+        return json::parse(text);
+    } catch (const json::exception& e) {
+        throw Error(jsonParseMessage(source, e.what()));
+    }
+}
+
+// --- slow tokenizer files ------------------------------------------------------------------
+//
+// A folder without tokenizer.json: vocab.json + merges.txt (RoBERTa) or vocab.txt (BERT), with
+// special_tokens_map.json, tokenizer_config.json and added_tokens.json. They become the
+// tokenizer.json document transformers' RobertaConverter / BertConverter (convert_slow_tokenizer)
+// would write, read by the parser above.
+
+enum class SlowKind { None, Bpe, WordPiece };
+
+const char* const kSidecars[] = {"special_tokens_map.json", "tokenizer_config.json", "added_tokens.json"};
+
+bool isFile(const fs::path& p)
+{
+    std::error_code ec;
+    return fs::is_regular_file(p, ec);
+}
+
+std::string readText(const fs::path& path, const char* what)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw Error(path.string() + ": cannot open " + what);
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    if (in.bad())
+        throw Error(path.string() + ": read error");
+    return buffer.str();
+}
+
+/// An optional JSON object beside the vocabulary: {} when the file is absent.
+json readSidecar(const fs::path& path)
+{
+    if (!isFile(path))
+        return json::object();
+    const std::string where = path.string();
+    json j = parseJson(readText(path, "the tokenizer file"), where);
+    if (!j.is_object())
+        fail(where, "expected a JSON object");
+    return j;
+}
+
+/// The lines of a text file, '\n'-separated, a trailing '\r' dropped; the empty piece after a
+/// final newline is not a line.
+std::vector<std::string> lines(const std::string& text)
+{
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find('\n', start);
+        if (end == std::string::npos)
+            end = text.size();
+        std::string line = text.substr(start, end - start);
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        out.push_back(std::move(line));
+        start = end + 1;
+    }
+    return out;
+}
+
+bool validUtf8(const std::string& s)
+{
+    return uc::encodeUtf8(uc::decodeUtf8(s)) == s;
+}
+
+struct SlowToken {
+    std::string content;
+    bool lstrip = false, rstrip = false;
+};
+
+/// A special token's value in tokenizer_config.json / special_tokens_map.json: a string or an
+/// AddedToken object {"content", "lstrip", "rstrip", ...}; nothing for null.
+std::optional<SlowToken> slowToken(const json& v, const std::string& where, bool lstripIfString)
+{
+    if (v.is_null())
+        return std::nullopt;
+    if (v.is_string())
+        return SlowToken{v.get<std::string>(), lstripIfString, false};
+    if (v.is_object() && v.contains("content") && v["content"].is_string())
+        return SlowToken{v["content"].get<std::string>(), boolOr(v, "lstrip", false), boolOr(v, "rstrip", false)};
+    fail(where, "a special token is neither a string nor {\"content\": ...}: " + v.dump());
+}
+
+/// The tokenizer class the files were saved with (tokenizer_config.json's tokenizer_class, else
+/// config.json's model_type beside them), checked against the families whose template this
+/// conversion writes. Nothing known: accepted.
+void checkFamily(const fs::path& dir, const json& config, SlowKind kind)
+{
+    const bool bpe = kind == SlowKind::Bpe;
+    const char* files = bpe ? "vocab.json + merges.txt" : "vocab.txt";
+    const char* family = bpe ? "RoBERTa's byte-level BPE (Roberta, Bart, Longformer)" : "BERT's WordPiece (Bert, DistilBert, Electra)";
+    if (const auto it = config.find("tokenizer_class"); it != config.end() && it->is_string()) {
+        std::string name = *it;
+        if (name.size() > 4 && name.compare(name.size() - 4, 4, "Fast") == 0)
+            name.resize(name.size() - 4);
+        static const std::set<std::string> bpeClasses{"RobertaTokenizer", "BartTokenizer", "LongformerTokenizer"};
+        static const std::set<std::string> wpClasses{"BertTokenizer", "DistilBertTokenizer", "ElectraTokenizer"};
+        if (!(bpe ? bpeClasses : wpClasses).contains(name))
+            fail((dir / "tokenizer_config.json").string(),
+                 "tokenizer_class " + it->get<std::string>() + ": HeadBench reads " + files + " as " + family +
+                     " only; give this model's tokenizer.json");
+        return;
+    }
+    const fs::path modelConfig = dir / "config.json";
+    if (!isFile(modelConfig))
+        return;
+    json model;
+    try {
+        model = json::parse(readText(modelConfig, "config.json"));
+    } catch (const std::exception&) {
+        return; // the model's loader reports a broken config.json
+    }
+    if (!model.is_object() || !model.contains("model_type") || !model["model_type"].is_string())
+        return;
+    const std::string type = model["model_type"];
+    static const std::set<std::string> bpeTypes{"roberta", "bart", "longformer"};
+    static const std::set<std::string> wpTypes{"bert", "distilbert", "electra"};
+    if (!(bpe ? bpeTypes : wpTypes).contains(type))
+        fail(modelConfig.string(), "model_type " + type + " without a tokenizer.json: HeadBench reads " + files + " as " +
+                                       family + " only; give this model's tokenizer.json");
+}
+
+/// The added tokens of a slow tokenizer and their ids, as PreTrainedTokenizerFast adds them:
+/// tokenizer_config.json's added_tokens_decoder and added_tokens.json with their ids, then the
+/// special tokens (bos, eos, unk, sep, pad, cls, mask, additional) not among them, each with its
+/// vocabulary id or, when the vocabulary lacks it, the next free id.
+class SlowSpecials {
+public:
+    SlowSpecials(const fs::path& dir, const json& vocab, const json& config, const json& map, SlowKind kind)
+    {
+        for (auto it = vocab.begin(); it != vocab.end(); ++it)
+            m_next = std::max(m_next, it.value().get<std::int64_t>() + 1);
+        const std::string configFile = (dir / "tokenizer_config.json").string();
+        if (const auto it = config.find("added_tokens_decoder"); it != config.end() && it->is_object()) {
+            // Ordered by id, as transformers adds them.
+            std::vector<std::pair<std::int64_t, SlowToken>> byId;
+            for (auto t = it->begin(); t != it->end(); ++t) {
+                std::int64_t id = -1;
+                try {
+                    std::size_t used = 0;
+                    id = std::stoll(t.key(), &used);
+                    if (used != t.key().size())
+                        id = -1;
+                } catch (const std::exception&) {
+                }
+                if (id < 0 || id > (std::int64_t{1} << 40))
+                    fail(configFile, "added_tokens_decoder key '" + t.key() + "' is not a token id");
+                const auto token = slowToken(t.value(), configFile, false);
+                if (token)
+                    byId.emplace_back(id, *token);
+            }
+            std::sort(byId.begin(), byId.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+            for (const auto& [id, token] : byId)
+                add(token, id);
+        }
+        const fs::path addedFile = dir / "added_tokens.json";
+        const json added = readSidecar(addedFile);
+        std::vector<std::pair<std::int64_t, std::string>> addedById;
+        for (auto it = added.begin(); it != added.end(); ++it)
+            addedById.emplace_back(tokenIdOf(it.value(), addedFile.string() + ": '" + it.key() + "'"), it.key());
+        std::sort(addedById.begin(), addedById.end());
+        for (const auto& [id, content] : addedById)
+            add(SlowToken{content}, id);
+
+        const bool bpe = kind == SlowKind::Bpe;
+        const std::string mapFile = (dir / "special_tokens_map.json").string();
+        // special_tokens_map.json wins over tokenizer_config.json, as in from_pretrained.
+        auto value = [&](const char* key, const char* fallback) -> std::optional<SlowToken> {
+            const bool lstrip = bpe && std::string_view(key) == "mask_token"; // RoBERTa's <mask> takes the space before it
+            if (const auto it = map.find(key); it != map.end())
+                return slowToken(*it, mapFile, lstrip);
+            if (const auto it = config.find(key); it != config.end())
+                return slowToken(*it, configFile, lstrip);
+            if (!fallback)
+                return std::nullopt;
+            return SlowToken{fallback, lstrip, false};
+        };
+        struct Key {
+            const char* name;
+            const char* bpeDefault;
+            const char* wpDefault;
+        };
+        static const Key keys[] = {{"bos_token", "<s>", nullptr},    {"eos_token", "</s>", nullptr},
+                                   {"unk_token", "<unk>", "[UNK]"},  {"sep_token", "</s>", "[SEP]"},
+                                   {"pad_token", "<pad>", "[PAD]"},  {"cls_token", "<s>", "[CLS]"},
+                                   {"mask_token", "<mask>", "[MASK]"}};
+        for (const Key& k : keys) {
+            const auto token = value(k.name, bpe ? k.bpeDefault : k.wpDefault);
+            if (token) {
+                m_named[k.name] = token->content;
+                add(*token, vocabId(vocab, token->content));
+            }
+        }
+        for (const auto* source : {&map, &config}) {
+            const auto it = source->find("additional_special_tokens");
+            if (it == source->end())
+                continue;
+            if (!it->is_array())
+                fail(source == &map ? mapFile : configFile, "additional_special_tokens must be a list");
+            for (const json& v : *it)
+                if (const auto token = slowToken(v, source == &map ? mapFile : configFile, false))
+                    add(*token, vocabId(vocab, token->content));
+            break; // the map's list replaces the config's
+        }
+    }
+
+    /// The content of a named special token ("cls_token"); empty when there is none.
+    std::string named(const std::string& key) const
+    {
+        const auto it = m_named.find(key);
+        return it == m_named.end() ? std::string() : it->second;
+    }
+    /// The id of an added token's content; -1 when it is not one.
+    std::int64_t idOf(const std::string& content) const
+    {
+        for (const auto& [token, id] : m_tokens)
+            if (token.content == content)
+                return id;
+        return -1;
+    }
+
+    json addedTokensJson() const
+    {
+        json out = json::array();
+        for (const auto& [token, id] : m_tokens)
+            out.push_back({{"id", id}, {"content", token.content}, {"single_word", false}, {"lstrip", token.lstrip},
+                           {"rstrip", token.rstrip}, {"normalized", false}, {"special", true}});
+        return out;
+    }
+
+private:
+    static std::int64_t vocabId(const json& vocab, const std::string& content)
+    {
+        const auto it = vocab.find(content);
+        return it == vocab.end() ? -1 : it->get<std::int64_t>();
+    }
+    void add(const SlowToken& token, std::int64_t id)
+    {
+        if (token.content.empty() || idOf(token.content) >= 0)
+            return;
+        if (id < 0)
+            id = m_next;
+        m_next = std::max(m_next, id + 1);
+        m_tokens.emplace_back(token, id);
+    }
+
+    std::vector<std::pair<SlowToken, std::int64_t>> m_tokens;
+    std::map<std::string, std::string> m_named;
+    std::int64_t m_next = 0;
+};
+
+/// The post-processor's [token, id] for a named special token, which must exist.
+json templateToken(const SlowSpecials& specials, const char* key, const std::string& source)
+{
+    const std::string content = specials.named(key);
+    if (content.empty())
+        fail(source, std::string("the tokenizer has no ") + key + ", which its template needs");
+    return json::array({content, specials.idOf(content)});
+}
+
+/// vocab.json (already parsed) + merges.txt beside it: RobertaConverter's tokenizer.json.
+json slowBpeDocument(const fs::path& vocabPath, json vocab)
+{
+    const std::string source = vocabPath.string();
+    const fs::path dir = vocabPath.parent_path();
+    if (!vocab.is_object() || vocab.empty())
+        fail(source, "a vocab.json must be a non-empty object of token -> id");
+    for (auto it = vocab.begin(); it != vocab.end(); ++it)
+        it.value() = tokenIdOf(it.value(), source + ": '" + it.key() + "'");
+    const fs::path mergesPath = dir / "merges.txt";
+    json merges = json::array();
+    const std::vector<std::string> mergeLines = lines(readText(mergesPath, "merges.txt"));
+    for (std::size_t i = 0; i < mergeLines.size(); ++i) {
+        const std::string& line = mergeLines[i];
+        // The header "#version: 0.2" is no merge (the tokenizers library skips it wherever it is).
+        if (line.empty() || line.rfind("#version", 0) == 0)
+            continue;
+        const auto space = line.find(' ');
+        if (space == 0 || space == std::string::npos || space + 1 == line.size() || line.find(' ', space + 1) != std::string::npos)
+            fail(mergesPath.string() + ":" + std::to_string(i + 1), "a merge must be two tokens separated by one space");
+        if (!validUtf8(line))
+            fail(mergesPath.string() + ":" + std::to_string(i + 1), "not UTF-8");
+        merges.push_back(json::array({line.substr(0, space), line.substr(space + 1)}));
+    }
+    const json config = readSidecar(dir / "tokenizer_config.json");
+    const json map = readSidecar(dir / "special_tokens_map.json");
+    checkFamily(dir, config, SlowKind::Bpe);
+    const SlowSpecials specials(dir, vocab, config, map, SlowKind::Bpe);
+    const bool prefixSpace = boolOr(config, "add_prefix_space", false);
+    json doc = {
+        {"version", "1.0"},
+        {"added_tokens", specials.addedTokensJson()},
+        {"normalizer", nullptr},
+        {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", prefixSpace}, {"trim_offsets", true}, {"use_regex", true}}},
+        {"post_processor", {{"type", "RobertaProcessing"},
+                            {"sep", templateToken(specials, "sep_token", source)},
+                            {"cls", templateToken(specials, "cls_token", source)},
+                            {"trim_offsets", true},
+                            {"add_prefix_space", prefixSpace}}},
+        {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", ""},
+                   {"end_of_word_suffix", ""}, {"fuse_unk", false}, {"byte_fallback", false}}},
+    };
+    if (const std::int64_t pad = specials.idOf(specials.named("pad_token")); pad >= 0)
+        doc["padding"] = {{"pad_id", pad}};
+    doc["model"]["vocab"] = std::move(vocab);
+    doc["model"]["merges"] = std::move(merges);
+    return doc;
+}
+
+/// vocab.txt: BertConverter's tokenizer.json with BertTokenizerFast's settings.
+json slowWordPieceDocument(const fs::path& vocabPath, const std::string& bytes)
+{
+    const std::string source = vocabPath.string();
+    const fs::path dir = vocabPath.parent_path();
+    json vocab = json::object();
+    const std::vector<std::string> tokens = lines(bytes);
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        if (!validUtf8(tokens[i]))
+            fail(source + ":" + std::to_string(i + 1), "not UTF-8");
+        vocab[tokens[i]] = static_cast<std::int64_t>(i); // a repeated token keeps its last line, as in transformers
+    }
+    if (vocab.empty())
+        fail(source, "the vocabulary is empty");
+    const json config = readSidecar(dir / "tokenizer_config.json");
+    const json map = readSidecar(dir / "special_tokens_map.json");
+    checkFamily(dir, config, SlowKind::WordPiece);
+    const SlowSpecials specials(dir, vocab, config, map, SlowKind::WordPiece);
+    const bool lower = boolOr(config, "do_lower_case", true);
+    json stripAccents = nullptr; // null: follow lowercase
+    if (const auto it = config.find("strip_accents"); it != config.end() && it->is_boolean())
+        stripAccents = *it;
+    const std::string unk = specials.named("unk_token");
+    if (unk.empty())
+        fail(source, "the tokenizer has no unk_token, which WordPiece needs");
+    json doc = {
+        {"version", "1.0"},
+        {"added_tokens", specials.addedTokensJson()},
+        {"normalizer", {{"type", "BertNormalizer"}, {"clean_text", true},
+                        {"handle_chinese_chars", boolOr(config, "tokenize_chinese_chars", true)},
+                        {"strip_accents", stripAccents}, {"lowercase", lower}}},
+        {"pre_tokenizer", {{"type", "BertPreTokenizer"}}},
+        {"post_processor", {{"type", "BertProcessing"},
+                            {"sep", templateToken(specials, "sep_token", source)},
+                            {"cls", templateToken(specials, "cls_token", source)}}},
+        {"model", {{"type", "WordPiece"}, {"unk_token", unk}, {"continuing_subword_prefix", "##"},
+                   {"max_input_chars_per_word", 100}}},
+    };
+    if (const std::int64_t pad = specials.idOf(specials.named("pad_token")); pad >= 0)
+        doc["padding"] = {{"pad_id", pad}};
+    doc["model"]["vocab"] = std::move(vocab);
+    return doc;
+}
+
+bool hasExtension(const fs::path& p, const char* ext)
+{
+    return p.extension() == ext;
+}
+
+/// Whether `path` may be a slow tokenizer by its name and neighbours (tokenizerFiles' rule; for
+/// a *.json loadTokenizer also checks it has no "model" object).
+SlowKind slowKindByName(const fs::path& p)
+{
+    if (hasExtension(p, ".txt"))
+        return SlowKind::WordPiece;
+    if (hasExtension(p, ".json") && p.filename() != "tokenizer.json" && isFile(p.parent_path() / "merges.txt"))
+        return SlowKind::Bpe;
+    return SlowKind::None;
+}
+
+} // namespace
+
+std::unique_ptr<Tokenizer> parseHfTokenizer(std::string_view text, const std::string& source)
+{
+    return fromDocument(parseJson(text, source), source);
+}
+
+namespace tokenizer {
+
+std::unique_ptr<Tokenizer> loadHfTokenizerFile(const std::string& path, const std::string& bytes)
+{
+    const fs::path p(path);
+    const auto first = bytes.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && bytes[first] == '{') {
+        json doc = parseJson(bytes, path);
+        if (!doc.is_object() || doc.contains("model") || p.filename() == "tokenizer.json")
+            return fromDocument(doc, path);
+        // A JSON object without a model: a slow vocab.json.
+        if (!isFile(p.parent_path() / "merges.txt"))
+            fail(path, "not a tokenizer.json (no \"model\" object), nor a vocab.json with merges.txt beside it");
+        try {
+            return fromDocument(slowBpeDocument(p, std::move(doc)), path);
+        } catch (const json::exception& e) {
+            throw Error(path + ": malformed slow tokenizer files (" + e.what() + ")");
+        }
+    }
+    if (slowKindByName(p) == SlowKind::WordPiece) {
+        try {
+            return fromDocument(slowWordPieceDocument(p, bytes), path);
+        } catch (const json::exception& e) {
+            throw Error(path + ": malformed slow tokenizer files (" + e.what() + ")");
+        }
+    }
+    return nullptr;
+}
+
+} // namespace tokenizer
+
+std::vector<std::string> tokenizerFiles(const std::string& path)
+{
+    std::vector<std::string> files{path};
+    const fs::path p(path);
+    const SlowKind kind = slowKindByName(p);
+    if (kind == SlowKind::None)
+        return files;
+    if (kind == SlowKind::Bpe)
+        files.push_back((p.parent_path() / "merges.txt").string());
+    for (const char* name : kSidecars)
+        if (const fs::path side = p.parent_path() / name; isFile(side))
+            files.push_back(side.string());
+    return files;
+}
+
+std::string tokenizerHash(const std::string& path)
+{
+    const std::vector<std::string> files = tokenizerFiles(path);
+    if (files.size() == 1)
+        return hashFile(path);
+    std::string all;
+    for (const std::string& file : files)
+        all += fs::path(file).filename().string() + "=" + hashFile(file) + ";";
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a64(all)));
+    return std::string("files:") + hex;
 }
 
 } // namespace headbench

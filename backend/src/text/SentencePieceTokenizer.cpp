@@ -4,6 +4,7 @@
 #include <headbench/text/Tokenizer.h>
 
 #include <headbench/core/Error.h>
+#include <headbench/text/TokenizerSteps.h>
 #include "text/sentencepiece/SentencePieceModule.h"
 
 #include <dlfcn.h>
@@ -160,10 +161,10 @@ std::unique_ptr<Tokenizer> loadTokenizer(const std::string& path)
     const std::string bytes = buffer.str();
     if (bytes.empty())
         throw Error(path + ": the tokenizer file is empty");
-    // tokenizer.json is a JSON object; a SentencePiece model is a binary protobuf.
-    const auto first = bytes.find_first_not_of(" \t\r\n");
-    if (first != std::string::npos && bytes[first] == '{')
-        return parseHfTokenizer(bytes, path);
+    // tokenizer.json and vocab.json are JSON objects, vocab.txt is text; a SentencePiece model
+    // is a binary protobuf.
+    if (auto hf = tokenizer::loadHfTokenizerFile(path, bytes))
+        return hf;
     return std::make_unique<SentencePieceTokenizer>(bytes, path);
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 /// \file HfFolder.h
 /// A model folder as the Hugging Face Hub ships it: config.json, model.safetensors (or shards
-/// and model.safetensors.index.json) and tokenizer.json or tokenizer.model. Reading the
+/// and model.safetensors.index.json) and tokenizer.json or tokenizer.model (or the older
+/// vocab.json + merges.txt, vocab.txt). Reading the
 /// config and the weights' headers needs no LibTorch: `inspect` and the import dialog describe
 /// a folder, and every tensor's presence and shape are checked, before any weight is loaded.
 #include <headbench/core/Safetensors.h>
@@ -80,7 +81,9 @@ struct HfWeights {
 /// missing or mis-shaped.
 HfWeights openHfWeights(const std::string& folder, const HfConfig& config);
 
-/// The folder's tokenizer: tokenizer.json, else tokenizer.model; empty when it has neither.
+/// The folder's tokenizer: tokenizer.json, else tokenizer.model, else vocab.json when merges.txt
+/// is beside it, else vocab.txt (loadTokenizer reads those as RoBERTa's BPE and BERT's
+/// WordPiece); empty when it has none of them.
 std::string folderTokenizer(const std::string& folder);
 
 /// True for a directory: `--backbone DIR` reads it as a model folder (config.json and weights).

@@ -1,7 +1,8 @@
 #pragma once
 /// \file Tokenizer.h
 /// Text to token ids, as the model hubs ship tokenizers: `tokenizer.json` (byte-level BPE or
-/// WordPiece) and SentencePiece `tokenizer.model`.
+/// WordPiece), SentencePiece `tokenizer.model`, and the older `vocab.json` + `merges.txt` and
+/// `vocab.txt`.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -72,10 +73,35 @@ SeenSpan seenSpan(const Tokenizer& tokenizer, std::string_view text, int maxLeng
 /// there (or the file has no tokenizer).
 std::string findTokenizer(const std::map<std::string, std::string>& attributes, const std::string& featureFile);
 
-/// Loads `tokenizer.json` (BPE or WordPiece model) or a SentencePiece model file. Throws
-/// headbench::Error naming the file and the problem (unreadable, not a tokenizer, a model type
-/// or component HeadBench does not support).
+/// Loads `tokenizer.json` (BPE or WordPiece model), a SentencePiece model file, or Hugging Face's
+/// "slow" tokenizer files that folders without a tokenizer.json ship:
+///  - `vocab.json` with `merges.txt` beside it: RoBERTa's byte-level BPE, as transformers'
+///    RobertaTokenizerFast converts it (ByteLevel pre-tokenizer with tokenizer_config.json's
+///    add_prefix_space, default false; `<s> ... </s>`; `<mask>` strips the space before it).
+///    Any JSON file other than one named tokenizer.json that has no "model" object is read so.
+///  - `vocab.txt` (any `*.txt`): BERT's WordPiece, as BertTokenizerFast converts it (BertNormalizer
+///    lowercasing per do_lower_case, default true, accents stripped per strip_accents, default
+///    following lowercase; `[CLS] ... [SEP]`; `##` pieces; words over 100 characters `[UNK]`).
+/// Their special tokens come from special_tokens_map.json over tokenizer_config.json (with
+/// RoBERTa's or BERT's defaults), their ids from tokenizer_config.json's added_tokens_decoder,
+/// added_tokens.json or the vocabulary, new ones numbered after it. Files whose
+/// tokenizer_class (or config.json's model_type) is not RoBERTa-like (Roberta, Bart, Longformer)
+/// resp. BERT-like (Bert, DistilBert, Electra) are refused: their template differs.
+/// Throws headbench::Error naming the file and the problem (unreadable, not a tokenizer, a model
+/// type or component HeadBench does not support).
 std::unique_ptr<Tokenizer> loadTokenizer(const std::string& path);
+
+/// The files a tokenizer at `path` is read from: `path` itself and, for slow files (a `*.txt`
+/// vocabulary, or a `*.json` not named tokenizer.json with merges.txt beside it), the ones of
+/// merges.txt, special_tokens_map.json, tokenizer_config.json and added_tokens.json beside it
+/// that exist.
+std::vector<std::string> tokenizerFiles(const std::string& path);
+
+/// Content hash of a tokenizer, as feature files record it (`tokenizer_hash`): hashFile(path)
+/// for a one-file tokenizer (tokenizer.json, tokenizer.model), so hashes recorded before stay
+/// valid; for slow files "files:<16 hex digits>" over the names and hashes of every file of
+/// tokenizerFiles(), so editing merges.txt or a config file changes it. Throws like hashFile.
+std::string tokenizerHash(const std::string& path);
 
 /// Parses a `tokenizer.json` document held in memory (`source` names it in messages).
 std::unique_ptr<Tokenizer> parseHfTokenizer(std::string_view json, const std::string& source);

@@ -3,6 +3,7 @@
 /// Internal to the tokenizer.json parser (HfTokenizer.cpp): the normalisers and pre-tokenizers
 /// a pipeline is made of, built from their JSON, and the checked field readers both share.
 #include <headbench/core/Unicode.h>
+#include <headbench/text/Tokenizer.h>
 
 #include <nlohmann/json.hpp>
 
@@ -41,5 +42,10 @@ public:
     virtual void split(Pieces& pieces) const = 0;
 };
 std::unique_ptr<PreTokenizer> makePreTokenizer(const json& j, const std::string& source);
+
+/// loadTokenizer's reader of Hugging Face files (HfTokenizer.cpp): `bytes`, the content of `path`,
+/// as a tokenizer.json, a slow vocab.json (with merges.txt beside it) or vocab.txt; null when the
+/// file is none of them (a SentencePiece model is tried then).
+std::unique_ptr<Tokenizer> loadHfTokenizerFile(const std::string& path, const std::string& bytes);
 
 } // namespace headbench::tokenizer
