@@ -9,7 +9,7 @@
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
-#include <headbench/core/Runtime.h>
+#include <headbench/compute/Runtime.h>
 #include <headbench/data/FeatureFile.h>
 #include <headbench/runs/RunSession.h>
 

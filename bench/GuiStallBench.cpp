@@ -8,7 +8,7 @@
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
-#include <headbench/core/Runtime.h>
+#include <headbench/compute/Runtime.h>
 #include <headbench/data/FeatureFile.h>
 
 #include "SyntheticFeatures.h"

@@ -11,7 +11,7 @@
 //   headbench_bench bootstrap --rows 15000 --resamples 1000 [--naive]     (seconds for the 95% intervals
 //                                     of every metric of one split, for paired differences, and
 //                                     with --naive for copying the rows per resample instead)
-#include <headbench/core/Runtime.h>
+#include <headbench/compute/Runtime.h>
 #include <headbench/data/Dataset.h>
 #include <headbench/data/FeatureFile.h>
 #include <headbench/extract/Extractor.h>

@@ -5,9 +5,9 @@
 // Prints one JSON object: rows, dim, method, seconds of the check (the file's loading is not
 // counted), and what it found. The figure in docs/PERFORMANCE.md comes from the built-in
 // backbone's features of `headbench-cli demo --n 150000`.
-#include <headbench/core/Runtime.h>
+#include <headbench/compute/Runtime.h>
 #include <headbench/data/FeatureFile.h>
-#include <headbench/data/Leakage.h>
+#include <headbench/compute/Leakage.h>
 #include <headbench/data/Split.h>
 
 #include <CLI/CLI.hpp>

@@ -2,7 +2,7 @@
 
 #include <headbench/core/AtomicFile.h>
 #include <headbench/data/FeatureFile.h>
-#include <headbench/data/Leakage.h>
+#include <headbench/compute/Leakage.h>
 
 #include <QColor>
 #include <QFile>

@@ -5,7 +5,7 @@
 #include "CodeViewer.h"
 #include "ProbabilityBarsView.h"
 
-#include <headbench/data/Leakage.h>
+#include <headbench/compute/Leakage.h>
 
 #include <QCheckBox>
 #include <QComboBox>

@@ -6,7 +6,7 @@
 #include <headbench/data/Dataset.h>
 #include <headbench/data/DemoData.h>
 #include <headbench/data/FeatureFile.h>
-#include <headbench/data/Leakage.h>
+#include <headbench/compute/Leakage.h>
 #include <headbench/extract/HfFolder.h>
 
 #include <fmt/format.h>

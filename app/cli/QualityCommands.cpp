@@ -3,6 +3,7 @@
 #include "CliOutput.h"
 #include "Commands.h"
 
+#include <headbench/runs/CrossValidationFiles.h>
 #include <headbench/core/Error.h>
 #include <headbench/eval/LabelIssues.h>
 #include <headbench/train/CrossValidation.h>

@@ -6,7 +6,7 @@
 #include <headbench/core/Error.h>
 #include <headbench/core/Plural.h>
 #include <headbench/data/FeatureFile.h>
-#include <headbench/data/Leakage.h>
+#include <headbench/compute/Leakage.h>
 #include <headbench/eval/Bootstrap.h>
 #include <headbench/eval/Compare.h>
 #include <headbench/runs/RunComparison.h>

@@ -4,10 +4,11 @@
 
 #include "ProgressBar.h"
 
+#include <headbench/runs/CrossValidationFiles.h>
 #include <headbench/core/Error.h>
 #include <headbench/core/Plural.h>
 #include <headbench/data/FeatureFile.h>
-#include <headbench/data/Leakage.h>
+#include <headbench/compute/Leakage.h>
 #include <headbench/eval/Bootstrap.h>
 #include <headbench/runs/RunStore.h>
 #include <headbench/train/CrossValidation.h>

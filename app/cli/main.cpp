@@ -2,7 +2,7 @@
 #include "Commands.h"
 
 #include <headbench/core/Error.h>
-#include <headbench/core/Runtime.h>
+#include <headbench/compute/Runtime.h>
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 #include "MainWindow.h"
 
-#include <headbench/data/Leakage.h>
+#include <headbench/compute/Leakage.h>
 #include <headbench/core/Plural.h>
 
 #include <unordered_map>

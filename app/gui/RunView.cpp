@@ -2,9 +2,10 @@
 
 #include "SampleTableModel.h"
 
+#include <headbench/runs/CrossValidationFiles.h>
 #include <headbench/core/Plural.h>
 #include <headbench/data/FeatureFile.h>
-#include <headbench/data/Leakage.h>
+#include <headbench/compute/Leakage.h>
 #include <headbench/eval/LabelIssues.h>
 #include <headbench/text/Tokenizer.h>
 #include <headbench/train/CrossValidation.h>

@@ -7,7 +7,7 @@
 
 #include <headbench/runs/RunStore.h>
 
-#include <headbench/core/Runtime.h>
+#include <headbench/compute/Runtime.h>
 
 #include <QApplication>
 #include <QCommandLineParser>

@@ -3,7 +3,7 @@
 #include "RunCompareView.h"
 #include "RunsPanel.h"
 
-#include <headbench/core/Runtime.h>
+#include <headbench/compute/Runtime.h>
 #include <headbench/eval/Bootstrap.h>
 #include <headbench/eval/Compare.h>
 #include <headbench/runs/RunComparison.h>

@@ -6,7 +6,7 @@
 #include "MainWindow.h"
 #include "WorkspaceController.h"
 
-#include <headbench/core/Runtime.h>
+#include <headbench/compute/Runtime.h>
 #include <headbench/data/Dataset.h>
 #include <headbench/data/DemoData.h>
 #include <headbench/extract/Extractor.h>

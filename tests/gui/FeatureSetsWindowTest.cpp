@@ -9,7 +9,7 @@
 #include "WorkspaceController.h"
 
 #include "ChartView.h"
-#include <headbench/core/Runtime.h>
+#include <headbench/compute/Runtime.h>
 #include <headbench/data/FeatureFile.h>
 #include <headbench/runs/RunStore.h>
 

@@ -5,7 +5,8 @@
 #include "SamplesPanel.h"
 
 #include "TestUtil.h"
-#include <headbench/core/Runtime.h>
+#include <headbench/runs/CrossValidationFiles.h>
+#include <headbench/compute/Runtime.h>
 #include <headbench/eval/LabelIssues.h>
 #include <headbench/train/CrossValidation.h>
 

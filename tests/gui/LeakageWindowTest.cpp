@@ -9,9 +9,9 @@
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
-#include <headbench/core/Runtime.h>
+#include <headbench/compute/Runtime.h>
 #include <headbench/data/DemoData.h>
-#include <headbench/data/Leakage.h>
+#include <headbench/compute/Leakage.h>
 #include <headbench/extract/Extractor.h>
 #include <headbench/extract/HashedNgramBackbone.h>
 #include <headbench/runs/RunStore.h>

@@ -5,7 +5,8 @@
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
-#include <headbench/core/Runtime.h>
+#include <headbench/runs/CrossValidationFiles.h>
+#include <headbench/compute/Runtime.h>
 #include <headbench/data/DemoData.h>
 #include <headbench/extract/Extractor.h>
 #include <headbench/extract/HashedNgramBackbone.h>

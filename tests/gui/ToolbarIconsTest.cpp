@@ -4,7 +4,7 @@
 #include "Icons.h"
 #include "MainWindow.h"
 
-#include <headbench/core/Runtime.h>
+#include <headbench/compute/Runtime.h>
 
 #include <QAction>
 #include <QImage>

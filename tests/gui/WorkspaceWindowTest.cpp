@@ -11,7 +11,7 @@
 #include "SamplesPanel.h"
 #include "WorkspaceController.h"
 
-#include <headbench/core/Runtime.h>
+#include <headbench/compute/Runtime.h>
 
 #include <QDir>
 #include <QFile>

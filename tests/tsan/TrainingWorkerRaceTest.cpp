@@ -5,7 +5,7 @@
 // controller while a training runs. Adam's helper thread runs inside every step.
 #include "TrainingController.h"
 
-#include <headbench/core/Runtime.h>
+#include <headbench/compute/Runtime.h>
 #include <headbench/data/FeatureFile.h>
 #include <headbench/train/HeadSpec.h>
 

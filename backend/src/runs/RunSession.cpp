@@ -1,3 +1,4 @@
+#include <headbench/runs/CrossValidationFiles.h>
 #include <headbench/runs/RunSession.h>
 
 #include <chrono>

@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include <headbench/core/Runtime.h>
+#include <headbench/compute/Runtime.h>
 
 #include <chrono>
 #include <condition_variable>

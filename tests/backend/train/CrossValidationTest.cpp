@@ -1,3 +1,4 @@
+#include <headbench/runs/CrossValidationFiles.h>
 #include <headbench/core/Error.h>
 #include <headbench/data/Split.h>
 #include <headbench/eval/LabelIssues.h>

@@ -56,14 +56,4 @@ struct CrossValidationResult {
 CrossValidationResult crossValidate(const FeatureSet& data, const HeadSpec& spec, int K,
                                     TrainingObserver* observer = nullptr, const TrainOptions& options = {});
 
-/// Writes cv.json (K, seed, folds with their metrics, mean, sd) and oof.csv (id, label, fold,
-/// p_<class>... for every pooled row, in file order) into a run folder, each atomically.
-void saveCrossValidation(const std::string& runDir, const FeatureSet& data, const CrossValidationResult& cv);
-
-/// cv.json of a run as JSON text (also what `train --cv --json` prints under "cv").
-std::string crossValidationToJson(const CrossValidationResult& cv);
-
-/// Out-of-fold probabilities of a run (oof.csv, read by readOutOfFoldCsv).
-OutOfFold loadOutOfFold(const std::string& runDir);
-
 } // namespace headbench

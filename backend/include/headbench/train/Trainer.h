@@ -3,7 +3,7 @@
 /// Trains a head on features held in memory. Torch stays inside the .cpp files: callers see
 /// plain structs and the TrainedHead handle.
 #include <headbench/data/FeatureFile.h>
-#include <headbench/data/Leakage.h>
+#include <headbench/compute/Leakage.h>
 #include <headbench/data/Split.h>
 #include <headbench/eval/Metrics.h>
 #include <headbench/eval/Calibration.h>

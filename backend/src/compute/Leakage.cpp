@@ -1,4 +1,4 @@
-#include <headbench/data/Leakage.h>
+#include <headbench/compute/Leakage.h>
 
 #include <headbench/core/Error.h>
 #include <headbench/core/Hash.h>

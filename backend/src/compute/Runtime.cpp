@@ -1,4 +1,4 @@
-#include <headbench/core/Runtime.h>
+#include <headbench/compute/Runtime.h>
 
 #include <torch/torch.h>
 

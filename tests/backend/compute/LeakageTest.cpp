@@ -2,7 +2,7 @@
 #include <headbench/core/Error.h>
 #include <headbench/data/DemoData.h>
 #include <headbench/data/FeatureFile.h>
-#include <headbench/data/Leakage.h>
+#include <headbench/compute/Leakage.h>
 #include <headbench/data/Split.h>
 #include "TestUtil.h"
 
