@@ -13,6 +13,7 @@
 #include "ImportDialog.h"
 #include "LossChartView.h"
 #include "RecentFiles.h"
+#include "RunShowController.h"
 #include "RunView.h"
 #include "RunsPanel.h"
 #include "SamplesPanel.h"
@@ -21,7 +22,6 @@
 #include "WorkspaceController.h"
 
 #include <headbench/core/Error.h>
-#include <headbench/core/Hash.h>
 
 #include <QAction>
 #include <QApplication>
@@ -59,6 +59,7 @@ MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent)
     , m_workspace(new WorkspaceController(this))
     , m_training(new TrainingController(this))
+    , m_runShow(new RunShowController(m_workspace, m_training, this))
     , m_designer(new HeadDesignerPanel)
     , m_evaluation(new EvaluationView)
     , m_leakageBanner(new QLabel)
@@ -77,7 +78,6 @@ MainWindow::MainWindow(QWidget* parent)
     buildActions();
     buildLayout();
     connectControllers();
-    connect(&m_runWatcher, &QFutureWatcher<LoadedRun>::finished, this, &MainWindow::applyLoadedRun);
     m_defaultState = saveState();
     QSettings settings;
     if (!restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray()))
@@ -138,10 +138,10 @@ void MainWindow::buildActions()
     QAction* compareAction = run->addAction(tr("&Compare selected runs"), QKeySequence(Qt::CTRL | Qt::Key_D), this,
                                             [this] { compareRuns(m_runsPanel->selectedRunDirs()); });
     QAction* loadSpecAction = run->addAction(tr("&Load spec of the shown run into designer"), this, [this] {
-        if (m_currentRunDir.isEmpty())
+        if (currentRunDir().isEmpty())
             showError(tr("Show a run first (select it in the runs panel)."));
         else
-            loadSpecIntoDesigner(m_currentRunDir);
+            loadSpecIntoDesigner(currentRunDir());
     });
     loadSpecAction->setObjectName(QStringLiteral("loadSpecAction"));
     run->addAction(tr("&Rank representations…"), this, &MainWindow::openRankDialog)->setObjectName(QStringLiteral("rankAction"));
@@ -278,10 +278,10 @@ void MainWindow::buildLayout()
     connect(m_evaluation, &EvaluationView::thresholdChanged, m_samples, &SamplesPanel::setThreshold);
     connect(m_evaluation, &EvaluationView::splitChanged, this, &MainWindow::showSamplesForSplit);
     connect(m_evaluation, &EvaluationView::saveThresholdRequested, this, [this](double threshold) {
-        if (m_currentRunDir.isEmpty())
+        if (currentRunDir().isEmpty())
             return;
         try {
-            setRunThreshold(m_currentRunDir.toStdString(), threshold);
+            setRunThreshold(currentRunDir().toStdString(), threshold);
             m_status->showMessage(tr("Threshold %1 saved with the run; Compare and headbench-cli eval use it").arg(threshold, 0, 'f', 3));
         } catch (const Error& e) {
             showError(QString::fromStdString(e.what()));
@@ -312,24 +312,15 @@ void MainWindow::connectControllers()
     });
     // Queued: runs after the job's own signals (errorOccurred, featuresLoaded) were handled.
     connect(m_workspace, &WorkspaceController::jobFinished, this, &MainWindow::finishImport, Qt::QueuedConnection);
-    connect(m_workspace, &WorkspaceController::errorOccurred, this, [this] {
-        // The features of a run to show did not load: show it without them.
-        if (!m_runAwaitingFeatures.isEmpty()) {
-            const QString dir = std::exchange(m_runAwaitingFeatures, QString());
-            m_featuresUnloadable << dir;
-            showRun(dir);
-        }
-    });
+    // The run shown follows the workspace; each after the window's own handler of the signal.
+    connect(m_workspace, &WorkspaceController::errorOccurred, m_runShow, &RunShowController::featuresFailed);
     connect(m_workspace, &WorkspaceController::workspaceChanged, this, [this](const QString& dir) {
         setWindowTitle(tr("HeadBench — %1").arg(QDir::toNativeSeparators(dir)));
         m_recent->rememberWorkspace(dir);
-        m_requestedRunDir.clear();
-        m_runAwaitingFeatures.clear();
-        m_featuresProblems.clear();
-        clearShownRunOutside(dir);
-        updateDataSummary();
     });
-    connect(m_workspace, &WorkspaceController::runFeaturesUnavailable, this, &MainWindow::offerLocateFeatures);
+    connect(m_workspace, &WorkspaceController::workspaceChanged, m_runShow, &RunShowController::workspaceChanged);
+    connect(m_workspace, &WorkspaceController::workspaceChanged, this, &MainWindow::updateDataSummary);
+    connect(m_workspace, &WorkspaceController::runFeaturesUnavailable, m_runShow, &RunShowController::featuresUnavailable);
     connect(m_workspace, &WorkspaceController::featuresLoaded, this, [this](const QString& path) {
         m_recent->rememberFeatures(path);
         const auto f = m_workspace->features();
@@ -338,16 +329,13 @@ void MainWindow::connectControllers()
         m_status->showMessage(tr("Loaded %1").arg(QFileInfo(path).fileName()));
         updateDataSummary();
         updateActions();
-        if (!m_runAwaitingFeatures.isEmpty()) {
-            showRun(std::exchange(m_runAwaitingFeatures, QString()));
-        } else if (m_requestedRunDir.isEmpty() && !m_training->isRunning()) {
-            // A workspace just opened: show its newest run when these are its features.
-            const RunRecord* run = m_workspace->newestFinishedRun();
-            const QString loaded = QFileInfo(path).absoluteFilePath();
-            if (run && runFeaturesPath(*run) == loaded)
-                showRun(QString::fromStdString(run->dir));
-        }
     });
+    connect(m_workspace, &WorkspaceController::featuresLoaded, m_runShow, &RunShowController::featuresLoaded);
+    connect(m_runShow, &RunShowController::featuresNeeded, this, [this](const QString& path) { m_workspace->openFeatures(path); });
+    connect(m_runShow, &RunShowController::featuresMissing, this, &MainWindow::offerLocateFeatures);
+    connect(m_runShow, &RunShowController::runLoaded, this, &MainWindow::applyLoadedRun);
+    connect(m_runShow, &RunShowController::runCleared, this, &MainWindow::clearShownRun);
+    connect(m_runShow, &RunShowController::error, this, &MainWindow::showError);
     connect(m_workspace, &WorkspaceController::runsChanged, this, &MainWindow::updateRunList);
     connect(m_workspace, &WorkspaceController::jobStarted, this, [this](const QString& title) {
         m_status->jobStarted(title);
@@ -520,57 +508,26 @@ bool MainWindow::startTraining()
     return startPlan(std::move(plan));
 }
 
-QString MainWindow::runFeaturesPath(const RunRecord& run) const
+QString MainWindow::currentRunDir() const
 {
-    const QString recorded = QString::fromStdString(run.featuresPath);
-    return m_locatedFeatures.value(recorded, recorded);
+    return m_runShow->currentRunDir();
+}
+
+QString MainWindow::requestedRunDir() const
+{
+    return m_runShow->requestedRunDir();
 }
 
 void MainWindow::showRun(const QString& runDir)
 {
-    m_requestedRunDir = runDir;
-    if (!m_runAwaitingFeatures.isEmpty() && m_workspace->busy()) {
-        m_runAwaitingFeatures = runDir; // shown once the features being loaded are there
-        return;
-    }
-    const auto features = m_workspace->features();
-    const QString featuresPath = QFileInfo(m_workspace->featuresPath()).absoluteFilePath();
-    // The run's own feature file is loaded first when it is another, intact one (the code
-    // pane and leakage neighbours need it).
-    const auto& runs = m_workspace->runs();
-    for (std::size_t i = 0; i < runs.size(); ++i) {
-        if (QString::fromStdString(runs[i].dir) != runDir || !runs[i].finished())
-            continue;
-        const QString wanted = runFeaturesPath(runs[i]);
-        const bool intact = m_locatedFeatures.contains(QString::fromStdString(runs[i].featuresPath)) ||
-                            (i < m_workspace->featureStates().size() && m_workspace->featureStates()[i] == FeaturesState::Same);
-        if (wanted != featuresPath && intact && !m_featuresUnloadable.contains(runDir) && !m_workspace->busy() &&
-            !m_training->isRunning()) {
-            m_runAwaitingFeatures = runDir;
-            m_workspace->openFeatures(wanted);
-            return;
-        }
-        break;
-    }
-    // Reading a run (predictions of every row, texts) takes tens of milliseconds at 50k rows:
-    // it is done on a pool thread, and only the views are updated here.
-    const QHash<QString, QString> located = m_locatedFeatures, problems = m_featuresProblems;
-    m_runWatcher.setFuture(QtConcurrent::run([runDir, features, featuresPath, located, problems] {
-        return loadRunForView(runDir, features, featuresPath, located, problems);
-    }));
+    m_runShow->showRun(runDir);
 }
 
-void MainWindow::applyLoadedRun()
+void MainWindow::applyLoadedRun(const LoadedRun& run)
 {
-    LoadedRun run = m_runWatcher.result();
-    if (!run.error.isEmpty()) {
-        showError(run.error);
-        return;
-    }
     const RunRecord& rec = run.record;
     m_runSamples = run.samples;
-    m_runSplit = std::move(run.split);
-    m_currentRunDir = run.dir;
+    m_runSplit = run.split;
     m_runsPanel->selectRun(run.dir); // the list follows the run shown
     const QString name = QString::fromStdString(rec.name), head = QString::fromStdString(summary(rec.spec));
     m_evaluation->setRun(m_runSamples, m_runSplit, name.startsWith(head) ? name : tr("%1 — %2").arg(name, head));
@@ -592,46 +549,20 @@ void MainWindow::applyLoadedRun()
 
 void MainWindow::offerLocateFeatures(const QString& runDir, const QString& featuresPath, const QString& reason)
 {
-    m_featuresProblems.insert(featuresPath, reason);
     m_status->showMessage(reason);
     auto* box = new QMessageBox(QMessageBox::Warning, tr("Feature file not found"), reason, QMessageBox::Close, this);
     box->setObjectName(QStringLiteral("featuresUnavailableBox"));
     box->setInformativeText(tr("Locate the file to see the code of this run's samples."));
     QPushButton* locate = box->addButton(tr("Locate…"), QMessageBox::ActionRole);
     locate->setObjectName(QStringLiteral("locateFeaturesButton"));
-    connect(locate, &QPushButton::clicked, this, [this, runDir] { locateFeatures(runDir); });
+    connect(locate, &QPushButton::clicked, this, [this, runDir, featuresPath] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Locate %1").arg(QFileInfo(featuresPath).fileName()),
+                                                          m_workspace->workspace(), tr("HDF5 feature files (*.h5 *.hdf5)"));
+        if (!path.isEmpty())
+            m_runShow->locate(runDir, path);
+    });
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->open();
-}
-
-void MainWindow::locateFeatures(const QString& runDir)
-{
-    RunRecord run;
-    try {
-        run = loadRun(runDir.toStdString());
-    } catch (const Error& e) {
-        showError(QString::fromStdString(e.what()));
-        return;
-    }
-    const QString recorded = QString::fromStdString(run.featuresPath);
-    const QString path = QFileDialog::getOpenFileName(this, tr("Locate %1").arg(QFileInfo(recorded).fileName()), m_workspace->workspace(),
-                                                      tr("HDF5 feature files (*.h5 *.hdf5)"));
-    if (path.isEmpty())
-        return;
-    try {
-        if (!fileHasHash(path.toStdString(), run.featuresHash)) {
-            showError(tr("%1 is not the feature file run %2 was trained on: its hash differs.")
-                          .arg(QDir::toNativeSeparators(path), QString::fromStdString(run.name)));
-            return;
-        }
-    } catch (const Error& e) {
-        showError(QString::fromStdString(e.what()));
-        return;
-    }
-    m_locatedFeatures.insert(recorded, QFileInfo(path).absoluteFilePath());
-    m_featuresProblems.remove(recorded);
-    m_featuresUnloadable.remove(runDir);
-    showRun(runDir);
 }
 
 void MainWindow::showSamplesForSplit()
@@ -654,8 +585,8 @@ void MainWindow::updateDataSummary()
 void MainWindow::updateRunList()
 {
     m_runsPanel->setRuns(m_workspace->runs(), m_workspace->featureStates());
-    if (!m_currentRunDir.isEmpty())
-        m_runsPanel->selectRun(m_currentRunDir);
+    if (!currentRunDir().isEmpty())
+        m_runsPanel->selectRun(currentRunDir());
 }
 
 void MainWindow::updateActions()

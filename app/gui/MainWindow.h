@@ -7,10 +7,8 @@
 #include <headbench/runs/Sweep.h>
 
 #include <QFutureWatcher>
-#include <QHash>
 #include <QMainWindow>
 #include <QPointer>
-#include <QSet>
 
 #include <memory>
 
@@ -34,6 +32,7 @@ class JobStatusBar;
 class RecentFiles;
 class ImportDialog;
 class RunCompareView;
+class RunShowController;
 class RunsPanel;
 class SweepView;
 class HeadDesignerPanel;
@@ -56,6 +55,8 @@ public:
 
     WorkspaceController* workspace() const { return m_workspace; }
     TrainingController* training() const { return m_training; }
+    /// Shows saved runs and locates their moved feature files.
+    RunShowController* runShow() const { return m_runShow; }
     HeadDesignerPanel* designer() const { return m_designer; }
     EvaluationView* evaluation() const { return m_evaluation; }
     SamplesPanel* samples() const { return m_samples; }
@@ -76,9 +77,9 @@ public:
     /// The last error shown to the user (empty when none).
     QString lastError() const { return m_lastError; }
     /// The run shown in the evaluation and samples views.
-    QString currentRunDir() const { return m_currentRunDir; }
+    QString currentRunDir() const;
     /// The run last asked for by showRun (shown, being read, or waiting for its features).
-    QString requestedRunDir() const { return m_requestedRunDir; }
+    QString requestedRunDir() const;
 
     void openWorkspace(const QString& dir);
     /// File ▸ New workspace: makes the empty (or missing) folder `dir` a workspace and switches
@@ -92,7 +93,7 @@ public:
     void openDemoWorkspace();
     /// Trains the head the designer describes; returns false (with a message) when it cannot.
     bool startTraining();
-    /// Shows a saved run in the evaluation and sample views.
+    /// Shows a saved run in the evaluation and sample views (RunShowController::showRun).
     void showRun(const QString& runDir);
     /// Puts the head spec of the run in `runDir` into the designer (to train a variant of it).
     bool loadSpecIntoDesigner(const QString& runDir);
@@ -132,8 +133,8 @@ private:
     void buildActions();
     QAction* addNewWorkspaceAction(QMenu* file);
     void buildHelpMenu();
-    /// Clears the evaluation and samples when the run shown is not in `workspace`.
-    void clearShownRunOutside(const QString& workspace);
+    /// Clears the evaluation and samples (the run shown belonged to another workspace).
+    void clearShownRun();
     /// Starts the extraction the import dialog asks for; a failure reopens the dialog with it.
     void startImport(ImportDialog* dialog);
     /// After an import's job: closes its dialog, or (failed) shows the error in it.
@@ -149,15 +150,13 @@ private:
     void updateActions();
     void onEpoch(const EpochStats& stats);
     void showSamplesForSplit();
-    void applyLoadedRun();
+    /// Puts a run read by the RunShowController into the views.
+    void applyLoadedRun(const LoadedRun& run);
 
-    /// Offers to locate the moved or changed feature file of the run in `runDir`.
+    /// Offers to locate the moved or changed feature file (`featuresPath`, as the run records it)
+    /// of the run in `runDir`: a message box whose Locate… button asks for the file.
     void offerLocateFeatures(const QString& runDir, const QString& featuresPath, const QString& reason);
-    void locateFeatures(const QString& runDir);
-    /// Where the feature file of `run` is: its recorded path, or where Locate… found it.
-    QString runFeaturesPath(const RunRecord& run) const;
 
-    QFutureWatcher<LoadedRun> m_runWatcher;
     struct LoadedComparison {
         RunComparison comparison;
         QString error;
@@ -166,6 +165,7 @@ private:
 
     WorkspaceController* m_workspace;
     TrainingController* m_training;
+    RunShowController* m_runShow;
     HeadDesignerPanel* m_designer;
     EvaluationView* m_evaluation;
     QLabel* m_leakageBanner;
@@ -189,16 +189,6 @@ private:
     QAction* m_stopAction = nullptr;
     RecentFiles* m_recent = nullptr;
     QString m_lastError;
-    QString m_currentRunDir;
-    QString m_requestedRunDir;
-    /// A run to show once the feature file being loaded for it is there.
-    QString m_runAwaitingFeatures;
-    /// Why a run's feature file cannot be loaded, by its recorded path (for the code pane).
-    QHash<QString, QString> m_featuresProblems;
-    /// Feature files found with Locate…: recorded path -> where it is now (same hash).
-    QHash<QString, QString> m_locatedFeatures;
-    /// Runs whose feature file failed to load (not tried again).
-    QSet<QString> m_featuresUnloadable;
     std::shared_ptr<const SampleData> m_runSamples;
     /// The import dialog, kept until its extraction succeeds (or it is cancelled).
     QPointer<ImportDialog> m_importDialog;

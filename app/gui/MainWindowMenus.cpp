@@ -58,12 +58,8 @@ bool MainWindow::newWorkspace(const QString& dir)
     return true;
 }
 
-void MainWindow::clearShownRunOutside(const QString& workspace)
+void MainWindow::clearShownRun()
 {
-    // A run of another workspace is no longer shown once the window switches.
-    if (m_currentRunDir.isEmpty() || !QDir(workspace).relativeFilePath(m_currentRunDir).startsWith(QLatin1String("..")))
-        return;
-    m_currentRunDir.clear();
     m_runSamples.reset();
     m_runSplit.clear();
     m_evaluation->clear();
