@@ -164,30 +164,21 @@ CrossValidationResult crossValidate(const FeatureSet& data, const HeadSpec& spec
     cv.byGroup = !data.groups.empty();
     cv.fold = assignFolds(data.labels, data.groups, inPool, data.numClasses(), K, spec.seed);
 
-    // One copy of the features and labels (not texts, ids or groups: the leakage check is off
-    // and the split is given), whose split is rewritten for each fold.
-    FeatureSet foldData;
-    foldData.rows = data.rows;
-    foldData.dim = data.dim;
-    foldData.features = data.features;
-    foldData.labels = data.labels;
-    foldData.labelNames = data.labelNames;
-    foldData.backbone = data.backbone;
-    foldData.path = data.path;
+    // Each fold trains on the file as it is, with its split given (no copy of the features); the
+    // leakage check is off.
     TrainOptions foldOptions;
-    foldOptions.split = SplitMode::File;
     foldOptions.leakage.method = LeakageOptions::Method::Off;
 
     const int numClasses = data.numClasses();
     cv.outOfFold.assign(static_cast<std::size_t>(data.rows * numClasses), std::numeric_limits<float>::quiet_NaN());
     for (int f = 0; f < K; ++f) {
-        foldData.split.assign(static_cast<std::size_t>(data.rows), kTest);
+        foldOptions.givenSplit.assign(static_cast<std::size_t>(data.rows), kTest);
         for (std::size_t i = 0; i < inPool.size(); ++i)
             if (inPool[i])
-                foldData.split[i] = cv.fold[i] == f ? kValidation : kTrain;
+                foldOptions.givenSplit[i] = cv.fold[i] == f ? kValidation : kTrain;
         if (observer)
             observer->onFold(f, K);
-        TrainResult r = trainHead(foldData, spec, observer, foldOptions);
+        TrainResult r = trainHead(data, spec, observer, foldOptions);
         if (r.cancelled) {
             cv.cancelled = true;
             break;

@@ -63,17 +63,20 @@ std::vector<double> l2Grid(std::int64_t trainRows)
     return grid;
 }
 
-std::pair<torch::Tensor, torch::Tensor> standardization(const torch::Tensor& x)
+std::pair<torch::Tensor, torch::Tensor> standardization(const torch::Tensor& x, const torch::Tensor& rows)
 {
     torch::NoGradGuard noGrad;
-    const std::int64_t n = x.size(0), block = 8192;
+    const std::int64_t n = rows.size(0), block = 2048; // 16 MB of doubles at a time
+    auto blockOf = [&](std::int64_t s) {
+        return x.index_select(0, rows.slice(0, s, std::min(n, s + block))).to(torch::kDouble);
+    };
     auto sum = torch::zeros({x.size(1)}, torch::kDouble);
     for (std::int64_t s = 0; s < n; s += block)
-        sum += x.slice(0, s, std::min(n, s + block)).to(torch::kDouble).sum(0);
+        sum += blockOf(s).sum(0);
     const auto mean = sum / static_cast<double>(std::max<std::int64_t>(n, 1));
     auto sq = torch::zeros({x.size(1)}, torch::kDouble);
     for (std::int64_t s = 0; s < n; s += block) // two passes: no cancellation for large means
-        sq += (x.slice(0, s, std::min(n, s + block)).to(torch::kDouble) - mean).square().sum(0);
+        sq += (blockOf(s) - mean).square().sum(0);
     auto sd = (sq / static_cast<double>(std::max<std::int64_t>(n, 1))).sqrt();
     // Columns that are constant up to rounding keep their scale, as StandardScaler does.
     sd = torch::where(sd > 1e-12 * (mean.abs() + 1.0), sd, torch::ones_like(sd));
@@ -84,16 +87,37 @@ namespace {
 
 constexpr std::int64_t kSampleRows = 16384; ///< rows of the preconditioner's curvature estimate
 
+/// Logits of every row of x for weights W and bias b in standardised coordinates: [N, K]. With
+/// `relative`, those of class 0 are 0 and the others are relative to them (z_k - z_0): the same
+/// softmax for K - 1 passes over the rows instead of K.
+torch::Tensor allLogits(const LbfgsProblem& p, torch::Tensor w, torch::Tensor b, bool relative)
+{
+    if (relative) {
+        w = w.slice(0, 1) - w[0];
+        b = b.slice(0, 1) - b[0];
+    }
+    torch::Tensor z;
+    if (!p.shift.defined()) {
+        z = linearOf(p.x, w, b);
+    } else {
+        const auto scaled = w * p.scale;
+        z = linearOf(p.x, scaled, b - scaled.mv(p.shift));
+    }
+    return relative ? torch::cat({torch::zeros({z.size(0), 1}, z.options()), z}, 1) : z;
+}
+
 /// The preconditioner of one penalty: the lower Cholesky factor L (double) of
 /// M = X^T diag(s) X / n + l2 I, the loss's curvature at the current weights (exact at the
 /// start for two classes: s = p (1 - p)), estimated on an evenly strided sample of rows. L-BFGS
 /// then runs on V = W L, where the objective is close to round: correlated features (n-gram
 /// hashes, embeddings) otherwise cost it hundreds of iterations. Empty if M is not positive definite.
-torch::Tensor preconditioner(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b, double lambda)
+torch::Tensor preconditioner(const LbfgsProblem& p, const torch::Tensor& w, const torch::Tensor& b, double lambda)
 {
     torch::NoGradGuard noGrad;
-    const std::int64_t n = x.size(0), step = std::max<std::int64_t>(1, n / kSampleRows);
-    const auto xs = x.slice(0, 0, n, step).contiguous();
+    const std::int64_t n = p.trainRows.size(0), step = std::max<std::int64_t>(1, n / kSampleRows);
+    auto xs = p.x.index_select(0, p.trainRows.slice(0, 0, n, step));
+    if (p.shift.defined())
+        xs.sub_(p.shift).mul_(p.scale);
     const auto z = linearOf(xs, w, b);
     torch::Tensor s;
     if (z.size(1) == 1) {
@@ -103,7 +127,8 @@ torch::Tensor preconditioner(const torch::Tensor& x, const torch::Tensor& w, con
         const auto q = torch::softmax(z, 1);
         s = (q * (1 - q)).mean(1);
     }
-    auto m = (xs * s.unsqueeze(1)).t().mm(xs).to(torch::kDouble) / static_cast<double>(xs.size(0));
+    xs.mul_(s.sqrt().unsqueeze(1)); // X^T diag(s) X as (S^1/2 X)^T (S^1/2 X), without a second copy
+    auto m = xs.t().mm(xs).to(torch::kDouble) / static_cast<double>(xs.size(0));
     // A small ridge keeps the factorisation defined without a penalty (l2 0, separable data).
     const double ridge = lambda + 1e-8 * (m.diagonal().mean().item<double>() + 1e-12);
     m.diagonal().add_(ridge);
@@ -118,7 +143,12 @@ torch::Tensor preconditioner(const torch::Tensor& x, const torch::Tensor& w, con
 LbfgsFit fitLbfgsProbe(torch::nn::Linear& layer, const LbfgsProblem& p, TrainingObserver* observer)
 {
     LbfgsFit fit;
-    const std::vector<double> grid = p.l2 ? std::vector<double>{*p.l2} : l2Grid(p.xTrain.size(0));
+    const std::vector<double> grid = p.l2 ? std::vector<double>{*p.l2} : l2Grid(p.trainRows.size(0));
+    const std::int64_t rows = p.x.size(0), outputs = layer->weight.size(0);
+    // A softmax loss (every head of two or more outputs) sees only differences of a row's logits,
+    // and its logit gradient sums to 0 over the row: z_k - z_0 and dW_0 = -(dW_1 + ... + dW_K-1)
+    // save one of the K passes over the rows per product (half of them with two classes).
+    const bool relative = outputs >= 2;
     const int maxChunks = (kMaxIterations + kChunk - 1) / kChunk;
     double bestValLoss = std::numeric_limits<double>::infinity();
     torch::Tensor bestWeight, bestBias;
@@ -131,7 +161,7 @@ LbfgsFit fitLbfgsProbe(torch::nn::Linear& layer, const LbfgsProblem& p, Training
     for (std::size_t g = 0; g < grid.size() && !fit.cancelled; ++g) {
         const auto started = Clock::now();
         const double lambda = grid[g];
-        const torch::Tensor chol = preconditioner(p.xTrain, layer->weight, layer->bias, lambda);
+        const torch::Tensor chol = preconditioner(p, layer->weight, layer->bias, lambda);
         // W from V = W L and the gradient with respect to V: W^T = L^-T V^T, dV^T = L^-1 dW^T.
         auto weightFrom = [&](const torch::Tensor& v) {
             if (!chol.defined())
@@ -161,7 +191,7 @@ LbfgsFit fitLbfgsProbe(torch::nn::Linear& layer, const LbfgsProblem& p, Training
         auto closure = [&]() -> torch::Tensor {
             torch::NoGradGuard noGrad;
             const auto w = weightFrom(v);
-            auto z = linearOf(p.xTrain, w, bias).requires_grad_(true);
+            auto z = allLogits(p, w, bias, relative).index_select(0, p.trainRows).requires_grad_(true);
             torch::Tensor data;
             {
                 torch::AutoGradMode enableGrad(true);
@@ -169,7 +199,14 @@ LbfgsFit fitLbfgsProbe(torch::nn::Linear& layer, const LbfgsProblem& p, Training
                 data.backward();
             }
             const auto dz = z.grad();
-            auto gw = weightGradient(p.xTrain, dz);
+            // x^T dZ over every row (the other rows' dZ is 0), then the chain rule through the
+            // folded standardisation: dW = (x^T dZ - sum(dZ) shift) * scale.
+            const auto fitted = relative ? dz.slice(1, 1) : dz;
+            auto gw = weightGradient(p.x, torch::zeros({rows, fitted.size(1)}, torch::kFloat).index_copy_(0, p.trainRows, fitted));
+            if (relative)
+                gw = torch::cat({-gw.sum(0, true), gw}, 0);
+            if (p.shift.defined())
+                gw = (gw - torch::outer(dz.sum(0), p.shift)) * p.scale;
             if (lambda > 0)
                 gw.add_(w, lambda);
             v.mutable_grad() = chol.defined()
@@ -211,7 +248,7 @@ LbfgsFit fitLbfgsProbe(torch::nn::Linear& layer, const LbfgsProblem& p, Training
             torch::NoGradGuard noGrad;
             layer->eval();
             stats.trainLoss = dataLoss;
-            const auto logits = linearOf(p.xVal, layer->weight, layer->bias);
+            const auto logits = allLogits(p, layer->weight, layer->bias, false).index_select(0, p.valRows);
             stats.valLoss = p.loss(logits, p.yVal).item<double>();
             const auto probs = (logits.size(1) == 1 ? torch::cat({1 - torch::sigmoid(logits), torch::sigmoid(logits)}, 1)
                                                     : torch::softmax(logits, 1)).contiguous();

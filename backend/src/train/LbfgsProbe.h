@@ -17,10 +17,15 @@ namespace headbench {
 /// The data loss of logits against targets (mean over the rows, as the spec defines it).
 using LossFn = std::function<torch::Tensor(const torch::Tensor& logits, const torch::Tensor& targets)>;
 
-/// What the probe is fitted on. Inputs are already standardised when the spec asks for it.
+/// What the probe is fitted on. The feature matrix is used where it lies (no copy of the training
+/// rows): every product runs over all its rows, and the loss and its gradient see the training
+/// rows only. Standardisation is folded into the products: the weights live in standardised
+/// coordinates, z = ((x - shift) * scale) W^T + b = x (W * scale)^T + (b - (W * scale) shift).
 struct LbfgsProblem {
-    torch::Tensor xTrain, yTrain;      ///< [n, D] float, [n] long
-    torch::Tensor xVal, yVal;
+    torch::Tensor x;                   ///< [N, D] float: every row of the feature file, as stored
+    torch::Tensor shift, scale;        ///< [D] the standardisation; undefined: none
+    torch::Tensor trainRows, yTrain;   ///< [n] long: the rows fitted on and their targets
+    torch::Tensor valRows, yVal;       ///< the validation rows and targets
     std::vector<std::int32_t> valLabels;
     int numClasses = 0;
     LossFn loss;
@@ -43,8 +48,9 @@ std::vector<double> l2Grid(std::int64_t trainRows);
 /// observer between chunks of iterations and reports each grid point as an epoch.
 LbfgsFit fitLbfgsProbe(torch::nn::Linear& layer, const LbfgsProblem& problem, TrainingObserver* observer);
 
-/// Per-column mean and 1/deviation of `x` (population deviation; a constant column gets 1, as
-/// scikit-learn's StandardScaler does), computed in double in row blocks.
-std::pair<torch::Tensor, torch::Tensor> standardization(const torch::Tensor& x);
+/// Per-column mean and 1/deviation of the rows `rows` of `x` (population deviation; a constant
+/// column gets 1, as scikit-learn's StandardScaler does), computed in double in blocks of rows
+/// (no copy of the rows).
+std::pair<torch::Tensor, torch::Tensor> standardization(const torch::Tensor& x, const torch::Tensor& rows);
 
 } // namespace headbench

@@ -104,6 +104,9 @@ struct TrainOptions {
     /// Learning curves: fit on this fraction of the training split only (trainSubset: nested and
     /// stratified, seeded like the split); validation and test stay whole. 1: every training row.
     double trainFraction = 1.0;
+    /// Non-empty: each row's split code (SplitCode), used as given instead of `split` (a fold of
+    /// cross-validation: the feature file is not copied to rewrite its split); source "given".
+    std::vector<std::uint8_t> givenSplit;
 };
 
 /// Trains `spec` on `data` with the split `options.split` resolves to (chooseSplit), after
