@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <iterator>
 #include <mutex>
 #include <numeric>
 #include <random>
@@ -93,15 +94,20 @@ std::vector<std::uint64_t> candidatePairs(const std::vector<std::uint64_t>& band
                                           std::span<const std::uint8_t> split, std::size_t cap = 48)
 {
     const std::size_t n = split.size();
-    std::vector<std::vector<std::uint64_t>> perBand(static_cast<std::size_t>(bands));
+    // Each band's pairs are sorted and merged into the result as they come, duplicates dropped:
+    // on templated code most pairs recur in every band, and keeping every band's list until the
+    // end held them all at once (hundreds of MB at 150,000 rows).
+    std::vector<std::uint64_t> pairs;
+    std::mutex merging;
     parallelRows(bands, 1, [&](std::int64_t b0, std::int64_t b1) {
         std::vector<std::pair<std::uint64_t, std::uint32_t>> entries(n);
         std::vector<std::uint32_t> train, query;
+        std::vector<std::uint64_t> out, merged;
         for (std::int64_t b = b0; b < b1; ++b) {
+            out.clear();
             for (std::size_t i = 0; i < n; ++i)
                 entries[i] = {bandKeys[i * static_cast<std::size_t>(bands) + static_cast<std::size_t>(b)], static_cast<std::uint32_t>(i)};
             std::sort(entries.begin(), entries.end());
-            auto& out = perBand[static_cast<std::size_t>(b)];
             for (std::size_t s = 0; s < n;) {
                 std::size_t e = s + 1;
                 while (e < n && entries[e].first == entries[s].first)
@@ -118,13 +124,15 @@ std::vector<std::uint64_t> candidatePairs(const std::vector<std::uint64_t>& band
                 }
                 s = e;
             }
+            std::sort(out.begin(), out.end());
+            out.erase(std::unique(out.begin(), out.end()), out.end());
+            const std::lock_guard<std::mutex> lock(merging);
+            merged.clear();
+            merged.reserve(pairs.size() + out.size());
+            std::set_union(pairs.begin(), pairs.end(), out.begin(), out.end(), std::back_inserter(merged));
+            pairs.swap(merged);
         }
     });
-    std::vector<std::uint64_t> pairs;
-    for (auto& v : perBand)
-        pairs.insert(pairs.end(), v.begin(), v.end());
-    std::sort(pairs.begin(), pairs.end());
-    pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
     return pairs;
 }
 
@@ -267,19 +275,18 @@ void nearByFeatures(const FeatureSet& data, std::span<const std::uint8_t> split,
     const auto mean = x.mean(0);
     const auto dotMean = torch::mv(x, mean).contiguous();          // x_i . mu
     const double meanSq = mean.dot(mean).item<double>();
-    const auto sq = (x * x).sum(1).contiguous();                    // |x_i|^2
-    std::vector<float> norm(static_cast<std::size_t>(n));
-    const float* sqp = sq.data_ptr<float>();
-    const float* dmp = dotMean.data_ptr<float>();
-    for (std::int64_t i = 0; i < n; ++i) // |x_i - mu|
-        norm[i] = static_cast<float>(std::sqrt(std::max(0.0, static_cast<double>(sqp[i]) - 2.0 * dmp[i] + meanSq)));
+    std::vector<float> norm(static_cast<std::size_t>(n)); // |x_i - mu|
     torch::manual_seed(0x5eed);
     const auto projection = torch::randn({d, kFeatureBands * kFeatureBitsPerBand}, torch::kFloat);
     std::vector<std::uint64_t> bandKeys(static_cast<std::size_t>(n) * kFeatureBands);
-    const std::int64_t block = 8192;
+    // Blocks of 2,048 rows (8 MB centred): no temporary the size of the matrix.
+    const std::int64_t block = 2048;
     for (std::int64_t s = 0; s < n; s += block) {
         const std::int64_t e = std::min(n, s + block);
-        const auto signs = (torch::mm(x.slice(0, s, e) - mean, projection) > 0).to(torch::kUInt8).contiguous();
+        const auto centred = x.slice(0, s, e) - mean;
+        const auto norms = centred.norm(2, 1).contiguous();
+        std::copy_n(norms.data_ptr<float>(), e - s, norm.begin() + s);
+        const auto signs = (torch::mm(centred, projection) > 0).to(torch::kUInt8).contiguous();
         const auto* bits = signs.data_ptr<std::uint8_t>();
         for (std::int64_t i = s; i < e; ++i)
             for (int band = 0; band < kFeatureBands; ++band) {
