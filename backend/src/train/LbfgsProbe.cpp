@@ -115,20 +115,26 @@ torch::Tensor preconditioner(const LbfgsProblem& p, const torch::Tensor& w, cons
 {
     torch::NoGradGuard noGrad;
     const std::int64_t n = p.trainRows.size(0), step = std::max<std::int64_t>(1, n / kSampleRows);
-    auto xs = p.x.index_select(0, p.trainRows.slice(0, 0, n, step));
-    if (p.shift.defined())
-        xs.sub_(p.shift).mul_(p.scale);
-    const auto z = linearOf(xs, w, b);
-    torch::Tensor s;
-    if (z.size(1) == 1) {
-        const auto q = torch::sigmoid(z.squeeze(1));
-        s = q * (1 - q);
-    } else {
-        const auto q = torch::softmax(z, 1);
-        s = (q * (1 - q)).mean(1);
+    const auto sample = p.trainRows.slice(0, 0, n, step);
+    // Accumulated over chunks of 2,048 sampled rows (8 MB each), not one 64 MB copy of the sample.
+    auto m = torch::zeros({p.x.size(1), p.x.size(1)}, torch::kFloat);
+    for (std::int64_t c = 0; c < sample.size(0); c += 2048) {
+        auto xs = p.x.index_select(0, sample.slice(0, c, std::min(sample.size(0), c + 2048)));
+        if (p.shift.defined())
+            xs.sub_(p.shift).mul_(p.scale);
+        const auto z = linearOf(xs, w, b);
+        torch::Tensor s;
+        if (z.size(1) == 1) {
+            const auto q = torch::sigmoid(z.squeeze(1));
+            s = q * (1 - q);
+        } else {
+            const auto q = torch::softmax(z, 1);
+            s = (q * (1 - q)).mean(1);
+        }
+        xs.mul_(s.sqrt().unsqueeze(1)); // X^T diag(s) X as (S^1/2 X)^T (S^1/2 X)
+        m.addmm_(xs.t(), xs);
     }
-    xs.mul_(s.sqrt().unsqueeze(1)); // X^T diag(s) X as (S^1/2 X)^T (S^1/2 X), without a second copy
-    auto m = xs.t().mm(xs).to(torch::kDouble) / static_cast<double>(xs.size(0));
+    m = m.to(torch::kDouble) / static_cast<double>(sample.size(0));
     // A small ridge keeps the factorisation defined without a penalty (l2 0, separable data).
     const double ridge = lambda + 1e-8 * (m.diagonal().mean().item<double>() + 1e-12);
     m.diagonal().add_(ridge);
