@@ -11,6 +11,7 @@
 #include <c10/util/BFloat16.h>
 #include <c10/util/Half.h>
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -111,6 +112,7 @@ public:
         std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a64(hashes)));
         m_hash = std::string("folder:") + hex;
         m_w = loadWeights(weights);
+        fuseProjections();
     }
 
     const std::string& path() const override { return m_folder; }
@@ -148,6 +150,36 @@ public:
 private:
     const torch::Tensor& w(const std::string& name) const { return m_w.at(name); }
 
+    /// Each layer's query, key and value projections as one matrix (rows q, then k, then v): one
+    /// matrix product per layer instead of three. The separate tensors are dropped.
+    void fuseProjections()
+    {
+        for (std::int64_t l = 0; l < m_config.layers; ++l) {
+            const std::string p = m_config.isLlama() ? "layers." + std::to_string(l) + ".self_attn."
+                                                     : "encoder.layer." + std::to_string(l) + ".attention.self.";
+            const std::vector<std::string> parts = m_config.isLlama() ? std::vector<std::string>{"q_proj", "k_proj", "v_proj"}
+                                                                      : std::vector<std::string>{"query", "key", "value"};
+            for (const char* kind : {".weight", ".bias"}) {
+                if (!m_w.count(p + parts[0] + kind))
+                    continue;
+                std::vector<torch::Tensor> pieces;
+                for (const std::string& part : parts) {
+                    pieces.push_back(m_w.at(p + part + kind));
+                    m_w.erase(p + part + kind);
+                }
+                m_w[p + "qkv" + kind] = torch::cat(pieces, 0);
+            }
+        }
+    }
+
+    /// The fused projection split back into queries, keys and values [B, T, rows].
+    std::array<torch::Tensor, 3> qkv(const torch::Tensor& x, const std::string& prefix, std::int64_t q, std::int64_t kv,
+                                     bool bias) const
+    {
+        const torch::Tensor all = linear(x, prefix + "qkv", bias);
+        return {all.narrow(2, 0, q), all.narrow(2, q, kv), all.narrow(2, q + kv, kv)};
+    }
+
     torch::Tensor layerNorm(const torch::Tensor& x, const std::string& prefix) const
     {
         return torch::layer_norm(x, {m_config.hiddenSize}, w(prefix + ".weight"), w(prefix + ".bias"), m_config.normEps);
@@ -183,9 +215,8 @@ private:
         const std::int64_t heads = m_config.heads, d = m_config.headDim;
         for (std::int64_t l = 0; l < m_config.layers; ++l) {
             const std::string p = "encoder.layer." + std::to_string(l) + ".";
-            const torch::Tensor q = splitHeads(linear(x, p + "attention.self.query"), heads, d);
-            const torch::Tensor k = splitHeads(linear(x, p + "attention.self.key"), heads, d);
-            const torch::Tensor v = splitHeads(linear(x, p + "attention.self.value"), heads, d);
+            const auto [qx, kx, vx] = qkv(x, p + "attention.self.", m_config.hiddenSize, m_config.hiddenSize, true);
+            const torch::Tensor q = splitHeads(qx, heads, d), k = splitHeads(kx, heads, d), v = splitHeads(vx, heads, d);
             x = layerNorm(linear(attend(q, k, v, mask), p + "attention.output.dense") + x, p + "attention.output.LayerNorm");
             const torch::Tensor inner = activation(m_config.hiddenAct, linear(x, p + "intermediate.dense"));
             x = layerNorm(linear(inner, p + "output.dense") + x, p + "output.LayerNorm");
@@ -225,9 +256,10 @@ private:
         for (std::int64_t l = 0; l < m_config.layers; ++l) {
             const std::string p = "layers." + std::to_string(l) + ".";
             const torch::Tensor h = rmsNorm(x, p + "input_layernorm.weight");
-            const torch::Tensor q = rotate(splitHeads(linear(h, p + "self_attn.q_proj", bias), heads, d));
-            torch::Tensor k = rotate(splitHeads(linear(h, p + "self_attn.k_proj", bias), kv, d));
-            torch::Tensor v = splitHeads(linear(h, p + "self_attn.v_proj", bias), kv, d);
+            const auto [qx, kx, vx] = qkv(h, p + "self_attn.", heads * d, kv * d, bias);
+            const torch::Tensor q = rotate(splitHeads(qx, heads, d));
+            torch::Tensor k = rotate(splitHeads(kx, kv, d));
+            torch::Tensor v = splitHeads(vx, kv, d);
             if (kv != heads) { // each key/value head serves heads / kv query heads in a row
                 k = k.repeat_interleave(heads / kv, 1);
                 v = v.repeat_interleave(heads / kv, 1);
