@@ -155,6 +155,9 @@ HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
     m_cvFolds->setToolTip(tr("After the run, K more heads on its training and validation rows: per-fold metrics and "
                              "out-of-fold probabilities, from which Samples ▸ Likely label issue ranks the rows"));
     optForm->addRow(tr("Cross-validation folds"), m_cvFolds);
+    for (QSpinBox* box : {m_repeats, m_cvFolds})
+        connect(box, &QSpinBox::valueChanged, this, [this] { Q_EMIT extraWorkChanged(extraWork()); });
+    connect(m_calibrate, &QCheckBox::toggled, this, [this] { Q_EMIT extraWorkChanged(extraWork()); });
 
     m_problemLabel->setWordWrap(true);
     m_problemLabel->setStyleSheet(QStringLiteral("color: #c62828;"));
@@ -315,6 +318,18 @@ PlanSettings HeadDesignerPanel::sweepSettings(SplitMode split) const
     settings.options.split = split;
     settings.options.calibrate = m_calibrate->isChecked() ? CalibrationMethod::Temperature : CalibrationMethod::None;
     return settings;
+}
+
+QString HeadDesignerPanel::extraWork() const
+{
+    QStringList parts;
+    if (m_repeats->value() > 1)
+        parts << tr("%n seeds", nullptr, m_repeats->value());
+    if (m_cvFolds->value() > 1)
+        parts << tr("+ %1-fold cross-validation (%1 more heads)").arg(m_cvFolds->value());
+    if (m_calibrate->isChecked())
+        parts << tr("calibrated");
+    return parts.join(QStringLiteral(" · "));
 }
 
 RunPlan HeadDesignerPanel::plan(SplitMode split) const

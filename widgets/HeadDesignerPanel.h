@@ -41,6 +41,10 @@ public:
     /// The designer's typed fields (class weights, L2) as the backend's applySpecText takes them.
     std::vector<SpecTextField> typedFields() const;
     std::int64_t parameterCount() const;
+    /// What Train will do beyond one run, said in a few words ("3 seeds", "+ 5-fold
+    /// cross-validation", "calibrated"); empty for a plain run. The window shows it by the Train
+    /// button, where a setting scrolled out of view still shows.
+    QString extraWork() const;
 
     // Controls, for tests and keyboard users.
     QSpinBox* depthBox() const { return m_depth; }
@@ -70,6 +74,8 @@ Q_SIGNALS:
     void validityChanged(bool valid);
     /// The user picked another feature set of the loaded file (the window loads it).
     void featureSetChosen(QString name);
+    /// Repeats, cross-validation folds or calibration changed (extraWork()).
+    void extraWorkChanged(QString text);
 
 private:
     QWidget* makeFeatureSetChooser();

@@ -249,6 +249,19 @@ void MainWindow::buildLayout()
     auto* designerLayout = new QVBoxLayout(designerWidget);
     designerLayout->setContentsMargins(0, 0, 0, 0);
     designerLayout->addWidget(scroll, 1);
+    // Repeats, cross-validation or calibration set further up (perhaps scrolled out of view)
+    // multiply what Train costs: said here, by the button.
+    auto* extraWork = new QLabel;
+    extraWork->setObjectName(QStringLiteral("trainExtraWork"));
+    extraWork->setWordWrap(true);
+    extraWork->setStyleSheet(QStringLiteral("color: #8a5a00;"));
+    const auto showExtraWork = [extraWork](const QString& text) {
+        extraWork->setText(text.isEmpty() ? QString() : tr("Train runs: %1").arg(text));
+        extraWork->setVisible(!text.isEmpty());
+    };
+    showExtraWork(m_designer->extraWork());
+    connect(m_designer, &HeadDesignerPanel::extraWorkChanged, extraWork, showExtraWork);
+    designerLayout->addWidget(extraWork);
     auto* trainButton = new QPushButton(tr("Train"));
     trainButton->setDefault(true);
     connect(trainButton, &QPushButton::clicked, m_trainAction, &QAction::trigger);

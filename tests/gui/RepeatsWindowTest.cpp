@@ -104,8 +104,23 @@ void RepeatsWindowTest::crossValidationSavesOutOfFoldProbabilities()
 {
     MainWindow window;
     open(window);
+    window.show();
+    // Cross-validation set in the designer (perhaps scrolled out of view) is said by the Train
+    // button, and the note goes when it is off again.
+    auto* extra = window.findChild<QLabel*>(QStringLiteral("trainExtraWork"));
+    QVERIFY(extra);
+    QVERIFY(!extra->isVisible());
     window.designer()->epochsBox()->setValue(2);
     window.designer()->crossValidationBox()->setValue(3);
+    QVERIFY(extra->isVisible());
+    QVERIFY2(extra->text().contains(QStringLiteral("3-fold cross-validation")), qPrintable(extra->text()));
+    window.designer()->repeatsBox()->setValue(4);
+    QVERIFY2(extra->text().contains(QStringLiteral("4 seeds")), qPrintable(extra->text()));
+    window.designer()->repeatsBox()->setValue(1);
+    window.designer()->crossValidationBox()->setValue(0);
+    QVERIFY(!extra->isVisible());
+    window.designer()->crossValidationBox()->setValue(3);
+    QVERIFY(!extra->text().contains(QStringLiteral("seeds")));
     QSignalSpy finished(window.training(), &TrainingController::finished);
     QSignalSpy epochs(window.training(), &TrainingController::epochFinished);
     window.trainAction()->trigger();
