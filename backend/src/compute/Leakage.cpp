@@ -1,5 +1,6 @@
 #include <headbench/compute/Leakage.h>
 
+#include <headbench/core/AtomicFile.h>
 #include <headbench/core/Error.h>
 #include <headbench/core/Hash.h>
 #include <headbench/data/FeatureFile.h>
@@ -8,6 +9,11 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <optional>
+#include <fstream>
+#include <filesystem>
+#include <cstring>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -319,6 +325,86 @@ std::uint64_t fingerprint(const FeatureSet& data, std::span<const std::uint8_t> 
     return h;
 }
 
+// ---- the on-disk cache ----
+constexpr char kCacheMagic[8] = {'H', 'B', 'L', 'E', 'A', 'K', '1', '\n'};
+
+/// The cache file of a file's content, a split and the options: stable across processes.
+std::string cachePath(const FeatureSet& data, std::span<const std::uint8_t> split, const LeakageOptions& o, bool byText)
+{
+    std::uint64_t h = fnv1a64(o.contentHash);
+    h = splitmix(h ^ fnv1a64(std::string_view(reinterpret_cast<const char*>(split.data()), split.size())));
+    h = splitmix(h ^ static_cast<std::uint64_t>(data.rows) ^ (static_cast<std::uint64_t>(data.dim) << 40));
+    h = splitmix(h ^ (byText ? 1u : 2u) ^ (static_cast<std::uint64_t>(o.shingleTokens) << 8));
+    h = splitmix(h ^ static_cast<std::uint64_t>(o.jaccardThreshold * 1e9) ^ (static_cast<std::uint64_t>(o.cosineThreshold * 1e9) << 1));
+    char name[32];
+    std::snprintf(name, sizeof name, "%016llx.bin", static_cast<unsigned long long>(h));
+    return (std::filesystem::path(o.cacheDir) / name).string();
+}
+
+template <class T>
+void appendRaw(std::string& out, const T* values, std::size_t count)
+{
+    out.append(reinterpret_cast<const char*>(values), count * sizeof(T));
+}
+
+/// The report's figures, then its per-row arrays, as this machine lays them out.
+std::string encodeReport(const LeakageReport& r)
+{
+    std::string out(kCacheMagic, sizeof kCacheMagic);
+    const std::int64_t ints[] = {r.trainRows, r.validationRows, r.testRows, r.validationExactDuplicates,
+                                 r.validationNearDuplicates, r.testExactDuplicates, r.testNearDuplicates,
+                                 r.conflictingLabels, r.duplicateRows, static_cast<std::int64_t>(r.flags.size()),
+                                 r.method == "text" ? 1 : 2};
+    appendRaw(out, ints, std::size(ints));
+    const double reals[] = {r.nearThreshold, r.seconds};
+    appendRaw(out, reals, std::size(reals));
+    appendRaw(out, r.flags.data(), r.flags.size());
+    appendRaw(out, r.nearestTrain.data(), r.nearestTrain.size());
+    appendRaw(out, r.similarity.data(), r.similarity.size());
+    return out;
+}
+
+/// The report in a cache file, or nothing when the file is missing, short, foreign or for
+/// another number of rows.
+std::optional<LeakageReport> readCachedReport(const std::string& path, std::int64_t rows)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return std::nullopt;
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::size_t n = static_cast<std::size_t>(rows);
+    const std::size_t expected = sizeof kCacheMagic + 11 * 8 + 2 * 8 + n * (1 + 8 + 4);
+    if (bytes.size() != expected || bytes.compare(0, sizeof kCacheMagic, kCacheMagic, sizeof kCacheMagic) != 0)
+        return std::nullopt;
+    const char* p = bytes.data() + sizeof kCacheMagic;
+    std::int64_t ints[11];
+    std::memcpy(ints, p, sizeof ints);
+    p += sizeof ints;
+    if (ints[9] != rows || (ints[10] != 1 && ints[10] != 2))
+        return std::nullopt;
+    LeakageReport r;
+    r.measured = true;
+    r.fromCache = true;
+    r.trainRows = ints[0], r.validationRows = ints[1], r.testRows = ints[2];
+    r.validationExactDuplicates = ints[3], r.validationNearDuplicates = ints[4];
+    r.testExactDuplicates = ints[5], r.testNearDuplicates = ints[6];
+    r.conflictingLabels = ints[7], r.duplicateRows = ints[8];
+    r.method = ints[10] == 1 ? "text" : "features";
+    double reals[2];
+    std::memcpy(reals, p, sizeof reals);
+    p += sizeof reals;
+    r.nearThreshold = reals[0];
+    r.seconds = reals[1];
+    r.flags.assign(reinterpret_cast<const std::uint8_t*>(p), reinterpret_cast<const std::uint8_t*>(p) + n);
+    p += n;
+    r.nearestTrain.resize(n);
+    std::memcpy(r.nearestTrain.data(), p, n * 8);
+    p += n * 8;
+    r.similarity.resize(n);
+    std::memcpy(r.similarity.data(), p, n * 4);
+    return r;
+}
+
 } // namespace
 
 const char* toString(LeakageOptions::Method method)
@@ -364,6 +450,16 @@ LeakageReport measureLeakage(const FeatureSet& data, std::span<const std::uint8_
         if (cached.measured && cachedKey == key)
             return cached;
     }
+    // Another process (an earlier run, a sweep's other job) may have measured this file and split.
+    const bool onDisk = !options.cacheDir.empty() && !options.contentHash.empty();
+    const std::string diskPath = onDisk ? cachePath(data, split, options, byText) : std::string();
+    if (onDisk)
+        if (auto found = readCachedReport(diskPath, data.rows)) {
+            std::lock_guard lock(cacheMutex);
+            cached = *found;
+            cachedKey = key;
+            return *found;
+        }
 
     const auto started = Clock::now();
     LeakageReport r;
@@ -431,6 +527,15 @@ LeakageReport measureLeakage(const FeatureSet& data, std::span<const std::uint8_
             }
     }
     r.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    if (onDisk) {
+        // Best effort: a cache that cannot be written (read-only workspace, full disk) only
+        // means the next run measures again.
+        try {
+            std::filesystem::create_directories(options.cacheDir);
+            writeFileAtomically(diskPath, encodeReport(r));
+        } catch (const std::exception&) {
+        }
+    }
     std::lock_guard lock(cacheMutex);
     cached = r;
     cachedKey = key;

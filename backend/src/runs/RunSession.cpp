@@ -1,6 +1,9 @@
 #include <headbench/runs/CrossValidationFiles.h>
 #include <headbench/runs/RunSession.h>
 
+#include <headbench/core/Error.h>
+#include <headbench/core/Hash.h>
+
 #include <chrono>
 #include <filesystem>
 
@@ -52,6 +55,21 @@ void discardUnfinished(const std::string& runDir)
         fs::remove_all(runDir, ec);
 }
 
+/// The options with the workspace's leakage cache (.cache/leakage, by the file's content and
+/// the split): the second run on a file and split, even in another process, reads the report.
+TrainOptions withLeakageCache(TrainOptions options, const std::string& workspace, const FeatureSet& data)
+{
+    if (options.leakage.method == LeakageOptions::Method::Off || data.path.empty() || workspace.empty() ||
+        !options.leakage.cacheDir.empty())
+        return options;
+    try {
+        options.leakage.contentHash = hashFile(data.path);
+        options.leakage.cacheDir = (std::filesystem::path(workspace) / ".cache" / "leakage").string();
+    } catch (const Error&) { // the file is gone or unreadable: measure without the cache
+    }
+    return options;
+}
+
 } // namespace
 
 RunSessionResult runSession(const FeatureSet& data, const HeadSpec& spec, const RunRequest& request,
@@ -78,7 +96,7 @@ RunSessionResult runSession(const FeatureSet& data, const HeadSpec& spec, const 
     const char* stage = "training";
     try {
         ProgressRecorder recorder(runDir, observer);
-        const TrainResult result = trainHead(data, spec, &recorder, request.options);
+        const TrainResult result = trainHead(data, spec, &recorder, withLeakageCache(request.options, request.workspace, data));
         out.epochsDone = static_cast<int>(result.history.size());
         if (result.cancelled || stopRequested())
             return cancelled(stage);

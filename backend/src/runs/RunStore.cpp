@@ -536,7 +536,8 @@ std::string leakageToJson(const LeakageReport& r)
                 {"test_near_duplicates", r.testNearDuplicates},
                 {"conflicting_labels", r.conflictingLabels},
                 {"duplicate_rows", r.duplicateRows},
-                {"seconds", r.seconds}}
+                {"seconds", r.seconds},
+                {"cached", r.fromCache}}
         .dump();
 }
 
@@ -557,6 +558,7 @@ LeakageReport leakageFromJson(const std::string& text)
     r.conflictingLabels = j.value("conflicting_labels", 0LL);
     r.duplicateRows = j.value("duplicate_rows", 0LL);
     r.seconds = j.value("seconds", 0.0);
+    r.fromCache = j.value("cached", false);
     return r;
 }
 

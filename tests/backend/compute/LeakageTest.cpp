@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cmath>
 #include <map>
 #include <random>
@@ -112,4 +113,52 @@ TEST(Leakage, FeaturesAreCentredBeforeTheCosine)
     for (int k = 0; k < 10; ++k)
         EXPECT_EQ(r.nearestTrain[1900 + k], k);
     EXPECT_EQ(measureLeakage(set, split, {.method = LeakageOptions::Method::Off}).measured, false);
+}
+
+// The workspace cache: a second measurement of the same content and split (another FeatureSet
+// object, as another process would load it) reads the report instead of measuring, equal in every
+// row; another split or another content hash measures anew; a damaged cache file is measured
+// again and rewritten.
+TEST(Leakage, ReportsAreCachedOnDiskByContentAndSplit)
+{
+    test::TempDir dir;
+    const Dataset demo = generateDemoDataset(400, 4, /*paired=*/true);
+    const FeatureSet first = textSet(demo);
+    LeakageOptions options;
+    options.cacheDir = dir.file("cache");
+    options.contentHash = "xxh3_64:0123456789abcdef";
+    const auto split = stratifiedSplit(first.labels, 2, 9);
+    const LeakageReport measured = measureLeakage(first, split, options);
+    EXPECT_FALSE(measured.fromCache);
+    ASSERT_EQ(std::distance(std::filesystem::directory_iterator(options.cacheDir), {}), 1);
+
+    const FeatureSet second = textSet(demo); // same content, another object
+    const LeakageReport read = measureLeakage(second, split, options);
+    EXPECT_TRUE(read.fromCache);
+    EXPECT_EQ(read.method, measured.method);
+    EXPECT_EQ(read.testNearDuplicates, measured.testNearDuplicates);
+    EXPECT_EQ(read.validationExactDuplicates, measured.validationExactDuplicates);
+    EXPECT_EQ(read.conflictingLabels, measured.conflictingLabels);
+    EXPECT_EQ(read.flags, measured.flags);
+    EXPECT_EQ(read.nearestTrain, measured.nearestTrain);
+    ASSERT_EQ(read.similarity.size(), measured.similarity.size());
+    for (std::size_t i = 0; i < read.similarity.size(); ++i)
+        EXPECT_TRUE(read.similarity[i] == measured.similarity[i] ||
+                    (std::isnan(read.similarity[i]) && std::isnan(measured.similarity[i])));
+
+    const FeatureSet third = textSet(demo);
+    EXPECT_FALSE(measureLeakage(third, stratifiedSplit(first.labels, 2, 10), options).fromCache);
+    LeakageOptions other = options;
+    other.contentHash = "xxh3_64:fedcba9876543210";
+    const FeatureSet fourth = textSet(demo);
+    EXPECT_FALSE(measureLeakage(fourth, split, other).fromCache);
+
+    for (const auto& entry : std::filesystem::directory_iterator(options.cacheDir))
+        test::writeFile(entry.path().string(), "HBLEAK1\ntruncated");
+    const FeatureSet fifth = textSet(demo);
+    const LeakageReport again = measureLeakage(fifth, split, options);
+    EXPECT_FALSE(again.fromCache);
+    EXPECT_EQ(again.flags, measured.flags);
+    const FeatureSet sixth = textSet(demo);
+    EXPECT_TRUE(measureLeakage(sixth, split, options).fromCache); // rewritten
 }

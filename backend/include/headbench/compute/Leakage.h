@@ -23,6 +23,12 @@ struct LeakageOptions {
     double jaccardThreshold = 0.8; ///< near duplicate: Jaccard of token shingles at least this
     double cosineThreshold = 0.95; ///< near duplicate: cosine of centred features at least this
     int shingleTokens = 3;         ///< tokens per shingle
+    /// A folder where reports are kept by the feature file's content and the split (a
+    /// workspace's .cache/leakage): the next run on the same file and split, in this process or
+    /// another, reads it instead of measuring again. Empty: only the last report of this process
+    /// is remembered. Used only with `contentHash`.
+    std::string cacheDir;
+    std::string contentHash;       ///< the feature file's content hash (hashFile)
 };
 
 /// Per-row flags in LeakageReport::flags.
@@ -40,7 +46,8 @@ struct LeakageReport {
     std::int64_t conflictingLabels = 0;
     /// Rows anywhere in the file that repeat an earlier row's normalised text (or features).
     std::int64_t duplicateRows = 0;
-    double seconds = 0;
+    double seconds = 0;               ///< what measuring took (when it was read from a cache: back then)
+    bool fromCache = false;           ///< read from the workspace's cache, not measured by this run
     /// Per row of the file: LeakageFlag bits (training rows carry only kConflictingLabel).
     std::vector<std::uint8_t> flags;
     /// Per row: the most similar training row found for a validation/test row (-1: none at or
@@ -53,7 +60,9 @@ struct LeakageReport {
 /// text after normalising whitespace and comments (normalizedCode), or the same feature vector
 /// when there is no text. Near duplicates: MinHash candidates (text) or sign-random-projection
 /// candidates (features), each verified exactly against the threshold. Uses the torch thread
-/// pool. The last result is remembered, so a sweep over one split measures it once.
+/// pool. The last result is remembered, so a sweep over one split measures it once; with
+/// options.cacheDir the report is also kept on disk for later processes (a damaged or foreign
+/// cache file is ignored and rewritten).
 LeakageReport measureLeakage(const FeatureSet& data, std::span<const std::uint8_t> split,
                              const LeakageOptions& options = {});
 
