@@ -75,6 +75,7 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     , m_folderSummary(new WrappedLabel)
     , m_tokenizer(new QLineEdit)
     , m_pooling(new QComboBox)
+    , m_layers(new QComboBox)
     , m_maxLength(new QSpinBox)
     , m_longMode(new QComboBox)
     , m_normalize(new QCheckBox(tr("L2-normalise each vector")))
@@ -103,6 +104,14 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     m_pooling->addItem(tr("first token (CLS)"), QStringLiteral("cls"));
     m_pooling->addItem(tr("last token (decoder models)"), QStringLiteral("last"));
     m_pooling->addItem(tr("max over tokens"), QStringLiteral("max"));
+    // Which hidden states: the last, or every one (one feature set each, for Rank and the
+    // designer's Feature set chooser), or a list typed as the CLI's --layers takes it.
+    m_layers->setEditable(true);
+    m_layers->addItem(tr("last layer"), QStringLiteral("last"));
+    m_layers->addItem(tr("every layer (one feature set each)"), QStringLiteral("all"));
+    m_layers->setObjectName(QStringLiteral("layers"));
+    m_layers->setToolTip(tr("Hidden states to pool: the last, every one (a model folder gives them all; a TorchScript "
+                            "file must be exported with them), or a list such as -1,-4,8 (0 = the embeddings)"));
     m_maxLength->setRange(2, 1 << 20);
     m_maxLength->setValue(512);
     m_maxLength->setSuffix(tr(" tokens"));
@@ -193,6 +202,7 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     form->addRow(QString(), m_folderSummary);
     form->addRow(tr("T&okenizer"), m_tokenizerRow);
     form->addRow(tr("&Pooling"), m_pooling);
+    form->addRow(tr("La&yers"), m_layers);
     form->addRow(tr("Max &length"), m_maxLength);
     form->addRow(tr("Longer &texts"), m_longMode);
     form->addRow(QString(), m_normalize);
@@ -279,7 +289,8 @@ void ImportDialog::updateBackboneRows()
     m_form->setRowVisible(m_modelRow, kind == QLatin1String("torchscript"));
     m_form->setRowVisible(m_folderRow, folder);
     m_form->setRowVisible(m_folderSummary, folder);
-    for (QWidget* w : {m_tokenizerRow, static_cast<QWidget*>(m_pooling), static_cast<QWidget*>(m_maxLength),
+    for (QWidget* w : {m_tokenizerRow, static_cast<QWidget*>(m_pooling), static_cast<QWidget*>(m_layers),
+                       static_cast<QWidget*>(m_maxLength),
                        static_cast<QWidget*>(m_longMode), static_cast<QWidget*>(m_normalize), static_cast<QWidget*>(m_batch)})
         m_form->setRowVisible(w, model);
     // A folder's tokenizer is optional: the folder's own unless another is chosen.
@@ -536,6 +547,9 @@ ExtractionRequest ImportDialog::request() const
     r.modelPath = folder ? QDir::cleanPath(m_folder->text().trimmed()) : m_model->text();
     r.tokenizerPath = m_tokenizer->text().trimmed(); // a folder: empty for its own
     r.pooling = m_pooling->currentData().toString();
+    // A chosen entry gives its value; text typed by the user is taken as it is.
+    const int chosen = m_layers->findText(m_layers->currentText());
+    r.layers = chosen >= 0 ? m_layers->itemData(chosen).toString() : m_layers->currentText().trimmed();
     r.maxLength = m_maxLength->value();
     r.longMode = m_longMode->currentData().toString();
     r.normalize = m_normalize->isChecked();

@@ -73,6 +73,7 @@ private:
     QLabel* m_folderSummary;
     QLineEdit* m_tokenizer;
     QComboBox* m_pooling;
+    QComboBox* m_layers;
     QSpinBox* m_maxLength;
     QComboBox* m_longMode;
     QCheckBox* m_normalize;

@@ -268,6 +268,8 @@ void WorkspaceController::extractDataset(const DatasetRequest& dataset, const Ex
                br.tokenizer = request.tokenizerPath.toStdString();
                br.dim = request.dim;
                br.pooling = request.pooling.toStdString();
+               if (!isBuiltInBackbone(request.backbone.toStdString()))
+                   br.layers = request.layers.isEmpty() ? std::string("last") : request.layers.toStdString();
                br.maxLength = request.maxLength;
                br.normalize = request.normalize;
                br.longMode = request.longMode.toStdString();

@@ -23,6 +23,7 @@ struct ExtractionRequest {
     QString modelPath;     ///< a model: the TorchScript file or the model folder
     QString tokenizerPath; ///< a model: its tokenizer; empty for a folder: the folder's own
     QString pooling = QStringLiteral("mean");
+    QString layers = QStringLiteral("last"); ///< a model: "last", "all" or a list such as "-1,-4,8"
     int maxLength = 512;
     bool normalize = false;
     QString longMode = QStringLiteral("head"); ///< texts over maxLength: head, tail or windows

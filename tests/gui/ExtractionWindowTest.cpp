@@ -352,12 +352,19 @@ void ExtractionWindowTest::extractsWithAModelFolderFromTheDialog()
     // It fits a small laptop screen (1024x680, less a title bar) with the folder's rows shown.
     QVERIFY2(dialog->minimumSizeHint().width() <= 1024 && dialog->minimumSizeHint().height() <= 640,
              qPrintable(QStringLiteral("%1x%2").arg(dialog->minimumSizeHint().width()).arg(dialog->minimumSizeHint().height())));
+    // Every layer at once: one feature set per hidden state (the embeddings and 3 layers).
+    auto* layers = dialog->findChild<QComboBox*>(QStringLiteral("layers"));
+    QVERIFY(layers && layers->isVisible());
+    layers->setCurrentIndex(layers->findData(QStringLiteral("all")));
+    QCOMPARE(dialog->request().layers, QStringLiteral("all"));
     QSignalSpy loaded(window.workspace(), &WorkspaceController::featuresLoaded);
     extract->click();
     QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 120000);
     QTRY_VERIFY(!window.findChild<ImportDialog*>());
     const auto features = window.workspace()->features();
     QVERIFY(features);
+    QCOMPARE(static_cast<int>(features->featureSets.size()), 4);
+    QCOMPARE(QString::fromStdString(features->featureSet), QStringLiteral("layer3.mean")); // the default set
     QVERIFY(window.workspace()->featuresPath().endsWith(QStringLiteral("features/funcs.h5")));
     QCOMPARE(features->rows, 90);
     QCOMPARE(features->dim, 48); // the folder's hidden_size
