@@ -24,13 +24,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string shapeText(const std::vector<std::int64_t>& shape)
-{
-    std::string s = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
 
 SafetensorsTensor readEntry(const std::string& name, const json& entry, std::uint64_t dataSize, const std::string& path)
 {
@@ -79,6 +72,14 @@ SafetensorsTensor readEntry(const std::string& name, const json& entry, std::uin
 }
 
 } // namespace
+
+std::string shapeText(const std::vector<std::int64_t>& shape)
+{
+    std::string s = "[";
+    for (std::size_t i = 0; i < shape.size(); ++i)
+        s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
 
 std::int64_t SafetensorsTensor::elements() const
 {

@@ -89,13 +89,6 @@ std::string joined(const std::vector<std::string>& items)
     return out;
 }
 
-std::string shapeText(const std::vector<std::int64_t>& shape)
-{
-    std::string s = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
 
 /// A stored tensor's name as the specs spell it: the task model's prefix stripped, legacy
 /// LayerNorm gamma/beta renamed. Empty for what a backbone never runs.

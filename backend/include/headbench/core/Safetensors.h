@@ -35,6 +35,9 @@ struct SafetensorsHeader {
 /// The largest header accepted (the safetensors library's limit too): 100 MB.
 inline constexpr std::uint64_t kSafetensorsMaxHeader = 100'000'000;
 
+/// A shape as messages spell it: "[768, 3072]".
+std::string shapeText(const std::vector<std::int64_t>& shape);
+
 /// Bytes per element of a safetensors dtype; 0 for an unknown one.
 std::size_t safetensorsDtypeSize(std::string_view dtype);
 
