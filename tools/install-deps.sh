@@ -10,6 +10,7 @@ packages=(
   python3-torch python3-h5py python3-sklearn python3-numpy python3-regex python3-sentencepiece python3-xxhash
   xvfb xauth
   desktop-file-utils appstream dpkg-dev
+  slurm-wlm munge  # tests/slurm_cluster.py: a one-node Slurm (tools/local-slurm.sh)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -185,8 +185,14 @@ void RunsPanel::setRuns(const std::vector<RunRecord>& runs, const std::vector<Fe
         item->setText(HeadColumn, QString::fromStdString(r.sweepParams));
         item->setToolTip(HeadColumn, QString::fromStdString(summary(r.spec)));
         group->addChild(item);
-        group->setText(StatusColumn, tr("%n runs", nullptr, group->childCount()));
     }
+    // A group's line says how far it is (points finished of planned, running): the tasks of a job
+    // array land runs in it while it is listed.
+    for (const RunGroup& g : runGroups(runs))
+        if (const auto it = sweeps.find(g.id); it != sweeps.end()) {
+            it->second->setText(StatusColumn, QString::fromStdString(g.statusText()));
+            it->second->setToolTip(StatusColumn, QString::fromStdString(g.statusText()));
+        }
     m_tree->setSortingEnabled(true);
     m_filling = false;
     for (const QString& dir : selected)

@@ -38,7 +38,7 @@ void printMetricsTable(const std::vector<std::pair<std::string, const Metrics*>>
 {
     fmt::print("{:<11}", "");
     for (const auto& [name, m] : columns) {
-        fmt::print("{:>12}", name);
+        fmt::print("{:>14}", name);
         if (m->ci)
             fmt::print("{:>18}", fmt::format("{:.0f}% CI", m->ci->level * 100));
     }
@@ -46,7 +46,7 @@ void printMetricsTable(const std::vector<std::pair<std::string, const Metrics*>>
     for (const MetricField& f : metricFields()) {
         fmt::print("{:<11}", f.json);
         for (const auto& [name, m] : columns) {
-            fmt::print("{:>12}", fmtMetric(m->*f.value));
+            fmt::print("{:>14}", fmtMetric(m->*f.value));
             if (m->ci)
                 fmt::print("{:>18}", fmtInterval((*m->ci).*f.interval));
         }
@@ -54,7 +54,7 @@ void printMetricsTable(const std::vector<std::pair<std::string, const Metrics*>>
     }
     fmt::print("{:<11}", "loss");
     for (const auto& [name, m] : columns)
-        fmt::print("{:>12}{:>{}}", fmtMetric(m->loss), "", m->ci ? 18 : 0);
+        fmt::print("{:>14}{:>{}}", fmtMetric(m->loss), "", m->ci ? 18 : 0);
     fmt::print("\n");
 }
 

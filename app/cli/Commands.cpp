@@ -21,6 +21,7 @@
 namespace headbench::cli {
 
 std::atomic<bool> g_interrupted{false};
+std::vector<std::string> g_argv;
 
 namespace {
 

@@ -6,6 +6,8 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <atomic>
+#include <string>
+#include <vector>
 
 namespace headbench {
 struct CrossValidationResult;
@@ -39,6 +41,9 @@ void registerRankCommands(CLI::App& app, int& exitCode);
 /// The feature sets of a version-2 file for `inspect` (RankCommands.cpp).
 nlohmann::json featureSetsJson(const headbench::FeatureSummary& summary);
 void printFeatureSets(const headbench::FeatureSummary& summary);
+
+/// The command line as given (main sets it): `--sbatch` writes it into a job array script.
+extern std::vector<std::string> g_argv;
 
 /// Set by SIGINT/SIGTERM; long jobs poll it between batches and stop cleanly.
 extern std::atomic<bool> g_interrupted;

@@ -5,6 +5,7 @@
 #include "ProgressBar.h"
 
 #include <headbench/core/Error.h>
+#include <headbench/core/Shard.h>
 #include <headbench/core/Plural.h>
 #include <headbench/data/Dataset.h>
 #include <headbench/extract/BackboneRequest.h>
@@ -60,23 +61,6 @@ private:
     double m_work = -1, m_workTotal = -1;
 };
 
-/// "I/N" with 0 <= I < N.
-std::pair<int, int> parseShard(const std::string& text)
-{
-    const auto slash = text.find('/');
-    try {
-        if (slash != std::string::npos) {
-            std::size_t a = 0, b = 0;
-            const int i = std::stoi(text.substr(0, slash), &a);
-            const int n = std::stoi(text.substr(slash + 1), &b);
-            if (a == slash && b == text.size() - slash - 1 && n >= 1 && i >= 0 && i < n)
-                return {i, n};
-        }
-    } catch (const std::exception&) {
-    }
-    throw Error("--shard " + text + ": expected I/N with 0 <= I < N, e.g. 3/16");
-}
-
 int runExtract(const ExtractCliOptions& o)
 {
     const auto start = std::chrono::steady_clock::now();
@@ -105,7 +89,11 @@ int runExtract(const ExtractCliOptions& o)
     eo.resume = !o.restart;
     eo.reuse = !o.restart;
     if (!o.shard.empty())
-        std::tie(eo.shardIndex, eo.shardCount) = parseShard(o.shard);
+        {
+        const Shard shard = parseShard(o.shard);
+        eo.shardIndex = shard.index;
+        eo.shardCount = shard.count;
+    }
     CliExtractionObserver observer;
     const ExtractionResult r = extractFeatures(data, *backbone, o.out, &observer, eo);
     if (r.status == ExtractionResult::Cancelled) {

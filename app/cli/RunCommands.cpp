@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <set>
 
 namespace headbench::cli {
 namespace {
@@ -51,6 +52,10 @@ int runRuns(const std::string& workspace, bool asJson)
                                                            : "n/a"},
                            {"tags", r.tags},
                            {"sweep", r.sweepId.empty() ? json(nullptr) : json(r.sweepId)},
+                           {"sweep_point", r.sweepPoint >= 0 ? json(r.sweepPoint) : json(nullptr)},
+                           {"sweep_params", r.sweepId.empty() ? json(nullptr) : json::parse(r.sweepParams)},
+                           {"host", r.host},
+                           {"slurm_task", r.slurmTask.empty() ? json(nullptr) : json(r.slurmTask)},
                            {"summary", summary(r.spec)},
                            {"backbone", r.backbone},
                            {"features", r.featuresPath},
@@ -66,15 +71,35 @@ int runRuns(const std::string& workspace, bool asJson)
         fmt::print("no runs in {}\n", workspace);
         return kOk;
     }
-    fmt::print("{:<21} {:<12} {:<32} {:>6} {:>8} {:>8} {:>8} {:>8}\n", "run", "status", "head", "best", "val f1", "test f1",
+    fmt::print("{:<24} {:<12} {:<32} {:>6} {:>8} {:>8} {:>8} {:>8}\n", "run", "status", "head", "best", "val f1", "test f1",
                "test auc", "test ece");
-    for (const auto& r : runs) {
+    const auto printRun = [](const RunRecord& r, const std::string& indent, const std::string& head) {
         std::string status = r.status;
         if (r.finished() && checkFeatures(r) != FeaturesState::Same)
             status = checkFeatures(r) == FeaturesState::Missing ? "no-features" : "features-changed";
-        fmt::print("{:<21} {:<12} {:<32} {:>6} {:>8} {:>8} {:>8} {:>8}\n", r.id, status, summary(r.spec).substr(0, 32),
+        fmt::print("{:<24} {:<12} {:<32} {:>6} {:>8} {:>8} {:>8} {:>8}\n", indent + r.id, status, head.substr(0, 32),
                    r.finished() ? std::to_string(r.bestEpoch) : std::string("-"), fmtMetric(r.validation.f1),
                    fmtMetric(r.test.f1), fmtMetric(r.test.rocAuc), fmtMetric(r.test.ece));
+    };
+    // A sweep (or group of repeats) as one group, where its first run is listed, one run per
+    // point: its tasks may still be landing, and a re-queued point's interrupted attempt is
+    // counted apart.
+    const std::vector<RunGroup> groups = runGroups(runs);
+    std::set<std::string> printed;
+    for (const auto& r : runs) {
+        if (r.sweepId.empty()) {
+            printRun(r, "", summary(r.spec));
+            continue;
+        }
+        if (!printed.insert(r.sweepId).second)
+            continue;
+        const RunGroup& g = *std::find_if(groups.begin(), groups.end(), [&](const RunGroup& x) { return x.id == r.sweepId; });
+        fmt::print("{}: {}{}\n", g.id, g.statusText(),
+                   g.retried > 0 ? fmt::format(" ({} earlier attempt{} of re-run points not shown)", g.retried,
+                                               g.retried == 1 ? "" : "s")
+                                 : std::string());
+        for (const RunRecord* m : g.members)
+            printRun(*m, "  ", m->sweepPoint >= 0 ? fmt::format("{:>3} {}", m->sweepPoint + 1, m->sweepParams) : m->sweepParams);
     }
     return kOk;
 }
@@ -105,6 +130,12 @@ int runEval(const std::string& runDir, const std::string& features, const std::o
 }
 
 // ---- compare ----
+/// A run id without its date ("193000-a1b2c3"): the column heads of compare.
+std::string shortRunId(const std::string& id)
+{
+    return id.size() > 9 && id[8] == '-' ? id.substr(9) : id;
+}
+
 json comparedRunJson(const ComparedRun& r)
 {
     return {{"run", r.record.id},
@@ -169,11 +200,11 @@ int runCompare(const std::vector<std::string>& dirs, bool asJson)
                    "comparable\n\n");
     std::vector<std::pair<std::string, const Metrics*>> columns;
     for (const auto& r : c.runs)
-        columns.emplace_back(r.record.id.substr(r.record.id.size() - 11), &r.record.test);
+        columns.emplace_back(shortRunId(r.record.id), &r.record.test);
     fmt::print("test metrics");
     for (const auto& r : c.runs)
         if (r.savedThreshold)
-            fmt::print(" ({} at its saved threshold {})", r.record.id.substr(r.record.id.size() - 11), r.threshold);
+            fmt::print(" ({} at its saved threshold {})", shortRunId(r.record.id), r.threshold);
     fmt::print("\n");
     printMetricsTable(columns);
     fmt::print("\nspec differences\n");
@@ -238,10 +269,37 @@ void registerRunCommands(CLI::App& app, int& exitCode)
 
     auto cmpDirs = std::make_shared<std::vector<std::string>>();
     auto cmpJson = std::make_shared<bool>(false);
+    auto cmpWorkspace = std::make_shared<std::string>();
+    auto cmpSweep = std::make_shared<std::string>();
     auto* cCmp = app.add_subcommand("compare", "Compare runs: metrics, spec differences, McNemar's test for two");
-    cCmp->add_option("runs", *cmpDirs, "Run folders (two or more)")->required()->expected(2, -1);
+    cCmp->add_option("runs", *cmpDirs, "Run folders (two or more)")->expected(0, -1);
+    cCmp->add_option("--workspace", *cmpWorkspace, "With --sweep: the workspace of the sweep");
+    cCmp->add_option("--sweep", *cmpSweep,
+                     "Compare the finished runs of a sweep or group of repeats (its id, as runs lists it), one per "
+                     "point, also while its tasks are still running");
     cCmp->add_flag("--json", *cmpJson, "Print the comparison as JSON");
-    cCmp->callback([cmpDirs, cmpJson, &exitCode] { exitCode = runCompare(*cmpDirs, *cmpJson); });
+    cCmp->callback([cmpDirs, cmpJson, cmpWorkspace, cmpSweep, &exitCode] {
+        std::vector<std::string> dirs = *cmpDirs;
+        if (!cmpSweep->empty()) {
+            if (cmpWorkspace->empty())
+                throw Error("compare --sweep needs --workspace");
+            const auto runs = listRuns(*cmpWorkspace, nullptr, /*includeUnfinished=*/true);
+            const auto groups = runGroups(runs);
+            const auto g = std::find_if(groups.begin(), groups.end(), [&](const RunGroup& x) { return x.id == *cmpSweep; });
+            if (g == groups.end())
+                throw Error(fmt::format("{}: no sweep or group of repeats '{}' (runs --workspace lists them)", *cmpWorkspace,
+                                        *cmpSweep));
+            for (const RunRecord* r : g->members)
+                if (r->finished())
+                    dirs.push_back(r->dir);
+            if (dirs.size() < 2)
+                throw Error(fmt::format("{}: {} has {} so far: nothing to compare yet", *cmpSweep, g->statusText(),
+                                        plural(dirs.size(), "finished run")));
+        } else if (dirs.size() < 2) {
+            throw Error("compare needs two or more run folders, or --workspace W --sweep ID");
+        }
+        exitCode = runCompare(dirs, *cmpJson);
+    });
 }
 
 } // namespace headbench::cli

@@ -13,6 +13,8 @@
 #include <headbench/runs/RunStore.h>
 #include <headbench/train/CrossValidation.h>
 #include <headbench/train/HeadSpec.h>
+#include <headbench/core/Shard.h>
+#include <headbench/runs/JobArray.h>
 #include <headbench/runs/RunPlan.h>
 #include <headbench/runs/RunSession.h>
 #include <headbench/runs/Sweep.h>
@@ -71,6 +73,14 @@ void addRunSettingFlags(CLI::App* command, RunSettingFlags& o)
         ->capture_default_str();
 }
 
+/// The flags that spread a group of runs over a Slurm job array (sweep, train --repeats).
+struct ClusterFlags {
+    std::string shard, sweepId;
+    bool sbatch = false;
+    int tasks = 0, cpusPerTask = 2;
+    std::string memory, time = "04:00:00", partition;
+};
+
 struct TrainCliOptions {
     std::string features, featureSet, workspace, headFile, name;
     std::optional<int> depth, width, batchSize, epochs, patience, stepSize;
@@ -82,6 +92,7 @@ struct TrainCliOptions {
     int cv = 0; ///< folds of cross-validation besides the run's own head; 0 for none
     int repeats = 1; ///< seeds to train the spec with (spec.seed, spec.seed + 1, ...), on one split
     RunSettingFlags settings;
+    ClusterFlags cluster;
     bool json = false;
 };
 
@@ -200,7 +211,16 @@ private:
 class CliPlanObserver : public PlanObserver {
 public:
     using Saved = std::function<void(std::size_t index, const RunSessionResult& session)>;
-    explicit CliPlanObserver(bool quiet, Saved saved = {}) : m_quiet(quiet), m_saved(std::move(saved)) {}
+    using Skipped = std::function<void(std::size_t index, const RunRecord& finished)>;
+    explicit CliPlanObserver(bool quiet, Saved saved = {}, Skipped skipped = {})
+        : m_quiet(quiet), m_saved(std::move(saved)), m_skipped(std::move(skipped))
+    {
+    }
+    void runSkipped(std::size_t index, const RunRecord& finished) override
+    {
+        if (m_skipped)
+            m_skipped(index, finished);
+    }
     TrainingObserver* runStarted(std::size_t, const PlannedRun& run) override
     {
         m_current = std::make_unique<CliTrainingObserver>(run.plannedEpochs(), m_quiet);
@@ -215,8 +235,106 @@ public:
 private:
     bool m_quiet;
     Saved m_saved;
+    Skipped m_skipped;
     std::unique_ptr<CliTrainingObserver> m_current;
 };
+
+void addClusterFlags(CLI::App* command, ClusterFlags& o, const char* what)
+{
+    command->add_option("--shard", o.shard,
+                        fmt::format("Train only the {} p with p mod N = I (I/N, 0-based, e.g. 3/16): one task of a job "
+                                    "array; all tasks write into one workspace under one --sweep-id",
+                                    what));
+    command->add_option("--sweep-id", o.sweepId,
+                        fmt::format("Group id of the {}' runs (letters, digits, - _ .); runs already finished under it "
+                                    "on the same feature file are skipped, so a re-queued task resumes. Default with "
+                                    "--shard or --sbatch: derived from the definition, so every task agrees",
+                                    what));
+    command->add_flag("--sbatch", o.sbatch, "Print a Slurm job array script that runs these runs as --shard tasks, and exit");
+    command->add_option("--tasks", o.tasks, "--sbatch: array tasks (default: one per run)")->check(CLI::Range(1, 100000));
+    command->add_option("--cpus-per-task", o.cpusPerTask, "--sbatch: CPUs per task, passed on to --threads")
+        ->check(CLI::Range(1, 1024))
+        ->capture_default_str();
+    command->add_option("--mem", o.memory, "--sbatch: memory per task (default: twice the feature file plus 1 GiB)");
+    command->add_option("--time", o.time, "--sbatch: time limit per task")->capture_default_str();
+    command->add_option("--partition", o.partition, "--sbatch: Slurm partition (default: the cluster's)");
+}
+
+/// The command line of one array task: this one's, without the program, the global --threads and
+/// the flags only --sbatch reads, with the group id it must share.
+std::vector<std::string> taskArguments(const std::string& groupId)
+{
+    static const std::vector<std::string> dropped{"--threads", "--shard", "--sweep-id", "--tasks",
+                                                  "--cpus-per-task", "--mem", "--time", "--partition"};
+    std::vector<std::string> out;
+    for (std::size_t i = 1; i < g_argv.size(); ++i) {
+        const std::string& a = g_argv[i];
+        if (a == "--sbatch")
+            continue;
+        const auto eq = a.find('=');
+        const std::string flag = a.substr(0, eq);
+        if (std::find(dropped.begin(), dropped.end(), flag) != dropped.end()) {
+            if (eq == std::string::npos)
+                ++i; // its value
+            continue;
+        }
+        out.push_back(a);
+    }
+    out.push_back("--sweep-id");
+    out.push_back(groupId);
+    return out;
+}
+
+/// The path of this program, for a script that runs it on other nodes.
+std::string programPath()
+{
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? std::string("headbench-cli") : self.string();
+}
+
+/// Prints the job array script of a plan (--sbatch): one task per run unless --tasks says fewer.
+int printJobArray(const RunPlan& plan, const ClusterFlags& c, const std::string& features, const std::string& workspace,
+                  const char* jobName, const std::string& what)
+{
+    const int tasks = c.tasks > 0 ? std::min(c.tasks, plan.totalRuns) : plan.totalRuns;
+    std::error_code ec;
+    const auto fileBytes = static_cast<long long>(fs::file_size(features, ec));
+    if (ec)
+        throw Error(features + ": cannot be read (" + ec.message() + ")");
+    const fs::path logs = fs::absolute(workspace) / "slurm-logs";
+    fs::create_directories(logs, ec); // sbatch does not create the folder of --output
+    if (ec)
+        throw Error(logs.string() + ": cannot be created (" + ec.message() + ")");
+    JobArraySpec spec{.jobName = jobName,
+                      .description = fmt::format("{} {}: {} over {} ({} per task); then: headbench-cli runs "
+                                                 "--workspace {}",
+                                                 what, plan.groupId, plural(plan.totalRuns, "run"), plural(tasks, "task"),
+                                                 (plan.totalRuns + tasks - 1) / tasks, shellWord(workspace)),
+                      .tasks = tasks,
+                      .cpusPerTask = c.cpusPerTask,
+                      .memory = c.memory.empty() ? taskMemoryFor(fileBytes) : c.memory,
+                      .time = c.time,
+                      .partition = c.partition,
+                      .workdir = fs::current_path().string(),
+                      .logDir = logs.string(),
+                      .program = programPath(),
+                      .args = taskArguments(plan.groupId)};
+    std::cout << sbatchScript(spec);
+    return kOk;
+}
+
+/// Puts a group plan under its id (given, or derived from `definition` when it is sharded or
+/// scripted) and keeps this task's shard.
+void applyClusterFlags(RunPlan& plan, const ClusterFlags& c, const std::string& definition, const std::string& features)
+{
+    if (!c.sweepId.empty())
+        withGroupId(plan, c.sweepId, features);
+    else if (!c.shard.empty() || c.sbatch)
+        withGroupId(plan, derivedGroupId(plan.kind, definition + "\n" + fs::path(features).filename().string()), features);
+    if (!c.shard.empty())
+        shardPlan(plan, parseShard(c.shard));
+}
 
 /// The feature file as a plan's runs need it: `first` for its set, another set read when asked.
 FeatureSource featureSource(const std::string& path, std::shared_ptr<const FeatureSet> first, bool loadTexts)
@@ -266,6 +384,10 @@ int runTrain(const TrainCliOptions& o)
 {
     if (o.repeats > 1)
         return runRepeats(o);
+    if (!o.cluster.shard.empty() || !o.cluster.sweepId.empty() || o.cluster.sbatch)
+        throw Error(o.cv > 0 ? "--shard, --sweep-id and --sbatch split the seeds of --repeats; the folds of --cv are not "
+                               "split over tasks yet (run --cv in one task)"
+                             : "--shard, --sweep-id and --sbatch split the seeds of --repeats N (N >= 2) over tasks");
     const HeadSpec spec = specFromOptions(o);
     const RunPlan plan = singleRunPlan(
         spec, {.options = trainOptionsOf(o.settings), .cvFolds = o.cv, .featureSet = o.featureSet, .name = o.name});
@@ -372,8 +494,12 @@ int runRepeats(const TrainCliOptions& o)
     if (o.cv > 0)
         throw Error("--repeats and --cv cannot be combined: run --cv on a single seed");
     const HeadSpec base = specFromOptions(o);
-    const RunPlan plan =
+    RunPlan plan =
         repeatsPlan(base, o.repeats, {.options = trainOptionsOf(o.settings), .featureSet = o.featureSet, .name = o.name});
+    applyClusterFlags(plan, o.cluster, fmt::format("{}\nrepeats {}\nset {}", toJson(base), o.repeats, o.featureSet),
+                      o.features);
+    if (o.cluster.sbatch)
+        return printJobArray(plan, o.cluster, o.features, o.workspace, "headbench-repeats", "repeats");
     const bool texts = plan.runs.front().options.leakage.method != LeakageOptions::Method::Off;
     const auto data = std::make_shared<const FeatureSet>(
         readFeatureFile(o.features, {.loadTexts = texts, .requireTwoClasses = true, .featureSet = o.featureSet}));
@@ -381,23 +507,30 @@ int runRepeats(const TrainCliOptions& o)
         throw Error(o.features + ": " + problems.front());
     const std::string& groupId = plan.groupId;
     if (!o.json)
-        fmt::print("{} seeds of {} in {}\n{:>4}  {:>20}  {:>8} {:>8} {:>8} {:>7}\n", o.repeats, summary(base), groupId, "#",
-                   "seed", "test f1", "acc", "roc auc", "s");
+        fmt::print("{} seeds of {} in {}{}\n{:>4}  {:>20}  {:>8} {:>8} {:>8} {:>7}\n", plan.runs.size(), summary(base), groupId,
+                   o.cluster.shard.empty() ? std::string() : fmt::format(" (task {} of {} seeds)", o.cluster.shard, o.repeats),
+                   "#", "seed", "test f1", "acc", "roc auc", "s");
     json runs = json::array();
-    CliPlanObserver observer(true, [&](std::size_t i, const RunSessionResult& session) {
-        const RunRecord& rec = session.record;
+    const auto seedRow = [&](std::size_t i, const RunRecord& rec, bool resumed) {
         const HeadSpec& spec = plan.runs[i].spec;
-        runs.push_back(trainRunJson(rec, spec));
+        json j = trainRunJson(rec, spec);
+        j["resumed"] = resumed;
+        runs.push_back(std::move(j));
         if (!o.json)
-            fmt::print("{:>4}  {:>20}  {:>8} {:>8} {:>8} {:>7.1f}\n", i + 1, spec.seed, fmtMetric(rec.test.f1),
-                       fmtMetric(rec.test.accuracy), fmtMetric(rec.test.rocAuc), rec.seconds);
-    });
+            fmt::print("{:>4}  {:>20}  {:>8} {:>8} {:>8} {:>7}\n", plan.runs[i].point + 1, spec.seed, fmtMetric(rec.test.f1),
+                       fmtMetric(rec.test.accuracy), fmtMetric(rec.test.rocAuc),
+                       resumed ? std::string("done") : fmt::format("{:.1f}", rec.seconds));
+    };
+    CliPlanObserver observer(
+        true, [&](std::size_t i, const RunSessionResult& session) { seedRow(i, session.record, false); },
+        [&](std::size_t i, const RunRecord& finished) { seedRow(i, finished, true); });
     const PlanResult result = runPlan(plan, o.workspace, featureSource(o.features, data, texts), observer);
     if (result.cancelled) {
         printCancelled(result.cancelledRun, fmt::format("repeats interrupted after {} of {} runs", result.cancelledAt, o.repeats));
         return kInterrupted;
     }
-    const std::optional<RunRecord> last = result.saved.back().record;
+    const std::optional<RunRecord> last =
+        result.saved.empty() ? result.skipped.back() : result.saved.back().record; // all seeds may have finished before
     const json summaryJson{{"val", repeatsSummary(runs, "val")}, {"test", repeatsSummary(runs, "test")}};
     warnLeakage(last->leakage); // one split, so one leakage report
     if (o.json) {
@@ -410,8 +543,9 @@ int runRepeats(const TrainCliOptions& o)
             return std::string("-");
         return fmt::format("{:.4f} ± {:.4f}", t[key]["mean"].get<double>(), t[key]["sd"].get<double>());
     };
-    fmt::print("mean ± sd (sample sd, n - 1) over {} seeds, test: f1 {}  accuracy {}  roc auc {}\n", o.repeats,
-               meanSd("f1"), meanSd("accuracy"), meanSd("roc_auc"));
+    fmt::print("mean ± sd (sample sd, n - 1) over {} seeds{}, test: f1 {}  accuracy {}  roc auc {}\n", runs.size(),
+               o.cluster.shard.empty() ? "" : " of this task (runs --workspace lists the whole group)", meanSd("f1"),
+               meanSd("accuracy"), meanSd("roc_auc"));
     return kOk;
 }
 
@@ -419,6 +553,7 @@ int runRepeats(const TrainCliOptions& o)
 struct SweepCliOptions {
     std::string features, workspace, grid;
     RunSettingFlags settings;
+    ClusterFlags cluster;
     bool json = false;
 };
 
@@ -429,7 +564,10 @@ int runSweep(const SweepCliOptions& o)
         throw Error(o.grid + ": cannot be opened for reading");
     std::stringstream ss;
     ss << in.rdbuf();
-    const RunPlan plan = sweepPlan(expandSweep(ss.str(), o.grid), {.options = trainOptionsOf(o.settings)});
+    RunPlan plan = sweepPlan(expandSweep(ss.str(), o.grid), {.options = trainOptionsOf(o.settings)});
+    applyClusterFlags(plan, o.cluster, ss.str(), o.features);
+    if (o.cluster.sbatch)
+        return printJobArray(plan, o.cluster, o.features, o.workspace, "headbench-sweep", "sweep");
     const bool texts = plan.runs.front().options.leakage.method != LeakageOptions::Method::Off;
     const auto data = std::make_shared<const FeatureSet>(readFeatureFile(
         o.features, {.loadTexts = texts, .requireTwoClasses = true, .featureSet = plan.runs.front().featureSet}));
@@ -444,20 +582,27 @@ int runSweep(const SweepCliOptions& o)
     const std::string& sweepId = plan.groupId;
     const auto start = std::chrono::steady_clock::now();
     json runs = json::array();
-    if (!o.json)
-        fmt::print("{} in {}\n{:>4}  {:<56} {:>8} {:>8} {:>7}\n", plural(plan.runs.size(), "run"), sweepId, "#", "params",
-                   "val f1", "test f1", "s");
-    CliPlanObserver observer(true, [&](std::size_t i, const RunSessionResult& session) {
-        const RunRecord& rec = session.record;
+    if (!o.json) {
+        const std::string shard = o.cluster.shard.empty() ? std::string()
+                                                          : fmt::format(" (task {} of the {})", o.cluster.shard,
+                                                                        plural(plan.totalRuns, "point"));
+        fmt::print("{}{} in {}\n{:>4}  {:<56} {:>8} {:>8} {:>7}\n", plural(plan.runs.size(), "run"), shard, sweepId, "#",
+                   "params", "val f1", "test f1", "s");
+    }
+    const auto pointJson = [&](std::size_t i, const RunRecord& rec, bool resumed) {
         const PlannedRun& point = plan.runs[i];
-        runs.push_back({{"run", rec.id}, {"dir", rec.dir}, {"params", json::parse(point.params)},
+        runs.push_back({{"run", rec.id}, {"dir", rec.dir}, {"point", point.point}, {"params", json::parse(point.params)},
                         {"summary", summary(point.spec)}, {"seconds", rec.seconds},
                         {"train_fraction", rec.trainFraction}, {"train_rows", rec.trainRows},
-                        {"metrics", valTestMetricsJson(rec)}});
+                        {"resumed", resumed}, {"metrics", valTestMetricsJson(rec)}});
         if (!o.json)
-            fmt::print("{:>4}  {:<56} {:>8} {:>8} {:>7.1f}\n", i + 1, point.params.substr(0, 56),
-                       fmtMetric(rec.validation.f1), fmtMetric(rec.test.f1), rec.seconds);
-    });
+            fmt::print("{:>4}  {:<56} {:>8} {:>8} {:>7}\n", point.point + 1, point.params.substr(0, 56),
+                       fmtMetric(rec.validation.f1), fmtMetric(rec.test.f1),
+                       resumed ? std::string("done") : fmt::format("{:.1f}", rec.seconds));
+    };
+    CliPlanObserver observer(
+        true, [&](std::size_t i, const RunSessionResult& session) { pointJson(i, session.record, false); },
+        [&](std::size_t i, const RunRecord& finished) { pointJson(i, finished, true); });
     const PlanResult result = runPlan(plan, o.workspace, featureSource(o.features, data, texts), observer);
     if (result.cancelled) {
         printCancelled(result.cancelledRun, fmt::format("sweep interrupted after {} of {} runs", result.cancelledAt, plan.runs.size()));
@@ -466,9 +611,14 @@ int runSweep(const SweepCliOptions& o)
     const auto& points = plan.runs;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (o.json)
-        std::cout << json{{"sweep", sweepId}, {"runs", runs}, {"seconds", seconds}}.dump(2) << "\n";
+        std::cout << json{{"sweep", sweepId}, {"points", plan.totalRuns}, {"runs", runs}, {"skipped", result.skipped.size()},
+                          {"interrupted_marked", result.interruptedMarked}, {"seconds", seconds}}
+                         .dump(2)
+                  << "\n";
     else
-        fmt::print("{} in {:.1f} s\n", plural(points.size(), "run"), seconds);
+        fmt::print("{} trained in {:.1f} s{}\n", plural(points.size() - result.skipped.size(), "run"), seconds,
+                   result.skipped.empty() ? std::string()
+                                          : fmt::format("; {} had finished before under this sweep id", plural(result.skipped.size(), "point")));
     return kOk;
 }
 
@@ -521,6 +671,7 @@ void registerTrainCommands(CLI::App& app, int& exitCode)
                     "Train the head with N seeds (--seed, --seed + 1, ...: initialisation and shuffling; one split) "
                     "and report the mean and sample sd of the metrics")
         ->check(CLI::Range(1, 1000));
+    addClusterFlags(cTr, tr->cluster, "seeds of --repeats");
     cTr->add_flag("--json", tr->json, "Print one JSON object with the run id, folder and metrics");
     cTr->callback([tr, &exitCode] { exitCode = runTrain(*tr); });
 
@@ -530,6 +681,7 @@ void registerTrainCommands(CLI::App& app, int& exitCode)
     cSw->add_option("--workspace", sw->workspace, "Workspace folder")->required();
     cSw->add_option("--grid", sw->grid, "Sweep definition JSON (grid or random; see docs/FORMAT.md)")->required();
     addRunSettingFlags(cSw, sw->settings); // as train: split mode, leakage check, calibration for every point
+    addClusterFlags(cSw, sw->cluster, "points");
     cSw->add_flag("--json", sw->json, "Print the sweep's runs as JSON");
     cSw->callback([sw, &exitCode] { exitCode = runSweep(*sw); });
 }

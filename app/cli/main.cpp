@@ -25,6 +25,7 @@ int main(int argc, char** argv)
     // Thread counts are set once, after the options are read and before any tensor work.
     app.parse_complete_callback([&threads] { headbench::configureRuntime(threads); });
     headbench::cli::registerCommands(app);
+    headbench::cli::g_argv.assign(argv, argv + argc);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -44,13 +44,13 @@ void MainWindow::buildRunViews()
     connect(m_runsPanel, &RunsPanel::sweepGroupActivated, this, [this](const QString& id) {
         if (m_training->isSweeping())
             return;
+        // One run per point, by point (the backend's grouping, as `runs` lists it).
         std::vector<const RunRecord*> members;
-        for (const RunRecord& r : m_workspace->runs())
-            if (QString::fromStdString(r.sweepId) == id)
-                members.push_back(&r);
+        for (const RunGroup& g : runGroups(m_workspace->runs()))
+            if (QString::fromStdString(g.id) == id)
+                members = g.members;
         if (members.empty())
             return;
-        std::sort(members.begin(), members.end(), [](const RunRecord* a, const RunRecord* b) { return a->id < b->id; });
         QStringList params;
         for (const RunRecord* r : members)
             params << QString::fromStdString(r->sweepParams);

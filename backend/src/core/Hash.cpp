@@ -65,6 +65,11 @@ std::string fnvFile(const std::string& path)
 
 } // namespace
 
+std::string hashTextHex(std::string_view bytes)
+{
+    return hex16(XXH3_64bits(bytes.data(), bytes.size()));
+}
+
 std::string hashFile(const std::string& path)
 {
     return xxh3File(path);

@@ -16,6 +16,11 @@ nlohmann::json featuresJson(const FeatureSet& data);
 void readFeaturesJson(const nlohmann::json& f, RunRecord& rec);
 std::string defaultRunNameOf(const HeadSpec& spec, const FeatureSet& data, const SweepTag& sweep);
 std::string utcNow(const char* format);
+nlohmann::json sweepJson(const SweepTag& sweep);
+void readSweepJson(const nlohmann::json& run, RunRecord& rec);
+/// Where the run is trained: host, and the Slurm array task when there is one.
+void addRunnerJson(nlohmann::json& run);
+void readRunnerJson(const nlohmann::json& run, RunRecord& rec);
 void writeAtomically(const std::filesystem::path& path, const std::string& text);
 
 } // namespace headbench::runstore

@@ -1,11 +1,15 @@
 #include <headbench/runs/RunPlan.h>
 
 #include <headbench/core/Error.h>
+#include <headbench/core/Hash.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <ctime>
+#include <filesystem>
+#include <map>
 
 namespace headbench {
 namespace {
@@ -34,6 +38,7 @@ RunPlan singleRunPlan(const HeadSpec& spec, const PlanSettings& settings)
     plan.name = settings.name;
     plan.runs.push_back({.spec = spec, .params = "{}", .featureSet = settings.featureSet, .options = settings.options,
                          .cvFolds = settings.cvFolds});
+    plan.totalRuns = 1;
     return plan;
 }
 
@@ -53,8 +58,10 @@ RunPlan repeatsPlan(const HeadSpec& spec, int repeats, const PlanSettings& setti
         PlannedRun run{.spec = spec, .featureSet = settings.featureSet, .options = options};
         run.spec.seed = spec.seed + static_cast<std::uint64_t>(i);
         run.params = nlohmann::json{{"seed", run.spec.seed}}.dump();
+        run.point = i;
         plan.runs.push_back(std::move(run));
     }
+    plan.totalRuns = repeats;
     return plan;
 }
 
@@ -78,9 +85,47 @@ RunPlan sweepPlan(const std::vector<SweepPoint>& points, const PlanSettings& set
         run.options.splitSeed.reset(); // each point splits with its own seed, as a single run would
         if (p.trainFraction != 1.0)
             run.options.trainFraction = p.trainFraction;
+        run.point = static_cast<int>(plan.runs.size());
         plan.runs.push_back(std::move(run));
     }
+    plan.totalRuns = static_cast<int>(plan.runs.size());
     return plan;
+}
+
+std::string derivedGroupId(PlanKind kind, std::string_view definition)
+{
+    return std::string(kind == PlanKind::Repeats ? "repeat-" : "sweep-") + hashTextHex(definition).substr(0, 12);
+}
+
+void withGroupId(RunPlan& plan, const std::string& groupId, const std::string& featuresPath)
+{
+    if (plan.kind == PlanKind::Single)
+        throw Error("a single run has no group id: give --sweep-id to a sweep or to --repeats");
+    const bool valid = !groupId.empty() && groupId.size() <= 100 &&
+                       groupId.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
+                           std::string::npos;
+    if (!valid)
+        throw Error(fmt::format("--sweep-id '{}': use 1 to 100 letters, digits, '-', '_' or '.'", groupId));
+    plan.groupId = groupId;
+    plan.resume = true;
+    plan.featuresPath = featuresPath;
+}
+
+void shardPlan(RunPlan& plan, const Shard& shard)
+{
+    if (shard.whole())
+        return;
+    if (plan.kind == PlanKind::Single)
+        throw Error("--shard splits a sweep's points, or the seeds of --repeats; a single run has nothing to split");
+    if (shard.index >= plan.totalRuns)
+        throw Error(fmt::format("--shard {}/{}: the {} has only {} runs, so task {} has none (use at most {} tasks)",
+                                shard.index, shard.count, plan.kind == PlanKind::Sweep ? "sweep" : "group of repeats",
+                                plan.totalRuns, shard.index, plan.totalRuns));
+    std::vector<PlannedRun> kept;
+    for (PlannedRun& run : plan.runs)
+        if (shard.owns(static_cast<std::size_t>(run.point)))
+            kept.push_back(std::move(run));
+    plan.runs = std::move(kept);
 }
 
 std::vector<std::string> planProblems(const RunPlan& plan, int numClasses)
@@ -156,20 +201,84 @@ std::vector<std::string> planWarnings(const RunPlan& plan)
     return out;
 }
 
+namespace {
+
+/// The Slurm array task this process runs as ("<array job>_<task>", as RunRecord::slurmTask);
+/// empty outside an array.
+std::string ownSlurmTask()
+{
+    const char* job = std::getenv("SLURM_ARRAY_JOB_ID");
+    const char* task = std::getenv("SLURM_ARRAY_TASK_ID");
+    if (job && task)
+        return std::string(job) + "_" + task;
+    const char* plain = std::getenv("SLURM_JOB_ID");
+    return plain ? plain : "";
+}
+
+/// A resumed plan's view of the workspace: its group's runs by point.
+struct GroupRuns {
+    std::map<int, RunRecord> finished;                 ///< a finished run per point
+    std::map<int, std::vector<RunRecord>> unfinished;  ///< running or interrupted attempts per point
+};
+
+GroupRuns groupRuns(const RunPlan& plan, const std::string& workspace)
+{
+    namespace fs = std::filesystem;
+    GroupRuns out;
+    std::error_code ec;
+    const std::string fileName = fs::path(plan.featuresPath).filename().string();
+    const auto size = static_cast<std::int64_t>(fs::file_size(plan.featuresPath, ec));
+    for (RunRecord& r : listRuns(workspace, nullptr, /*includeUnfinished=*/true)) {
+        if (r.sweepId != plan.groupId || r.sweepPoint < 0)
+            continue;
+        if (!r.finished()) {
+            out.unfinished[r.sweepPoint].push_back(std::move(r));
+            continue;
+        }
+        // The same point on the same file: a sweep id reused on another file trains again.
+        if (fs::path(r.featuresPath).filename().string() == fileName && (ec || r.featuresSize == size))
+            out.finished.emplace(r.sweepPoint, std::move(r));
+    }
+    return out;
+}
+
+} // namespace
+
 PlanResult runPlan(const RunPlan& plan, const std::string& workspace, const FeatureSource& features, PlanObserver& observer)
 {
     PlanResult result;
     std::shared_ptr<const FeatureSet> data;
     std::string loadedSet;
+    GroupRuns before;
+    if (plan.resume)
+        before = groupRuns(plan, workspace);
+    const std::string slurmTask = ownSlurmTask();
     for (std::size_t i = 0; i < plan.runs.size(); ++i) {
         const PlannedRun& run = plan.runs[i];
+        if (plan.resume) {
+            if (const auto it = before.finished.find(run.point);
+                it != before.finished.end() && it->second.sweepParams == nlohmann::json::parse(run.params).dump()) {
+                observer.runSkipped(i, it->second);
+                result.skipped.push_back(it->second);
+                continue;
+            }
+            // An earlier attempt of this point that will never finish: its process is gone, or it
+            // is this very array task before a re-queue. It stays listed, as interrupted.
+            for (const RunRecord& attempt : before.unfinished[run.point])
+                if (attempt.status == "interrupted" || (!slurmTask.empty() && attempt.slurmTask == slurmTask)) {
+                    markInterrupted(attempt.dir);
+                    ++result.interruptedMarked;
+                }
+        }
         TrainingObserver* training = observer.runStarted(i, run);
         try {
             if (!data || run.featureSet != loadedSet) {
                 data = features(run.featureSet);
                 loadedSet = run.featureSet;
             }
-            const SweepTag tag = plan.groupId.empty() ? SweepTag{} : SweepTag{plan.groupId, run.params};
+            const SweepTag tag = plan.groupId.empty()
+                                     ? SweepTag{}
+                                     : SweepTag{plan.groupId, run.params, run.point, plan.totalRuns};
             RunSessionResult session = runSession(*data, run.spec,
                                                   {.workspace = workspace,
                                                    .name = plan.name,

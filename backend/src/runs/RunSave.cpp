@@ -38,6 +38,8 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
     rec.test = result.test;
     rec.sweepId = sweep.id;
     rec.sweepParams = sweep.params;
+    rec.sweepPoint = sweep.point;
+    rec.sweepPoints = sweep.points;
     rec.splitSource = result.splitSource;
     rec.trainFraction = result.trainFraction;
     rec.trainRows = result.trainRows;
@@ -106,7 +108,8 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
         if (result.calibration.enabled())
             run["calibration"] = json::parse(calibrationToJson(result.calibration));
         if (!sweep.id.empty())
-            run["sweep"] = {{"id", sweep.id}, {"params", json::parse(sweep.params.empty() ? "{}" : sweep.params)}};
+            run["sweep"] = sweepJson(sweep);
+        addRunnerJson(run);
         // run.json last, by rename: its presence is what makes the run complete.
         writeAtomically(dir / "run.json", run.dump(1) + "\n");
         std::error_code ec;

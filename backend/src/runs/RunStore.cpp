@@ -24,6 +24,8 @@
 #include <limits>
 #include <cerrno>
 #include <csignal>
+#include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 namespace headbench {
@@ -189,16 +191,95 @@ std::string metricsToJson(const Metrics& m)
 
 namespace runstore {
 
+/// "<UTC time>-<6 hex digits>": sortable by time; the random part keeps the ids of tasks that
+/// begin runs in the same second on several nodes of one shared workspace apart (and beginRun
+/// retries on the rare clash).
 std::string newRunId()
 {
     std::random_device rd;
-    return utcNow("%Y%m%d-%H%M%S") + fmt::format("-{:04x}", rd() & 0xffff);
+    return utcNow("%Y%m%d-%H%M%S") + fmt::format("-{:06x}", rd() & 0xffffff);
+}
+
+/// Renames a prepared folder to `to` only when nothing is there: false when `to` exists (another
+/// writer took the id). renameat2's RENAME_NOREPLACE where the file system has it; else (e.g.
+/// older NFS) a plain rename, which also fails onto a folder that is not empty, as every run
+/// folder is.
+bool renameNoReplace(const fs::path& from, const fs::path& to, std::error_code& ec)
+{
+    ec.clear();
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0)
+        return true;
+    if (errno == EEXIST || errno == ENOTEMPTY)
+        return false;
+    if (errno != EINVAL && errno != ENOSYS) {
+        ec = std::error_code(errno, std::generic_category());
+        return false;
+    }
+    if (::rename(from.c_str(), to.c_str()) == 0)
+        return true;
+    if (errno == EEXIST || errno == ENOTEMPTY)
+        return false;
+    ec = std::error_code(errno, std::generic_category());
+    return false;
 }
 
 /// Writes `text` to `path` through the one atomic writer (temporary file, fsync, rename).
 void writeAtomically(const fs::path& path, const std::string& text)
 {
     writeFileAtomically(path.string(), text);
+}
+
+std::string hostName();
+
+json sweepJson(const SweepTag& sweep)
+{
+    json j{{"id", sweep.id}, {"params", json::parse(sweep.params.empty() ? "{}" : sweep.params)}};
+    if (sweep.point >= 0)
+        j["point"] = sweep.point;
+    if (sweep.points > 0)
+        j["points"] = sweep.points;
+    return j;
+}
+
+void readSweepJson(const json& run, RunRecord& rec)
+{
+    if (!run.contains("sweep") || !run["sweep"].is_object())
+        return;
+    const json& s = run["sweep"];
+    rec.sweepId = s.value("id", "");
+    rec.sweepParams = s.value("params", json::object()).dump();
+    rec.sweepPoint = s.value("point", -1);
+    rec.sweepPoints = s.value("points", 0);
+}
+
+namespace {
+
+std::string envOr(const char* name)
+{
+    const char* v = std::getenv(name);
+    return v ? v : "";
+}
+
+} // namespace
+
+void addRunnerJson(json& run)
+{
+    run["host"] = hostName();
+    const std::string arrayJob = envOr("SLURM_ARRAY_JOB_ID"), task = envOr("SLURM_ARRAY_TASK_ID");
+    const std::string job = envOr("SLURM_JOB_ID");
+    if (!job.empty()) {
+        json slurm{{"job_id", job}, {"restart_count", std::atoi(envOr("SLURM_RESTART_COUNT").c_str())}};
+        if (!arrayJob.empty() && !task.empty())
+            slurm["array_task"] = arrayJob + "_" + task;
+        run["slurm"] = std::move(slurm);
+    }
+}
+
+void readRunnerJson(const json& run, RunRecord& rec)
+{
+    rec.host = run.value("host", "");
+    if (run.contains("slurm") && run["slurm"].is_object())
+        rec.slurmTask = run["slurm"].value("array_task", run["slurm"].value("job_id", ""));
 }
 
 std::string hostName()
@@ -302,36 +383,60 @@ std::string beginRun(const std::string& workspace, const FeatureSet& data, const
     if (ec || !fs::is_directory(runs))
         throw Error(runs.string() + ": cannot create the runs folder" + (ec ? " (" + ec.message() + ")" : std::string()));
     removeStaleStaging(runs);
-    std::string id = newRunId();
-    while (fs::exists(runs / id))
-        id = newRunId();
-    const fs::path dir = runs / id;
-    // The folder is prepared under a hidden name and renamed into place with running.json
-    // already in it, so a run folder never exists without its record, whenever the process dies.
-    const fs::path staging = runs / ("." + id + ".new");
-    fs::create_directories(staging, ec);
-    if (ec)
-        throw Error(staging.string() + ": cannot be created (" + ec.message() + ")");
-    json running{{"id", id},
-                 {"name", name.empty() ? defaultRunName(spec, data, sweep) : name},
-                 {"status", "running"},
-                 {"pid", static_cast<long long>(::getpid())},
-                 {"host", hostName()},
-                 {"created", utcNow("%Y-%m-%dT%H:%M:%SZ")},
-                 {"spec", json::parse(toJson(spec))},
-                 {"features", featuresJson(data)}};
-    if (!sweep.id.empty())
-        running["sweep"] = {{"id", sweep.id}, {"params", json::parse(sweep.params.empty() ? "{}" : sweep.params)}};
-    try {
-        writeAtomically(staging / "running.json", running.dump(1) + "\n");
-        fs::rename(staging, dir, ec);
-        if (ec)
-            throw Error(dir.string() + ": cannot be created (" + ec.message() + ")");
-    } catch (const Error&) {
-        fs::remove_all(staging, ec);
-        throw;
+    // Many writers may share the workspace (job array tasks on several nodes): the folder is
+    // prepared under a hidden name of its own and renamed into place with running.json already
+    // in it, so a run folder never exists without its record, whenever the process dies, and
+    // two writers never take one id.
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        const std::string id = newRunId();
+        const fs::path dir = runs / id;
+        const fs::path staging = runs / ("." + id + ".new");
+        if (fs::exists(dir, ec) || !fs::create_directory(staging, ec)) {
+            if (ec)
+                throw Error(staging.string() + ": cannot be created (" + ec.message() + ")");
+            continue; // the id is taken
+        }
+        json running{{"id", id},
+                     {"name", name.empty() ? defaultRunName(spec, data, sweep) : name},
+                     {"status", "running"},
+                     {"pid", static_cast<long long>(::getpid())},
+                     {"created", utcNow("%Y-%m-%dT%H:%M:%SZ")},
+                     {"spec", json::parse(toJson(spec))},
+                     {"features", featuresJson(data)}};
+        if (!sweep.id.empty())
+            running["sweep"] = sweepJson(sweep);
+        addRunnerJson(running);
+        try {
+            writeAtomically(staging / "running.json", running.dump(1) + "\n");
+            if (renameNoReplace(staging, dir, ec))
+                return dir.string();
+            if (ec)
+                throw Error(dir.string() + ": cannot be created (" + ec.message() + ")");
+            fs::remove_all(staging, ec); // another writer took the id meanwhile
+        } catch (const Error&) {
+            fs::remove_all(staging, ec);
+            throw;
+        }
     }
-    return dir.string();
+    throw Error(runs.string() + ": no free run id after 20 tries");
+}
+
+void markInterrupted(const std::string& dir, const std::string& retriedBy)
+{
+    const fs::path path = fs::path(dir) / "running.json";
+    std::error_code ec;
+    if (fs::exists(fs::path(dir) / "run.json", ec) || !fs::exists(path, ec))
+        return;
+    json running;
+    try {
+        running = json::parse(readText(path));
+    } catch (const json::exception& e) {
+        throw Error(path.string() + ": damaged (" + std::string(e.what()) + ")");
+    }
+    running["status"] = "interrupted";
+    if (!retriedBy.empty())
+        running["retried_by"] = retriedBy;
+    writeAtomically(path, running.dump(1) + "\n");
 }
 
 void deleteRun(const std::string& dir)
@@ -381,6 +486,57 @@ void setRunTags(const std::string& dir, const std::vector<std::string>& tags)
     updateRunJson(dir, [&](json& run) { run["tags"] = tags; });
 }
 
+std::string RunGroup::statusText() const
+{
+    std::string out = points > 0 ? fmt::format("{} of {} finished", finished, points) : fmt::format("{} finished", finished);
+    if (running > 0)
+        out += fmt::format(", {} running", running);
+    if (interrupted > 0)
+        out += fmt::format(", {} interrupted", interrupted);
+    return out;
+}
+
+std::vector<RunGroup> runGroups(const std::vector<RunRecord>& runs)
+{
+    std::vector<RunGroup> groups;
+    std::map<std::string, std::size_t> index;
+    std::map<std::string, std::map<int, const RunRecord*>> byPoint;
+    std::map<std::string, std::vector<const RunRecord*>> unnumbered;
+    const auto rank = [](const RunRecord* r) { return r->finished() ? 0 : r->status == "running" ? 1 : 2; };
+    for (const RunRecord& r : runs) {
+        if (r.sweepId.empty())
+            continue;
+        const auto [it, added] = index.emplace(r.sweepId, groups.size());
+        if (added)
+            groups.push_back({.id = r.sweepId});
+        RunGroup& g = groups[it->second];
+        g.points = std::max(g.points, r.sweepPoints);
+        if (r.sweepPoint < 0) {
+            unnumbered[r.sweepId].push_back(&r);
+            continue;
+        }
+        const RunRecord*& best = byPoint[r.sweepId][r.sweepPoint];
+        if (best) {
+            ++g.retried;
+            // The finished attempt of a point, else the running one, else the newest.
+            if (rank(&r) < rank(best) || (rank(&r) == rank(best) && r.id > best->id))
+                best = &r;
+        } else {
+            best = &r;
+        }
+    }
+    for (RunGroup& g : groups) {
+        for (const auto& [point, r] : byPoint[g.id])
+            g.members.push_back(r);
+        auto& rest = unnumbered[g.id];
+        std::sort(rest.begin(), rest.end(), [](const RunRecord* a, const RunRecord* b) { return a->id < b->id; });
+        g.members.insert(g.members.end(), rest.begin(), rest.end());
+        for (const RunRecord* r : g.members)
+            ++(r->finished() ? g.finished : r->status == "running" ? g.running : g.interrupted);
+    }
+    return groups;
+}
+
 FeaturesState checkFeatures(const RunRecord& run)
 {
     std::error_code ec;
@@ -414,10 +570,8 @@ RunRecord loadRun(const std::string& dirPath)
         rec.tags = run.value("tags", std::vector<std::string>{});
         if (run.contains("threshold") && run["threshold"].is_number())
             rec.threshold = run["threshold"].get<double>();
-        if (run.contains("sweep")) {
-            rec.sweepId = run["sweep"].value("id", "");
-            rec.sweepParams = run["sweep"].value("params", json::object()).dump();
-        }
+        readSweepJson(run, rec);
+        readRunnerJson(run, rec);
         rec.labelNames = run.value("label_names", std::vector<std::string>{});
         rec.parameters = run.value("parameters", 0LL);
         rec.bestEpoch = run.value("best_epoch", 0);
@@ -456,10 +610,8 @@ RunRecord unfinishedRun(const fs::path& dir)
         readFeaturesJson(running.value("features", json::object()), rec);
         if (running.contains("spec"))
             rec.spec = headSpecFromJson(running["spec"].dump(), (dir / "running.json").string());
-        if (running.contains("sweep")) {
-            rec.sweepId = running["sweep"].value("id", "");
-            rec.sweepParams = running["sweep"].value("params", json::object()).dump();
-        }
+        readSweepJson(running, rec);
+        readRunnerJson(running, rec);
         // The epochs finished before the process stopped (written as they finish).
         std::error_code ec;
         if (fs::exists(dir / "history.json", ec)) {
@@ -470,9 +622,15 @@ RunRecord unfinishedRun(const fs::path& dir)
                 rec.history.clear(); // a history cut by the kill itself: the run is still listed
             }
         }
+        // Marked by the task that took the run's point over; else, on this host, whether its
+        // process lives; on another host (a shared workspace) it cannot be told: running.
         const long long pid = running.value("pid", 0LL);
-        const bool alive = pid > 0 && running.value("host", "") == hostName() && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
-        rec.status = alive ? "running" : "interrupted";
+        if (running.value("status", "running") == "interrupted")
+            rec.status = "interrupted";
+        else if (rec.host != hostName())
+            rec.status = "running";
+        else
+            rec.status = pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) ? "running" : "interrupted";
     } catch (const json::exception& e) {
         throw Error((dir / "running.json").string() + ": damaged (" + std::string(e.what()) + ")");
     }

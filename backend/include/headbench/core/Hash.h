@@ -9,6 +9,9 @@ namespace headbench {
 /// 64-bit FNV-1a of a byte string (feature hashing, cache keys).
 std::uint64_t fnv1a64(std::string_view bytes, std::uint64_t seed = 0xcbf29ce484222325ULL);
 
+/// XXH3-64 of a byte string as 16 hex digits (identities derived from text, e.g. a sweep id).
+std::string hashTextHex(std::string_view bytes);
+
 /// Content hash of a file as "xxh3_64:<16 hex digits>" (xxHash's XXH3, read in 1 MiB blocks);
 /// throws headbench::Error when unreadable.
 std::string hashFile(const std::string& path);

@@ -44,6 +44,10 @@ struct RunRecord {
     std::optional<double> threshold;
     std::string sweepId;        ///< the sweep the run belongs to, if any
     std::string sweepParams;    ///< the sweep's values for this run (JSON object text)
+    int sweepPoint = -1;        ///< the run's point (seed, fold) in its sweep, 0-based; -1 when not kept
+    int sweepPoints = 0;        ///< how many points the whole sweep has (every shard's); 0 when not kept
+    std::string host;           ///< the machine that trained (or is training) the run
+    std::string slurmTask;      ///< the Slurm job array task that ran it ("<array job>_<task>"); empty outside Slurm
     std::int64_t featuresSize = 0;
     std::int64_t featuresMtime = 0;
     std::string splitSource;    ///< "file", "group" or "random"; empty for runs from before it was kept
@@ -55,10 +59,12 @@ struct RunRecord {
     bool finished() const { return status == "finished"; }
 };
 
-/// Sweep membership recorded with a run.
+/// Sweep membership recorded with a run (run.json "sweep").
 struct SweepTag {
     std::string id;
     std::string params;
+    int point = -1;  ///< the point's index in the whole sweep (all shards); -1: not recorded
+    int points = 0;  ///< the whole sweep's number of points; 0: not recorded
 };
 
 /// Per-sample outputs of a run (predictions.csv, PredictionFiles.h).
@@ -87,6 +93,11 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
 /// them into RunRecord::history). saveRun writes the final history over it.
 void saveProgress(const std::string& runDir, const std::vector<EpochStats>& history);
 
+/// Marks an unfinished run (running.json) as interrupted for good, e.g. by the re-queued task that
+/// takes its point over: it lists as interrupted from any host, whatever its process id says.
+/// `retriedBy` names the run that repeats it. No-op for a finished run.
+void markInterrupted(const std::string& dir, const std::string& retriedBy = {});
+
 /// Removes a run folder (a cancelled run, or one the user deletes).
 void deleteRun(const std::string& dir);
 /// Renames a run / replaces its tags (run.json rewritten atomically).
@@ -102,6 +113,23 @@ void setRunTags(const std::string& dir, const std::vector<std::string>& tags);
 /// `problem` saying what is wrong.
 std::vector<RunRecord> listRuns(const std::string& workspace, std::vector<std::string>* problems = nullptr,
                                 bool includeUnfinished = false, bool includeDamaged = false);
+
+/// A sweep or group of repeats as listed: its runs may still be landing from the tasks of a job
+/// array, and a point may have an interrupted attempt beside the run that finished it.
+struct RunGroup {
+    std::string id;
+    int points = 0; ///< the points the whole group plans (recorded with its runs); 0 when unknown
+    int finished = 0, running = 0, interrupted = 0; ///< points by their best attempt (finished first)
+    /// One run per point, by point (runs without a recorded point after them, by id): the
+    /// finished run of the point, else its newest attempt. Pointers into the listRuns vector.
+    std::vector<const RunRecord*> members;
+    int retried = 0; ///< attempts left out of members: interrupted runs whose point was tried again
+    /// "4 of 6 finished, 2 running", "3 finished, 1 interrupted": what the group's line says.
+    std::string statusText() const;
+};
+
+/// The groups (sweeps, repeats) of a listRuns result, in the order their first run appears.
+std::vector<RunGroup> runGroups(const std::vector<RunRecord>& runs);
 
 /// Whether the feature file a run was trained on is still what it was.
 enum class FeaturesState { Same, Changed, Missing };
