@@ -19,22 +19,13 @@ std::string shellWord(const std::string& text)
 
 namespace {
 
-std::string commandLine(const std::vector<std::string>& words, const std::string& indent)
+std::string commandLine(const std::vector<std::string>& words)
 {
     std::string out;
-    std::size_t column = indent.size();
     for (std::size_t i = 0; i < words.size(); ++i) {
-        const std::string w = shellWord(words[i]);
-        // Options start a new line once the line is long: one flag and its value per line.
-        if (i > 0 && words[i].starts_with("--") && column + w.size() > 60) {
-            out += " \\\n" + indent + "    ";
-            column = indent.size() + 4;
-        } else if (i > 0) {
-            out += " ";
-            ++column;
-        }
-        out += w;
-        column += w.size();
+        if (i > 0) // one flag and its value per line
+            out += words[i].starts_with("--") ? " \\\n    " : " ";
+        out += shellWord(words[i]);
     }
     return out;
 }
@@ -60,8 +51,7 @@ std::string sbatchScript(const JobArraySpec& s)
     out += "#SBATCH --open-mode=append   # one log per task across requeues\n";
     out += "#SBATCH --output=" + (s.logDir.empty() ? std::string() : s.logDir + "/") + s.jobName + "-%A_%a.out\n\n";
     out += "set -euo pipefail\n";
-    std::vector<std::string> words{s.program, "--threads"};
-    out += commandLine(words, "") + " \"${SLURM_CPUS_PER_TASK}\" " + commandLine(s.args, "") + " \\\n";
+    out += shellWord(s.program) + " --threads \"${SLURM_CPUS_PER_TASK}\" " + commandLine(s.args) + " \\\n";
     out += fmt::format("    --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\"\n", s.tasks);
     out += "\n# Submit:\n";
     if (s.afterOk.empty()) {

@@ -267,7 +267,7 @@ void addRunnerJson(json& run)
     run["host"] = hostName();
     const std::string arrayJob = envOr("SLURM_ARRAY_JOB_ID"), task = envOr("SLURM_ARRAY_TASK_ID");
     const std::string job = envOr("SLURM_JOB_ID");
-    if (!job.empty()) {
+    if (!job.empty() || (!arrayJob.empty() && !task.empty())) {
         json slurm{{"job_id", job}, {"restart_count", std::atoi(envOr("SLURM_RESTART_COUNT").c_str())}};
         if (!arrayJob.empty() && !task.empty())
             slurm["array_task"] = arrayJob + "_" + task;

@@ -182,3 +182,118 @@ TEST(RunPlan, PointsThatTrainTheSameHeadAreNamed)
     EXPECT_TRUE(planWarnings(sweepPlan(expandSweep(R"({"grid": {"depth": [0], "seed": [1, 2]}})"), {})).empty());
     EXPECT_TRUE(planWarnings(repeatsPlan(HeadSpec{}, 3, {})).empty());
 }
+
+namespace {
+
+/// Blobs saved to a file, as a plan that resumes needs (its finished runs name the file).
+FeatureSet savedBlobs(const test::TempDir& dir, const std::string& name)
+{
+    FeatureSet data = test::blobs(240, 6, 2, 11, 1.0);
+    data.path = dir.file(name);
+    writeFeatureFile(data.path, data);
+    return data;
+}
+
+struct Resumed : Observer {
+    std::vector<std::size_t> skipped;
+    void runSkipped(std::size_t index, const RunRecord&) override { skipped.push_back(index); }
+};
+
+/// Sets an environment variable for the scope (a Slurm array task's identity).
+struct ScopedEnv {
+    std::string name;
+    ScopedEnv(const char* n, const char* value) : name(n) { ::setenv(n, value, 1); }
+    ~ScopedEnv() { ::unsetenv(name.c_str()); }
+};
+
+} // namespace
+
+TEST(RunPlan, ShardsTakeEveryNthPointAndAResumedPlanSkipsTheFinishedOnes)
+{
+    test::TempDir dir;
+    const FeatureSet data = savedBlobs(dir, "features.h5");
+    const std::string ws = dir.file("ws");
+    const auto points = expandSweep(R"({"base": {"epochs": 2, "hidden": [8]}, "grid": {"lr": [0.001, 0.002, 0.003, 0.004, 0.005]}})");
+
+    // Task 0 of 2: points 0, 2 and 4, tagged with their place in the whole sweep.
+    RunPlan task0 = sweepPlan(points, {});
+    withGroupId(task0, "G-1", data.path);
+    shardPlan(task0, parseShard("0/2"));
+    ASSERT_EQ(task0.runs.size(), 3u);
+    Resumed first;
+    const PlanResult r0 = runPlan(task0, ws, fixed(data), first);
+    ASSERT_EQ(r0.saved.size(), 3u);
+    std::vector<int> saved;
+    for (const auto& s : r0.saved) {
+        const RunRecord rec = loadRun(s.record.dir);
+        saved.push_back(rec.sweepPoint);
+        EXPECT_EQ(rec.sweepPoints, 5);
+        EXPECT_EQ(rec.sweepId, "G-1");
+    }
+    EXPECT_EQ(saved, (std::vector<int>{0, 2, 4}));
+
+    // Point 1 was begun by array task 77_1 before it was re-queued: its folder says running (this
+    // process is alive), but the re-queued task is that same task and takes the point over.
+    const ScopedEnv job("SLURM_ARRAY_JOB_ID", "77");
+    const ScopedEnv task("SLURM_ARRAY_TASK_ID", "1");
+    const std::string killed = beginRun(ws, data, points[1].spec, {}, {"G-1", points[1].params, 1, 5});
+    for (const RunRecord& r : listRuns(ws, nullptr, true))
+        if (r.dir == killed)
+            EXPECT_EQ(r.slurmTask, "77_1");
+
+    // The whole sweep again under the same id: the 3 finished points are skipped, 1 and 3 trained.
+    RunPlan all = sweepPlan(points, {});
+    withGroupId(all, "G-1", data.path);
+    Resumed second;
+    const PlanResult r1 = runPlan(all, ws, fixed(data), second);
+    EXPECT_EQ(second.skipped, (std::vector<std::size_t>{0, 2, 4}));
+    EXPECT_EQ(second.started, (std::vector<std::size_t>{1, 3}));
+    EXPECT_EQ(r1.interruptedMarked, 1u);
+
+    const auto listed = listRuns(ws, nullptr, true);
+    ASSERT_EQ(listed.size(), 6u);
+    for (const RunRecord& r : listed)
+        if (r.dir == killed)
+            EXPECT_EQ(r.status, "interrupted"); // from any host, whatever its process id says
+    const auto groups = runGroups(listed);
+    ASSERT_EQ(groups.size(), 1u);
+    EXPECT_EQ(groups[0].points, 5);
+    EXPECT_EQ(groups[0].finished, 5);
+    EXPECT_EQ(groups[0].retried, 1);
+    EXPECT_EQ(groups[0].statusText(), "5 of 5 finished");
+    std::vector<int> members;
+    for (const RunRecord* m : groups[0].members) {
+        members.push_back(m->sweepPoint);
+        EXPECT_TRUE(m->finished());
+    }
+    EXPECT_EQ(members, (std::vector<int>{0, 1, 2, 3, 4}));
+
+    // The same id on another feature file is another sweep's data: nothing is skipped.
+    const FeatureSet other = savedBlobs(dir, "other.h5");
+    RunPlan elsewhere = sweepPlan(points, {});
+    withGroupId(elsewhere, "G-1", other.path);
+    shardPlan(elsewhere, parseShard("1/2"));
+    Resumed third;
+    runPlan(elsewhere, ws, fixed(other), third);
+    EXPECT_TRUE(third.skipped.empty());
+    EXPECT_EQ(third.started.size(), 2u);
+}
+
+TEST(RunPlan, GroupIdsAndShardsAreChecked)
+{
+    const auto points = expandSweep(R"({"base": {"epochs": 1}, "grid": {"lr": [0.1, 0.2, 0.3]}})");
+    RunPlan plan = sweepPlan(points, {});
+    EXPECT_THROW(shardPlan(plan, parseShard("3/4")), Error); // task 3 of a 3-point sweep has nothing
+    EXPECT_THROW(parseShard("2/2"), Error);
+    EXPECT_THROW(parseShard("a/2"), Error);
+    EXPECT_THROW(withGroupId(plan, "bad id/..", "f.h5"), Error);
+    EXPECT_THROW(withGroupId(plan, "", "f.h5"), Error);
+    HeadSpec spec;
+    RunPlan single = singleRunPlan(spec, {});
+    EXPECT_THROW(shardPlan(single, parseShard("0/2")), Error);
+    // Derived ids: the same definition gives the same id in every task, another one another id.
+    EXPECT_EQ(derivedGroupId(PlanKind::Sweep, "grid A"), derivedGroupId(PlanKind::Sweep, "grid A"));
+    EXPECT_NE(derivedGroupId(PlanKind::Sweep, "grid A"), derivedGroupId(PlanKind::Sweep, "grid B"));
+    EXPECT_TRUE(derivedGroupId(PlanKind::Repeats, "x").starts_with("repeat-"));
+    EXPECT_EQ(derivedGroupId(PlanKind::Sweep, "x").size(), std::string("sweep-").size() + 12);
+}

@@ -241,3 +241,65 @@ TEST(RunLifecycle, RenameTagDeleteAndFeatureChanges)
     EXPECT_TRUE(listRuns(ws).empty());
     EXPECT_THROW(deleteRun(dir.file("f.h5")), Error); // refuses what is not a run
 }
+
+TEST(RunLifecycle, ManyWritersBeginRunsInOneWorkspaceAtOnce)
+{
+    // The tasks of a job array write into one shared workspace: 4 processes beginning 40 runs each
+    // as fast as they can (many in the same second) get 160 distinct, complete run folders.
+    test::TempDir dir;
+    const FeatureSet data = savedFeatures(dir);
+    HeadSpec spec;
+    const std::string ws = dir.file("ws");
+    std::vector<pid_t> children;
+    for (int c = 0; c < 4; ++c) {
+        const pid_t child = fork();
+        if (child == 0) {
+            int code = 0;
+            try {
+                for (int i = 0; i < 40; ++i)
+                    beginRun(ws, data, spec, "w" + std::to_string(c) + "-" + std::to_string(i));
+            } catch (...) {
+                code = 1;
+            }
+            _exit(code);
+        }
+        children.push_back(child);
+    }
+    for (pid_t child : children) {
+        int status = 0;
+        waitpid(child, &status, 0);
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    std::set<std::string> names;
+    for (const auto& e : fs::directory_iterator(fs::path(ws) / "runs")) {
+        const std::string folder = e.path().filename().string();
+        EXPECT_FALSE(folder.starts_with(".")) << folder; // no staging folder left behind
+        EXPECT_TRUE(fs::exists(e.path() / "running.json")) << folder;
+    }
+    for (const RunRecord& r : listRuns(ws, nullptr, true)) {
+        EXPECT_EQ(fs::path(r.dir).filename().string(), r.id);
+        names.insert(r.name);
+    }
+    EXPECT_EQ(names.size(), 160u);
+}
+
+TEST(RunLifecycle, ARunOfAnotherHostIsRunningUntilMarkedInterrupted)
+{
+    test::TempDir dir;
+    const FeatureSet data = savedFeatures(dir);
+    HeadSpec spec;
+    const std::string ws = dir.file("ws");
+    const std::string run = beginRun(ws, data, spec, "on node 7");
+    // As a task on another node of a shared workspace leaves it: its process id means nothing here.
+    const fs::path record = fs::path(run) / "running.json";
+    nlohmann::json j = nlohmann::json::parse(std::ifstream(record));
+    j["host"] = "node-7";
+    j["pid"] = 999999;
+    std::ofstream(record) << j.dump();
+    ASSERT_EQ(listRuns(ws, nullptr, true).size(), 1u);
+    EXPECT_EQ(listRuns(ws, nullptr, true)[0].status, "running");
+    EXPECT_EQ(listRuns(ws, nullptr, true)[0].host, "node-7");
+    markInterrupted(run, "20990101-000000-abcdef");
+    EXPECT_EQ(listRuns(ws, nullptr, true)[0].status, "interrupted");
+    EXPECT_EQ(nlohmann::json::parse(std::ifstream(record)).value("retried_by", ""), "20990101-000000-abcdef");
+}
