@@ -211,6 +211,38 @@ I=${{SLURM_ARRAY_TASK_ID}}
         self.assertEqual(sorted(got.values()), sorted(want.values()))
 
 
+    def test_4_cross_validation_array_and_gather(self):
+        """train --cv 4 as a 3-task array: folds on several tasks, the run on one, cv.json and oof.csv
+        assembled once (by the last task to land or the afterok gather), equal to one process's."""
+        single_ws = os.path.join(self.dir, "ws-cv-single")
+        args = ["--features", self.single, "--depth", "1", "--width", "32", "--epochs", "6", "--cv", "4",
+                "--leakage", "off"]
+        single = json.loads(run("train", "--workspace", single_ws, *args, "--json", threads=1).stdout)
+        workspace = os.path.join(self.dir, "ws-cv")
+        script = run("train", "--workspace", workspace, *args, "--sbatch", "--tasks", "3", "--cpus-per-task", "1",
+                     "--mem", "1G", threads=0).stdout
+        self.assertIn("#SBATCH --array=0-2", script)
+        gather = re.search(r"^#   (sbatch --dependency=afterok:\$\{jid\} .*)$", script, re.M).group(1)
+        jid = submit(self.write("cv.sbatch", script))
+        # The documented afterok line, as the script prints it.
+        gid = subprocess.run(["bash", "-c", gather.replace("${jid}", jid).replace("sbatch ", "sbatch --parsable "),
+                              ], capture_output=True, text=True, env=ENV, check=True).stdout.strip()
+        wait_for(jid)
+        wait_for(gid)
+        listed = json.loads(run("runs", "--workspace", workspace, "--json").stdout)
+        self.assertEqual(len(listed), 1)
+        run_dir = listed[0]["dir"]
+        with open(os.path.join(single["dir"], "oof.csv")) as a, open(os.path.join(run_dir, "oof.csv")) as b:
+            self.assertEqual(a.read(), b.read())
+        with open(os.path.join(single["dir"], "cv.json")) as a, open(os.path.join(run_dir, "cv.json")) as b:
+            want, got = json.load(a), json.load(b)
+        for key in want:
+            if key != "seconds":
+                self.assertEqual(got[key], want[key], key)
+        self.assertEqual(listed[0]["metrics"]["test"]["f1"], single["metrics"]["test"]["f1"])
+        self.assertIn("were already in", run("gather", run_dir).stdout)
+
+
 def main():
     global SLURM_DIR, ENV
     _, script = clitest.arguments(2)

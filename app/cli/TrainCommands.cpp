@@ -5,6 +5,7 @@
 #include "ProgressBar.h"
 
 #include <headbench/runs/CrossValidationFiles.h>
+#include <headbench/runs/CrossValidationShards.h>
 #include <headbench/core/Error.h>
 #include <headbench/core/Plural.h>
 #include <headbench/data/FeatureFile.h>
@@ -294,10 +295,11 @@ std::string programPath()
 }
 
 /// Prints the job array script of a plan (--sbatch): one task per run unless --tasks says fewer.
-int printJobArray(const RunPlan& plan, const ClusterFlags& c, const std::string& features, const std::string& workspace,
-                  const char* jobName, const std::string& what)
+int printJobArray(const std::string& groupId, int points, const ClusterFlags& c, const std::string& features,
+                  const std::string& workspace, const char* jobName, const std::string& what,
+                  std::vector<std::string> afterOk = {})
 {
-    const int tasks = c.tasks > 0 ? std::min(c.tasks, plan.totalRuns) : plan.totalRuns;
+    const int tasks = c.tasks > 0 ? std::min(c.tasks, points) : points;
     std::error_code ec;
     const auto fileBytes = static_cast<long long>(fs::file_size(features, ec));
     if (ec)
@@ -307,10 +309,10 @@ int printJobArray(const RunPlan& plan, const ClusterFlags& c, const std::string&
     if (ec)
         throw Error(logs.string() + ": cannot be created (" + ec.message() + ")");
     JobArraySpec spec{.jobName = jobName,
-                      .description = fmt::format("{} {}: {} over {} ({} per task); then: headbench-cli runs "
+                      .description = fmt::format("{} {}: {} over {} (up to {} per task); then: headbench-cli runs "
                                                  "--workspace {}",
-                                                 what, plan.groupId, plural(plan.totalRuns, "run"), plural(tasks, "task"),
-                                                 (plan.totalRuns + tasks - 1) / tasks, shellWord(workspace)),
+                                                 what, groupId, plural(points, "point"), plural(tasks, "task"),
+                                                 (points + tasks - 1) / tasks, shellWord(workspace)),
                       .tasks = tasks,
                       .cpusPerTask = c.cpusPerTask,
                       .memory = c.memory.empty() ? taskMemoryFor(fileBytes) : c.memory,
@@ -319,7 +321,8 @@ int printJobArray(const RunPlan& plan, const ClusterFlags& c, const std::string&
                       .workdir = fs::current_path().string(),
                       .logDir = logs.string(),
                       .program = programPath(),
-                      .args = taskArguments(plan.groupId)};
+                      .args = taskArguments(groupId),
+                      .afterOk = std::move(afterOk)};
     std::cout << sbatchScript(spec);
     return kOk;
 }
@@ -380,14 +383,103 @@ void printCancelled(const RunSessionResult& session, const std::string& conseque
 
 int runRepeats(const TrainCliOptions& o);
 
+/// train --cv K --shard I/N: this task's folds (and, for the task that owns point K, the run),
+/// then cv.json and oof.csv assembled if this task landed the last piece.
+int runShardedCv(const TrainCliOptions& o)
+{
+    const HeadSpec spec = specFromOptions(o);
+    const TrainOptions options = trainOptionsOf(o.settings);
+    const std::string groupId =
+        !o.cluster.sweepId.empty()
+            ? o.cluster.sweepId
+            : "cv-" + derivedGroupId(PlanKind::Sweep, fmt::format("{}\ncv {}\nset {}\nsplit {}\n{}", toJson(spec), o.cv,
+                                                                   o.featureSet, o.settings.split,
+                                                                   fs::path(o.features).filename().string()))
+                          .substr(6);
+    {
+        RunPlan check = singleRunPlan(spec, {});
+        check.kind = PlanKind::Sweep;
+        withGroupId(check, groupId, o.features); // the one rule for ids
+    }
+    if (o.cluster.sbatch)
+        return printJobArray(groupId, o.cv + 1, o.cluster, o.features, o.workspace, "headbench-cv",
+                             fmt::format("{}-fold cross-validation (folds 1-{}, then the run)", o.cv, o.cv),
+                             {"gather", "--workspace", fs::absolute(o.workspace).string(), "--sweep-id", groupId});
+    const Shard shard = o.cluster.shard.empty() ? Shard{} : parseShard(o.cluster.shard);
+    if (shard.index > o.cv)
+        throw Error(fmt::format("--shard {}: {}-fold cross-validation has {} points (the folds and the run): use at most {} tasks",
+                                o.cluster.shard, o.cv, o.cv + 1, o.cv + 1));
+    const bool texts = options.leakage.method != LeakageOptions::Method::Off && shard.owns(static_cast<std::size_t>(o.cv));
+    const FeatureSet data =
+        readFeatureFile(o.features, {.loadTexts = texts, .requireTwoClasses = true, .featureSet = o.featureSet});
+    if (const auto problems = validate(spec, data.numClasses()); !problems.empty())
+        throw Error(o.features + ": " + problems.front());
+    CliTrainingObserver training(plannedEpochs(spec), true);
+    ShardedCrossValidationObserver observer;
+    observer.training = &training;
+    if (!o.json) {
+        fmt::print("{}-fold cross-validation {}: task {} of {} points ({} folds, then the run)\n", o.cv, groupId,
+                   o.cluster.shard.empty() ? "0/1" : o.cluster.shard, o.cv + 1, o.cv);
+        observer.foldTrained = [](int f, const FoldResult& r) {
+            fmt::print("fold {}: {} rows, f1 {}, accuracy {}, {:.1f} s\n", f + 1, r.rows, fmtMetric(r.metrics.f1),
+                       fmtMetric(r.metrics.accuracy), r.seconds);
+        };
+        observer.runSaved = [](const RunRecord& rec) {
+            fmt::print("run {} saved in {}: test f1 {}\n", rec.id, rec.dir, fmtMetric(rec.test.f1));
+        };
+    }
+    const ShardedCrossValidationResult r = runShardedCrossValidation(
+        data, spec, {.workspace = o.workspace, .groupId = groupId, .k = o.cv, .shard = shard, .name = o.name, .options = options},
+        observer);
+    if (r.cancelled) {
+        fmt::print(stderr, "interrupted: the folds saved so far are kept; re-run the task to go on\n");
+        return kInterrupted;
+    }
+    std::vector<int> before = r.foldsSavedBefore;
+    for (int& f : before)
+        ++f;
+    json waiting = json::array();
+    for (int f : r.waitingFor)
+        waiting.push_back(f + 1);
+    if (o.json) {
+        json folds = json::array();
+        for (const FoldResult& f : r.trained)
+            folds.push_back({{"fold", f.fold + 1}, {"rows", f.rows}, {"metrics", metricsJson(f.metrics)}});
+        std::cout << json{{"cv", groupId},
+                          {"folds_trained", folds},
+                          {"folds_saved_before", before},
+                          {"run", r.run ? json(r.run->dir) : json(nullptr)},
+                          {"run_finished_before", r.runFinishedBefore},
+                          {"gathered", r.gathered},
+                          {"waiting_for_folds", waiting}}
+                         .dump(2)
+                  << "\n";
+        return kOk;
+    }
+    if (!before.empty())
+        fmt::print("folds {} had been saved before\n", fmt::join(before, ", "));
+    if (r.runFinishedBefore)
+        fmt::print("the run had finished before: {}\n", r.run->dir);
+    if (r.gathered)
+        fmt::print("cv.json and oof.csv are in {}\n", r.runDir);
+    else if (!r.waitingFor.empty())
+        fmt::print("waiting for folds {} from other tasks (the last to land assembles cv.json; else: headbench-cli gather "
+                   "--workspace {} --sweep-id {})\n",
+                   fmt::join(waiting.get<std::vector<int>>(), ", "), o.workspace, groupId);
+    else
+        fmt::print("waiting for the run from another task (it assembles cv.json when it lands)\n");
+    return kOk;
+}
+
 int runTrain(const TrainCliOptions& o)
 {
     if (o.repeats > 1)
         return runRepeats(o);
-    if (!o.cluster.shard.empty() || !o.cluster.sweepId.empty() || o.cluster.sbatch)
-        throw Error(o.cv > 0 ? "--shard, --sweep-id and --sbatch split the seeds of --repeats; the folds of --cv are not "
-                               "split over tasks yet (run --cv in one task)"
-                             : "--shard, --sweep-id and --sbatch split the seeds of --repeats N (N >= 2) over tasks");
+    if (!o.cluster.shard.empty() || !o.cluster.sweepId.empty() || o.cluster.sbatch) {
+        if (o.cv > 0)
+            return runShardedCv(o);
+        throw Error("--shard, --sweep-id and --sbatch split the seeds of --repeats N (N >= 2), or the folds of --cv K, over tasks");
+    }
     const HeadSpec spec = specFromOptions(o);
     const RunPlan plan = singleRunPlan(
         spec, {.options = trainOptionsOf(o.settings), .cvFolds = o.cv, .featureSet = o.featureSet, .name = o.name});
@@ -499,7 +591,8 @@ int runRepeats(const TrainCliOptions& o)
     applyClusterFlags(plan, o.cluster, fmt::format("{}\nrepeats {}\nset {}", toJson(base), o.repeats, o.featureSet),
                       o.features);
     if (o.cluster.sbatch)
-        return printJobArray(plan, o.cluster, o.features, o.workspace, "headbench-repeats", "repeats");
+        return printJobArray(plan.groupId, plan.totalRuns, o.cluster, o.features, o.workspace, "headbench-repeats",
+                             "repeats");
     const bool texts = plan.runs.front().options.leakage.method != LeakageOptions::Method::Off;
     const auto data = std::make_shared<const FeatureSet>(
         readFeatureFile(o.features, {.loadTexts = texts, .requireTwoClasses = true, .featureSet = o.featureSet}));
@@ -567,7 +660,7 @@ int runSweep(const SweepCliOptions& o)
     RunPlan plan = sweepPlan(expandSweep(ss.str(), o.grid), {.options = trainOptionsOf(o.settings)});
     applyClusterFlags(plan, o.cluster, ss.str(), o.features);
     if (o.cluster.sbatch)
-        return printJobArray(plan, o.cluster, o.features, o.workspace, "headbench-sweep", "sweep");
+        return printJobArray(plan.groupId, plan.totalRuns, o.cluster, o.features, o.workspace, "headbench-sweep", "sweep");
     const bool texts = plan.runs.front().options.leakage.method != LeakageOptions::Method::Off;
     const auto data = std::make_shared<const FeatureSet>(readFeatureFile(
         o.features, {.loadTexts = texts, .requireTwoClasses = true, .featureSet = plan.runs.front().featureSet}));
@@ -674,6 +767,40 @@ void registerTrainCommands(CLI::App& app, int& exitCode)
     addClusterFlags(cTr, tr->cluster, "seeds of --repeats");
     cTr->add_flag("--json", tr->json, "Print one JSON object with the run id, folder and metrics");
     cTr->callback([tr, &exitCode] { exitCode = runTrain(*tr); });
+
+    auto gRun = std::make_shared<std::string>();
+    auto gWorkspace = std::make_shared<std::string>();
+    auto gId = std::make_shared<std::string>();
+    auto* cGather = app.add_subcommand(
+        "gather", "Assemble cv.json and oof.csv of a cross-validation trained as a job array (train --cv K --shard I/N), "
+                  "once its folds and run have landed");
+    cGather->add_option("run", *gRun, "The cross-validated run's folder (or --workspace and --sweep-id)");
+    cGather->add_option("--workspace", *gWorkspace, "Workspace of the job array");
+    cGather->add_option("--sweep-id", *gId, "The cross-validation's id (as --sbatch printed it)");
+    cGather->callback([gRun, gWorkspace, gId, &exitCode] {
+        std::string workspace = *gWorkspace, id = *gId;
+        if (!gRun->empty()) {
+            const RunRecord rec = loadRun(*gRun);
+            if (rec.sweepId.empty())
+                throw Error(*gRun + ": not a run of a cross-validation job array (it has no group id)");
+            workspace = fs::path(*gRun).parent_path().parent_path().string();
+            id = rec.sweepId;
+        } else if (workspace.empty() || id.empty()) {
+            throw Error("gather needs a run folder, or --workspace and --sweep-id");
+        }
+        const GatherResult g = gatherCrossValidation(workspace, id);
+        if (g.gathered) {
+            fmt::print("{}: cv.json and oof.csv {} {}\n", id, g.alreadyGathered ? "were already in" : "written into", g.runDir);
+            exitCode = kOk;
+            return;
+        }
+        std::vector<int> missing;
+        for (int f : g.missingFolds)
+            missing.push_back(f + 1);
+        throw Error(fmt::format("{}: not complete yet: {}{}", id,
+                                missing.empty() ? std::string() : fmt::format("folds {} of {} missing", fmt::join(missing, ", "), g.k),
+                                g.runDir.empty() ? std::string(missing.empty() ? "" : "; ") + "the run has not finished" : std::string()));
+    });
 
     auto sw = std::make_shared<SweepCliOptions>();
     auto* cSw = app.add_subcommand("sweep", "Train every head of a grid or of random draws, one after the other");

@@ -11,6 +11,7 @@
 namespace headbench::runstore {
 
 nlohmann::json metricsJson(const Metrics& m);
+Metrics metricsFromJson(const nlohmann::json& j);
 nlohmann::json historyJson(const std::vector<EpochStats>& history);
 nlohmann::json featuresJson(const FeatureSet& data);
 void readFeaturesJson(const nlohmann::json& f, RunRecord& rec);

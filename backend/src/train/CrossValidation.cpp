@@ -1,5 +1,7 @@
 #include <headbench/train/CrossValidation.h>
 
+#include <headbench/core/Hash.h>
+
 #include <headbench/data/Split.h>
 
 #include <headbench/core/AtomicFile.h>
@@ -149,57 +151,116 @@ std::vector<int> assignFolds(std::span<const std::int32_t> labels, std::span<con
                           : groupFolds(labels, groups, inPool, numClasses, K, seed);
 }
 
+std::string FoldPlan::fingerprint() const
+{
+    return "xxh3:" + hashTextHex(std::string_view(reinterpret_cast<const char*>(fold.data()), fold.size() * sizeof(int)));
+}
+
+FoldPlan planFolds(const FeatureSet& data, const HeadSpec& spec, int K, const TrainOptions& options)
+{
+    FoldPlan plan;
+    plan.k = K;
+    plan.seed = spec.seed;
+    SplitChoice choice = chooseSplit(data, options.split, spec.seed);
+    plan.splitSource = choice.source;
+    std::vector<std::uint8_t> inPool(static_cast<std::size_t>(data.rows));
+    for (std::size_t i = 0; i < inPool.size(); ++i)
+        inPool[i] = choice.split[i] != kTest;
+    plan.byGroup = !data.groups.empty();
+    plan.fold = assignFolds(data.labels, data.groups, inPool, data.numClasses(), K, spec.seed);
+    plan.pooledRows = std::count(inPool.begin(), inPool.end(), std::uint8_t{1});
+    return plan;
+}
+
+FoldResult trainFold(const FeatureSet& data, const HeadSpec& spec, const FoldPlan& plan, int f, TrainingObserver* observer)
+{
+    const auto started = std::chrono::steady_clock::now();
+    // The fold trains on the file as it is, with its split given (no copy of the features); the
+    // leakage check is off.
+    TrainOptions foldOptions;
+    foldOptions.leakage.method = LeakageOptions::Method::Off;
+    foldOptions.givenSplit.assign(static_cast<std::size_t>(data.rows), kTest);
+    for (std::size_t i = 0; i < plan.fold.size(); ++i)
+        if (plan.fold[i] >= 0)
+            foldOptions.givenSplit[i] = plan.fold[i] == f ? kValidation : kTrain;
+    if (observer)
+        observer->onFold(f, plan.k);
+    TrainResult r = trainHead(data, spec, observer, foldOptions);
+    FoldResult out;
+    out.fold = f;
+    if (r.cancelled) {
+        out.cancelled = true;
+        return out;
+    }
+    const int numClasses = data.numClasses();
+    for (std::size_t i = 0; i < plan.fold.size(); ++i)
+        if (plan.fold[i] == f) {
+            out.rowIndex.push_back(static_cast<std::int64_t>(i));
+            out.probabilities.insert(out.probabilities.end(), r.probabilities.begin() + static_cast<std::ptrdiff_t>(i * numClasses),
+                                     r.probabilities.begin() + static_cast<std::ptrdiff_t>((i + 1) * numClasses));
+        }
+    out.rows = static_cast<std::int64_t>(out.rowIndex.size());
+    out.metrics = std::move(r.validation);
+    out.bestEpoch = r.bestEpoch;
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return out;
+}
+
+CrossValidationResult assembleFolds(const FoldPlan& plan, std::vector<FoldResult> folds, std::int64_t rows, int numClasses)
+{
+    std::sort(folds.begin(), folds.end(), [](const FoldResult& a, const FoldResult& b) { return a.fold < b.fold; });
+    for (int f = 0; f < plan.k; ++f)
+        if (static_cast<int>(folds.size()) <= f || folds[static_cast<std::size_t>(f)].fold != f)
+            throw Error(fmt::format("cross-validation: fold {} of {} is missing or given twice", f + 1, plan.k));
+    if (folds.size() != static_cast<std::size_t>(plan.k))
+        throw Error(fmt::format("cross-validation: {} fold results for {} folds", folds.size(), plan.k));
+    CrossValidationResult cv;
+    cv.k = plan.k;
+    cv.seed = plan.seed;
+    cv.byGroup = plan.byGroup;
+    cv.splitSource = plan.splitSource;
+    cv.fold = plan.fold;
+    cv.outOfFold.assign(static_cast<std::size_t>(rows * numClasses), std::numeric_limits<float>::quiet_NaN());
+    for (FoldResult& r : folds) {
+        for (std::size_t j = 0; j < r.rowIndex.size(); ++j)
+            std::copy_n(r.probabilities.begin() + static_cast<std::ptrdiff_t>(j * numClasses), numClasses,
+                        cv.outOfFold.begin() + static_cast<std::ptrdiff_t>(r.rowIndex[j] * numClasses));
+        cv.foldRows.push_back(r.rows);
+        cv.foldEpochs.push_back(r.bestEpoch);
+        cv.seconds += r.seconds;
+        cv.folds.push_back(std::move(r.metrics));
+    }
+    for (auto field : {&Metrics::accuracy, &Metrics::precision, &Metrics::recall, &Metrics::f1, &Metrics::rocAuc,
+                       &Metrics::prAuc, &Metrics::ece, &Metrics::loss})
+        spread(cv.folds, field, cv.mean, cv.sd);
+    cv.mean.count = cv.sd.count = plan.pooledRows;
+    return cv;
+}
+
 CrossValidationResult crossValidate(const FeatureSet& data, const HeadSpec& spec, int K, TrainingObserver* observer,
                                     const TrainOptions& options)
 {
     const auto started = std::chrono::steady_clock::now();
-    CrossValidationResult cv;
-    cv.k = K;
-    cv.seed = spec.seed;
-    SplitChoice choice = chooseSplit(data, options.split, spec.seed);
-    cv.splitSource = choice.source;
-    std::vector<std::uint8_t> inPool(static_cast<std::size_t>(data.rows));
-    for (std::size_t i = 0; i < inPool.size(); ++i)
-        inPool[i] = choice.split[i] != kTest;
-    cv.byGroup = !data.groups.empty();
-    cv.fold = assignFolds(data.labels, data.groups, inPool, data.numClasses(), K, spec.seed);
-
-    // Each fold trains on the file as it is, with its split given (no copy of the features); the
-    // leakage check is off.
-    TrainOptions foldOptions;
-    foldOptions.leakage.method = LeakageOptions::Method::Off;
-
-    const int numClasses = data.numClasses();
-    cv.outOfFold.assign(static_cast<std::size_t>(data.rows * numClasses), std::numeric_limits<float>::quiet_NaN());
+    const FoldPlan plan = planFolds(data, spec, K, options);
+    std::vector<FoldResult> folds;
     for (int f = 0; f < K; ++f) {
-        foldOptions.givenSplit.assign(static_cast<std::size_t>(data.rows), kTest);
-        for (std::size_t i = 0; i < inPool.size(); ++i)
-            if (inPool[i])
-                foldOptions.givenSplit[i] = cv.fold[i] == f ? kValidation : kTrain;
-        if (observer)
-            observer->onFold(f, K);
-        TrainResult r = trainHead(data, spec, observer, foldOptions);
+        FoldResult r = trainFold(data, spec, plan, f, observer);
         if (r.cancelled) {
+            // What a cancelled cross-validation reports: the folds done, no summary.
+            CrossValidationResult cv;
+            cv.k = K;
+            cv.seed = plan.seed;
+            cv.byGroup = plan.byGroup;
+            cv.splitSource = plan.splitSource;
+            cv.fold = plan.fold;
+            for (const FoldResult& done : folds)
+                cv.folds.push_back(done.metrics);
             cv.cancelled = true;
-            break;
+            return cv;
         }
-        std::int64_t n = 0;
-        for (std::size_t i = 0; i < inPool.size(); ++i)
-            if (inPool[i] && cv.fold[i] == f) {
-                std::copy_n(r.probabilities.begin() + static_cast<std::ptrdiff_t>(i * numClasses), numClasses,
-                            cv.outOfFold.begin() + static_cast<std::ptrdiff_t>(i * numClasses));
-                ++n;
-            }
-        cv.folds.push_back(std::move(r.validation));
-        cv.foldRows.push_back(n);
-        cv.foldEpochs.push_back(r.bestEpoch);
+        folds.push_back(std::move(r));
     }
-    if (!cv.folds.empty()) {
-        for (auto field : {&Metrics::accuracy, &Metrics::precision, &Metrics::recall, &Metrics::f1, &Metrics::rocAuc,
-                           &Metrics::prAuc, &Metrics::ece, &Metrics::loss})
-            spread(cv.folds, field, cv.mean, cv.sd);
-        cv.mean.count = cv.sd.count = std::count(inPool.begin(), inPool.end(), std::uint8_t{1});
-    }
+    CrossValidationResult cv = assembleFolds(plan, std::move(folds), data.rows, data.numClasses());
     cv.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return cv;
 }

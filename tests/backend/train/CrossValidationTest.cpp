@@ -1,4 +1,7 @@
 #include <headbench/runs/CrossValidationFiles.h>
+#include <headbench/runs/CrossValidationShards.h>
+#include <headbench/runs/RunStore.h>
+#include <filesystem>
 #include <headbench/core/Error.h>
 #include <headbench/data/Split.h>
 #include <headbench/eval/LabelIssues.h>
@@ -186,5 +189,69 @@ TEST(CrossValidation, SavedOutOfFoldReadsBack)
         FAIL() << "a short line must be refused";
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("oof.csv: line 2"), std::string::npos) << e.what();
+    }
+}
+
+TEST(ShardedCrossValidation, TasksInAnyOrderGiveOneProcesssFoldsAndOutOfFoldProbabilities)
+{
+    namespace fs = std::filesystem;
+    test::TempDir dir;
+    FeatureSet data = test::blobs(360, 8, 3, 17, 2.0);
+    data.path = dir.file("features.h5");
+    writeFeatureFile(data.path, data);
+    HeadSpec spec;
+    spec.hidden = {16};
+    spec.epochs = 3;
+    spec.seed = 9;
+    const CrossValidationResult one = crossValidate(data, spec, 4);
+
+    // 4 folds and the run: 5 points over 2 tasks, the second task first.
+    const std::string ws = dir.file("ws");
+    ShardedCrossValidation request{.workspace = ws, .groupId = "cv-test", .k = 4};
+    request.options.leakage.method = LeakageOptions::Method::Off;
+    request.shard = parseShard("1/2");
+    const ShardedCrossValidationResult second = runShardedCrossValidation(data, spec, request);
+    EXPECT_EQ(second.trained.size(), 2u); // folds 1 and 3
+    EXPECT_FALSE(second.run);
+    EXPECT_FALSE(second.gathered);
+    EXPECT_EQ(second.waitingFor, (std::vector<int>{0, 2}));
+    EXPECT_THROW(gatherCrossValidation(ws, "cv-other"), Error);
+    EXPECT_FALSE(gatherCrossValidation(ws, "cv-test").gathered);
+
+    request.shard = parseShard("0/2");
+    const ShardedCrossValidationResult first = runShardedCrossValidation(data, spec, request);
+    EXPECT_EQ(first.trained.size(), 2u); // folds 0 and 2
+    ASSERT_TRUE(first.run);               // point 4
+    EXPECT_TRUE(first.gathered);          // the last piece landed here
+    const OutOfFold want = [&] {
+        saveCrossValidation(dir.file(""), data, one);
+        return readOutOfFoldCsv(dir.file("oof.csv"));
+    }();
+    const OutOfFold got = loadOutOfFold(first.run->dir);
+    EXPECT_EQ(got.ids, want.ids);
+    EXPECT_EQ(got.fold, want.fold);
+    EXPECT_EQ(got.probabilities, want.probabilities);
+    const auto summary = loadCrossValidationSummary(first.run->dir);
+    ASSERT_TRUE(summary);
+    EXPECT_EQ(summary->k, 4);
+    EXPECT_DOUBLE_EQ(summary->mean.f1, one.mean.f1);
+    EXPECT_DOUBLE_EQ(summary->sd.accuracy, one.sd.accuracy);
+    EXPECT_EQ(summary->pooledRows, one.mean.count);
+
+    // A re-queued task finds its folds and the run done; gathering again changes nothing.
+    const ShardedCrossValidationResult again = runShardedCrossValidation(data, spec, request);
+    EXPECT_TRUE(again.trained.empty());
+    EXPECT_EQ(again.foldsSavedBefore, (std::vector<int>{0, 2}));
+    EXPECT_TRUE(again.runFinishedBefore);
+    EXPECT_TRUE(gatherCrossValidation(ws, "cv-test").alreadyGathered);
+
+    // Another seed under the same id has other folds: refused, naming the fold file.
+    HeadSpec other = spec;
+    other.seed = 10;
+    try {
+        runShardedCrossValidation(data, other, request);
+        FAIL() << "folds of another seed were taken";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("fold-0.json"), std::string::npos) << e.what();
     }
 }

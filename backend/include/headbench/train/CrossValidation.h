@@ -47,6 +47,44 @@ struct CrossValidationResult {
     double seconds = 0;
 };
 
+/// The folds of a cross-validation, before any head is trained: the same for the same data,
+/// spec seed, K and split options, so the tasks of a job array that train different folds agree.
+struct FoldPlan {
+    int k = 0;
+    std::uint64_t seed = 0;
+    bool byGroup = false;
+    std::string splitSource;
+    std::vector<int> fold;             ///< rows: 0..K-1, or -1 for test rows
+    std::int64_t pooledRows = 0;
+    /// "xxh3:<hex>" of the fold of every row: what tells two tasks' folds are the same folds.
+    std::string fingerprint() const;
+};
+
+/// One fold's head, trained on the other folds and judged on this one.
+struct FoldResult {
+    int fold = 0;
+    Metrics metrics;                   ///< on the fold's held-out rows (with bootstrap intervals)
+    std::int64_t rows = 0;
+    int bestEpoch = 0;
+    double seconds = 0;
+    std::vector<std::int64_t> rowIndex; ///< the fold's rows, in file order
+    std::vector<float> probabilities;  ///< rows x numClasses, for rowIndex
+    bool cancelled = false;
+};
+
+/// The folds of `data` for `spec` (see assignFolds; the pool is the split's training and
+/// validation rows, chooseSplit(data, options.split, spec.seed)).
+FoldPlan planFolds(const FeatureSet& data, const HeadSpec& spec, int K, const TrainOptions& options = {});
+
+/// Trains fold `f` of the plan (no copy of the features; leakage check off).
+FoldResult trainFold(const FeatureSet& data, const HeadSpec& spec, const FoldPlan& plan, int f,
+                     TrainingObserver* observer = nullptr);
+
+/// The cross-validation from every fold's result (in any order; one per fold): per-fold
+/// metrics, mean and sample sd, out-of-fold probabilities over `rows` rows x `numClasses`.
+/// Throws headbench::Error when a fold is missing or given twice.
+CrossValidationResult assembleFolds(const FoldPlan& plan, std::vector<FoldResult> folds, std::int64_t rows, int numClasses);
+
 /// Trains K heads: the run's split comes from chooseSplit(data, options.split, spec.seed); its
 /// training and validation rows are the pool, its test rows are never trained on nor predicted.
 /// Fold k's head trains on the other folds and uses fold k for validation (early stopping
