@@ -51,6 +51,7 @@ private Q_SLOTS:
     void epochAxesTickOnWholeEpochs();
     void numericIdsSortAsNumbers();
     void reopeningFreesThePreviousMatrix();
+    void aJobArraysSweepLandsInOneGroup();
 
 private:
     /// Runs headbench-cli; returns its standard output (fails the test on a non-zero exit).
@@ -501,6 +502,42 @@ void WorkspaceWindowTest::reopeningFreesThePreviousMatrix()
     QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 2, 30000);
     QVERIFY(failed.last().at(0).toString().contains(QStringLiteral("not an HDF5 file")));
     QCOMPARE(workspace.features(), second);
+}
+
+void WorkspaceWindowTest::aJobArraysSweepLandsInOneGroup()
+{
+    // The tasks of a job array (sweep --shard I/2 --sweep-id) write into the workspace the window
+    // has open: it lists them as one group, counting points of the whole sweep, as they land.
+    const QString ws = m_dir.filePath(QStringLiteral("ws-array"));
+    const QString grid = m_dir.filePath(QStringLiteral("array-grid.json"));
+    QFile g(grid);
+    QVERIFY(g.open(QIODevice::WriteOnly));
+    g.write(R"({"base": {"epochs": 2, "hidden": [8]}, "grid": {"lr": [0.001, 0.01, 0.1], "dropout": [0.0, 0.5]}})");
+    g.close();
+    const auto task = [&](const char* shard) {
+        cli({QStringLiteral("--threads"), QStringLiteral("1"), QStringLiteral("sweep"), QStringLiteral("--features"), m_features,
+             QStringLiteral("--workspace"), ws, QStringLiteral("--grid"), grid, QStringLiteral("--leakage"), QStringLiteral("off"),
+             QStringLiteral("--shard"), QLatin1String(shard), QStringLiteral("--sweep-id"), QStringLiteral("array-1")});
+    };
+    task("0/2");
+    MainWindow window;
+    window.show();
+    window.openWorkspace(ws);
+    auto* panel = window.findChild<RunsPanel*>();
+    auto group = [panel]() -> QTreeWidgetItem* {
+        for (int i = 0; i < panel->tree()->topLevelItemCount(); ++i)
+            if (panel->tree()->topLevelItem(i)->text(RunsPanel::NameColumn) == QLatin1String("array-1"))
+                return panel->tree()->topLevelItem(i);
+        return nullptr;
+    };
+    QTRY_VERIFY(group() != nullptr);
+    QCOMPARE(group()->text(RunsPanel::StatusColumn), QStringLiteral("3 of 6 finished"));
+    QCOMPARE(group()->childCount(), 3);
+    task("1/2"); // the other task lands: no click, no reopening
+    QTRY_COMPARE_WITH_TIMEOUT(group() ? group()->text(RunsPanel::StatusColumn) : QString(), QStringLiteral("6 of 6 finished"),
+                              10000);
+    QCOMPARE(group()->childCount(), 6);
+    QCOMPARE(panel->tree()->topLevelItemCount(), 1);
 }
 
 QTEST_MAIN(WorkspaceWindowTest)
