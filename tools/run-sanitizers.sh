@@ -29,7 +29,7 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_R
   -DHEADBENCH_BUILD_BENCH=OFF -DHEADBENCH_SANITIZE=address,undefined > /dev/null
 cmake --build build-asan --parallel "$jobs"
 # Tests labelled slow (tests/CMakeLists.txt) are left out: CI has an hour for everything.
-(cd build-asan && ctest --output-on-failure --parallel "$jobs" --timeout 1200 --label-exclude slow)
+(cd build-asan && ctest --output-on-failure --parallel "$jobs" --timeout 1200 --label-exclude "slow|slurm")
 
 # ThreadSanitizer sees only instrumented code: Qt's and LibTorch's own synchronisation is
 # invisible to it, so reports whose stacks run through those libraries are suppressed
