@@ -14,6 +14,9 @@ namespace headbench {
 struct HeadNetImpl : torch::nn::Module {
     HeadNetImpl(const HeadSpec& spec, std::int64_t inputDim, int outputs);
     torch::Tensor forward(torch::Tensor x);
+    /// The weight and bias of `layer` (the first linear layer) with the input z-scoring folded
+    /// in (computed in double): what evaluation and the exported head apply to raw features.
+    std::pair<torch::Tensor, torch::Tensor> foldedFirstLayer(const torch::nn::Linear& layer) const;
 
     HeadSpec spec;
     std::vector<torch::nn::Linear> hidden;

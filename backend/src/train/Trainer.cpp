@@ -257,8 +257,11 @@ torch::Tensor logitsOf(HeadNet& net, const torch::Tensor& x, const torch::Tensor
     net->eval();
     std::vector<torch::Tensor> parts;
     const std::int64_t n = rows.size(0), batch = 1024;
+    // Every row in order (the final probabilities): slices of the matrix, no gathered copy.
+    const bool all = n == x.size(0) && n > 0 && rows[0].item<std::int64_t>() == 0 && rows[n - 1].item<std::int64_t>() == n - 1;
     for (std::int64_t s = 0; s < n; s += batch)
-        parts.push_back(net->forward(x.index_select(0, rows.slice(0, s, std::min(n, s + batch)))));
+        parts.push_back(net->forward(all ? x.slice(0, s, std::min(n, s + batch))
+                                         : x.index_select(0, rows.slice(0, s, std::min(n, s + batch)))));
     net->train();
     return parts.empty() ? torch::empty({0, net->output->weight.size(0)}) : torch::cat(parts, 0);
 }
