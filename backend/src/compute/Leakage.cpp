@@ -93,54 +93,102 @@ ExactGroups groupExact(const std::vector<std::uint64_t>& keys, const std::vector
     return g;
 }
 
-/// Candidate (query, training row) pairs from locality-sensitive band keys: rows whose keys
-/// agree in one band. `bandKeys` is rows x bands. A bucket's training rows are capped per query
-/// (`cap`), so a block of boilerplate shared by thousands of rows cannot make it quadratic.
-std::vector<std::uint64_t> candidatePairs(const std::vector<std::uint64_t>& bandKeys, int bands,
-                                          std::span<const std::uint8_t> split, std::size_t cap = 48)
-{
-    const std::size_t n = split.size();
-    // Each band's pairs are sorted and merged into the result as they come, duplicates dropped:
-    // on templated code most pairs recur in every band, and keeping every band's list until the
-    // end held them all at once (hundreds of MB at 150,000 rows).
-    std::vector<std::uint64_t> pairs;
-    std::mutex merging;
-    parallelRows(bands, 1, [&](std::int64_t b0, std::int64_t b1) {
-        std::vector<std::pair<std::uint64_t, std::uint32_t>> entries(n);
-        std::vector<std::uint32_t> train, query;
-        std::vector<std::uint64_t> out, merged;
-        for (std::int64_t b = b0; b < b1; ++b) {
-            out.clear();
-            for (std::size_t i = 0; i < n; ++i)
-                entries[i] = {bandKeys[i * static_cast<std::size_t>(bands) + static_cast<std::size_t>(b)], static_cast<std::uint32_t>(i)};
-            std::sort(entries.begin(), entries.end());
-            for (std::size_t s = 0; s < n;) {
-                std::size_t e = s + 1;
-                while (e < n && entries[e].first == entries[s].first)
-                    ++e;
-                if (e - s > 1) {
-                    train.clear();
-                    query.clear();
-                    for (std::size_t k = s; k < e; ++k)
-                        (split[entries[k].second] == kTrain ? train : query).push_back(entries[k].second);
-                    const std::size_t t = std::min(train.size(), cap);
-                    for (auto q : query)
-                        for (std::size_t k = 0; k < t; ++k)
-                            out.push_back((static_cast<std::uint64_t>(q) << 32) | train[k]);
+/// The rows of each band sorted by their band key, built once: rows sharing a key in some band
+/// are candidate pairs. The pairs of a range of query rows are drawn from it range by range, so
+/// that only one range's pairs are held at a time (on 150,000 tiled rows, where every row has
+/// 14 near copies and templated code shares buckets, all of them at once took about 220 MB).
+class BandBuckets {
+public:
+    BandBuckets(const std::vector<std::uint64_t>& bandKeys, int bands, std::size_t n)
+        : m_bands(bands), m_n(n), m_sorted(static_cast<std::size_t>(bands) * n), m_starts(static_cast<std::size_t>(bands) * n)
+    {
+        parallelRows(bands, 1, [&](std::int64_t b0, std::int64_t b1) {
+            std::vector<std::pair<std::uint64_t, std::uint32_t>> entries(n);
+            for (std::int64_t b = b0; b < b1; ++b) {
+                for (std::size_t i = 0; i < n; ++i)
+                    entries[i] = {bandKeys[i * static_cast<std::size_t>(bands) + static_cast<std::size_t>(b)],
+                                  static_cast<std::uint32_t>(i)};
+                std::sort(entries.begin(), entries.end());
+                std::uint32_t* rows = m_sorted.data() + static_cast<std::size_t>(b) * n;
+                std::uint8_t* starts = m_starts.data() + static_cast<std::size_t>(b) * n;
+                for (std::size_t i = 0; i < n; ++i) {
+                    rows[i] = entries[i].second;
+                    starts[i] = i == 0 || entries[i].first != entries[i - 1].first;
                 }
-                s = e;
             }
-            std::sort(out.begin(), out.end());
-            out.erase(std::unique(out.begin(), out.end()), out.end());
-            const std::lock_guard<std::mutex> lock(merging);
-            merged.clear();
-            merged.reserve(pairs.size() + out.size());
-            std::set_union(pairs.begin(), pairs.end(), out.begin(), out.end(), std::back_inserter(merged));
-            pairs.swap(merged);
-        }
-    });
-    return pairs;
-}
+        });
+    }
+
+    /// Pairs (query << 32 | train row), sorted and distinct, of the query rows (split not kTrain)
+    /// in [lo, hi): each with at most `cap` training rows of each bucket it is in.
+    std::vector<std::uint64_t> pairs(std::span<const std::uint8_t> split, std::size_t lo, std::size_t hi,
+                                     std::size_t cap = 48) const
+    {
+        std::vector<std::uint64_t> pairs;
+        std::mutex merging;
+        parallelRows(m_bands, 1, [&](std::int64_t b0, std::int64_t b1) {
+            std::vector<std::uint32_t> train, query;
+            std::vector<std::uint64_t> out, merged;
+            for (std::int64_t b = b0; b < b1; ++b) {
+                out.clear();
+                const std::uint32_t* rows = m_sorted.data() + static_cast<std::size_t>(b) * m_n;
+                const std::uint8_t* starts = m_starts.data() + static_cast<std::size_t>(b) * m_n;
+                for (std::size_t s = 0; s < m_n;) {
+                    std::size_t e = s + 1;
+                    while (e < m_n && !starts[e])
+                        ++e;
+                    if (e - s > 1) {
+                        train.clear();
+                        query.clear();
+                        for (std::size_t k = s; k < e; ++k) {
+                            const std::uint32_t row = rows[k];
+                            if (split[row] == kTrain)
+                                train.push_back(row);
+                            else if (row >= lo && row < hi)
+                                query.push_back(row);
+                        }
+                        const std::size_t t = std::min(train.size(), cap);
+                        for (auto q : query)
+                            for (std::size_t k = 0; k < t; ++k)
+                                out.push_back((static_cast<std::uint64_t>(q) << 32) | train[k]);
+                    }
+                    s = e;
+                }
+                std::sort(out.begin(), out.end());
+                out.erase(std::unique(out.begin(), out.end()), out.end());
+                const std::lock_guard<std::mutex> lock(merging);
+                merged.clear();
+                merged.reserve(pairs.size() + out.size());
+                std::set_union(pairs.begin(), pairs.end(), out.begin(), out.end(), std::back_inserter(merged));
+                pairs.swap(merged);
+            }
+        });
+        return pairs;
+    }
+
+    /// Ranges [lo, hi) of row indices holding about `perRange` query rows each.
+    static std::vector<std::pair<std::size_t, std::size_t>> queryRanges(std::span<const std::uint8_t> split,
+                                                                        std::size_t perRange = 8192)
+    {
+        std::vector<std::pair<std::size_t, std::size_t>> out;
+        std::size_t lo = 0, count = 0;
+        for (std::size_t i = 0; i < split.size(); ++i)
+            if (split[i] != kTrain && ++count == perRange) {
+                out.emplace_back(lo, i + 1);
+                lo = i + 1;
+                count = 0;
+            }
+        if (count > 0)
+            out.emplace_back(lo, split.size());
+        return out;
+    }
+
+private:
+    int m_bands;
+    std::size_t m_n;
+    std::vector<std::uint32_t> m_sorted; ///< per band, the rows in key order
+    std::vector<std::uint8_t> m_starts;  ///< per band, 1 where a bucket (a run of one key) starts
+};
 
 /// Verifies candidate pairs (sorted by query) with `similarity(q, t)` and keeps, per query, the
 /// most similar training row.
@@ -251,8 +299,11 @@ void nearByText(const FeatureSet& data, std::span<const std::uint8_t> split, con
             }
         }
     });
-    const auto pairs = candidatePairs(bandKeys, kTextBands, split);
-    verifyPairs(pairs, r, [&](std::size_t q, std::size_t t) { return static_cast<float>(jaccard(shingles[q], shingles[t])); });
+    const BandBuckets buckets(bandKeys, kTextBands, static_cast<std::size_t>(data.rows));
+    std::vector<std::uint64_t>().swap(bandKeys); // the buckets hold what is needed of them
+    for (const auto& [lo, hi] : BandBuckets::queryRanges(split))
+        verifyPairs(buckets.pairs(split, lo, hi), r,
+                    [&](std::size_t q, std::size_t t) { return static_cast<float>(jaccard(shingles[q], shingles[t])); });
 }
 
 /// A dot product in eight independent float lanes (which the compiler vectorises), summed in
@@ -302,15 +353,17 @@ void nearByFeatures(const FeatureSet& data, std::span<const std::uint8_t> split,
                 bandKeys[static_cast<std::size_t>(i) * kFeatureBands + static_cast<std::size_t>(band)] = key;
             }
     }
-    const auto pairs = candidatePairs(bandKeys, kFeatureBands, split);
     const float* f = data.features.data();
     const float* dm = dotMean.data_ptr<float>();
-    verifyPairs(pairs, r, [&](std::size_t q, std::size_t t) {
-        const double dot = dotProduct(f + q * d, f + t * d, d);
-        const double centred = dot - dm[q] - dm[t] + meanSq; // (x_q - mu) . (x_t - mu)
-        const double denom = static_cast<double>(norm[q]) * norm[t];
-        return static_cast<float>(denom > 0 ? centred / denom : 0.0);
-    });
+    const BandBuckets buckets(bandKeys, kFeatureBands, static_cast<std::size_t>(n));
+    std::vector<std::uint64_t>().swap(bandKeys); // the buckets hold what is needed of them
+    for (const auto& [lo, hi] : BandBuckets::queryRanges(split))
+        verifyPairs(buckets.pairs(split, lo, hi), r, [&](std::size_t q, std::size_t t) {
+            const double dot = dotProduct(f + q * d, f + t * d, d);
+            const double centred = dot - dm[q] - dm[t] + meanSq; // (x_q - mu) . (x_t - mu)
+            const double denom = static_cast<double>(norm[q]) * norm[t];
+            return static_cast<float>(denom > 0 ? centred / denom : 0.0);
+        });
 }
 
 std::uint64_t fingerprint(const FeatureSet& data, std::span<const std::uint8_t> split, const LeakageOptions& o)
