@@ -125,6 +125,8 @@ int main(int argc, char** argv)
             });
     });
     QObject::connect(window.training(), &TrainingController::finished, [&] {
+        std::printf("  when training has finished: %.0f MiB (peak so far %.0f MiB)\n", statusMiB("VmRSS:"),
+                    statusMiB("VmHWM:"));
         // Measured once the finished run is loaded into the evaluation and samples views.
         QTimer::singleShot(3000, [&] {
             std::printf("  after training the default head and showing its run: %.0f MiB\n", statusMiB("VmRSS:"));

@@ -35,6 +35,11 @@ void configureRuntime(int threads)
         set(threads);
 }
 
+void releaseFreedMemory()
+{
+    malloc_trim(0);
+}
+
 int runtimeThreads()
 {
     return g_threads;

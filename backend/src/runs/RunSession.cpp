@@ -1,6 +1,7 @@
 #include <headbench/runs/CrossValidationFiles.h>
 #include <headbench/runs/RunSession.h>
 
+#include <headbench/compute/Runtime.h>
 #include <headbench/core/Error.h>
 #include <headbench/core/Hash.h>
 
@@ -97,6 +98,7 @@ RunSessionResult runSession(const FeatureSet& data, const HeadSpec& spec, const 
     try {
         ProgressRecorder recorder(runDir, observer);
         const TrainResult result = trainHead(data, spec, &recorder, withLeakageCache(request.options, request.workspace, data));
+        releaseFreedMemory(); // the leakage check's and the training's temporaries
         out.epochsDone = static_cast<int>(result.history.size());
         if (result.cancelled || stopRequested())
             return cancelled(stage);
@@ -107,6 +109,7 @@ RunSessionResult runSession(const FeatureSet& data, const HeadSpec& spec, const 
             out.cv = crossValidate(data, spec, request.cvFolds, request.foldObserver ? request.foldObserver : observer,
                                    foldOptions);
             out.foldsDone = static_cast<int>(out.cv->folds.size());
+            releaseFreedMemory();
             if (out.cv->cancelled || stopRequested())
                 return cancelled(stage);
             saveCrossValidation(runDir, data, *out.cv); // before run.json: part of the finished run
