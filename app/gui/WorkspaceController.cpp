@@ -218,6 +218,8 @@ void WorkspaceController::openFeatures(const QString& path, const QString& featu
     }
     auto previous = std::make_shared<std::shared_ptr<const FeatureSet>>(std::move(m_features));
     m_features.reset();
+    if (*previous)
+        Q_EMIT featuresReleased();
     runJob(tr("Loading %1").arg(QFileInfo(path).fileName()), [path, featureSet, previous] {
         JobResult r;
         try {

@@ -84,6 +84,9 @@ public:
 Q_SIGNALS:
     void workspaceChanged(QString dir);
     void featuresLoaded(QString path);
+    /// The loaded features were let go because another file is being read: whoever holds them
+    /// (the Data panel's summary) lets go too, so that a re-open does not hold two matrices.
+    void featuresReleased();
     /// The feature file a run was trained on is missing or changed (`reason` says which).
     void runFeaturesUnavailable(QString runDir, QString featuresPath, QString reason);
     void runsChanged();
