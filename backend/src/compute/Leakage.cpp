@@ -239,6 +239,7 @@ std::vector<std::uint32_t> shinglesOf(const std::string& text, int width)
     }
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
+    out.shrink_to_fit(); // kept for every row until the check ends: templated code repeats shingles
     return out;
 }
 
