@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Issue 25: HeadBench on a real one-node Slurm (tools/local-slurm.sh: munged, slurmctld, slurmd).
 
-- The extraction array of docs/CLUSTER.md (3 shards, `--shard "${I}/${N}"`) and the merge submitted
+- The extraction array of docs/CLUSTER.md, taken from the document (3 shards), and its merge line
   with afterok give the features of a single-process extract, row for row.
 - A 6-point sweep as a 3-task array (the script `sweep --sbatch --tasks 3` prints) writes into one
   workspace: `runs --json` lists the grid's 6 points once each, grouped under the sweep id, each
@@ -32,6 +32,7 @@ import numpy as np
 
 SLURM_DIR = None
 ENV = None
+DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "CLUSTER.md")
 
 
 def slurm(*args, check=True):
@@ -82,33 +83,42 @@ class SlurmCluster(unittest.TestCase):
             f.write(text)
         return path
 
+    def documented(self, start_marker, replacements):
+        """The first sh block of docs/CLUSTER.md after `start_marker`, with each (old, new)
+        replacement applied; each must match, so a change to the documented script is noticed."""
+        with open(DOCS) as f:
+            doc = f.read()
+        block = doc[doc.index(start_marker):]
+        block = block[block.index("```sh\n") + 6:]
+        block = block[:block.index("```")]
+        for old, new in replacements:
+            self.assertIn(old, block, f"docs/CLUSTER.md no longer has {old!r}")
+            block = block.replace(old, new)
+        return block
+
     def test_1_extraction_array_and_merge_equal_single_process(self):
         shards = os.path.join(self.dir, "shards")
         os.makedirs(shards)
-        # docs/CLUSTER.md's extract.sbatch, with this machine's dataset, the built-in backbone,
-        # 3 shards and small resources.
-        script = self.write("extract.sbatch", f"""#!/bin/bash
-#SBATCH --job-name=headbench-extract
-#SBATCH --array=0-2
-#SBATCH --cpus-per-task=1
-#SBATCH --mem=1G
-#SBATCH --requeue
-#SBATCH --chdir={self.dir}
-#SBATCH --output={self.dir}/extract-%A_%a.out
-set -euo pipefail
-N=3
-I=${{SLURM_ARRAY_TASK_ID}}
-{clitest.CLI} --threads "${{SLURM_CPUS_PER_TASK}}" extract \\
-    --dataset {self.dataset} \\
-    --shard "${{I}}/${{N}}" \\
-    --out "{shards}/shard-${{I}}-of-${{N}}.h5" \\
-    --json
-""")
-        jid = submit(script)
+        # docs/CLUSTER.md's extract.sbatch and merge line, with this machine's dataset, the
+        # built-in backbone, 3 shards and small resources.
+        script = self.documented("`extract.sbatch`:", [
+            ("--array=0-31", "--array=0-2"), ("--cpus-per-task=8", "--cpus-per-task=1"), ("--mem=32G", "--mem=1G"),
+            ("--output=logs/", f"--chdir={self.dir}\n#SBATCH --output={self.dir}/"), ("N=32", "N=3"),
+            ("headbench-cli --threads", f"{clitest.CLI} --threads"),
+            ("/data/functions.jsonl", self.dataset),
+            ("    --backbone /models/codellama-7b/model.pt \\\n", ""),
+            ("    --tokenizer /models/codellama-7b/tokenizer.model \\\n", ""),
+            ("    --pooling last --max-length 1024 --batch-size 8 \\\n", ""),
+            ("/scratch/${USER}/features", shards)])
+        jid = submit(self.write("extract.sbatch", script))
         merged = os.path.join(self.dir, "merged.h5")
-        mid = slurm("sbatch", "--parsable", "--dependency=afterok:" + jid, "--chdir=" + self.dir,
-                    "--output=" + self.dir + "/merge.out", "--wrap",
-                    f"{clitest.CLI} merge {shards}/shard-*-of-3.h5 --out {merged}").split(";")[0]
+        submit_line = self.documented("Submit it, then merge", [
+            ("headbench-cli merge", f"{clitest.CLI} merge"), ("/scratch/${USER}/features", shards),
+            ("shard-*-of-32.h5", "shard-*-of-3.h5"), ("/data/features/codellama.h5", merged),
+            ("jid=$(sbatch --parsable extract.sbatch)\n", ""),
+            ("sbatch --dependency", f"sbatch --parsable --chdir={self.dir} --output={self.dir}/merge.out --dependency")])
+        mid = subprocess.run(["bash", "-c", submit_line], capture_output=True, text=True, env=dict(ENV, jid=jid),
+                             check=True).stdout.strip().split(";")[0]
         wait_for(jid)
         wait_for(mid)
         self.assertTrue(os.path.exists(merged), open(os.path.join(self.dir, "merge.out")).read())
