@@ -13,7 +13,8 @@ namespace headbench::runstore {
 nlohmann::json metricsJson(const Metrics& m);
 Metrics metricsFromJson(const nlohmann::json& j);
 nlohmann::json historyJson(const std::vector<EpochStats>& history);
-nlohmann::json featuresJson(const FeatureSet& data);
+/// The feature file's record; its content hash is remembered in `<workspace>/.cache/hashes`.
+nlohmann::json featuresJson(const FeatureSet& data, const std::string& workspace);
 void readFeaturesJson(const nlohmann::json& f, RunRecord& rec);
 std::string defaultRunNameOf(const HeadSpec& spec, const FeatureSet& data, const SweepTag& sweep);
 std::string utcNow(const char* format);

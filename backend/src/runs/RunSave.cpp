@@ -25,7 +25,7 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
     rec.name = name.empty() ? defaultRunName(spec, data, sweep) : name;
     rec.created = utcNow("%Y-%m-%dT%H:%M:%SZ");
     rec.status = "finished";
-    const json features = featuresJson(data);
+    const json features = featuresJson(data, workspace);
     readFeaturesJson(features, rec);
     rec.labelNames = data.labelNames;
     rec.spec = spec;

@@ -64,7 +64,8 @@ TrainOptions withLeakageCache(TrainOptions options, const std::string& workspace
         !options.leakage.cacheDir.empty())
         return options;
     try {
-        options.leakage.contentHash = hashFile(data.path);
+        options.leakage.contentHash =
+            hashFileCached(data.path, (std::filesystem::path(workspace) / ".cache" / "hashes").string());
         options.leakage.cacheDir = (std::filesystem::path(workspace) / ".cache" / "leakage").string();
     } catch (const Error&) { // the file is gone or unreadable: measure without the cache
     }

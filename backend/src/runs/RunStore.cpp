@@ -327,10 +327,11 @@ std::string defaultRunNameOf(const HeadSpec& spec, const FeatureSet& data, const
     return name;
 }
 
-json featuresJson(const FeatureSet& data)
+json featuresJson(const FeatureSet& data, const std::string& workspace)
 {
+    const std::string hashCache = workspace.empty() ? std::string() : (fs::path(workspace) / ".cache" / "hashes").string();
     json f{{"path", data.path.empty() ? std::string() : fs::absolute(data.path).string()},
-           {"hash", data.path.empty() ? std::string() : hashFile(data.path)},
+           {"hash", data.path.empty() ? std::string() : hashFileCached(data.path, hashCache)},
            {"backbone", data.backbone},
            {"rows", data.rows},
            {"dim", data.dim}};
@@ -402,7 +403,7 @@ std::string beginRun(const std::string& workspace, const FeatureSet& data, const
                      {"pid", static_cast<long long>(::getpid())},
                      {"created", utcNow("%Y-%m-%dT%H:%M:%SZ")},
                      {"spec", json::parse(toJson(spec))},
-                     {"features", featuresJson(data)}};
+                     {"features", featuresJson(data, workspace)}};
         if (!sweep.id.empty())
             running["sweep"] = sweepJson(sweep);
         addRunnerJson(running);

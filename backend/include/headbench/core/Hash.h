@@ -16,6 +16,14 @@ std::string hashTextHex(std::string_view bytes);
 /// throws headbench::Error when unreadable.
 std::string hashFile(const std::string& path);
 
+/// hashFile, remembered by the file's identity (device, inode, size and modification time to the
+/// nanosecond, as stat gives them): an unchanged file is read once per process (a run records
+/// its feature file's hash in running.json and run.json, and keys the leakage cache with it).
+/// With `cacheDir` (a workspace's `.cache/hashes`), the hash is also kept there, one small file
+/// per identity, so other processes (a sweep's job array tasks) skip the pass too. A file that
+/// changes while it is hashed is hashed again. Throws like hashFile.
+std::string hashFileCached(const std::string& path, const std::string& cacheDir = {});
+
 /// Whether the file's content has the hash `recorded`, computed the way it was recorded:
 /// "xxh3_64:..." or, for runs saved before, "fnv1a64:...". Throws like hashFile.
 bool fileHasHash(const std::string& path, const std::string& recorded);
