@@ -173,9 +173,9 @@ ShardedCrossValidationResult runShardedCrossValidation(const FeatureSet& data, c
             out.runFinishedBefore = true;
             continue;
         }
-        for (const RunRecord& attempt : listRuns(request.workspace, nullptr, true))
-            if (attempt.sweepId == request.groupId && attempt.status == "interrupted")
-                markInterrupted(attempt.dir);
+        std::vector<RunRecord> attempts = listRuns(request.workspace, nullptr, true);
+        std::erase_if(attempts, [&](const RunRecord& r) { return r.sweepId != request.groupId; });
+        markAbandonedAttempts(attempts);
         const SweepTag tag{request.groupId, json{{"cv", request.k}}.dump(), request.k, 0};
         RunSessionResult session = runSession(data, spec,
                                               {.workspace = request.workspace, .name = request.name, .tag = tag,

@@ -203,18 +203,6 @@ std::vector<std::string> planWarnings(const RunPlan& plan)
 
 namespace {
 
-/// The Slurm array task this process runs as ("<array job>_<task>", as RunRecord::slurmTask);
-/// empty outside an array.
-std::string ownSlurmTask()
-{
-    const char* job = std::getenv("SLURM_ARRAY_JOB_ID");
-    const char* task = std::getenv("SLURM_ARRAY_TASK_ID");
-    if (job && task)
-        return std::string(job) + "_" + task;
-    const char* plain = std::getenv("SLURM_JOB_ID");
-    return plain ? plain : "";
-}
-
 /// A resumed plan's view of the workspace: its group's runs by point.
 struct GroupRuns {
     std::map<int, RunRecord> finished;                 ///< a finished run per point
@@ -252,7 +240,6 @@ PlanResult runPlan(const RunPlan& plan, const std::string& workspace, const Feat
     GroupRuns before;
     if (plan.resume)
         before = groupRuns(plan, workspace);
-    const std::string slurmTask = ownSlurmTask();
     for (std::size_t i = 0; i < plan.runs.size(); ++i) {
         const PlannedRun& run = plan.runs[i];
         if (plan.resume) {
@@ -264,11 +251,7 @@ PlanResult runPlan(const RunPlan& plan, const std::string& workspace, const Feat
             }
             // An earlier attempt of this point that will never finish: its process is gone, or it
             // is this very array task before a re-queue. It stays listed, as interrupted.
-            for (const RunRecord& attempt : before.unfinished[run.point])
-                if (attempt.status == "interrupted" || (!slurmTask.empty() && attempt.slurmTask == slurmTask)) {
-                    markInterrupted(attempt.dir);
-                    ++result.interruptedMarked;
-                }
+            result.interruptedMarked += markAbandonedAttempts(before.unfinished[run.point]);
         }
         TrainingObserver* training = observer.runStarted(i, run);
         try {

@@ -262,15 +262,21 @@ std::string envOr(const char* name)
 
 } // namespace
 
+/// The Slurm array task this process runs as, "<array job>_<task>"; empty outside an array.
+std::string currentArrayTask()
+{
+    const std::string arrayJob = envOr("SLURM_ARRAY_JOB_ID"), task = envOr("SLURM_ARRAY_TASK_ID");
+    return arrayJob.empty() || task.empty() ? std::string() : arrayJob + "_" + task;
+}
+
 void addRunnerJson(json& run)
 {
     run["host"] = hostName();
-    const std::string arrayJob = envOr("SLURM_ARRAY_JOB_ID"), task = envOr("SLURM_ARRAY_TASK_ID");
-    const std::string job = envOr("SLURM_JOB_ID");
-    if (!job.empty() || (!arrayJob.empty() && !task.empty())) {
+    const std::string arrayTask = currentArrayTask(), job = envOr("SLURM_JOB_ID");
+    if (!job.empty() || !arrayTask.empty()) {
         json slurm{{"job_id", job}, {"restart_count", std::atoi(envOr("SLURM_RESTART_COUNT").c_str())}};
-        if (!arrayJob.empty() && !task.empty())
-            slurm["array_task"] = arrayJob + "_" + task;
+        if (!arrayTask.empty())
+            slurm["array_task"] = arrayTask;
         run["slurm"] = std::move(slurm);
     }
 }
@@ -438,6 +444,21 @@ void markInterrupted(const std::string& dir, const std::string& retriedBy)
     if (!retriedBy.empty())
         running["retried_by"] = retriedBy;
     writeAtomically(path, running.dump(1) + "\n");
+}
+
+std::size_t markAbandonedAttempts(const std::vector<RunRecord>& attempts)
+{
+    // As readRunnerJson names a run's task: the array task, else the plain job.
+    std::string self = currentArrayTask();
+    if (self.empty())
+        self = envOr("SLURM_JOB_ID");
+    std::size_t marked = 0;
+    for (const RunRecord& attempt : attempts)
+        if (!attempt.finished() && (attempt.status == "interrupted" || (!self.empty() && attempt.slurmTask == self))) {
+            markInterrupted(attempt.dir);
+            ++marked;
+        }
+    return marked;
 }
 
 void deleteRun(const std::string& dir)

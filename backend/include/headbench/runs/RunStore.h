@@ -98,6 +98,11 @@ void saveProgress(const std::string& runDir, const std::vector<EpochStats>& hist
 /// `retriedBy` names the run that repeats it. No-op for a finished run.
 void markInterrupted(const std::string& dir, const std::string& retriedBy = {});
 
+/// Marks, among the unfinished attempts of one point (running.json only), those that will never
+/// finish: listed as interrupted (their process is gone), or begun by this very Slurm array task
+/// before it was re-queued (RunRecord::slurmTask is this process's). Returns how many.
+std::size_t markAbandonedAttempts(const std::vector<RunRecord>& attempts);
+
 /// Removes a run folder (a cancelled run, or one the user deletes).
 void deleteRun(const std::string& dir);
 /// Renames a run / replaces its tags (run.json rewritten atomically).
