@@ -26,8 +26,8 @@ inline FeatureSet syntheticFeatures(int rows, int dim, bool texts = false)
         for (int j = 0; j < dim; ++j)
             set.features[static_cast<std::size_t>(r) * dim + j] = n(rng) + (j < 16 ? 0.5f * set.labels[r] : 0.0f);
         if (texts)
-            set.texts[r] = "static void f" + std::to_string(r) + "(char *data) {\n    char buf[100];\n    memcpy(buf, data, " +
-                           std::to_string(r % 200) + ");\n    printLine(buf);\n}\n";
+            set.texts.set(r, "static void f" + std::to_string(r) + "(char *data) {\n    char buf[100];\n    memcpy(buf, data, " +
+                           std::to_string(r % 200) + ");\n    printLine(buf);\n}\n");
     }
     set.labelNames = texts ? std::vector<std::string>{"safe", "vulnerable"} : std::vector<std::string>{"0", "1"};
     set.backbone = "synthetic";

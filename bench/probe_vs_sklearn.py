@@ -1,9 +1,13 @@
 #!/usr/bin/python3
 """The default linear probe against scikit-learn's LogisticRegression, whole process (load the
 feature file, fit, predict), same thread count, on the built-in backbone's 1,024-d features of
-`headbench-cli demo --n N` functions (default 150,000: about 600 MB of features).
+`headbench-cli demo --n N` functions (default 150,000: about 600 MB of features), or with
+--real on real code: the 10,000 Juliet functions of ../shared/data, extracted once and tiled to
+--n rows with Gaussian noise of 1% of each column's spread (a row's copies stay on its side of
+the split; every 8th training function is validation), which shows the iteration counts real
+embeddings need.
 
-    /usr/bin/python3 bench/probe_vs_sklearn.py [--build build] [--threads 2] [--n 150000]
+    /usr/bin/python3 bench/probe_vs_sklearn.py [--build build] [--threads 2] [--n 150000] [--real]
 
 The demo is generated and extracted once under --workdir (extraction takes a while). The
 scikit-learn side (--peer) standardises with StandardScaler fitted on the training split and
@@ -21,7 +25,48 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def peer(path):
+def tile_real(cli, threads, workdir, n, data):
+    """Extracts the Juliet functions once and writes them tiled to n rows (features, labels, split)."""
+    import h5py
+    import lzma
+    import numpy as np
+    base = os.path.join(workdir, "juliet.h5")
+    if not os.path.exists(base):
+        jsonl = os.path.join(workdir, "juliet.jsonl")
+        with lzma.open(data) as src, open(jsonl, "wb") as dst:
+            dst.write(src.read())
+        subprocess.run([cli, "--threads", str(threads), "extract", "--dataset", jsonl, "--backbone", "hashed-ngram",
+                        "--text-field", "func", "--label-field", "target", "--split-field", "split",
+                        "--out", base], check=True)
+    tiled = os.path.join(workdir, f"juliet-tiled-{n}.h5")
+    if os.path.exists(tiled):
+        return tiled
+    with h5py.File(base) as f:
+        x = f["features"][:]
+        y = f["labels"][:]
+        split = f["split"][:].copy()
+        names = f["label_names"][:] if "label_names" in f else None
+    train = np.flatnonzero(split == 0)
+    split[train[::8]] = 1
+    reps = -(-n // len(x))
+    rng = np.random.default_rng(0)
+    noise = 0.01 * x.std(0, dtype=np.float64).astype(np.float32)
+    out = np.empty((reps * len(x), x.shape[1]), np.float32)
+    for r in range(reps):
+        out[r * len(x):(r + 1) * len(x)] = x + (rng.standard_normal(x.shape, np.float32) * noise if r else 0)
+    tmp = tiled + ".tmp"
+    with h5py.File(tmp, "w") as f:
+        f.create_dataset("features", data=out[:n])
+        f.create_dataset("labels", data=np.tile(y, reps)[:n])
+        f.create_dataset("split", data=np.tile(split, reps)[:n])
+        if names is not None:
+            f.create_dataset("label_names", data=names)
+        f.attrs["backbone"] = "hashed-ngram"
+    os.replace(tmp, tiled)
+    return tiled
+
+
+def peer(path, scaled):
     """The scikit-learn side, timed from inside the process's first line (imports included)."""
     import h5py
     import numpy as np
@@ -36,9 +81,13 @@ def peer(path):
     if split is None:
         sys.exit(f"{path}: needs a stored /split (the benchmark writes one)")
     train, test = split == 0, split == 2
-    scaler = StandardScaler().fit(x[train])
-    model = LogisticRegression(max_iter=5000).fit(scaler.transform(x[train]), y[train])
-    pred = model.predict(scaler.transform(x[test]))
+    if scaled:
+        scaler = StandardScaler().fit(x[train])
+        model = LogisticRegression(max_iter=5000).fit(scaler.transform(x[train]), y[train])
+        pred = model.predict(scaler.transform(x[test]))
+    else:
+        model = LogisticRegression(max_iter=5000).fit(x[train], y[train])
+        pred = model.predict(x[test])
     print(json.dumps({"accuracy": float((pred == y[test]).mean()), "f1": float(f1_score(y[test], pred)),
                       "iterations": int(np.max(model.n_iter_))}))
 
@@ -59,17 +108,22 @@ def main():
     p.add_argument("--n", type=int, default=150000)
     p.add_argument("--workdir", default="/tmp/headbench-probe-bench")
     p.add_argument("--repeat", type=int, default=2, help="runs of each side; the fastest is kept")
+    p.add_argument("--real", action="store_true", help="tiled Juliet features instead of the demo")
+    p.add_argument("--data", default=os.path.join(HERE, "..", "..", "shared", "data", "juliet_sample_10k.jsonl.xz"))
+    p.add_argument("--scaled", action="store_true",
+                   help="StandardScaler before scikit-learn (default with the demo; --real compares with plain LogisticRegression())")
     p.add_argument("--peer", help=argparse.SUPPRESS)
     a = p.parse_args()
+    scaled = a.scaled or not a.real
     if a.peer:
-        return peer(a.peer)
+        return peer(a.peer, scaled)
 
     cli = os.path.join(a.build, "app", "cli", "headbench-cli")
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads), OPENBLAS_NUM_THREADS=str(a.threads),
                MKL_NUM_THREADS=str(a.threads))
     os.makedirs(a.workdir, exist_ok=True)
     dataset = os.path.join(a.workdir, f"demo-{a.n}.jsonl")
-    features = os.path.join(a.workdir, f"demo-{a.n}.h5")
+    features = tile_real(cli, a.threads, a.workdir, a.n, a.data) if a.real else os.path.join(a.workdir, f"demo-{a.n}.h5")
     if not os.path.exists(features):
         subprocess.run([cli, "demo", "--out", a.workdir, "--n", str(a.n)], check=True)
         os.replace(os.path.join(a.workdir, "demo.jsonl"), dataset)
@@ -93,7 +147,8 @@ def main():
 
     ours_cmd = [cli, "--threads", str(a.threads), "train", "--features", features, "--workspace",
                 os.path.join(a.workdir, "ws"), "--depth", "0", "--json"]
-    peer_cmd = [sys.executable, os.path.abspath(__file__), "--peer", features]
+    peer_cmd = [sys.executable, os.path.abspath(__file__), "--peer", features] + (["--scaled"] if scaled else [])
+    load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     ours = min((run(ours_cmd, env) for _ in range(a.repeat)), key=lambda r: r[0])
     theirs = min((run(peer_cmd, env) for _ in range(a.repeat)), key=lambda r: r[0])
     with open(os.path.join(ours[1]["dir"], "history.json")) as f:
@@ -102,11 +157,13 @@ def main():
         best = json.load(f)["best_epoch"]
     fits = ", ".join(f"l2 {e['l2']:.3g}: {e['iterations']} it" for e in history)
     test = ours[1]["metrics"]["test"]
-    print(f"| probe on demo --n {a.n} ({a.threads} threads) | wall s | test acc | test F1 | iterations |")
+    what = f"tiled Juliet, {a.n} rows" if a.real else f"demo --n {a.n}"
+    print(f"machine before the runs: {load}")
+    print(f"| probe on {what} ({a.threads} threads) | wall s | test acc | test F1 | iterations |")
     print("|---|---|---|---|---|")
     print(f"| HeadBench `train --depth 0` | {ours[0]:.1f} | {test['accuracy']:.4f} | {test['f1']:.4f} | "
           f"{fits}; kept #{best} |")
-    print(f"| scikit-learn LogisticRegression(max_iter=5000) | {theirs[0]:.1f} | {theirs[1]['accuracy']:.4f} | "
+    print(f"| scikit-learn {'StandardScaler + ' if scaled else ''}LogisticRegression(max_iter=5000) | {theirs[0]:.1f} | {theirs[1]['accuracy']:.4f} | "
           f"{theirs[1]['f1']:.4f} | {theirs[1]['iterations']} |")
     print(f"\nspeed-up (scikit-learn wall / HeadBench wall): {theirs[0] / ours[0]:.2f}x")
 

@@ -107,6 +107,79 @@ class LinearProbeVsSklearn(unittest.TestCase):
             theirs = model.predict_proba(scaler.transform(x))
             self.assertLess(np.abs(ours - theirs).max(), 0.01, C)
 
+    def test_class_weighted_probe_converges_to_sklearns_solution(self):
+        # Class weights make the loss a weighted mean, sum_i w_yi l_i / sum_i w_yi, which the probe
+        # takes block by block of rows; scikit-learn's objective with class_weight and C is the same
+        # up to the factor sum_i w_yi, so --l2 1 / (C sum_i w_yi). Two-class softmax on both sides.
+        features = os.path.join(self.tmp.name, "breast_cancer.h5")
+        x, y, split = load(features)
+        train = split == 0
+        scaler = StandardScaler().fit(x[train])
+        for weights, C in (("auto", 1.0), ("1,3", 0.3)):
+            if weights == "auto":
+                counts = np.bincount(y[train], minlength=2)
+                w = len(y[train]) / (2 * counts)
+                class_weight = "balanced"
+            else:
+                w = np.array([1.0, 3.0])
+                class_weight = {0: 1.0, 1: 3.0}
+            total = float(w[y[train]].sum())
+            _, result = self.train("breast_cancer.h5", "--class-weights", weights, "--l2", repr(1.0 / (C * total)))
+            model = LogisticRegression(C=C, max_iter=10000, tol=1e-10, multi_class="multinomial",
+                                       class_weight=class_weight).fit(scaler.transform(x[train]), y[train])
+            _, ours = predictions(result["dir"])
+            theirs = model.predict_proba(scaler.transform(x))
+            self.assertLess(np.abs(ours - theirs).max(), 0.01, weights)
+            # A wrong share of the denominator per block (e.g. a plain mean) would move the optimum.
+            unweighted = LogisticRegression(C=C, max_iter=10000, tol=1e-10, multi_class="multinomial").fit(
+                scaler.transform(x[train]), y[train])
+            self.assertGreater(np.abs(unweighted.predict_proba(scaler.transform(x)) - theirs).max(), 0.05, weights)
+
+    def test_bce_probe_converges_to_sklearns_binary_solution(self):
+        # One output with BCE-with-logits is scikit-learn's binary LogisticRegression: mean loss
+        # + l2 / 2 ||w||^2 is its objective divided by C n, so --l2 1 / (C n).
+        features = os.path.join(self.tmp.name, "breast_cancer.h5")
+        x, y, split = load(features)
+        train = split == 0
+        scaler = StandardScaler().fit(x[train])
+        C = 0.5
+        _, result = self.train("breast_cancer.h5", "--loss", "bce", "--l2", repr(1.0 / (C * int(train.sum()))))
+        model = LogisticRegression(C=C, max_iter=10000, tol=1e-10).fit(scaler.transform(x[train]), y[train])
+        _, ours = predictions(result["dir"])
+        self.assertLess(np.abs(ours - model.predict_proba(scaler.transform(x))).max(), 0.01)
+
+    def test_focal_probe_reaches_the_minimum_of_an_independent_fit(self):
+        # The focal loss has no scikit-learn peer: the reference minimises the same objective
+        # (mean of (1 - p_y)^gamma * -log p_y over a two-class softmax, + l2 / 2 ||W||^2 on the
+        # weights only, population-standardised inputs) in double with PyTorch's own L-BFGS.
+        features = os.path.join(self.tmp.name, "breast_cancer.h5")
+        x, y, split = load(features)
+        train = split == 0
+        gamma, l2 = 2.0, 1e-3
+        _, result = self.train("breast_cancer.h5", "--loss", "focal", "--focal-gamma", str(gamma), "--l2", repr(l2))
+        mean, sd = x[train].mean(0), x[train].std(0)
+        sd[sd == 0] = 1
+        xt = torch.from_numpy((x - mean) / sd).double()
+        yt = torch.from_numpy(y.astype(np.int64))
+        w = torch.zeros(2, x.shape[1], dtype=torch.float64, requires_grad=True)
+        b = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.LBFGS([w, b], max_iter=5000, tolerance_grad=1e-12, tolerance_change=1e-15,
+                                history_size=50, line_search_fn="strong_wolfe")
+        rows = torch.from_numpy(np.flatnonzero(train))
+
+        def closure():
+            opt.zero_grad()
+            logp = torch.log_softmax(xt[rows] @ w.T + b, 1).gather(1, yt[rows].unsqueeze(1)).squeeze(1)
+            loss = ((1 - logp.exp()) ** gamma * -logp).mean() + 0.5 * l2 * (w ** 2).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        with torch.no_grad():
+            theirs = torch.softmax(xt @ w.T + b, 1).numpy()
+        _, ours = predictions(result["dir"])
+        self.assertLess(np.abs(ours - theirs).max(), 0.01)
+
     def test_adam_stays_available_for_the_probe(self):
         _, result = self.train("breast_cancer.h5", "--optimizer", "adam", "--epochs", "3")
         with open(os.path.join(result["dir"], "history.json")) as f:

@@ -178,16 +178,16 @@ RunCompareView::RunCompareView(QWidget* parent)
     layout->addWidget(m_tabs);
 
     connect(m_disagreements, &QTableWidget::currentCellChanged, this, [this](int row) {
-        if (row < 0 || !m_texts)
+        if (row < 0 || m_texts.empty())
             return;
         const auto sample = m_disagreements->item(row, 0)->data(Qt::UserRole).toLongLong();
-        if (sample >= 0 && sample < static_cast<qint64>(m_texts->size()))
-            m_code->setCode(QString::fromStdString((*m_texts)[static_cast<std::size_t>(sample)]));
+        if (sample >= 0 && sample < static_cast<qint64>(m_texts.size()))
+            m_code->setCode(QString::fromStdString(m_texts[static_cast<std::size_t>(sample)]));
     });
     setComparison({});
 }
 
-void RunCompareView::setComparison(RunComparison comparison, std::shared_ptr<const std::vector<std::string>> texts)
+void RunCompareView::setComparison(RunComparison comparison, TextColumn texts)
 {
     m_runs = std::move(comparison.runs);
     m_comparison = std::move(comparison);
@@ -524,7 +524,7 @@ void RunCompareView::fillDisagreements()
         ++row;
     }
     m_disagreements->resizeColumnsToContents();
-    if (!m_texts)
+    if (m_texts.empty())
         m_code->setCode(tr("// The code of the samples is shown when the runs' feature file with /text is loaded."));
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 /// \file RunCompareView.h
+#include <headbench/core/TextColumn.h>
 #include <headbench/runs/RunComparison.h>
 
 #include <QWidget>
@@ -30,7 +31,7 @@ public:
 
     /// Shows a comparison made by the backend (compareRuns; every run at its own threshold).
     /// `texts` holds the code of every sample (or is null when unknown).
-    void setComparison(RunComparison comparison, std::shared_ptr<const std::vector<std::string>> texts = {});
+    void setComparison(RunComparison comparison, TextColumn texts = {});
     int runCount() const { return static_cast<int>(m_runs.size()); }
 
     QTableWidget* metricsTable() const { return m_metrics; }
@@ -63,7 +64,7 @@ private:
 
     std::vector<ComparedRun> m_runs;
     RunComparison m_comparison; ///< all but the runs (moved into m_runs)
-    std::shared_ptr<const std::vector<std::string>> m_texts;
+    TextColumn m_texts; ///< shares the loaded file's texts (not the file: its matrix is freed on a re-open)
     QTabWidget* m_tabs;
     QTableWidget* m_metrics;
     ChartView* m_loss;

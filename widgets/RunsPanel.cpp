@@ -188,11 +188,18 @@ void RunsPanel::setRuns(const std::vector<RunRecord>& runs, const std::vector<Fe
     }
     // A group's line says how far it is (points finished of planned, running): the tasks of a job
     // array land runs in it while it is listed.
+    // The column widens to show it whole (the group's line was cut to "6 of 6 fir…" at 1280x800).
+    const QFontMetrics fm = m_tree->fontMetrics();
+    int statusWidth = m_tree->columnWidth(StatusColumn);
     for (const RunGroup& g : runGroups(runs))
         if (const auto it = sweeps.find(g.id); it != sweeps.end()) {
-            it->second->setText(StatusColumn, QString::fromStdString(g.statusText()));
+            const QString text = QString::fromStdString(g.shortStatusText());
+            it->second->setText(StatusColumn, text);
             it->second->setToolTip(StatusColumn, QString::fromStdString(g.statusText()));
+            statusWidth = std::max(statusWidth, std::min(fm.horizontalAdvance(text) + 24, 220));
         }
+    if (statusWidth > m_tree->columnWidth(StatusColumn))
+        m_tree->setColumnWidth(StatusColumn, statusWidth);
     m_tree->setSortingEnabled(true);
     m_filling = false;
     for (const QString& dir : selected)

@@ -3,6 +3,8 @@
 #include <QAbstractTableModel>
 #include <QSortFilterProxyModel>
 
+#include <headbench/core/TextColumn.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -16,7 +18,7 @@ struct SampleData {
     std::vector<std::string> ids;
     std::vector<std::int32_t> labels;
     std::vector<float> probabilities; ///< rows x numClasses
-    std::vector<std::string> texts;   ///< empty when the feature file has no /text or is not loaded
+    TextColumn texts;                 ///< empty when the feature file has no /text or is not loaded; shares the loaded file's
     /// Why `texts` is empty, shown in the code pane (empty: the feature file has no /text).
     std::string textsMissingReason;
     std::vector<std::string> labelNames;

@@ -411,7 +411,7 @@ int runShardedCv(const TrainCliOptions& o)
                                 o.cluster.shard, o.cv, o.cv + 1, o.cv + 1));
     const bool texts = options.leakage.method != LeakageOptions::Method::Off && shard.owns(static_cast<std::size_t>(o.cv));
     const FeatureSet data =
-        readFeatureFile(o.features, {.loadTexts = texts, .requireTwoClasses = true, .featureSet = o.featureSet});
+        readFeatureFile(o.features, {.loadTexts = texts, .requireTwoClasses = true, .featureSet = o.featureSet, .hashWhileReading = hashCacheDir(o.workspace)});
     if (const auto problems = validate(spec, data.numClasses()); !problems.empty())
         throw Error(o.features + ": " + problems.front());
     CliTrainingObserver training(plannedEpochs(spec), true);
@@ -486,7 +486,7 @@ int runTrain(const TrainCliOptions& o)
     const bool texts = plan.runs.front().options.leakage.method != LeakageOptions::Method::Off;
     // Texts are loaded for the leakage check (near duplicates by token shingles).
     const auto data = std::make_shared<const FeatureSet>(
-        readFeatureFile(o.features, {.loadTexts = texts, .requireTwoClasses = true, .featureSet = o.featureSet}));
+        readFeatureFile(o.features, {.loadTexts = texts, .requireTwoClasses = true, .featureSet = o.featureSet, .hashWhileReading = hashCacheDir(o.workspace)}));
     if (const auto problems = planProblems(plan, data->numClasses()); !problems.empty())
         throw Error(o.features + ": " + problems.front());
     // --cv K: K more heads on the run's training and validation rows, for per-fold metrics and
@@ -595,7 +595,7 @@ int runRepeats(const TrainCliOptions& o)
                              "repeats");
     const bool texts = plan.runs.front().options.leakage.method != LeakageOptions::Method::Off;
     const auto data = std::make_shared<const FeatureSet>(
-        readFeatureFile(o.features, {.loadTexts = texts, .requireTwoClasses = true, .featureSet = o.featureSet}));
+        readFeatureFile(o.features, {.loadTexts = texts, .requireTwoClasses = true, .featureSet = o.featureSet, .hashWhileReading = hashCacheDir(o.workspace)}));
     if (const auto problems = validate(base, data->numClasses()); !problems.empty())
         throw Error(o.features + ": " + problems.front());
     const std::string& groupId = plan.groupId;
@@ -663,7 +663,7 @@ int runSweep(const SweepCliOptions& o)
         return printJobArray(plan.groupId, plan.totalRuns, o.cluster, o.features, o.workspace, "headbench-sweep", "sweep");
     const bool texts = plan.runs.front().options.leakage.method != LeakageOptions::Method::Off;
     const auto data = std::make_shared<const FeatureSet>(readFeatureFile(
-        o.features, {.loadTexts = texts, .requireTwoClasses = true, .featureSet = plan.runs.front().featureSet}));
+        o.features, {.loadTexts = texts, .requireTwoClasses = true, .featureSet = plan.runs.front().featureSet, .hashWhileReading = hashCacheDir(o.workspace)}));
     if (const auto problems = planProblems(plan, data->numClasses()); !problems.empty())
         throw Error(o.grid + ": " + problems.front());
     for (const PlannedRun& p : plan.runs) // every feature set named must exist before the first run

@@ -96,12 +96,12 @@ void MainWindow::buildRunViews()
             return;
         }
         const auto features = m_workspace->features();
-        std::shared_ptr<const std::vector<std::string>> texts;
+        TextColumn texts;
         // The code is shown when the loaded feature file is the one the runs were made on.
         const auto& runs = result.comparison.runs;
         if (features && !features->texts.empty() && !runs.empty() &&
             QFileInfo(m_workspace->featuresPath()).absoluteFilePath() == QString::fromStdString(runs.front().record.featuresPath))
-            texts = std::shared_ptr<const std::vector<std::string>>(features, &features->texts);
+            texts = features->texts; // shared, without keeping the matrix
         const int count = static_cast<int>(runs.size());
         m_compare->setComparison(std::move(result.comparison), texts);
         m_tabs->setCurrentIndex(CompareTab);

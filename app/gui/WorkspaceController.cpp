@@ -220,7 +220,8 @@ void WorkspaceController::openFeatures(const QString& path, const QString& featu
     m_features.reset();
     if (*previous)
         Q_EMIT featuresReleased();
-    runJob(tr("Loading %1").arg(QFileInfo(path).fileName()), [path, featureSet, previous] {
+    // Hashed while read: the run trained on it next records the hash without another pass.
+    runJob(tr("Loading %1").arg(QFileInfo(path).fileName()), [path, featureSet, previous, hashes = hashCacheDir(m_workspace.toStdString())] {
         JobResult r;
         try {
             checkFeatureFile(path.toStdString());
@@ -230,7 +231,10 @@ void WorkspaceController::openFeatures(const QString& path, const QString& featu
             return r;
         }
         previous->reset();
-        r.features = std::make_shared<FeatureSet>(readFeatureFile(path.toStdString(), {.loadTexts = true, .requireTwoClasses = true, .featureSet = featureSet.toStdString()}));
+        r.features = std::make_shared<FeatureSet>(readFeatureFile(path.toStdString(), {.loadTexts = true,
+                                                                               .requireTwoClasses = true,
+                                                                               .featureSet = featureSet.toStdString(),
+                                                                               .hashWhileReading = hashes}));
         r.path = path;
         return r;
     });

@@ -47,7 +47,7 @@ void CompareViewTest::initTestCase()
     m_data.texts.resize(600);
     m_data.ids.resize(600);
     for (int i = 0; i < 600; ++i) {
-        m_data.texts[i] = "int f" + std::to_string(i) + "(void);";
+        m_data.texts.set(i, "int f" + std::to_string(i) + "(void);");
         m_data.ids[i] = "fn" + std::to_string(i);
     }
     m_data.path = m_dir.file("f.h5");
@@ -70,7 +70,7 @@ void CompareViewTest::showsTwoSavedRunsSideBySide()
     for (const auto& d : m_dirs)
         runs.push_back({loadRun(d), loadPredictions(d)});
     const RunRecord a = runs[0].record, b = runs[1].record;
-    auto texts = std::make_shared<const std::vector<std::string>>(m_data.texts);
+    const TextColumn texts = m_data.texts;
     RunCompareView view;
     view.setComparison(compareLoadedRuns(runs), texts);
     view.resize(1100, 700);

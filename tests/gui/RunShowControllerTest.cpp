@@ -29,7 +29,7 @@ FeatureSet featureFile(const std::string& path, std::uint64_t seed)
     data.texts.resize(300);
     data.ids.resize(300);
     for (int i = 0; i < 300; ++i) {
-        data.texts[i] = "int f" + std::to_string(seed) + "_" + std::to_string(i) + "(void);";
+        data.texts.set(i, "int f" + std::to_string(seed) + "_" + std::to_string(i) + "(void);");
         data.ids[i] = "fn" + std::to_string(i);
     }
     data.path = path;

@@ -427,7 +427,7 @@ void WidgetsTest::samplesShowProbabilitiesFirstAndTheCodeAThird()
     const QString last = QStringLiteral("z-long-function-name-of-the-last-row");
     data->ids.front() = first.toStdString();
     data->ids.back() = last.toStdString();
-    data->texts.front() = std::string(400, 'x') + " = strcpy(buf, src);";
+    data->texts.set(0, std::string(400, 'x') + " = strcpy(buf, src);");
     SamplesPanel panel;
     panel.resize(1100, 700);
     panel.show();

@@ -531,13 +531,17 @@ void WorkspaceWindowTest::aJobArraysSweepLandsInOneGroup()
         return nullptr;
     };
     QTRY_VERIFY(group() != nullptr);
-    QCOMPARE(group()->text(RunsPanel::StatusColumn), QStringLiteral("3 of 6 finished"));
+    QCOMPARE(group()->text(RunsPanel::StatusColumn), QStringLiteral("3/6 finished"));
+    QCOMPARE(group()->toolTip(RunsPanel::StatusColumn), QStringLiteral("3 of 6 finished"));
     QCOMPARE(group()->childCount(), 3);
     task("1/2"); // the other task lands: no click, no reopening
-    QTRY_COMPARE_WITH_TIMEOUT(group() ? group()->text(RunsPanel::StatusColumn) : QString(), QStringLiteral("6 of 6 finished"),
+    QTRY_COMPARE_WITH_TIMEOUT(group() ? group()->text(RunsPanel::StatusColumn) : QString(), QStringLiteral("6/6 finished"),
                               10000);
     QCOMPARE(group()->childCount(), 6);
     QCOMPARE(panel->tree()->topLevelItemCount(), 1);
+    // The status column shows the group's line whole (it was cut to "6 of 6 fir...").
+    QVERIFY(panel->tree()->columnWidth(RunsPanel::StatusColumn) >
+            panel->tree()->fontMetrics().horizontalAdvance(group()->text(RunsPanel::StatusColumn)));
 }
 
 QTEST_MAIN(WorkspaceWindowTest)

@@ -1,5 +1,9 @@
 #include <headbench/compute/Leakage.h>
 
+#include "compute/VectorKernels.h"
+
+#include <headbench/compute/Runtime.h>
+
 #include <headbench/core/AtomicFile.h>
 #include <headbench/core/Error.h>
 #include <headbench/core/Hash.h>
@@ -9,6 +13,10 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <array>
+#include <type_traits>
+#include <atomic>
+#include <future>
 #include <cstdio>
 #include <optional>
 #include <fstream>
@@ -35,10 +43,31 @@ std::uint64_t splitmix(std::uint64_t x)
     return x ^ (x >> 31);
 }
 
-/// Runs f(begin, end) over [0, n) on the torch thread pool.
+/// Runs f(begin, end) over [0, n) in pieces of `grain` on the process's threads (runtimeThreads),
+/// each thread taking the next piece when done with one (the pieces' costs vary: some queries
+/// have hundreds of candidate pairs). Not torch's pool: configureRuntime gives it one thread
+/// (the cores go to the BLAS), so at::parallel_for ran all of this on one core.
 template <typename F> void parallelRows(std::int64_t n, std::int64_t grain, F&& f)
 {
-    at::parallel_for(0, n, grain, [&](std::int64_t b, std::int64_t e) { f(b, e); });
+    grain = std::max<std::int64_t>(1, grain);
+    const std::int64_t pieces = (n + grain - 1) / grain;
+    const int threads = static_cast<int>(std::min<std::int64_t>(std::max(1, runtimeThreads()), pieces));
+    if (threads <= 1) {
+        if (n > 0)
+            f(std::int64_t(0), n);
+        return;
+    }
+    std::atomic<std::int64_t> next{0};
+    auto work = [&] {
+        for (std::int64_t p = next++; p < pieces; p = next++)
+            f(p * grain, std::min(n, (p + 1) * grain));
+    };
+    std::vector<std::future<void>> others;
+    for (int t = 1; t < threads; ++t)
+        others.push_back(std::async(std::launch::async, work));
+    work();
+    for (auto& o : others)
+        o.get();
 }
 
 /// The key two rows share when they are exact duplicates: the normalised text, or the bytes of
@@ -49,10 +78,10 @@ std::vector<std::uint64_t> exactKeys(const FeatureSet& data, bool byText)
     parallelRows(data.rows, 256, [&](std::int64_t b, std::int64_t e) {
         for (std::int64_t i = b; i < e; ++i) {
             if (byText) {
-                keys[i] = fnv1a64(normalizedCode(data.texts[static_cast<std::size_t>(i)]));
+                keys[i] = hash64(normalizedCode(data.texts[static_cast<std::size_t>(i)]));
             } else {
                 const auto* p = reinterpret_cast<const char*>(data.features.data() + i * data.dim);
-                keys[i] = fnv1a64(std::string_view(p, static_cast<std::size_t>(data.dim) * sizeof(float)));
+                keys[i] = hash64(std::string_view(p, static_cast<std::size_t>(data.dim) * sizeof(float)));
             }
         }
     });
@@ -190,10 +219,15 @@ private:
     std::vector<std::uint8_t> m_starts;  ///< per band, 1 where a bucket (a run of one key) starts
 };
 
+/// No cheap bound on a pair's similarity: verifyPairs checks every candidate.
+struct EveryCandidate {};
+
 /// Verifies candidate pairs (sorted by query) with `similarity(q, t)` and keeps, per query, the
-/// most similar training row.
-template <typename Similarity>
-void verifyPairs(const std::vector<std::uint64_t>& pairs, LeakageReport& r, Similarity&& similarity)
+/// most similar training row. With a `bound` (`distance(q, t)`, and `limit(best)`: the largest
+/// distance at which a pair could still beat a similarity of `best`), each query's candidates
+/// are checked nearest first and the rest skipped once beyond the limit.
+template <typename Similarity, typename Bound = EveryCandidate>
+void verifyPairs(const std::vector<std::uint64_t>& pairs, LeakageReport& r, Similarity&& similarity, Bound bound = {})
 {
     // Ranges of pairs per query, so that each query is handled by one thread.
     std::vector<std::size_t> starts;
@@ -206,12 +240,30 @@ void verifyPairs(const std::vector<std::uint64_t>& pairs, LeakageReport& r, Simi
             const std::size_t q = pairs[starts[g]] >> 32;
             float best = -std::numeric_limits<float>::infinity();
             std::int64_t bestRow = -1;
-            for (std::size_t i = starts[g]; i < starts[g + 1]; ++i) {
-                const std::size_t t = pairs[i] & 0xffffffffULL;
-                const float s = similarity(q, t);
-                if (s > best) {
-                    best = s;
-                    bestRow = static_cast<std::int64_t>(t);
+            if constexpr (std::is_same_v<Bound, EveryCandidate>) {
+                for (std::size_t i = starts[g]; i < starts[g + 1]; ++i) {
+                    const std::size_t t = pairs[i] & 0xffffffffULL;
+                    const float s = similarity(q, t);
+                    if (s > best) {
+                        best = s;
+                        bestRow = static_cast<std::int64_t>(t);
+                    }
+                }
+            } else {
+                std::vector<std::pair<int, std::uint32_t>> order; // (distance, training row)
+                for (std::size_t i = starts[g]; i < starts[g + 1]; ++i) {
+                    const auto t = static_cast<std::uint32_t>(pairs[i] & 0xffffffffULL);
+                    order.emplace_back(bound.distance(q, t), t);
+                }
+                std::sort(order.begin(), order.end());
+                for (const auto& [dist, t] : order) {
+                    if (bestRow >= 0 && dist > bound.limit(best))
+                        break;
+                    const float s = similarity(q, t);
+                    if (s > best) {
+                        best = s;
+                        bestRow = static_cast<std::int64_t>(t);
+                    }
                 }
             }
             r.nearestTrain[q] = bestRow;
@@ -307,23 +359,6 @@ void nearByText(const FeatureSet& data, std::span<const std::uint8_t> split, con
                     [&](std::size_t q, std::size_t t) { return static_cast<float>(jaccard(shingles[q], shingles[t])); });
 }
 
-/// A dot product in eight independent float lanes (which the compiler vectorises), summed in
-/// double at the end.
-double dotProduct(const float* a, const float* b, std::int64_t n)
-{
-    float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    std::int64_t j = 0;
-    for (; j + 8 <= n; j += 8)
-        for (int k = 0; k < 8; ++k)
-            lane[k] += a[j + k] * b[j + k];
-    double sum = 0;
-    for (int k = 0; k < 8; ++k)
-        sum += lane[k];
-    for (; j < n; ++j)
-        sum += static_cast<double>(a[j]) * b[j];
-    return sum;
-}
-
 void nearByFeatures(const FeatureSet& data, std::span<const std::uint8_t> split, LeakageReport& r)
 {
     const std::int64_t n = data.rows, d = data.dim;
@@ -356,15 +391,51 @@ void nearByFeatures(const FeatureSet& data, std::span<const std::uint8_t> split,
     }
     const float* f = data.features.data();
     const float* dm = dotMean.data_ptr<float>();
+    // Each row's 384 projection signs, 6 words: their Hamming distance estimates the angle of a
+    // pair (a sign differs with probability angle / pi), so the candidates of a query are
+    // checked nearest first, and the rest dropped once even 6 standard deviations could not
+    // bring them above the best cosine found. On tiled Juliet (every row with near copies,
+    // hundreds of candidates per query) the exact cosines were most of the check's time.
+    constexpr int kBits = kFeatureBands * kFeatureBitsPerBand, kWords = kBits / 64;
+    std::vector<std::uint64_t> signs(static_cast<std::size_t>(n) * kWords, 0);
+    for (std::int64_t i = 0; i < n; ++i)
+        for (int band = 0; band < kFeatureBands; ++band)
+            signs[static_cast<std::size_t>(i) * kWords + band / 4] |=
+                (bandKeys[static_cast<std::size_t>(i) * kFeatureBands + static_cast<std::size_t>(band)] & 0xffffULL)
+                << (16 * (band % 4));
+    std::array<int, 2001> limits{}; // by best cosine in steps of 0.001 from -1
+    for (std::size_t k = 0; k < limits.size(); ++k) {
+        // A pair above cosine c differs in kBits * p signs on average (p = angle / pi), rarely
+        // in more than 6 standard deviations above that; c is the step's bottom (more kept).
+        const double c = std::clamp(-1.0 + 0.001 * static_cast<double>(k), -1.0, 1.0);
+        const double p = std::acos(c) / 3.14159265358979323846;
+        limits[k] = static_cast<int>(std::ceil(kBits * p + 6.0 * std::sqrt(kBits * p * (1 - p))));
+    }
+    struct SignBound {
+        const std::uint64_t* signs;
+        const std::array<int, 2001>* limits;
+        int distance(std::size_t q, std::size_t t) const
+        {
+            int bits = 0;
+            for (int w = 0; w < kWords; ++w)
+                bits += __builtin_popcountll(signs[q * kWords + w] ^ signs[t * kWords + w]);
+            return bits;
+        }
+        int limit(float best) const
+        {
+            const double k = std::floor((std::clamp(static_cast<double>(best), -1.0, 1.0) + 1.0) * 1000.0);
+            return (*limits)[static_cast<std::size_t>(std::clamp(k, 0.0, 2000.0))];
+        }
+    };
     const BandBuckets buckets(bandKeys, kFeatureBands, static_cast<std::size_t>(n));
     std::vector<std::uint64_t>().swap(bandKeys); // the buckets hold what is needed of them
     for (const auto& [lo, hi] : BandBuckets::queryRanges(split))
         verifyPairs(buckets.pairs(split, lo, hi), r, [&](std::size_t q, std::size_t t) {
-            const double dot = dotProduct(f + q * d, f + t * d, d);
+            const double dot = fastDot(f + q * d, f + t * d, d);
             const double centred = dot - dm[q] - dm[t] + meanSq; // (x_q - mu) . (x_t - mu)
             const double denom = static_cast<double>(norm[q]) * norm[t];
             return static_cast<float>(denom > 0 ? centred / denom : 0.0);
-        });
+        }, SignBound{.signs = signs.data(), .limits = &limits});
 }
 
 std::uint64_t fingerprint(const FeatureSet& data, std::span<const std::uint8_t> split, const LeakageOptions& o)

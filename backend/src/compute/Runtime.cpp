@@ -40,6 +40,30 @@ void releaseFreedMemory()
     malloc_trim(0);
 }
 
+namespace {
+
+using SetBlasThreads = void (*)(int);
+using GetBlasThreads = int (*)();
+
+} // namespace
+
+BlasThreadsScope::BlasThreadsScope(int threads)
+{
+    auto* get = reinterpret_cast<GetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+    auto* set = reinterpret_cast<SetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+    if (get && set) {
+        m_previous = get();
+        set(threads);
+    }
+}
+
+BlasThreadsScope::~BlasThreadsScope()
+{
+    if (m_previous > 0)
+        if (auto* set = reinterpret_cast<SetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+            set(m_previous);
+}
+
 int runtimeThreads()
 {
     return g_threads;

@@ -71,6 +71,11 @@ std::string fnvFile(const std::string& path)
 
 } // namespace
 
+std::uint64_t hash64(std::string_view bytes)
+{
+    return XXH3_64bits(bytes.data(), bytes.size());
+}
+
 std::string hashTextHex(std::string_view bytes)
 {
     return hex16(XXH3_64bits(bytes.data(), bytes.size()));

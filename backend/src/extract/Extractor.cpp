@@ -423,7 +423,7 @@ std::int64_t mergeShards(const std::vector<std::string>& shardPaths, const std::
     const bool groups = std::all_of(shards.begin(), shards.end(), [](const FeatureSet& s) { return !s.groups.empty(); });
     const bool nTokens = std::all_of(shards.begin(), shards.end(), [](const FeatureSet& s) { return !s.nTokens.empty(); });
     if (nTokens) out.nTokens.resize(static_cast<std::size_t>(total));
-    if (texts) out.texts.resize(static_cast<std::size_t>(total));
+    std::vector<std::string> mergedTexts(texts ? static_cast<std::size_t>(total) : 0);
     if (ids) out.ids.resize(static_cast<std::size_t>(total));
     if (splits) out.split.resize(static_cast<std::size_t>(total));
     if (groups) out.groups.resize(static_cast<std::size_t>(total));
@@ -443,7 +443,7 @@ std::int64_t mergeShards(const std::vector<std::string>& shardPaths, const std::
                             out.setFeatures[k].data() + static_cast<std::size_t>(row) * w);
             }
             out.labels[static_cast<std::size_t>(row)] = sh.labels[static_cast<std::size_t>(r)];
-            if (texts) out.texts[static_cast<std::size_t>(row)] = std::move(sh.texts[static_cast<std::size_t>(r)]);
+            if (texts) mergedTexts[static_cast<std::size_t>(row)] = sh.texts[static_cast<std::size_t>(r)];
             if (ids) out.ids[static_cast<std::size_t>(row)] = std::move(sh.ids[static_cast<std::size_t>(r)]);
             if (splits) out.split[static_cast<std::size_t>(row)] = sh.split[static_cast<std::size_t>(r)];
             if (groups) out.groups[static_cast<std::size_t>(row)] = std::move(sh.groups[static_cast<std::size_t>(r)]);
@@ -451,6 +451,8 @@ std::int64_t mergeShards(const std::vector<std::string>& shardPaths, const std::
         }
     }
     const auto holes = std::count(seen.begin(), seen.end(), 0);
+    if (texts)
+        out.texts = std::move(mergedTexts);
     if (holes > 0)
         throw Error("merge: " + std::to_string(holes) + " of " + std::to_string(total) + " rows are in no shard");
     out.labelNames = ref.labelNames;

@@ -1,5 +1,6 @@
 #include <headbench/runs/CrossValidationFiles.h>
 #include <headbench/runs/RunSession.h>
+#include <headbench/runs/RunStore.h>
 
 #include <headbench/compute/Runtime.h>
 #include <headbench/core/Error.h>
@@ -65,7 +66,7 @@ TrainOptions withLeakageCache(TrainOptions options, const std::string& workspace
         return options;
     try {
         options.leakage.contentHash =
-            hashFileCached(data.path, (std::filesystem::path(workspace) / ".cache" / "hashes").string());
+            hashFileCached(data.path, hashCacheDir(workspace));
         options.leakage.cacheDir = (std::filesystem::path(workspace) / ".cache" / "leakage").string();
     } catch (const Error&) { // the file is gone or unreadable: measure without the cache
     }

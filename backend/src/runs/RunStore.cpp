@@ -335,7 +335,7 @@ std::string defaultRunNameOf(const HeadSpec& spec, const FeatureSet& data, const
 
 json featuresJson(const FeatureSet& data, const std::string& workspace)
 {
-    const std::string hashCache = workspace.empty() ? std::string() : (fs::path(workspace) / ".cache" / "hashes").string();
+    const std::string hashCache = hashCacheDir(workspace);
     json f{{"path", data.path.empty() ? std::string() : fs::absolute(data.path).string()},
            {"hash", data.path.empty() ? std::string() : hashFileCached(data.path, hashCache)},
            {"backbone", data.backbone},
@@ -511,6 +511,21 @@ void setRunTags(const std::string& dir, const std::vector<std::string>& tags)
 std::string RunGroup::statusText() const
 {
     std::string out = points > 0 ? fmt::format("{} of {} finished", finished, points) : fmt::format("{} finished", finished);
+    if (running > 0)
+        out += fmt::format(", {} running", running);
+    if (interrupted > 0)
+        out += fmt::format(", {} interrupted", interrupted);
+    return out;
+}
+
+std::string hashCacheDir(const std::string& workspace)
+{
+    return workspace.empty() ? std::string() : (fs::path(workspace) / ".cache" / "hashes").string();
+}
+
+std::string RunGroup::shortStatusText() const
+{
+    std::string out = points > 0 ? fmt::format("{}/{} finished", finished, points) : fmt::format("{} finished", finished);
     if (running > 0)
         out += fmt::format(", {} running", running);
     if (interrupted > 0)

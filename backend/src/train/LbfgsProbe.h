@@ -29,6 +29,21 @@ struct LbfgsProblem {
     std::vector<std::int32_t> valLabels;
     int numClasses = 0;
     LossFn loss;
+    /// The loss's denominator for a set of targets: their count for a plain mean, the sum of
+    /// their class weights for a weighted one. Every loss of a spec is such a (weighted) mean of
+    /// per-row terms, so the training rows can be taken block by block, each block's loss scaled
+    /// by its share of the denominator: one pass over the rows per evaluation instead of two.
+    /// Empty: the loss is evaluated on all training rows at once (two passes).
+    std::function<double(const torch::Tensor& targets)> normalizer;
+    /// Set when the loss is plain softmax cross-entropy (`sigmoid` false) or BCE-with-logits on
+    /// one output (`sigmoid` true), optionally class-weighted, without label smoothing. With the
+    /// normalizer, the probe's passes then compute each row's gradient in closed form while the
+    /// row is in L1: one read of it per evaluation and no autograd per block.
+    struct ClosedForm {
+        bool sigmoid = false;
+        torch::Tensor classWeights; ///< [K] float; undefined: none
+    };
+    std::optional<ClosedForm> closedForm;
     std::optional<double> l2;          ///< empty = pick from the grid
 };
 

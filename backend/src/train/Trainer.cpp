@@ -62,6 +62,21 @@ public:
         return perSample.mean();
     }
 
+    /// The class weights of a weighted loss (undefined: none).
+    const torch::Tensor& classWeights() const { return m_weights; }
+    /// Whether the loss is plain cross-entropy or BCE-with-logits (no focal term, no smoothing):
+    /// the probe then computes its gradient row by row in closed form.
+    bool closedForm() const
+    {
+        return m_spec.labelSmoothing == 0 && (m_spec.loss == Loss::CrossEntropy || m_spec.loss == Loss::BceWithLogits);
+    }
+
+    /// The denominator of the loss for these targets (see LbfgsProblem::normalizer).
+    double normalizer(const torch::Tensor& targets) const
+    {
+        return m_weights.defined() ? m_weights.index_select(0, targets).sum().item<double>() : static_cast<double>(targets.size(0));
+    }
+
 private:
     HeadSpec m_spec;
     torch::Tensor m_weights;
@@ -392,6 +407,9 @@ bool standardizeAndFitProbe(Training& t, TrainResult& result)
     problem.valLabels = t.rows.validationLabels;
     problem.numClasses = t.numClasses;
     problem.loss = [&t](const torch::Tensor& logits, const torch::Tensor& targets) { return t.criterion(logits, targets); };
+    problem.normalizer = [&t](const torch::Tensor& targets) { return t.criterion.normalizer(targets); };
+    if (t.criterion.closedForm())
+        problem.closedForm = LbfgsProblem::ClosedForm{.sigmoid = t.spec.loss == Loss::BceWithLogits, .classWeights = t.criterion.classWeights()};
     problem.l2 = t.spec.l2;
     LbfgsFit fit = fitLbfgsProbe(t.net->output, problem, t.observer);
     result.history = std::move(fit.history);

@@ -1,4 +1,5 @@
 #include <headbench/core/Error.h>
+#include <headbench/core/Hash.h>
 #include <headbench/data/DemoData.h>
 #include <headbench/data/FeatureFile.h>
 #include <headbench/extract/Extractor.h>
@@ -90,12 +91,56 @@ void expectRejected(const std::string& path, const std::string& problem)
 
 } // namespace
 
+TEST(FeatureFile, CopiesOfASetShareItsTextsUntilOneChanges)
+{
+    // The window shows the loaded file's texts beside a run's samples: a copy of the column
+    // must not copy 150,000 functions, nor keep the rest of the file (its matrix) alive.
+    FeatureSet a = test::blobs(3, 4, 2, 1);
+    a.texts = std::vector<std::string>{"int a;", "int b;", "int c;"};
+    FeatureSet b = a;
+    EXPECT_TRUE(b.texts.sharesWith(a.texts));
+    EXPECT_EQ(&b.texts[1], &a.texts[1]); // the same strings, not equal ones
+    b.texts.set(1, "int z;");
+    EXPECT_EQ(a.texts[1], "int b;");
+    EXPECT_EQ(b.texts[1], "int z;");
+    EXPECT_FALSE(b.texts.sharesWith(a.texts));
+    TextColumn kept;
+    {
+        const FeatureSet c = a;
+        kept = c.texts;
+    }
+    a = FeatureSet();
+    ASSERT_EQ(kept.size(), 3u); // outlives every set that held it
+    EXPECT_EQ(kept[2], "int c;");
+    EXPECT_TRUE(a.texts.empty());
+}
+
+TEST(FeatureFile, HashedWhileReadIntoTheWorkspaceCache)
+{
+    test::TempDir dir;
+    const auto path = dir.file("f.h5");
+    writeFeatureFile(path, test::blobs(40, 6, 2, 3));
+    const auto cache = dir.file("hashes");
+    const FeatureSet set = readFeatureFile(path, {.hashWhileReading = cache});
+    EXPECT_EQ(set.rows, 40);
+    // The read left the file's hash in the cache: one entry, the file's XXH3.
+    std::vector<std::string> entries;
+    for (const auto& e : std::filesystem::directory_iterator(cache))
+        entries.push_back(e.path().string());
+    ASSERT_EQ(entries.size(), 1u);
+    std::ifstream in(entries.front());
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, hashFile(path));
+    EXPECT_EQ(hashFileCached(path, cache), hashFile(path));
+}
+
 TEST(FeatureFile, WriteThenReadKeepsEverything)
 {
     test::TempDir dir;
     FeatureSet set = test::blobs(50, 8, 3, 1);
     set.texts.assign(50, "int x; /* é */");
-    set.texts[3] = "";
+    set.texts.set(3, "");
     set.ids.resize(50);
     for (int i = 0; i < 50; ++i)
         set.ids[i] = "id-" + std::to_string(i);

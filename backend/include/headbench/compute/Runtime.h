@@ -15,4 +15,18 @@ void releaseFreedMemory();
 /// The thread count configureRuntime settled on.
 int runtimeThreads();
 
+/// OpenBLAS's thread count for a scope, restored at its end. Code that runs threads of its own
+/// over a matrix and calls the BLAS only for small products sets 1: OpenBLAS's threads otherwise
+/// wake for those products and then spin in sched_yield on the cores the scope's threads use.
+class BlasThreadsScope {
+public:
+    explicit BlasThreadsScope(int threads);
+    ~BlasThreadsScope();
+    BlasThreadsScope(const BlasThreadsScope&) = delete;
+    BlasThreadsScope& operator=(const BlasThreadsScope&) = delete;
+
+private:
+    int m_previous = 0;
+};
+
 } // namespace headbench

@@ -12,6 +12,10 @@ std::uint64_t fnv1a64(std::string_view bytes, std::uint64_t seed = 0xcbf29ce4842
 /// XXH3-64 of a byte string as 16 hex digits (identities derived from text, e.g. a sweep id).
 std::string hashTextHex(std::string_view bytes);
 
+/// XXH3 of bytes in memory: keys for grouping equal rows (~10x faster than FNV-1a, which takes
+/// a byte at a time: 0.4 s over a 614 MB matrix).
+std::uint64_t hash64(std::string_view bytes);
+
 /// Content hash of a file as "xxh3_64:<16 hex digits>" (xxHash's XXH3, read in 1 MiB blocks);
 /// throws headbench::Error when unreadable.
 std::string hashFile(const std::string& path);

@@ -2,8 +2,11 @@
 /// \file FeatureFile.h
 /// The HDF5 feature cache (layout in docs/FORMAT.md): read with full validation, write
 /// atomically.
+#include <headbench/core/TextColumn.h>
+
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string_view>
 #include <memory>
 #include <utility>
@@ -48,7 +51,7 @@ struct FeatureSet {
     std::int64_t dim = 0;
     FeatureMatrix features;               ///< rows x dim, row-major
     std::vector<std::int32_t> labels;     ///< rows, values 0..numClasses-1
-    std::vector<std::string> texts;       ///< rows, or empty when the file has no /text
+    TextColumn texts;                     ///< rows, or empty when the file has no /text (copies share it)
     std::vector<std::string> ids;         ///< rows, or empty when the file has no /ids
     std::vector<std::uint8_t> split;      ///< rows, or empty when the file has no /split
     std::vector<std::string> groups;      ///< rows, or empty when the file has no /groups
@@ -84,6 +87,11 @@ struct FeatureReadOptions {
     std::string featureSet = {};
     /// Also load every feature set's matrix into `setFeatures` (merging shards).
     bool loadAllSets = false;
+    /// Hash the file (hashFileCached, XXH3) on a second thread while it is read, with this
+    /// workspace cache directory ("": the process's memory only); a run's later hashFileCached
+    /// of the file then costs nothing. Empty: no hash. A file that cannot be hashed is not an
+    /// error here (the later call reports it).
+    std::optional<std::string> hashWhileReading;
 };
 
 /// Opens `path` as a feature file without reading its data (it exists, is HDF5, opens, holds

@@ -131,6 +131,8 @@ struct RunGroup {
     int retried = 0; ///< attempts left out of members: interrupted runs whose point was tried again
     /// "4 of 6 finished, 2 running", "3 finished, 1 interrupted": what the group's line says.
     std::string statusText() const;
+    /// The same in a narrow column: "4/6 finished, 2 running", "3 finished, 1 interrupted".
+    std::string shortStatusText() const;
 };
 
 /// The groups (sweeps, repeats) of a listRuns result, in the order their first run appears.
@@ -139,6 +141,10 @@ std::vector<RunGroup> runGroups(const std::vector<RunRecord>& runs);
 /// Whether the feature file a run was trained on is still what it was.
 enum class FeaturesState { Same, Changed, Missing };
 FeaturesState checkFeatures(const RunRecord& run);
+
+/// Where a workspace keeps the hashes of its feature files (hashFileCached): `<ws>/.cache/hashes`;
+/// "" for no workspace.
+std::string hashCacheDir(const std::string& workspace);
 
 /// Loads one run folder; throws headbench::Error when it is not a complete run.
 RunRecord loadRun(const std::string& dir);
