@@ -16,6 +16,7 @@
 #include "SyntheticFeatures.h"
 
 #include <QApplication>
+#include <QSpinBox>
 #include <QCommandLineParser>
 #include <QDir>
 #include <QStandardPaths>
@@ -74,7 +75,7 @@ bool trainInChild(const std::string& path, const std::string& workspace)
 
 int main(int argc, char** argv)
 {
-    int rows = 149183, dim = 1024, reopen = 3;
+    int rows = 149183, dim = 1024, reopen = 3, cv = 0;
     bool trainInWindow = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -85,6 +86,8 @@ int main(int argc, char** argv)
             rows = std::stoi(argv[++i]);
         else if (a == "--dim" && value)
             dim = std::stoi(argv[++i]);
+        else if (a == "--cv" && value) // with --train-in-window: the designer's cross-validation folds
+            cv = std::stoi(argv[++i]);
         else if (a == "--reopen" && value)
             reopen = std::stoi(argv[++i]);
     }
@@ -116,8 +119,13 @@ int main(int argc, char** argv)
         std::fflush(stdout);
         if (opened < reopen)
             QTimer::singleShot(200, [&] { window.workspace()->openFeatures(file); });
-        else if (trainInWindow && !window.startTraining())
-            QApplication::exit(1);
+        else if (trainInWindow) {
+            auto* folds = window.findChild<QSpinBox*>(QStringLiteral("crossValidation"));
+            if (cv > 0 && folds)
+                folds->setValue(cv);
+            if ((cv > 0 && !folds) || !window.startTraining())
+                QApplication::exit(1);
+        }
         else if (!trainInWindow)
             QTimer::singleShot(3000, [&] {
                 std::printf("  with the run shown (evaluation, samples): %.0f MiB\n", statusMiB("VmRSS:"));

@@ -1,5 +1,7 @@
 #include "RunsPanel.h"
 
+#include <QEvent>
+
 #include <QFontMetrics>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -7,6 +9,7 @@
 #include <QPushButton>
 #include <QSignalBlocker>
 #include <QTreeWidget>
+#include <QTreeWidgetItemIterator>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -69,6 +72,11 @@ RunsPanel::RunsPanel(QWidget* parent)
     m_tree->setColumnWidth(StatusColumn, statusWidth + 24);
     m_tree->setColumnWidth(DateColumn, 110);
     m_tree->setColumnWidth(HeadColumn, 150);
+    m_tree->viewport()->installEventFilter(this);
+    connect(m_tree->header(), &QHeaderView::sectionResized, this, [this](int section, int, int) {
+        if (section == NameColumn && !m_fitting)
+            m_userSizedName = true;
+    });
     m_compare->setToolTip(tr("Select two or more runs (Ctrl+click) to compare them side by side"));
     m_compare->setEnabled(false);
     auto* buttons = new QHBoxLayout;
@@ -188,18 +196,19 @@ void RunsPanel::setRuns(const std::vector<RunRecord>& runs, const std::vector<Fe
     }
     // A group's line says how far it is (points finished of planned, running): the tasks of a job
     // array land runs in it while it is listed.
-    // The column widens to show it whole (the group's line was cut to "6 of 6 fir…" at 1280x800).
-    const QFontMetrics fm = m_tree->fontMetrics();
-    int statusWidth = m_tree->columnWidth(StatusColumn);
     for (const RunGroup& g : runGroups(runs))
         if (const auto it = sweeps.find(g.id); it != sweeps.end()) {
-            const QString text = QString::fromStdString(g.shortStatusText());
-            it->second->setText(StatusColumn, text);
+            it->second->setText(StatusColumn, QString::fromStdString(g.shortStatusText()));
             it->second->setToolTip(StatusColumn, QString::fromStdString(g.statusText()));
-            statusWidth = std::max(statusWidth, std::min(fm.horizontalAdvance(text) + 24, 220));
         }
-    if (statusWidth > m_tree->columnWidth(StatusColumn))
-        m_tree->setColumnWidth(StatusColumn, statusWidth);
+    // The status column fits the statuses listed (the group's line was cut to "6 of 6 fir…" at
+    // 1280x800), and the name column gives way in a narrow dock.
+    const QFontMetrics fm = m_tree->fontMetrics();
+    int statusWidth = fm.horizontalAdvance(m_tree->headerItem()->text(StatusColumn));
+    for (QTreeWidgetItemIterator it(m_tree); *it; ++it)
+        statusWidth = std::max(statusWidth, fm.horizontalAdvance((*it)->text(StatusColumn)));
+    m_tree->setColumnWidth(StatusColumn, std::min(statusWidth + 24, 220));
+    fitNameColumn();
     m_tree->setSortingEnabled(true);
     m_filling = false;
     for (const QString& dir : selected)
@@ -278,6 +287,25 @@ void RunsPanel::contextMenu(const QPoint& pos)
         Q_EMIT loadSpecRequested(item->data(0, DirRole).toString());
     else if (chosen == remove)
         Q_EMIT deleteRequested(dirs);
+}
+
+bool RunsPanel::eventFilter(QObject* watched, QEvent* event)
+{
+    if (watched == m_tree->viewport() && event->type() == QEvent::Resize)
+        fitNameColumn();
+    return QWidget::eventFilter(watched, event);
+}
+
+void RunsPanel::fitNameColumn()
+{
+    if (m_userSizedName)
+        return;
+    const int width = std::clamp(m_tree->viewport()->width() - m_tree->columnWidth(StatusColumn), 90, 170);
+    if (width == m_tree->columnWidth(NameColumn))
+        return;
+    m_fitting = true;
+    m_tree->setColumnWidth(NameColumn, width);
+    m_fitting = false;
 }
 
 } // namespace headbench

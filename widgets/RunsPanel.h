@@ -46,13 +46,21 @@ Q_SIGNALS:
     void loadSpecRequested(QString dir);
     void deleteRequested(QStringList dirs);
 
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
 private:
     void contextMenu(const QPoint& pos);
+    /// Narrows the name column so that the status column stays in view in a narrow dock (at
+    /// 1024x680 it showed "fi"), until the user sizes the name column.
+    void fitNameColumn();
     QTreeWidgetItem* itemFor(const RunRecord& run, FeaturesState state);
 
     QTreeWidget* m_tree;
     QPushButton* m_compare;
     bool m_filling = false;
+    bool m_fitting = false;
+    bool m_userSizedName = false;
 };
 
 } // namespace headbench

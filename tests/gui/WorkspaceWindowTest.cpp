@@ -531,11 +531,11 @@ void WorkspaceWindowTest::aJobArraysSweepLandsInOneGroup()
         return nullptr;
     };
     QTRY_VERIFY(group() != nullptr);
-    QCOMPARE(group()->text(RunsPanel::StatusColumn), QStringLiteral("3/6 finished"));
+    QCOMPARE(group()->text(RunsPanel::StatusColumn), QStringLiteral("3/6 done"));
     QCOMPARE(group()->toolTip(RunsPanel::StatusColumn), QStringLiteral("3 of 6 finished"));
     QCOMPARE(group()->childCount(), 3);
     task("1/2"); // the other task lands: no click, no reopening
-    QTRY_COMPARE_WITH_TIMEOUT(group() ? group()->text(RunsPanel::StatusColumn) : QString(), QStringLiteral("6/6 finished"),
+    QTRY_COMPARE_WITH_TIMEOUT(group() ? group()->text(RunsPanel::StatusColumn) : QString(), QStringLiteral("6/6 done"),
                               10000);
     QCOMPARE(group()->childCount(), 6);
     QCOMPARE(panel->tree()->topLevelItemCount(), 1);

@@ -78,7 +78,11 @@ std::vector<std::uint64_t> exactKeys(const FeatureSet& data, bool byText)
     parallelRows(data.rows, 256, [&](std::int64_t b, std::int64_t e) {
         for (std::int64_t i = b; i < e; ++i) {
             if (byText) {
-                keys[i] = hash64(normalizedCode(data.texts[static_cast<std::size_t>(i)]));
+                // The token sequence folded as it is lexed: the key of the normalised code
+                // (tokens, without layout or comments) without building that string.
+                std::uint64_t h = 0x6c65616b6167650aULL;
+                forEachCToken(data.texts[static_cast<std::size_t>(i)], [&](std::string_view t) { h = splitmix(h ^ hash64(t)); });
+                keys[i] = h;
             } else {
                 const auto* p = reinterpret_cast<const char*>(data.features.data() + i * data.dim);
                 keys[i] = hash64(std::string_view(p, static_cast<std::size_t>(data.dim) * sizeof(float)));
@@ -197,7 +201,7 @@ public:
 
     /// Ranges [lo, hi) of row indices holding about `perRange` query rows each.
     static std::vector<std::pair<std::size_t, std::size_t>> queryRanges(std::span<const std::uint8_t> split,
-                                                                        std::size_t perRange = 8192)
+                                                                        std::size_t perRange = 2048)
     {
         std::vector<std::pair<std::size_t, std::size_t>> out;
         std::size_t lo = 0, count = 0;
@@ -299,17 +303,14 @@ double jaccard(const std::vector<std::uint32_t>& a, const std::vector<std::uint3
 {
     if (a.empty() && b.empty())
         return 1.0;
+    // Branch-free merge: the comparisons of two shingle lists are unpredictable.
     std::size_t i = 0, j = 0, common = 0;
-    while (i < a.size() && j < b.size()) {
-        if (a[i] < b[j])
-            ++i;
-        else if (b[j] < a[i])
-            ++j;
-        else {
-            ++common;
-            ++i;
-            ++j;
-        }
+    const std::size_t na = a.size(), nb = b.size();
+    while (i < na && j < nb) {
+        const std::uint32_t x = a[i], y = b[j];
+        common += x == y;
+        i += x <= y;
+        j += y <= x;
     }
     return static_cast<double>(common) / static_cast<double>(a.size() + b.size() - common);
 }
@@ -338,12 +339,7 @@ void nearByText(const FeatureSet& data, std::span<const std::uint8_t> split, con
         for (std::int64_t i = b; i < e; ++i) {
             shingles[i] = shinglesOf(data.texts[static_cast<std::size_t>(i)], o.shingleTokens);
             std::fill(std::begin(sig), std::end(sig), 0xffffffffu);
-            for (std::uint32_t x : shingles[i])
-                for (int k = 0; k < hashes; ++k) { // a vectorisable min over mixed permutations
-                    std::uint32_t h = (x ^ xorC[k]) * mulA[k];
-                    h ^= h >> 15;
-                    sig[k] = std::min(sig[k], h);
-                }
+            minHashSignature(shingles[i].data(), shingles[i].size(), mulA, xorC, hashes, sig);
             for (int band = 0; band < kTextBands; ++band) {
                 std::uint64_t h = static_cast<std::uint64_t>(band) * 0x9e3779b97f4a7c15ULL;
                 for (int k = 0; k < kTextRowsPerBand; ++k)

@@ -127,6 +127,21 @@ __attribute__((target("avx2,fma"))) void addShiftedMomentsAvx2(const float* x, c
     }
 }
 
+// 32-bit products vectorise from SSE4.1 on; x86-64's SSE2 multiplies them one at a time.
+__attribute__((target("avx2"))) void minHashSignatureAvx2(const std::uint32_t* values, std::size_t n,
+                                                          const std::uint32_t* mul, const std::uint32_t* xorv, int hashes,
+                                                          std::uint32_t* sig)
+{
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t x = values[i];
+        for (int k = 0; k < hashes; ++k) {
+            std::uint32_t h = (x ^ xorv[k]) * mul[k];
+            h ^= h >> 15;
+            sig[k] = h < sig[k] ? h : sig[k];
+        }
+    }
+}
+
 bool hasAvx2()
 {
     static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -164,7 +179,30 @@ void addShiftedMomentsPortable(const float* x, const std::int64_t* rows, std::in
     }
 }
 
+void minHashSignaturePortable(const std::uint32_t* values, std::size_t n, const std::uint32_t* mul,
+                              const std::uint32_t* xorv, int hashes, std::uint32_t* sig)
+{
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t x = values[i];
+        for (int k = 0; k < hashes; ++k) {
+            std::uint32_t h = (x ^ xorv[k]) * mul[k];
+            h ^= h >> 15;
+            sig[k] = h < sig[k] ? h : sig[k];
+        }
+    }
+}
+
 } // namespace
+
+void minHashSignature(const std::uint32_t* values, std::size_t n, const std::uint32_t* mul, const std::uint32_t* xorv,
+                      int hashes, std::uint32_t* sig)
+{
+#ifdef HEADBENCH_AVX2
+    if (hasAvx2())
+        return minHashSignatureAvx2(values, n, mul, xorv, hashes, sig);
+#endif
+    minHashSignaturePortable(values, n, mul, xorv, hashes, sig);
+}
 
 void addShiftedMoments(const float* x, const std::int64_t* rows, std::int64_t n, std::int64_t d, const float* shift,
                        double* sum, double* sumSq)

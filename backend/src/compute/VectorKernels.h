@@ -41,6 +41,11 @@ void addRowsTransposed(const float* x, const std::int64_t* rows, std::int64_t n,
 void addShiftedMoments(const float* x, const std::int64_t* rows, std::int64_t n, std::int64_t d, const float* shift,
                        double* sum, double* sumSq);
 
+/// sig[k] = min over the n values of mix((v ^ xorv[k]) * mul[k]) for k < hashes (h ^= h >> 15):
+/// a MinHash signature under `hashes` mixed permutations.
+void minHashSignature(const std::uint32_t* values, std::size_t n, const std::uint32_t* mul, const std::uint32_t* xorv,
+                      int hashes, std::uint32_t* sig);
+
 /// What a fused pass asks of the loss for one row: its gradient dz[k] with respect to the row's
 /// `outputs` logits z[k], given r (the row's place in `rows`).
 using RowGradient = void (*)(void* context, std::int64_t r, const float* z, float* dz);

@@ -525,7 +525,7 @@ std::string hashCacheDir(const std::string& workspace)
 
 std::string RunGroup::shortStatusText() const
 {
-    std::string out = points > 0 ? fmt::format("{}/{} finished", finished, points) : fmt::format("{} finished", finished);
+    std::string out = points > 0 ? fmt::format("{}/{} done", finished, points) : fmt::format("{} done", finished);
     if (running > 0)
         out += fmt::format(", {} running", running);
     if (interrupted > 0)

@@ -7,8 +7,15 @@
 namespace headbench {
 namespace {
 
-bool isIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || (c & 0x80); }
-bool isIdentChar(char c) { return isIdentStart(c) || std::isdigit(static_cast<unsigned char>(c)); }
+// ASCII classes inline: <cctype>'s are calls through the locale (a tenth of the text leakage
+// check), and bytes above 0x7f are identifier characters here whatever the locale says.
+constexpr bool isAsciiAlpha(unsigned char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+constexpr bool isAsciiDigit(unsigned char c) { return c >= '0' && c <= '9'; }
+constexpr bool isAsciiAlnum(unsigned char c) { return isAsciiAlpha(c) || isAsciiDigit(c); }
+constexpr bool isAsciiSpace(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+bool isIdentStart(char c) { return isAsciiAlpha(static_cast<unsigned char>(c)) || c == '_' || (c & 0x80); }
+bool isIdentChar(char c) { return isIdentStart(c) || isAsciiDigit(static_cast<unsigned char>(c)); }
 
 // Punctuators, longest first so that greedy matching picks `<<=` over `<<` over `<`.
 constexpr std::array<std::string_view, 48> kPunctuators = {
@@ -25,7 +32,7 @@ template <typename Emit> void lex(std::string_view s, bool keepLiterals, Emit&& 
     const std::size_t n = s.size();
     while (i < n) {
         const char c = s[i];
-        if (std::isspace(static_cast<unsigned char>(c))) {
+        if (isAsciiSpace(static_cast<unsigned char>(c))) {
             ++i;
         } else if (c == '/' && i + 1 < n && s[i + 1] == '/') {
             while (i < n && s[i] != '\n')
@@ -41,10 +48,10 @@ template <typename Emit> void lex(std::string_view s, bool keepLiterals, Emit&& 
             if (i < n && (s[i] == '"' || s[i] == '\'') && i - start <= 2)
                 continue;
             emit(s.substr(start, i - start));
-        } else if (std::isdigit(static_cast<unsigned char>(c)) ||
-                   (c == '.' && i + 1 < n && std::isdigit(static_cast<unsigned char>(s[i + 1])))) {
+        } else if (isAsciiDigit(static_cast<unsigned char>(c)) ||
+                   (c == '.' && i + 1 < n && isAsciiDigit(static_cast<unsigned char>(s[i + 1])))) {
             const std::size_t start = i;
-            while (i < n && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '.' || s[i] == '\'' ||
+            while (i < n && (isAsciiAlnum(static_cast<unsigned char>(s[i])) || s[i] == '.' || s[i] == '\'' ||
                              ((s[i] == '+' || s[i] == '-') && (s[i - 1] == 'e' || s[i - 1] == 'E' ||
                                                                s[i - 1] == 'p' || s[i - 1] == 'P'))))
                 ++i;
@@ -70,7 +77,9 @@ template <typename Emit> void lex(std::string_view s, bool keepLiterals, Emit&& 
         } else {
             bool matched = false;
             for (std::string_view p : kPunctuators) {
-                if (s.substr(i, p.size()) == p) {
+                // The first character first: comparing every punctuator's bytes (a memcmp call
+                // each) was a quarter of the text leakage check on 149,000 functions.
+                if (p[0] == c && s.substr(i, p.size()) == p) {
                     emit(p);
                     i += p.size();
                     matched = true;

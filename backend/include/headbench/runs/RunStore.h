@@ -131,7 +131,8 @@ struct RunGroup {
     int retried = 0; ///< attempts left out of members: interrupted runs whose point was tried again
     /// "4 of 6 finished, 2 running", "3 finished, 1 interrupted": what the group's line says.
     std::string statusText() const;
-    /// The same in a narrow column: "4/6 finished, 2 running", "3 finished, 1 interrupted".
+    /// The same in a narrow column (the Runs dock shows ~60 px of it at 1280x800): "4/6 done,
+    /// 2 running", "3 done, 1 interrupted".
     std::string shortStatusText() const;
 };
 
