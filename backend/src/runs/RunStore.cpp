@@ -508,14 +508,25 @@ void setRunTags(const std::string& dir, const std::vector<std::string>& tags)
     updateRunJson(dir, [&](json& run) { run["tags"] = tags; });
 }
 
+namespace {
+
+/// A group's status line, long ("4 of 6 finished") or for a narrow column ("4/6 done").
+std::string groupStatus(const RunGroup& g, bool compact)
+{
+    std::string out = g.points > 0 ? fmt::format(fmt::runtime(compact ? "{}/{} done" : "{} of {} finished"), g.finished, g.points)
+                                   : fmt::format(fmt::runtime(compact ? "{} done" : "{} finished"), g.finished);
+    if (g.running > 0)
+        out += fmt::format(", {} running", g.running);
+    if (g.interrupted > 0)
+        out += fmt::format(", {} interrupted", g.interrupted);
+    return out;
+}
+
+} // namespace
+
 std::string RunGroup::statusText() const
 {
-    std::string out = points > 0 ? fmt::format("{} of {} finished", finished, points) : fmt::format("{} finished", finished);
-    if (running > 0)
-        out += fmt::format(", {} running", running);
-    if (interrupted > 0)
-        out += fmt::format(", {} interrupted", interrupted);
-    return out;
+    return groupStatus(*this, false);
 }
 
 std::string hashCacheDir(const std::string& workspace)
@@ -525,12 +536,7 @@ std::string hashCacheDir(const std::string& workspace)
 
 std::string RunGroup::shortStatusText() const
 {
-    std::string out = points > 0 ? fmt::format("{}/{} done", finished, points) : fmt::format("{} done", finished);
-    if (running > 0)
-        out += fmt::format(", {} running", running);
-    if (interrupted > 0)
-        out += fmt::format(", {} interrupted", interrupted);
-    return out;
+    return groupStatus(*this, true);
 }
 
 std::vector<RunGroup> runGroups(const std::vector<RunRecord>& runs)
