@@ -3,6 +3,8 @@
 //
 //   headbench_bench train --features F.h5 --hidden 1024,1024 --dropout 0.1 --epochs 2
 //   headbench_bench matmul --dim 768 --hidden 1024,1024 --batch 256      (the GEMM bound)
+//   headbench_bench bandwidth --rows 150000 --dim 1024                   (the memory bound of matrix-vector
+//                                     work: GB/s of OpenBLAS's sgemv over a matrix that size)
 //   headbench_bench load --features F.h5                                   (MB/s into memory)
 //   headbench_bench infer --features F.h5                                  (rows/s, probabilities)
 //   headbench_bench extract --dataset D.jsonl --model M.pt --tokenizer T --out F.h5 --tokens-out P
@@ -101,6 +103,10 @@ int main(int argc, char** argv)
     matmul->add_option("--dim", dim);
     matmul->add_option("--hidden", hidden);
     matmul->add_option("--batch", batch);
+    std::int64_t bwRows = 150000;
+    auto* bandwidth = app.add_subcommand("bandwidth", "GB/s of a matrix-vector product over rows x dim floats");
+    bandwidth->add_option("--rows", bwRows);
+    bandwidth->add_option("--dim", dim);
     auto* load = app.add_subcommand("load");
     load->add_option("--features", features)->required();
     auto* infer = app.add_subcommand("infer");
@@ -230,6 +236,22 @@ int main(int argc, char** argv)
         const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
         const double flops = flopsPerSample(dim, widths, 2) * batch * reps;
         fmt::print("{{\"gflops\": {:.2f}}}\n", flops / seconds / 1e9);
+    } else if (bandwidth->parsed()) {
+        // A matrix-vector product reads each float once and does two flops with it: its time is
+        // the memory's. OpenBLAS on the process's threads, best of 9 after one to fault pages in.
+        torch::NoGradGuard noGrad;
+        const auto x = torch::randn({bwRows, dim});
+        const auto w = torch::randn({dim});
+        double best = 1e30;
+        for (int i = 0; i < 10; ++i) {
+            const auto t0 = Clock::now();
+            const auto y = torch::mv(x, w);
+            const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+            if (i > 0)
+                best = std::min(best, s);
+        }
+        const double bytes = static_cast<double>(bwRows) * static_cast<double>(dim) * sizeof(float);
+        fmt::print("{{\"gb_per_s\": {:.2f}, \"gemv_seconds\": {:.5f}, \"bytes\": {:.0f}}}\n", bytes / best / 1e9, best, bytes);
     } else if (load->parsed()) {
         const auto bytes = static_cast<double>(std::filesystem::file_size(features));
         // Raw sequential read of the same bytes into fresh memory: the bound for an uncompressed file.

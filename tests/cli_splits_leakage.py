@@ -197,6 +197,27 @@ class PairsAndLeakage(unittest.TestCase):
         partners = sum(pair_of[r["nearest_train_id"]] == pair_of[r["id"]] for r in near)
         self.assertGreater(partners, 0.9 * len(near))
 
+    def test_costs_are_reported_apart_and_the_check_is_reused(self):
+        # A seed no other test uses: a split this workspace has not measured yet.
+        first = self.train("--split", "random", "--seed", "4242")
+        second = self.train("--split", "random", "--seed", "4242", "--depth", "0")
+        for result in (first, second):
+            costs = result["costs"]
+            self.assertEqual(set(costs), {"leakage_seconds", "interval_seconds", "fit_seconds"})
+            self.assertTrue(all(v >= 0 for v in costs.values()), costs)
+            self.assertGreater(costs["interval_seconds"], 0)  # intervals were computed, and timed
+            self.assertAlmostEqual(costs["leakage_seconds"] + costs["interval_seconds"] + costs["fit_seconds"],
+                                   result["seconds"], delta=1e-6)
+            with open(os.path.join(result["dir"], "run.json")) as f:
+                saved = json.load(f)["costs"]
+            self.assertAlmostEqual(saved["leakage_seconds"], costs["leakage_seconds"], places=9)
+            self.assertAlmostEqual(saved["interval_seconds"], costs["interval_seconds"], places=9)
+        # The second run on the same file and split (another head) reads the first's report:
+        # the same figures, down to the time the measurement took when it was made.
+        self.assertFalse(first["leakage"].pop("cached"))
+        self.assertTrue(second["leakage"].pop("cached"))
+        self.assertEqual(second["leakage"], first["leakage"])
+
     def test_feature_leakage_matches_brute_force_numpy(self):
         """Near duplicates by centred-feature cosine, against an exact numpy computation."""
         result = self.train("--split", "random", "--leakage", "features", "--near-threshold", "0.9")

@@ -362,6 +362,12 @@ json trainRunJson(const RunRecord& rec, const HeadSpec& spec)
             {"epochs_run", rec.epochsRun},
             {"seconds", rec.seconds},
             {"seconds_per_epoch", rec.seconds / std::max(1, rec.epochsRun)},
+            // What the run's seconds went to besides fitting the head: reported apart, as a
+            // benchmark against a script that does neither needs them.
+            {"costs",
+             {{"leakage_seconds", rec.leakageSeconds},
+              {"interval_seconds", rec.intervalSeconds},
+              {"fit_seconds", std::max(0.0, rec.seconds - rec.leakageSeconds - rec.intervalSeconds)}}},
             {"metrics", valTestMetricsJson(rec)},
             {"split_source", rec.splitSource},
             {"train_fraction", rec.trainFraction},

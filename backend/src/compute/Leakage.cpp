@@ -70,19 +70,35 @@ template <typename F> void parallelRows(std::int64_t n, std::int64_t grain, F&& 
         o.get();
 }
 
+/// A text's tokens (CLexer: no layout, no comments), each hashed, in order. Each text is lexed
+/// once: its exact key and its shingles both come from this list.
+void tokenHashes(const std::string& text, std::vector<std::uint64_t>& out)
+{
+    out.clear();
+    forEachCToken(text, [&](std::string_view t) { out.push_back(hash64(t)); });
+}
+
+/// The key of the normalised code (its tokens, without layout or comments), without building
+/// that string.
+std::uint64_t textKey(const std::vector<std::uint64_t>& tokens)
+{
+    std::uint64_t h = 0x6c65616b6167650aULL;
+    for (const std::uint64_t t : tokens)
+        h = splitmix(h ^ t);
+    return h;
+}
+
 /// The key two rows share when they are exact duplicates: the normalised text, or the bytes of
 /// the feature vector when there is no text.
 std::vector<std::uint64_t> exactKeys(const FeatureSet& data, bool byText)
 {
     std::vector<std::uint64_t> keys(static_cast<std::size_t>(data.rows));
     parallelRows(data.rows, 256, [&](std::int64_t b, std::int64_t e) {
+        std::vector<std::uint64_t> tokens;
         for (std::int64_t i = b; i < e; ++i) {
             if (byText) {
-                // The token sequence folded as it is lexed: the key of the normalised code
-                // (tokens, without layout or comments) without building that string.
-                std::uint64_t h = 0x6c65616b6167650aULL;
-                forEachCToken(data.texts[static_cast<std::size_t>(i)], [&](std::string_view t) { h = splitmix(h ^ hash64(t)); });
-                keys[i] = h;
+                tokenHashes(data.texts[static_cast<std::size_t>(i)], tokens);
+                keys[i] = textKey(tokens);
             } else {
                 const auto* p = reinterpret_cast<const char*>(data.features.data() + i * data.dim);
                 keys[i] = hash64(std::string_view(p, static_cast<std::size_t>(data.dim) * sizeof(float)));
@@ -126,15 +142,29 @@ ExactGroups groupExact(const std::vector<std::uint64_t>& keys, const std::vector
     return g;
 }
 
-/// The rows of each band sorted by their band key, built once: rows sharing a key in some band
-/// are candidate pairs. The pairs of a range of query rows are drawn from it range by range, so
-/// that only one range's pairs are held at a time (on 150,000 tiled rows, where every row has
-/// 14 near copies and templated code shares buckets, all of them at once took about 220 MB).
+/// For each band, the training rows sorted by their band key, and for each query row (a row not
+/// in training) where the training rows sharing its key start and how many there are; built
+/// once. Rows sharing a key in some band are candidate pairs. The pairs of a range of query
+/// rows are drawn from it range by range, so that only one range's pairs are held at a time
+/// (on 150,000 tiled rows, where every row has 14 near copies and templated code shares
+/// buckets, all of them at once took about 220 MB). Drawing a range's pairs touches only its
+/// query rows' buckets, not every bucket of every band.
 class BandBuckets {
 public:
-    BandBuckets(const std::vector<std::uint64_t>& bandKeys, int bands, std::size_t n)
-        : m_bands(bands), m_n(n), m_sorted(static_cast<std::size_t>(bands) * n), m_starts(static_cast<std::size_t>(bands) * n)
+    BandBuckets(const std::vector<std::uint64_t>& bandKeys, int bands, std::span<const std::uint8_t> split)
+        : m_bands(bands), m_queryIndex(split.size(), 0)
     {
+        const std::size_t n = split.size();
+        std::size_t trainRows = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (split[i] == kTrain)
+                ++trainRows;
+            else
+                m_queryIndex[i] = static_cast<std::uint32_t>(m_queries++);
+        }
+        m_train.resize(static_cast<std::size_t>(bands) * trainRows);
+        m_trainCount = trainRows;
+        m_queryBucket.resize(static_cast<std::size_t>(bands) * m_queries);
         parallelRows(bands, 1, [&](std::int64_t b0, std::int64_t b1) {
             std::vector<std::pair<std::uint64_t, std::uint32_t>> entries(n);
             for (std::int64_t b = b0; b < b1; ++b) {
@@ -142,60 +172,63 @@ public:
                     entries[i] = {bandKeys[i * static_cast<std::size_t>(bands) + static_cast<std::size_t>(b)],
                                   static_cast<std::uint32_t>(i)};
                 std::sort(entries.begin(), entries.end());
-                std::uint32_t* rows = m_sorted.data() + static_cast<std::size_t>(b) * n;
-                std::uint8_t* starts = m_starts.data() + static_cast<std::size_t>(b) * n;
-                for (std::size_t i = 0; i < n; ++i) {
-                    rows[i] = entries[i].second;
-                    starts[i] = i == 0 || entries[i].first != entries[i - 1].first;
+                std::uint32_t* train = m_train.data() + static_cast<std::size_t>(b) * trainRows;
+                Bucket* buckets = m_queryBucket.data() + static_cast<std::size_t>(b) * m_queries;
+                std::uint32_t written = 0;
+                for (std::size_t s = 0; s < n;) {
+                    std::size_t e = s + 1;
+                    while (e < n && entries[e].first == entries[s].first)
+                        ++e;
+                    const std::uint32_t begin = written;
+                    for (std::size_t k = s; k < e; ++k)
+                        if (split[entries[k].second] == kTrain)
+                            train[written++] = entries[k].second; // in row order: (key, row) sorted
+                    for (std::size_t k = s; k < e; ++k)
+                        if (split[entries[k].second] != kTrain)
+                            buckets[m_queryIndex[entries[k].second]] = {begin, written - begin};
+                    s = e;
                 }
             }
         });
     }
 
     /// Pairs (query << 32 | train row), sorted and distinct, of the query rows (split not kTrain)
-    /// in [lo, hi): each with at most `cap` training rows of each bucket it is in.
+    /// in [lo, hi): each with at most `cap` training rows of each bucket it is in (the first
+    /// by row index).
     std::vector<std::uint64_t> pairs(std::span<const std::uint8_t> split, std::size_t lo, std::size_t hi,
                                      std::size_t cap = 48) const
     {
-        std::vector<std::uint64_t> pairs;
-        std::mutex merging;
-        parallelRows(m_bands, 1, [&](std::int64_t b0, std::int64_t b1) {
-            std::vector<std::uint32_t> train, query;
-            std::vector<std::uint64_t> out, merged;
-            for (std::int64_t b = b0; b < b1; ++b) {
-                out.clear();
-                const std::uint32_t* rows = m_sorted.data() + static_cast<std::size_t>(b) * m_n;
-                const std::uint8_t* starts = m_starts.data() + static_cast<std::size_t>(b) * m_n;
-                for (std::size_t s = 0; s < m_n;) {
-                    std::size_t e = s + 1;
-                    while (e < m_n && !starts[e])
-                        ++e;
-                    if (e - s > 1) {
-                        train.clear();
-                        query.clear();
-                        for (std::size_t k = s; k < e; ++k) {
-                            const std::uint32_t row = rows[k];
-                            if (split[row] == kTrain)
-                                train.push_back(row);
-                            else if (row >= lo && row < hi)
-                                query.push_back(row);
-                        }
-                        const std::size_t t = std::min(train.size(), cap);
-                        for (auto q : query)
-                            for (std::size_t k = 0; k < t; ++k)
-                                out.push_back((static_cast<std::uint64_t>(q) << 32) | train[k]);
-                    }
-                    s = e;
+        constexpr std::int64_t piece = 256;
+        const auto count = static_cast<std::int64_t>(hi - lo);
+        std::vector<std::vector<std::uint64_t>> parts(static_cast<std::size_t>((count + piece - 1) / piece));
+        parallelRows(count, piece, [&](std::int64_t b, std::int64_t e) {
+            std::vector<std::uint64_t>& out = parts[static_cast<std::size_t>(b / piece)];
+            std::vector<std::uint64_t> one;
+            for (std::size_t q = lo + static_cast<std::size_t>(b); q < lo + static_cast<std::size_t>(e); ++q) {
+                if (split[q] == kTrain)
+                    continue;
+                one.clear();
+                for (int band = 0; band < m_bands; ++band) {
+                    const Bucket bucket = m_queryBucket[static_cast<std::size_t>(band) * m_queries + m_queryIndex[q]];
+                    const std::uint32_t* train = m_train.data() + static_cast<std::size_t>(band) * m_trainCount + bucket.begin;
+                    const std::size_t t = std::min<std::size_t>(bucket.count, cap);
+                    for (std::size_t k = 0; k < t; ++k)
+                        one.push_back((static_cast<std::uint64_t>(q) << 32) | train[k]);
                 }
-                std::sort(out.begin(), out.end());
-                out.erase(std::unique(out.begin(), out.end()), out.end());
-                const std::lock_guard<std::mutex> lock(merging);
-                merged.clear();
-                merged.reserve(pairs.size() + out.size());
-                std::set_union(pairs.begin(), pairs.end(), out.begin(), out.end(), std::back_inserter(merged));
-                pairs.swap(merged);
+                std::sort(one.begin(), one.end());
+                one.erase(std::unique(one.begin(), one.end()), one.end());
+                out.insert(out.end(), one.begin(), one.end());
             }
         });
+        std::size_t total = 0;
+        for (const auto& part : parts)
+            total += part.size();
+        std::vector<std::uint64_t> pairs;
+        pairs.reserve(total);
+        for (auto& part : parts) {
+            pairs.insert(pairs.end(), part.begin(), part.end());
+            std::vector<std::uint64_t>().swap(part);
+        }
         return pairs;
     }
 
@@ -217,19 +250,24 @@ public:
     }
 
 private:
+    struct Bucket {
+        std::uint32_t begin = 0, count = 0; ///< the training rows of a query's bucket in m_train
+    };
     int m_bands;
-    std::size_t m_n;
-    std::vector<std::uint32_t> m_sorted; ///< per band, the rows in key order
-    std::vector<std::uint8_t> m_starts;  ///< per band, 1 where a bucket (a run of one key) starts
+    std::size_t m_queries = 0, m_trainCount = 0;
+    std::vector<std::uint32_t> m_queryIndex; ///< a query row's index among the query rows
+    std::vector<std::uint32_t> m_train;      ///< per band, the training rows in key order
+    std::vector<Bucket> m_queryBucket;       ///< per band, per query row: its training rows
 };
 
 /// No cheap bound on a pair's similarity: verifyPairs checks every candidate.
 struct EveryCandidate {};
 
 /// Verifies candidate pairs (sorted by query) with `similarity(q, t)` and keeps, per query, the
-/// most similar training row. With a `bound` (`distance(q, t)`, and `limit(best)`: the largest
-/// distance at which a pair could still beat a similarity of `best`), each query's candidates
-/// are checked nearest first and the rest skipped once beyond the limit.
+/// most similar training row. With a `bound` (`distances(q, rows, n, out)`, `limit(best)`: the
+/// largest distance at which a pair could still beat a similarity of `best`, and
+/// `prefetch(t)`), each query's candidates are checked nearest first and the rest skipped once
+/// beyond the limit.
 template <typename Similarity, typename Bound = EveryCandidate>
 void verifyPairs(const std::vector<std::uint64_t>& pairs, LeakageReport& r, Similarity&& similarity, Bound bound = {})
 {
@@ -240,6 +278,9 @@ void verifyPairs(const std::vector<std::uint64_t>& pairs, LeakageReport& r, Simi
             starts.push_back(i);
     starts.push_back(pairs.size());
     parallelRows(static_cast<std::int64_t>(starts.size()) - 1, 64, [&](std::int64_t b, std::int64_t e) {
+        std::vector<std::uint32_t> rows;
+        std::vector<int> distances;
+        std::vector<std::pair<int, std::uint32_t>> order;
         for (std::int64_t g = b; g < e; ++g) {
             const std::size_t q = pairs[starts[g]] >> 32;
             float best = -std::numeric_limits<float>::infinity();
@@ -254,15 +295,21 @@ void verifyPairs(const std::vector<std::uint64_t>& pairs, LeakageReport& r, Simi
                     }
                 }
             } else {
-                std::vector<std::pair<int, std::uint32_t>> order; // (distance, training row)
-                for (std::size_t i = starts[g]; i < starts[g + 1]; ++i) {
-                    const auto t = static_cast<std::uint32_t>(pairs[i] & 0xffffffffULL);
-                    order.emplace_back(bound.distance(q, t), t);
-                }
+                rows.clear();
+                for (std::size_t i = starts[g]; i < starts[g + 1]; ++i)
+                    rows.push_back(static_cast<std::uint32_t>(pairs[i] & 0xffffffffULL));
+                distances.resize(rows.size());
+                bound.distances(q, rows.data(), rows.size(), distances.data());
+                order.clear(); // (distance, training row)
+                for (std::size_t i = 0; i < rows.size(); ++i)
+                    order.emplace_back(distances[i], rows[i]);
                 std::sort(order.begin(), order.end());
-                for (const auto& [dist, t] : order) {
+                for (std::size_t i = 0; i < order.size(); ++i) {
+                    const auto [dist, t] = order[i];
                     if (bestRow >= 0 && dist > bound.limit(best))
                         break;
+                    if (i + 1 < order.size())
+                        bound.prefetch(order[i + 1].second);
                     const float s = similarity(q, t);
                     if (s > best) {
                         best = s;
@@ -276,11 +323,9 @@ void verifyPairs(const std::vector<std::uint64_t>& pairs, LeakageReport& r, Simi
     });
 }
 
-/// Sorted, distinct 32-bit hashes of the token shingles of a text.
-std::vector<std::uint32_t> shinglesOf(const std::string& text, int width)
+/// Sorted, distinct 32-bit hashes of the shingles (runs of `width` tokens) of a text's tokens.
+std::vector<std::uint32_t> shinglesOf(const std::vector<std::uint64_t>& tokens, int width)
 {
-    std::vector<std::uint64_t> tokens;
-    forEachCToken(text, [&](std::string_view t) { tokens.push_back(fnv1a64(t)); });
     std::vector<std::uint32_t> out;
     const std::size_t w = static_cast<std::size_t>(std::max(width, 1));
     if (tokens.empty())
@@ -322,9 +367,13 @@ constexpr int kTextBands = 16, kTextRowsPerBand = 6;
 // probability 0.899 and a pair shares a band with probability 0.992; at cosine 0.3, 0.006.
 constexpr int kFeatureBands = 24, kFeatureBitsPerBand = 16;
 
-void nearByText(const FeatureSet& data, std::span<const std::uint8_t> split, const LeakageOptions& o, LeakageReport& r)
+/// Near duplicates by the Jaccard similarity of token shingles. Returns each row's exact key
+/// (exactKeys' for text), taken from the same lexing pass.
+std::vector<std::uint64_t> nearByText(const FeatureSet& data, std::span<const std::uint8_t> split, const LeakageOptions& o,
+                                      LeakageReport& r)
 {
     const std::size_t n = static_cast<std::size_t>(data.rows);
+    std::vector<std::uint64_t> keys(n);
     std::vector<std::vector<std::uint32_t>> shingles(n);
     constexpr int hashes = kTextBands * kTextRowsPerBand;
     std::uint32_t mulA[hashes], xorC[hashes];
@@ -336,8 +385,11 @@ void nearByText(const FeatureSet& data, std::span<const std::uint8_t> split, con
     std::vector<std::uint64_t> bandKeys(n * kTextBands);
     parallelRows(data.rows, 64, [&](std::int64_t b, std::int64_t e) {
         std::uint32_t sig[hashes];
+        std::vector<std::uint64_t> tokens;
         for (std::int64_t i = b; i < e; ++i) {
-            shingles[i] = shinglesOf(data.texts[static_cast<std::size_t>(i)], o.shingleTokens);
+            tokenHashes(data.texts[static_cast<std::size_t>(i)], tokens);
+            keys[static_cast<std::size_t>(i)] = textKey(tokens);
+            shingles[i] = shinglesOf(tokens, o.shingleTokens);
             std::fill(std::begin(sig), std::end(sig), 0xffffffffu);
             minHashSignature(shingles[i].data(), shingles[i].size(), mulA, xorC, hashes, sig);
             for (int band = 0; band < kTextBands; ++band) {
@@ -348,11 +400,49 @@ void nearByText(const FeatureSet& data, std::span<const std::uint8_t> split, con
             }
         }
     });
-    const BandBuckets buckets(bandKeys, kTextBands, static_cast<std::size_t>(data.rows));
+    const BandBuckets buckets(bandKeys, kTextBands, split);
     std::vector<std::uint64_t>().swap(bandKeys); // the buckets hold what is needed of them
     for (const auto& [lo, hi] : BandBuckets::queryRanges(split))
         verifyPairs(buckets.pairs(split, lo, hi), r,
                     [&](std::size_t q, std::size_t t) { return static_cast<float>(jaccard(shingles[q], shingles[t])); });
+    return keys;
+}
+
+/// For a best cosine c (in steps of 0.001 from -1, each step taken at its bottom), the largest
+/// number of the 384 projection signs in which a row more similar than c still differs from the
+/// query, but for a chance of 1e-6: a sign differs with probability p = angle / pi, so that
+/// number is at most Binomial(384, acos(c) / pi) with its upper tail cut at 1e-6 (exact, not a
+/// normal approximation, which is too light-tailed for small p).
+const std::array<int, 2001>& signDistanceLimits()
+{
+    static const std::array<int, 2001> limits = [] {
+        constexpr int bits = kFeatureBands * kFeatureBitsPerBand;
+        constexpr double tail = 1e-6;
+        std::array<int, 2001> out{};
+        for (std::size_t k = 0; k < out.size(); ++k) {
+            const double c = std::clamp(-1.0 + 0.001 * static_cast<double>(k), -1.0, 1.0);
+            const double p = std::clamp(std::acos(c) / 3.14159265358979323846, 0.0, 1.0);
+            int limit = bits;
+            if (p <= 0.0) {
+                limit = 0;
+            } else if (p < 1.0) {
+                // Add P(X = x) from the top until the mass above the limit would pass `tail`.
+                double above = 0;
+                for (int x = bits; x >= 0; --x) {
+                    const double logPmf = std::lgamma(bits + 1.0) - std::lgamma(x + 1.0) - std::lgamma(bits - x + 1.0) +
+                                          x * std::log(p) + (bits - x) * std::log1p(-p);
+                    above += std::exp(logPmf);
+                    if (above > tail) {
+                        limit = x;
+                        break;
+                    }
+                }
+            }
+            out[k] = limit;
+        }
+        return out;
+    }();
+    return limits;
 }
 
 void nearByFeatures(const FeatureSet& data, std::span<const std::uint8_t> split, LeakageReport& r)
@@ -389,9 +479,10 @@ void nearByFeatures(const FeatureSet& data, std::span<const std::uint8_t> split,
     const float* dm = dotMean.data_ptr<float>();
     // Each row's 384 projection signs, 6 words: their Hamming distance estimates the angle of a
     // pair (a sign differs with probability angle / pi), so the candidates of a query are
-    // checked nearest first, and the rest dropped once even 6 standard deviations could not
-    // bring them above the best cosine found. On tiled Juliet (every row with near copies,
-    // hundreds of candidates per query) the exact cosines were most of the check's time.
+    // checked nearest first, and the rest dropped once a candidate that far could beat the best
+    // cosine found only by a chance under 1e-6 (signDistanceLimits). On tiled Juliet (every row
+    // with near copies, hundreds of candidates per query) the exact cosines were most of the
+    // check's time.
     constexpr int kBits = kFeatureBands * kFeatureBitsPerBand, kWords = kBits / 64;
     std::vector<std::uint64_t> signs(static_cast<std::size_t>(n) * kWords, 0);
     for (std::int64_t i = 0; i < n; ++i)
@@ -399,23 +490,23 @@ void nearByFeatures(const FeatureSet& data, std::span<const std::uint8_t> split,
             signs[static_cast<std::size_t>(i) * kWords + band / 4] |=
                 (bandKeys[static_cast<std::size_t>(i) * kFeatureBands + static_cast<std::size_t>(band)] & 0xffffULL)
                 << (16 * (band % 4));
-    std::array<int, 2001> limits{}; // by best cosine in steps of 0.001 from -1
-    for (std::size_t k = 0; k < limits.size(); ++k) {
-        // A pair above cosine c differs in kBits * p signs on average (p = angle / pi), rarely
-        // in more than 6 standard deviations above that; c is the step's bottom (more kept).
-        const double c = std::clamp(-1.0 + 0.001 * static_cast<double>(k), -1.0, 1.0);
-        const double p = std::acos(c) / 3.14159265358979323846;
-        limits[k] = static_cast<int>(std::ceil(kBits * p + 6.0 * std::sqrt(kBits * p * (1 - p))));
-    }
+    const std::array<int, 2001>& limits = signDistanceLimits();
     struct SignBound {
         const std::uint64_t* signs;
         const std::array<int, 2001>* limits;
-        int distance(std::size_t q, std::size_t t) const
+        const float* rows;
+        std::int64_t dim;
+        void distances(std::size_t q, const std::uint32_t* ts, std::size_t n, int* out) const
         {
-            int bits = 0;
-            for (int w = 0; w < kWords; ++w)
-                bits += __builtin_popcountll(signs[q * kWords + w] ^ signs[t * kWords + w]);
-            return bits;
+            hammingDistances(signs, kWords, q, ts, n, out);
+        }
+        void prefetch(std::size_t t) const
+        {
+            // The next candidate's row, 4 KB at 1,024 floats: its first lines, before the hardware
+            // prefetcher follows the rest.
+            const char* p = reinterpret_cast<const char*>(rows + t * static_cast<std::size_t>(dim));
+            for (int line = 0; line < 8; ++line)
+                __builtin_prefetch(p + 64 * line);
         }
         int limit(float best) const
         {
@@ -423,7 +514,7 @@ void nearByFeatures(const FeatureSet& data, std::span<const std::uint8_t> split,
             return (*limits)[static_cast<std::size_t>(std::clamp(k, 0.0, 2000.0))];
         }
     };
-    const BandBuckets buckets(bandKeys, kFeatureBands, static_cast<std::size_t>(n));
+    const BandBuckets buckets(bandKeys, kFeatureBands, split);
     std::vector<std::uint64_t>().swap(bandKeys); // the buckets hold what is needed of them
     for (const auto& [lo, hi] : BandBuckets::queryRanges(split))
         verifyPairs(buckets.pairs(split, lo, hi), r, [&](std::size_t q, std::size_t t) {
@@ -431,7 +522,7 @@ void nearByFeatures(const FeatureSet& data, std::span<const std::uint8_t> split,
             const double centred = dot - dm[q] - dm[t] + meanSq; // (x_q - mu) . (x_t - mu)
             const double denom = static_cast<double>(norm[q]) * norm[t];
             return static_cast<float>(denom > 0 ? centred / denom : 0.0);
-        }, SignBound{.signs = signs.data(), .limits = &limits});
+        }, SignBound{.signs = signs.data(), .limits = &limits, .rows = f, .dim = d});
 }
 
 std::uint64_t fingerprint(const FeatureSet& data, std::span<const std::uint8_t> split, const LeakageOptions& o)
@@ -592,7 +683,10 @@ LeakageReport measureLeakage(const FeatureSet& data, std::span<const std::uint8_
     r.nearestTrain.assign(n, -1);
     r.similarity.assign(n, std::numeric_limits<float>::quiet_NaN());
 
-    const auto keys = exactKeys(data, byText);
+    // The text check lexes each text once, for its exact key and its shingles.
+    const std::vector<std::uint64_t> keys = byText ? nearByText(data, split, options, r) : exactKeys(data, false);
+    if (!byText)
+        nearByFeatures(data, split, r);
     const ExactGroups groups = groupExact(keys, data.labels);
     r.duplicateRows = groups.duplicateRows;
     r.conflictingLabels = groups.conflictingRows;
@@ -604,11 +698,6 @@ LeakageReport measureLeakage(const FeatureSet& data, std::span<const std::uint8_
             trainKeys.push_back(keys[i]);
     }
     std::sort(trainKeys.begin(), trainKeys.end());
-
-    if (byText)
-        nearByText(data, split, options, r);
-    else
-        nearByFeatures(data, split, r);
 
     for (std::size_t i = 0; i < n; ++i) {
         const auto s = split[i];

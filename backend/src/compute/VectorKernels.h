@@ -46,6 +46,11 @@ void addShiftedMoments(const float* x, const std::int64_t* rows, std::int64_t n,
 void minHashSignature(const std::uint32_t* values, std::size_t n, const std::uint32_t* mul, const std::uint32_t* xorv,
                       int hashes, std::uint32_t* sig);
 
+/// out[i] = the number of bits in which row q and row rows[i] of a table of bit signatures
+/// (`words` 64-bit words per row) differ, for i < n.
+void hammingDistances(const std::uint64_t* signs, int words, std::size_t q, const std::uint32_t* rows, std::size_t n,
+                      int* out);
+
 /// What a fused pass asks of the loss for one row: its gradient dz[k] with respect to the row's
 /// `outputs` logits z[k], given r (the row's place in `rows`).
 using RowGradient = void (*)(void* context, std::int64_t r, const float* z, float* dz);

@@ -2,70 +2,84 @@
 
 #include <headbench/core/Error.h>
 
+#include <algorithm>
 #include <fstream>
 #include <istream>
-#include <iterator>
+#include <streambuf>
+#include <string_view>
 
 namespace headbench {
 
 CsvReader::CsvReader(std::istream& in, std::string name)
-    : m_content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())
+    : m_in(in.rdbuf())
     , m_name(std::move(name))
 {
-    if (m_content.rfind("\xEF\xBB\xBF", 0) == 0)
-        m_pos = 3;
+    char head[3];
+    const std::streamsize got = m_in ? m_in->sgetn(head, 3) : 0;
+    if (got != 3 || std::string_view(head, 3) != "\xEF\xBB\xBF")
+        m_start.assign(head, static_cast<std::size_t>(std::max<std::streamsize>(got, 0)));
+}
+
+int CsvReader::get()
+{
+    if (m_startPos < m_start.size())
+        return static_cast<unsigned char>(m_start[m_startPos++]);
+    return m_in ? m_in->sbumpc() : std::char_traits<char>::eof();
+}
+
+int CsvReader::peek()
+{
+    if (m_startPos < m_start.size())
+        return static_cast<unsigned char>(m_start[m_startPos]);
+    return m_in ? m_in->sgetc() : std::char_traits<char>::eof();
 }
 
 bool CsvReader::next(std::vector<std::string>& record, std::size_t& startLine)
 {
+    constexpr int kEnd = std::char_traits<char>::eof();
     record.clear();
-    const std::string& s = m_content;
-    while (m_pos < s.size() && (s[m_pos] == '\n' || s[m_pos] == '\r')) {
-        if (s[m_pos] == '\n')
+    int c = peek();
+    while (c == '\n' || c == '\r') {
+        if (c == '\n')
             ++m_line;
-        ++m_pos;
+        get();
+        c = peek();
     }
-    if (m_pos >= s.size())
+    if (c == kEnd)
         return false;
     startLine = m_line;
     std::string field;
     bool quoted = false, fieldStarted = false;
-    while (m_pos < s.size()) {
-        const char c = s[m_pos];
+    while ((c = get()) != kEnd) {
         if (quoted) {
             if (c == '"') {
-                if (m_pos + 1 < s.size() && s[m_pos + 1] == '"') {
+                if (peek() == '"') {
                     field += '"';
-                    m_pos += 2;
+                    get();
                     continue;
                 }
                 quoted = false;
             } else {
                 if (c == '\n')
                     ++m_line;
-                field += c;
+                field += static_cast<char>(c);
             }
-            ++m_pos;
             continue;
         }
         if (c == '"' && !fieldStarted) {
             quoted = fieldStarted = true;
-            ++m_pos;
         } else if (c == ',') {
             record.push_back(std::move(field));
             field.clear();
             fieldStarted = false;
-            ++m_pos;
         } else if (c == '\r' || c == '\n') {
-            if (c == '\r' && m_pos + 1 < s.size() && s[m_pos + 1] == '\n')
-                ++m_pos;
-            ++m_pos;
+            if (c == '\r' && peek() == '\n')
+                get();
             ++m_line;
             break;
         } else {
-            field += c;
+            field += static_cast<char>(c);
             fieldStarted = true;
-            ++m_pos;
         }
     }
     if (quoted)

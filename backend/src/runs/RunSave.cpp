@@ -33,6 +33,8 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
     rec.bestEpoch = result.bestEpoch;
     rec.epochsRun = static_cast<int>(result.history.size());
     rec.seconds = result.seconds;
+    rec.leakageSeconds = result.leakageSeconds;
+    rec.intervalSeconds = result.intervalSeconds;
     rec.history = result.history;
     rec.validation = result.validation;
     rec.test = result.test;
@@ -96,6 +98,7 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
                  {"epochs_run", rec.epochsRun},
                  {"stopped_early", result.stoppedEarly},
                  {"seconds", rec.seconds},
+                 {"costs", {{"leakage_seconds", rec.leakageSeconds}, {"interval_seconds", rec.intervalSeconds}}},
                  {"tags", json::array()},
                  {"split_source", result.splitSource}};
         run["train_fraction"] = result.trainFraction;

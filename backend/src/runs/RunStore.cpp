@@ -620,6 +620,10 @@ RunRecord loadRun(const std::string& dirPath)
         rec.bestEpoch = run.value("best_epoch", 0);
         rec.epochsRun = run.value("epochs_run", 0);
         rec.seconds = run.value("seconds", 0.0);
+        if (const auto costs = run.find("costs"); costs != run.end() && costs->is_object()) {
+            rec.leakageSeconds = costs->value("leakage_seconds", 0.0);
+            rec.intervalSeconds = costs->value("interval_seconds", 0.0);
+        }
         rec.splitSource = run.value("split_source", "");
         rec.trainFraction = run.value("train_fraction", 1.0);
         rec.trainRows = run.value("train_rows", 0LL);

@@ -331,7 +331,9 @@ SplitRows splitAndCheck(const FeatureSet& data, const HeadSpec& spec, const Trai
         result.split = std::move(choice.split);
         result.splitSource = std::move(choice.source);
     }
+    const auto leakageStarted = Clock::now();
     result.leakage = measureLeakage(data, result.split, options.leakage);
+    result.leakageSeconds = std::chrono::duration<double>(Clock::now() - leakageStarted).count();
     SplitRows rows;
     for (std::int64_t i = 0; i < data.rows; ++i) {
         const auto label = data.labels[static_cast<std::size_t>(i)];
@@ -596,12 +598,16 @@ void finalMetrics(Training& t, const torch::Tensor& logits, TrainResult& result)
     const int k = t.numClasses;
     const auto valProbs = gatherRows(result.probabilities, t.rows.validation, k);
     result.validation = computeMetrics(t.rows.validationLabels, valProbs, k);
+    const auto intervalsStarted = Clock::now();
     result.validation.ci = bootstrapIntervals(t.rows.validationLabels, valProbs, k, 0.5, {.seed = t.spec.seed});
+    result.intervalSeconds = std::chrono::duration<double>(Clock::now() - intervalsStarted).count();
     result.validation.loss = result.history[static_cast<std::size_t>(std::max(result.bestEpoch, 1) - 1)].valLoss;
     if (!t.rows.test.empty()) {
         const auto testProbs = gatherRows(result.probabilities, t.rows.test, k);
         result.test = computeMetrics(t.rows.testLabels, testProbs, k);
+        const auto testIntervalsStarted = Clock::now();
         result.test.ci = bootstrapIntervals(t.rows.testLabels, testProbs, k, 0.5, {.seed = t.spec.seed});
+        result.intervalSeconds += std::chrono::duration<double>(Clock::now() - testIntervalsStarted).count();
         torch::NoGradGuard noGrad;
         const auto testIndex = indexTensor(t.rows.test);
         result.test.loss = t.criterion(logitsOf(t.net, t.x, testIndex), t.y.index_select(0, testIndex)).item<double>();

@@ -12,7 +12,8 @@ namespace headbench {
 
 class CsvReader {
 public:
-    /// Reads the whole stream; `name` is used in error messages.
+    /// Reads `in` as records are asked for, a buffer at a time (a 10 MB predictions file is never
+    /// held whole); `in` must outlive the reader. `name` is used in error messages.
     CsvReader(std::istream& in, std::string name);
 
     /// Reads the next record; returns false at the end. Blank lines are skipped. `line` is
@@ -24,9 +25,13 @@ public:
     static std::string quote(const std::string& field);
 
 private:
-    std::string m_content;
+    int get();
+    int peek();
+
+    std::streambuf* m_in;
     std::string m_name;
-    std::size_t m_pos = 0;
+    std::string m_start; ///< the first bytes, read to look for a byte-order mark, still to be read
+    std::size_t m_startPos = 0;
     std::size_t m_line = 1;
 };
 

@@ -36,6 +36,8 @@ struct RunRecord {
     int bestEpoch = 0;
     int epochsRun = 0;
     double seconds = 0;
+    double leakageSeconds = 0;  ///< of `seconds`, the leakage check (run.json "costs")
+    double intervalSeconds = 0; ///< of `seconds`, the bootstrap intervals
     std::vector<EpochStats> history;
     Metrics validation, test;
     std::vector<std::string> tags;

@@ -74,7 +74,9 @@ struct TrainResult {
     int bestEpoch = 0;                   ///< epoch whose weights the head holds
     bool cancelled = false;
     bool stoppedEarly = false;
-    double seconds = 0;
+    double seconds = 0;                  ///< the whole of trainHead, the two below included
+    double leakageSeconds = 0;           ///< the leakage check (near 0 when its report was cached)
+    double intervalSeconds = 0;          ///< the bootstrap intervals of the validation and test metrics
     std::int64_t parameters = 0;
     std::vector<std::uint8_t> split;     ///< the split used (from the file or made from the seed)
     std::string splitSource;             ///< "file", "group" or "random" (see chooseSplit)
