@@ -128,7 +128,7 @@ class Services(unittest.TestCase):
         epochs = 0
         while proc.poll() is None and time.time() < deadline and epochs < 3:
             for folder in run_folders(runs_dir):
-                path = os.path.join(folder, "history.json")
+                path = os.path.join(runs_dir, folder, "history.json")
                 if os.path.exists(path):
                     try:
                         with open(path) as f:
