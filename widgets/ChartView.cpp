@@ -2,7 +2,10 @@
 
 #include "WidgetExport.h"
 
+#include <QFontMetrics>
 #include <QPainter>
+#include <QtCharts/QLegendMarker>
+#include <QtCharts/QValueAxis>
 
 namespace headbench {
 
@@ -17,6 +20,43 @@ ChartView::ChartView(QWidget* parent)
 bool ChartView::exportTo(const QString& path, QString* error)
 {
     return exportWidgetImage(this, path, chart()->title(), error);
+}
+
+void ChartView::keepLegible(QValueAxis* axis, int ticks, int fewTicks, int tallEnough)
+{
+    m_keepLegible = true;
+    m_axis = axis;
+    m_ticks = ticks;
+    m_fewTicks = fewTicks;
+    m_tallEnough = tallEnough;
+    fitToSize();
+}
+
+int ChartView::legendWidthNeeded() const
+{
+    const QLegend* legend = chart()->legend();
+    const QFontMetrics metrics(legend->font());
+    // Per entry: the marker square, the gaps around it, and the label.
+    int width = 2 * 10;
+    for (QLegendMarker* marker : legend->markers())
+        if (marker->isVisible())
+            width += metrics.horizontalAdvance(marker->label()) + metrics.height() + 16;
+    return width;
+}
+
+void ChartView::resizeEvent(QResizeEvent* event)
+{
+    QChartView::resizeEvent(event);
+    fitToSize();
+}
+
+void ChartView::fitToSize()
+{
+    if (!m_keepLegible)
+        return;
+    chart()->legend()->setVisible(legendWidthNeeded() <= width());
+    if (m_axis)
+        m_axis->setTickCount(height() >= m_tallEnough ? m_ticks : m_fewTicks);
 }
 
 void ChartView::contextMenuEvent(QContextMenuEvent* event)

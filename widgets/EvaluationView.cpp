@@ -75,6 +75,7 @@ void setUpUnitChart(ChartView* view, const QString& title, const QString& xTitle
         marker->attachAxis(x);
         marker->attachAxis(y);
     }
+    view->keepLegible(y, 6, 3);
     view->setMinimumSize(146, 170);
 }
 
@@ -154,6 +155,7 @@ EvaluationView::EvaluationView(QWidget* parent)
     m_calibrationBeforeLine->setVisible(false);
     for (auto* m : m_calibration->chart()->legend()->markers(m_calibrationBeforeLine))
         m->setVisible(false);
+    m_calibration->fitToSize();
 
     auto* top = new QHBoxLayout;
     top->addWidget(m_title, 1);
@@ -294,6 +296,7 @@ void EvaluationView::rebuildSplit()
     m_calibrationBeforeLine->setVisible(calibrated);
     for (auto* m : m_calibration->chart()->legend()->markers(m_calibrationBeforeLine))
         m->setVisible(calibrated);
+    m_calibration->fitToSize(); // the legend has one more entry, or one fewer
     m_rocLine->replace(decimateCurve(m_evaluation.roc()));
     m_prLine->replace(pr);
     m_calibrationLine->replace(points(m_evaluation.reliability()));

@@ -16,6 +16,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace headbench {
 namespace {
 
@@ -164,6 +166,12 @@ HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
     m_paramLabel->setStyleSheet(QStringLiteral("font-weight: bold;"));
     m_paramLabel->setWordWrap(true);
 
+    // In a narrow dock (1024x680) a row whose label and field do not fit side by side puts the
+    // field under its label, rather than widening the panel past the dock (fields cut at the
+    // edge, a horizontal scroll bar).
+    for (QFormLayout* form : {archForm, lossForm, optForm})
+        form->setRowWrapPolicy(QFormLayout::WrapLongRows);
+
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(makeFeatureSetChooser());
     layout->addWidget(arch);
@@ -180,11 +188,17 @@ HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
         refresh();
     });
     connect(m_widths, &QLineEdit::textEdited, this, changed);
-    // The designer dock stays narrow on a laptop screen: a long choice ("auto (on for L-BFGS)")
-    // may show shortened rather than widen the panel past its dock.
+    // Each choice shows whole ("auto (on for L-BFGS)", "cross-entropy"): in a narrow dock the
+    // row puts the box under its label (WrapLongRows below) instead of cutting the text.
     for (QComboBox* box : {m_activation, m_norm, m_loss, m_classWeights, m_optimizer, m_standardize, m_schedule, m_earlyStopping}) {
+        // The longest choice's own width (minimumContentsLength counts in widths of "X", which
+        // asks for a third more than the text needs), plus the frame and the arrow.
+        int longest = 0;
+        for (int i = 0; i < box->count(); ++i)
+            longest = std::max(longest, box->fontMetrics().horizontalAdvance(box->itemText(i)));
         box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-        box->setMinimumContentsLength(6);
+        box->setMinimumContentsLength(4);
+        box->setMinimumWidth(longest + 32);
     }
     for (QComboBox* box : {m_activation, m_norm, m_loss, m_classWeights, m_optimizer, m_standardize, m_schedule, m_earlyStopping})
         connect(box, &QComboBox::currentIndexChanged, this, changed);

@@ -32,10 +32,19 @@ DataPanel::DataPanel(QWidget* parent)
     // The dock stays narrow on a small screen: the combo may show its choice shortened.
     m_splitMode->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_splitMode->setMinimumContentsLength(10);
-    m_splitMode->addItem(tr("auto (file, else group, else random)"), static_cast<int>(SplitMode::Auto));
-    m_splitMode->addItem(tr("the file's own split"), static_cast<int>(SplitMode::File));
-    m_splitMode->addItem(tr("by group, 80/10/10"), static_cast<int>(SplitMode::Group));
-    m_splitMode->addItem(tr("random, stratified 80/10/10"), static_cast<int>(SplitMode::Random));
+    // Short names, so that the choice shows whole in a dock 190 px wide (1024x680); each item's
+    // tooltip says what it does.
+    const struct {
+        SplitMode mode;
+        QString name, explanation;
+    } modes[] = {{SplitMode::Auto, tr("auto"), tr("The file's own split, else by group, else random")},
+                 {SplitMode::File, tr("file's own"), tr("The split stored in the feature file")},
+                 {SplitMode::Group, tr("by group"), tr("80/10/10 with each group (fix pair, project) on one side")},
+                 {SplitMode::Random, tr("random"), tr("80/10/10, stratified by class")}};
+    for (const auto& m : modes) {
+        m_splitMode->addItem(m.name, static_cast<int>(m.mode));
+        m_splitMode->setItemData(m_splitMode->count() - 1, m.explanation, Qt::ToolTipRole);
+    }
     m_splitMode->setToolTip(tr("The split training uses. By group keeps each group (fix pair, project) on one side; "
                                "random may put near-identical rows on both sides, which the leakage check reports."));
     splitRow->addWidget(new QLabel(tr("Split:")));

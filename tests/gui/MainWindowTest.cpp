@@ -1,5 +1,6 @@
 // The workbench window driven as a user would, offscreen: open a workspace, train from the
 // designer with live progress, inspect the result, survive a corrupt file, stop a training.
+#include "ChartView.h"
 #include "ConfusionMatrixView.h"
 #include "DataPanel.h"
 #include "EvaluationView.h"
@@ -42,6 +43,10 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QDockWidget>
+#include <QScrollArea>
+#include <QScrollBar>
+#include <QtCharts/QLegendMarker>
+#include <QtCharts/QValueAxis>
 #include <QRegularExpression>
 #include <QtTest>
 
@@ -477,6 +482,51 @@ void MainWindowTest::fitsA1024By680Screen()
                  qPrintable(QStringLiteral("%1: %2 < %3").arg(label->text()).arg(label->width()).arg(label->minimumSizeHint().width())));
     }
     QVERIFY(metrics);
+    // The designer fits its dock: no horizontal scrolling, and every choice shows whole (a row
+    // too wide for the dock puts its field under the label).
+    QScrollArea* designerScroll = nullptr;
+    for (auto* scroll : window.findChildren<QScrollArea*>())
+        if (scroll->widget() == window.designer())
+            designerScroll = scroll;
+    QVERIFY(designerScroll);
+    QVERIFY2(!designerScroll->horizontalScrollBar()->isVisible(),
+             qPrintable(QStringLiteral("designer %1 px in a %2 px viewport")
+                            .arg(window.designer()->minimumSizeHint().width())
+                            .arg(designerScroll->viewport()->width())));
+    for (QComboBox* box : window.designer()->findChildren<QComboBox*>()) {
+        if (!box->isVisible())
+            continue;
+        for (int i = 0; i < box->count(); ++i)
+            QVERIFY2(box->width() >= box->fontMetrics().horizontalAdvance(box->itemText(i)) + 20,
+                     qPrintable(QStringLiteral("'%1' in %2 px").arg(box->itemText(i)).arg(box->width())));
+        QVERIFY(box->mapTo(designerScroll->viewport(), QPoint(box->width(), 0)).x() <= designerScroll->viewport()->width());
+    }
+    // The Split chooser shows each choice whole; what it means is in its tooltip.
+    QComboBox* split = window.splitModeBox();
+    for (int i = 0; i < split->count(); ++i) {
+        QVERIFY2(split->width() >= split->fontMetrics().horizontalAdvance(split->itemText(i)) + 20,
+                 qPrintable(QStringLiteral("'%1' in %2 px").arg(split->itemText(i)).arg(split->width())));
+        QVERIFY(!split->itemData(i, Qt::ToolTipRole).toString().isEmpty());
+    }
+    // A chart's legend is shown only when its entries fit ("thre…" was drawn), and a short
+    // chart has fewer y ticks (its labels were drawn as "…").
+    int charts = 0;
+    for (ChartView* chart : window.evaluation()->findChildren<ChartView*>()) {
+        if (!chart->isVisible())
+            continue;
+        ++charts;
+        const QFontMetrics fm(chart->chart()->legend()->font());
+        int needed = 0;
+        for (QLegendMarker* marker : chart->chart()->legend()->markers())
+            if (marker->isVisible())
+                needed += fm.horizontalAdvance(marker->label()) + fm.height() + 16;
+        QVERIFY2(!chart->chart()->legend()->isVisible() || needed + 20 <= chart->width(),
+                 qPrintable(QStringLiteral("%1: legend %2 px in %3 px").arg(chart->chart()->title()).arg(needed).arg(chart->width())));
+        for (QAbstractAxis* axis : chart->chart()->axes(Qt::Vertical))
+            if (auto* values = qobject_cast<QValueAxis*>(axis); values && chart->height() < 230)
+                QVERIFY2(values->tickCount() <= 3, qPrintable(chart->chart()->title()));
+    }
+    QVERIFY(charts >= 3);
     if (const QString shots = qEnvironmentVariable("HEADBENCH_SCREENSHOT_DIR"); !shots.isEmpty())
         window.grab().save(shots + QStringLiteral("/window-1024x680.png"));
     // A long run name (a sweep point of a deep file) is cut at the view's edge, it does not widen the window.
