@@ -128,6 +128,24 @@ class CrossValidationAndLabelIssues(unittest.TestCase):
         self.assertIn("3-fold cross-validation (stratified folds", text)
         self.assertRegex(text, r"\nmean\s+0\.\d{4}")
 
+    def test_compare_shows_the_fold_mean_and_sd(self):
+        # A run without cross-validation beside the one with it: compare --json carries cv.json's
+        # mean and sd for the one, null for the other (the window's Compare shows the same rows).
+        ws = os.path.join(self.dir, "ws")
+        plain = json.loads(run("train", "--features", self.features, "--workspace", ws, "--seed", 3, "--json",
+                               *TRAIN).stdout)
+        out = json.loads(run("compare", self.run_dir, plain["dir"], "--json").stdout)
+        by_dir = {r["dir"]: r for r in out["runs"]}
+        with open(os.path.join(self.run_dir, "cv.json")) as fh:
+            saved = json.load(fh)
+        cv = by_dir[self.run_dir]["cross_validation"]
+        self.assertEqual(cv["k"], 5)
+        self.assertEqual(cv["folds_by"], "stratified")
+        for key in ("accuracy", "f1", "roc_auc"):
+            self.assertAlmostEqual(cv["mean"][key], saved["mean"][key], places=9)
+            self.assertAlmostEqual(cv["sd"][key], saved["sd"][key], places=9)
+        self.assertIsNone(by_dir[plain["dir"]]["cross_validation"])
+
     def test_reproducible_from_the_seed(self):
         ws = os.path.join(self.dir, "ws-again")
         again = json.loads(run("train", "--features", self.features, "--workspace", ws, "--cv", 5, "--seed", 3, "--json",

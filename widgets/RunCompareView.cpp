@@ -19,7 +19,9 @@
 #include <QtCharts/QLineSeries>
 #include <QtCharts/QValueAxis>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace headbench {
 namespace {
@@ -234,10 +236,11 @@ void RunCompareView::fillMetrics()
     m_dataWarning->setVisible(!mixed.isEmpty());
     struct Row {
         QString name;
-        std::function<double(const RunRecord&)> value;
+        std::function<double(const ComparedRun&)> value;
         bool higherIsBetter;
         int decimals;
         std::function<Interval(const RunRecord&)> interval; ///< empty for rows without intervals
+        std::function<double(const ComparedRun&)> sd;       ///< shown as "mean ± sd" (cross-validation rows)
     };
     std::vector<Row> rows;
     for (const auto& [split, getter] : {std::pair<QString, const Metrics RunRecord::*>{tr("val"), &RunRecord::validation},
@@ -246,13 +249,25 @@ void RunCompareView::fillMetrics()
             const auto m = getter;
             const auto value = f.value;
             const auto interval = f.interval;
-            rows.push_back({split + QLatin1Char(' ') + tr(f.label), [m, value](const RunRecord& r) { return (r.*m).*value; },
-                            f.higherIsBetter, f.decimals, [m, interval](const RunRecord& r) {
-                                return (r.*m).ci ? (*(r.*m).ci).*interval : Interval{};
-                            }});
+            rows.push_back({split + QLatin1Char(' ') + tr(f.label),
+                            [m, value](const ComparedRun& c) { return (c.record.*m).*value; }, f.higherIsBetter, f.decimals,
+                            [m, interval](const RunRecord& r) { return (r.*m).ci ? (*(r.*m).ci).*interval : Interval{}; },
+                            {}});
         }
-    rows.push_back({tr("parameters"), [](const RunRecord& r) { return static_cast<double>(r.parameters); }, false, 0, {}});
-    rows.push_back({tr("training time (s)"), [](const RunRecord& r) { return r.seconds; }, false, 1, {}});
+    // Runs trained with cross-validation: the fold mean ± sd of each metric (cv.json), beside
+    // the single split's figures.
+    const bool anyCv = std::any_of(m_runs.begin(), m_runs.end(), [](const ComparedRun& c) { return c.crossValidation.has_value(); });
+    if (anyCv)
+        for (const MetricField& f : metricFields()) {
+            const auto value = f.value;
+            const auto nan = std::numeric_limits<double>::quiet_NaN();
+            rows.push_back({tr("CV %1 (mean ± sd)").arg(tr(f.label)),
+                            [value, nan](const ComparedRun& c) { return c.crossValidation ? c.crossValidation->mean.*value : nan; },
+                            f.higherIsBetter, f.decimals, {},
+                            [value, nan](const ComparedRun& c) { return c.crossValidation ? c.crossValidation->sd.*value : nan; }});
+        }
+    rows.push_back({tr("parameters"), [](const ComparedRun& c) { return static_cast<double>(c.record.parameters); }, false, 0, {}, {}});
+    rows.push_back({tr("training time (s)"), [](const ComparedRun& c) { return c.record.seconds; }, false, 1, {}, {}});
     m_metrics->clear();
     m_metrics->setRowCount(static_cast<int>(rows.size()));
     m_metrics->setColumnCount(static_cast<int>(m_runs.size()));
@@ -267,8 +282,11 @@ void RunCompareView::fillMetrics()
         double bestValue = 0;
         std::vector<Interval> intervals(m_runs.size());
         for (std::size_t c = 0; c < m_runs.size(); ++c) {
-            const double v = rows[r].value(m_runs[c].record);
-            auto* item = new QTableWidgetItem(std::isfinite(v) ? QString::number(v, 'f', rows[r].decimals) : QStringLiteral("–"));
+            const double v = rows[r].value(m_runs[c]);
+            QString text = std::isfinite(v) ? QString::number(v, 'f', rows[r].decimals) : QStringLiteral("–");
+            if (const double sd = rows[r].sd ? rows[r].sd(m_runs[c]) : NAN; std::isfinite(v) && std::isfinite(sd))
+                text += QStringLiteral(" ± %1").arg(sd, 0, 'f', rows[r].decimals);
+            auto* item = new QTableWidgetItem(text);
             item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
             if (rows[r].interval)
                 intervals[c] = rows[r].interval(m_runs[c].record);
@@ -294,7 +312,7 @@ void RunCompareView::fillMetrics()
         // run is called best.
         std::size_t withInterval = 0;
         for (std::size_t c = 0; c < m_runs.size(); ++c)
-            withInterval += intervals[c].valid() || !std::isfinite(rows[r].value(m_runs[c].record));
+            withInterval += intervals[c].valid() || !std::isfinite(rows[r].value(m_runs[c]));
         const bool anyInterval = std::any_of(intervals.begin(), intervals.end(), [](const Interval& i) { return i.valid(); });
         bool clearBest = false;
         QString why;

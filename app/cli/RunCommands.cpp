@@ -147,7 +147,12 @@ json comparedRunJson(const ComparedRun& r)
             {"best_epoch", r.record.bestEpoch},
             {"threshold", r.predictions.numClasses == 2 ? json(r.threshold) : json(nullptr)},
             {"threshold_saved", r.savedThreshold},
-            {"metrics", valTestMetricsJson(r.record)}};
+            {"metrics", valTestMetricsJson(r.record)},
+            {"cross_validation", r.crossValidation ? json{{"k", r.crossValidation->k},
+                                                          {"folds_by", r.crossValidation->foldsBy},
+                                                          {"mean", json::parse(metricsToJson(r.crossValidation->mean))},
+                                                          {"sd", json::parse(metricsToJson(r.crossValidation->sd))}}
+                                                    : json(nullptr)}};
 }
 
 int runCompare(const std::vector<std::string>& dirs, bool asJson)

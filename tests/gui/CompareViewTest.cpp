@@ -11,6 +11,7 @@
 
 #include "TestUtil.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -33,6 +34,7 @@ private Q_SLOTS:
     void runsPanelGroupsSweepsAndMarksState();
     void windowAndCliAgreeAtASavedThreshold();
     void aPlainClickSelectsOneRun();
+    void showsTheCrossValidationMeanAndSd();
 
 private:
     test::TempDir m_dir;
@@ -221,6 +223,48 @@ void CompareViewTest::aPlainClickSelectsOneRun()
     QCOMPARE(panel.selectedRunDirs().size(), 1);
     QCOMPARE(panel.selectedRunDirs().first(), QString::fromStdString(first->text(RunsPanel::NameColumn) == QString::fromStdString(runs[0].name) ? runs[0].dir : runs[1].dir));
 }
+
+// Issue 24: the fold mean ± sd of a run trained with cross-validation was in cv.json only; the
+// Compare view shows it beside the single split's figures, as `compare --json` does.
+void CompareViewTest::showsTheCrossValidationMeanAndSd()
+{
+    const QString ws = QString::fromStdString(m_dir.file("ws-cv"));
+    QStringList dirs;
+    for (const QStringList& extra : {QStringList{QStringLiteral("--cv"), QStringLiteral("3")}, QStringList{}}) {
+        QProcess cli;
+        cli.start(QStringLiteral(HEADBENCH_CLI), QStringList{QStringLiteral("train"), QStringLiteral("--features"),
+                                                             QString::fromStdString(m_data.path), QStringLiteral("--workspace"), ws,
+                                                             QStringLiteral("--depth"), QStringLiteral("0"), QStringLiteral("--json")} +
+                                                     extra);
+        QVERIFY(cli.waitForFinished(120000));
+        QCOMPARE(cli.exitCode(), 0);
+        dirs << QJsonDocument::fromJson(cli.readAllStandardOutput()).object().value(QStringLiteral("dir")).toString();
+    }
+    QFile cvFile(dirs[0] + QStringLiteral("/cv.json"));
+    QVERIFY(cvFile.open(QIODevice::ReadOnly));
+    const QJsonObject cv = QJsonDocument::fromJson(cvFile.readAll()).object();
+    RunCompareView view;
+    view.setComparison(compareRuns({dirs[0].toStdString(), dirs[1].toStdString()}));
+    QTableWidget* table = view.metricsTable();
+    int checked = 0;
+    for (const MetricField& f : metricFields()) {
+        const QString name = QStringLiteral("CV %1 (mean ± sd)").arg(QString::fromUtf8(f.label));
+        int row = -1;
+        for (int r = 0; r < table->rowCount(); ++r)
+            if (table->verticalHeaderItem(r)->text() == name)
+                row = r;
+        QVERIFY2(row >= 0, qPrintable(name));
+        const QJsonValue mean = cv.value(QStringLiteral("mean")).toObject().value(QString::fromUtf8(f.json));
+        const QJsonValue sd = cv.value(QStringLiteral("sd")).toObject().value(QString::fromUtf8(f.json));
+        if (mean.isNull() || sd.isNull())
+            continue;
+        QCOMPARE(table->item(row, 0)->text(), QStringLiteral("%1 ± %2").arg(mean.toDouble(), 0, 'f', f.decimals).arg(sd.toDouble(), 0, 'f', f.decimals));
+        QCOMPARE(table->item(row, 1)->text(), QStringLiteral("–")); // trained without cross-validation
+        ++checked;
+    }
+    QVERIFY(checked >= 4);
+}
+
 
 QTEST_MAIN(CompareViewTest)
 #include "CompareViewTest.moc"

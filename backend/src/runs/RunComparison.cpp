@@ -39,6 +39,13 @@ RunComparison compareLoadedRuns(std::vector<ComparedRun> runs, const CompareOpti
     RunComparison out;
     std::vector<HeadSpec> specs;
     for (ComparedRun& run : runs) {
+        if (!run.crossValidation && !run.record.dir.empty()) {
+            try {
+                run.crossValidation = loadCrossValidationSummary(run.record.dir);
+            } catch (const Error&) {
+                // A damaged cv.json costs the compare its cross-validation rows, not the compare.
+            }
+        }
         // The saved metrics are at 0.5; a run with a saved threshold is shown at it.
         if (run.record.threshold && run.predictions.numClasses == 2 && !run.savedThreshold) {
             run.savedThreshold = true;

@@ -22,6 +22,9 @@ struct ComparedRun {
     bool savedThreshold = false; ///< threshold comes from run.json (else the default 0.5)
     /// Two classes: the ROC and precision-recall curves of the positive class on the test split.
     std::vector<CurvePoint> testRoc, testPr;
+    /// cv.json's fold mean and sd, for a run trained with cross-validation (read by
+    /// compareLoadedRuns when not given; a damaged cv.json leaves it unset).
+    std::optional<CrossValidationSummary> crossValidation;
 };
 
 struct RunComparison {
