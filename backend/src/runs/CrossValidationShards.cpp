@@ -1,6 +1,7 @@
 #include <headbench/runs/CrossValidationShards.h>
 
 #include "RunJson.h"
+#include "core/JsonNumbers.h"
 
 #include <headbench/core/AtomicFile.h>
 #include <headbench/core/Error.h>
@@ -213,12 +214,22 @@ GatherResult gatherCrossValidation(const std::string& workspace, const std::stri
         json j = readJson(entry.path());
         if (!saved.empty())
             checkAgrees(j, saved.begin()->second, entry.path());
-        saved.emplace(j.value("fold", -1), std::move(j));
+        int fold = -1;
+        try {
+            fold = wholeValue(j, "fold", -1);
+        } catch (const json::exception& e) {
+            throw Error(entry.path().string() + ": damaged (" + std::string(e.what()) + ")");
+        }
+        saved.emplace(fold, std::move(j));
     }
     if (saved.empty())
         throw Error(folder.string() + ": no fold saved yet");
     const json& first = saved.begin()->second;
-    out.k = first.value("k", 0);
+    try {
+        out.k = wholeValue(first, "k", 0);
+    } catch (const json::exception& e) {
+        throw Error(folder.string() + ": a fold's plan is damaged (" + std::string(e.what()) + ")");
+    }
     for (int f = 0; f < out.k; ++f)
         if (!saved.contains(f))
             out.missingFolds.push_back(f);
@@ -236,10 +247,14 @@ GatherResult gatherCrossValidation(const std::string& workspace, const std::stri
     // Every fold is saved and the run finished: cv.json and oof.csv, as one process writes them.
     FoldPlan plan;
     plan.k = out.k;
-    plan.seed = first.value("seed", std::uint64_t{0});
-    plan.splitSource = first.value("split_source", "");
-    plan.byGroup = first.value("folds_by", "") == "group";
-    plan.pooledRows = first.value("pooled_rows", 0LL);
+    try {
+        plan.seed = wholeValue(first, "seed", std::uint64_t{0});
+        plan.splitSource = first.value("split_source", "");
+        plan.byGroup = first.value("folds_by", "") == "group";
+        plan.pooledRows = wholeValue(first, "pooled_rows", 0LL);
+    } catch (const json::exception& e) {
+        throw Error(folder.string() + ": a fold's plan is damaged (" + std::string(e.what()) + ")");
+    }
     std::vector<FoldResult> folds;
     OutOfFold merged;
     std::vector<std::pair<std::int64_t, std::pair<int, std::size_t>>> order; // row -> (fold, index in fold)
@@ -248,11 +263,21 @@ GatherResult gatherCrossValidation(const std::string& workspace, const std::stri
     for (const auto& [f, j] : saved) {
         FoldResult r;
         r.fold = f;
-        r.rows = j.value("rows", 0LL);
-        r.bestEpoch = j.value("best_epoch", 0);
-        r.seconds = j.value("seconds", 0.0);
-        r.rowIndex = j.value("row_index", std::vector<std::int64_t>{});
-        r.metrics = runstore::metricsFromJson(j.at("metrics"));
+        try {
+            r.rows = wholeValue(j, "rows", 0LL);
+            r.bestEpoch = wholeValue(j, "best_epoch", 0);
+            r.seconds = j.value("seconds", 0.0);
+            for (const json& v : j.value("row_index", json::array()).get_ref<const json::array_t&>()) {
+                const auto row = wholeNumber<std::int64_t>(v, "a row index");
+                if (row < 0 || (plan.pooledRows > 0 && row >= plan.pooledRows))
+                    throw Error(fmt::format("{}: row {} is outside the {} pooled rows", foldJsonPath(folder, f).string(), row,
+                                            plan.pooledRows));
+                r.rowIndex.push_back(row);
+            }
+            r.metrics = runstore::metricsFromJson(j.at("metrics"));
+        } catch (const json::exception& e) {
+            throw Error(foldJsonPath(folder, f).string() + ": damaged (" + std::string(e.what()) + ")");
+        }
         OutOfFold csv = readOutOfFoldCsv(foldCsvPath(folder, f).string());
         if (csv.ids.size() != r.rowIndex.size())
             throw Error(fmt::format("{}: {} rows, {} says {}", foldCsvPath(folder, f).string(), csv.ids.size(),

@@ -1,6 +1,7 @@
 #include <headbench/runs/RunStore.h>
 
 #include "RunJson.h"
+#include "core/JsonNumbers.h"
 
 #include <headbench/core/AtomicFile.h>
 #include <headbench/core/CsvReader.h>
@@ -75,20 +76,39 @@ std::optional<MetricIntervals> intervalsFromJson(const json& j)
             ci.*f.interval = {v->at(0).get<double>(), v->at(1).get<double>()};
     }
     const json bootstrap = j.value("bootstrap", json::object());
-    ci.resamples = bootstrap.value("resamples", 0);
+    ci.resamples = wholeValue(bootstrap, "resamples", 0);
     ci.level = bootstrap.value("level", 0.95);
-    ci.seed = bootstrap.value("seed", std::uint64_t{0});
+    ci.seed = wholeValue(bootstrap, "seed", std::uint64_t{0});
     return ci;
+}
+
+/// The confusion matrix as saved (rows true, columns predicted): counts, never negative.
+std::vector<std::vector<std::int64_t>> confusionOf(const json& j)
+{
+    std::vector<std::vector<std::int64_t>> out;
+    const auto it = j.find("confusion");
+    if (it == j.end() || it->is_null())
+        return out;
+    for (const json& row : it->get_ref<const json::array_t&>()) {
+        out.emplace_back();
+        for (const json& cell : row.get_ref<const json::array_t&>()) {
+            const auto n = wholeNumber<std::int64_t>(cell, "a confusion count");
+            if (n < 0)
+                throw json::type_error::create(302, "a confusion count must not be negative", &cell);
+            out.back().push_back(n);
+        }
+    }
+    return out;
 }
 
 Metrics metricsFromJson(const json& j)
 {
     Metrics m;
-    m.count = j.value("count", 0LL);
+    m.count = wholeValue(j, "count", 0LL);
     for (const MetricField& f : metricFields())
         m.*f.value = numberOf(j, f.json);
     m.loss = numberOf(j, "loss");
-    m.confusion = j.value("confusion", std::vector<std::vector<std::int64_t>>{});
+    m.confusion = confusionOf(j);
     m.ci = intervalsFromJson(j);
     return m;
 }
@@ -113,7 +133,7 @@ std::vector<EpochStats> historyFromJson(const json& arr)
     std::vector<EpochStats> out;
     for (const auto& j : arr) {
         EpochStats e;
-        e.epoch = j.value("epoch", 0);
+        e.epoch = wholeValue(j, "epoch", 0);
         e.trainLoss = numberOf(j, "train_loss");
         e.valLoss = numberOf(j, "val_loss");
         e.valAccuracy = numberOf(j, "val_accuracy");
@@ -122,7 +142,7 @@ std::vector<EpochStats> historyFromJson(const json& arr)
         e.learningRate = numberOf(j, "lr");
         e.seconds = numberOf(j, "seconds");
         e.l2 = j.contains("l2") ? numberOf(j, "l2") : 0.0; // only L-BFGS entries have one
-        e.iterations = j.value("iterations", 0);
+        e.iterations = wholeValue(j, "iterations", 0);
         out.push_back(e);
     }
     return out;
@@ -161,9 +181,9 @@ std::optional<CrossValidationSummary> loadCrossValidationSummary(const std::stri
     try {
         const json j = json::parse(readText(path));
         CrossValidationSummary out;
-        out.k = j.at("k").get<int>();
+        out.k = wholeNumber<int>(j.at("k"), "\"k\"");
         out.foldsBy = j.value("folds_by", "");
-        out.pooledRows = j.value("pooled_rows", 0LL);
+        out.pooledRows = wholeValue(j, "pooled_rows", 0LL);
         out.mean = metricsFromJson(j.at("mean"));
         out.sd = metricsFromJson(j.at("sd"));
         if (out.k < 2)
@@ -248,8 +268,8 @@ void readSweepJson(const json& run, RunRecord& rec)
     const json& s = run["sweep"];
     rec.sweepId = s.value("id", "");
     rec.sweepParams = s.value("params", json::object()).dump();
-    rec.sweepPoint = s.value("point", -1);
-    rec.sweepPoints = s.value("points", 0);
+    rec.sweepPoint = wholeValue(s, "point", -1);
+    rec.sweepPoints = wholeValue(s, "points", 0);
 }
 
 namespace {
@@ -356,10 +376,10 @@ void readFeaturesJson(const json& f, RunRecord& rec)
     rec.featuresPath = f.value("path", "");
     rec.featuresHash = f.value("hash", "");
     rec.backbone = f.value("backbone", "");
-    rec.rows = f.value("rows", 0LL);
-    rec.dim = f.value("dim", 0LL);
-    rec.featuresSize = f.value("size", 0LL);
-    rec.featuresMtime = f.value("mtime", 0LL);
+    rec.rows = wholeValue(f, "rows", 0LL);
+    rec.dim = wholeValue(f, "dim", 0LL);
+    rec.featuresSize = wholeValue(f, "size", 0LL);
+    rec.featuresMtime = wholeValue(f, "mtime", 0LL);
     rec.featureSet = f.value("feature_set", "");
 }
 
@@ -616,9 +636,9 @@ RunRecord loadRun(const std::string& dirPath)
         readSweepJson(run, rec);
         readRunnerJson(run, rec);
         rec.labelNames = run.value("label_names", std::vector<std::string>{});
-        rec.parameters = run.value("parameters", 0LL);
-        rec.bestEpoch = run.value("best_epoch", 0);
-        rec.epochsRun = run.value("epochs_run", 0);
+        rec.parameters = wholeValue(run, "parameters", 0LL);
+        rec.bestEpoch = wholeValue(run, "best_epoch", 0);
+        rec.epochsRun = wholeValue(run, "epochs_run", 0);
         rec.seconds = run.value("seconds", 0.0);
         if (const auto costs = run.find("costs"); costs != run.end() && costs->is_object()) {
             rec.leakageSeconds = costs->value("leakage_seconds", 0.0);
@@ -626,7 +646,7 @@ RunRecord loadRun(const std::string& dirPath)
         }
         rec.splitSource = run.value("split_source", "");
         rec.trainFraction = run.value("train_fraction", 1.0);
-        rec.trainRows = run.value("train_rows", 0LL);
+        rec.trainRows = wholeValue(run, "train_rows", 0LL);
         if (run.contains("leakage"))
             rec.leakage = leakageFromJson(run["leakage"].dump());
         if (run.contains("calibration"))
@@ -671,7 +691,7 @@ RunRecord unfinishedRun(const fs::path& dir)
         }
         // Marked by the task that took the run's point over; else, on this host, whether its
         // process lives; on another host (a shared workspace) it cannot be told: running.
-        const long long pid = running.value("pid", 0LL);
+        const long long pid = wholeValue(running, "pid", 0LL);
         if (running.value("status", "running") == "interrupted")
             rec.status = "interrupted";
         else if (rec.host != hostName())
@@ -753,15 +773,15 @@ LeakageReport leakageFromJson(const std::string& text)
     r.measured = true;
     r.method = j.value("method", "");
     r.nearThreshold = j.value("near_threshold", 0.0);
-    r.trainRows = j.value("train_rows", 0LL);
-    r.validationRows = j.value("validation_rows", 0LL);
-    r.testRows = j.value("test_rows", 0LL);
-    r.validationExactDuplicates = j.value("validation_exact_duplicates", 0LL);
-    r.validationNearDuplicates = j.value("validation_near_duplicates", 0LL);
-    r.testExactDuplicates = j.value("test_exact_duplicates", 0LL);
-    r.testNearDuplicates = j.value("test_near_duplicates", 0LL);
-    r.conflictingLabels = j.value("conflicting_labels", 0LL);
-    r.duplicateRows = j.value("duplicate_rows", 0LL);
+    r.trainRows = wholeValue(j, "train_rows", 0LL);
+    r.validationRows = wholeValue(j, "validation_rows", 0LL);
+    r.testRows = wholeValue(j, "test_rows", 0LL);
+    r.validationExactDuplicates = wholeValue(j, "validation_exact_duplicates", 0LL);
+    r.validationNearDuplicates = wholeValue(j, "validation_near_duplicates", 0LL);
+    r.testExactDuplicates = wholeValue(j, "test_exact_duplicates", 0LL);
+    r.testNearDuplicates = wholeValue(j, "test_near_duplicates", 0LL);
+    r.conflictingLabels = wholeValue(j, "conflicting_labels", 0LL);
+    r.duplicateRows = wholeValue(j, "duplicate_rows", 0LL);
     r.seconds = j.value("seconds", 0.0);
     r.fromCache = j.value("cached", false);
     return r;

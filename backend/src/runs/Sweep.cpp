@@ -2,6 +2,7 @@
 
 #include <headbench/core/Error.h>
 #include "core/JsonErrors.h"
+#include "core/JsonNumbers.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -154,11 +155,14 @@ std::vector<SweepPoint> expandSweep(const std::string& text, const std::string& 
         const auto& random = def["random"];
         if (!random.is_object() || !random.contains("fields") || !random["fields"].is_object())
             throw Error(source + ": 'random' needs \"n\", \"seed\" and \"fields\"");
-        const auto n = random.value("n", 10);
-        if (n < 1 || n > 10000)
-            throw Error(source + ": 'n' must be 1 to 10000");
-        std::mt19937_64 rng(random.value("seed", 0ULL));
-        for (int i = 0; i < n; ++i) {
+        const auto n = wholeNumberAs<int>(random.value("n", ordered_json(10)));
+        if (!n || *n < 1 || *n > 10000)
+            throw Error(source + ": 'n' must be a whole number from 1 to 10000");
+        const auto seed = wholeNumberAs<std::uint64_t>(random.value("seed", ordered_json(0)));
+        if (!seed)
+            throw Error(source + ": 'seed' must be a whole number from 0 to 2^64 - 1");
+        std::mt19937_64 rng(*seed);
+        for (int i = 0; i < *n; ++i) {
             ordered_json params = ordered_json::object();
             for (const auto& [field, range] : random["fields"].items())
                 params[field] = draw(range, rng, fmt::format("{}: field '{}'", source, field));

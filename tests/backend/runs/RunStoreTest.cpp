@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <headbench/eval/Compare.h>
 #include <headbench/runs/Sweep.h>
@@ -302,4 +303,59 @@ TEST(RunLifecycle, ARunOfAnotherHostIsRunningUntilMarkedInterrupted)
     markInterrupted(run, "20990101-000000-abcdef");
     EXPECT_EQ(listRuns(ws, nullptr, true)[0].status, "interrupted");
     EXPECT_EQ(nlohmann::json::parse(std::ifstream(record)).value("retried_by", ""), "20990101-000000-abcdef");
+}
+
+// Numbers another writer (or a damaged disk) puts in run files: a count that is a huge float, a
+// fraction or negative must be reported as a damaged file naming the field, never cast (which is
+// undefined behaviour and, in practice, a garbage dimension or confusion count). A whole float
+// such as 3.0, which a Python writer may produce, is the number it says.
+TEST(RunStore, NumbersThatAreNotCountsMarkTheRunDamaged)
+{
+    SavedRun s;
+    const fs::path dir(s.record.dir);
+    const auto readJson = [](const fs::path& p) { return nlohmann::json::parse(test::readFile(p.string())); };
+    const nlohmann::json run = readJson(dir / "run.json");
+    const nlohmann::json metrics = readJson(dir / "metrics.json");
+    struct Case {
+        const char* file;
+        std::function<void(nlohmann::json&)> edit;
+        const char* field;
+    };
+    const std::vector<Case> cases = {
+        {"run.json", [](nlohmann::json& j) { j["features"]["dim"] = 3.3e27; }, "\"dim\""},
+        {"run.json", [](nlohmann::json& j) { j["best_epoch"] = 1e300; }, "\"best_epoch\""},
+        {"run.json", [](nlohmann::json& j) { j["parameters"] = 2.5; }, "\"parameters\""},
+        {"run.json", [](nlohmann::json& j) { j["train_rows"] = "many"; }, "\"train_rows\""},
+        {"metrics.json", [](nlohmann::json& j) { j["test"]["confusion"][0][0] = 1.5; }, "confusion count"},
+        {"metrics.json", [](nlohmann::json& j) { j["test"]["confusion"][0][1] = -4; }, "confusion count"},
+        {"metrics.json", [](nlohmann::json& j) { j["validation"]["count"] = -1e30; }, "\"count\""},
+    };
+    for (const Case& c : cases) {
+        nlohmann::json edited = std::string(c.file) == "run.json" ? run : metrics;
+        c.edit(edited);
+        test::writeFile((dir / c.file).string(), edited.dump());
+        try {
+            loadRun(s.record.dir);
+            ADD_FAILURE() << c.file << " edited to " << edited.dump() << " was read";
+        } catch (const Error& e) {
+            const std::string what = e.what();
+            EXPECT_NE(what.find("damaged"), std::string::npos) << what;
+            EXPECT_NE(what.find(c.field), std::string::npos) << what;
+        }
+        test::writeFile((dir / "run.json").string(), run.dump());
+        test::writeFile((dir / "metrics.json").string(), metrics.dump());
+    }
+    // Whole floats are the counts they spell.
+    nlohmann::json floats = run;
+    floats["features"]["dim"] = 12.0;
+    floats["best_epoch"] = 3.0;
+    test::writeFile((dir / "run.json").string(), floats.dump());
+    const RunRecord back = loadRun(s.record.dir);
+    EXPECT_EQ(back.dim, 12);
+    EXPECT_EQ(back.bestEpoch, 3);
+    EXPECT_EQ(back.test.confusion, s.result.test.confusion);
+
+    // cv.json: a number of folds that is not one is a damaged file too.
+    test::writeFile((dir / "cv.json").string(), R"({"k":1e30,"mean":{},"sd":{}})");
+    EXPECT_THROW(loadCrossValidationSummary(s.record.dir), Error);
 }
