@@ -13,9 +13,39 @@
 #include <cstring>
 #include <filesystem>
 #include <future>
+#include <new>
+#include <sys/mman.h>
 #include <unistd.h>
 
 namespace headbench {
+
+namespace detail {
+
+namespace {
+constexpr std::size_t kHugeBlock = std::size_t{8} << 20, kHugePage = std::size_t{2} << 20;
+} // namespace
+
+void* allocateMatrix(std::size_t bytes)
+{
+    if (bytes < kHugeBlock)
+        return ::operator new(bytes);
+    void* p = ::operator new(bytes, std::align_val_t{kHugePage});
+    // Before the first touch, so that the pages are faulted in huge (a hint: the kernel may say
+    // no, e.g. with transparent huge pages off, and the memory works the same).
+    ::madvise(p, bytes & ~(std::size_t{4096} - 1), MADV_HUGEPAGE);
+    return p;
+}
+
+void freeMatrix(void* p, std::size_t bytes) noexcept
+{
+    if (bytes < kHugeBlock)
+        ::operator delete(p);
+    else
+        ::operator delete(p, std::align_val_t{kHugePage});
+}
+
+} // namespace detail
+
 namespace {
 
 /// Owns one HDF5 identifier and closes it with the matching function.

@@ -15,14 +15,25 @@
 
 namespace headbench {
 
+namespace detail {
+/// Memory for a matrix: blocks of 8 MiB and more are 2 MiB-aligned and asked of the kernel as
+/// transparent huge pages (madvise), so that the random row reads of the leakage check and of
+/// batch gathering do not miss the TLB on every row (a row of 1,024 floats is a 4 KiB page).
+void* allocateMatrix(std::size_t bytes);
+void freeMatrix(void* p, std::size_t bytes) noexcept;
+} // namespace detail
+
 /// An allocator that leaves new elements uninitialised. A feature matrix is always overwritten
 /// right after it is sized, and zeroing hundreds of megabytes first costs a full pass over memory.
+/// Large blocks come from detail::allocateMatrix (huge pages).
 template <typename T> struct UninitializedAllocator : std::allocator<T> {
     template <typename U> struct rebind {
         using other = UninitializedAllocator<U>;
     };
     UninitializedAllocator() = default;
     template <typename U> UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+    T* allocate(std::size_t n) { return static_cast<T*>(detail::allocateMatrix(n * sizeof(T))); }
+    void deallocate(T* p, std::size_t n) noexcept { detail::freeMatrix(p, n * sizeof(T)); }
     template <typename U> void construct(U* p) noexcept { ::new (static_cast<void*>(p)) U; }
     template <typename U, typename... Args> void construct(U* p, Args&&... args)
     {
