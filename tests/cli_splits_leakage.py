@@ -236,6 +236,31 @@ class PairsAndLeakage(unittest.TestCase):
             # Candidates come from random projections: a few borderline rows may be missed, none invented.
             self.assertLessEqual(got, expected, name)
             self.assertGreaterEqual(got, 0.95 * expected, name)
+        # Per row (leakage.csv): a near duplicate's similarity is the exact cosine of the training
+        # row it names, at least the threshold, and (but for a candidate the projections missed)
+        # the row's exact best; a row below the threshold never reports more than its exact best.
+        index = {i: k for k, i in enumerate(ids)}
+        train_rows = np.flatnonzero(train)
+        with open(os.path.join(result["dir"], "leakage.csv"), newline="") as f:
+            checked = best_found = 0
+            for row in csv.DictReader(f):
+                if row["split"] == "train" or row["exact_duplicate"] == "1":
+                    continue
+                q = xc[index[row["id"]]]
+                exact = float((xc[train_rows] @ q).max())
+                if row["near_duplicate"] == "1":
+                    similarity = float(row["similarity"])
+                    nearest = xc[index[row["nearest_train_id"]]]
+                    self.assertAlmostEqual(float(nearest @ q), similarity, delta=1e-4, msg=row["id"])
+                    self.assertGreaterEqual(similarity, 0.9 - 1e-6, row["id"])
+                    self.assertLessEqual(similarity, exact + 1e-4, row["id"])
+                    checked += 1
+                    best_found += similarity >= exact - 1e-4
+                elif row["similarity"]:
+                    self.assertLess(float(row["similarity"]), 0.9, row["id"])
+                    self.assertLessEqual(float(row["similarity"]), exact + 1e-4, row["id"])
+            self.assertGreater(checked, 0)
+            self.assertGreaterEqual(best_found, 0.95 * checked)
 
     def test_exact_duplicates_and_conflicts(self):
         rows = [dict(r) for r in self.rows[:300]]

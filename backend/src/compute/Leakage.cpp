@@ -300,9 +300,19 @@ void verifyPairs(const std::vector<std::uint64_t>& pairs, LeakageReport& r, Simi
                     rows.push_back(static_cast<std::uint32_t>(pairs[i] & 0xffffffffULL));
                 distances.resize(rows.size());
                 bound.distances(q, rows.data(), rows.size(), distances.data());
-                order.clear(); // (distance, training row)
-                for (std::size_t i = 0; i < rows.size(); ++i)
-                    order.emplace_back(distances[i], rows[i]);
+                // (distance, training row) of the candidates that can be verified: the nearest,
+                // and those within the loosest limit the search can have; only they are sorted.
+                const int loosest = bound.limit(-std::numeric_limits<float>::infinity());
+                std::pair<int, std::uint32_t> nearest{std::numeric_limits<int>::max(), 0};
+                order.clear();
+                for (std::size_t i = 0; i < rows.size(); ++i) {
+                    const std::pair<int, std::uint32_t> c{distances[i], rows[i]};
+                    nearest = std::min(nearest, c);
+                    if (c.first <= loosest)
+                        order.push_back(c);
+                }
+                if (!rows.empty() && nearest.first > loosest)
+                    order.push_back(nearest);
                 std::sort(order.begin(), order.end());
                 for (std::size_t i = 0; i < order.size(); ++i) {
                     const auto [dist, t] = order[i];
@@ -508,9 +518,14 @@ void nearByFeatures(const FeatureSet& data, std::span<const std::uint8_t> split,
             for (int line = 0; line < 8; ++line)
                 __builtin_prefetch(p + 64 * line);
         }
+        float floor; ///< the near-duplicate threshold: below it, the exact best is not needed
         int limit(float best) const
         {
-            const double k = std::floor((std::clamp(static_cast<double>(best), -1.0, 1.0) + 1.0) * 1000.0);
+            // Past the nearest candidate, only pairs that could reach the threshold (or beat a
+            // best above it) are verified: whether a row is a near duplicate, and its similarity
+            // when it is, stay exact; a row below the threshold reports the best of the
+            // candidates its signs put nearest.
+            const double k = std::floor((std::clamp(static_cast<double>(std::max(best, floor)), -1.0, 1.0) + 1.0) * 1000.0);
             return (*limits)[static_cast<std::size_t>(std::clamp(k, 0.0, 2000.0))];
         }
     };
@@ -522,7 +537,7 @@ void nearByFeatures(const FeatureSet& data, std::span<const std::uint8_t> split,
             const double centred = dot - dm[q] - dm[t] + meanSq; // (x_q - mu) . (x_t - mu)
             const double denom = static_cast<double>(norm[q]) * norm[t];
             return static_cast<float>(denom > 0 ? centred / denom : 0.0);
-        }, SignBound{.signs = signs.data(), .limits = &limits, .rows = f, .dim = d});
+        }, SignBound{.signs = signs.data(), .limits = &limits, .rows = f, .dim = d, .floor = static_cast<float>(r.nearThreshold)});
 }
 
 std::uint64_t fingerprint(const FeatureSet& data, std::span<const std::uint8_t> split, const LeakageOptions& o)

@@ -51,7 +51,10 @@ struct LeakageReport {
     /// Per row of the file: LeakageFlag bits (training rows carry only kConflictingLabel).
     std::vector<std::uint8_t> flags;
     /// Per row: the most similar training row found for a validation/test row (-1: none at or
-    /// above half the threshold), and its similarity (Jaccard or cosine; NaN when none).
+    /// above half the threshold), and its similarity (Jaccard or cosine; NaN when none). By
+    /// features, the similarity is exact for a near duplicate; below the threshold it is the best
+    /// of the candidates the projection signs put nearest (only pairs that could reach the
+    /// threshold are verified past the nearest one).
     std::vector<std::int64_t> nearestTrain;
     std::vector<float> similarity;
 };
