@@ -66,9 +66,8 @@ def timed_rounds(cmds):
             wall = time.perf_counter() - t0
             if out.returncode != 0:
                 sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr[-2000:]}")
-            lines = out.stdout.strip().splitlines()
-            try:
-                js = json.loads(lines[-1]) if lines else None
+            try:  # the CLI prints one indented object; the peer one line
+                js = json.loads(out.stdout)
             except json.JSONDecodeError:
                 js = None
             if wall < best[i][0]:

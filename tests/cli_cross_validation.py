@@ -8,6 +8,7 @@ Usage: cli_cross_validation.py PATH/TO/headbench-cli
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -145,6 +146,20 @@ class CrossValidationAndLabelIssues(unittest.TestCase):
             self.assertAlmostEqual(cv["mean"][key], saved["mean"][key], places=9)
             self.assertAlmostEqual(cv["sd"][key], saved["sd"][key], places=9)
         self.assertIsNone(by_dir[plain["dir"]]["cross_validation"])
+        self.assertEqual(out["problems"], [])
+
+        # A copy of the run with a damaged cv.json: still compared, without its CV figures, and
+        # the file named (in --json and on stderr).
+        damaged = os.path.join(self.dir, "damaged-cv-run")
+        shutil.copytree(self.run_dir, damaged)
+        with open(os.path.join(damaged, "cv.json"), "w") as fh:
+            fh.write('{"k": 5, "mean": ')
+        out = json.loads(run("compare", damaged, plain["dir"], "--json").stdout)
+        self.assertIsNone({r["dir"]: r for r in out["runs"]}[damaged]["cross_validation"])
+        self.assertEqual(len(out["problems"]), 1)
+        self.assertIn(os.path.join(damaged, "cv.json"), out["problems"][0])
+        text = run("compare", damaged, plain["dir"])
+        self.assertIn("cv.json", text.stderr)
 
     def test_reproducible_from_the_seed(self):
         ws = os.path.join(self.dir, "ws-again")

@@ -159,6 +159,7 @@ RunCompareView::RunCompareView(QWidget* parent)
     metricsLayout->setContentsMargins(0, 0, 0, 0);
     m_dataWarning->setObjectName(QStringLiteral("compareDataWarning"));
     m_dataWarning->setWordWrap(true);
+    m_dataWarning->setTextFormat(Qt::PlainText);
     m_dataWarning->setStyleSheet(QStringLiteral("QLabel { background: #fff3cd; padding: 6px; }"));
     m_dataWarning->setVisible(false);
     metricsLayout->addWidget(m_dataWarning);
@@ -231,9 +232,13 @@ QString RunCompareView::differentData() const
 
 void RunCompareView::fillMetrics()
 {
-    const QString mixed = differentData();
-    m_dataWarning->setText(mixed);
-    m_dataWarning->setVisible(!mixed.isEmpty());
+    QStringList warnings;
+    if (const QString mixed = differentData(); !mixed.isEmpty())
+        warnings << mixed;
+    for (const std::string& problem : m_comparison.problems)
+        warnings << QString::fromStdString(problem) + QLatin1Char('.');
+    m_dataWarning->setText(warnings.join(QLatin1Char('\n')));
+    m_dataWarning->setVisible(!warnings.isEmpty());
     struct Row {
         QString name;
         std::function<double(const ComparedRun&)> value;

@@ -172,6 +172,7 @@ int runCompare(const std::vector<std::string>& dirs, bool asJson)
             j["differences"].push_back({{"field", d.field}, {"values", values}});
         }
         j["pairing_problem"] = c.pairingProblem.empty() ? json(nullptr) : json(c.pairingProblem);
+        j["problems"] = c.problems;
         j["mcnemar"] = nullptr;
         if (c.mcnemar)
             j["mcnemar"] = {{"split", c.pairedSplit},
@@ -200,6 +201,8 @@ int runCompare(const std::vector<std::string>& dirs, bool asJson)
         std::cout << j.dump(2) << "\n";
         return kOk;
     }
+    for (const std::string& problem : c.problems)
+        fmt::print(stderr, "warning: {}\n", problem);
     if (!c.sameData)
         fmt::print("warning: these runs were trained on different data (feature files or rows): their figures are not "
                    "comparable\n\n");

@@ -263,6 +263,20 @@ void CompareViewTest::showsTheCrossValidationMeanAndSd()
         ++checked;
     }
     QVERIFY(checked >= 4);
+    QVERIFY(view.dataWarning()->isHidden());
+
+    // A damaged cv.json: the run is still compared, its CV rows say "–", and the warning names
+    // the file.
+    QVERIFY(cvFile.remove());
+    QVERIFY(cvFile.open(QIODevice::WriteOnly));
+    cvFile.write("{\"k\": 5, \"mean\": ");
+    cvFile.close();
+    view.setComparison(compareRuns({dirs[0].toStdString(), dirs[1].toStdString()}));
+    QVERIFY(!view.dataWarning()->isHidden());
+    QVERIFY2(view.dataWarning()->text().contains(QStringLiteral("cv.json")), qPrintable(view.dataWarning()->text()));
+    for (int r = 0; r < table->rowCount(); ++r)
+        if (table->verticalHeaderItem(r)->text().startsWith(QStringLiteral("CV ")))
+            QCOMPARE(table->item(r, 0)->text(), QStringLiteral("–"));
 }
 
 

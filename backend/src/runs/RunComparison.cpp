@@ -42,8 +42,10 @@ RunComparison compareLoadedRuns(std::vector<ComparedRun> runs, const CompareOpti
         if (!run.crossValidation && !run.record.dir.empty()) {
             try {
                 run.crossValidation = loadCrossValidationSummary(run.record.dir);
-            } catch (const Error&) {
+            } catch (const Error& e) {
                 // A damaged cv.json costs the compare its cross-validation rows, not the compare.
+                out.problems.push_back(std::string(e.what()) + "; the cross-validation figures of '" + run.record.name +
+                                       "' are left out");
             }
         }
         // The saved metrics are at 0.5; a run with a saved threshold is shown at it.

@@ -35,6 +35,9 @@ struct RunComparison {
     /// False when the runs were trained on different feature files or rows: their figures are
     /// not comparable and no run should be called best.
     bool sameData = true;
+    /// Files of the runs that could not be read and what the comparison left out because of
+    /// them (a damaged cv.json: that run's cross-validation figures), one sentence each.
+    std::vector<std::string> problems;
     // Two runs only: McNemar's test and the paired differences on the test split (the
     // validation split when there are no test rows), each run at its own threshold.
     std::string pairedSplit;     ///< "test" or "validation"; empty when the runs were not paired
