@@ -233,7 +233,8 @@ QString RunCompareView::differentData() const
 void RunCompareView::fillMetrics()
 {
     QStringList warnings;
-    if (const QString mixed = differentData(); !mixed.isEmpty())
+    const QString mixed = differentData();
+    if (!mixed.isEmpty())
         warnings << mixed;
     for (const std::string& problem : m_comparison.problems)
         warnings << QString::fromStdString(problem) + QLatin1Char('.');
