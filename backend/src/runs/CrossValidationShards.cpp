@@ -267,7 +267,8 @@ GatherResult gatherCrossValidation(const std::string& workspace, const std::stri
             r.rows = wholeValue(j, "rows", 0LL);
             r.bestEpoch = wholeValue(j, "best_epoch", 0);
             r.seconds = j.value("seconds", 0.0);
-            for (const json& v : j.value("row_index", json::array()).get_ref<const json::array_t&>()) {
+            const json rowIndex = j.value("row_index", json::array());
+            for (const json& v : rowIndex.get_ref<const json::array_t&>()) {
                 const auto row = wholeNumber<std::int64_t>(v, "a row index");
                 if (row < 0 || (plan.pooledRows > 0 && row >= plan.pooledRows))
                     throw Error(fmt::format("{}: row {} is outside the {} pooled rows", foldJsonPath(folder, f).string(), row,
