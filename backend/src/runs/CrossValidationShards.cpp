@@ -270,9 +270,9 @@ GatherResult gatherCrossValidation(const std::string& workspace, const std::stri
             const json rowIndex = j.value("row_index", json::array());
             for (const json& v : rowIndex.get_ref<const json::array_t&>()) {
                 const auto row = wholeNumber<std::int64_t>(v, "a row index");
-                if (row < 0 || (plan.pooledRows > 0 && row >= plan.pooledRows))
-                    throw Error(fmt::format("{}: row {} is outside the {} pooled rows", foldJsonPath(folder, f).string(), row,
-                                            plan.pooledRows));
+                if (row < 0 || (run->rows > 0 && row >= run->rows))
+                    throw Error(fmt::format("{}: row {} is outside the feature file's {} rows", foldJsonPath(folder, f).string(),
+                                            row, run->rows));
                 r.rowIndex.push_back(row);
             }
             r.metrics = runstore::metricsFromJson(j.at("metrics"));
