@@ -50,7 +50,9 @@ def wait_for(job_id, timeout=300):
     """Waits until the job (every task of an array) has left the queue; returns the log text."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if not slurm("squeue", "-h", "-j", job_id, check=False):
+        # Only an answer counts: a squeue that failed (slurmctld busy) says nothing about the job.
+        proc = subprocess.run(["squeue", "-h", "-j", job_id], capture_output=True, text=True, env=ENV)
+        if (proc.returncode == 0 and not proc.stdout.strip()) or "Invalid job id" in proc.stderr:
             return
         time.sleep(0.5)
     raise AssertionError(f"job {job_id} still queued after {timeout} s:\n" + slurm("squeue", check=False))
@@ -175,6 +177,10 @@ class SlurmCluster(unittest.TestCase):
             time.sleep(0.2)
         slurm("scontrol", "requeue", f"{jid}_1")
         slurm("scontrol", "update", f"JobId={jid}_1", "StartTime=now")
+        # The re-queued task must be back in the queue before waiting for the array to leave it.
+        deadline = time.time() + 60
+        while time.time() < deadline and "FAILED" in job_states(f"{jid}_1"):
+            time.sleep(0.2)
         wait_for(jid)
         log = open(os.path.join(workspace, "slurm-logs", f"headbench-sweep-{jid}_1.out")).read()
         self.assertIn("1 point had finished before under this sweep id", log)
