@@ -157,9 +157,14 @@ class CrossValidationAndLabelIssues(unittest.TestCase):
         out = json.loads(run("compare", damaged, plain["dir"], "--json").stdout)
         self.assertIsNone({r["dir"]: r for r in out["runs"]}[damaged]["cross_validation"])
         self.assertEqual(len(out["problems"]), 1)
-        self.assertIn(os.path.join(damaged, "cv.json"), out["problems"][0])
+        problem = out["problems"][0]
+        self.assertEqual(problem["file"], os.path.join(damaged, "cv.json"))
+        # Where the file ends, in plain words, not the JSON library's own text.
+        self.assertEqual(problem["problem"], "is damaged (cut short at line 1, column 18)")
+        self.assertEqual(problem["left_out"], "cross-validation figures")
         text = run("compare", damaged, plain["dir"])
-        self.assertIn("cv.json", text.stderr)
+        self.assertIn(os.path.join(damaged, "cv.json") + " is damaged (cut short at line 1, column 18)", text.stderr)
+        self.assertNotIn("json.exception", text.stderr)
 
     def test_reproducible_from_the_seed(self):
         ws = os.path.join(self.dir, "ws-again")

@@ -1,4 +1,5 @@
 #include "RunCompareView.h"
+#include "ElidedLabel.h"
 
 #include <headbench/eval/Bootstrap.h>
 #include <headbench/core/Plural.h>
@@ -130,6 +131,7 @@ RunCompareView::RunCompareView(QWidget* parent)
         t->setEditTriggers(QAbstractItemView::NoEditTriggers);
         t->setAlternatingRowColors(true);
         t->horizontalHeader()->setStretchLastSection(true);
+        t->horizontalHeader()->setTextElideMode(Qt::ElideRight); // run names: "…", whole in the tooltip
     }
     m_disagreements->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_disagreements->setSelectionMode(QAbstractItemView::SingleSelection);
@@ -165,7 +167,7 @@ RunCompareView::RunCompareView(QWidget* parent)
     metricsLayout->addWidget(m_dataWarning);
     metricsLayout->addWidget(m_metrics, 1);
     auto* legend = new QLabel(tr("[low, high]: 95% bootstrap interval (1,000 resamples of the split's rows). "
-                                 "<b>Bold</b>: the highest figure of a row. <span style=\"background:#c8e6c9\">Green</span>: "
+                                 "<b>Bold</b>: the best figure of a row (the highest; the lowest for loss, ECE, parameters and time). <span style=\"background:#c8e6c9\">Green</span>: "
                                  "best, its interval overlapping no other run's (rows without intervals: the best figure)."));
     legend->setWordWrap(true);
     legend->setTextFormat(Qt::RichText);
@@ -236,8 +238,16 @@ void RunCompareView::fillMetrics()
     const QString mixed = differentData();
     if (!mixed.isEmpty())
         warnings << mixed;
-    for (const std::string& problem : m_comparison.problems)
-        warnings << QString::fromStdString(problem) + QLatin1Char('.');
+    // A file that could not be read: its name and what is wrong here, its path in the tooltip.
+    QStringList paths;
+    for (const RunFileProblem& p : m_comparison.problems) {
+        const QString file = QString::fromStdString(p.file);
+        warnings << tr("%1 of '%2' %3: its %4 are left out.")
+                        .arg(file.section(QLatin1Char('/'), -1), QString::fromStdString(p.run),
+                             QString::fromStdString(p.problem), QString::fromStdString(p.leftOut));
+        paths << file;
+    }
+    m_dataWarning->setToolTip(paths.join(QLatin1Char('\n')));
     m_dataWarning->setText(warnings.join(QLatin1Char('\n')));
     m_dataWarning->setVisible(!warnings.isEmpty());
     struct Row {
@@ -282,6 +292,8 @@ void RunCompareView::fillMetrics()
         headers << runLabel(m_runs[i], static_cast<int>(i)) +
                        (m_runs[i].savedThreshold ? tr("\nat its saved threshold %1").arg(m_runs[i].threshold) : QString());
     m_metrics->setHorizontalHeaderLabels(headers);
+    for (int c = 0; c < m_metrics->columnCount(); ++c)
+        m_metrics->horizontalHeaderItem(c)->setToolTip(headers[c]);
     for (std::size_t r = 0; r < rows.size(); ++r) {
         m_metrics->setVerticalHeaderItem(static_cast<int>(r), new QTableWidgetItem(rows[r].name));
         int best = -1;
@@ -305,12 +317,15 @@ void RunCompareView::fillMetrics()
                 bestValue = v;
             }
         }
-        // Every run that shows the highest figure is bold; a row where all agree is not.
+        // Every run that shows the best figure is bold; a row where all agree, or where only one run
+        // has a figure (cross-validation rows beside runs without it), is not.
         const QString bestText = best >= 0 ? m_metrics->item(static_cast<int>(r), best)->text() : QString();
         int ties = 0;
         for (int c = 0; c < m_metrics->columnCount(); ++c)
             ties += m_metrics->item(static_cast<int>(r), c)->text() == bestText;
-        if (best < 0 || m_runs.size() < 2 || ties == m_metrics->columnCount() || !mixed.isEmpty())
+        const auto figures = std::count_if(m_runs.begin(), m_runs.end(),
+                                           [&](const ComparedRun& run) { return std::isfinite(rows[r].value(run)); });
+        if (best < 0 || figures < 2 || ties == m_metrics->columnCount() || !mixed.isEmpty())
             continue;
         // "Best" needs more than the highest figure when there are intervals: the leader's must
         // overlap no other run's. Rows with no interval at all (parameters, runs saved before
@@ -329,12 +344,12 @@ void RunCompareView::fillMetrics()
             for (std::size_t c = 0; c < m_runs.size(); ++c)
                 if (static_cast<int>(c) != best && intervals[c].valid() && intervals[c].overlaps(intervals[best])) {
                     clearBest = false;
-                    why = tr("highest figure, but its 95% interval overlaps that of %1: no clear best")
+                    why = tr("best figure, but its 95% interval overlaps that of %1: no clear best")
                               .arg(runLabel(m_runs[c], static_cast<int>(c)));
                     break;
                 }
         } else {
-            why = ties > 1 ? tr("highest figure, shared") : tr("highest figure; not every run has an interval");
+            why = ties > 1 ? tr("best figure, shared") : tr("best figure; not every run has an interval");
         }
         for (int c = 0; c < m_metrics->columnCount(); ++c) {
             QTableWidgetItem* item = m_metrics->item(static_cast<int>(r), c);
@@ -352,7 +367,12 @@ void RunCompareView::fillMetrics()
             }
         }
     }
+    // Columns as wide as their figures and intervals; a long run name is cut ("…", the whole
+    // name in the header's tooltip) rather than making one column take the view.
     m_metrics->resizeColumnsToContents();
+    const int widest = std::max(fontMetrics().horizontalAdvance(QStringLiteral("0.000 ± 0.000 [0.000, 0.000]")) + 24, 220);
+    for (int c = 0; c < m_metrics->columnCount(); ++c)
+        m_metrics->setColumnWidth(c, std::min(m_metrics->columnWidth(c), widest));
 }
 
 void RunCompareView::fillCurves()
@@ -428,14 +448,23 @@ void RunCompareView::fillConfusions()
     for (std::size_t i = 0; i < m_runs.size(); ++i) {
         auto* box = new QWidget;
         auto* layout = new QVBoxLayout(box);
-        auto* title = new QLabel(tr("<b>%1</b><br>test split").arg(runLabel(m_runs[i], static_cast<int>(i)).toHtmlEscaped()));
+        // The run's name ends in "…" when the boxes are narrow, rather than widening the window.
+        auto* title = new ElidedLabel;
+        title->setFullText(runLabel(m_runs[i], static_cast<int>(i)));
+        QFont bold = title->font();
+        bold.setBold(true);
+        title->setFont(bold);
         title->setAlignment(Qt::AlignCenter);
+        auto* split = new QLabel(m_runs[i].savedThreshold ? tr("test split, at its saved threshold %1").arg(m_runs[i].threshold)
+                                                          : tr("test split"));
+        split->setAlignment(Qt::AlignCenter);
         auto* cm = new ConfusionMatrixView;
         QStringList names;
         for (const auto& n : m_runs[i].record.labelNames)
             names << QString::fromStdString(n);
         cm->setMatrix(m_runs[i].record.test.confusion, names);
         layout->addWidget(title);
+        layout->addWidget(split);
         layout->addWidget(cm, 1);
         m_confusionLayout->addWidget(box);
     }

@@ -126,7 +126,9 @@ void SweepView::setPoints(const QString& sweepId, const QStringList& params)
     QStringList fields;
     for (int i = 0; i < params.size(); ++i) {
         m_table->setItem(i, IndexCol, new QTableWidgetItem(QString::number(i + 1)));
-        m_table->setItem(i, ParamsCol, new QTableWidgetItem(params[i]));
+        auto* values = new QTableWidgetItem(QString::fromStdString(sweepPointText(params[i].toStdString())));
+        values->setToolTip(params[i]);
+        m_table->setItem(i, ParamsCol, values);
         m_table->setItem(i, StatusCol, new QTableWidgetItem(tr("queued")));
         for (int c = ValF1Col; c <= SecondsCol; ++c)
             m_table->setItem(i, c, new QTableWidgetItem(QString()));
@@ -268,7 +270,12 @@ void SweepView::updateScatter()
     } else {
         auto* axis = new QCategoryAxis;
         axis->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
+        // A category axis takes its labels in increasing order of position; the map is by name.
+        std::vector<std::pair<int, QString>> byPosition;
         for (const auto& [name, index] : categories)
+            byPosition.emplace_back(index, name);
+        std::sort(byPosition.begin(), byPosition.end());
+        for (const auto& [index, name] : byPosition)
             axis->append(name, index);
         axis->setRange(-0.5, std::max<double>(0.5, static_cast<double>(categories.size()) - 0.5));
         x = axis;
@@ -283,6 +290,7 @@ void SweepView::updateScatter()
         const double pad = yhi > ylo ? (yhi - ylo) * 0.1 : 0.05;
         y->setRange(ylo - pad, yhi + pad);
     }
+    y->setLabelFormat(QStringLiteral("%.3f")); // metrics are shown to 3 places everywhere else
 }
 
 void SweepView::drawLearningCurve()

@@ -36,6 +36,8 @@ public:
     QComboBox* fieldBox() const { return m_field; }
     QComboBox* metricBox() const { return m_metric; }
     int finishedCount() const;
+    /// Nothing shown yet (no sweep run here, none picked from the runs list).
+    bool isEmpty() const { return m_params.isEmpty(); }
 
 Q_SIGNALS:
     void cancelRequested();

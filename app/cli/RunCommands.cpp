@@ -99,7 +99,8 @@ int runRuns(const std::string& workspace, bool asJson)
                                                g.retried == 1 ? "" : "s")
                                  : std::string());
         for (const RunRecord* m : g.members)
-            printRun(*m, "  ", m->sweepPoint >= 0 ? fmt::format("{:>3} {}", m->sweepPoint + 1, m->sweepParams) : m->sweepParams);
+            printRun(*m, "  ", m->sweepPoint >= 0 ? fmt::format("{:>3} {}", m->sweepPoint + 1, sweepPointText(m->sweepParams))
+                                                  : sweepPointText(m->sweepParams));
     }
     return kOk;
 }
@@ -172,7 +173,10 @@ int runCompare(const std::vector<std::string>& dirs, bool asJson)
             j["differences"].push_back({{"field", d.field}, {"values", values}});
         }
         j["pairing_problem"] = c.pairingProblem.empty() ? json(nullptr) : json(c.pairingProblem);
-        j["problems"] = c.problems;
+        j["problems"] = json::array();
+        for (const RunFileProblem& p : c.problems)
+            j["problems"].push_back(
+                {{"file", p.file}, {"problem", p.problem}, {"run", p.run}, {"left_out", p.leftOut}, {"message", p.sentence()}});
         j["mcnemar"] = nullptr;
         if (c.mcnemar)
             j["mcnemar"] = {{"split", c.pairedSplit},
@@ -201,8 +205,8 @@ int runCompare(const std::vector<std::string>& dirs, bool asJson)
         std::cout << j.dump(2) << "\n";
         return kOk;
     }
-    for (const std::string& problem : c.problems)
-        fmt::print(stderr, "warning: {}\n", problem);
+    for (const RunFileProblem& problem : c.problems)
+        fmt::print(stderr, "warning: {}\n", problem.sentence());
     if (!c.sameData)
         fmt::print("warning: these runs were trained on different data (feature files or rows): their figures are not "
                    "comparable\n\n");

@@ -51,6 +51,7 @@
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -403,11 +404,20 @@ QSize MainWindow::defaultSize() const
 void MainWindow::arrangeDocks()
 {
     // Default arrangement for 1280x800: narrow data column, designer on the right.
+    QDockWidget *data = nullptr, *runs = nullptr;
     for (QDockWidget* dock : findChildren<QDockWidget*>())
         if (dock->objectName() == QLatin1String("dataDock"))
-            resizeDocks({dock}, {230}, Qt::Horizontal);
+            resizeDocks({data = dock}, {230}, Qt::Horizontal);
         else if (dock->objectName() == QLatin1String("designerDock"))
             resizeDocks({dock}, {300}, Qt::Horizontal);
+        else if (dock->objectName() == QLatin1String("runsDock"))
+            runs = dock;
+    // The data summary (rows, classes, split) over the runs list: a little more than half the
+    // column, so that at 1024x680 it is read without scrolling.
+    if (data && runs) {
+        const int column = std::max(height() - menuBar()->height() - statusBar()->height() - 60, 300);
+        resizeDocks({data, runs}, {column * 11 / 20, column - column * 11 / 20}, Qt::Vertical);
+    }
 }
 
 void MainWindow::resetLayout()
@@ -554,6 +564,8 @@ void MainWindow::applyLoadedRun(const LoadedRun& run)
     QString banner = leakageBannerText(rec.leakage, rec.splitSource);
     if (run.crossValidation) // cv.json's mean and sd, where the window showed them nowhere
         banner += (banner.isEmpty() ? QString() : QStringLiteral("<br>")) + crossValidationText(*run.crossValidation);
+    else if (!run.crossValidationProblem.isEmpty())
+        banner += (banner.isEmpty() ? QString() : QStringLiteral("<br>")) + run.crossValidationProblem.toHtmlEscaped();
     m_leakageBanner->setText(banner);
     m_leakageBanner->setVisible(!m_leakageBanner->text().isEmpty());
     m_evaluation->setIntervals(rec.validation.ci, rec.test.ci);

@@ -133,6 +133,7 @@ private:
     void buildActions();
     QAction* addNewWorkspaceAction(QMenu* file);
     void buildHelpMenu();
+    void showReadme(const QString& path);
     /// Clears the evaluation and samples (the run shown belonged to another workspace).
     void clearShownRun();
     /// Starts the extraction the import dialog asks for; a failure reopens the dialog with it.
@@ -145,6 +146,8 @@ private:
     void updateDataSummary();
     void updateRunList();
     void buildRunViews();
+    /// Fills the Sweep tab with the saved runs of sweep (or group of repeats) `id`.
+    void showSweepGroup(const QString& id);
     void deleteRuns(const QStringList& dirs);
     void editTags(const QString& dir);
     void updateActions();

@@ -35,6 +35,27 @@
 
 namespace headbench {
 
+void MainWindow::showSweepGroup(const QString& id)
+{
+    // One run per point, by point (the backend's grouping, as `runs` lists it).
+    std::vector<const RunRecord*> members;
+    for (const RunGroup& g : runGroups(m_workspace->runs()))
+        if (QString::fromStdString(g.id) == id)
+            members = g.members;
+    if (members.empty())
+        return;
+    QStringList params;
+    for (const RunRecord* r : members)
+        params << QString::fromStdString(r->sweepParams);
+    m_sweepView->setPoints(id, params);
+    for (std::size_t i = 0; i < members.size(); ++i)
+        if (members[i]->finished())
+            m_sweepView->setFinished(static_cast<int>(i), *members[i]);
+        else
+            m_sweepView->setFailed(static_cast<int>(i), QString::fromStdString(members[i]->status));
+    m_sweepView->setEnded(false);
+}
+
 void MainWindow::buildRunViews()
 {
     connect(m_runsPanel, &RunsPanel::openRequested, this, &MainWindow::showRun);
@@ -44,24 +65,24 @@ void MainWindow::buildRunViews()
     connect(m_runsPanel, &RunsPanel::sweepGroupActivated, this, [this](const QString& id) {
         if (m_training->isSweeping())
             return;
-        // One run per point, by point (the backend's grouping, as `runs` lists it).
-        std::vector<const RunRecord*> members;
-        for (const RunGroup& g : runGroups(m_workspace->runs()))
-            if (QString::fromStdString(g.id) == id)
-                members = g.members;
-        if (members.empty())
-            return;
-        QStringList params;
-        for (const RunRecord* r : members)
-            params << QString::fromStdString(r->sweepParams);
-        m_sweepView->setPoints(id, params);
-        for (std::size_t i = 0; i < members.size(); ++i)
-            if (members[i]->finished())
-                m_sweepView->setFinished(static_cast<int>(i), *members[i]);
-            else
-                m_sweepView->setFailed(static_cast<int>(i), QString::fromStdString(members[i]->status));
-        m_sweepView->setEnded(false);
+        showSweepGroup(id);
         m_tabs->setCurrentIndex(SweepTab);
+    });
+    // Opening the Sweep tab of a workspace with saved sweeps shows the newest one, rather than
+    // "No sweep yet" until a group is clicked.
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this](int tab) {
+        if (tab != SweepTab || m_training->isSweeping() || !m_sweepView->isEmpty())
+            return;
+        QString newest;
+        std::string newestRun;
+        for (const RunGroup& g : runGroups(m_workspace->runs()))
+            for (const RunRecord* r : g.members)
+                if (r->id > newestRun) {
+                    newestRun = r->id;
+                    newest = QString::fromStdString(g.id);
+                }
+        if (!newest.isEmpty())
+            showSweepGroup(newest);
     });
     // An interrupted run has no predictions, but the epochs it finished are on disk: its curves.
     connect(m_runsPanel, &RunsPanel::unfinishedSelected, this, [this](const QString& dir) {

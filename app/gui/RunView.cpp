@@ -3,6 +3,8 @@
 #include "SampleTableModel.h"
 
 #include <headbench/runs/CrossValidationFiles.h>
+#include <headbench/runs/RunComparison.h>
+#include <headbench/core/Error.h>
 #include <headbench/core/Plural.h>
 #include <headbench/data/FeatureFile.h>
 #include <headbench/compute/Leakage.h>
@@ -57,7 +59,12 @@ LoadedRun loadRunForView(const QString& runDir, const std::shared_ptr<const Feat
                                            .toStdString();
         attachLeakage(*data, out.record, runDir.toStdString());
         attachLabelIssues(*data, runDir.toStdString());
-        out.crossValidation = loadCrossValidationSummary(runDir.toStdString());
+        // A damaged cv.json costs the view its cross-validation line, not the run.
+        std::optional<RunFileProblem> cvProblem;
+        out.crossValidation = loadCrossValidationOrProblem(runDir.toStdString(), out.record.name, cvProblem);
+        if (cvProblem)
+            out.crossValidationProblem = QObject::tr("cv.json %1: the cross-validation figures are left out.")
+                                             .arg(QString::fromStdString(cvProblem->problem));
         out.samples = std::move(data);
         out.split = std::move(pred.split);
     } catch (const std::exception& e) {

@@ -26,6 +26,7 @@ struct LoadedRun {
     std::shared_ptr<SampleData> samples;
     std::vector<std::uint8_t> split;
     std::optional<CrossValidationSummary> crossValidation; ///< cv.json, for runs trained with cross-validation
+    QString crossValidationProblem; ///< why cv.json could not be read (the run is shown without it)
     QString error; ///< set instead of the rest when the run cannot be read
 };
 

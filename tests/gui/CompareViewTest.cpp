@@ -273,7 +273,13 @@ void CompareViewTest::showsTheCrossValidationMeanAndSd()
     cvFile.close();
     view.setComparison(compareRuns({dirs[0].toStdString(), dirs[1].toStdString()}));
     QVERIFY(!view.dataWarning()->isHidden());
-    QVERIFY2(view.dataWarning()->text().contains(QStringLiteral("cv.json")), qPrintable(view.dataWarning()->text()));
+    // The file's name and what is wrong with it, in words; its whole path in the tooltip.
+    const QString warning = view.dataWarning()->text();
+    QVERIFY2(warning.contains(QStringLiteral("cv.json of '")), qPrintable(warning));
+    QVERIFY2(warning.contains(QStringLiteral("is damaged (cut short at line 1, column 18): its cross-validation figures are left out")),
+             qPrintable(warning));
+    QVERIFY2(!warning.contains(QStringLiteral("json.exception")), qPrintable(warning));
+    QCOMPARE(view.dataWarning()->toolTip(), cvFile.fileName());
     for (int r = 0; r < table->rowCount(); ++r)
         if (table->verticalHeaderItem(r)->text().startsWith(QStringLiteral("CV ")))
             QCOMPARE(table->item(r, 0)->text(), QStringLiteral("–"));

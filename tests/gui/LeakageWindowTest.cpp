@@ -21,6 +21,7 @@
 #include <QDir>
 #include <QLabel>
 #include <QLineEdit>
+#include <QFile>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -105,6 +106,26 @@ void LeakageWindowTest::randomSplitOfFixPairsWarnsAndShowsThePartner()
                                                         .arg(rec.leakage.testNearDuplicates)
                                                         .arg(rec.leakage.testRows)));
 
+    // A damaged cv.json beside it: the run is still shown, and the banner says why its
+    // cross-validation figures are missing.
+    {
+        QFile cv(runDir + QStringLiteral("/cv.json"));
+        QVERIFY(cv.open(QIODevice::WriteOnly));
+        cv.write("{\"k\": 5, \"mean\": {\"f1\": 0.9"); // 27 bytes: it ends at column 28
+        cv.close();
+        QSignalSpy shownDamaged(&window, &MainWindow::runShown);
+        window.showRun(runDir);
+        QTRY_COMPARE_WITH_TIMEOUT(shownDamaged.count(), 1, 30000);
+        QCOMPARE(window.currentRunDir(), runDir);
+        const QString banner = window.leakageBanner()->text();
+        QVERIFY2(banner.contains(QStringLiteral("Leakage")), qPrintable(banner));
+        QVERIFY2(banner.contains(QStringLiteral("cv.json is damaged (cut short at line 1, column 28)")), qPrintable(banner));
+        QVERIFY(cv.remove());
+        window.showRun(runDir);
+        QTRY_COMPARE_WITH_TIMEOUT(shownDamaged.count(), 2, 30000);
+        QVERIFY(!window.leakageBanner()->text().contains(QStringLiteral("cv.json")));
+    }
+
     // Samples: only rows with a near duplicate in training, and the partner beside the code.
     SamplesPanel* samples = window.samples();
     QCheckBox* near = samples->nearDuplicateFilter();
@@ -120,6 +141,7 @@ void LeakageWindowTest::randomSplitOfFixPairsWarnsAndShowsThePartner()
     const QString stem = shownId.left(shownId.lastIndexOf(QLatin1Char('-')));
     QVERIFY2(samples->neighbourTitle()->text().contains(stem), qPrintable(samples->neighbourTitle()->text()));
     QVERIFY(!samples->neighbourViewer()->toPlainText().isEmpty());
+    QVERIFY(!samples->neighbourViewer()->isHidden());
     // The fix differs between the two: its lines are marked (a fix that only adds a check marks
     // lines in the fixed version alone).
     QVERIFY(!samples->codeViewer()->extraSelections().isEmpty() || !samples->neighbourViewer()->extraSelections().isEmpty());

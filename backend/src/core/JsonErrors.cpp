@@ -4,22 +4,60 @@
 
 namespace headbench {
 
-std::string jsonParseMessage(const std::string& where, const std::string& what, bool oneLine)
+namespace {
+
+/// nlohmann's text without its "[json.exception.parse_error.101] " tag, of no use to whoever
+/// fixes the file.
+std::string untagged(const std::string& what)
 {
     std::string reason = what;
-    // "[json.exception.parse_error.101] " is nlohmann's, of no use to whoever fixes the file.
     if (reason.rfind("[json.exception.", 0) == 0)
         if (const auto close = reason.find("] "); close != std::string::npos)
             reason.erase(0, close + 2);
-    std::string location = where;
+    return reason;
+}
+
+std::string shortened(std::string reason)
+{
+    if (reason.size() > 160)
+        reason = reason.substr(0, 160) + "…";
+    return reason;
+}
+
+const std::regex& parseErrorAt()
+{
     static const std::regex at(R"(^parse error at line (\d+), column (\d+): ([\s\S]*)$)");
-    if (std::smatch m; std::regex_match(reason, m, at)) {
+    return at;
+}
+
+} // namespace
+
+std::string jsonParseMessage(const std::string& where, const std::string& what, bool oneLine)
+{
+    std::string reason = untagged(what);
+    std::string location = where;
+    if (std::smatch m; std::regex_match(reason, m, parseErrorAt())) {
         location += oneLine ? ":" + m[2].str() : ":" + m[1].str() + ":" + m[2].str();
         reason = m[3].str();
     }
-    if (reason.size() > 160)
-        reason = reason.substr(0, 160) + "…";
-    return location + ": not valid JSON: " + reason;
+    return location + ": not valid JSON: " + shortened(reason);
+}
+
+std::string jsonProblem(const std::string& what, std::optional<std::size_t> errorByte, std::optional<std::uintmax_t> fileBytes)
+{
+    const std::string reason = untagged(what);
+    if (fileBytes && *fileBytes == 0)
+        return "empty";
+    std::smatch m;
+    if (!std::regex_match(reason, m, parseErrorAt()))
+        return shortened(reason);
+    const std::string at = "line " + m[1].str() + ", column " + m[2].str();
+    // The parser ran into the end: of the file when its size is known (a string or a number
+    // cut in two reads as "missing closing quote" or "invalid number", not as end of input).
+    const bool atEnd = errorByte && fileBytes ? *errorByte >= *fileBytes : m[3].str().find("unexpected end of input") != std::string::npos;
+    if (atEnd)
+        return "cut short at " + at;
+    return "not valid JSON at " + at + ": " + shortened(m[3].str());
 }
 
 } // namespace headbench

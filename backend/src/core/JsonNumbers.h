@@ -13,21 +13,6 @@
 
 namespace headbench {
 
-/// The value of an integer JSON number when it lies in [lo, hi]; nothing for floats, other
-/// types and numbers outside the range (including unsigned ones above INT64_MAX).
-template <class Json>
-std::optional<std::int64_t> wholeNumberIn(const Json& v, std::int64_t lo, std::int64_t hi)
-{
-    if (!v.is_number_integer())
-        return std::nullopt;
-    if (v.is_number_unsigned() && v.template get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-        return std::nullopt;
-    const auto x = v.template get<std::int64_t>();
-    if (x < lo || x > hi)
-        return std::nullopt;
-    return x;
-}
-
 /// A JSON number as a T when it is whole and fits: integers in T's range, and floats with no
 /// fraction below 2^53 in magnitude (what a Python writer may produce for a count); nothing
 /// otherwise, so the caller decides what a wrong value means.
@@ -60,6 +45,20 @@ std::optional<T> wholeNumberAs(const Json& v)
         return std::nullopt;
     }
     return static_cast<T>(x);
+}
+
+/// The value of an integer JSON number when it lies in [lo, hi]; nothing for floats (even
+/// whole ones), other types and numbers outside the range (including unsigned ones above
+/// INT64_MAX). For formats whose writers never write a count as a float.
+template <class Json>
+std::optional<std::int64_t> wholeNumberIn(const Json& v, std::int64_t lo, std::int64_t hi)
+{
+    if (!v.is_number_integer())
+        return std::nullopt;
+    const auto x = wholeNumberAs<std::int64_t>(v);
+    if (!x || *x < lo || *x > hi)
+        return std::nullopt;
+    return x;
 }
 
 /// A JSON value that must be a whole number of type T; throws the JSON library's type_error

@@ -1,6 +1,7 @@
 #include <headbench/runs/CrossValidationShards.h>
 
 #include "RunJson.h"
+#include "core/JsonErrors.h"
 #include "core/JsonNumbers.h"
 
 #include <headbench/core/AtomicFile.h>
@@ -45,11 +46,7 @@ json readJson(const fs::path& path)
     std::ifstream in(path);
     if (!in)
         throw Error(path.string() + ": cannot be opened for reading");
-    try {
-        return json::parse(in);
-    } catch (const json::exception& e) {
-        throw Error(path.string() + ": damaged (" + std::string(e.what()) + ")");
-    }
+    return readingJsonFile(path.string(), [&] { return json::parse(in); });
 }
 
 /// The fields every fold of one cross-validation shares.
@@ -207,6 +204,7 @@ GatherResult gatherCrossValidation(const std::string& workspace, const std::stri
     const FolderLock lock(folder);
     GatherResult out;
     std::map<int, json> saved;
+    std::map<int, fs::path> savedPath;
     for (const auto& entry : fs::directory_iterator(folder, ec)) {
         const std::string name = entry.path().filename().string();
         if (!name.starts_with("fold-") || !name.ends_with(".json"))
@@ -214,22 +212,15 @@ GatherResult gatherCrossValidation(const std::string& workspace, const std::stri
         json j = readJson(entry.path());
         if (!saved.empty())
             checkAgrees(j, saved.begin()->second, entry.path());
-        int fold = -1;
-        try {
-            fold = wholeValue(j, "fold", -1);
-        } catch (const json::exception& e) {
-            throw Error(entry.path().string() + ": damaged (" + std::string(e.what()) + ")");
-        }
+        const int fold = readingJsonFile(entry.path().string(), [&] { return wholeValue(j, "fold", -1); });
         saved.emplace(fold, std::move(j));
+        savedPath.emplace(fold, entry.path());
     }
     if (saved.empty())
         throw Error(folder.string() + ": no fold saved yet");
     const json& first = saved.begin()->second;
-    try {
-        out.k = wholeValue(first, "k", 0);
-    } catch (const json::exception& e) {
-        throw Error(folder.string() + ": a fold's plan is damaged (" + std::string(e.what()) + ")");
-    }
+    const std::string firstPath = savedPath.begin()->second.string();
+    out.k = readingJsonFile(firstPath, [&] { return wholeValue(first, "k", 0); });
     for (int f = 0; f < out.k; ++f)
         if (!saved.contains(f))
             out.missingFolds.push_back(f);
@@ -247,14 +238,12 @@ GatherResult gatherCrossValidation(const std::string& workspace, const std::stri
     // Every fold is saved and the run finished: cv.json and oof.csv, as one process writes them.
     FoldPlan plan;
     plan.k = out.k;
-    try {
+    readingJsonFile(firstPath, [&] {
         plan.seed = wholeValue(first, "seed", std::uint64_t{0});
         plan.splitSource = first.value("split_source", "");
         plan.byGroup = first.value("folds_by", "") == "group";
         plan.pooledRows = wholeValue(first, "pooled_rows", 0LL);
-    } catch (const json::exception& e) {
-        throw Error(folder.string() + ": a fold's plan is damaged (" + std::string(e.what()) + ")");
-    }
+    });
     std::vector<FoldResult> folds;
     OutOfFold merged;
     std::vector<std::pair<std::int64_t, std::pair<int, std::size_t>>> order; // row -> (fold, index in fold)
@@ -263,7 +252,7 @@ GatherResult gatherCrossValidation(const std::string& workspace, const std::stri
     for (const auto& [f, j] : saved) {
         FoldResult r;
         r.fold = f;
-        try {
+        readingJsonFile(foldJsonPath(folder, f).string(), [&, f = f, &j = j] {
             r.rows = wholeValue(j, "rows", 0LL);
             r.bestEpoch = wholeValue(j, "best_epoch", 0);
             r.seconds = j.value("seconds", 0.0);
@@ -276,9 +265,7 @@ GatherResult gatherCrossValidation(const std::string& workspace, const std::stri
                 r.rowIndex.push_back(row);
             }
             r.metrics = runstore::metricsFromJson(j.at("metrics"));
-        } catch (const json::exception& e) {
-            throw Error(foldJsonPath(folder, f).string() + ": damaged (" + std::string(e.what()) + ")");
-        }
+        });
         OutOfFold csv = readOutOfFoldCsv(foldCsvPath(folder, f).string());
         if (csv.ids.size() != r.rowIndex.size())
             throw Error(fmt::format("{}: {} rows, {} says {}", foldCsvPath(folder, f).string(), csv.ids.size(),

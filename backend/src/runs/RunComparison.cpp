@@ -6,6 +6,29 @@
 
 namespace headbench {
 
+std::string RunFileProblem::sentence() const
+{
+    return file + " " + problem + ": the " + leftOut + " of '" + run + "' are left out";
+}
+
+std::optional<CrossValidationSummary> loadCrossValidationOrProblem(const std::string& runDir, const std::string& runName,
+                                                                   std::optional<RunFileProblem>& problem)
+{
+    RunFileProblem p{.file = runDir + "/cv.json", .problem = {}, .run = runName, .leftOut = "cross-validation figures"};
+    try {
+        return loadCrossValidationSummary(runDir);
+    } catch (const DamagedFile& e) {
+        p.file = e.path();
+        p.problem = "is damaged (" + e.reason() + ")";
+    } catch (const Error& e) {
+        p.problem = e.what();
+        if (p.problem.starts_with(p.file + ": "))
+            p.problem.erase(0, p.file.size() + 2);
+    }
+    problem = std::move(p);
+    return std::nullopt;
+}
+
 void applyThreshold(ComparedRun& run, double threshold)
 {
     run.threshold = threshold;
@@ -40,13 +63,10 @@ RunComparison compareLoadedRuns(std::vector<ComparedRun> runs, const CompareOpti
     std::vector<HeadSpec> specs;
     for (ComparedRun& run : runs) {
         if (!run.crossValidation && !run.record.dir.empty()) {
-            try {
-                run.crossValidation = loadCrossValidationSummary(run.record.dir);
-            } catch (const Error& e) {
-                // A damaged cv.json costs the compare its cross-validation rows, not the compare.
-                out.problems.push_back(std::string(e.what()) + "; the cross-validation figures of '" + run.record.name +
-                                       "' are left out");
-            }
+            std::optional<RunFileProblem> problem;
+            run.crossValidation = loadCrossValidationOrProblem(run.record.dir, run.record.name, problem);
+            if (problem)
+                out.problems.push_back(std::move(*problem));
         }
         // The saved metrics are at 0.5; a run with a saved threshold is shown at it.
         if (run.record.threshold && run.predictions.numClasses == 2 && !run.savedThreshold) {

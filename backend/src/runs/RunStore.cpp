@@ -1,6 +1,7 @@
 #include <headbench/runs/RunStore.h>
 
 #include "RunJson.h"
+#include "core/JsonErrors.h"
 #include "core/JsonNumbers.h"
 
 #include <headbench/core/AtomicFile.h>
@@ -178,20 +179,19 @@ std::optional<CrossValidationSummary> loadCrossValidationSummary(const std::stri
     std::error_code ec;
     if (!fs::exists(path, ec))
         return std::nullopt;
-    try {
+    CrossValidationSummary out = readingJsonFile(path.string(), [&] {
         const json j = json::parse(readText(path));
-        CrossValidationSummary out;
-        out.k = wholeNumber<int>(j.at("k"), "\"k\"");
-        out.foldsBy = j.value("folds_by", "");
-        out.pooledRows = wholeValue(j, "pooled_rows", 0LL);
-        out.mean = metricsFromJson(j.at("mean"));
-        out.sd = metricsFromJson(j.at("sd"));
-        if (out.k < 2)
-            throw Error(path.string() + ": k " + std::to_string(out.k) + " is not a number of folds");
-        return out;
-    } catch (const json::exception& e) {
-        throw Error(path.string() + ": damaged (" + std::string(e.what()) + ")");
-    }
+        CrossValidationSummary read;
+        read.k = wholeNumber<int>(j.at("k"), "\"k\"");
+        read.foldsBy = j.value("folds_by", "");
+        read.pooledRows = wholeValue(j, "pooled_rows", 0LL);
+        read.mean = metricsFromJson(j.at("mean"));
+        read.sd = metricsFromJson(j.at("sd"));
+        return read;
+    });
+    if (out.k < 2)
+        throw DamagedFile(path.string(), "k " + std::to_string(out.k) + " is not a number of folds");
+    return out;
 }
 
 std::string historyToJson(const std::vector<EpochStats>& history)
@@ -333,20 +333,8 @@ std::int64_t unixMtimeNs(const std::string& path)
 std::string defaultRunNameOf(const HeadSpec& spec, const FeatureSet& data, const SweepTag& sweep)
 {
     std::string name = summary(spec);
-    if (!sweep.params.empty()) {
-        try {
-            const json params = json::parse(sweep.params);
-            std::string fields;
-            for (const auto& item : params.items()) {
-                fields += (fields.empty() ? "" : ", ") + item.key() + "=" +
-                          (item.value().is_string() ? item.value().get<std::string>() : item.value().dump());
-            }
-            if (!fields.empty())
-                name += " · " + fields;
-        } catch (const json::exception&) {
-            name += " · " + sweep.params;
-        }
-    }
+    if (const std::string fields = sweepPointText(sweep.params); !fields.empty())
+        name += " · " + fields;
     const std::string features = data.path.empty() ? data.backbone : fs::path(data.path).filename().string();
     if (!features.empty())
         name += " · " + features;
@@ -401,6 +389,24 @@ void removeStaleStaging(const fs::path& runs)
 
 } // namespace runstore
 
+std::string sweepPointText(const std::string& params)
+{
+    json j;
+    try {
+        j = json::parse(params);
+    } catch (const json::exception&) {
+        return params;
+    }
+    if (!j.is_object())
+        return params;
+    std::string fields;
+    for (const auto& item : j.items())
+        fields += (fields.empty() ? "" : ", ") + item.key() + "=" +
+                  (item.value().is_string() ? item.value().get<std::string>() : item.value().dump());
+    return fields;
+}
+
+
 std::string beginRun(const std::string& workspace, const FeatureSet& data, const HeadSpec& spec, const std::string& name,
                      const SweepTag& sweep)
 {
@@ -454,12 +460,7 @@ void markInterrupted(const std::string& dir, const std::string& retriedBy)
     std::error_code ec;
     if (fs::exists(fs::path(dir) / "run.json", ec) || !fs::exists(path, ec))
         return;
-    json running;
-    try {
-        running = json::parse(readText(path));
-    } catch (const json::exception& e) {
-        throw Error(path.string() + ": damaged (" + std::string(e.what()) + ")");
-    }
+    json running = readingJsonFile(path.string(), [&] { return json::parse(readText(path)); });
     running["status"] = "interrupted";
     if (!retriedBy.empty())
         running["retried_by"] = retriedBy;
@@ -495,12 +496,7 @@ namespace {
 void updateRunJson(const std::string& dir, const std::function<void(json&)>& change)
 {
     const fs::path path = fs::path(dir) / "run.json";
-    json run;
-    try {
-        run = json::parse(readText(path));
-    } catch (const json::exception& e) {
-        throw Error(path.string() + ": damaged (" + std::string(e.what()) + ")");
-    }
+    json run = readingJsonFile(path.string(), [&] { return json::parse(readText(path)); });
     change(run);
     writeAtomically(path, run.dump(1) + "\n");
 }
@@ -623,7 +619,7 @@ RunRecord loadRun(const std::string& dirPath)
         if (!fs::exists(dir / required))
             throw Error(dirPath + ": not a complete run (missing " + required + ")");
     RunRecord rec;
-    try {
+    readingJsonFile((dir / "run.json").string(), [&] {
         const json run = json::parse(readText(dir / "run.json"));
         rec.id = run.at("id").get<std::string>();
         rec.name = run.value("name", rec.id);
@@ -651,13 +647,14 @@ RunRecord loadRun(const std::string& dirPath)
             rec.leakage = leakageFromJson(run["leakage"].dump());
         if (run.contains("calibration"))
             rec.calibration = calibrationFromJson(run["calibration"].dump());
-        rec.history = historyFromJson(json::parse(readText(dir / "history.json")));
+    });
+    readingJsonFile((dir / "history.json").string(),
+                    [&] { rec.history = historyFromJson(json::parse(readText(dir / "history.json"))); });
+    readingJsonFile((dir / "metrics.json").string(), [&] {
         const json metrics = json::parse(readText(dir / "metrics.json"));
         rec.validation = metricsFromJson(metrics.at("validation"));
         rec.test = metricsFromJson(metrics.at("test"));
-    } catch (const json::exception& e) {
-        throw Error(dirPath + ": run files are damaged (" + std::string(e.what()) + ")");
-    }
+    });
     rec.spec = headSpecFromJson(readText(dir / "spec.json"), (dir / "spec.json").string());
     rec.dir = dirPath;
     return rec;
@@ -669,7 +666,7 @@ namespace {
 RunRecord unfinishedRun(const fs::path& dir)
 {
     RunRecord rec;
-    try {
+    readingJsonFile((dir / "running.json").string(), [&] {
         const json running = json::parse(readText(dir / "running.json"));
         rec.id = running.value("id", dir.filename().string());
         rec.name = running.value("name", rec.id);
@@ -698,9 +695,7 @@ RunRecord unfinishedRun(const fs::path& dir)
             rec.status = "running";
         else
             rec.status = pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) ? "running" : "interrupted";
-    } catch (const json::exception& e) {
-        throw Error((dir / "running.json").string() + ": damaged (" + std::string(e.what()) + ")");
-    }
+    });
     rec.dir = dir.string();
     return rec;
 }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <set>
@@ -337,10 +338,11 @@ TEST(RunStore, NumbersThatAreNotCountsMarkTheRunDamaged)
         try {
             loadRun(s.record.dir);
             ADD_FAILURE() << c.file << " edited to " << edited.dump() << " was read";
-        } catch (const Error& e) {
+        } catch (const DamagedFile& e) {
             const std::string what = e.what();
-            EXPECT_NE(what.find("damaged"), std::string::npos) << what;
-            EXPECT_NE(what.find(c.field), std::string::npos) << what;
+            EXPECT_EQ(e.path(), (dir / c.file).string()) << what; // the file, not only the folder
+            EXPECT_NE(e.reason().find(c.field), std::string::npos) << what;
+            EXPECT_EQ(e.reason().find("json.exception"), std::string::npos) << what;
         }
         test::writeFile((dir / "run.json").string(), run.dump());
         test::writeFile((dir / "metrics.json").string(), metrics.dump());
@@ -357,5 +359,38 @@ TEST(RunStore, NumbersThatAreNotCountsMarkTheRunDamaged)
 
     // cv.json: a number of folds that is not one is a damaged file too.
     test::writeFile((dir / "cv.json").string(), R"({"k":1e30,"mean":{},"sd":{}})");
-    EXPECT_THROW(loadCrossValidationSummary(s.record.dir), Error);
+    EXPECT_THROW(loadCrossValidationSummary(s.record.dir), DamagedFile);
+    test::writeFile((dir / "cv.json").string(), R"({"k":1,"mean":{},"sd":{}})");
+    EXPECT_THROW(loadCrossValidationSummary(s.record.dir), DamagedFile);
+}
+
+// A run file cut short (a full disk, a copy interrupted) or emptied is named, with what is wrong
+// in plain words and where, instead of the JSON library's own text.
+TEST(RunStore, ACutOrEmptyRunFileIsNamedWithWhereItEnds)
+{
+    SavedRun s;
+    const fs::path dir(s.record.dir);
+    for (const char* file : {"run.json", "history.json", "metrics.json"}) {
+        const std::string original = test::readFile((dir / file).string());
+        struct Case {
+            std::string text;
+            std::string reason; ///< the start of DamagedFile::reason()
+        };
+        const std::string cut = original.substr(0, original.size() / 2);
+        const auto lines = std::count(cut.begin(), cut.end(), '\n');
+        for (const Case& c : {Case{"", "empty"}, Case{cut, "cut short at line " + std::to_string(lines + 1) + ", column "},
+                              Case{"{\"id\": nope}", "not valid JSON at line 1, column "}}) {
+            test::writeFile((dir / file).string(), c.text);
+            try {
+                loadRun(s.record.dir);
+                ADD_FAILURE() << file << " holding '" << c.text.substr(0, 40) << "' was read";
+            } catch (const DamagedFile& e) {
+                EXPECT_EQ(e.path(), (dir / file).string());
+                EXPECT_EQ(e.reason().rfind(c.reason, 0), 0u) << e.what();
+                EXPECT_EQ(std::string(e.what()).find("json.exception"), std::string::npos) << e.what();
+            }
+        }
+        test::writeFile((dir / file).string(), original);
+    }
+    EXPECT_NO_THROW(loadRun(s.record.dir));
 }

@@ -27,6 +27,22 @@ struct ComparedRun {
     std::optional<CrossValidationSummary> crossValidation;
 };
 
+/// A file of a run that could not be read; the compare (or the window) goes on without what it held.
+struct RunFileProblem {
+    std::string file;    ///< its path
+    std::string problem; ///< "is damaged (cut short at line 2, column 1)", "cannot be opened for reading"
+    std::string run;     ///< the name of the run it belongs to
+    std::string leftOut; ///< what the compare leaves out because of it: "cross-validation figures"
+    /// One line naming all of it: "<file> is damaged (…): the cross-validation figures of '<run>' are left out".
+    std::string sentence() const;
+};
+
+/// The cross-validation summary (cv.json) of the run `runName` in `runDir`: nothing for a run
+/// trained without one; nothing and `problem` set when the file is damaged or unreadable, which
+/// costs the caller the run's cross-validation figures, not the run.
+std::optional<CrossValidationSummary> loadCrossValidationOrProblem(const std::string& runDir, const std::string& runName,
+                                                                   std::optional<RunFileProblem>& problem);
+
 struct RunComparison {
     std::vector<ComparedRun> runs;
     /// Head-spec fields that differ, then the training settings outside the spec that do
@@ -35,9 +51,9 @@ struct RunComparison {
     /// False when the runs were trained on different feature files or rows: their figures are
     /// not comparable and no run should be called best.
     bool sameData = true;
-    /// Files of the runs that could not be read and what the comparison left out because of
-    /// them (a damaged cv.json: that run's cross-validation figures), one sentence each.
-    std::vector<std::string> problems;
+    /// Files of the runs that could not be read, and what the comparison left out because of
+    /// them (a damaged cv.json: that run's cross-validation figures).
+    std::vector<RunFileProblem> problems;
     // Two runs only: McNemar's test and the paired differences on the test split (the
     // validation split when there are no test rows), each run at its own threshold.
     std::string pairedSplit;     ///< "test" or "validation"; empty when the runs were not paired

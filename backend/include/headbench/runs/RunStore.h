@@ -69,6 +69,10 @@ struct SweepTag {
     int points = 0;  ///< the whole sweep's number of points; 0: not recorded
 };
 
+/// A sweep point's fields as people read them: {"lr":0.001,"depth":2} is "lr=0.001, depth=2".
+/// Text that is not a JSON object comes back as it is.
+std::string sweepPointText(const std::string& params);
+
 /// Per-sample outputs of a run (predictions.csv, PredictionFiles.h).
 using RunPredictions = Predictions;
 
