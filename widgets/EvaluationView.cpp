@@ -1,4 +1,5 @@
 #include "EvaluationView.h"
+#include "ElidedLabel.h"
 
 #include <headbench/eval/Bootstrap.h>
 #include "ChartView.h"
@@ -97,7 +98,7 @@ QList<QPointF> decimateCurve(const std::vector<CurvePoint>& curve, double step =
 
 EvaluationView::EvaluationView(QWidget* parent)
     : QWidget(parent)
-    , m_title(new QLabel)
+    , m_title(new ElidedLabel)
     , m_splitBox(new QComboBox)
     , m_slider(new QSlider(Qt::Horizontal))
     , m_thresholdLabel(new QLabel)
@@ -128,9 +129,8 @@ EvaluationView::EvaluationView(QWidget* parent)
     m_slider->setValue(500);
     m_slider->setToolTip(tr("Decision threshold on the probability of the positive class"));
     m_title->setStyleSheet(QStringLiteral("font-weight: bold; font-size: 13pt;"));
-    // A long run name (a sweep point's fields, a deep feature file) is cut at the view's edge
-    // instead of widening the window; the whole name is the tooltip.
-    m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    // A long run name (a sweep point's fields, a deep feature file) ends in "…" at the view's
+    // edge instead of widening the window; the whole name is the tooltip.
     m_metrics->setTextFormat(Qt::RichText);
     m_metrics->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
@@ -214,7 +214,7 @@ void EvaluationView::clear()
     m_validationCi.reset();
     m_testCi.reset();
     m_temperature = 1.0;
-    m_title->setText(tr("No run selected — train a head or pick a run"));
+    m_title->setFullText(tr("No run selected — train a head or pick a run"));
     rebuildSplit();
 }
 
@@ -225,8 +225,7 @@ void EvaluationView::setRun(std::shared_ptr<const SampleData> data, std::vector<
     m_temperature = 1.0;
     m_data = std::move(data);
     m_split = std::move(split);
-    m_title->setText(title);
-    m_title->setToolTip(title);
+    m_title->setFullText(title);
     rebuildSplit();
 }
 

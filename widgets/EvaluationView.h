@@ -20,6 +20,8 @@ QT_END_NAMESPACE
 
 namespace headbench {
 
+class ElidedLabel;
+
 class ChartView;
 class ConfusionMatrixView;
 
@@ -77,7 +79,7 @@ private:
     double m_threshold = 0.5;
     std::optional<MetricIntervals> m_validationCi, m_testCi;
 
-    QLabel* m_title;
+    ElidedLabel* m_title;
     QComboBox* m_splitBox;
     QSlider* m_slider;
     QLabel* m_thresholdLabel;

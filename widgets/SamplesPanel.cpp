@@ -29,14 +29,20 @@ namespace {
 /// The table beside the code: the code pane (the second child) keeps at least a third of the
 /// width, whether the window is resized or the handle dragged. Sizes are clamped rather than a
 /// minimum width set, which would make the whole window's minimum follow its current width.
+/// Too narrow for both side by side (a small screen, wide docks), the code goes below the table
+/// at full width instead of shrinking to a column a few words wide.
 class CodeSplitter : public QSplitter {
 public:
+    static constexpr int kCodeMin = 360; ///< the narrowest code pane beside the table
+
     CodeSplitter()
         : QSplitter(Qt::Horizontal)
     {
     }
     void keepCodeThird()
     {
+        if (orientation() != Qt::Horizontal)
+            return;
         QList<int> s = sizes();
         if (s.size() != 2 || s[0] + s[1] <= 0)
             return;
@@ -53,6 +59,16 @@ protected:
     void resizeEvent(QResizeEvent* event) override
     {
         QSplitter::resizeEvent(event);
+        const int sideBySide = widget(0)->minimumSizeHint().width() + kCodeMin + handleWidth();
+        // A margin between the two switches, so a width near the line does not flip back and forth.
+        const Qt::Orientation wanted = width() < sideBySide ? Qt::Vertical
+                                       : width() >= sideBySide + 40 ? Qt::Horizontal
+                                                                    : orientation();
+        if (wanted != orientation()) {
+            setOrientation(wanted);
+            const int total = wanted == Qt::Horizontal ? width() : height();
+            setSizes({total * 3 / 5, total - total * 3 / 5});
+        }
         keepCodeThird();
     }
 };
@@ -289,7 +305,7 @@ void SamplesPanel::setSamples(std::shared_ptr<const SampleData> data, std::vecto
     m_onlyNear->setToolTip(leakage ? tr("Only samples with a near duplicate in the training split (the run's leakage check)")
                                    : tr("This run has no leakage check"));
     m_neighbourTitle->setVisible(leakage);
-    m_neighbour->setVisible(leakage);
+    m_neighbour->hide(); // until a sample with a nearest training row is selected
     const bool issues = d && !d->issueScore.empty();
     m_onlyIssues->setEnabled(issues);
     m_onlyIssues->setToolTip(issues ? tr("Only rows whose label is probably wrong (confident learning on the run's "
@@ -459,6 +475,7 @@ void SamplesPanel::showNeighbour(std::int64_t sample, const QString& code)
         m_neighbourTitle->setText(tr("<b>Nearest training row</b>: none similar enough to check (no shared shingles "
                                      "or projections)"));
         m_neighbour->setCode(QString());
+        m_neighbour->hide(); // an empty pane would only take the code's room
         return;
     }
     const auto ts = static_cast<std::size_t>(t);
@@ -473,6 +490,7 @@ void SamplesPanel::showNeighbour(std::int64_t sample, const QString& code)
                  exact ? tr(" — <b>exact duplicate</b>") : near ? tr(" — <b>near duplicate</b>") : QString()));
     const QString other = d.texts.empty() ? QString() : QString::fromStdString(d.texts[ts]);
     m_neighbour->setCode(other);
+    m_neighbour->setVisible(!other.isEmpty());
     if (!other.isEmpty()) {
         // The lines that differ: on fix pairs, the fix itself.
         const QColor changed(255, 236, 179);

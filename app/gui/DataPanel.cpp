@@ -8,11 +8,32 @@
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLocale>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QStandardItemModel>
 #include <QVBoxLayout>
 
 namespace headbench {
+
+namespace {
+
+/// A scroll area that asks for its text's whole height: the dock shows all of it when there is
+/// room, and scrolls only when there is not.
+class SummaryScrollArea : public QScrollArea {
+public:
+    QSize sizeHint() const override
+    {
+        QSize hint = QScrollArea::sizeHint();
+        if (widget()) {
+            const int w = viewport()->width() > 50 ? viewport()->width() : widget()->sizeHint().width();
+            hint.setHeight(widget()->heightForWidth(w) + 2 * frameWidth());
+        }
+        return hint;
+    }
+};
+
+} // namespace
 
 DataPanel::DataPanel(QWidget* parent)
     : QWidget(parent)
@@ -24,7 +45,17 @@ DataPanel::DataPanel(QWidget* parent)
     m_summary->setWordWrap(true);
     m_summary->setTextFormat(Qt::RichText);
     m_summary->setAlignment(Qt::AlignTop | Qt::AlignLeft);
-    layout->addWidget(m_summary, 1);
+    // In a short dock (1024x680) the summary scrolls rather than losing its last lines (the
+    // split, what training uses) under the buttons.
+    auto* summaryScroll = new SummaryScrollArea;
+    summaryScroll->setObjectName(QStringLiteral("dataSummaryScroll"));
+    summaryScroll->setWidgetResizable(true);
+    summaryScroll->setFrameShape(QFrame::NoFrame);
+    summaryScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    summaryScroll->setWidget(m_summary);
+    summaryScroll->viewport()->setAutoFillBackground(false);
+    m_summary->setAutoFillBackground(false);
+    layout->addWidget(summaryScroll, 1);
     // Which split training uses: the file's own, by group, or random (the leakage check then
     // says how much the random one leaks).
     auto* splitRow = new QHBoxLayout;
@@ -91,6 +122,8 @@ void DataPanel::showData(const QString& workspace, const QString& featuresPath, 
     if (!features) {
         html += tr("<b>Features</b><br><i>none loaded</i>");
         m_summary->setText(html);
+        if (QWidget* scroll = findChild<QScrollArea*>(QStringLiteral("dataSummaryScroll")))
+            scroll->updateGeometry(); // a longer summary asks the dock for more room
         return;
     }
     // The split choices the file can give: by group needs /groups, the file's own needs /split.
@@ -126,11 +159,16 @@ void DataPanel::showData(const QString& workspace, const QString& featuresPath, 
         html += tr("&nbsp;&nbsp;… and %1 more %2<br>")
                     .arg(s.labelNames.size() - shownClasses)
                     .arg(s.labelNames.size() - shownClasses == 1 ? tr("class") : tr("classes"));
-    html += s.hasSplit ? tr("split: %1 / %2 / %3 (%4)")
-                             .arg(s.splitCounts[0])
-                             .arg(s.splitCounts[1])
-                             .arg(s.splitCounts[2])
+    // Each count named (a bare "8000 / 0 / 2000" left users guessing), and what an empty
+    // validation split means for training.
+    html += s.hasSplit ? tr("split (%1): %2 train · %3 validation · %4 test%5")
                              .arg(s.splitSource.empty() ? tr("stored") : QString::fromStdString(s.splitSource).toHtmlEscaped())
+                             .arg(QLocale().toString(static_cast<qlonglong>(s.splitCounts[0])))
+                             .arg(QLocale().toString(static_cast<qlonglong>(s.splitCounts[1])))
+                             .arg(QLocale().toString(static_cast<qlonglong>(s.splitCounts[2])))
+                             .arg(s.splitCounts[1] == 0 && s.splitCounts[0] > 0
+                                      ? tr("<br>&nbsp;&nbsp;validation: a ninth of the train rows, set aside by training")
+                                      : QString())
           : s.hasGroups ? tr("split: 80/10/10 by group (%1)").arg(QString::fromStdString(plural(s.groupCount, "group")))
                         : tr("split: stratified 80/10/10 by seed");
     // The file's split is not always the one training uses: say which one the chooser picked.
@@ -139,6 +177,8 @@ void DataPanel::showData(const QString& workspace, const QString& featuresPath, 
     else if (splitMode() == SplitMode::Group && s.hasSplit)
         html += tr("<br><b>training uses:</b> by group, 80/10/10 (chosen below)");
     m_summary->setText(html);
+    if (QWidget* scroll = findChild<QScrollArea*>(QStringLiteral("dataSummaryScroll")))
+        scroll->updateGeometry(); // a longer summary asks the dock for more room
 }
 
 } // namespace headbench

@@ -16,15 +16,19 @@
 
 #include <QAction>
 #include <QCoreApplication>
-#include <QDesktopServices>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
+#include <QTextBrowser>
 #include <QUrl>
+#include <QVBoxLayout>
 
+#include <algorithm>
 #include <utility>
 
 namespace headbench {
@@ -114,6 +118,26 @@ QString MainWindow::readmePath()
     return {};
 }
 
+void MainWindow::showReadme(const QString& path)
+{
+    // Shown here, rendered: a desktop without a Markdown viewer (most) could not open it.
+    auto* dialog = new QDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("HeadBench — README"));
+    auto* browser = new QTextBrowser(dialog);
+    browser->setObjectName(QStringLiteral("readmeBrowser"));
+    browser->setOpenExternalLinks(true);
+    browser->setSearchPaths({QFileInfo(path).absolutePath()}); // docs/… links and the screenshot
+    browser->setSource(QUrl::fromLocalFile(path), QTextDocument::MarkdownResource);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
+    connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
+    auto* layout = new QVBoxLayout(dialog);
+    layout->addWidget(browser, 1);
+    layout->addWidget(buttons);
+    dialog->resize(std::min(width() - 40, 960), std::min(height() - 40, 720));
+    dialog->open();
+}
+
 void MainWindow::buildHelpMenu()
 {
     QMenu* help = menuBar()->addMenu(tr("&Help"));
@@ -124,8 +148,8 @@ void MainWindow::buildHelpMenu()
                           .arg(QDir::cleanPath(QDir(QCoreApplication::applicationDirPath())
                                                    .filePath(QStringLiteral(HEADBENCH_DOC_FROM_BIN))),
                                QStringLiteral(HEADBENCH_SOURCE_DIR)));
-        else if (!QDesktopServices::openUrl(QUrl::fromLocalFile(path)))
-            showError(tr("%1 could not be opened: no application is set up for Markdown files.").arg(path));
+        else
+            showReadme(path);
     });
     readme->setObjectName(QStringLiteral("readmeAction"));
     QAction* shortcuts = help->addAction(tr("&Keyboard shortcuts"), QKeySequence(Qt::CTRL | Qt::Key_Slash), this, [this] {

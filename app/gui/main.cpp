@@ -126,7 +126,14 @@ int main(int argc, char** argv)
         const QStringList size = parser.value(sizeOption).split(QLatin1Char('x'));
         const int w = size.value(0).toInt(), h = size.size() == 2 ? size.value(1).toInt() : 0;
         if (w < 320 || h < 240) {
-            std::fprintf(stderr, "error: --size %s: expected WIDTHxHEIGHT, e.g. 1024x680\n", qPrintable(parser.value(sizeOption)));
+            std::fprintf(stderr, "error: --size %s: expected WIDTHxHEIGHT of at least 320x240, e.g. 1024x680\n",
+                         qPrintable(parser.value(sizeOption)));
+            return 2;
+        }
+        const QString view = parser.value(viewOption);
+        if (!QStringList{QStringLiteral("training"), QStringLiteral("evaluation"), QStringLiteral("samples"), QStringLiteral("compare")}
+                 .contains(view)) {
+            std::fprintf(stderr, "error: --view %s: expected training, evaluation, samples or compare\n", qPrintable(view));
             return 2;
         }
         window.resize(w, h);

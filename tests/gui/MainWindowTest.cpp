@@ -31,9 +31,9 @@
 #include <QDialogButtonBox>
 #include <QMessageBox>
 #include <QPushButton>
-#include <QDesktopServices>
 #include <QMenuBar>
 #include <QTableWidget>
+#include <QTextBrowser>
 #include <QTreeWidget>
 #include <QDir>
 #include <QLabel>
@@ -48,17 +48,10 @@
 #include <QtCharts/QLegendMarker>
 #include <QtCharts/QValueAxis>
 #include <QRegularExpression>
+#include <QtCharts/QCategoryAxis>
 #include <QtTest>
 
 using namespace headbench;
-
-/// Stands in for the desktop's file opener (QDesktopServices::setUrlHandler).
-class UrlCatcher : public QObject {
-    Q_OBJECT
-public:
-    Q_INVOKABLE void open(const QUrl& url) { urls.append(url); }
-    QList<QUrl> urls;
-};
 
 class MainWindowTest : public QObject {
     Q_OBJECT
@@ -213,6 +206,29 @@ void MainWindowTest::sweepTrainsEveryPointAndComparesThem()
         QCOMPARE(again.sweepView()->finishedCount(), 4);
         QCOMPARE(again.tabs()->currentIndex(), int(MainWindow::SweepTab));
     }
+    // Opening the Sweep tab after a restart shows the newest sweep without a click; its
+    // values read "depth=0, loss=ce", and a field of names puts every name on the axis.
+    {
+        MainWindow again;
+        again.show();
+        openWorkspace(again);
+        QCOMPARE(again.sweepView()->finishedCount(), 0);
+        again.tabs()->setCurrentIndex(MainWindow::SweepTab);
+        QCOMPARE(again.sweepView()->finishedCount(), 4);
+        QStringList values;
+        for (int r = 0; r < again.sweepView()->table()->rowCount(); ++r)
+            values << again.sweepView()->table()->item(r, 1)->text();
+        QVERIFY2(values.contains(QStringLiteral("depth=0, loss=ce")) && values.contains(QStringLiteral("depth=1, loss=focal")),
+                 qPrintable(values.join(QStringLiteral(" | "))));
+        again.sweepView()->fieldBox()->setCurrentText(QStringLiteral("loss"));
+        QCategoryAxis* axis = nullptr;
+        for (QAbstractAxis* a : again.sweepView()->scatter()->chart()->axes(Qt::Horizontal))
+            axis = qobject_cast<QCategoryAxis*>(a);
+        QVERIFY(axis);
+        QStringList labels = axis->categoriesLabels();
+        labels.sort();
+        QCOMPARE(labels, (QStringList{QStringLiteral("ce"), QStringLiteral("focal")}));
+    }
     // The sweep's runs are ordinary runs: they compare.
     QSignalSpy compared(&window, &MainWindow::comparisonShown);
     window.compareRuns({runFinished.at(0).at(1).toString(), runFinished.at(3).at(1).toString()});
@@ -316,17 +332,18 @@ void MainWindowTest::helpMenuOpensTheReadmeAndListsTheShortcuts()
     QVERIFY(help);
     QCOMPARE(help->title(), QStringLiteral("&Help"));
 
-    // Help ▸ README opens the project's README (the source tree's, in a build folder).
-    UrlCatcher catcher;
-    QDesktopServices::setUrlHandler(QStringLiteral("file"), &catcher, "open");
+    // Help ▸ README shows the project's README (the source tree's, in a build folder) in the
+    // window, rendered: no Markdown viewer needs to be installed.
     window.findChild<QAction*>(QStringLiteral("readmeAction"))->trigger();
-    QDesktopServices::unsetUrlHandler(QStringLiteral("file"));
-    QCOMPARE(catcher.urls.size(), 1);
-    const QString readme = catcher.urls.first().toLocalFile();
-    QCOMPARE(QFileInfo(readme).fileName(), QStringLiteral("README.md"));
-    QFile file(readme);
-    QVERIFY(file.open(QIODevice::ReadOnly));
-    QVERIFY(file.readAll().contains("HeadBench"));
+    QTextBrowser* readme = nullptr;
+    QTRY_VERIFY((readme = window.findChild<QTextBrowser*>(QStringLiteral("readmeBrowser"))) && readme->isVisible());
+    QCOMPARE(QFileInfo(readme->source().toLocalFile()).fileName(), QStringLiteral("README.md"));
+    const QString shown = readme->toPlainText();
+    QVERIFY2(shown.startsWith(QStringLiteral("HeadBench")), qPrintable(shown.left(200)));
+    QVERIFY2(shown.contains(QStringLiteral("bash tools/run-demo.sh")), qPrintable(shown.left(400)));
+    QVERIFY2(!shown.startsWith(QStringLiteral("#")) && !shown.contains(QStringLiteral("```")),
+             "the Markdown is rendered, not shown as text");
+    readme->window()->close();
 
     // Help ▸ Keyboard shortcuts lists every menu action with a shortcut, from the actions.
     const auto openShortcuts = [&]() -> ShortcutsDialog* {
@@ -563,6 +580,24 @@ void MainWindowTest::manyLongClassNamesDoNotStretchTheWindowAndTheLayoutResets()
     // The summary says which split training uses when it is not the file's (issue 24, item 8).
     panel.splitModeBox()->setCurrentIndex(panel.splitModeBox()->findData(static_cast<int>(SplitMode::Random)));
     QVERIFY2(panel.summaryText().contains(QStringLiteral("training uses:</b> random")), qPrintable(panel.summaryText()));
+    // A file split into train and test only: each count is named, and the summary says where
+    // validation comes from.
+    features->groups.clear();
+    features->split.assign(200, 0);
+    std::fill(features->split.begin() + 150, features->split.end(), std::uint8_t{2});
+    panel.splitModeBox()->setCurrentIndex(panel.splitModeBox()->findData(static_cast<int>(SplitMode::Auto)));
+    panel.showData(QStringLiteral("/ws"), QStringLiteral("/ws/f.h5"), features);
+    QVERIFY2(panel.summaryText().contains(QStringLiteral("150 train · 0 validation · 50 test")), qPrintable(panel.summaryText()));
+    QVERIFY2(panel.summaryText().contains(QStringLiteral("a ninth of the train rows")), qPrintable(panel.summaryText()));
+    // In a dock as short and narrow as at 1024x680, every line of the summary can be reached
+    // (it scrolls) instead of the last ones being cut under the buttons.
+    panel.resize(190, 330);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    auto* summary = panel.findChild<QLabel*>(QStringLiteral("dataSummary"));
+    QVERIFY(summary);
+    QTRY_VERIFY2(summary->height() >= summary->heightForWidth(summary->width()),
+                 qPrintable(QStringLiteral("%1 px of %2").arg(summary->height()).arg(summary->heightForWidth(summary->width()))));
     // The leakage banner of a run already split by group does not advise splitting by group.
     LeakageReport leak;
     leak.measured = true;

@@ -482,6 +482,16 @@ void WidgetsTest::samplesShowProbabilitiesFirstAndTheCodeAThird()
     panel.resize(900, 700);
     QTRY_VERIFY(codeHasAThird());
     QVERIFY(panel.codeViewer()->width() >= 250);
+    QCOMPARE(splitter->orientation(), Qt::Horizontal);
+    // Too narrow for both side by side (1024x680 with the docks open): the code goes below the
+    // table at the panel's width, not into a column a few words wide; and back when widened.
+    const int narrow = panel.minimumSizeHint().width() + 40;
+    panel.resize(narrow, 700);
+    QTRY_COMPARE(splitter->orientation(), Qt::Vertical);
+    QVERIFY2(panel.codeViewer()->width() >= narrow - 40, qPrintable(QString::number(panel.codeViewer()->width())));
+    panel.resize(1400, 700);
+    QTRY_COMPARE(splitter->orientation(), Qt::Horizontal);
+    QTRY_VERIFY(codeHasAThird());
 }
 
 QTEST_MAIN(WidgetsTest)

@@ -57,7 +57,7 @@ private:
     /// Runs headbench-cli; returns its standard output (fails the test on a non-zero exit).
     QByteArray cli(const QStringList& args);
     /// `headbench --screenshot` on `workspace`: exit code and standard error.
-    std::pair<int, QString> screenshot(const QString& workspace, const QString& png);
+    std::pair<int, QString> screenshot(const QString& workspace, const QString& png, const QStringList& extra = {});
 
     QTemporaryDir m_dir;
     QString m_features; ///< outside the workspace
@@ -77,7 +77,7 @@ QByteArray WorkspaceWindowTest::cli(const QStringList& args)
     return p.readAllStandardOutput();
 }
 
-std::pair<int, QString> WorkspaceWindowTest::screenshot(const QString& workspace, const QString& png)
+std::pair<int, QString> WorkspaceWindowTest::screenshot(const QString& workspace, const QString& png, const QStringList& extra)
 {
     QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -85,9 +85,9 @@ std::pair<int, QString> WorkspaceWindowTest::screenshot(const QString& workspace
     env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config"))); // not the user's settings
     env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("data")));
     p.setProcessEnvironment(env);
-    p.start(QStringLiteral(HEADBENCH_GUI), {QStringLiteral("--workspace"), workspace, QStringLiteral("--screenshot"), png,
+    p.start(QStringLiteral(HEADBENCH_GUI), QStringList{QStringLiteral("--workspace"), workspace, QStringLiteral("--screenshot"), png,
                                             QStringLiteral("--size"), QStringLiteral("1024x680"), QStringLiteral("--threads"),
-                                            QStringLiteral("2")});
+                                            QStringLiteral("2")} + extra);
     const bool finished = p.waitForFinished(300000);
     if (!finished) {
         p.kill();
@@ -194,6 +194,12 @@ void WorkspaceWindowTest::screenshotWithNothingToShowFailsWithAMessage()
     const auto [code, err] = screenshot(empty, png);
     QCOMPARE(code, 2);
     QVERIFY2(err.contains(QStringLiteral("no finished run and no feature file")), qPrintable(err));
+    QVERIFY(!QFileInfo::exists(png));
+    // A view that does not exist is refused, not shown as the evaluation.
+    const auto [badView, viewErr] = screenshot(m_workspace, png, {QStringLiteral("--view"), QStringLiteral("confusion")});
+    QCOMPARE(badView, 2);
+    QVERIFY2(viewErr.contains(QStringLiteral("--view confusion: expected training, evaluation, samples or compare")),
+             qPrintable(viewErr));
     QVERIFY(!QFileInfo::exists(png));
 }
 
