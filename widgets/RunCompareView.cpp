@@ -11,6 +11,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QScrollArea>
 #include <QSplitter>
 #include <QStyledItemDelegate>
 #include <QTabWidget>
@@ -175,7 +176,13 @@ RunCompareView::RunCompareView(QWidget* parent)
     m_tabs->addTab(metricsTab, tr("Metrics"));
     m_tabs->addTab(curves, tr("Curves"));
     m_tabs->addTab(m_differences, tr("Differences"));
-    m_tabs->addTab(m_confusionBox, tr("Confusion"));
+    // One matrix per run side by side: with many runs they scroll, rather than their widths
+    // adding up to the window's minimum (four runs made it wider than a 1280 screen).
+    auto* confusionScroll = new QScrollArea;
+    confusionScroll->setWidgetResizable(true);
+    confusionScroll->setFrameShape(QFrame::NoFrame);
+    confusionScroll->setWidget(m_confusionBox);
+    m_tabs->addTab(confusionScroll, tr("Confusion"));
     m_tabs->addTab(rocPr, tr("ROC && PR"));
     m_tabs->addTab(disagree, tr("Disagreements"));
     auto* layout = new QVBoxLayout(this);

@@ -1,5 +1,6 @@
 // The comparison view built from two saved runs, offscreen.
 #include "CodeViewer.h"
+#include "ElidedLabel.h"
 #include "RunCompareView.h"
 #include "RunsPanel.h"
 
@@ -35,6 +36,8 @@ private Q_SLOTS:
     void windowAndCliAgreeAtASavedThreshold();
     void aPlainClickSelectsOneRun();
     void showsTheCrossValidationMeanAndSd();
+    void longRunNamesDoNotWidenTheView();
+    void elidedLabelCutsToItsWidth();
 
 private:
     test::TempDir m_dir;
@@ -111,6 +114,59 @@ void CompareViewTest::showsTwoSavedRunsSideBySide()
         const QString id = view.disagreementTable()->item(0, 0)->text();
         QCOMPARE(view.codeViewer()->toPlainText(), QStringLiteral("int f%1(void);").arg(id.mid(2)));
     }
+}
+
+// Four runs with long names (sweep points) must not make the view wider than a 1024-wide
+// screen: the window grew to 1374 px and pushed the designer and Train off screen.
+void CompareViewTest::longRunNamesDoNotWidenTheView()
+{
+    std::vector<ComparedRun> runs;
+    for (int i = 0; i < 4; ++i) {
+        runs.push_back({loadRun(m_dirs[static_cast<std::size_t>(i % 2)]), loadPredictions(m_dirs[static_cast<std::size_t>(i % 2)])});
+        runs.back().record.name = "1x64 gelu, ce · activation=gelu, dropout=0." + std::to_string(i) +
+                                  ", learning_rate=0.001, weight_decay=0.0001 · juliet-features-layer-12.h5";
+    }
+    RunCompareView view;
+    view.setComparison(compareLoadedRuns(runs), m_data.texts);
+    for (int tab = 0; tab < view.tabs()->count(); ++tab) {
+        view.tabs()->setCurrentIndex(tab);
+        QVERIFY2(view.minimumSizeHint().width() < 700,
+                 qPrintable(QStringLiteral("tab %1: %2 px").arg(tab).arg(view.minimumSizeHint().width())));
+    }
+    view.resize(700, 600);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    // The names are cut with "…" and whole in the tooltips.
+    QTableWidget* metrics = view.metricsTable();
+    for (int c = 0; c < metrics->columnCount(); ++c) {
+        QVERIFY(metrics->columnWidth(c) < 400);
+        QCOMPARE(metrics->horizontalHeaderItem(c)->toolTip(), metrics->horizontalHeaderItem(c)->text());
+    }
+    const auto titles = view.findChildren<ElidedLabel*>();
+    QCOMPARE(titles.size(), 4);
+    for (ElidedLabel* t : titles) {
+        QVERIFY(t->fullText().contains(QStringLiteral("juliet-features-layer-12.h5")));
+        QCOMPARE(t->toolTip(), t->fullText());
+    }
+}
+
+// Names of any length fit the room given: cut with "…", whole in the tooltip, never asking for
+// more than an ellipsis' width as a minimum.
+void CompareViewTest::elidedLabelCutsToItsWidth()
+{
+    ElidedLabel label;
+    const QString name = QStringLiteral("1x64 relu, ce · activation=relu, dropout=0.3 · juliet.h5");
+    label.setFullText(name);
+    label.resize(120, 30);
+    label.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&label));
+    QVERIFY2(label.text().endsWith(QStringLiteral("…")), qPrintable(label.text()));
+    QVERIFY(name.startsWith(label.text().chopped(1)));
+    QVERIFY(label.fontMetrics().horizontalAdvance(label.text()) <= label.contentsRect().width());
+    QCOMPARE(label.toolTip(), name);
+    QVERIFY(label.minimumSizeHint().width() < 40);
+    label.resize(label.sizeHint().width() + 20, 30);
+    QTRY_COMPARE(label.text(), name);
 }
 
 void CompareViewTest::runsPanelGroupsSweepsAndMarksState()
