@@ -214,7 +214,26 @@ class Intervals(unittest.TestCase):
         right_b = (probs_b[:, 1] >= 0.5).astype(int) == labels
         self.assertEqual(cmp["mcnemar"]["only_first_correct"], int(np.sum(right_a & ~right_b)))
         self.assertEqual(cmp["mcnemar"]["only_second_correct"], int(np.sum(right_b & ~right_a)))
-        self.assertIn("paired differences", run("compare", self.first["dir"], self.second["dir"]).stdout)
+        text = run("compare", self.first["dir"], self.second["dir"]).stdout
+        self.assertIn("paired differences", text)
+        # Both splits' metrics, as the window shows them.
+        self.assertIn("validation metrics", text)
+        self.assertIn("test metrics", text)
+        # Each interval printed to as many places as its difference, and "excludes 0" exactly
+        # when the printed bounds are on one side of 0 (at three places [0.000, 0.015] was called
+        # "excludes 0").
+        lines = text[text.index("paired differences"):].splitlines()[1:]
+        checked = 0
+        for m in METRICS:
+            line = next((l for l in lines if l.split() and l.split()[0] == m), None)
+            if line is None or paired[m]["ci"] is None:
+                continue
+            low, high = (float(v) for v in line[line.index("[") + 1:line.index("]")].split(","))
+            self.assertAlmostEqual(low, paired[m]["ci"][0], delta=6e-5, msg=line)
+            self.assertAlmostEqual(high, paired[m]["ci"][1], delta=6e-5, msg=line)
+            self.assertEqual("excludes 0" in line, paired[m]["ci"][0] > 0 or paired[m]["ci"][1] < 0, line)
+            checked += 1
+        self.assertGreaterEqual(checked, 5, text)
 
     def test_three_classes_use_macro_metrics_and_leave_auc_out(self):
         rng = np.random.default_rng(9)

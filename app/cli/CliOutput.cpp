@@ -29,9 +29,9 @@ std::string fmtMetric(double v)
     return std::isfinite(v) ? fmt::format("{:.4f}", v) : std::string("-");
 }
 
-std::string fmtInterval(const Interval& i)
+std::string fmtInterval(const Interval& i, int decimals)
 {
-    return i.valid() ? fmt::format("[{:.3f}, {:.3f}]", i.low, i.high) : std::string("-");
+    return i.valid() ? fmt::format("[{:.{}f}, {:.{}f}]", i.low, decimals, i.high, decimals) : std::string("-");
 }
 
 void printMetricsTable(const std::vector<std::pair<std::string, const Metrics*>>& columns)

@@ -24,7 +24,7 @@ nlohmann::json valTestMetricsJson(const RunRecord& r);
 /// "0.8123", or "-" when not defined.
 std::string fmtMetric(double v);
 /// "[0.781, 0.842]", or "-" without an interval.
-std::string fmtInterval(const Interval& i);
+std::string fmtInterval(const Interval& i, int decimals = 3);
 /// Metrics side by side; a column with bootstrap intervals is followed by a "95% CI" column.
 void printMetricsTable(const std::vector<std::pair<std::string, const Metrics*>>& columns);
 /// The confusion matrix, rows true and columns predicted, with class names.

@@ -210,15 +210,18 @@ int runCompare(const std::vector<std::string>& dirs, bool asJson)
     if (!c.sameData)
         fmt::print("warning: these runs were trained on different data (feature files or rows): their figures are not "
                    "comparable\n\n");
-    std::vector<std::pair<std::string, const Metrics*>> columns;
-    for (const auto& r : c.runs)
-        columns.emplace_back(shortRunId(r.record.id), &r.record.test);
-    fmt::print("test metrics");
-    for (const auto& r : c.runs)
-        if (r.savedThreshold)
-            fmt::print(" ({} at its saved threshold {})", shortRunId(r.record.id), r.threshold);
-    fmt::print("\n");
-    printMetricsTable(columns);
+    // Validation and test, as the window shows them.
+    for (const auto& [title, split] : {std::pair{"validation metrics", &RunRecord::validation}, std::pair{"test metrics", &RunRecord::test}}) {
+        std::vector<std::pair<std::string, const Metrics*>> columns;
+        for (const auto& r : c.runs)
+            columns.emplace_back(shortRunId(r.record.id), &(r.record.*split));
+        fmt::print("{}{}", split == &RunRecord::test ? "\n" : "", title);
+        for (const auto& r : c.runs)
+            if (r.savedThreshold)
+                fmt::print(" ({} at its saved threshold {})", shortRunId(r.record.id), r.threshold);
+        fmt::print("\n");
+        printMetricsTable(columns);
+    }
     fmt::print("\nspec differences\n");
     if (c.differences.empty())
         fmt::print("  (none: the runs share one head spec)\n");
@@ -242,7 +245,8 @@ int runCompare(const std::vector<std::string>& dirs, bool asJson)
             const PairedDifference& d = (*c.paired).*f.paired;
             if (!std::isfinite(d.diff))
                 continue;
-            fmt::print("  {:<10} {:>+8.4f}  {:<20}{}\n", f.json, d.diff, fmtInterval(d.ci),
+            // Four places, as the difference: at three, [0.000, 0.015] "excludes 0" looked wrong.
+            fmt::print("  {:<10} {:>+8.4f}  {:<22}{}\n", f.json, d.diff, fmtInterval(d.ci, 4),
                        d.ci.valid() && (d.ci.low > 0 || d.ci.high < 0) ? "excludes 0" : "");
         }
     }
