@@ -1,4 +1,5 @@
 #include "SamplesPanel.h"
+#include "WidgetExport.h"
 
 #include <headbench/text/Tokenizer.h>
 
@@ -245,7 +246,11 @@ SamplesPanel::SamplesPanel(QWidget* parent)
         const QString path = QFileDialog::getSaveFileName(this, tr("Export samples"), QStringLiteral("samples.csv"),
                                                           tr("CSV files (*.csv)"));
         QString error;
-        if (!path.isEmpty() && !exportCsv(path, &error))
+        if (path.isEmpty())
+            return;
+        if (exportCsv(path, &error))
+            announceSaved(this, path);
+        else
             QMessageBox::warning(this, tr("Export failed"), error);
     });
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,

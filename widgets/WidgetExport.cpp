@@ -6,6 +6,9 @@
 #include <QImage>
 #include <QMenu>
 #include <QMessageBox>
+#include <QDir>
+#include <QStatusBar>
+#include <QMainWindow>
 #include <QPainter>
 #include <QSvgGenerator>
 #include <QWidget>
@@ -50,6 +53,12 @@ bool exportWidgetImage(QWidget* widget, const QString& path, const QString& titl
     return ok;
 }
 
+void announceSaved(QWidget* from, const QString& path)
+{
+    if (auto* window = qobject_cast<QMainWindow*>(from->window()))
+        window->statusBar()->showMessage(tr("Saved %1").arg(QDir::toNativeSeparators(path)), 8000);
+}
+
 void offerWidgetExport(QWidget* widget, QContextMenuEvent* event, const QString& dialogTitle, const QString& baseName,
                        const QString& title)
 {
@@ -63,7 +72,11 @@ void offerWidgetExport(QWidget* widget, QContextMenuEvent* event, const QString&
     const QString path = QFileDialog::getSaveFileName(widget, dialogTitle, baseName + (asSvg ? QStringLiteral(".svg") : QStringLiteral(".png")),
                                                       asSvg ? tr("SVG images (*.svg)") : tr("PNG images (*.png)"));
     QString error;
-    if (!path.isEmpty() && !exportWidgetImage(widget, path, title, &error))
+    if (path.isEmpty())
+        return;
+    if (exportWidgetImage(widget, path, title, &error))
+        announceSaved(widget, path);
+    else
         QMessageBox::warning(widget, tr("Export failed"), error);
 }
 

@@ -13,6 +13,10 @@ namespace headbench {
 /// Returns false and sets *error (naming the file) when the file could not be written.
 bool exportWidgetImage(QWidget* widget, const QString& path, const QString& title, QString* error = nullptr);
 
+/// Says in the status bar of `from`'s main window that `path` was written (an export that
+/// returned without a word left users unsure it had happened).
+void announceSaved(QWidget* from, const QString& path);
+
 /// Shows the export menu at the event's position, asks for a file name (suggested from
 /// `baseName`) and writes the image, reporting a failure in a message box.
 void offerWidgetExport(QWidget* widget, QContextMenuEvent* event, const QString& dialogTitle, const QString& baseName,

@@ -1,4 +1,5 @@
 #include "MainWindow.h"
+#include "WidgetExport.h"
 
 #include <headbench/compute/Leakage.h>
 #include <headbench/core/Plural.h>
@@ -122,7 +123,11 @@ void MainWindow::buildActions()
     QAction* exportAction = file->addAction(tr("&Export samples as CSV…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Export samples"), QStringLiteral("samples.csv"), tr("CSV (*.csv)"));
         QString error;
-        if (!path.isEmpty() && !m_samples->exportCsv(path, &error))
+        if (path.isEmpty())
+            return;
+        if (m_samples->exportCsv(path, &error))
+            announceSaved(this, path);
+        else
             showError(error);
     });
     file->addSeparator();

@@ -7,6 +7,7 @@
 #include "SampleTableModel.h"
 #include "SamplesPanel.h"
 #include "SweepView.h"
+#include "WidgetExport.h"
 #include <headbench/train/Trainer.h>
 
 #include "TestUtil.h"
@@ -31,6 +32,11 @@
 #include <QTemporaryDir>
 #include <headbench/core/Error.h>
 
+#include <QMainWindow>
+#include <QStatusBar>
+#include <QDir>
+#include <QFileInfo>
+#include <QFile>
 #include <QtTest>
 
 using namespace headbench;
@@ -70,6 +76,7 @@ class WidgetsTest : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void designerProducesTheSpecTheBackendTrains();
+    void anExportSaysWhereItWasSaved();
     void designerExplainsInvalidCombinations();
     void sampleModelsPassTheModelTester();
     void filtersSelectExactlyTheRightSamples();
@@ -492,6 +499,24 @@ void WidgetsTest::samplesShowProbabilitiesFirstAndTheCodeAThird()
     panel.resize(1400, 700);
     QTRY_COMPARE(splitter->orientation(), Qt::Horizontal);
     QTRY_VERIFY(codeHasAThird());
+}
+
+// An export used to return without a word; the window's status bar now names the file, and a
+// chart exported from inside a view says so too.
+void WidgetsTest::anExportSaysWhereItWasSaved()
+{
+    QMainWindow window;
+    auto* chart = new ChartView;
+    window.setCentralWidget(chart);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    const QString png = QDir::temp().filePath(QStringLiteral("headbench-export-%1.png").arg(QCoreApplication::applicationPid()));
+    QString error;
+    QVERIFY2(exportWidgetImage(chart, png, QStringLiteral("ROC"), &error), qPrintable(error));
+    announceSaved(chart, png);
+    QCOMPARE(window.statusBar()->currentMessage(), QStringLiteral("Saved %1").arg(QDir::toNativeSeparators(png)));
+    QVERIFY(QFileInfo(png).size() > 0);
+    QFile::remove(png);
 }
 
 QTEST_MAIN(WidgetsTest)

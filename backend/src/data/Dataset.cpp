@@ -276,13 +276,29 @@ std::optional<std::uint8_t> splitCodeOf(std::string_view name)
 
 namespace {
 
+/// "where: missing <kind> field 'name' (this record has: a, b, c)": the fields a record does
+/// have are what a user needs to map theirs (a dataset naming its code "code", not "func").
+std::string missingField(const std::string& where, const char* kind, const std::string& name, const json& obj)
+{
+    std::string has;
+    std::size_t listed = 0;
+    for (const auto& item : obj.items()) {
+        if (++listed > 12) {
+            has += ", …";
+            break;
+        }
+        has += (has.empty() ? "" : ", ") + item.key();
+    }
+    return where + ": missing " + kind + " field '" + name + "' (this record has: " + (has.empty() ? "no fields" : has) + ")";
+}
+
 /// The split and group of a JSON record, when the field map asks for them.
 void readSplitAndGroup(const json& obj, const FieldMap& fields, const std::string& where, DatasetBuilder::Row& r)
 {
     if (!fields.split.empty()) {
         const auto it = obj.find(fields.split);
         if (it == obj.end() || it->is_null())
-            throw Error(where + ": missing split field '" + fields.split + "'");
+            throw Error(missingField(where, "split", fields.split, obj));
         std::optional<std::uint8_t> code;
         if (it->is_string())
             code = splitCodeOf(it->get<std::string>());
@@ -295,7 +311,7 @@ void readSplitAndGroup(const json& obj, const FieldMap& fields, const std::strin
     if (!fields.group.empty()) {
         const auto it = obj.find(fields.group);
         if (it == obj.end() || it->is_null())
-            throw Error(where + ": missing group field '" + fields.group + "'");
+            throw Error(missingField(where, "group", fields.group, obj));
         r.group = it->is_string() ? it->get<std::string>() : it->dump();
     }
 }
@@ -342,12 +358,12 @@ void parseJsonlInto(DatasetBuilder& builder, std::istream& in, const std::string
             const json obj = parseJsonlObject(line, where);
             const auto text = obj.find(fields.text);
             if (text == obj.end())
-                throw Error(where + ": missing text field '" + fields.text + "'");
+                throw Error(missingField(where, "text", fields.text, obj));
             if (!text->is_string())
                 throw Error(where + ": text field '" + fields.text + "' is a " + jsonTypeName(*text) + ", expected a string");
             const auto label = obj.find(fields.label);
             if (label == obj.end())
-                throw Error(where + ": missing label field '" + fields.label + "'");
+                throw Error(missingField(where, "label", fields.label, obj));
             RawLabel& raw = r.label;
             if (label->is_boolean()) {
                 raw.isInt = true;

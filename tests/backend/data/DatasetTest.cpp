@@ -96,8 +96,11 @@ TEST(Dataset, BadJsonlNamesFileLineAndProblem)
     EXPECT_EQ(bad.find("line"), std::string::npos) << bad;
     EXPECT_EQ(bad.find("[json.exception"), std::string::npos) << bad;
     EXPECT_EQ(errorOf([] { jsonl("{\"func\":\"a\",\"target\":0}\n{\"target\":1}\n"); }),
-              "data.jsonl:2: missing text field 'func'");
-    EXPECT_EQ(errorOf([] { jsonl("{\"func\":\"a\"}\n"); }), "data.jsonl:1: missing label field 'target'");
+              "data.jsonl:2: missing text field 'func' (this record has: target)");
+    EXPECT_EQ(errorOf([] { jsonl("{\"func\":\"a\"}\n"); }), "data.jsonl:1: missing label field 'target' (this record has: func)");
+    // A dataset with its own names: the message lists them, to map them with --text-field.
+    EXPECT_EQ(errorOf([] { jsonl("{\"code\":\"int f();\",\"vul\":1,\"cwe\":\"CWE-121\"}\n"); }),
+              "data.jsonl:1: missing text field 'func' (this record has: code, cwe, vul)");
     EXPECT_EQ(errorOf([] { jsonl("{\"func\":\"   \",\"target\":0}\n"); }), "data.jsonl:1: the text is empty");
     EXPECT_EQ(errorOf([] { jsonl("{\"func\":\"a\",\"target\":{\"x\":1}}\n"); }),
               "data.jsonl:1: label field 'target' is object, expected an integer or a string");
