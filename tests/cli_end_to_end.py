@@ -87,7 +87,11 @@ class DemoPipeline(unittest.TestCase):
         self.assertEqual(len(mine), 1)
         self.assertEqual(mine[0]["name"], "small mlp")
         self.assertAlmostEqual(mine[0]["metrics"]["test"]["f1"], result["metrics"]["test"]["f1"])
-        self.assertIn(result["run"], run("runs", "--workspace", self.ws).stdout)
+        text = run("runs", "--workspace", self.ws).stdout
+        self.assertIn(result["run"], text)
+        # The text listing names the run as the window does (its --name), not only its head.
+        line = next(l for l in text.splitlines() if result["run"] in l)
+        self.assertIn("small mlp", line)
         # On the run's own file eval defaults to the run's test split and gives its test metrics;
         # --split all takes every row.
         ev = json.loads(run("eval", "--run", result["dir"], "--features", self.features, "--json").stdout)

@@ -89,6 +89,16 @@ void LossChartView::setMetricName(const QString& name)
     m_metricSeries->setName(name);
 }
 
+void LossChartView::setStepName(const QString& name)
+{
+    m_x->setTitleText(name);
+}
+
+QString LossChartView::stepName() const
+{
+    return m_x->titleText();
+}
+
 void LossChartView::setSmoothing(double weight)
 {
     m_smoothing = std::clamp(weight, 0.0, 0.99);

@@ -30,6 +30,9 @@ public:
     /// Replaces all points at once (a finished run's history).
     void setHistory(const QList<QPointF>& train, const QList<QPointF>& val, const QList<QPointF>& metric);
     void setMetricName(const QString& name);
+    /// What one point on the x axis is: "epoch", or for an L-BFGS probe one L2 penalty of its path.
+    void setStepName(const QString& name);
+    QString stepName() const;
 
     /// 0 = raw; up to 0.99 = heavy smoothing.
     void setSmoothing(double weight);

@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <headbench/core/Unicode.h>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -71,13 +72,19 @@ int runRuns(const std::string& workspace, bool asJson)
         fmt::print("no runs in {}\n", workspace);
         return kOk;
     }
-    fmt::print("{:<24} {:<12} {:<32} {:>6} {:>8} {:>8} {:>8} {:>8}\n", "run", "status", "head", "best", "val f1", "test f1",
+    // "name": the run's name, as the window lists it (by default its head, its sweep values and
+    // its feature file; a name given with --name otherwise), cut with "…" past 32 characters.
+    fmt::print("{:<24} {:<12} {:<32} {:>6} {:>8} {:>8} {:>8} {:>8}\n", "run", "status", "name", "best", "val f1", "test f1",
                "test auc", "test ece");
-    const auto printRun = [](const RunRecord& r, const std::string& indent, const std::string& head) {
+    const auto cut = [](const std::string& text) {
+        const std::u32string u = unicode::decodeUtf8(text);
+        return u.size() <= 32 ? text : unicode::encodeUtf8(u.substr(0, 31)) + "…";
+    };
+    const auto printRun = [&cut](const RunRecord& r, const std::string& indent, const std::string& name) {
         std::string status = r.status;
         if (r.finished() && checkFeatures(r) != FeaturesState::Same)
             status = checkFeatures(r) == FeaturesState::Missing ? "no-features" : "features-changed";
-        fmt::print("{:<24} {:<12} {:<32} {:>6} {:>8} {:>8} {:>8} {:>8}\n", indent + r.id, status, head.substr(0, 32),
+        fmt::print("{:<24} {:<12} {:<32} {:>6} {:>8} {:>8} {:>8} {:>8}\n", indent + r.id, status, cut(name),
                    r.finished() ? std::to_string(r.bestEpoch) : std::string("-"), fmtMetric(r.validation.f1),
                    fmtMetric(r.test.f1), fmtMetric(r.test.rocAuc), fmtMetric(r.test.ece));
     };
@@ -88,7 +95,7 @@ int runRuns(const std::string& workspace, bool asJson)
     std::set<std::string> printed;
     for (const auto& r : runs) {
         if (r.sweepId.empty()) {
-            printRun(r, "", summary(r.spec));
+            printRun(r, "", r.name);
             continue;
         }
         if (!printed.insert(r.sweepId).second)

@@ -195,7 +195,12 @@ public:
     void onEpoch(const EpochStats& e) override
     {
         m_last = fmt::format("train {:.4f}  val {:.4f}  val f1 {:.4f}", e.trainLoss, e.valLoss, e.valF1);
-        if (!m_quiet && !isatty(STDERR_FILENO))
+        if (m_quiet || isatty(STDERR_FILENO))
+            return;
+        if (e.iterations > 0) // an L-BFGS probe: one fit per L2 penalty of its path, not an epoch
+            fmt::print(stderr, "penalty {:>2}  l2 {:.3g}, {} iterations  {}  ({:.2f} s)\n", e.epoch, e.l2, e.iterations, m_last,
+                       e.seconds);
+        else
             fmt::print(stderr, "epoch {:>3}  {}  ({:.2f} s)\n", e.epoch, m_last, e.seconds);
     }
     bool shouldStop() override { return g_interrupted; }

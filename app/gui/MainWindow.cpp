@@ -441,9 +441,16 @@ void MainWindow::resetLayout()
     m_status->showMessage(tr("Layout reset"));
 }
 
+QString MainWindow::stepNameOf(const EpochStats& e)
+{
+    // An L-BFGS probe's history is one fit per L2 penalty of its path, not epochs.
+    return e.iterations > 0 ? tr("L2 penalty tried (1 = strongest)") : tr("epoch");
+}
+
 void MainWindow::showHistory(const std::vector<EpochStats>& history)
 {
     QList<QPointF> train, val, metric;
+    m_lossChart->setStepName(stepNameOf(history.empty() ? EpochStats{} : history.front()));
     for (const auto& e : history) {
         train.append(QPointF(e.epoch, e.trainLoss));
         val.append(QPointF(e.epoch, e.valLoss));
@@ -455,6 +462,8 @@ void MainWindow::showHistory(const std::vector<EpochStats>& history)
 
 void MainWindow::onEpoch(const EpochStats& e)
 {
+    if (e.epoch == 1)
+        m_lossChart->setStepName(stepNameOf(e));
     m_lossChart->addEpoch(e.epoch, e.trainLoss, e.valLoss, e.valF1);
     m_status->trainingEpoch(e);
 }

@@ -146,6 +146,8 @@ private:
     void updateDataSummary();
     void updateRunList();
     void buildRunViews();
+    /// The loss chart's x axis for a history starting with `e`: epochs, or L2 penalties.
+    static QString stepNameOf(const EpochStats& e);
     /// Fills the Sweep tab with the saved runs of sweep (or group of repeats) `id`.
     void showSweepGroup(const QString& id);
     void deleteRuns(const QStringList& dirs);

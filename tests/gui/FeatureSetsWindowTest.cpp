@@ -2,6 +2,7 @@
 // layer × pooling sets) loads the chosen set and training uses it; Run ▸ Rank representations
 // scores every set off the GUI thread and charts the score per layer, one line per pooling.
 #include "HeadDesignerPanel.h"
+#include "LossChartView.h"
 #include "MainWindow.h"
 #include "RankChartView.h"
 #include "RankDialog.h"
@@ -112,6 +113,15 @@ void FeatureSetsWindowTest::chooserLoadsTheChosenSetAndTrainingUsesIt()
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
     const RunRecord run = loadRun(finished.at(0).at(0).toString().toStdString());
     QCOMPARE(run.featureSet, std::string("layer1.cls"));
+    // The probe's points are L2 penalties of its path, and the chart says so.
+    QVERIFY(run.history.front().iterations > 0);
+    QTRY_COMPARE(window.lossChart()->stepName(), QStringLiteral("L2 penalty tried (1 = strongest)"));
+    // An MLP after it: epochs again.
+    window.designer()->depthBox()->setValue(1);
+    window.designer()->epochsBox()->setValue(2);
+    window.trainAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 120000);
+    QTRY_COMPARE(window.lossChart()->stepName(), QStringLiteral("epoch"));
 }
 
 void FeatureSetsWindowTest::rankDialogChartsEverySet()
