@@ -123,7 +123,9 @@ class SlurmCluster(unittest.TestCase):
                              check=True).stdout.strip().split(";")[0]
         wait_for(jid)
         wait_for(mid)
-        self.assertTrue(os.path.exists(merged), open(os.path.join(self.dir, "merge.out")).read())
+        if not os.path.exists(merged):
+            with open(os.path.join(self.dir, "merge.out")) as f:
+                self.fail(f.read())
         self.assertEqual(sorted(os.listdir(shards)), [f"shard-{i}-of-3.h5" for i in range(3)])
         with h5py.File(self.single, "r") as a, h5py.File(merged, "r") as b:
             np.testing.assert_array_equal(a["features"][()], b["features"][()])
@@ -160,6 +162,8 @@ class SlurmCluster(unittest.TestCase):
         deadline = time.time() + 240
         while victim is None and time.time() < deadline:
             for name in os.listdir(runs_dir) if os.path.isdir(runs_dir) else []:
+                if name.startswith("."):
+                    continue  # a run being prepared under its hidden name; it is renamed into place
                 path = os.path.join(runs_dir, name, "running.json")
                 try:
                     with open(path) as f:
@@ -182,7 +186,8 @@ class SlurmCluster(unittest.TestCase):
         while time.time() < deadline and "FAILED" in job_states(f"{jid}_1"):
             time.sleep(0.2)
         wait_for(jid)
-        log = open(os.path.join(workspace, "slurm-logs", f"headbench-sweep-{jid}_1.out")).read()
+        with open(os.path.join(workspace, "slurm-logs", f"headbench-sweep-{jid}_1.out")) as f:
+            log = f.read()
         self.assertIn("1 point had finished before under this sweep id", log)
 
         listed = json.loads(run("runs", "--workspace", workspace, "--json").stdout)
