@@ -100,6 +100,10 @@ class DemoPipeline(unittest.TestCase):
         self.assertAlmostEqual(ev["metrics"]["f1"], result["metrics"]["test"]["f1"], delta=1e-6)
         ev = json.loads(run("eval", "--run", result["dir"], "--features", self.features, "--split", "all", "--json").stdout)
         self.assertEqual(ev["metrics"]["count"], 2400)
+        # The text table has no loss row of dashes: the training loss is the run's, not eval's.
+        text = run("eval", "--run", result["dir"], "--features", self.features).stdout
+        self.assertIn("f1", text)
+        self.assertNotRegex(text, r"(?m)^loss")
 
     def test_torchscript_head_runs_in_python(self):
         result = self.train("--depth", "2", "--width", "32", "--norm", "batchnorm", "--activation", "silu", "--epochs", "3")

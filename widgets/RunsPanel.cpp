@@ -1,5 +1,6 @@
 #include "RunsPanel.h"
 
+#include <QAction>
 #include <QEvent>
 
 #include <QFontMetrics>
@@ -107,6 +108,31 @@ RunsPanel::RunsPanel(QWidget* parent)
         Q_EMIT renameRequested(item->data(0, DirRole).toString(), item->text(NameColumn).trimmed());
     });
     connect(m_tree, &QWidget::customContextMenuRequested, this, &RunsPanel::contextMenu);
+
+    // Keys of the runs list, as actions so that the context menu shows them and Help ▸
+    // Keyboard shortcuts lists them (the dialog reads "shortcutPlace").
+    m_renameAction = new QAction(tr("Rename run"), this);
+    m_renameAction->setShortcut(QKeySequence(Qt::Key_F2));
+    m_deleteAction = new QAction(tr("Delete selected runs…"), this);
+    m_deleteAction->setShortcut(QKeySequence::Delete);
+    for (QAction* a : {m_renameAction, m_deleteAction}) {
+        a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+        a->setProperty("shortcutPlace", tr("Runs list"));
+        m_tree->addAction(a);
+    }
+    connect(m_renameAction, &QAction::triggered, this, [this] {
+        QTreeWidgetItem* item = m_tree->currentItem();
+        if (item && item->data(0, FinishedRole).toBool())
+            m_tree->editItem(item, NameColumn);
+    });
+    connect(m_deleteAction, &QAction::triggered, this, [this] {
+        QStringList dirs;
+        for (QTreeWidgetItem* selected : m_tree->selectedItems())
+            if (!selected->data(0, DirRole).toString().isEmpty())
+                dirs << selected->data(0, DirRole).toString();
+        if (!dirs.isEmpty())
+            Q_EMIT deleteRequested(dirs);
+    });
 }
 
 QTreeWidgetItem* RunsPanel::itemFor(const RunRecord& r, FeaturesState state)
@@ -267,6 +293,7 @@ void RunsPanel::contextMenu(const QPoint& pos)
     QAction* compare = menu.addAction(tr("Compare selected"));
     compare->setEnabled(selectedRunDirs().size() >= 2);
     QAction* rename = menu.addAction(tr("Rename"));
+    rename->setShortcut(m_renameAction->shortcut()); // shown beside the item; the key is the panel's
     rename->setEnabled(finished);
     QAction* tag = menu.addAction(tr("Tags…"));
     tag->setEnabled(finished);
@@ -274,6 +301,7 @@ void RunsPanel::contextMenu(const QPoint& pos)
     loadSpec->setEnabled(finished);
     menu.addSeparator();
     QAction* remove = menu.addAction(dirs.size() > 1 ? tr("Delete %1 runs…").arg(dirs.size()) : tr("Delete…"));
+    remove->setShortcut(m_deleteAction->shortcut());
     QAction* chosen = menu.exec(m_tree->viewport()->mapToGlobal(pos));
     if (chosen == open)
         Q_EMIT openRequested(item->data(0, DirRole).toString());

@@ -8,6 +8,7 @@ QT_BEGIN_NAMESPACE
 class QTreeWidget;
 class QTreeWidgetItem;
 class QPushButton;
+class QAction;
 QT_END_NAMESPACE
 
 namespace headbench {
@@ -58,6 +59,8 @@ private:
 
     QTreeWidget* m_tree;
     QPushButton* m_compare;
+    QAction* m_renameAction;
+    QAction* m_deleteAction;
     bool m_filling = false;
     bool m_fitting = false;
     bool m_userSizedName = false;

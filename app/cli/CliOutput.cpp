@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 
@@ -52,6 +53,11 @@ void printMetricsTable(const std::vector<std::pair<std::string, const Metrics*>>
         }
         fmt::print("\n");
     }
+    // The head's training criterion (class weights, smoothing, focal) on the split: known to
+    // training, not to `eval`, which applies the saved head to rows; no row of dashes then.
+    const bool anyLoss = std::any_of(columns.begin(), columns.end(), [](const auto& c) { return std::isfinite(c.second->loss); });
+    if (!anyLoss)
+        return;
     fmt::print("{:<11}", "loss");
     for (const auto& [name, m] : columns)
         fmt::print("{:>14}{:>{}}", fmtMetric(m->loss), "", m->ci ? 18 : 0);

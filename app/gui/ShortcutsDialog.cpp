@@ -60,7 +60,8 @@ QList<ShortcutsDialog::Entry> ShortcutsDialog::collect(QMainWindow* window)
     for (const QAction* a : all)
         if (!seen.contains(a) && !a->isSeparator() && !a->menu() && !a->shortcuts().isEmpty()) {
             seen.insert(a);
-            out.append({tr("Other"), withoutMnemonic(a->text()), shortcutText(a)});
+            out.append({a->property("shortcutPlace").isValid() ? a->property("shortcutPlace").toString() : tr("Other"),
+                        withoutMnemonic(a->text()), shortcutText(a)});
         }
     return out;
 }

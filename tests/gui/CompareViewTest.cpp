@@ -12,12 +12,15 @@
 
 #include "TestUtil.h"
 
+#include <QAction>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
+#include <QLineEdit>
 #include <QProcess>
+#include <QSignalSpy>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QTreeWidget>
@@ -35,6 +38,7 @@ private Q_SLOTS:
     void runsPanelGroupsSweepsAndMarksState();
     void windowAndCliAgreeAtASavedThreshold();
     void aPlainClickSelectsOneRun();
+    void f2RenamesAndDeleteAsksToDelete();
     void showsTheCrossValidationMeanAndSd();
     void longRunNamesDoNotWidenTheView();
     void elidedLabelCutsToItsWidth();
@@ -278,6 +282,53 @@ void CompareViewTest::aPlainClickSelectsOneRun()
     QTest::mouseClick(tree->viewport(), Qt::LeftButton, {}, a);
     QCOMPARE(panel.selectedRunDirs().size(), 1);
     QCOMPARE(panel.selectedRunDirs().first(), QString::fromStdString(first->text(RunsPanel::NameColumn) == QString::fromStdString(runs[0].name) ? runs[0].dir : runs[1].dir));
+}
+
+// F2 edits the current run's name and Delete asks to delete the selected runs, with the keys
+// shown in the context menu and listed by Help ▸ Keyboard shortcuts (from the same actions).
+void CompareViewTest::f2RenamesAndDeleteAsksToDelete()
+{
+    std::vector<RunRecord> runs;
+    for (const auto& d : m_dirs)
+        runs.push_back(loadRun(d));
+    RunsPanel panel;
+    panel.resize(600, 300);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    panel.setRuns(runs, {FeaturesState::Same, FeaturesState::Same});
+    QTreeWidget* tree = panel.tree();
+    QTreeWidgetItem* first = tree->topLevelItem(0);
+    tree->setFocus();
+    tree->setCurrentItem(first);
+    QSignalSpy renamed(&panel, &RunsPanel::renameRequested);
+    QSignalSpy deleted(&panel, &RunsPanel::deleteRequested);
+    QTest::keyClick(tree, Qt::Key_F2);
+    QLineEdit* editor = nullptr;
+    QTRY_VERIFY((editor = tree->findChild<QLineEdit*>()) && editor->isVisible());
+    editor->selectAll();
+    QTest::keyClicks(editor, QStringLiteral("renamed by F2"));
+    QTest::keyClick(editor, Qt::Key_Return);
+    QTRY_COMPARE(renamed.count(), 1);
+    QCOMPARE(renamed.first().at(1).toString(), QStringLiteral("renamed by F2"));
+    QCOMPARE(deleted.count(), 0);
+
+    tree->setFocus();
+    tree->selectAll();
+    QTest::keyClick(tree, Qt::Key_Delete);
+    QCOMPARE(deleted.count(), 1);
+    QStringList dirs = deleted.first().first().toStringList();
+    dirs.sort();
+    QStringList want;
+    for (const auto& d : m_dirs)
+        want << QString::fromStdString(d);
+    want.sort();
+    QCOMPARE(dirs, want);
+
+    QStringList listed;
+    for (QAction* a : tree->actions())
+        listed << a->property("shortcutPlace").toString() + QLatin1Char('|') + a->shortcut().toString();
+    QVERIFY2(listed.contains(QStringLiteral("Runs list|F2")) && listed.contains(QStringLiteral("Runs list|Del")),
+             qPrintable(listed.join(QLatin1Char(','))));
 }
 
 // Issue 24: the fold mean ± sd of a run trained with cross-validation was in cv.json only; the

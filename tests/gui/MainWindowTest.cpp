@@ -373,6 +373,12 @@ void MainWindowTest::helpMenuOpensTheReadmeAndListsTheShortcuts()
     QVERIFY(fresh >= 0);
     QCOMPARE(table->item(fresh, 2)->text(), QKeySequence(QKeySequence::New).toString(QKeySequence::NativeText));
     QVERIFY(rowOf(table, QStringLiteral("Keyboard shortcuts")) >= 0);
+    // The runs list's own keys, which sit in no menu, are listed under its name.
+    const int rename = rowOf(table, QStringLiteral("Rename run"));
+    QVERIFY(rename >= 0);
+    QCOMPARE(table->item(rename, 0)->text(), QStringLiteral("Runs list"));
+    QCOMPARE(table->item(rename, 2)->text(), QStringLiteral("F2"));
+    QVERIFY(rowOf(table, QStringLiteral("Delete selected runs…")) >= 0);
     dialog->close();
     QTRY_VERIFY(!window.findChild<ShortcutsDialog*>());
 
