@@ -1,9 +1,11 @@
 #include "EvaluationView.h"
-#include "ElidedLabel.h"
 
-#include <headbench/eval/Bootstrap.h>
 #include "ChartView.h"
 #include "ConfusionMatrixView.h"
+#include "ElidedLabel.h"
+#include "WidgetExport.h"
+
+#include <headbench/eval/Bootstrap.h>
 #include <headbench/eval/Metrics.h>
 
 #include <QComboBox>
@@ -316,6 +318,8 @@ void EvaluationView::updateThresholdDependent()
         m_metrics->setText(QString());
         m_rocMarker->clear();
         m_prMarker->clear();
+        for (QWidget* w : std::initializer_list<QWidget*>{m_confusion, m_roc, m_pr, m_calibration})
+            setExportCaption(w, QString());
         return;
     }
     const int k = m_data->numClasses;
@@ -353,6 +357,12 @@ void EvaluationView::updateThresholdDependent()
         note = tr("<br><span style=\"color:#666\">Intervals of accuracy, precision, recall and F1<br>hold at "
                   "threshold 0.500 (the run's metrics.json);<br>Compare and eval use its saved threshold.</span>");
     m_metrics->setText(QStringLiteral("<table cellspacing=3>%1</table>%2").arg(rows, note));
+    // An exported chart says what it is of: which run, which rows, and its figure.
+    const QString of = tr("%1 · %2 split, %3 rows").arg(m_title->fullText(), m_splitBox->currentText()).arg(m.count);
+    setExportCaption(m_confusion, k == 2 ? tr("%1 · threshold %2").arg(of, QString::number(m_threshold, 'f', 3)) : of);
+    setExportCaption(m_roc, tr("%1 · ROC-AUC %2").arg(of, fmt(m.rocAuc, 4)));
+    setExportCaption(m_pr, tr("%1 · PR-AUC %2").arg(of, fmt(m.prAuc, 4)));
+    setExportCaption(m_calibration, tr("%1 · ECE %2").arg(of, fmt(m.ece, 4)));
     if (k == 2) {
         const OperatingPoint at = operatingPoint(m);
         m_rocMarker->replace(QList<QPointF>{QPointF(at.falsePositiveRate, at.truePositiveRate)});

@@ -3,6 +3,8 @@
 #include <QContextMenuEvent>
 #include <QCoreApplication>
 #include <QFileDialog>
+#include <QFont>
+#include <QFontMetrics>
 #include <QImage>
 #include <QMenu>
 #include <QMessageBox>
@@ -13,38 +15,71 @@
 #include <QSvgGenerator>
 #include <QWidget>
 
+#include <algorithm>
+
 namespace headbench {
 
 namespace {
+constexpr const char* kCaptionProperty = "headbenchExportCaption";
+
 QString tr(const char* text)
 {
     return QCoreApplication::translate("headbench::WidgetExport", text);
 }
 } // namespace
 
+void setExportCaption(QWidget* widget, const QString& caption)
+{
+    widget->setProperty(kCaptionProperty, caption);
+}
+
+QString exportCaption(const QWidget* widget)
+{
+    return widget->property(kCaptionProperty).toString();
+}
+
 bool exportWidgetImage(QWidget* widget, const QString& path, const QString& title, QString* error)
 {
+    // The caption takes a band above the widget, as wide as it, on as many lines as it needs
+    // (its last words, the figure, matter most: not cut).
+    const QString caption = exportCaption(widget);
+    QFont captionFont = widget->font();
+    captionFont.setBold(true);
+    const QFontMetrics metrics(captionFont);
+    const QRect textArea(6, 4, std::max(widget->width() - 12, 40), 10000);
+    const int flags = Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap;
+    const int band = caption.isEmpty() ? 0 : metrics.boundingRect(textArea, flags, caption).height() + 8;
+    const QSize size(widget->width(), widget->height() + band);
+    const auto paint = [&](QPainter& painter) {
+        painter.setRenderHint(QPainter::Antialiasing);
+        if (band > 0) {
+            painter.fillRect(QRect(QPoint(0, 0), QSize(size.width(), band)), Qt::white);
+            painter.setFont(captionFont);
+            painter.setPen(Qt::black);
+            painter.drawText(QRect(textArea.topLeft(), QSize(textArea.width(), band)), flags, caption);
+        }
+        widget->render(&painter, QPoint(0, band));
+    };
     bool ok = false;
     if (path.endsWith(QLatin1String(".svg"), Qt::CaseInsensitive)) {
         QSvgGenerator generator;
         generator.setFileName(path);
-        generator.setSize(widget->size());
-        generator.setViewBox(widget->rect());
+        generator.setSize(size);
+        generator.setViewBox(QRect(QPoint(0, 0), size));
         generator.setTitle(title);
+        generator.setDescription(caption);
         QPainter painter;
         if (painter.begin(&generator)) {
-            painter.setRenderHint(QPainter::Antialiasing);
-            widget->render(&painter);
+            paint(painter);
             ok = painter.end();
         }
     } else {
         const qreal scale = 2.0; // sharper than the screen, for slides and papers
-        QImage image(widget->size() * scale, QImage::Format_ARGB32);
+        QImage image(size * scale, QImage::Format_ARGB32);
         image.setDevicePixelRatio(scale);
         image.fill(Qt::white);
         QPainter painter(&image);
-        painter.setRenderHint(QPainter::Antialiasing);
-        widget->render(&painter);
+        paint(painter);
         painter.end();
         ok = image.save(path);
     }

@@ -9,7 +9,13 @@ class QWidget;
 
 namespace headbench {
 
-/// Renders `widget` into `path` (SVG when the name ends in .svg, else PNG on white at 2x).
+/// Sets the line written above `widget` in its exported images: what the picture is of (run,
+/// split, the figure it shows), which the on-screen view says elsewhere in the window.
+void setExportCaption(QWidget* widget, const QString& caption);
+QString exportCaption(const QWidget* widget);
+
+/// Renders `widget` into `path` (SVG when the name ends in .svg, else PNG on white at 2x),
+/// with its export caption (if any) above it.
 /// Returns false and sets *error (naming the file) when the file could not be written.
 bool exportWidgetImage(QWidget* widget, const QString& path, const QString& title, QString* error = nullptr);
 

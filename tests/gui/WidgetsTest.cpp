@@ -264,11 +264,18 @@ void WidgetsTest::chartsAndMatrixExportAsPngAndSvg()
 {
     EvaluationView view;
     auto data = binarySamples(300);
-    view.setRun(data, std::vector<std::uint8_t>(300, 1), QStringLiteral("run"));
+    view.setRun(data, std::vector<std::uint8_t>(300, 1), QStringLiteral("probe on juliet"));
     view.resize(1000, 600);
     view.show();
     QVERIFY(QTest::qWaitForWindowExposed(&view));
     QTemporaryDir dir;
+    // What the picture is of is written above it: run, split, rows and the chart's figure.
+    std::vector<float> positive;
+    for (std::int64_t r = 0; r < data->rows(); ++r)
+        positive.push_back(data->probabilities[static_cast<std::size_t>(r * 2 + 1)]);
+    const QString auc = QString::number(rocAuc(data->labels, positive), 'f', 4);
+    QCOMPARE(exportCaption(view.rocView()), QStringLiteral("probe on juliet · validation split, 300 rows · ROC-AUC ") + auc);
+    QCOMPARE(exportCaption(view.confusionView()), QStringLiteral("probe on juliet · validation split, 300 rows · threshold 0.500"));
     for (const QString& name : {QStringLiteral("roc.png"), QStringLiteral("roc.svg")})
         QVERIFY(view.rocView()->exportTo(dir.filePath(name)));
     QVERIFY(view.confusionView()->exportTo(dir.filePath(QStringLiteral("cm.png"))));
@@ -276,11 +283,13 @@ void WidgetsTest::chartsAndMatrixExportAsPngAndSvg()
     const QImage png(dir.filePath(QStringLiteral("roc.png")));
     QVERIFY(!png.isNull());
     QCOMPARE(png.width(), view.rocView()->width() * 2);
+    QVERIFY2(png.height() > view.rocView()->height() * 2 + 20, "a band for the caption above the chart");
     QFile svg(dir.filePath(QStringLiteral("roc.svg")));
     QVERIFY(svg.open(QIODevice::ReadOnly));
     const QByteArray text = svg.readAll();
     QVERIFY(text.contains("<svg"));
     QVERIFY(text.contains("ROC curve"));
+    QVERIFY2(text.contains((QStringLiteral("ROC-AUC ") + auc).toUtf8()) && text.contains("probe on juliet"), text.left(2000).constData());
     QVERIFY(!QImage(dir.filePath(QStringLiteral("cm.png"))).isNull());
     QString error;
     QVERIFY(!view.rocView()->exportTo(dir.filePath(QStringLiteral("missing/roc.png")), &error));
