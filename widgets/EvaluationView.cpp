@@ -255,6 +255,11 @@ int EvaluationView::split() const
     return m_splitBox->currentData().toInt();
 }
 
+QString EvaluationView::splitName() const
+{
+    return m_splitBox->currentText();
+}
+
 void EvaluationView::setThreshold(double threshold)
 {
     m_slider->setValue(static_cast<int>(std::lround(threshold * 1000)));

@@ -39,6 +39,8 @@ public:
     /// 0 = train, 1 = validation, 2 = test (SplitCode); other codes are ignored.
     void setSplit(int code);
     int split() const;
+    /// The shown split's name as the split box says it ("validation", "test", "train").
+    QString splitName() const;
     /// Rows of the shown split (indices into the run's data).
     const std::vector<std::int64_t>& rows() const { return m_rows; }
     void setThreshold(double threshold);

@@ -94,6 +94,12 @@ void LossChartView::setStepName(const QString& name)
     m_x->setTitleText(name);
 }
 
+void LossChartView::setRunName(const QString& name)
+{
+    chart()->setTitle(name.isEmpty() ? tr("Training curves") : tr("Training curves: %1").arg(name));
+    setToolTip(name);
+}
+
 QString LossChartView::stepName() const
 {
     return m_x->titleText();

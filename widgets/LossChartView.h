@@ -33,6 +33,9 @@ public:
     /// What one point on the x axis is: "epoch", or for an L-BFGS probe one L2 penalty of its path.
     void setStepName(const QString& name);
     QString stepName() const;
+    /// Whose curves these are (a run's name, or that training is under way): in the title,
+    /// which is also the exported image's.
+    void setRunName(const QString& name);
 
     /// 0 = raw; up to 0.99 = heavy smoothing.
     void setSmoothing(double weight);

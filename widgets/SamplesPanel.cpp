@@ -430,9 +430,23 @@ bool SamplesPanel::exportCsv(const QString& path, QString* error) const
     return SampleTableModel::exportCsv(m_proxy, path, error);
 }
 
+QString SamplesPanel::countText() const
+{
+    return m_count->text();
+}
+
+void SamplesPanel::setScope(const QString& splitName, const QString& runName)
+{
+    m_splitName = splitName;
+    m_count->setToolTip(runName.isEmpty() ? QString() : tr("Samples of run %1, %2 split").arg(runName, splitName));
+    updateCount();
+}
+
 void SamplesPanel::updateCount()
 {
-    m_count->setText(tr("%1 of %2 samples").arg(m_proxy->rowCount()).arg(m_model->rowCount()));
+    m_count->setText(m_splitName.isEmpty() || !m_model->samples()
+                         ? tr("%1 of %2 samples").arg(m_proxy->rowCount()).arg(m_model->rowCount())
+                         : tr("%1 of %2 %3 samples").arg(m_proxy->rowCount()).arg(m_model->rowCount()).arg(m_splitName));
 }
 
 void SamplesPanel::showSample(const QModelIndex& proxyIndex)

@@ -28,6 +28,9 @@ public:
     ~SamplesPanel() override;
 
     void setSamples(std::shared_ptr<const SampleData> data, std::vector<std::int64_t> rows);
+    /// Which rows setSamples gave, as the count says them: "validation split" (the split the
+    /// Evaluation view shows), with the run's name in the count's tooltip.
+    void setScope(const QString& splitName, const QString& runName);
     void setThreshold(double threshold);
     /// Shows only the samples of one confusion-matrix cell.
     void filterToCell(int trueClass, int predictedClass);
@@ -38,6 +41,8 @@ public:
     SampleTableModel* model() const { return m_model; }
     SampleFilterProxy* proxy() const { return m_proxy; }
     QTableView* table() const { return m_table; }
+    /// "20 of 888 validation samples": what the table holds, after filters.
+    QString countText() const;
     CodeViewer* codeViewer() const { return m_code; }
     /// The nearest training row of the selected sample (hidden when the run has no leakage check).
     CodeViewer* neighbourViewer() const { return m_neighbour; }
@@ -71,6 +76,7 @@ private:
     QDoubleSpinBox* m_confHi;
     QLineEdit* m_search;
     QLabel* m_count;
+    QString m_splitName;
     QLabel* m_sampleTitle;
     ProbabilityBarsView* m_bars;
     CodeViewer* m_code;

@@ -374,6 +374,7 @@ void MainWindow::connectControllers()
 
     connect(m_training, &TrainingController::started, this, [this](int epochs) {
         m_lossChart->clear();
+        m_lossChart->setRunName(tr("training now"));
         m_tabs->setCurrentIndex(TrainingTab);
         m_status->trainingStarted(epochs);
     });
@@ -447,9 +448,10 @@ QString MainWindow::stepNameOf(const EpochStats& e)
     return e.iterations > 0 ? tr("L2 penalty tried (1 = strongest)") : tr("epoch");
 }
 
-void MainWindow::showHistory(const std::vector<EpochStats>& history)
+void MainWindow::showHistory(const std::vector<EpochStats>& history, const QString& runName)
 {
     QList<QPointF> train, val, metric;
+    m_lossChart->setRunName(runName);
     m_lossChart->setStepName(stepNameOf(history.empty() ? EpochStats{} : history.front()));
     for (const auto& e : history) {
         train.append(QPointF(e.epoch, e.trainLoss));
@@ -572,6 +574,7 @@ void MainWindow::applyLoadedRun(const LoadedRun& run)
     m_runSplit = run.split;
     m_runsPanel->selectRun(run.dir); // the list follows the run shown
     const QString name = QString::fromStdString(rec.name), head = QString::fromStdString(summary(rec.spec));
+    m_shownRunName = name;
     m_evaluation->setRun(m_runSamples, m_runSplit, name.startsWith(head) ? name : tr("%1 — %2").arg(name, head));
     // Each run starts at its own threshold: the saved one, else 0.5 (never the last run's).
     m_evaluation->setThreshold(rec.threshold.value_or(0.5));
@@ -587,7 +590,7 @@ void MainWindow::applyLoadedRun(const LoadedRun& run)
         m_evaluation->setCalibrationTemperature(rec.calibration.temperature);
     showSamplesForSplit();
     if (!m_training->isRunning())
-        showHistory(rec.history);
+        showHistory(rec.history, name);
     Q_EMIT runShown(run.dir);
 }
 
@@ -611,8 +614,10 @@ void MainWindow::offerLocateFeatures(const QString& runDir, const QString& featu
 
 void MainWindow::showSamplesForSplit()
 {
-    if (m_runSamples)
+    if (m_runSamples) {
         m_samples->setSamples(m_runSamples, m_evaluation->rows());
+        m_samples->setScope(m_evaluation->splitName(), m_shownRunName);
+    }
     m_samples->setThreshold(m_evaluation->threshold());
 }
 

@@ -183,7 +183,7 @@ private:
     DataPanel* m_dataPanel;
     JobStatusBar* m_status = nullptr;
     /// A run's epochs (saved or, for an interrupted run, those it finished) in the loss chart.
-    void showHistory(const std::vector<EpochStats>& history);
+    void showHistory(const std::vector<EpochStats>& history, const QString& runName);
     QByteArray m_defaultState; ///< the docks as built, before a saved layout is restored
     QSize defaultSize() const;
     void arrangeDocks();
@@ -195,6 +195,7 @@ private:
     RecentFiles* m_recent = nullptr;
     QString m_lastError;
     std::shared_ptr<const SampleData> m_runSamples;
+    QString m_shownRunName; ///< the run the Evaluation and Samples tabs show
     /// The import dialog, kept until its extraction succeeds (or it is cancelled).
     QPointer<ImportDialog> m_importDialog;
     bool m_importRunning = false;

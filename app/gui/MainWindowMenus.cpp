@@ -68,9 +68,12 @@ void MainWindow::clearShownRun()
     m_runSplit.clear();
     m_evaluation->clear();
     m_samples->setSamples(nullptr, {});
+    m_shownRunName.clear();
     m_leakageBanner->hide();
-    if (!m_training->isRunning())
+    if (!m_training->isRunning()) {
         m_lossChart->clear();
+        m_lossChart->setRunName(QString());
+    }
 }
 
 void MainWindow::startImport(ImportDialog* dialog)

@@ -90,7 +90,7 @@ void MainWindow::buildRunViews()
             return;
         for (const RunRecord& r : m_workspace->runs())
             if (QString::fromStdString(r.dir) == dir) {
-                showHistory(r.history);
+                showHistory(r.history, QString::fromStdString(r.name));
                 m_tabs->setCurrentIndex(TrainingTab);
                 m_status->showMessage(r.history.empty()
                                           ? tr("%1: %2 before its first epoch ended").arg(QString::fromStdString(r.name), QString::fromStdString(r.status))
@@ -137,6 +137,7 @@ void MainWindow::buildRunViews()
     connect(m_training, &TrainingController::sweepRunStarted, this, [this](int index, int count) {
         m_sweepView->setRunning(index);
         m_lossChart->clear();
+        m_lossChart->setRunName(tr("sweep run %1 of %2").arg(index + 1).arg(count));
         m_status->trainingStarted(index < static_cast<int>(m_planEpochs.size()) ? m_planEpochs[static_cast<std::size_t>(index)] : 0);
         m_status->showMessage(tr("Sweep: training run %1 of %2…").arg(index + 1).arg(count));
     });

@@ -126,11 +126,26 @@ void MainWindowTest::trainsFromTheWindowAndShowsTheRun()
     QCOMPARE(window.tabs()->currentIndex(), int(MainWindow::EvaluationTab));
     ConfusionMatrixView* cm = window.evaluation()->confusionView();
     QCOMPARE(static_cast<int>(cm->matrix().size()), 2);
+    // The Training and Samples tabs say whose curves and which rows they show.
+    const QString name = QString::fromStdString(loadRun(runDir.toStdString()).name);
+    QTRY_COMPARE(window.lossChart()->chart()->title(), QStringLiteral("Training curves: ") + name);
+    const QString splitName = window.evaluation()->splitName();
+    QVERIFY2(window.samples()->countText().endsWith(QStringLiteral(" %1 samples").arg(splitName)),
+             qPrintable(window.samples()->countText()));
 
     // Clicking a cell shows exactly its samples.
     QTest::mouseClick(cm, Qt::LeftButton, {}, cm->cellRect(0, 0).center());
     QCOMPARE(window.tabs()->currentIndex(), int(MainWindow::SamplesTab));
     QCOMPARE(static_cast<std::int64_t>(window.samples()->proxy()->rowCount()), cm->matrix()[0][0]);
+    QCOMPARE(window.samples()->countText(), QStringLiteral("%1 of %2 %3 samples")
+                                                .arg(cm->matrix()[0][0])
+                                                .arg(window.evaluation()->rows().size())
+                                                .arg(splitName));
+    // Another split in Evaluation: the samples and their count follow it.
+    window.evaluation()->setSplit(splitName == QStringLiteral("test") ? 1 : 2);
+    QVERIFY(window.evaluation()->splitName() != splitName);
+    QTRY_VERIFY2(window.samples()->countText().endsWith(QStringLiteral(" %1 samples").arg(window.evaluation()->splitName())),
+                 qPrintable(window.samples()->countText()));
     // The demo texts came along: the code of a sample can be shown.
     QVERIFY(!window.samples()->model()->text(0).empty());
 }
