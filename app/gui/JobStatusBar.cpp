@@ -51,8 +51,23 @@ QString JobStatusBar::formatSeconds(double s)
 
 void JobStatusBar::showMessage(const QString& message)
 {
+    m_runMessage.clear();
     m_label->setText(message);
     m_label->setToolTip(message);
+}
+
+void JobStatusBar::showRunMessage(const QString& message)
+{
+    showMessage(message);
+    m_runMessage = message;
+}
+
+void JobStatusBar::runChanged()
+{
+    // Only while it is still the text shown (training and jobs write their own).
+    if (!m_runMessage.isEmpty() && m_label->text() == m_runMessage)
+        showMessage(tr("Ready"));
+    m_runMessage.clear();
 }
 
 QString JobStatusBar::text() const

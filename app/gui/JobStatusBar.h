@@ -23,6 +23,11 @@ public:
     explicit JobStatusBar(QStatusBar* bar, QObject* parent = nullptr);
 
     void showMessage(const QString& message);
+    /// A message about the run on screen ("threshold saved", "interrupted after 3 epochs"):
+    /// it goes when another run is shown (runChanged), where it would read as that run's.
+    void showRunMessage(const QString& message);
+    /// Another run is shown: clears a message of the previous run, keeps any other.
+    void runChanged();
     QString text() const;
     QPushButton* cancelButton() const { return m_cancel; }
 
@@ -57,6 +62,7 @@ private:
     ProgressEstimate m_trainEstimate; ///< in epochs, fed every batch
     qint64 m_cvStartMs = 0;
     ProgressEstimate m_cvEstimate;    ///< in folds (0..1 of all), fed as the fold heads train
+    QString m_runMessage; ///< the last message about the run on screen
 };
 
 } // namespace headbench

@@ -301,7 +301,7 @@ void MainWindow::buildLayout()
             return;
         try {
             setRunThreshold(currentRunDir().toStdString(), threshold);
-            m_status->showMessage(tr("Threshold %1 saved with the run; Compare and headbench-cli eval use it").arg(threshold, 0, 'f', 3));
+            m_status->showRunMessage(tr("Threshold %1 saved with the run; Compare and headbench-cli eval use it").arg(threshold, 0, 'f', 3));
         } catch (const Error& e) {
             showError(QString::fromStdString(e.what()));
         }
@@ -575,6 +575,9 @@ void MainWindow::applyLoadedRun(const LoadedRun& run)
     m_runsPanel->selectRun(run.dir); // the list follows the run shown
     const QString name = QString::fromStdString(rec.name), head = QString::fromStdString(summary(rec.spec));
     m_shownRunName = name;
+    if (run.dir != m_shownRunDir)
+        m_status->runChanged(); // "threshold saved" and the like were about the previous run
+    m_shownRunDir = run.dir;
     m_evaluation->setRun(m_runSamples, m_runSplit, name.startsWith(head) ? name : tr("%1 — %2").arg(name, head));
     // Each run starts at its own threshold: the saved one, else 0.5 (never the last run's).
     m_evaluation->setThreshold(rec.threshold.value_or(0.5));

@@ -196,6 +196,7 @@ private:
     QString m_lastError;
     std::shared_ptr<const SampleData> m_runSamples;
     QString m_shownRunName; ///< the run the Evaluation and Samples tabs show
+    QString m_shownRunDir;
     /// The import dialog, kept until its extraction succeeds (or it is cancelled).
     QPointer<ImportDialog> m_importDialog;
     bool m_importRunning = false;

@@ -69,6 +69,8 @@ void MainWindow::clearShownRun()
     m_evaluation->clear();
     m_samples->setSamples(nullptr, {});
     m_shownRunName.clear();
+    m_shownRunDir.clear();
+    m_status->runChanged();
     m_leakageBanner->hide();
     if (!m_training->isRunning()) {
         m_lossChart->clear();

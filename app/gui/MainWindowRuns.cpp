@@ -92,7 +92,7 @@ void MainWindow::buildRunViews()
             if (QString::fromStdString(r.dir) == dir) {
                 showHistory(r.history, QString::fromStdString(r.name));
                 m_tabs->setCurrentIndex(TrainingTab);
-                m_status->showMessage(r.history.empty()
+                m_status->showRunMessage(r.history.empty()
                                           ? tr("%1: %2 before its first epoch ended").arg(QString::fromStdString(r.name), QString::fromStdString(r.status))
                                           : tr("%1: %2 after %3; the curves show the epochs it finished")
                                                 .arg(QString::fromStdString(r.name), QString::fromStdString(r.status),

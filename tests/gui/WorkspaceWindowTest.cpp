@@ -305,9 +305,12 @@ void WorkspaceWindowTest::thresholdBelongsToItsRun()
     QVERIFY(save && save->isEnabled());
     save->click();
     QVERIFY(QFile(m_runDirs.first() + QStringLiteral("/run.json")).open(QIODevice::ReadOnly));
+    QVERIFY2(window.statusText().startsWith(QStringLiteral("Threshold 0.300 saved")), qPrintable(window.statusText()));
     window.showRun(m_runDirs.last());
     QTRY_COMPARE(window.currentRunDir(), m_runDirs.last());
     QCOMPARE(evaluation->threshold(), 0.5);
+    // The message was about the previous run: it does not stay under this one.
+    QVERIFY2(!window.statusText().contains(QStringLiteral("saved")), qPrintable(window.statusText()));
     window.showRun(m_runDirs.first());
     QTRY_COMPARE(window.currentRunDir(), m_runDirs.first());
     QCOMPARE(evaluation->threshold(), 0.3);
