@@ -38,6 +38,7 @@ public:
 DataPanel::DataPanel(QWidget* parent)
     : QWidget(parent)
     , m_summary(new QLabel)
+    , m_summaryScroll(new SummaryScrollArea)
     , m_splitMode(new QComboBox)
 {
     auto* layout = new QVBoxLayout(this);
@@ -47,7 +48,7 @@ DataPanel::DataPanel(QWidget* parent)
     m_summary->setAlignment(Qt::AlignTop | Qt::AlignLeft);
     // In a short dock (1024x680) the summary scrolls rather than losing its last lines (the
     // split, what training uses) under the buttons.
-    auto* summaryScroll = new SummaryScrollArea;
+    QScrollArea* summaryScroll = m_summaryScroll;
     summaryScroll->setObjectName(QStringLiteral("dataSummaryScroll"));
     summaryScroll->setWidgetResizable(true);
     summaryScroll->setFrameShape(QFrame::NoFrame);
@@ -122,8 +123,7 @@ void DataPanel::showData(const QString& workspace, const QString& featuresPath, 
     if (!features) {
         html += tr("<b>Features</b><br><i>none loaded</i>");
         m_summary->setText(html);
-        if (QWidget* scroll = findChild<QScrollArea*>(QStringLiteral("dataSummaryScroll")))
-            scroll->updateGeometry(); // a longer summary asks the dock for more room
+        m_summaryScroll->updateGeometry(); // a longer summary asks the dock for more room
         return;
     }
     // The split choices the file can give: by group needs /groups, the file's own needs /split.
@@ -177,8 +177,7 @@ void DataPanel::showData(const QString& workspace, const QString& featuresPath, 
     else if (splitMode() == SplitMode::Group && s.hasSplit)
         html += tr("<br><b>training uses:</b> by group, 80/10/10 (chosen below)");
     m_summary->setText(html);
-    if (QWidget* scroll = findChild<QScrollArea*>(QStringLiteral("dataSummaryScroll")))
-        scroll->updateGeometry(); // a longer summary asks the dock for more room
+    m_summaryScroll->updateGeometry(); // a longer summary asks the dock for more room
 }
 
 } // namespace headbench

@@ -10,6 +10,7 @@
 
 class QComboBox;
 class QLabel;
+class QScrollArea;
 
 namespace headbench {
 
@@ -35,6 +36,7 @@ Q_SIGNALS:
 
 private:
     QLabel* m_summary;
+    QScrollArea* m_summaryScroll; ///< holds m_summary; scrolls in a short dock
     QComboBox* m_splitMode;
     // What showData() last showed, to show it again when the split chosen changes.
     QString m_workspace, m_featuresPath;
