@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Hugging Face model folders as backbones: `extract --backbone FOLDER` on the tiny bert (F32),
-roberta (BF16, two shards) and llama (F16, grouped-query attention) folders that
+roberta (BF16, two shards), llama (F16, grouped-query attention), qwen2 (BF16, biased q/k/v,
+tied embeddings) and mistral (F32, sliding window) folders that
 tools/make_hf_fixtures.py writes gives, for every layer and pooling, what tests/hf_reference.py (a
 safetensors reader and a plain-PyTorch forward of its own, written from transformers' modeling
 code) computes on each text alone from the HF tokenizers' ids; the same with --batch-size 1;
@@ -34,7 +35,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TOKENIZERS = os.path.join(HERE, "data", "tokenizers")
 POOLINGS = ("mean", "cls", "last")
-KINDS = {"bert": "wordpiece", "roberta": "bpe", "llama": "sentencepiece"}  # folder -> its tokenizer fixture
+# folder -> its tokenizer fixture
+KINDS = {"bert": "wordpiece", "roberta": "bpe", "llama": "sentencepiece", "qwen2": "bpe", "mistral": "sentencepiece"}
 TOLERANCE = 1e-4
 
 
@@ -105,6 +107,8 @@ WRONG_VARIANTS = {
     "bert": [{"swap_gelu": True}],
     "roberta": [{"swap_gelu": True}, {"roberta_offset": False}],
     "llama": [{"rope": "interleaved"}, {"final_norm": False}],
+    "qwen2": [{"qkv_bias": False}, {"rope": "interleaved"}],
+    "mistral": [{"sliding_window": False}, {"final_norm": False}],
 }
 
 
@@ -177,7 +181,9 @@ class Reference(unittest.TestCase):
         import make_hf_fixtures as maker
         for kind, (config, tensors), prefix in (("bert", maker.bert_files(), ""),
                                                 ("roberta", maker.roberta_files(), "roberta."),
-                                                ("llama", maker.llama_files(), "model.")):
+                                                ("llama", maker.llama_files(), "model."),
+                                                ("qwen2", maker.qwen2_files(), "model."),
+                                                ("mistral", maker.mistral_files(), "model.")):
             with self.subTest(kind=kind):
                 torch_dtype = {"F32": torch.float32, "BF16": torch.bfloat16, "F16": torch.float16}
                 W = ref.load_weights(folder(kind), ref.load_config(folder(kind)), torch.float32)
@@ -265,6 +271,28 @@ class Folders(unittest.TestCase):
 
     def test_llama_every_layer_and_pooling(self):
         self.check_kind("llama")
+
+    def test_qwen2_every_layer_and_pooling(self):
+        self.check_kind("qwen2")
+
+    def test_mistral_every_layer_and_pooling(self):
+        """Its sliding window (6) is shorter than the texts: tokens further back are not seen."""
+        self.assertGreater(max(len(c["ids"]) for c in self.rows["mistral"]), 3 * 6)
+        self.check_kind("mistral")
+
+    def test_qwen2_with_a_sliding_window_is_refused_by_name(self):
+        model = os.path.join(self.dir, "qwen2-sliding")
+        shutil.copytree(folder("qwen2"), model)
+        with open(os.path.join(model, "config.json"), encoding="utf-8") as f:
+            config = json.load(f)
+        config["use_sliding_window"] = True
+        with open(os.path.join(model, "config.json"), "w", encoding="utf-8") as f:
+            json.dump(config, f)
+        out = os.path.join(self.dir, "qwen2-sliding.h5")
+        proc = run("extract", "--dataset", self.data["qwen2"], "--backbone", model, "--out", out, expect=2)
+        self.assertIn("use_sliding_window", proc.stderr)
+        self.assertIn(os.path.join(model, "config.json"), proc.stderr)
+        self.assertFalse(os.path.exists(out))
 
     def test_tokenize_gives_the_fixture_ids(self):
         for kind, tokenizer in KINDS.items():

@@ -1,6 +1,6 @@
 """An independent reference for Hugging Face model folders (config.json + safetensors weights):
 a safetensors reader of its own (plain Python + numpy, no safetensors package) and a forward
-pass in plain PyTorch for model_type bert, roberta and llama, written from the structure of
+pass in plain PyTorch for model_type bert, roberta, llama, mistral and qwen2, written from the structure of
 transformers' BertModel, RobertaModel and LlamaModel. It shares no code with the C++ reader.
 
     hidden_states(folder, ids, ...) -> list of [T, H] tensors (float64 by default)
@@ -141,7 +141,7 @@ def model_prefix(config, names):
     """The prefix in front of the bare model's tensor names in this folder ('' for a bare model)."""
     kind = config["model_type"]
     marker = {"bert": "embeddings.word_embeddings.weight", "roberta": "embeddings.word_embeddings.weight",
-              "llama": "embed_tokens.weight"}[kind]
+              "llama": "embed_tokens.weight", "mistral": "embed_tokens.weight", "qwen2": "embed_tokens.weight"}[kind]
     for prefix in ("", kind + ".", "model."):
         if prefix + marker in names:
             return prefix
@@ -276,14 +276,20 @@ def apply_rope(x, cos, sin, rope="half"):
     return out
 
 
-def llama_attention(x, W, p, config, cos, sin, rope):
+def llama_attention(x, W, p, config, cos, sin, rope, qkv_bias=True, sliding_window=True):
     t, h = x.shape
     heads = config["num_attention_heads"]
     kv_heads = config.get("num_key_value_heads", heads)
     d = config.get("head_dim") or h // heads
-    q = linear(x, W[p + "self_attn.q_proj.weight"]).view(t, heads, d).transpose(0, 1)
-    k = linear(x, W[p + "self_attn.k_proj.weight"]).view(t, kv_heads, d).transpose(0, 1)
-    v = linear(x, W[p + "self_attn.v_proj.weight"]).view(t, kv_heads, d).transpose(0, 1)
+    # Qwen2Attention builds q_proj, k_proj and v_proj with bias=True and o_proj with bias=False;
+    # Mistral's and (without attention_bias) Llama's have none.
+    biased = qkv_bias and config["model_type"] == "qwen2"
+
+    def project(name, n):
+        b = W[p + f"self_attn.{name}.bias"] if biased else None
+        return linear(x, W[p + f"self_attn.{name}.weight"], b).view(t, n, d).transpose(0, 1)
+
+    q, k, v = project("q_proj", heads), project("k_proj", kv_heads), project("v_proj", kv_heads)
     q = apply_rope(q, cos, sin, rope)
     k = apply_rope(k, cos, sin, rope)
     # repeat_kv: query head j reads key/value head j // (heads / kv_heads)
@@ -292,15 +298,22 @@ def llama_attention(x, W, p, config, cos, sin, rope):
     v = v.repeat_interleave(rep, dim=0)
     scores = q @ k.transpose(1, 2) / math.sqrt(d)
     future = torch.triu(torch.ones(t, t, dtype=torch.bool), diagonal=1)
+    window = config.get("sliding_window") if config["model_type"] == "mistral" and sliding_window else None
+    if window:  # Mistral: query i sees keys j with i - window < j <= i
+        i = torch.arange(t).view(t, 1)
+        j = torch.arange(t).view(1, t)
+        future = future | (j <= i - window)
     scores = scores.masked_fill(future, float("-inf"))
     context = (torch.softmax(scores, dim=-1) @ v).transpose(0, 1).reshape(t, heads * d)
     return linear(context, W[p + "self_attn.o_proj.weight"])
 
 
-def llama_states(config, W, ids, rope="half", final_norm=True):
+def llama_states(config, W, ids, rope="half", final_norm=True, qkv_bias=True, sliding_window=True):
     eps = config.get("rms_norm_eps", 1e-6)
-    if config.get("attention_bias") or config.get("mlp_bias"):
+    if config["model_type"] == "llama" and (config.get("attention_bias") or config.get("mlp_bias")):
         raise ValueError("the reference has no Llama biases")
+    if config["model_type"] == "qwen2" and config.get("use_sliding_window"):
+        raise ValueError("the reference has no Qwen2 sliding window")
     heads = config["num_attention_heads"]
     d = config.get("head_dim") or config["hidden_size"] // heads
     cos, sin = rope_cos_sin(len(ids), d, float(config.get("rope_theta", 10000.0)))
@@ -309,7 +322,8 @@ def llama_states(config, W, ids, rope="half", final_norm=True):
     states = [x]
     for i in range(config["num_hidden_layers"]):
         p = f"layers.{i}."
-        x = x + llama_attention(rms_norm(x, W[p + "input_layernorm.weight"], eps), W, p, config, cos, sin, rope)
+        x = x + llama_attention(rms_norm(x, W[p + "input_layernorm.weight"], eps), W, p, config, cos, sin, rope,
+                                qkv_bias=qkv_bias, sliding_window=sliding_window)
         y = rms_norm(x, W[p + "post_attention_layernorm.weight"], eps)
         x = x + linear(act(linear(y, W[p + "mlp.gate_proj.weight"])) * linear(y, W[p + "mlp.up_proj.weight"]),
                        W[p + "mlp.down_proj.weight"])
@@ -335,7 +349,7 @@ def _model(folder, dtype):
 
 
 def hidden_states(folder, ids, swap_gelu=False, roberta_offset=True, rope="half", final_norm=True,
-                  dtype=torch.float64):
+                  qkv_bias=True, sliding_window=True, dtype=torch.float64):
     """All hidden states [T, H] of one unpadded sequence `ids` (list or 1-D tensor), embeddings first."""
     config, W = _model(folder, dtype)
     ids = torch.as_tensor(ids, dtype=torch.long)
@@ -343,8 +357,9 @@ def hidden_states(folder, ids, swap_gelu=False, roberta_offset=True, rope="half"
         kind = config["model_type"]
         if kind in ("bert", "roberta"):
             return encoder_states(config, W, ids, swap_gelu=swap_gelu, roberta_offset=roberta_offset)
-        if kind == "llama":
-            return llama_states(config, W, ids, rope=rope, final_norm=final_norm)
+        if kind in ("llama", "mistral", "qwen2"):
+            return llama_states(config, W, ids, rope=rope, final_norm=final_norm, qkv_bias=qkv_bias,
+                                sliding_window=sliding_window)
     raise ValueError(f"model_type {kind} not in the reference")
 
 

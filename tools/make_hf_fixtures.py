@@ -12,6 +12,12 @@ random weights, for the tests of headbench-cli's folder backbones (tests/cli_hf_
   llama/     LlamaForCausalLM (model.* plus an unused lm_head.weight), F16, one model.safetensors;
              hidden 64, 2 layers, 4 heads over 2 key/value heads, silu, rope_theta 1e6, vocabulary
              the size of tests/data/tokenizers/sentencepiece/tokenizer.model (copied in).
+  qwen2/     Qwen2ForCausalLM with tied embeddings (no lm_head), BF16; hidden 48, 2 layers, 6 heads
+             over 2 key/value heads, biases on the q, k and v projections (none on o), silu;
+             vocabulary 610, for tests/data/tokenizers/bpe.
+  mistral/   MistralForCausalLM, F32; hidden 32, 3 layers, 4 heads over 1 key/value head,
+             sliding_window 6 (shorter than the test texts, so that the window shows), for
+             tests/data/tokenizers/sentencepiece.
   broken/X/  folders with one problem each: no_config, unsupported_type (gpt2), missing_tensor,
              misshaped_tensor, truncated_shard, missing_shard, huge_header, header_not_json.
 
@@ -240,6 +246,54 @@ def llama_files(seed=3):
     t["lm_head.weight"] = r.linear(vocab, h)
     return config, {n: ("F16", v) for n, v in t.items()}
 
+
+def decoder_files(config, seed, dtype, prefix="model.", qkv_bias=False, lm_head=True):
+    """A llama-family decoder's tensors (llama, mistral, qwen2 share their names)."""
+    r = Random(seed)
+    h, f, vocab = config["hidden_size"], config["intermediate_size"], config["vocab_size"]
+    heads, kv = config["num_attention_heads"], config["num_key_value_heads"]
+    d = h // heads
+    t = {prefix + "embed_tokens.weight": r.normal(vocab, h, std=1.0)}
+    for i in range(config["num_hidden_layers"]):
+        p = f"{prefix}layers.{i}."
+        t[p + "input_layernorm.weight"] = r.norm_weight(h)
+        t[p + "self_attn.q_proj.weight"] = r.linear(heads * d, h, 1.5)
+        t[p + "self_attn.k_proj.weight"] = r.linear(kv * d, h, 1.5)
+        t[p + "self_attn.v_proj.weight"] = r.linear(kv * d, h)
+        if qkv_bias:  # large enough to matter next to the products
+            t[p + "self_attn.q_proj.bias"] = r.normal(heads * d, std=0.5)
+            t[p + "self_attn.k_proj.bias"] = r.normal(kv * d, std=0.5)
+            t[p + "self_attn.v_proj.bias"] = r.normal(kv * d, std=0.5)
+        t[p + "self_attn.o_proj.weight"] = r.linear(h, heads * d)
+        t[p + "post_attention_layernorm.weight"] = r.norm_weight(h)
+        t[p + "mlp.gate_proj.weight"] = r.linear(f, h, 1.5)
+        t[p + "mlp.up_proj.weight"] = r.linear(f, h)
+        t[p + "mlp.down_proj.weight"] = r.linear(h, f)
+    t[prefix + "norm.weight"] = r.norm_weight(h)
+    if lm_head:
+        t["lm_head.weight"] = r.linear(vocab, h)
+    return {n: (dtype, v) for n, v in t.items()}
+
+
+def qwen2_files(seed=4):
+    config = {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 48, "num_hidden_layers": 2,
+              "num_attention_heads": 6, "num_key_value_heads": 2, "intermediate_size": 80, "hidden_act": "silu",
+              "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "rope_scaling": None, "attention_dropout": 0.0,
+              "max_position_embeddings": 32768, "max_window_layers": 2, "use_sliding_window": False,
+              "sliding_window": 32768, "vocab_size": 610, "bos_token_id": 0, "eos_token_id": 2,
+              "tie_word_embeddings": True, "torch_dtype": "bfloat16", "transformers_version": "4.43.1"}
+    return config, decoder_files(config, seed, "BF16", qkv_bias=True, lm_head=False)
+
+
+def mistral_files(seed=5):
+    vocab = sentencepiece_size(os.path.join(TOKENIZERS, "sentencepiece", "tokenizer.model"))
+    config = {"architectures": ["MistralForCausalLM"], "model_type": "mistral", "hidden_size": 32, "num_hidden_layers": 3,
+              "num_attention_heads": 4, "num_key_value_heads": 1, "intermediate_size": 64, "hidden_act": "silu",
+              "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "sliding_window": 6, "attention_dropout": 0.0,
+              "max_position_embeddings": 4096, "vocab_size": vocab, "bos_token_id": 1, "eos_token_id": 2,
+              "tie_word_embeddings": False, "torch_dtype": "float32", "transformers_version": "4.40.0"}
+    return config, decoder_files(config, seed, "F32")
+
 # ---------------------------------------------------------------------------------- folders ---
 
 
@@ -332,7 +386,7 @@ def broken_folders(root):
 
 
 def main(out):
-    for name in ("bert", "roberta", "llama", "broken"):  # a rerun leaves nothing of the last one behind
+    for name in ("bert", "roberta", "llama", "qwen2", "mistral", "broken"):  # a rerun leaves nothing of the last one behind
         shutil.rmtree(os.path.join(out, name), ignore_errors=True)
     os.makedirs(out, exist_ok=True)
     config, tensors = bert_files()
@@ -341,6 +395,10 @@ def main(out):
     sharded_folder(os.path.join(out, "roberta"), config, tensors, "bpe")
     config, tensors = llama_files()
     single_folder(os.path.join(out, "llama"), config, tensors, "sentencepiece")
+    config, tensors = qwen2_files()
+    single_folder(os.path.join(out, "qwen2"), config, tensors, "bpe")
+    config, tensors = mistral_files()
+    single_folder(os.path.join(out, "mistral"), config, tensors, "sentencepiece")
     broken_folders(os.path.join(out, "broken"))
 
 

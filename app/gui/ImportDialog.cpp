@@ -90,7 +90,7 @@ ImportDialog::ImportDialog(const QString& datasetPath, const QString& workspace,
     m_backbone->addItem(tr("Hugging Face model folder…"), QStringLiteral("hf-folder"));
     m_backbone->setToolTip(tr("Built-in: C-aware token n-grams, hashed; needs no download.\n"
                               "TorchScript: a pretrained model exported with tools/export_backbone.py.\n"
-                              "Hugging Face folder: a bert, roberta, xlm-roberta or llama model as the Hub ships it "
+                              "Hugging Face folder: a bert, roberta, xlm-roberta, llama, mistral or qwen2 model as the Hub ships it "
                               "(config.json, model.safetensors or its shards, tokenizer.json or tokenizer.model)"));
     m_dim->setRange(8, 1 << 20);
     m_dim->setValue(1024);
@@ -331,7 +331,7 @@ void ImportDialog::inspectFolder()
     QString summary;
     if (text.isEmpty()) {
         summary = tr("config.json, model.safetensors (or its shards) and tokenizer.json, as the Hugging Face Hub ships a "
-                     "bert, roberta, xlm-roberta or llama model");
+                     "bert, roberta, xlm-roberta, llama, mistral or qwen2 model");
     } else if (!QFileInfo(folder).isDir()) {
         m_folderError = tr("%1 is not a folder").arg(folder);
     } else {

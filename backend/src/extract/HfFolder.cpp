@@ -123,7 +123,7 @@ bool isFloatDtype(const std::string& dtype)
 
 const std::vector<std::string>& supportedModelTypes()
 {
-    static const std::vector<std::string> types{"bert", "roberta", "xlm-roberta", "llama"};
+    static const std::vector<std::string> types{"bert", "roberta", "xlm-roberta", "llama", "mistral", "qwen2"};
     return types;
 }
 
@@ -175,8 +175,20 @@ HfConfig readHfConfig(const std::string& folder)
         c.hiddenAct = stringField(doc, "hidden_act", "silu", where);
         c.normEps = numberField(doc, "rms_norm_eps", 1e-6, where);
         c.ropeTheta = numberField(doc, "rope_theta", 10000.0, where);
-        c.attentionBias = boolField(doc, "attention_bias", where);
-        c.mlpBias = boolField(doc, "mlp_bias", where);
+        if (c.modelType == "qwen2") {
+            // Qwen2's q, k and v projections always have biases, its o projection never.
+            c.attentionBias = true;
+            if (boolField(doc, "use_sliding_window", where))
+                throw Error(where + ": use_sliding_window true is not implemented; HeadBench runs qwen2 models with "
+                            "full causal attention (use_sliding_window false, as Qwen2 and Qwen2.5 ship)");
+        } else if (c.modelType == "mistral") {
+            // Mistral's projections have no biases; its attention may be limited to a window.
+            if (const auto it = doc.find("sliding_window"); it != doc.end() && !it->is_null())
+                c.slidingWindow = intField(doc, "sliding_window", 1, big, where);
+        } else {
+            c.attentionBias = c.outputBias = boolField(doc, "attention_bias", where);
+            c.mlpBias = boolField(doc, "mlp_bias", where);
+        }
         c.maxPositions = intField(doc, "max_position_embeddings", 1, big, where, 0);
         if (const auto it = doc.find("rope_scaling"); it != doc.end() && !it->is_null()) {
             const std::string kind = it->is_object() ? stringField(*it, "rope_type", stringField(*it, "type", "", where), where)
@@ -226,7 +238,7 @@ std::vector<HfTensorSpec> hfTensorSpecs(const HfConfig& c)
                     add(p + "self_attn." + name + ".bias", {rows});
             }
             add(p + "self_attn.o_proj.weight", {H, q});
-            if (c.attentionBias)
+            if (c.outputBias)
                 add(p + "self_attn.o_proj.bias", {H});
             add(p + "post_attention_layernorm.weight", {H});
             add(p + "mlp.gate_proj.weight", {I, H});

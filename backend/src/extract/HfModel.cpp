@@ -247,12 +247,15 @@ private:
             return x * cos + torch::cat({-halves[1], halves[0]}, 3) * sin;
         };
         const float lowest = std::numeric_limits<float>::lowest();
-        const torch::Tensor causal = torch::ones({T, T}, torch::kBool).triu(1);
+        // Future tokens are masked; with a sliding window (mistral) so are those W or more back.
+        torch::Tensor causal = torch::ones({T, T}, torch::kBool).triu(1);
+        if (m_config.slidingWindow > 0 && T > m_config.slidingWindow)
+            causal = causal.logical_or(torch::ones({T, T}, torch::kBool).tril(-m_config.slidingWindow));
         const torch::Tensor mask = torch::zeros({B, 1, T, T}, torch::kFloat)
                                        .masked_fill_(causal.view({1, 1, T, T}).logical_or(real.logical_not().view({B, 1, 1, T})), lowest);
         torch::Tensor x = torch::embedding(w("embed_tokens.weight"), ids);
         std::vector<torch::Tensor> states{x};
-        const bool bias = m_config.attentionBias, mlpBias = m_config.mlpBias;
+        const bool bias = m_config.attentionBias, outputBias = m_config.outputBias, mlpBias = m_config.mlpBias;
         for (std::int64_t l = 0; l < m_config.layers; ++l) {
             const std::string p = "layers." + std::to_string(l) + ".";
             const torch::Tensor h = rmsNorm(x, p + "input_layernorm.weight");
@@ -264,7 +267,7 @@ private:
                 k = k.repeat_interleave(heads / kv, 1);
                 v = v.repeat_interleave(heads / kv, 1);
             }
-            x = x + linear(attend(q, k, v, mask), p + "self_attn.o_proj", bias);
+            x = x + linear(attend(q, k, v, mask), p + "self_attn.o_proj", outputBias);
             const torch::Tensor g = rmsNorm(x, p + "post_attention_layernorm.weight");
             const torch::Tensor inner = activation(m_config.hiddenAct, linear(g, p + "mlp.gate_proj", mlpBias)) *
                                         linear(g, p + "mlp.up_proj", mlpBias);

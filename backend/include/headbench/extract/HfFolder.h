@@ -14,12 +14,13 @@
 
 namespace headbench {
 
-/// The model types whose forward pass HeadBench has: bert, roberta (and xlm-roberta) and llama.
+/// The model types whose forward pass HeadBench has: bert, roberta (and xlm-roberta), and the
+/// llama family of decoders: llama, mistral (sliding-window attention) and qwen2 (biased q, k, v).
 const std::vector<std::string>& supportedModelTypes();
 
 /// What config.json says about the layers a backbone runs.
 struct HfConfig {
-    std::string modelType;                  ///< bert, roberta, xlm-roberta, llama
+    std::string modelType;                  ///< bert, roberta, xlm-roberta, llama, mistral, qwen2
     std::vector<std::string> architectures;
     std::int64_t hiddenSize = 0;
     std::int64_t layers = 0;
@@ -34,10 +35,16 @@ struct HfConfig {
     std::string hiddenAct;                  ///< gelu, gelu_new, gelu_pytorch_tanh, relu, silu, ...
     double normEps = 0;                     ///< layer_norm_eps or rms_norm_eps
     double ropeTheta = 10000;               ///< llama
-    bool attentionBias = false;             ///< llama: q, k, v, o projections with biases
+    bool attentionBias = false;             ///< llama family: q, k, v projections with biases
+    bool outputBias = false;                ///< llama family: the o projection with a bias
     bool mlpBias = false;                   ///< llama: gate, up, down projections with biases
+    /// mistral: each token attends to itself and the sliding_window - 1 tokens before it
+    /// (0: to every token before it).
+    std::int64_t slidingWindow = 0;
     bool isRoberta() const { return modelType == "roberta" || modelType == "xlm-roberta"; }
-    bool isLlama() const { return modelType == "llama"; }
+    /// Llama and the decoders built as it is (mistral, qwen2): pre-norm blocks, RMS norms,
+    /// rotary positions, grouped-query causal attention and a gated MLP.
+    bool isLlama() const { return modelType == "llama" || modelType == "mistral" || modelType == "qwen2"; }
     /// The longest sequence the position table allows (roberta's starts at pad_token_id + 1);
     /// 0 for llama (rotary positions).
     std::int64_t maxTokens() const;
