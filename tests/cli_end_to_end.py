@@ -169,7 +169,14 @@ class DemoPipeline(unittest.TestCase):
         runs = json.loads(run("runs", "--workspace", ws, "--json").stdout)
         self.assertEqual(len(runs), 1)
         self.assertEqual(runs[0]["status"], "interrupted")
-        self.assertIn("interrupted", run("runs", "--workspace", ws).stdout)
+        # It has no figures: null and "-", not scores of 0.
+        for split in ("val", "test"):
+            self.assertEqual(runs[0]["metrics"][split]["count"], 0)
+            self.assertIsNone(runs[0]["metrics"][split]["f1"])
+            self.assertIsNone(runs[0]["metrics"][split]["accuracy"])
+        text = run("runs", "--workspace", ws).stdout
+        self.assertIn("interrupted", text)
+        self.assertNotIn("0.0000", text)
 
     def test_same_seed_same_metrics(self):
         a = self.train("--depth", "1", "--width", "32", "--epochs", "3", "--seed", "5")

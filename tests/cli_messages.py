@@ -52,6 +52,19 @@ class Messages(unittest.TestCase):
             f["features"][...] = x
         return path
 
+    def test_a_device_or_a_pipe_is_refused_at_once(self):
+        """/dev/zero or a FIFO given as features: hashed before the HDF5 check, /dev/urandom ran for
+        ten minutes and ignored Ctrl-C, and a FIFO blocked until killed."""
+        fifo = os.path.join(self.dir, "pipe.h5")
+        os.mkfifo(fifo)
+        ws = os.path.join(self.dir, "ws-device")
+        for path in ("/dev/zero", fifo):
+            for args in (("inspect", path), ("train", "--features", path, "--workspace", ws)):
+                with self.subTest(args=args):
+                    proc = subprocess.run([CLI, "--threads", "2", *args], capture_output=True, text=True, timeout=60)
+                    self.assertEqual(proc.returncode, 2, proc.stderr)
+                    self.assertIn(f"{path}: is not a regular file", proc.stderr)
+
     def test_counts_agree_with_their_noun(self):
         one = run("inspect", self.copy_with_nan_rows("nan1.h5", [3]), expect=2).stderr
         self.assertIn("1 row of /features holds NaN or Inf (first: row 3)", one)

@@ -72,6 +72,7 @@ int runExtract(const ExtractCliOptions& o)
     request.dedupExact = o.dedup == "exact";
     if (!o.labelNames.empty())
         request.labelNames = parseLabelNames(o.labelNames);
+    refuseOutputOverDataset(request, o.out);
     DedupReport dedup;
     const Dataset data = prepareDataset(request, &dedup);
     if (data.skippedRows > 0) {

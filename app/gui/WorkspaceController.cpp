@@ -255,6 +255,7 @@ void WorkspaceController::extractDataset(const DatasetRequest& dataset, const Ex
     runJob(tr("Extracting features from %1").arg(QFileInfo(first).fileName()),
            [this, dataset, request, outPath] {
                JobResult r;
+               refuseOutputOverDataset(dataset, outPath.toStdString());
                DedupReport dedup;
                const Dataset data = prepareDataset(dataset, &dedup);
                QStringList notes;

@@ -134,4 +134,13 @@ std::uint64_t atomicFileSyncCount()
     return g_syncs.load();
 }
 
+void refuseToReplaceAnInput(const std::string& out, const std::vector<std::string>& inputs, const std::string& what)
+{
+    for (const std::string& input : inputs) {
+        std::error_code ec;
+        if (std::filesystem::equivalent(out, input, ec) && !ec)
+            throw Error(out + ": is " + what + " (" + input + "); writing there would destroy it, choose another output");
+    }
+}
+
 } // namespace headbench

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
@@ -29,8 +30,14 @@ std::string jsonParseMessage(const std::string& where, const std::string& what, 
 std::string jsonProblem(const std::string& what, std::optional<std::size_t> errorByte = std::nullopt,
                         std::optional<std::uintmax_t> fileBytes = std::nullopt);
 
+/// A field that parses but cannot be right ("threshold 1.5 is not a probability in (0, 1)"):
+/// thrown inside readingJsonFile, reported as DamagedFile(path, what()).
+struct JsonFieldProblem : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 /// `read()`, with any JSON error it raises (parsing `path`, a missing field, a field of the
-/// wrong kind) reported as DamagedFile(path, jsonProblem(...)).
+/// wrong kind, a JsonFieldProblem) reported as DamagedFile(path, jsonProblem(...)).
 template <class Read>
 auto readingJsonFile(const std::string& path, Read&& read) -> decltype(read())
 {
@@ -42,6 +49,8 @@ auto readingJsonFile(const std::string& path, Read&& read) -> decltype(read())
         throw DamagedFile(path, jsonProblem(e.what(), e.byte, ec ? std::nullopt : std::optional<std::uintmax_t>(size)));
     } catch (const nlohmann::json::exception& e) {
         throw DamagedFile(path, jsonProblem(e.what()));
+    } catch (const JsonFieldProblem& e) {
+        throw DamagedFile(path, e.what());
     }
 }
 

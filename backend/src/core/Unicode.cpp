@@ -5,8 +5,25 @@
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
+#include <unicode/utf8.h>
 
 namespace headbench::unicode {
+
+std::size_t firstInvalidUtf8(std::string_view text)
+{
+    if (text.size() > static_cast<std::size_t>(INT32_MAX)) // ICU's macros count in int32_t
+        throw Error("a text of " + std::to_string(text.size()) + " bytes is too long to check as UTF-8");
+    const auto* s = reinterpret_cast<const uint8_t*>(text.data());
+    const auto n = static_cast<int32_t>(text.size());
+    for (int32_t i = 0; i < n;) {
+        const int32_t at = i;
+        UChar32 c = 0;
+        U8_NEXT(s, i, n, c);
+        if (c < 0)
+            return static_cast<std::size_t>(at);
+    }
+    return std::string_view::npos;
+}
 
 std::u32string decodeUtf8(std::string_view text)
 {

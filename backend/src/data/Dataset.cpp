@@ -5,6 +5,7 @@
 #include <headbench/core/AtomicFile.h>
 #include <headbench/core/CsvReader.h>
 #include <headbench/core/Error.h>
+#include <headbench/core/Unicode.h>
 #include <headbench/text/CLexer.h>
 #include "core/JsonErrors.h"
 #include "core/JsonNumbers.h"
@@ -18,6 +19,8 @@
 #include <charconv>
 #include <fstream>
 #include <map>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 
@@ -25,6 +28,23 @@ namespace headbench {
 namespace {
 
 using nlohmann::json;
+
+/// The whole number a label's text spells ("1", "-2", "1.0", "3e2"), if it spells one.
+std::optional<long long> wholeNumberText(const std::string& text)
+{
+    if (text.empty())
+        return std::nullopt;
+    const char* b = text.data();
+    const char* e = b + text.size();
+    long long v = 0;
+    if (const auto [p, ec] = std::from_chars(b, e, v); ec == std::errc() && p == e)
+        return v;
+    double d = 0;
+    if (const auto [p, ec] = std::from_chars(b, e, d); ec == std::errc() && p == e && std::isfinite(d) &&
+                                                       d == std::trunc(d) && std::fabs(d) <= 9.0e15)
+        return static_cast<long long>(d);
+    return std::nullopt;
+}
 
 /// A label as read, before the classes are known.
 struct RawLabel {
@@ -108,12 +128,14 @@ public:
         for (auto& l : m_raw) {
             if (l.isInt)
                 continue;
-            long long v = 0;
-            const auto* b = l.text.data();
-            const auto [p, ec] = std::from_chars(b, b + l.text.size(), v);
-            if (ec == std::errc() && p == b + l.text.size() && !l.text.empty()) {
+            // A CSV's " 1", "1.0" and "1" are one class, as JSONL's 1 and 1.0 are; a text label
+            // loses the spaces around it.
+            const auto first = l.text.find_first_not_of(" \t\r"), last = l.text.find_last_not_of(" \t\r");
+            if (first != std::string::npos)
+                l.text = l.text.substr(first, last - first + 1);
+            if (const auto v = wholeNumberText(l.text)) {
                 l.isInt = true;
-                l.value = v;
+                l.value = *v;
             } else {
                 allInt = false;
             }
@@ -432,6 +454,12 @@ void parseCsvInto(DatasetBuilder& builder, std::istream& in, const std::string& 
             if (record.size() != header.size())
                 throw Error(where + ": " + std::to_string(record.size()) + " fields, the header has " +
                             std::to_string(header.size()));
+            // As JSONL's parser refuses it: a text that is not UTF-8 was written into the
+            // feature file, which every later reader then refused.
+            for (std::size_t c = 0; c < record.size(); ++c)
+                if (const auto bad = unicode::firstInvalidUtf8(record[c]); bad != std::string_view::npos)
+                    throw Error(where + ": column '" + header[c] + "' is not valid UTF-8 (byte " + std::to_string(bad + 1) +
+                                " of the field; save the file as UTF-8)");
             r.label.text = record[labelCol];
             if (r.label.text.empty())
                 throw Error(where + ": label column '" + fields.label + "' is empty");
@@ -609,6 +637,46 @@ std::vector<std::string> parseLabelNames(const std::string& text)
     }
 }
 
+void refuseOutputOverDataset(const DatasetRequest& request, const std::string& outPath)
+{
+    std::vector<std::string> inputs;
+    for (const DatasetSource& s : request.sources)
+        inputs.push_back(s.path);
+    refuseToReplaceAnInput(outPath, inputs, "the dataset");
+}
+
+void applyClassNames(Dataset& data, const std::vector<std::string>& names)
+{
+    std::string found;
+    for (const auto& n : data.labelNames)
+        found += (found.empty() ? "" : ", ") + n;
+    std::string given;
+    for (const auto& n : names)
+        given += (given.empty() ? "" : ",") + n;
+    if (names.size() != data.labelNames.size())
+        throw Error(std::to_string(names.size()) + " class names given for " + std::to_string(data.labelNames.size()) +
+                    " classes (" + found + ", in this order)");
+    if (std::set<std::string>(names.begin(), names.end()).size() != names.size())
+        throw Error("class names '" + given + "': a name is given twice");
+    // The labels' own names in another order: the classes take that order (class 0 first),
+    // each row keeping its label. Applied by position, "vuln,safe" on labels safe and vuln
+    // called every safe row vuln.
+    if (std::is_permutation(names.begin(), names.end(), data.labelNames.begin(), data.labelNames.end())) {
+        std::vector<std::int32_t> to(data.labelNames.size());
+        for (std::size_t k = 0; k < data.labelNames.size(); ++k)
+            to[k] = static_cast<std::int32_t>(std::find(names.begin(), names.end(), data.labelNames[k]) - names.begin());
+        for (auto& label : data.labels)
+            label = to[static_cast<std::size_t>(label)];
+        data.labelNames = names;
+        return;
+    }
+    // Whole-number labels (0, 1) are named in their order; text labels have names already.
+    if (!std::all_of(data.labelNames.begin(), data.labelNames.end(), [](const std::string& n) { return wholeNumberText(n); }))
+        throw Error("class names '" + given + "' do not match the labels (" + found +
+                    "): text labels keep their names, and --label-names can only put them in another order (class 0 first)");
+    data.labelNames = names;
+}
+
 Dataset prepareDataset(const DatasetRequest& request, DedupReport* dedup)
 {
     Dataset data = loadDatasets(request.sources, request.fields, request.load);
@@ -617,16 +685,8 @@ Dataset prepareDataset(const DatasetRequest& request, DedupReport* dedup)
         if (dedup)
             *dedup = r;
     }
-    if (!request.labelNames.empty()) {
-        if (request.labelNames.size() != data.labelNames.size()) {
-            std::string found;
-            for (const auto& n : data.labelNames)
-                found += (found.empty() ? "" : ", ") + n;
-            throw Error(std::to_string(request.labelNames.size()) + " class names given for " +
-                        std::to_string(data.labelNames.size()) + " classes (" + found + ", in this order)");
-        }
-        data.labelNames = request.labelNames;
-    }
+    if (!request.labelNames.empty())
+        applyClassNames(data, request.labelNames);
     return data;
 }
 

@@ -453,16 +453,27 @@ const char* splitName(std::uint8_t code)
 
 namespace {
 
+/// What can be told before reading: the path is a file (not a folder, a pipe or a device,
+/// which would block or never end) and starts as HDF5 does.
+void checkIsHdf5File(const std::string& path)
+{
+    silenceHdf5();
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (!std::filesystem::exists(status))
+        throw Error(path + ": no such file");
+    if (std::filesystem::is_directory(status))
+        throw Error(path + ": is a folder, not a feature file");
+    if (!std::filesystem::is_regular_file(status))
+        throw Error(path + ": is not a regular file (a pipe or a device?); a feature file is an HDF5 file on disk");
+    if (H5Fis_hdf5(path.c_str()) <= 0)
+        throw Error(path + ": not an HDF5 file (or truncated)");
+}
+
 /// Opens a feature file for reading: it exists, is HDF5, opens, and has /features and /labels.
 H5Handle openFeatureFile(const std::string& path)
 {
-    silenceHdf5();
-    if (!std::filesystem::exists(path))
-        throw Error(path + ": no such file");
-    if (std::filesystem::is_directory(path))
-        throw Error(path + ": is a folder, not a feature file");
-    if (H5Fis_hdf5(path.c_str()) <= 0)
-        throw Error(path + ": not an HDF5 file (or truncated)");
+    checkIsHdf5File(path);
     H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
     if (!file.valid())
         throw Error(path + ": the HDF5 file cannot be opened (corrupt or truncated)");
@@ -493,6 +504,13 @@ FeatureSet readFeatureFile(const std::string& path, const FeatureReadOptions& op
     // The hash reads the same pages as the load, on the other core: its pass costs no wall time
     // (it was a pass of its own, 0.14 s per 700 MB from the page cache, more from disk).
     std::future<void> hashing;
+    // Checked first: hashing /dev/urandom or a pipe never ends, and the error waits for it.
+    try {
+        checkIsHdf5File(path);
+    } catch (...) {
+        H5Eclear2(H5E_DEFAULT);
+        throw;
+    }
     if (options.hashWhileReading)
         hashing = std::async(std::launch::async, [path, cache = *options.hashWhileReading] {
             try {

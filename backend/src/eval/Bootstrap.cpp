@@ -148,13 +148,25 @@ public:
             classScores(1, out[1], out[2], out[3]);
             rankMetrics(pos, neg, out[4], out[5]);
         } else {
+            // Over the classes in the resample's labels or predictions, as computeMetrics
+            // averages (a class named but absent counted as a zero here, and the interval
+            // fell below the figure it was of).
+            int present = 0;
             for (int c = 0; c < k; ++c) {
+                double inRowsOrPredicted = 0;
+                for (int j = 0; j < k; ++j)
+                    inRowsOrPredicted += cell(c, j) + cell(j, c);
+                if (inRowsOrPredicted == 0)
+                    continue;
                 double p, r, f;
                 classScores(c, p, r, f);
-                out[1] += p / k;
-                out[2] += r / k;
-                out[3] += f / k;
+                out[1] += p;
+                out[2] += r;
+                out[3] += f;
+                ++present;
             }
+            for (int m = 1; m <= 3; ++m)
+                out[m] = safeDiv(out[m], present);
         }
         double ece = 0;
         for (int b = 0; b < kBins; ++b)

@@ -133,15 +133,24 @@ double expectedCalibrationError(std::span<const std::int32_t> labels, std::span<
     return ece;
 }
 
+Metrics metricsOfNoRows(int numClasses)
+{
+    Metrics m;
+    m.accuracy = m.precision = m.recall = m.f1 = m.ece = std::numeric_limits<double>::quiet_NaN();
+    m.confusion.assign(static_cast<std::size_t>(std::max(numClasses, 0)),
+                       std::vector<std::int64_t>(static_cast<std::size_t>(std::max(numClasses, 0)), 0));
+    return m;
+}
+
 Metrics computeMetrics(std::span<const std::int32_t> labels, std::span<const float> probs, int numClasses,
                        double threshold)
 {
-    Metrics m;
     const std::size_t n = labels.size();
+    if (n == 0)
+        return metricsOfNoRows(numClasses);
+    Metrics m;
     m.count = static_cast<std::int64_t>(n);
     m.confusion.assign(numClasses, std::vector<std::int64_t>(numClasses, 0));
-    if (n == 0)
-        return m;
     std::int64_t correct = 0;
     for (std::size_t i = 0; i < n; ++i) {
         const int pred = predictClass(probs.data() + i * numClasses, numClasses, threshold);

@@ -354,6 +354,7 @@ std::int64_t mergeShards(const std::vector<std::string>& shardPaths, const std::
 {
     if (shardPaths.empty())
         throw Error("merge: no shard files given");
+    refuseToReplaceAnInput(outPath, shardPaths, "one of the shards");
     std::vector<FeatureSet> shards;
     std::map<int, std::string> byIndex;
     int count = 0;

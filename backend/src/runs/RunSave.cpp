@@ -85,7 +85,7 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
             }
             writeLeakageCsv((dir / "leakage.csv").string(), rows);
         }
-        writeFileAtomically((dir / "head.pt").string(), [&](const std::string& tmp) { result.head.save(tmp); });
+        result.head.save((dir / "head.pt").string());
         json run{{"id", rec.id},
                  {"name", rec.name},
                  {"created", rec.created},

@@ -43,7 +43,11 @@ json number(double v)
 double numberOf(const json& j, const char* key)
 {
     const auto it = j.find(key);
-    return it == j.end() || it->is_null() ? std::numeric_limits<double>::quiet_NaN() : it->get<double>();
+    if (it == j.end() || it->is_null())
+        return std::numeric_limits<double>::quiet_NaN();
+    if (!it->is_number())
+        throw JsonFieldProblem(std::string("'") + key + "' is " + it->type_name() + ", expected a number");
+    return it->get<double>();
 }
 
 json metricsJson(const Metrics& m)
@@ -106,9 +110,14 @@ Metrics metricsFromJson(const json& j)
 {
     Metrics m;
     m.count = wholeValue(j, "count", 0LL);
-    for (const MetricField& f : metricFields())
+    for (const MetricField& f : metricFields()) {
         m.*f.value = numberOf(j, f.json);
+        if (m.*f.value < 0 || m.*f.value > 1) // every one of them is a fraction
+            throw JsonFieldProblem(fmt::format("'{}' {} is outside [0, 1]", f.json, m.*f.value));
+    }
     m.loss = numberOf(j, "loss");
+    if (m.loss < 0)
+        throw JsonFieldProblem(fmt::format("'loss' {} is negative", m.loss));
     m.confusion = confusionOf(j);
     m.ci = intervalsFromJson(j);
     return m;
@@ -627,8 +636,12 @@ RunRecord loadRun(const std::string& dirPath)
         rec.status = run.value("status", "finished");
         readFeaturesJson(run.at("features"), rec);
         rec.tags = run.value("tags", std::vector<std::string>{});
-        if (run.contains("threshold") && run["threshold"].is_number())
-            rec.threshold = run["threshold"].get<double>();
+        if (const auto t = run.find("threshold"); t != run.end() && !t->is_null()) {
+            // Used by compare, eval and the window as it is: only a probability can be one.
+            if (!t->is_number() || !(t->get<double>() > 0 && t->get<double>() < 1))
+                throw JsonFieldProblem("threshold " + t->dump() + " is not a probability in (0, 1)");
+            rec.threshold = t->get<double>();
+        }
         readSweepJson(run, rec);
         readRunnerJson(run, rec);
         rec.labelNames = run.value("label_names", std::vector<std::string>{});
@@ -666,6 +679,7 @@ namespace {
 RunRecord unfinishedRun(const fs::path& dir)
 {
     RunRecord rec;
+    rec.validation = rec.test = metricsOfNoRows(0); // no figures yet: "-", not 0.0000
     readingJsonFile((dir / "running.json").string(), [&] {
         const json running = json::parse(readText(dir / "running.json"));
         rec.id = running.value("id", dir.filename().string());

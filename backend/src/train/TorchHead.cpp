@@ -1,8 +1,11 @@
 #include "train/TorchHead.h"
 
+#include <headbench/core/AtomicFile.h>
 #include <headbench/core/Error.h>
 
 #include <fmt/format.h>
+
+#include <sstream>
 
 namespace headbench {
 
@@ -182,14 +185,28 @@ std::vector<float> TrainedHead::predictProba(const float* features, std::int64_t
     return out;
 }
 
-void TrainedHead::save(const std::string& path) const
+std::string TrainedHead::serialized() const
 {
     if (!d)
-        throw Error(path + ": no trained head to save");
+        throw Error("no trained head to save");
+    // Into memory, then to disk by our own writer: LibTorch's file writer finishes the archive
+    // in its destructor, and a write that fails there (a full disk) ends the process.
+    std::ostringstream out;
     try {
-        d->module.save(path);
+        d->module.save(out);
     } catch (const c10::Error& e) {
-        throw Error(path + ": saving the head failed (" + std::string(e.what_without_backtrace()) + ")");
+        throw Error("saving the head failed (" + std::string(e.what_without_backtrace()) + ")");
+    }
+    return std::move(out).str();
+}
+
+void TrainedHead::save(const std::string& path) const
+{
+    try {
+        writeFileAtomically(path, serialized());
+    } catch (const Error& e) {
+        const std::string what = e.what();
+        throw Error(what.rfind(path, 0) == 0 ? what : path + ": " + what);
     }
 }
 

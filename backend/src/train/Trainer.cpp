@@ -10,6 +10,7 @@
 
 #include <headbench/compute/Runtime.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -533,6 +534,13 @@ void trainEpochs(Training& t, TrainResult& result)
         if (result.cancelled && std::isnan(stats.trainLoss))
             break;
         measureValidation(t, stats);
+        // A diverged head is not a result: saved, its NaN probabilities were refused by every
+        // reader of the run, and its metrics were computed on them.
+        if (!std::isfinite(stats.trainLoss) || !std::isfinite(stats.valLoss))
+            throw Error(fmt::format("training diverged: in epoch {} the {} loss became {} (try a lower learning rate, "
+                                    "standardised inputs or the L-BFGS probe); no run is saved",
+                                    epoch, std::isfinite(stats.trainLoss) ? "validation" : "training",
+                                    std::isfinite(stats.trainLoss) ? stats.valLoss : stats.trainLoss));
         stats.seconds = std::chrono::duration<double>(Clock::now() - epochStart).count();
         result.history.push_back(stats);
         if (t.observer)
@@ -595,6 +603,12 @@ void finalMetrics(Training& t, const torch::Tensor& logits, TrainResult& result)
 {
     const auto probs = logitsToProbabilities(logits).contiguous();
     result.probabilities.assign(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
+    const auto bad = std::count_if(result.probabilities.begin(), result.probabilities.end(),
+                                   [](float p) { return !std::isfinite(p); });
+    if (bad > 0)
+        throw Error(fmt::format("the trained head gives {} probabilities that are not numbers (its weights or the "
+                                "features overflow float32); no run is saved",
+                                bad));
     const int k = t.numClasses;
     const auto valProbs = gatherRows(result.probabilities, t.rows.validation, k);
     result.validation = computeMetrics(t.rows.validationLabels, valProbs, k);

@@ -88,6 +88,52 @@ TEST(Dataset, CsvIntegerLabelsAreNumbers)
     EXPECT_EQ(d.labelNames, (std::vector<std::string>{"2", "10"})); // numeric, not string, order
 }
 
+// A CSV's " 1", "1.0" and "1" were three classes (JSONL's 1 and 1.0 were one); spaces around a
+// text label made another class too.
+TEST(Dataset, CsvLabelsThatSpellOneNumberAreOneClass)
+{
+    const auto d = csv("func,target\na,0\nb,1\nc,0.0\nd,1.0\ne, 1\nf,1e0\n");
+    EXPECT_EQ(d.labelNames, (std::vector<std::string>{"0", "1"}));
+    EXPECT_EQ(d.labels, (std::vector<int32_t>{0, 1, 0, 1, 1, 1}));
+    const auto t = csv("func,target\na,safe\nb, vulnerable\nc,safe \n");
+    EXPECT_EQ(t.labelNames, (std::vector<std::string>{"safe", "vulnerable"}));
+    EXPECT_EQ(t.labels, (std::vector<int32_t>{0, 1, 0}));
+    // 1.5 is no class index: text, so the labels are text (three classes, named as written).
+    const auto m = csv("func,target\na,1\nb,1.5\nc,2\n");
+    EXPECT_EQ(m.labelNames.size(), 3u);
+}
+
+// JSONL's parser refuses bytes that are not UTF-8; a CSV's went into the feature file, which
+// every reader then refused ("/text row 0 is not valid UTF-8").
+TEST(Dataset, CsvThatIsNotUtf8IsRefusedWithItsRow)
+{
+    const std::string bad = errorOf([] { csv("func,target\n\"int a;\",0\n\"int b\xff;\",1\n"); });
+    EXPECT_NE(bad.find("data.csv: row 2 (line 3): column 'func' is not valid UTF-8 (byte 6"), std::string::npos) << bad;
+    // Well-formed multi-byte text is fine.
+    EXPECT_EQ(csv("func,target\n\"x = \xc3\xa9\xe2\x82\xac;\",0\ny,1\n").texts[0], "x = \xc3\xa9\xe2\x82\xac;");
+}
+
+// --label-names on text labels was applied by position: "vuln,safe" on labels safe and vuln
+// called every safe row vuln. The labels' own names now order the classes; whole-number labels
+// are named; other names for text labels are refused.
+TEST(Dataset, ClassNamesOrderTextLabelsAndNameNumbers)
+{
+    Dataset d = csv("func,target\na,safe\nb,vuln\nc,vuln\n");
+    applyClassNames(d, {"vuln", "safe"});
+    EXPECT_EQ(d.labelNames, (std::vector<std::string>{"vuln", "safe"}));
+    for (std::size_t r = 0; r < d.size(); ++r) // each row keeps its label
+        EXPECT_EQ(d.labelNames[static_cast<std::size_t>(d.labels[r])], r == 0 ? "safe" : "vuln");
+    Dataset n = csv("func,target\na,0\nb,1\n");
+    applyClassNames(n, {"safe", "vulnerable"});
+    EXPECT_EQ(n.labelNames, (std::vector<std::string>{"safe", "vulnerable"}));
+    EXPECT_EQ(n.labels, (std::vector<int32_t>{0, 1}));
+    Dataset t = csv("func,target\na,safe\nb,vuln\n");
+    const std::string renamed = errorOf([&] { applyClassNames(t, {"x", "y"}); });
+    EXPECT_NE(renamed.find("do not match the labels (safe, vuln)"), std::string::npos) << renamed;
+    EXPECT_NE(errorOf([&] { applyClassNames(n, {"a", "a"}); }).find("given twice"), std::string::npos);
+    EXPECT_NE(errorOf([&] { applyClassNames(n, {"a"}); }).find("1 class names given for 2 classes"), std::string::npos);
+}
+
 TEST(Dataset, BadJsonlNamesFileLineAndProblem)
 {
     // One location, file:line:column; nlohmann's own "line 1" would contradict the file's line.

@@ -1,5 +1,6 @@
 // Metrics against values computed independently with scikit-learn
 // (tools/make_metrics_fixture.py wrote tests/data/metrics_fixture.json).
+#include <headbench/eval/Bootstrap.h>
 #include <headbench/eval/Metrics.h>
 
 #include <gtest/gtest.h>
@@ -74,4 +75,15 @@ TEST(Metrics, CurvesRunCornerToCorner)
     EXPECT_EQ(pr.back().x, 1.0);
     EXPECT_NEAR(pr.back().y, 3.0 / 5.0, 1e-12);
     EXPECT_TRUE(std::isnan(rocAuc(std::vector<std::int32_t>{1, 1}, std::vector<float>{0.2f, 0.3f})));
+}
+
+// A split with no rows has no figures: they were 0 (shown as 0.0000, written as 0.0), which
+// read as a head that got everything wrong.
+TEST(Metrics, NoRowsGiveNoFigures)
+{
+    const Metrics m = computeMetrics({}, {}, 2);
+    EXPECT_EQ(m.count, 0);
+    for (const MetricField& f : metricFields())
+        EXPECT_TRUE(std::isnan(m.*f.value)) << f.json;
+    EXPECT_EQ(m.confusion, (std::vector<std::vector<std::int64_t>>{{0, 0}, {0, 0}}));
 }

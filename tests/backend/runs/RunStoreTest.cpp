@@ -366,6 +366,43 @@ TEST(RunStore, NumbersThatAreNotCountsMarkTheRunDamaged)
 
 // A run file cut short (a full disk, a copy interrupted) or emptied is named, with what is wrong
 // in plain words and where, instead of the JSON library's own text.
+// Values that parse but cannot be right were used as they were: a saved threshold of 1.5 or 0
+// decided every prediction in compare, eval and the window, and an F1 of 7.5 was listed.
+TEST(RunStore, AThresholdOrMetricThatCannotBeIsDamage)
+{
+    SavedRun s;
+    const fs::path dir(s.record.dir);
+    const auto reasonOf = [&](const char* file, const std::string& from, const std::string& to) {
+        const std::string original = test::readFile((dir / file).string());
+        std::string changed = original;
+        const auto at = changed.find(from);
+        EXPECT_NE(at, std::string::npos) << from << " in " << file;
+        if (at == std::string::npos)
+            return std::string();
+        changed.replace(at, from.size(), to);
+        test::writeFile((dir / file).string(), changed);
+        std::string reason;
+        try {
+            loadRun(s.record.dir);
+        } catch (const DamagedFile& e) {
+            EXPECT_EQ(e.path(), (dir / file).string());
+            reason = e.reason();
+        }
+        test::writeFile((dir / file).string(), original);
+        return reason;
+    };
+    setRunThreshold(s.record.dir, 0.25);
+    EXPECT_EQ(loadRun(s.record.dir).threshold, 0.25);
+    for (const char* bad : {"1.5", "0", "-0.2", "\"half\""})
+        EXPECT_EQ(reasonOf("run.json", "\"threshold\": 0.25", std::string("\"threshold\": ") + bad),
+                  std::string("threshold ") + bad + " is not a probability in (0, 1)");
+    const nlohmann::json metrics = nlohmann::json::parse(test::readFile((dir / "metrics.json").string()));
+    const std::string f1 = "\"f1\": " + metrics["test"]["f1"].dump();
+    EXPECT_EQ(reasonOf("metrics.json", f1, "\"f1\": 7.5"), "'f1' 7.5 is outside [0, 1]");
+    EXPECT_EQ(reasonOf("metrics.json", f1, "\"f1\": \"high\""), "'f1' is string, expected a number");
+    EXPECT_NO_THROW(loadRun(s.record.dir));
+}
+
 TEST(RunStore, ACutOrEmptyRunFileIsNamedWithWhereItEnds)
 {
     SavedRun s;

@@ -11,6 +11,7 @@
 #include <iosfwd>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace headbench {
 
@@ -18,6 +19,11 @@ namespace headbench {
 /// writers that open files themselves: HDF5, TorchScript). The temporary file exists, empty,
 /// when `write` is called. Throws headbench::Error naming `path` when anything fails.
 void writeFileAtomically(const std::string& path, const std::function<void(const std::string& tempPath)>& write);
+
+/// Throws headbench::Error when `out` is one of `inputs` (the same file, by any name): an
+/// output written there would destroy what it is made from. `what` names the inputs ("the
+/// dataset", "one of the shards").
+void refuseToReplaceAnInput(const std::string& out, const std::vector<std::string>& inputs, const std::string& what);
 
 /// Replaces `path` with `bytes`.
 void writeFileAtomically(const std::string& path, std::string_view bytes);

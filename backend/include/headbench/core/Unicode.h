@@ -9,6 +9,8 @@ namespace headbench::unicode {
 /// Decodes UTF-8; each invalid byte becomes U+FFFD, as the tokenizers of the hubs read it.
 std::u32string decodeUtf8(std::string_view text);
 void appendUtf8(std::string& out, char32_t cp);
+/// The offset of the first byte that is not well-formed UTF-8, or std::string_view::npos.
+std::size_t firstInvalidUtf8(std::string_view text);
 std::string encodeUtf8(std::u32string_view text);
 
 bool isLetter(char32_t cp);      ///< general category L*

@@ -105,12 +105,21 @@ struct DatasetRequest {
     FieldMap fields;
     LoadOptions load;
     bool dedupExact = false;             ///< deduplicate() after reading
-    std::vector<std::string> labelNames; ///< replaces the class names (same count), or empty
+    std::vector<std::string> labelNames; ///< class names or order (applyClassNames), or empty
 };
 
 /// Reads the sources (loadDatasets), deduplicates when asked (its report in `dedup`) and renames
 /// the classes. Throws headbench::Error naming the file and the problem.
 Dataset prepareDataset(const DatasetRequest& request, DedupReport* dedup = nullptr);
+
+/// Throws headbench::Error when `outPath` is one of the request's files (extract --out over its
+/// --dataset): checked before reading, so that nothing is written over the dataset.
+void refuseOutputOverDataset(const DatasetRequest& request, const std::string& outPath);
+
+/// `names` for the classes: whole-number labels (0, 1) are named in their order; text labels,
+/// which have names, take the order given (the same names; class 0 first), each row keeping its
+/// label. Throws headbench::Error for another count, a repeated name, or text labels renamed.
+void applyClassNames(Dataset& data, const std::vector<std::string>& names);
 
 /// Splits "safe,vulnerable" into class names; throws headbench::Error for an empty name.
 std::vector<std::string> parseLabelNames(const std::string& commaSeparated);

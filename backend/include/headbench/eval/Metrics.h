@@ -43,6 +43,10 @@ struct Metrics {
     std::optional<MetricIntervals> ci;
 };
 
+/// The metrics of no rows (an empty split, a run that never finished): count 0 and every figure
+/// NaN, shown as "-" and written as null, never as a score of 0.
+Metrics metricsOfNoRows(int numClasses);
+
 /// Predicted class of one sample from its K probabilities (threshold on p1 for K == 2).
 int predictClass(const float* probs, int numClasses, double threshold = 0.5);
 

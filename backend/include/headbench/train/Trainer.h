@@ -56,8 +56,11 @@ public:
     int numClasses() const;
     /// Probabilities, rows x numClasses(), row-major.
     std::vector<float> predictProba(const float* features, std::int64_t rows) const;
-    /// Saves as TorchScript; throws headbench::Error when the file cannot be written.
+    /// Saves as TorchScript, atomically (a temporary file renamed into place); throws
+    /// headbench::Error naming the file when it cannot be written (a full disk included).
     void save(const std::string& path) const;
+    /// The TorchScript archive save() writes, in memory.
+    std::string serialized() const;
     /// Loads a head saved by save(); throws headbench::Error for a broken file.
     static TrainedHead load(const std::string& path);
 
