@@ -65,6 +65,27 @@ class Messages(unittest.TestCase):
                     self.assertEqual(proc.returncode, 2, proc.stderr)
                     self.assertIn(f"{path}: is not a regular file", proc.stderr)
 
+    def test_a_missing_workspace_or_an_output_folder_is_named(self):
+        """`runs` on a path that does not exist said "no runs in …"; extract --out naming a folder
+        failed only after the whole extraction ("renaming into place failed")."""
+        missing = os.path.join(self.dir, "no-such-workspace")
+        self.assertIn(f"{missing}: no such workspace", run("runs", "--workspace", missing, expect=2).stderr)
+        self.assertIn(f"{self.features}: is a file, not a workspace folder",
+                      run("runs", "--workspace", self.features, expect=2).stderr)
+        folder = os.path.join(self.dir, "out-folder")
+        os.makedirs(folder)
+        err = run("extract", "--dataset", self.dataset, "--backbone", "hashed-ngram", "--out", folder, expect=2).stderr
+        self.assertIn(f"{folder}: is a folder; the output is the feature file to write", err)
+        self.assertEqual(os.listdir(folder), [])
+
+    def test_label_names_as_one_string_is_named(self):
+        path = os.path.join(self.dir, "scalar-names.h5")
+        shutil.copy(self.features, path)
+        with h5py.File(path, "r+") as f:
+            f.attrs["label_names"] = "safe,vulnerable"
+        err = run("inspect", path, expect=2).stderr
+        self.assertIn("attribute label_names is one value; it must be an array with one name per class", err)
+
     def test_counts_agree_with_their_noun(self):
         one = run("inspect", self.copy_with_nan_rows("nan1.h5", [3]), expect=2).stderr
         self.assertIn("1 row of /features holds NaN or Inf (first: row 3)", one)

@@ -104,6 +104,23 @@ class UnsaveableRuns(unittest.TestCase):
         listed = json.loads(run("runs", "--workspace", ws, "--json").stdout)
         self.assertEqual([r["status"] for r in listed], ["finished"])
 
+    def test_a_class_with_no_training_rows_is_refused(self):
+        """The file's own split puts every 'vulnerable' row in test: the head never sees the class.
+        It was trained and saved, scoring those rows wrong with no word."""
+        rng = np.random.default_rng(5)
+        labels = np.arange(300) % 2
+        split = np.zeros(300, dtype=np.uint8)
+        split[labels == 1] = 2
+        split[np.flatnonzero(labels == 0)[:30]] = 1
+        path = os.path.join(self.dir, "unseen.h5")
+        write_features(path, rng.normal(size=(300, 16)), labels)
+        with h5py.File(path, "a") as f:
+            f["split"] = split
+        ws = os.path.join(self.dir, "ws-unseen")
+        proc = run("train", "--features", path, "--workspace", ws, "--depth", "0", "--leakage", "off", expect=2)
+        self.assertIn("class 'vulnerable' has no training rows: its 150 rows are all in validation or test", proc.stderr)
+        self.assert_no_run(ws)
+
     def test_an_output_never_replaces_an_input(self):
         dataset = os.path.join(self.dir, "code.jsonl")
         with open(dataset, "w") as f:

@@ -12,6 +12,7 @@
 #include <headbench/runs/RunComparison.h>
 #include <headbench/runs/RunEvaluation.h>
 #include <headbench/runs/RunStore.h>
+#include <headbench/runs/Workspace.h>
 #include <headbench/train/HeadSpec.h>
 #include <headbench/train/Trainer.h>
 
@@ -36,6 +37,7 @@ namespace fs = std::filesystem;
 // ---- runs ----
 int runRuns(const std::string& workspace, bool asJson)
 {
+    checkWorkspaceToRead(workspace);
     std::vector<std::string> problems;
     const auto runs = listRuns(workspace, &problems, /*includeUnfinished=*/true);
     for (const auto& p : problems)

@@ -17,7 +17,7 @@ int main(int argc, char** argv)
 {
     CLI::App app{"HeadBench: train and compare classification heads on cached backbone features", "headbench-cli"};
     int threads = 0;
-    app.add_option("--threads", threads, "Compute threads (default: all cores)")->check(CLI::NonNegativeNumber);
+    app.add_option("--threads", threads, "Compute threads (default: all cores)")->check(CLI::Range(0, 1024));
     app.set_version_flag("--version", "headbench-cli " HEADBENCH_VERSION);
     // `headbench-cli train ... --threads 2` as well as `headbench-cli --threads 2 train ...`:
     // subcommands (which inherit this) hand options they do not know to the app.

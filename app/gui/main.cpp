@@ -125,8 +125,10 @@ int main(int argc, char** argv)
     if (!screenshot.isEmpty()) {
         const QStringList size = parser.value(sizeOption).split(QLatin1Char('x'));
         const int w = size.value(0).toInt(), h = size.size() == 2 ? size.value(1).toInt() : 0;
-        if (w < 320 || h < 240) {
-            std::fprintf(stderr, "error: --size %s: expected WIDTHxHEIGHT of at least 320x240, e.g. 1024x680\n",
+        // At most 8192 a side: the grab is one image of w x h x 4 bytes, and Qt cannot paint
+        // one of 100000 x 100000 (it crashed).
+        if (w < 320 || h < 240 || w > 8192 || h > 8192) {
+            std::fprintf(stderr, "error: --size %s: expected WIDTHxHEIGHT from 320x240 to 8192x8192, e.g. 1024x680\n",
                          qPrintable(parser.value(sizeOption)));
             return 2;
         }

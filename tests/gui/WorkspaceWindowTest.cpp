@@ -201,6 +201,11 @@ void WorkspaceWindowTest::screenshotWithNothingToShowFailsWithAMessage()
     QVERIFY2(viewErr.contains(QStringLiteral("--view confusion: expected training, evaluation, samples or compare")),
              qPrintable(viewErr));
     QVERIFY(!QFileInfo::exists(png));
+    // A size Qt cannot paint is refused (100000x100000 crashed in QPainter).
+    const auto [huge, hugeErr] = screenshot(m_workspace, png, {QStringLiteral("--size"), QStringLiteral("100000x100000")});
+    QCOMPARE(huge, 2);
+    QVERIFY2(hugeErr.contains(QStringLiteral("from 320x240 to 8192x8192")), qPrintable(hugeErr));
+    QVERIFY(!QFileInfo::exists(png));
 }
 
 void WorkspaceWindowTest::selectionFollowsTheRunShown()

@@ -666,6 +666,16 @@ LeakageReport measureLeakage(const FeatureSet& data, std::span<const std::uint8_
     if (options.method == LeakageOptions::Method::Text && !hasText)
         throw Error(data.path + ": has no /text, so leakage cannot be measured on text (use features)");
     const bool byText = hasText && options.method != LeakageOptions::Method::Features;
+    // The cosine of centred vectors says nothing in a handful of dimensions: with one, every
+    // pair is at +1 or -1, and every test row was reported a near duplicate.
+    constexpr std::int64_t kFewestDims = 8;
+    if (!byText && data.dim < kFewestDims) {
+        if (options.method == LeakageOptions::Method::Features)
+            throw Error(data.path + ": " + std::to_string(data.dim) + (data.dim == 1 ? " feature" : " features") +
+                        " per row are too few for the leakage check by feature similarity (it needs at least " +
+                        std::to_string(kFewestDims) + "); use --leakage off, or text");
+        return {};
+    }
 
     // A sweep trains many heads on one split of one file: measure once.
     static std::mutex cacheMutex;

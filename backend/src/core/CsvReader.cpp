@@ -16,6 +16,8 @@ CsvReader::CsvReader(std::istream& in, std::string name)
 {
     char head[3];
     const std::streamsize got = m_in ? m_in->sgetn(head, 3) : 0;
+    if (got >= 2 && (std::string_view(head, 2) == "\xFF\xFE" || std::string_view(head, 2) == "\xFE\xFF"))
+        throw Error(m_name + ": is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8");
     if (got != 3 || std::string_view(head, 3) != "\xEF\xBB\xBF")
         m_start.assign(head, static_cast<std::size_t>(std::max<std::streamsize>(got, 0)));
 }

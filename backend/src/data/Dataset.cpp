@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -349,6 +350,10 @@ void forEachJsonlLine(std::istream& in, const std::string& name, Each&& each)
         ++lineNo;
         if (lineNo == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0)
             line.erase(0, 3);
+        // UTF-16 (as Windows tools save "Unicode" text) read as bytes is a parse error at
+        // column 1 that names no cause.
+        if (lineNo == 1 && (line.rfind("\xFF\xFE", 0) == 0 || line.rfind("\xFE\xFF", 0) == 0))
+            throw Error(name + ": is UTF-16 text (it starts with a UTF-16 byte-order mark); save it as UTF-8");
         if (line.find_first_not_of(" \t\r") == std::string::npos)
             continue;
         if (!each(name + ":" + std::to_string(lineNo), line))
@@ -643,6 +648,10 @@ void refuseOutputOverDataset(const DatasetRequest& request, const std::string& o
     for (const DatasetSource& s : request.sources)
         inputs.push_back(s.path);
     refuseToReplaceAnInput(outPath, inputs, "the dataset");
+    std::error_code ec;
+    if (std::filesystem::is_directory(outPath, ec)) // found only at the end, after the whole extraction
+        throw Error(outPath + ": is a folder; the output is the feature file to write (e.g. " +
+                    (std::filesystem::path(outPath) / "features.h5").string() + ")");
 }
 
 void applyClassNames(Dataset& data, const std::vector<std::string>& names)

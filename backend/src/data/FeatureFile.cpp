@@ -591,6 +591,9 @@ FeatureSet readFeatureFileOrThrow(const std::string& path, const FeatureReadOpti
     if (H5Aexists(file.get(), "label_names") > 0) {
         H5Handle attr(H5Aopen(file.get(), "label_names", H5P_DEFAULT), H5Aclose);
         H5Handle space(H5Aget_space(attr.get()), H5Sclose);
+        if (H5Sget_simple_extent_type(space.get()) == H5S_SCALAR)
+            throw Error(where + "attribute label_names is one value; it must be an array with one name per class "
+                                "(h5py: f.attrs['label_names'] = ['safe', 'vulnerable'])");
         const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get()));
         set.labelNames = readStrings(attr.get(), true, n, where + "attribute label_names");
     }

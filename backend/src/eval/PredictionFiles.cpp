@@ -37,6 +37,20 @@ struct Record {
             refuse(i, "is not a probability in [0, 1]");
         return *v;
     }
+    /// The row's K probabilities from field `first` on: each in [0, 1], and together 1 (a hand-
+    /// edited row of 0.9, 0.9 was read and scored).
+    void probabilities(std::size_t first, int numClasses, std::vector<float>& out) const
+    {
+        double sum = 0;
+        for (int c = 0; c < numClasses; ++c) {
+            const float p = probability(first + static_cast<std::size_t>(c));
+            sum += p;
+            out.push_back(p);
+        }
+        if (std::abs(sum - 1.0) > 1e-3)
+            throw Error(fmt::format("{}: line {}: the probabilities of row '{}' add up to {:.6g}, not 1", path, line,
+                                    fields[0], sum));
+    }
     std::int32_t classIndex(std::size_t i, int numClasses) const
     {
         const auto v = parseInteger(fields[i]);
@@ -131,8 +145,7 @@ Predictions readPredictionsCsv(const std::string& path)
             p.split.push_back(rec.split(1));
             p.labels.push_back(rec.classIndex(2, p.numClasses));
             rec.classIndex(3, p.numClasses);
-            for (int c = 0; c < p.numClasses; ++c)
-                p.probabilities.push_back(rec.probability(4 + static_cast<std::size_t>(c)));
+            rec.probabilities(4, p.numClasses, p.probabilities);
         });
     if (!found)
         throw Error(path + ": missing or unreadable");
@@ -223,8 +236,7 @@ OutOfFold readOutOfFoldCsv(const std::string& path)
             if (!fold || *fold < 0 || *fold > 1000000)
                 rec.refuse(2, "is not a fold number");
             o.fold.push_back(static_cast<int>(*fold));
-            for (int c = 0; c < k; ++c)
-                o.probabilities.push_back(rec.probability(3 + static_cast<std::size_t>(c)));
+            rec.probabilities(3, k, o.probabilities);
         });
     if (!found)
         throw Error(path + ": missing (train the run with --cv K to get out-of-fold probabilities)");

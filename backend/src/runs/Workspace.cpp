@@ -26,4 +26,13 @@ void createWorkspace(const std::string& dir)
     }
 }
 
+void checkWorkspaceToRead(const std::string& dir)
+{
+    std::error_code ec;
+    if (!fs::exists(dir, ec))
+        throw Error(dir + ": no such workspace (the folder does not exist)");
+    if (!fs::is_directory(dir, ec))
+        throw Error(dir + ": is a file, not a workspace folder");
+}
+
 } // namespace headbench

@@ -1,6 +1,7 @@
 #include <headbench/train/Trainer.h>
 
 #include <headbench/core/Error.h>
+#include <headbench/core/Plural.h>
 #include <headbench/eval/Bootstrap.h>
 #include "train/LbfgsProbe.h"
 #include <headbench/data/Split.h>
@@ -346,6 +347,22 @@ SplitRows splitAndCheck(const FeatureSet& data, const HeadSpec& spec, const Trai
     }
     if (rows.train.empty())
         throw Error(data.path + ": the training split is empty");
+    if (options.givenSplit.empty()) {
+        // A class the head never sees in training cannot be learnt: its rows were all scored
+        // wrong, with no word (a file's own split can put a class in test alone).
+        std::vector<std::int64_t> inTrain(static_cast<std::size_t>(data.numClasses()), 0),
+            inFile(static_cast<std::size_t>(data.numClasses()), 0);
+        for (auto r : rows.train)
+            ++inTrain[static_cast<std::size_t>(data.labels[static_cast<std::size_t>(r)])];
+        for (auto label : data.labels)
+            ++inFile[static_cast<std::size_t>(label)];
+        for (std::size_t k = 0; k < inFile.size(); ++k)
+            if (inFile[k] > 0 && inTrain[k] == 0)
+                throw Error(fmt::format("{}: class '{}' has no training rows: its {} are all in validation or test "
+                                        "(split: {}); a head cannot learn a class it never sees",
+                                        data.path, k < data.labelNames.size() ? data.labelNames[k] : std::to_string(k),
+                                        plural(inFile[k], "row"), result.splitSource));
+    }
     result.trainFraction = options.trainFraction;
     if (options.trainFraction != 1.0)
         rows.train = trainSubset(data.labels, result.split, data.numClasses(), options.trainFraction,

@@ -119,6 +119,25 @@ TEST(Leakage, FeaturesAreCentredBeforeTheCosine)
 // object, as another process would load it) reads the report instead of measuring, equal in every
 // row; another split or another content hash measures anew; a damaged cache file is measured
 // again and rewritten.
+// With one feature the centred cosine of any two rows is +1 or -1: every test row was called a
+// near duplicate. Below 8 features the check by features is not made (auto) or refused (asked).
+TEST(Leakage, TooFewFeaturesForTheCosineAreNotChecked)
+{
+    FeatureSet one = test::blobs(400, 1, 2, 3);
+    std::vector<std::uint8_t> split(400, kTrain);
+    for (int i = 300; i < 400; ++i)
+        split[i] = i < 350 ? kValidation : kTest;
+    EXPECT_FALSE(measureLeakage(one, split).measured);
+    try {
+        measureLeakage(one, split, {.method = LeakageOptions::Method::Features});
+        ADD_FAILURE() << "a check by 1 feature was made";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("1 feature per row are too few"), std::string::npos) << e.what();
+    }
+    FeatureSet eight = test::blobs(400, 8, 2, 3);
+    EXPECT_TRUE(measureLeakage(eight, split, {.method = LeakageOptions::Method::Features}).measured);
+}
+
 TEST(Leakage, ReportsAreCachedOnDiskByContentAndSplit)
 {
     test::TempDir dir;

@@ -134,6 +134,14 @@ TEST(Dataset, ClassNamesOrderTextLabelsAndNameNumbers)
     EXPECT_NE(errorOf([&] { applyClassNames(n, {"a"}); }).find("1 class names given for 2 classes"), std::string::npos);
 }
 
+// A UTF-16 file (Windows' "Unicode" text) gave "1:1 … invalid literal" with no cause.
+TEST(Dataset, Utf16IsNamed)
+{
+    const std::string bom = "\xFF\xFE";
+    EXPECT_NE(errorOf([&] { jsonl(bom + std::string("{\0\"\0", 4)); }).find("data.jsonl: is UTF-16 text"), std::string::npos);
+    EXPECT_NE(errorOf([&] { csv(bom + std::string("f\0u\0", 4)); }).find("data.csv: is UTF-16 text"), std::string::npos);
+}
+
 TEST(Dataset, BadJsonlNamesFileLineAndProblem)
 {
     // One location, file:line:column; nlohmann's own "line 1" would contradict the file's line.

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -58,6 +59,23 @@ void expectSameBits(const std::vector<float>& a, const std::vector<float>& b)
             << "value " << i << ": wrote " << a[i] << ", read " << b[i];
 }
 
+/// A row of K probabilities adding up to 1 (as a softmax gives; the reader refuses others), one
+/// of them drawn from the extremes of drawProbability, in a random place.
+std::vector<float> drawRow(std::mt19937& rng, int k)
+{
+    std::vector<float> row{drawProbability(rng)};
+    float rest = 1.0f - row.front();
+    std::uniform_real_distribution<float> share(0.0f, 1.0f);
+    for (int c = 1; c + 1 < k; ++c) {
+        const float v = rest * share(rng);
+        row.push_back(v);
+        rest -= v;
+    }
+    row.push_back(std::max(rest, 0.0f));
+    std::shuffle(row.begin(), row.end(), rng);
+    return row;
+}
+
 } // namespace
 
 // Property: predictions.csv reads back exactly as written, whatever the ids and probabilities.
@@ -75,8 +93,8 @@ TEST(PredictionFiles, PredictionsRoundTripWithExtremesAndOddIds)
             p.ids.push_back(drawId(rng, r));
             p.labels.push_back(std::uniform_int_distribution<int>(0, p.numClasses - 1)(rng));
             p.split.push_back(static_cast<std::uint8_t>(std::uniform_int_distribution<int>(0, 2)(rng)));
-            for (int c = 0; c < p.numClasses; ++c)
-                p.probabilities.push_back(drawProbability(rng));
+            for (float v : drawRow(rng, p.numClasses))
+                p.probabilities.push_back(v);
         }
         const std::string path = dir.file("predictions.csv");
         writePredictionsCsv(path, p);
@@ -90,6 +108,24 @@ TEST(PredictionFiles, PredictionsRoundTripWithExtremesAndOddIds)
     }
 }
 
+// A hand-edited row whose probabilities do not add up to 1 was read and scored.
+TEST(PredictionFiles, ARowThatDoesNotAddUpToOneIsRefused)
+{
+    test::TempDir dir;
+    const std::string path = dir.file("predictions.csv");
+    test::writeFile(path, "id,split,label,predicted,p_a,p_b\nr1,test,0,0,0.9,0.1\nr2,test,1,1,0.9,0.9\n");
+    try {
+        readPredictionsCsv(path);
+        ADD_FAILURE() << "a row adding up to 1.8 was read";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(path + ": line 3: the probabilities of row 'r2' add up to 1.8, not 1"),
+                  std::string::npos)
+            << e.what();
+    }
+    test::writeFile(path, "id,split,label,predicted,p_a,p_b\nr1,test,0,0,1.4e-45,1\nr2,test,1,1,0.99999994,5.9604645e-08\n");
+    EXPECT_EQ(readPredictionsCsv(path).ids.size(), 2u);
+}
+
 TEST(PredictionFiles, OutOfFoldRoundTrips)
 {
     test::TempDir dir;
@@ -100,8 +136,8 @@ TEST(PredictionFiles, OutOfFoldRoundTrips)
         o.ids.push_back(drawId(rng, r));
         o.labels.push_back(r % 3);
         o.fold.push_back(r % 5);
-        for (int c = 0; c < 3; ++c)
-            o.probabilities.push_back(drawProbability(rng));
+        for (float v : drawRow(rng, 3))
+            o.probabilities.push_back(v);
     }
     writeOutOfFoldCsv(dir.file("oof.csv"), o);
     const OutOfFold back = readOutOfFoldCsv(dir.file("oof.csv"));

@@ -113,7 +113,8 @@ struct DatasetRequest {
 Dataset prepareDataset(const DatasetRequest& request, DedupReport* dedup = nullptr);
 
 /// Throws headbench::Error when `outPath` is one of the request's files (extract --out over its
-/// --dataset): checked before reading, so that nothing is written over the dataset.
+/// --dataset) or a folder: checked before reading, so that nothing is written over the dataset
+/// and no extraction is lost at its end.
 void refuseOutputOverDataset(const DatasetRequest& request, const std::string& outPath);
 
 /// `names` for the classes: whole-number labels (0, 1) are named in their order; text labels,

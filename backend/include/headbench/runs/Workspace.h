@@ -10,4 +10,8 @@ namespace headbench {
 /// workspace is never made over other files), or cannot be created.
 void createWorkspace(const std::string& dir);
 
+/// For commands that read a workspace (runs, compare --sweep): throws headbench::Error when
+/// `dir` does not exist or is a file ("no runs in …" read as an empty workspace).
+void checkWorkspaceToRead(const std::string& dir);
+
 } // namespace headbench
