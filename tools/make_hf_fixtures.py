@@ -226,25 +226,7 @@ def llama_files(seed=3):
               "attention_dropout": 0.0, "mlp_bias": False, "max_position_embeddings": 512, "vocab_size": vocab,
               "bos_token_id": 1, "eos_token_id": 2, "tie_word_embeddings": False, "pretraining_tp": 1,
               "initializer_range": 0.02, "use_cache": True, "torch_dtype": "float16", "transformers_version": "4.40.0"}
-    r = Random(seed)
-    h, f = config["hidden_size"], config["intermediate_size"]
-    heads, kv = config["num_attention_heads"], config["num_key_value_heads"]
-    d = h // heads
-    t = {"model.embed_tokens.weight": r.normal(vocab, h, std=1.0)}
-    for i in range(config["num_hidden_layers"]):
-        p = f"model.layers.{i}."
-        t[p + "input_layernorm.weight"] = r.norm_weight(h)
-        t[p + "self_attn.q_proj.weight"] = r.linear(heads * d, h, 1.5)
-        t[p + "self_attn.k_proj.weight"] = r.linear(kv * d, h, 1.5)
-        t[p + "self_attn.v_proj.weight"] = r.linear(kv * d, h)
-        t[p + "self_attn.o_proj.weight"] = r.linear(h, heads * d)
-        t[p + "post_attention_layernorm.weight"] = r.norm_weight(h)
-        t[p + "mlp.gate_proj.weight"] = r.linear(f, h, 1.5)
-        t[p + "mlp.up_proj.weight"] = r.linear(f, h)
-        t[p + "mlp.down_proj.weight"] = r.linear(h, f)
-    t["model.norm.weight"] = r.norm_weight(h)
-    t["lm_head.weight"] = r.linear(vocab, h)
-    return config, {n: ("F16", v) for n, v in t.items()}
+    return config, decoder_files(config, seed, "F16")
 
 
 def decoder_files(config, seed, dtype, prefix="model.", qkv_bias=False, lm_head=True):

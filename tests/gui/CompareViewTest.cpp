@@ -32,6 +32,9 @@ using namespace headbench;
 
 class CompareViewTest : public QObject {
     Q_OBJECT
+private:
+    std::vector<RunRecord> showSavedRuns(RunsPanel& panel);
+
 private Q_SLOTS:
     void initTestCase();
     void showsTwoSavedRunsSideBySide();
@@ -260,17 +263,25 @@ void CompareViewTest::windowAndCliAgreeAtASavedThreshold()
     setRunThreshold(m_dirs[1], std::nullopt);
 }
 
-// With two runs selected, a plain click on one of them kept both selected.
-void CompareViewTest::aPlainClickSelectsOneRun()
+/// The two saved runs, listed in `panel`, shown on screen.
+std::vector<RunRecord> CompareViewTest::showSavedRuns(RunsPanel& panel)
 {
     std::vector<RunRecord> runs;
     for (const auto& d : m_dirs)
         runs.push_back(loadRun(d));
-    RunsPanel panel;
     panel.resize(600, 300);
     panel.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    if (!QTest::qWaitForWindowExposed(&panel))
+        qWarning("the runs panel was not exposed");
     panel.setRuns(runs, {FeaturesState::Same, FeaturesState::Same});
+    return runs;
+}
+
+// With two runs selected, a plain click on one of them kept both selected.
+void CompareViewTest::aPlainClickSelectsOneRun()
+{
+    RunsPanel panel;
+    const std::vector<RunRecord> runs = showSavedRuns(panel);
     QTreeWidget* tree = panel.tree();
     QTreeWidgetItem* first = tree->topLevelItem(0);
     QTreeWidgetItem* second = tree->topLevelItem(1);
@@ -288,14 +299,8 @@ void CompareViewTest::aPlainClickSelectsOneRun()
 // shown in the context menu and listed by Help ▸ Keyboard shortcuts (from the same actions).
 void CompareViewTest::f2RenamesAndDeleteAsksToDelete()
 {
-    std::vector<RunRecord> runs;
-    for (const auto& d : m_dirs)
-        runs.push_back(loadRun(d));
     RunsPanel panel;
-    panel.resize(600, 300);
-    panel.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&panel));
-    panel.setRuns(runs, {FeaturesState::Same, FeaturesState::Same});
+    showSavedRuns(panel);
     QTreeWidget* tree = panel.tree();
     QTreeWidgetItem* first = tree->topLevelItem(0);
     tree->setFocus();
