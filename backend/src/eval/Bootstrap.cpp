@@ -1,5 +1,7 @@
 #include <headbench/eval/Bootstrap.h>
 
+#include "eval/CalibrationBin.h"
+
 #include <headbench/core/Error.h>
 
 #include <algorithm>
@@ -82,7 +84,7 @@ public:
             // in double (0.3f * 10 is 3 in float but above 3 in double).
             const auto top = static_cast<int>(std::max_element(p, p + numClasses) - p);
             m_conf[i] = p[top];
-            m_bin[i] = static_cast<std::uint8_t>(std::clamp(static_cast<int>(std::ceil(m_conf[i] * kBins)) - 1, 0, kBins - 1));
+            m_bin[i] = static_cast<std::uint8_t>(calibrationBin(m_conf[i], kBins));
             m_topCorrect[i] = top == labels[r];
             m_positive[i] = labels[r] == 1;
         }

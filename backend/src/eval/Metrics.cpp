@@ -1,5 +1,7 @@
 #include <headbench/eval/Metrics.h>
 
+#include "eval/CalibrationBin.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -97,6 +99,14 @@ double averagePrecision(std::span<const std::int32_t> labels, std::span<const fl
     return ap;
 }
 
+int calibrationBin(double confidence, int bins)
+{
+    const double bin = std::ceil(confidence * bins) - 1;
+    if (!(bin > 0)) // below the first, or NaN
+        return 0;
+    return bin >= bins - 1 ? bins - 1 : static_cast<int>(bin);
+}
+
 std::vector<ReliabilityBin> reliabilityBins(std::span<const std::int32_t> labels, std::span<const float> probs,
                                             int numClasses, int bins)
 {
@@ -107,7 +117,7 @@ std::vector<ReliabilityBin> reliabilityBins(std::span<const std::int32_t> labels
         const auto top = static_cast<int>(std::max_element(p, p + numClasses) - p);
         const double conf = p[top];
         // Bins are (lo, hi]; confidence 0 falls in the first.
-        const auto b = static_cast<std::size_t>(std::clamp(static_cast<int>(std::ceil(conf * bins)) - 1, 0, bins - 1));
+        const auto b = static_cast<std::size_t>(calibrationBin(conf, bins));
         confSum[b] += conf;
         correct[b] += top == labels[i] ? 1.0 : 0.0;
         count[b] += 1;

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 
 using namespace headbench;
 
@@ -86,4 +87,19 @@ TEST(Metrics, NoRowsGiveNoFigures)
     for (const MetricField& f : metricFields())
         EXPECT_TRUE(std::isnan(m.*f.value)) << f.json;
     EXPECT_EQ(m.confusion, (std::vector<std::vector<std::int64_t>>{{0, 0}, {0, 0}}));
+}
+
+// Bins are (lo, hi]; a NaN confidence (a diverged head's validation rows) goes to the first
+// instead of an undefined conversion to int (UBSan: "-2147483648 - 1 cannot be represented").
+TEST(Metrics, ReliabilityBinsTakeEdgesAndNaN)
+{
+    const std::vector<std::int32_t> labels{0, 0, 0, 1, 1};
+    // Top-class confidences 0.5 (bin 5 of 10: (0.4, 0.5]), 0.5000001 (bin 6), 1 (bin 10), NaN (bin 1).
+    const std::vector<float> probs{0.5f, 0.5f, 0.5000001f, 0.4999999f, 1.0f, 0.0f, std::nanf(""), std::nanf(""), 0.0f, 1.0f};
+    const auto bins = reliabilityBins(labels, probs, 2);
+    std::vector<std::int64_t> counts;
+    for (const auto& b : bins)
+        counts.push_back(b.count);
+    EXPECT_EQ(counts, (std::vector<std::int64_t>{1, 1, 1, 2})); // NaN alone, 0.5, 0.5000001, then 1 and 1
+    EXPECT_FLOAT_EQ(static_cast<float>(bins[1].confidence), 0.5f);
 }
