@@ -65,6 +65,120 @@ class Messages(unittest.TestCase):
                     self.assertEqual(proc.returncode, 2, proc.stderr)
                     self.assertIn(f"{path}: is not a regular file", proc.stderr)
 
+    def test_a_split_without_a_class_is_warned(self):
+        """A test split with no positive rows scored F1 0 [0, 0] without a word: train and eval
+        now say the figures cannot measure the head; a split with both classes says nothing."""
+        path = os.path.join(self.dir, "no-positive-test.h5")
+        shutil.copy(self.features, path)
+        with h5py.File(path, "r+") as f:
+            labels = f["labels"][...]
+            split = np.zeros(len(labels), dtype=np.uint8)
+            negatives, positives = np.flatnonzero(labels == 0), np.flatnonzero(labels == 1)
+            split[negatives[:10]] = 2           # test: ten negatives, no positive
+            split[negatives[10:15]] = 1
+            split[positives[:5]] = 1
+            f.create_dataset("split", data=split)
+            names = [n.decode() if isinstance(n, bytes) else str(n) for n in f.attrs.get("label_names", ["0", "1"])]
+        ws = os.path.join(self.dir, "ws-no-positive")
+        warning = (f"warning: the test split has no '{names[1]}' rows (of its 10): its recall and F1 are 0 and its "
+                   "ROC-AUC and PR-AUC undefined, whatever the head predicts")
+        trained = run("train", "--features", path, "--workspace", ws, "--epochs", "2")
+        self.assertIn(warning, trained.stderr)
+        self.assertNotIn("validation split has no", trained.stderr)
+        run_dir = os.path.join(ws, "runs", sorted(os.listdir(os.path.join(ws, "runs")))[0])
+        self.assertIn(warning, run("eval", "--run", run_dir, "--features", path, "--split", "test").stderr)
+        self.assertNotIn("warning", run("eval", "--run", run_dir, "--features", path, "--split", "validation").stderr)
+        self.assertNotIn("has no", run("train", "--features", self.features, "--workspace", ws, "--epochs", "1").stderr)
+
+    def test_odd_files_are_named_by_what_is_wrong(self):
+        """Files a helper tried that got a message about something else: a label of 2^62 blamed
+        row 2 ("label 1 ... out of range 0..0"), a text format_version read as 0, text /split codes
+        "cannot be read", a short feature set blamed on /features, and a JSONL line that is not
+        UTF-8 echoed its stray bytes."""
+        def variant(name, change):
+            path = os.path.join(self.dir, name)
+            shutil.copy(self.features, path)
+            with h5py.File(path, "r+") as f:
+                change(f)
+            return path
+
+        def huge_label(f):
+            if "label_names" in f.attrs:  # without names the classes run to the largest label
+                del f.attrs["label_names"]
+            labels = f["labels"][...].astype(np.int64)
+            labels[17] = 2 ** 62
+            del f["labels"]
+            f.create_dataset("labels", data=labels)
+
+        def short_set(f):
+            x = f["features"][...]
+            f.attrs["format_version"] = 2
+            f.create_dataset("feature_sets/b", data=x[:40])
+            f["feature_sets/b"].attrs["layer"] = -1
+
+        cases = [
+            ("huge-label.h5", huge_label, f"label {2 ** 62} at row 17 is out of range: labels are the classes 0..K-1, "
+                                          "and 60 rows cannot have more than 60 classes", ()),
+            ("text-version.h5", lambda f: f.attrs.__setitem__("format_version", "1"),
+             "format_version is the text '1'; it must be the integer 1 or 2", ()),
+            ("text-split.h5", lambda f: f.create_dataset("split", data=np.array([b"train"] * 60)),
+             "/split must hold the integer codes 0 (train), 1 (validation) and 2 (test), not text", ()),
+            ("twice.h5", lambda f: f.attrs.__setitem__("label_names", ["safe", "safe"]),
+             "attribute label_names names 'safe' twice (classes 0 and 1)", ()),
+            ("short-set.h5", short_set, "/labels has 60 rows but /feature_sets/b has 40", ("--feature-set", "b")),
+        ]
+        for name, change, message, extra in cases:
+            with self.subTest(file=name):
+                path = variant(name, change)
+                err = run("train", "--features", path, "--workspace", os.path.join(self.dir, "ws-odd"), "--epochs", "1",
+                          *extra, expect=2).stderr
+                self.assertIn(f"{path}: {message}", err)
+
+        jsonl = os.path.join(self.dir, "latin1.jsonl")
+        with open(jsonl, "wb") as f:
+            f.write(b'{"func": "int f(void) { return 1; }", "target": 0}\n')
+            f.write(b'{"func": "int g(void) { /* caf\xe9 */ return 2; }", "target": 1}\n')
+        err = run("extract", "--dataset", jsonl, "--backbone", "hashed-ngram", "--out",
+                  os.path.join(self.dir, "latin1.h5"), expect=2).stderr
+        self.assertIn(f"{jsonl}:2:31: not valid UTF-8 (byte 0xe9); save the file as UTF-8", err)
+        self.assertNotIn("caf", err)
+
+    def test_options_that_meant_something_else_are_refused(self):
+        """--hidden 8,,8 trained a 2x8 head; --seed -1 and a seed past 2^64 were taken as other
+        seeds without a word."""
+        ws = os.path.join(self.dir, "ws-options")
+        train = ("train", "--features", self.features, "--workspace", ws, "--epochs", "1")
+        self.assertIn("--hidden: '8,,8' has an empty width between commas", run(*train, "--hidden", "8,,8", expect=2).stderr)
+        for seed in ("-1", "18446744073709551616", "1e3"):
+            with self.subTest(seed=seed):
+                self.assertIn(f"'{seed}' is not a seed: a whole number 0 to 18446744073709551615",
+                              run(*train, "--seed", seed, expect=2).stderr)
+        self.assertFalse(os.path.exists(os.path.join(ws, "runs")) and os.listdir(os.path.join(ws, "runs")))
+        self.assertIn("seed", run(*train, "--seed", "18446744073709551615", "--json").stdout)
+
+    def test_runs_columns_hold_every_status(self):
+        """'features-changed' is 16 characters: in a 12-wide column it pushed the rest of its row
+        out of line with the header."""
+        path = os.path.join(self.dir, "changing.h5")
+        shutil.copy(self.features, path)
+        ws = os.path.join(self.dir, "ws-runs")
+        run("train", "--features", path, "--workspace", ws, "--epochs", "1", "--name", "mine")
+        with h5py.File(path, "r+") as f:
+            f.attrs["note"] = "edited after training"
+        lines = run("runs", "--workspace", ws).stdout.splitlines()
+        header, row = lines[0], lines[1]
+        self.assertIn(" features-changed ", row)
+        self.assertEqual(row.index(" mine ") + 1, header.index("name"), "\n" + "\n".join(lines))
+        self.assertEqual(len(row.rstrip()), len(header.rstrip()), "\n" + "\n".join(lines))
+        # The same run twice was compared with itself: differences of 0 everywhere.
+        run_dir = os.path.join(ws, "runs", row.split()[0])
+        self.assertIn(f"is given twice ({run_dir} and {run_dir}/): compare needs different runs",
+                      run("compare", run_dir, run_dir + "/", expect=2).stderr)
+        # The id as `runs` prints it, where the folder is wanted: "missing run.json" said nothing.
+        run_id = row.split()[0]
+        self.assertIn(f"{run_id}: no such run folder",
+                      run("eval", "--run", run_id, "--features", path, expect=2).stderr)
+
     def test_a_missing_workspace_or_an_output_folder_is_named(self):
         """`runs` on a path that does not exist said "no runs in …"; extract --out naming a folder
         failed only after the whole extraction ("renaming into place failed")."""
@@ -95,7 +209,11 @@ class Messages(unittest.TestCase):
         trained = run("train", "--features", self.features, "--workspace", os.path.join(self.dir, "ws"), "--epochs", "1").stdout
         self.assertRegex(trained, r"\b1 epoch \(best 1\)")
         self.assertNotRegex(trained, r"\b1 epochs\b")
-        for out in (one, two, trained):
+        probe = run("train", "--features", self.features, "--workspace", os.path.join(self.dir, "ws"), "--depth", "0",
+                    "--l2", "0.01").stdout
+        self.assertIn(", L-BFGS, l2 0.01, ", probe)  # one penalty: nothing was "tried"
+        self.assertNotIn("penalties", probe)
+        for out in (one, two, trained, probe):
             self.assertNotRegex(out, r"\b1 (rows|epochs|runs|tokens|folds)\b")
 
     def test_parse_error_names_one_location(self):

@@ -199,6 +199,16 @@ class OneAnswer(unittest.TestCase):
                 "f1": f1_score(y, predicted, zero_division=0)}
         self.assertClose(first["metrics"]["test"], ours, keys, what="compare vs scikit-learn at 0.3")
         self.assertClose(e["metrics"], ours, keys, what="eval vs scikit-learn at 0.3")
+        # `runs` (and the window's list, through the same backend call) showed metrics.json's
+        # figures at 0.5 beside eval's at the saved threshold.
+        listed = {r["dir"]: r for r in json.loads(run("runs", "--workspace", self.ws, "--json").stdout)}
+        listed_a = next(r for d, r in listed.items() if os.path.samefile(d, self.a["dir"]))
+        self.assertEqual(listed_a["threshold"], THRESHOLD)
+        self.assertClose(listed_a["metrics"]["test"], ours, keys, what="runs vs scikit-learn at 0.3")
+        table = run("runs", "--workspace", self.ws).stdout
+        row = next(line for line in table.splitlines() if line.startswith(os.path.basename(self.a["dir"])))
+        self.assertIn(f" {THRESHOLD:.3g} ", row)
+        self.assertIn(f"{ours['f1']:.4f}", row)
         # The threshold must matter here, or this test would not tell 0.3 from 0.5.
         self.assertNotEqual(list(predicted), list(predict(pa["p1"][test], 0.5)))
 

@@ -64,6 +64,15 @@ void printMetricsTable(const std::vector<std::pair<std::string, const Metrics*>>
     fmt::print("\n");
 }
 
+void warnMissingClasses(const std::vector<std::pair<std::string, const Metrics*>>& splits,
+                        const std::vector<std::string>& names)
+{
+    for (const auto& [split, m] : splits)
+        if (const std::string note = missingClassNote(*m, names, split == "all" ? "the file" : "the " + split + " split");
+            !note.empty())
+            fmt::print(stderr, "warning: {}\n", note);
+}
+
 void printConfusion(const Metrics& m, const std::vector<std::string>& names)
 {
     fmt::print("confusion (rows: true, columns: predicted)\n{:<14}", "");

@@ -29,6 +29,10 @@ std::string fmtInterval(const Interval& i, int decimals = 3);
 void printMetricsTable(const std::vector<std::pair<std::string, const Metrics*>>& columns);
 /// The confusion matrix, rows true and columns predicted, with class names.
 void printConfusion(const Metrics& m, const std::vector<std::string>& names);
+/// "warning: the test split has no 'vulnerable' rows ..." on stderr for each split that lacks a
+/// class (missingClassNote): an F1 of 0 [0, 0] there says nothing of the head.
+void warnMissingClasses(const std::vector<std::pair<std::string, const Metrics*>>& splits,
+                        const std::vector<std::string>& names);
 /// "20261128-193000": the UTC time that names a sweep or a group of repeats.
 std::string utcStamp();
 

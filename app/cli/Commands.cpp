@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <charconv>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -22,6 +23,16 @@ namespace headbench::cli {
 
 std::atomic<bool> g_interrupted{false};
 std::vector<std::string> g_argv;
+
+const CLI::Validator kSeedNumber(
+    [](const std::string& text) {
+        std::uint64_t value = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        return ec == std::errc() && end == text.data() + text.size()
+                   ? std::string()
+                   : "'" + text + "' is not a seed: a whole number 0 to 18446744073709551615";
+    },
+    "SEED");
 
 namespace {
 
@@ -166,7 +177,7 @@ void registerCommands(CLI::App& app)
     auto* cDemo = app.add_subcommand("demo", "Write the built-in demo dataset (C functions, vulnerable or safe) as JSONL");
     cDemo->add_option("--out", demo->out, "Folder to write demo.jsonl into")->required();
     cDemo->add_option("--n", demo->n, "Number of functions")->capture_default_str()->check(CLI::Range(10, 10000000));
-    cDemo->add_option("--seed", demo->seed, "Generator seed")->capture_default_str();
+    cDemo->add_option("--seed", demo->seed, "Generator seed")->check(kSeedNumber)->capture_default_str();
     cDemo->add_flag("--paired", demo->paired,
                     "Functions in pairs, before and after a fix, sharing a \"pair\" field (writes demo-pairs.jsonl)");
     cDemo->callback([demo] { g_exitCode = runDemo(*demo); });

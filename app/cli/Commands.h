@@ -48,6 +48,10 @@ extern std::vector<std::string> g_argv;
 /// Set by SIGINT/SIGTERM; long jobs poll it between batches and stop cleanly.
 extern std::atomic<bool> g_interrupted;
 
+/// For --seed options: a whole number 0 to 2^64 - 1. CLI11 read "-1" as 2^64 - 1 and a number
+/// past 2^64 as the largest seed, without a word.
+extern const CLI::Validator kSeedNumber;
+
 /// Exit codes.
 enum ExitCode { kOk = 0, kUserError = 2, kInterrupted = 130 };
 

@@ -102,7 +102,9 @@ void registerRankCommands(CLI::App& app, int& exitCode)
         ->required()
         ->expected(1, -1);
     c->add_flag("--no-probe", o->noProbe, "LogME only: skip the L-BFGS linear probe");
-    c->add_option("--seed", o->seed, "Seed of the split made when a file has none (as train makes it)")->capture_default_str();
+    c->add_option("--seed", o->seed, "Seed of the split made when a file has none (as train makes it)")
+        ->check(kSeedNumber)
+        ->capture_default_str();
     c->add_flag("--json", o->json, "Print the ranking as JSON");
     c->callback([o, &exitCode] { exitCode = runRank(*o); });
 }

@@ -39,7 +39,8 @@ int runRuns(const std::string& workspace, bool asJson)
 {
     checkWorkspaceToRead(workspace);
     std::vector<std::string> problems;
-    const auto runs = listRuns(workspace, &problems, /*includeUnfinished=*/true);
+    auto runs = listRuns(workspace, &problems, /*includeUnfinished=*/true);
+    putRunsAtSavedThresholds(runs); // the figures compare, eval and the window give
     for (const auto& p : problems)
         fmt::print(stderr, "skipped: {}\n", p);
     if (asJson) {
@@ -54,6 +55,7 @@ int runRuns(const std::string& workspace, bool asJson)
                                                               : checkFeatures(r) == FeaturesState::Changed ? "changed" : "missing")
                                                            : "n/a"},
                            {"tags", r.tags},
+                           {"threshold", r.threshold ? json(*r.threshold) : json(nullptr)},
                            {"sweep", r.sweepId.empty() ? json(nullptr) : json(r.sweepId)},
                            {"sweep_point", r.sweepPoint >= 0 ? json(r.sweepPoint) : json(nullptr)},
                            {"sweep_params", r.sweepId.empty() ? json(nullptr) : json::parse(r.sweepParams)},
@@ -76,18 +78,22 @@ int runRuns(const std::string& workspace, bool asJson)
     }
     // "name": the run's name, as the window lists it (by default its head, its sweep values and
     // its feature file; a name given with --name otherwise), cut with "…" past 32 characters.
-    fmt::print("{:<24} {:<12} {:<32} {:>6} {:>8} {:>8} {:>8} {:>8}\n", "run", "status", "name", "best", "val f1", "test f1",
-               "test auc", "test ece");
+    // The status column fits its longest value, "features-changed".
+    // "thr": the decision threshold the figures are at (a saved one, else 0.5), as eval uses it.
+    fmt::print("{:<24} {:<16} {:<32} {:>6} {:>5} {:>8} {:>8} {:>8} {:>8}\n", "run", "status", "name", "best", "thr", "val f1",
+               "test f1", "test auc", "test ece");
     const auto cut = [](const std::string& text) {
         const std::u32string u = unicode::decodeUtf8(text);
         return u.size() <= 32 ? text : unicode::encodeUtf8(u.substr(0, 31)) + "…";
     };
     const auto printRun = [&cut](const RunRecord& r, const std::string& indent, const std::string& name) {
         std::string status = r.status;
-        if (r.finished() && checkFeatures(r) != FeaturesState::Same)
-            status = checkFeatures(r) == FeaturesState::Missing ? "no-features" : "features-changed";
-        fmt::print("{:<24} {:<12} {:<32} {:>6} {:>8} {:>8} {:>8} {:>8}\n", indent + r.id, status, cut(name),
-                   r.finished() ? std::to_string(r.bestEpoch) : std::string("-"), fmtMetric(r.validation.f1),
+        if (const FeaturesState state = r.finished() ? checkFeatures(r) : FeaturesState::Same; state != FeaturesState::Same)
+            status = state == FeaturesState::Missing ? "no-features" : "features-changed";
+        fmt::print("{:<24} {:<16} {:<32} {:>6} {:>5} {:>8} {:>8} {:>8} {:>8}\n", indent + r.id, status, cut(name),
+                   r.finished() ? std::to_string(r.bestEpoch) : std::string("-"),
+                   r.labelNames.size() != 2 ? std::string("-") : fmt::format("{:.3g}", r.threshold.value_or(0.5)),
+                   fmtMetric(r.validation.f1),
                    fmtMetric(r.test.f1), fmtMetric(r.test.rocAuc), fmtMetric(r.test.ece));
     };
     // A sweep (or group of repeats) as one group, where its first run is listed, one run per
@@ -119,6 +125,7 @@ int runEval(const std::string& runDir, const std::string& features, const std::o
             std::optional<double> threshold)
 {
     const RunEvaluation e = evaluateRun(runDir, features, split, threshold);
+    warnMissingClasses({{e.split, &e.metrics}}, e.labelNames);
     if (asJson) {
         std::cout << json{{"run", e.run.id},
                           {"features", features},

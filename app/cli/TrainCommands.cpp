@@ -519,13 +519,17 @@ int runTrain(const TrainCliOptions& o)
         if (cv)
             j["cv"] = json::parse(crossValidationToJson(*cv));
         warnLeakage(rec.leakage);
+        warnMissingClasses({{"validation", &rec.validation}, {"test", &rec.test}}, dataRef.labelNames);
         std::cout << j.dump(2) << "\n";
         return kOk;
     }
     if (resolvedOptimizer(spec) == Optimizer::Lbfgs) // one history entry per L2 penalty tried
-        fmt::print("run {} saved in {}\n{}: {} parameters, L-BFGS, {} penalties tried (kept l2 {:.3g}), {:.1f} s\n", rec.id,
-                   rec.dir, summary(spec), rec.parameters, rec.epochsRun,
-                   rec.history[static_cast<std::size_t>(std::max(rec.bestEpoch, 1) - 1)].l2, rec.seconds);
+        fmt::print("run {} saved in {}\n{}: {}, L-BFGS, {}, {:.1f} s\n", rec.id, rec.dir, summary(spec),
+                   plural(rec.parameters, "parameter"),
+                   rec.epochsRun == 1 ? fmt::format("l2 {:.3g}", rec.history.front().l2)
+                                      : fmt::format("{} penalties tried (kept l2 {:.3g})", rec.epochsRun,
+                                                    rec.history[static_cast<std::size_t>(std::max(rec.bestEpoch, 1) - 1)].l2),
+                   rec.seconds);
     else
         fmt::print("run {} saved in {}\n{}: {}, {} (best {}), {:.1f} s\n", rec.id, rec.dir, summary(spec),
                    plural(rec.parameters, "parameter"), plural(rec.epochsRun, "epoch"), rec.bestEpoch, rec.seconds);
@@ -546,6 +550,7 @@ int runTrain(const TrainCliOptions& o)
     }
     fmt::print("\n");
     warnLeakage(rec.leakage);
+    warnMissingClasses({{"validation", &rec.validation}, {"test", &rec.test}}, dataRef.labelNames);
     printMetricsTable({{"validation", &rec.validation}, {"test", &rec.test}});
     fmt::print("\ntest ");
     printConfusion(rec.test, dataRef.labelNames);
@@ -765,7 +770,7 @@ void registerTrainCommands(CLI::App& app, int& exitCode)
     cTr->add_option("--batch-size", tr->batchSize, "Batch size");
     cTr->add_option("--early-stopping", tr->earlyStopping, "none, val_loss, val_f1, val_accuracy, val_roc_auc");
     cTr->add_option("--patience", tr->patience, "Epochs without improvement before stopping");
-    cTr->add_option("--seed", tr->seed, "Seed for initialisation, shuffling and the split");
+    cTr->add_option("--seed", tr->seed, "Seed for initialisation, shuffling and the split")->check(kSeedNumber);
     addRunSettingFlags(cTr, tr->settings);
     cTr->add_option("--cv", tr->cv,
                     "Also K-fold cross-validate on the training and validation rows (test untouched): per-fold "

@@ -92,6 +92,11 @@ public:
             read(r);
             if (r.text.find_first_not_of(" \t\r\n") == std::string::npos)
                 throw Error(where + ": the text is empty");
+            // The feature file keeps texts as C strings: everything after a NUL was lost, and the
+            // features came from the whole text.
+            if (const auto nul = r.text.find('\0'); m_options.forFeatureFile && nul != std::string::npos)
+                throw Error(where + ": the text holds a NUL character (at byte " + std::to_string(nul + 1) +
+                            "), which the feature file cannot store");
         } catch (const Error& e) {
             if (!m_options.skipInvalid)
                 throw;
@@ -365,6 +370,10 @@ void forEachJsonlLine(std::istream& in, const std::string& name, Each&& each)
 /// file:line:column.
 template <typename Json = json> Json parseJsonlObject(const std::string& line, const std::string& where)
 {
+    // Named before parsing: the parser's message echoed the stray bytes themselves.
+    if (const auto bad = unicode::firstInvalidUtf8(line); bad != std::string_view::npos)
+        throw Error(fmt::format("{}:{}: not valid UTF-8 (byte 0x{:02x}); save the file as UTF-8", where, bad + 1,
+                                static_cast<unsigned char>(line[bad])));
     Json obj;
     try {
         obj = Json::parse(line);
@@ -436,8 +445,13 @@ void parseCsvInto(DatasetBuilder& builder, std::istream& in, const std::string& 
         throw Error(name + ": no samples (the file is empty)");
     auto column = [&](const std::string& field, bool required) -> long {
         const auto it = std::find(header.begin(), header.end(), field);
-        if (it != header.end())
+        if (it != header.end()) {
+            // Two columns of the name a field is read from: which one was meant cannot be told.
+            if (const auto again = std::find(it + 1, header.end(), field); again != header.end())
+                throw Error(fmt::format("{}: line 1: the header has two columns named '{}' (columns {} and {})", name, field,
+                                        it - header.begin() + 1, again - header.begin() + 1));
             return it - header.begin();
+        }
         if (!required)
             return -1;
         std::string cols;

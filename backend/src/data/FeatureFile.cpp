@@ -14,8 +14,10 @@
 #include <filesystem>
 #include <future>
 #include <new>
+#include <string_view>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <unordered_map>
 
 namespace headbench {
 
@@ -559,7 +561,8 @@ FeatureSet readFeatureFileOrThrow(const std::string& path, const FeatureReadOpti
             set.setFeatures.emplace_back();
             readMatrix(file.get(), info.dataset.substr(1), where, rows, dim, set.setFeatures.back());
             if (rows != set.rows)
-                throw Error(where + info.dataset + " has " + std::to_string(rows) + " rows but /features has " + std::to_string(set.rows));
+                throw Error(where + info.dataset + " has " + std::to_string(rows) + " rows but /" + matrixPath + " has " +
+                            std::to_string(set.rows));
         }
 
     // /labels: integer [N]
@@ -568,7 +571,7 @@ FeatureSet readFeatureFileOrThrow(const std::string& path, const FeatureReadOpti
     if (ldims.size() != 1 && !(ldims.size() == 2 && ldims[1] == 1))
         throw Error(where + "/labels must be 1-D [rows], found shape " + shapeText(ldims));
     if (static_cast<std::int64_t>(ldims[0]) != set.rows)
-        throw Error(where + "/labels has " + std::to_string(ldims[0]) + " rows but /features has " +
+        throw Error(where + "/labels has " + std::to_string(ldims[0]) + " rows but /" + matrixPath + " has " +
                     std::to_string(set.rows));
     {
         H5Handle type(H5Dget_type(lab.get()), H5Tclose);
@@ -584,6 +587,10 @@ FeatureSet readFeatureFileOrThrow(const std::string& path, const FeatureReadOpti
     set.backboneVersion = readStringAttr(file.get(), "backbone_version");
     if (H5Aexists(file.get(), "format_version") > 0) {
         H5Handle attr(H5Aopen(file.get(), "format_version", H5P_DEFAULT), H5Aclose);
+        H5Handle type(H5Aget_type(attr.get()), H5Tclose);
+        if (H5Tget_class(type.get()) == H5T_STRING)
+            throw Error(where + "format_version is the text '" + readStringAttr(file.get(), "format_version") +
+                        "'; it must be the integer 1 or 2 (h5py: f.attrs['format_version'] = 2)");
         long long version = 0;
         if (H5Aread(attr.get(), H5T_NATIVE_LLONG, &version) < 0 || version < 1 || version > 2)
             throw Error(where + "format_version " + std::to_string(version) + " is not supported (expected 1 or 2)");
@@ -596,9 +603,24 @@ FeatureSet readFeatureFileOrThrow(const std::string& path, const FeatureReadOpti
                                 "(h5py: f.attrs['label_names'] = ['safe', 'vulnerable'])");
         const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get()));
         set.labelNames = readStrings(attr.get(), true, n, where + "attribute label_names");
+        // Two classes of one name could not be told apart in any table, chart or --label-names.
+        std::unordered_map<std::string_view, std::size_t> first;
+        for (std::size_t i = 0; i < set.labelNames.size(); ++i)
+            if (const auto [at, added] = first.emplace(set.labelNames[i], i); !added)
+                throw Error(where + "attribute label_names names '" + set.labelNames[i] + "' twice (classes " +
+                            std::to_string(at->second) + " and " + std::to_string(i) + ")");
     }
 
-    const long long maxLabel = *std::max_element(rawLabels.begin(), rawLabels.end());
+    const auto maxAt = std::max_element(rawLabels.begin(), rawLabels.end());
+    const long long maxLabel = *maxAt;
+    // Without label_names the classes are 0..the largest label, so a label beyond the rows can
+    // only add empty classes; a huge one (2^62) overflowed the class count and another row was
+    // blamed.
+    if (set.labelNames.empty() && maxLabel >= std::max<long long>(set.rows, 2))
+        throw Error(where + "label " + std::to_string(maxLabel) + " at row " + std::to_string(maxAt - rawLabels.begin()) +
+                    " is out of range: labels are the classes 0..K-1, and " + std::to_string(set.rows) +
+                    " rows cannot have more than " + std::to_string(std::max<long long>(set.rows, 2)) +
+                    " classes (name the classes in the attribute label_names to keep other labels out)");
     const int numClasses = set.labelNames.empty() ? static_cast<int>(std::max(maxLabel + 1, 0LL))
                                                   : static_cast<int>(set.labelNames.size());
     set.labels.resize(rawLabels.size());
@@ -637,6 +659,12 @@ FeatureSet readFeatureFileOrThrow(const std::string& path, const FeatureReadOpti
         const auto sdims = shapeOf(sp.get());
         if (sdims.size() != 1 || static_cast<std::int64_t>(sdims[0]) != set.rows)
             throw Error(where + "/split must be 1-D with " + std::to_string(set.rows) + " rows, found shape " + shapeText(sdims));
+        {
+            H5Handle type(H5Dget_type(sp.get()), H5Tclose);
+            if (H5Tget_class(type.get()) != H5T_INTEGER)
+                throw Error(where + "/split must hold the integer codes 0 (train), 1 (validation) and 2 (test)" +
+                            (H5Tget_class(type.get()) == H5T_STRING ? ", not text" : ""));
+        }
         std::vector<long long> raw(static_cast<std::size_t>(set.rows));
         if (H5Dread(sp.get(), H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) < 0)
             throw Error(where + "/split cannot be read");

@@ -2,6 +2,8 @@
 
 #include "eval/CalibrationBin.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -150,6 +152,32 @@ Metrics metricsOfNoRows(int numClasses)
     m.confusion.assign(static_cast<std::size_t>(std::max(numClasses, 0)),
                        std::vector<std::int64_t>(static_cast<std::size_t>(std::max(numClasses, 0)), 0));
     return m;
+}
+
+std::string missingClassNote(const Metrics& m, const std::vector<std::string>& labelNames, std::string_view where)
+{
+    if (m.count == 0)
+        return {};
+    const auto k = m.confusion.size();
+    auto nameOf = [&](std::size_t c) {
+        return "'" + (c < labelNames.size() ? labelNames[c] : std::to_string(c)) + "'";
+    };
+    std::vector<std::size_t> absent;
+    for (std::size_t c = 0; c < k; ++c)
+        if (std::accumulate(m.confusion[c].begin(), m.confusion[c].end(), std::int64_t{0}) == 0)
+            absent.push_back(c);
+    if (absent.empty())
+        return {};
+    const std::string of = fmt::format("{} has no {} rows (of its {})", where, nameOf(absent[0]), m.count);
+    if (k == 2)
+        return absent[0] == 1 ? of + ": its recall and F1 are 0 and its ROC-AUC and PR-AUC undefined, whatever the head "
+                                     "predicts"
+                              : of + ": its ROC-AUC and PR-AUC are undefined, and its precision is 1 or 0 whatever the "
+                                     "head scores";
+    std::vector<std::string> names;
+    for (const std::size_t c : absent)
+        names.push_back(nameOf(c));
+    return fmt::format("{} has no rows of class{} {} (of its {}): its macro averages are over the other {} classes", where, absent.size() == 1 ? "" : "es", fmt::join(names, ", "), m.count, k - absent.size());
 }
 
 Metrics computeMetrics(std::span<const std::int32_t> labels, std::span<const float> probs, int numClasses,

@@ -144,8 +144,14 @@ Predictions readPredictionsCsv(const std::string& path)
             p.ids.push_back(fields[0]);
             p.split.push_back(rec.split(1));
             p.labels.push_back(rec.classIndex(2, p.numClasses));
-            rec.classIndex(3, p.numClasses);
+            const int predicted = rec.classIndex(3, p.numClasses);
             rec.probabilities(4, p.numClasses, p.probabilities);
+            // The column is written from the probabilities (predictClass); one that disagrees
+            // was edited by hand, and which of the two is right cannot be told.
+            const int fromProbabilities = predictClass(p.row(p.ids.size() - 1), p.numClasses);
+            if (predicted != fromProbabilities)
+                throw Error(fmt::format("{}: line {}: row '{}' says predicted {}, but its probabilities give class {}", path,
+                                        line, fields[0], predicted, fromProbabilities));
         });
     if (!found)
         throw Error(path + ": missing or unreadable");

@@ -2,6 +2,8 @@
 
 #include <headbench/core/Error.h>
 
+#include <fmt/format.h>
+
 #include <utility>
 
 namespace headbench {
@@ -32,17 +34,7 @@ std::optional<CrossValidationSummary> loadCrossValidationOrProblem(const std::st
 void applyThreshold(ComparedRun& run, double threshold)
 {
     run.threshold = threshold;
-    if (run.predictions.numClasses != 2)
-        return;
-    for (const auto& [code, metrics] : {std::pair{kValidation, &run.record.validation}, std::pair{kTest, &run.record.test}}) {
-        const SplitRows rows = rowsOfSplit(run.predictions, code);
-        if (rows.labels.empty())
-            continue;
-        const double loss = metrics->loss; // the loss does not depend on the threshold
-        *metrics = computeMetrics(rows.labels, rows.probabilities, 2, threshold);
-        metrics->loss = loss;
-        metrics->ci = bootstrapIntervals(rows.labels, rows.probabilities, 2, threshold, {.seed = run.record.spec.seed});
-    }
+    metricsAtThreshold(run.record, run.predictions, threshold);
 }
 
 RunComparison compareRuns(const std::vector<std::string>& runDirs, const CompareOptions& options)
@@ -59,6 +51,14 @@ RunComparison compareLoadedRuns(std::vector<ComparedRun> runs, const CompareOpti
 {
     if (runs.size() < 2)
         throw Error("compare needs two or more runs");
+    // The same run twice (or a copy of its folder) was compared with itself: every difference
+    // 0, and a "significant" column of nothing.
+    for (std::size_t i = 0; i < runs.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (!runs[i].record.id.empty() && runs[i].record.id == runs[j].record.id)
+                throw Error(fmt::format("run {} is given twice ({} and {}): compare needs different runs", runs[i].record.id,
+                                        runs[j].record.dir.empty() ? "run " + std::to_string(j + 1) : runs[j].record.dir,
+                                        runs[i].record.dir.empty() ? "run " + std::to_string(i + 1) : runs[i].record.dir));
     RunComparison out;
     std::vector<HeadSpec> specs;
     for (ComparedRun& run : runs) {

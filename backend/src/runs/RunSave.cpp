@@ -3,9 +3,11 @@
 
 #include <headbench/core/AtomicFile.h>
 #include <headbench/core/Error.h>
+#include <headbench/core/Hash.h>
 #include <headbench/eval/Calibration.h>
 #include <headbench/runs/RunStore.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -85,7 +87,8 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
             }
             writeLeakageCsv((dir / "leakage.csv").string(), rows);
         }
-        result.head.save((dir / "head.pt").string());
+        const std::string headPath = (dir / "head.pt").string();
+        result.head.save(headPath);
         json run{{"id", rec.id},
                  {"name", rec.name},
                  {"created", rec.created},
@@ -103,6 +106,7 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
                  {"split_source", result.splitSource}};
         run["train_fraction"] = result.trainFraction;
         run["train_rows"] = result.trainRows;
+        run["head_hash"] = hashFile(headPath); // loadRunHead refuses a head.pt put there from elsewhere
         if (result.splitSource.rfind("file", 0) == 0)
             if (const auto it = data.attributes.find("split_source"); it != data.attributes.end())
                 run["file_split_source"] = it->second;
@@ -129,7 +133,20 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
 
 TrainedHead loadRunHead(const std::string& dir)
 {
-    return TrainedHead::load((fs::path(dir) / "head.pt").string());
+    const RunRecord rec = loadRun(dir);
+    const std::string path = (fs::path(dir) / "head.pt").string();
+    if (!rec.headHash.empty() && !fileHasHash(path, rec.headHash))
+        throw Error(fmt::format("{}: not the head run {} saved (its content differs from run.json's head_hash): was it "
+                                "copied from another run?",
+                                path, rec.id));
+    TrainedHead head = TrainedHead::load(path);
+    if (!rec.labelNames.empty() && head.numClasses() != static_cast<int>(rec.labelNames.size()))
+        throw Error(fmt::format("{}: the head predicts {} classes, but run.json names {}", path, head.numClasses(),
+                                rec.labelNames.size()));
+    if (rec.dim > 0 && head.inputDim() != rec.dim)
+        throw Error(fmt::format("{}: the head takes {} features per row, but run.json's feature file has {}", path,
+                                head.inputDim(), rec.dim));
+    return head;
 }
 
 } // namespace headbench

@@ -513,6 +513,9 @@ void updateRunJson(const std::string& dir, const std::function<void(json&)>& cha
 
 void renameRun(const std::string& dir, const std::string& name)
 {
+    // A blank name listed the run as nothing at all, in the window and in `runs`.
+    if (name.find_first_not_of(" \t\r\n") == std::string::npos)
+        throw Error(dir + ": a run's name cannot be empty");
     updateRunJson(dir, [&](json& run) { run["name"] = name; });
 }
 
@@ -621,9 +624,44 @@ FeaturesState checkFeatures(const RunRecord& run)
     }
 }
 
+namespace {
+
+/// A workspace moved or copied elsewhere (another machine, a cluster's scratch) keeps its feature
+/// files beside its runs, but the runs name them by absolute path: every run then read as "no
+/// features". When the recorded file is gone, a file of the same name and size in the run's
+/// workspace (`<ws>/features/` or `<ws>/`) is taken instead; checkFeatures still compares its
+/// content hash before anything trusts it.
+void relocateFeatures(RunRecord& rec)
+{
+    std::error_code ec;
+    if (rec.featuresPath.empty() || fs::exists(rec.featuresPath, ec))
+        return;
+    fs::path runDir = fs::absolute(rec.dir, ec).lexically_normal();
+    if (runDir.filename().empty()) // written with a trailing '/'
+        runDir = runDir.parent_path();
+    const fs::path workspace = runDir.parent_path().parent_path(); // <ws>/runs/<id>
+    const fs::path name = fs::path(rec.featuresPath).filename();
+    for (const fs::path& candidate : {workspace / "features" / name, workspace / name}) {
+        const auto size = fs::file_size(candidate, ec);
+        if (!ec && fs::is_regular_file(candidate, ec) &&
+            (rec.featuresSize == 0 || static_cast<std::int64_t>(size) == rec.featuresSize)) {
+            rec.featuresPath = candidate.string();
+            return;
+        }
+    }
+}
+
+} // namespace
+
 RunRecord loadRun(const std::string& dirPath)
 {
     const fs::path dir(dirPath);
+    std::error_code ec;
+    // A run id given where its folder is wanted ("missing run.json" said nothing of that).
+    if (!fs::is_directory(dir, ec))
+        throw Error(dirPath + (fs::exists(dir, ec) ? ": is a file, not a run folder"
+                                                   : ": no such run folder (a run is given by its folder, "
+                                                     "WORKSPACE/runs/ID, as `runs` lists them)"));
     for (const char* required : {"run.json", "spec.json", "history.json", "metrics.json", "predictions.csv", "head.pt"})
         if (!fs::exists(dir / required))
             throw Error(dirPath + ": not a complete run (missing " + required + ")");
@@ -656,6 +694,7 @@ RunRecord loadRun(const std::string& dirPath)
         rec.splitSource = run.value("split_source", "");
         rec.trainFraction = run.value("train_fraction", 1.0);
         rec.trainRows = wholeValue(run, "train_rows", 0LL);
+        rec.headHash = run.value("head_hash", "");
         if (run.contains("leakage"))
             rec.leakage = leakageFromJson(run["leakage"].dump());
         if (run.contains("calibration"))
@@ -670,6 +709,7 @@ RunRecord loadRun(const std::string& dirPath)
     });
     rec.spec = headSpecFromJson(readText(dir / "spec.json"), (dir / "spec.json").string());
     rec.dir = dirPath;
+    relocateFeatures(rec);
     return rec;
 }
 
@@ -809,9 +849,60 @@ RunLeakageRows loadLeakageRows(const std::string& dirPath)
     return out;
 }
 
+void metricsAtThreshold(RunRecord& rec, const RunPredictions& p, double threshold)
+{
+    if (p.numClasses != 2)
+        return;
+    for (const auto& [code, metrics] : {std::pair{kValidation, &rec.validation}, std::pair{kTest, &rec.test}}) {
+        const SplitRows rows = rowsOfSplit(p, code);
+        if (rows.labels.empty())
+            continue;
+        const double loss = metrics->loss; // the loss does not depend on the threshold
+        *metrics = computeMetrics(rows.labels, rows.probabilities, 2, threshold);
+        metrics->loss = loss;
+        metrics->ci = bootstrapIntervals(rows.labels, rows.probabilities, 2, threshold, {.seed = rec.spec.seed});
+    }
+}
+
+void putRunsAtSavedThresholds(std::vector<RunRecord>& runs)
+{
+    for (RunRecord& r : runs) {
+        if (!r.finished() || !r.threshold || r.labelNames.size() != 2)
+            continue;
+        try {
+            metricsAtThreshold(r, loadPredictions(r.dir), *r.threshold);
+        } catch (const Error& e) {
+            r.status = "damaged";
+            r.problem = e.what();
+        }
+    }
+}
+
 RunPredictions loadPredictions(const std::string& dirPath)
 {
-    return readPredictionsCsv((fs::path(dirPath) / "predictions.csv").string());
+    const std::string path = (fs::path(dirPath) / "predictions.csv").string();
+    RunPredictions p = readPredictionsCsv(path);
+    const fs::path runJson = fs::path(dirPath) / "run.json";
+    std::error_code ec;
+    if (!fs::exists(runJson, ec))
+        return p; // a run folder being written, or one read without its record (tests, tools)
+    std::int64_t rows = 0;
+    std::vector<std::string> names;
+    readingJsonFile(runJson.string(), [&] {
+        const json run = json::parse(readText(runJson));
+        if (const auto f = run.find("features"); f != run.end() && f->is_object())
+            rows = wholeValue(*f, "rows", 0LL);
+        names = run.value("label_names", std::vector<std::string>{});
+    });
+    // Every row of the feature file has its line (RunSave); fewer lines is a file cut short.
+    if (rows > 0 && static_cast<std::int64_t>(p.ids.size()) != rows)
+        throw Error(fmt::format("{}: {} rows, but the run was trained on a file of {}: the file is cut short or comes "
+                                "from another run",
+                                path, p.ids.size(), rows));
+    if (!names.empty() && names != p.labelNames)
+        throw Error(fmt::format("{}: classes {}, but run.json names {}", path, fmt::join(p.labelNames, ", "),
+                                fmt::join(names, ", ")));
+    return p;
 }
 
 } // namespace headbench

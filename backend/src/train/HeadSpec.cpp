@@ -259,6 +259,10 @@ std::vector<std::int64_t> parseWidthList(const std::string& text, const std::str
         std::string item = text.substr(start, end - start);
         item.erase(0, item.find_first_not_of(" \t"));
         item.erase(item.find_last_not_of(" \t") + 1);
+        // A trailing comma is forgiven ("512,256,"); an empty width inside the list is not: "8,,8"
+        // gave a 2x8 head where 3 layers were meant, or a typo for one.
+        if (item.empty() && text.find_first_not_of(" \t,", end) != std::string::npos)
+            throw Error(source + ": '" + text + "' has an empty width between commas (expected e.g. 512,256)");
         if (!item.empty()) {
             std::int64_t w = 0;
             const auto [ptr, ec] = std::from_chars(item.data(), item.data() + item.size(), w);

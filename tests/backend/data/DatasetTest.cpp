@@ -167,6 +167,11 @@ TEST(Dataset, BadJsonlNamesFileLineAndProblem)
               "data.jsonl: only one class ('1') in 2 samples; a classifier needs two or more");
     EXPECT_EQ(errorOf([] { jsonl("{\"func\":12,\"target\":1}\n"); }),
               "data.jsonl:1: text field 'func' is a number, expected a string");
+    // A NUL inside a text cut it in the feature file; bytes that are not UTF-8 were echoed.
+    EXPECT_EQ(errorOf([] { jsonl("{\"func\":\"int a;\\u0000 int b;\",\"target\":1}\n"); }),
+              "data.jsonl:1: the text holds a NUL character (at byte 7), which the feature file cannot store");
+    EXPECT_EQ(errorOf([] { jsonl("{\"func\":\"a\",\"target\":0}\n{\"func\":\"caf\xe9\",\"target\":1}\n"); }),
+              "data.jsonl:2:13: not valid UTF-8 (byte 0xe9); save the file as UTF-8");
 }
 
 TEST(Dataset, BadCsvNamesRowAndProblem)
@@ -176,6 +181,9 @@ TEST(Dataset, BadCsvNamesRowAndProblem)
     EXPECT_EQ(errorOf([] { csv("func,target\na,1\nb\n"); }), "data.csv: row 2 (line 3): 1 fields, the header has 2");
     EXPECT_EQ(errorOf([] { csv("func,target\n\"a,1\n"); }), "data.csv: line 2: a quoted field is never closed");
     EXPECT_EQ(errorOf([] { csv("func,target\na,\n"); }), "data.csv: row 1 (line 2): label column 'target' is empty");
+    // The first of two 'target' columns was read, without a word.
+    EXPECT_EQ(errorOf([] { csv("func,target,note,target\na,1,x,0\n"); }),
+              "data.csv: line 1: the header has two columns named 'target' (columns 2 and 4)");
 }
 
 TEST(Dataset, LoadDatasetPicksTheParserAndRejectsUnknownFiles)

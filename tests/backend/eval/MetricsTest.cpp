@@ -103,3 +103,27 @@ TEST(Metrics, ReliabilityBinsTakeEdgesAndNaN)
     EXPECT_EQ(counts, (std::vector<std::int64_t>{1, 1, 1, 2})); // NaN alone, 0.5, 0.5000001, then 1 and 1
     EXPECT_FLOAT_EQ(static_cast<float>(bins[1].confidence), 0.5f);
 }
+
+// A split lacking a class scores recall and F1 of 0 (two classes, no positives) whatever the
+// head does; the note says so, naming the class, and says nothing when every class has rows.
+TEST(Metrics, ASplitWithoutAClassIsNoted)
+{
+    const std::vector<std::string> names{"safe", "vulnerable"};
+    const std::vector<std::int32_t> negatives{0, 0, 0};
+    const std::vector<float> probs{0.9f, 0.1f, 0.2f, 0.8f, 0.6f, 0.4f};
+    const Metrics noPositives = computeMetrics(negatives, probs, 2);
+    EXPECT_EQ(noPositives.f1, 0.0);
+    EXPECT_TRUE(std::isnan(noPositives.rocAuc));
+    EXPECT_EQ(missingClassNote(noPositives, names, "the test split"),
+              "the test split has no 'vulnerable' rows (of its 3): its recall and F1 are 0 and its ROC-AUC and PR-AUC "
+              "undefined, whatever the head predicts");
+    const Metrics noNegatives = computeMetrics(std::vector<std::int32_t>{1, 1, 1}, probs, 2);
+    EXPECT_EQ(missingClassNote(noNegatives, names, "the file").rfind("the file has no 'safe' rows (of its 3): its ROC-AUC", 0),
+              0u);
+    EXPECT_EQ(missingClassNote(computeMetrics(std::vector<std::int32_t>{0, 1, 0}, probs, 2), names, "the test split"), "");
+    EXPECT_EQ(missingClassNote(metricsOfNoRows(2), names, "the test split"), "");
+
+    const std::vector<float> four{0.7f, 0.2f, 0.05f, 0.05f, 0.1f, 0.8f, 0.05f, 0.05f, 0.3f, 0.3f, 0.2f, 0.2f};
+    EXPECT_EQ(missingClassNote(computeMetrics(std::vector<std::int32_t>{0, 1, 1}, four, 4), {"a", "b", "c", "d"}, "the test split"),
+              "the test split has no rows of classes 'c', 'd' (of its 3): its macro averages are over the other 2 classes");
+}

@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -122,8 +121,41 @@ TEST(PredictionFiles, ARowThatDoesNotAddUpToOneIsRefused)
                   std::string::npos)
             << e.what();
     }
-    test::writeFile(path, "id,split,label,predicted,p_a,p_b\nr1,test,0,0,1.4e-45,1\nr2,test,1,1,0.99999994,5.9604645e-08\n");
+    test::writeFile(path, "id,split,label,predicted,p_a,p_b\nr1,test,0,1,1.4e-45,1\nr2,test,1,0,0.99999994,5.9604645e-08\n");
     EXPECT_EQ(readPredictionsCsv(path).ids.size(), 2u);
+}
+
+// The predicted column is written from the probabilities; a row where they disagree was edited
+// by hand and was read without a word (the figures come from the probabilities).
+TEST(PredictionFiles, APredictedClassTheProbabilitiesDoNotGiveIsRefused)
+{
+    test::TempDir dir;
+    const std::string path = dir.file("predictions.csv");
+    struct Case {
+        std::string classes;
+        std::string rows;
+        std::string expected; ///< empty: read
+    };
+    const Case cases[] = {
+        {"p_a,p_b", "r1,test,0,0,0.7,0.3\nr2,test,1,0,0.2,0.8\n",
+         "line 3: row 'r2' says predicted 0, but its probabilities give class 1"},
+        // Two classes: p1 >= 0.5 is class 1, so a tie is class 1.
+        {"p_a,p_b", "r1,test,0,1,0.5,0.5\n", ""},
+        {"p_a,p_b", "r1,test,0,0,0.5,0.5\n", "line 2: row 'r1' says predicted 0, but its probabilities give class 1"},
+        // More classes: the arg-max.
+        {"p_a,p_b,p_c", "r1,test,2,2,0.1,0.2,0.7\n", ""},
+        {"p_a,p_b,p_c", "r1,test,2,1,0.1,0.2,0.7\n", "line 2: row 'r1' says predicted 1, but its probabilities give class 2"},
+    };
+    for (const Case& c : cases) {
+        test::writeFile(path, "id,split,label,predicted," + c.classes + "\n" + c.rows);
+        try {
+            readPredictionsCsv(path);
+            EXPECT_TRUE(c.expected.empty()) << "accepted " << c.rows;
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find(path + ": " + c.expected), std::string::npos) << e.what();
+            EXPECT_FALSE(c.expected.empty()) << e.what();
+        }
+    }
 }
 
 TEST(PredictionFiles, OutOfFoldRoundTrips)

@@ -230,6 +230,10 @@ TEST(RunLifecycle, RenameTagDeleteAndFeatureChanges)
     RunRecord back = loadRun(rec.dir);
     EXPECT_EQ(back.name, "baseline");
     EXPECT_EQ(back.tags, (std::vector<std::string>{"probe", "v1"}));
+    // A blank name listed the run as nothing; it is refused and the name kept.
+    for (const char* blank : {"", "  \t"})
+        EXPECT_THROW(renameRun(rec.dir, blank), Error);
+    EXPECT_EQ(loadRun(rec.dir).name, "baseline");
     EXPECT_EQ(checkFeatures(back), FeaturesState::Same);
 
     data.features[0] += 1.0f; // the file is rewritten with other content
@@ -430,4 +434,91 @@ TEST(RunStore, ACutOrEmptyRunFileIsNamedWithWhereItEnds)
         test::writeFile((dir / file).string(), original);
     }
     EXPECT_NO_THROW(loadRun(s.record.dir));
+}
+
+// Files of a run that each read well but are not what the run saved: a predictions.csv cut at a
+// line boundary (compare called the runs' samples "different"), one whose classes are not
+// run.json's, and a head.pt copied from another run of the same shape (eval scored it).
+TEST(RunStore, PredictionsAndHeadMustBeTheRunsOwn)
+{
+    SavedRun s;
+    HeadSpec otherSpec = s.spec;
+    otherSpec.seed += 1;
+    const RunRecord other = saveRun(s.dir.file("ws"), s.data, otherSpec, trainHead(s.data, otherSpec), "other");
+    const fs::path dir(s.record.dir);
+    const std::string predictions = (dir / "predictions.csv").string(), head = (dir / "head.pt").string(),
+                      runJson = (dir / "run.json").string();
+    const std::string originalPredictions = test::readFile(predictions), originalHead = test::readFile(head),
+                      originalRun = test::readFile(runJson);
+    auto refusal = [](const std::function<void()>& read) {
+        try {
+            read();
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("(read)");
+    };
+
+    // Cut after line 291 of 301 (the header and 290 rows): every line whole.
+    std::size_t at = 0;
+    for (int line = 0; line < 291; ++line)
+        at = originalPredictions.find('\n', at) + 1;
+    test::writeFile(predictions, originalPredictions.substr(0, at));
+    EXPECT_EQ(refusal([&] { loadPredictions(s.record.dir); }),
+              predictions + ": 290 rows, but the run was trained on a file of 300: the file is cut short or comes from "
+                            "another run");
+    test::writeFile(predictions, originalPredictions);
+
+    nlohmann::json run = nlohmann::json::parse(originalRun);
+    ASSERT_EQ(run["label_names"], (std::vector<std::string>{"class0", "class1"}));
+    run["label_names"] = {"safe", "vulnerable"};
+    test::writeFile(runJson, run.dump());
+    EXPECT_EQ(refusal([&] { loadPredictions(s.record.dir); }),
+              predictions + ": classes class0, class1, but run.json names safe, vulnerable");
+    run["label_names"] = {"a", "b", "c"};
+    test::writeFile(runJson, run.dump());
+    EXPECT_EQ(refusal([&] { loadRunHead(s.record.dir); }), head + ": the head predicts 2 classes, but run.json names 3");
+    test::writeFile(runJson, originalRun);
+
+    // The other run's head has the same shape (12 inputs, 16 hidden, 2 classes): only the
+    // saved hash tells them apart.
+    ASSERT_NE(test::readFile((fs::path(other.dir) / "head.pt").string()), originalHead);
+    fs::copy_file(fs::path(other.dir) / "head.pt", head, fs::copy_options::overwrite_existing);
+    EXPECT_EQ(refusal([&] { loadRunHead(s.record.dir); }).rfind(head + ": not the head run " + s.record.id + " saved", 0), 0u);
+    // A run saved before the hash was kept has none, and its head is read as it is.
+    run = nlohmann::json::parse(originalRun);
+    run.erase("head_hash");
+    test::writeFile(runJson, run.dump());
+    EXPECT_EQ(loadRunHead(s.record.dir).numClasses(), 2);
+    test::writeFile(runJson, originalRun);
+    test::writeFile(head, originalHead);
+    EXPECT_EQ(loadRunHead(s.record.dir).inputDim(), 12);
+    EXPECT_EQ(loadPredictions(s.record.dir).ids.size(), 300u);
+}
+
+// A workspace moved elsewhere with its feature file: the runs named the old absolute path and
+// all read as "no features", with the same file beside them.
+TEST(RunStore, AMovedWorkspaceFindsItsFeatureFileBesideItsRuns)
+{
+    SavedRun s;
+    const fs::path moved = fs::path(s.dir.file("moved")) / "ws";
+    fs::create_directories(moved.parent_path());
+    fs::copy(s.dir.file("ws"), moved, fs::copy_options::recursive);
+    const fs::path runDir = moved / "runs" / s.record.id;
+    // While the recorded file is there, it is the one.
+    EXPECT_EQ(loadRun(runDir.string()).featuresPath, fs::absolute(s.data.path).string());
+
+    fs::create_directories(moved / "features");
+    fs::copy_file(s.data.path, moved / "features" / "features.h5");
+    fs::remove(s.data.path);
+    RunRecord back = loadRun(runDir.string() + "/");
+    EXPECT_EQ(back.featuresPath, (moved / "features" / "features.h5").string());
+    EXPECT_EQ(checkFeatures(back), FeaturesState::Same);
+
+    // A file of that name but another size is not it.
+    fs::remove(moved / "features" / "features.h5");
+    test::writeFile((moved / "features.h5").string(), "not the features");
+    back = loadRun(runDir.string());
+    EXPECT_EQ(back.featuresPath, fs::absolute(s.data.path).string());
+    EXPECT_EQ(checkFeatures(back), FeaturesState::Missing);
 }

@@ -157,6 +157,10 @@ TEST(HeadSpec, HiddenWithDepthIsTheSameHeadThroughFlagsJsonAndSweeps)
     EXPECT_EQ(errorOf(R"({"depth": 9})"), "head.json: depth 9 must be 0 to 8");
     EXPECT_THROW(parseWidthList("512,abc", "--hidden"), Error);
     EXPECT_EQ(parseWidthList(" 512, 256 ,", "--hidden"), (std::vector<std::int64_t>{512, 256}));
+    // An empty width inside the list was dropped: "8,,8" trained a 2x8 head.
+    for (const char* text : {"8,,8", ",8", "8, ,8"})
+        EXPECT_THROW(parseWidthList(text, "--hidden"), Error) << text;
+    EXPECT_EQ(parseWidthList("", "--hidden"), std::vector<std::int64_t>{});
 }
 
 // Issue 14: the sweep read widths with an unchecked get<int>(), so 4294967808 became 512.

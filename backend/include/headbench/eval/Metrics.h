@@ -5,6 +5,8 @@
 #include <limits>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace headbench {
@@ -46,6 +48,13 @@ struct Metrics {
 /// The metrics of no rows (an empty split, a run that never finished): count 0 and every figure
 /// NaN, shown as "-" and written as null, never as a score of 0.
 Metrics metricsOfNoRows(int numClasses);
+
+/// What a reader of `m` (the metrics of the rows `where` names: "the test split") must know when
+/// some class has no rows in it, as one sentence; empty when every class has rows (or there are
+/// no rows). With
+/// two classes and no positive rows, recall and F1 are 0 and the AUCs undefined whatever the head
+/// does; with more classes, the macro averages leave the absent classes out.
+std::string missingClassNote(const Metrics& m, const std::vector<std::string>& labelNames, std::string_view where);
 
 /// Predicted class of one sample from its K probabilities (threshold on p1 for K == 2).
 int predictClass(const float* probs, int numClasses, double threshold = 0.5);

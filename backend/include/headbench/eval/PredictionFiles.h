@@ -19,7 +19,8 @@ namespace headbench {
 void writePredictionsCsv(const std::string& path, const Predictions& p);
 /// Throws headbench::Error for a file that is missing, not a predictions file, or damaged
 /// (a split that is not train/validation/test, a label outside the classes, a probability that
-/// is not a number in [0, 1]).
+/// is not a number in [0, 1], a row whose probabilities do not add up to 1 or do not give its
+/// predicted class).
 Predictions readPredictionsCsv(const std::string& path);
 
 /// Per validation/test row of a run, what the leakage check found (leakage.csv).

@@ -57,6 +57,7 @@ struct RunRecord {
     Calibration calibration;    ///< post-hoc calibration (train --calibrate); method "none" when absent
     double trainFraction = 1;   ///< learning curves: the fraction of the training split used
     std::int64_t trainRows = 0; ///< training rows the head was fitted on; 0 for runs from before it was kept
+    std::string headHash;       ///< content hash of head.pt as saved ("xxh3_64:..."); empty for older runs
 
     bool finished() const { return status == "finished"; }
 };
@@ -155,8 +156,21 @@ std::string hashCacheDir(const std::string& workspace);
 
 /// Loads one run folder; throws headbench::Error when it is not a complete run.
 RunRecord loadRun(const std::string& dir);
+/// The run's predictions.csv; besides readPredictionsCsv's checks, its rows must be as many as
+/// the feature file run.json names had (a file cut at a line boundary reads well otherwise) and
+/// its classes those of run.json's label_names. Throws headbench::Error naming the file.
 RunPredictions loadPredictions(const std::string& dir);
-/// The trained head of a run (head.pt).
+/// `rec`'s validation and test metrics, intervals included, at `threshold` (two classes) from
+/// the run's predictions `p`; the loss (not a matter of threshold) is kept. The one rule compare,
+/// `runs` and the window's runs list apply to a run with a saved threshold.
+void metricsAtThreshold(RunRecord& rec, const RunPredictions& p, double threshold);
+/// The figures a list of runs shows (the window's runs panel, `runs`): a finished two-class run
+/// with a saved threshold is put at it (metricsAtThreshold; metrics.json holds 0.5), as compare
+/// and eval show it. A run whose predictions cannot be read then is listed as damaged, with why.
+void putRunsAtSavedThresholds(std::vector<RunRecord>& runs);
+/// The trained head of a run (head.pt). Throws headbench::Error when it is not the file the run
+/// saved (run.json's head_hash, kept since 2026-12-07: a head.pt copied from another run of the
+/// same shape) or when its inputs or classes differ from run.json's.
 TrainedHead loadRunHead(const std::string& dir);
 
 /// Per validation/test row of a run, what the leakage check found (leakage.csv), by id.
