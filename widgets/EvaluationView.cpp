@@ -106,6 +106,7 @@ EvaluationView::EvaluationView(QWidget* parent)
     , m_thresholdLabel(new QLabel)
     , m_saveThreshold(new QToolButton)
     , m_metrics(new QLabel)
+    , m_classNote(new QLabel)
     , m_confusion(new ConfusionMatrixView)
     , m_roc(new ChartView)
     , m_pr(new ChartView)
@@ -127,7 +128,9 @@ EvaluationView::EvaluationView(QWidget* parent)
                                   "fitted on part of it). Compare with validation to see overfitting."),
                             Qt::ToolTipRole);
     m_splitBox->setObjectName(QStringLiteral("evaluationSplitBox"));
-    m_slider->setRange(0, 1000);
+    // 0.001 to 0.999: a threshold of 0 or 1 predicts one class for every row, and a run cannot
+    // save it (run.json's threshold is in (0, 1)).
+    m_slider->setRange(1, 999);
     m_slider->setValue(500);
     m_slider->setToolTip(tr("Decision threshold on the probability of the positive class"));
     m_title->setStyleSheet(QStringLiteral("font-weight: bold; font-size: 13pt;"));
@@ -135,6 +138,10 @@ EvaluationView::EvaluationView(QWidget* parent)
     // edge instead of widening the window; the whole name is the tooltip.
     m_metrics->setTextFormat(Qt::RichText);
     m_metrics->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_classNote->setObjectName(QStringLiteral("missingClassNote"));
+    m_classNote->setWordWrap(true);
+    m_classNote->setStyleSheet(QStringLiteral("color: #a04000;"));
+    m_classNote->hide();
 
     m_rocLine->setName(tr("ROC"));
     m_prLine->setName(tr("PR"));
@@ -179,6 +186,7 @@ EvaluationView::EvaluationView(QWidget* parent)
     numbers->addStretch(1);
     numbers->addLayout(threshold);
     numbers->addWidget(m_metrics);
+    numbers->addWidget(m_classNote);
     numbers->addWidget(m_saveThreshold, 0, Qt::AlignLeft); // below: the slider keeps its width
     numbers->addStretch(1);
 
@@ -260,6 +268,11 @@ QString EvaluationView::splitName() const
     return m_splitBox->currentText();
 }
 
+QString EvaluationView::classNote() const
+{
+    return m_classNote->isHidden() ? QString() : m_classNote->text();
+}
+
 void EvaluationView::setThreshold(double threshold)
 {
     m_slider->setValue(static_cast<int>(std::lround(threshold * 1000)));
@@ -285,6 +298,10 @@ void EvaluationView::rebuildSplit()
     const bool binary = m_evaluation.binary();
     m_slider->setEnabled(binary);
     m_saveThreshold->setEnabled(binary);
+    // With more classes the prediction is the arg-max: a disabled slider says why.
+    m_slider->setToolTip(binary || k < 3 ? tr("Decision threshold on the probability of the positive class")
+                                         : tr("A threshold applies to two classes; with %1 the predicted class is the "
+                                              "most probable one").arg(k));
     m_roc->setVisible(binary);
     m_pr->setVisible(binary);
     QList<QPointF> pr = decimateCurve(m_evaluation.pr());
@@ -321,6 +338,7 @@ void EvaluationView::updateThresholdDependent()
     if (!m_data || m_rows.empty()) {
         m_confusion->setMatrix({}, {});
         m_metrics->setText(QString());
+        m_classNote->hide();
         m_rocMarker->clear();
         m_prMarker->clear();
         for (QWidget* w : std::initializer_list<QWidget*>{m_confusion, m_roc, m_pr, m_calibration})
@@ -357,17 +375,35 @@ void EvaluationView::updateThresholdDependent()
         rows += QStringLiteral("<tr><td>%1</td><td align=right><b>%2</b></td><td>%3</td></tr>")
                     .arg(tr(f.label), fmt(m.*f.value, f.decimals), ci ? interval((*ci).*f.interval, f.thresholdDependent) : QString());
     }
+    // The note is there whenever intervals are, in three lines either way: appearing only once
+    // the slider moved, it made the layout jump under the pointer and squeezed the ROC chart.
     QString note;
-    if (hidden)
-        note = tr("<br><span style=\"color:#666\">Intervals of accuracy, precision, recall and F1<br>hold at "
-                  "threshold 0.500 (the run's metrics.json);<br>Compare and eval use its saved threshold.</span>");
+    if (ci && k == 2)
+        note = hidden ? tr("<br><span style=\"color:#666\">Intervals of accuracy, precision,<br>recall and F1 hold at "
+                           "0.500<br>(metrics.json); Compare and eval<br>use the saved threshold.</span>")
+                      : tr("<br><span style=\"color:#666\">Intervals: %1% bootstrap, at<br>threshold 0.500 "
+                           "(metrics.json);<br>Compare and eval use<br>the saved threshold.</span>")
+                            .arg(ci->level * 100, 0, 'f', 0);
     m_metrics->setText(QStringLiteral("<table cellspacing=3>%1</table>%2").arg(rows, note));
+    std::vector<std::string> classNames;
+    for (const QString& n : names)
+        classNames.push_back(n.toStdString());
+    const QString missing = QString::fromStdString(
+        missingClassNote(m, classNames, tr("the %1 split").arg(splitName()).toStdString()));
+    m_classNote->setText(missing.isEmpty() ? QString() : missing.left(1).toUpper() + missing.mid(1) + QLatin1Char('.'));
+    m_classNote->setVisible(!missing.isEmpty());
     // An exported chart says what it is of: which run, which rows, and its figure.
     const QString of = tr("%1 · %2 split, %3 rows").arg(m_title->fullText(), m_splitBox->currentText()).arg(m.count);
     setExportCaption(m_confusion, k == 2 ? tr("%1 · threshold %2").arg(of, QString::number(m_threshold, 'f', 3)) : of);
     setExportCaption(m_roc, tr("%1 · ROC-AUC %2").arg(of, fmt(m.rocAuc, 4)));
     setExportCaption(m_pr, tr("%1 · PR-AUC %2").arg(of, fmt(m.prAuc, 4)));
     setExportCaption(m_calibration, tr("%1 · ECE %2").arg(of, fmt(m.ece, 4)));
+    // Exports of different runs and splits suggest different files.
+    const QString runAndSplit = m_title->fullText() + QLatin1Char(' ') + m_splitBox->currentText();
+    setExportName(m_confusion, QStringLiteral("confusion ") + runAndSplit);
+    setExportName(m_roc, QStringLiteral("roc ") + runAndSplit);
+    setExportName(m_pr, QStringLiteral("pr ") + runAndSplit);
+    setExportName(m_calibration, QStringLiteral("reliability ") + runAndSplit);
     if (k == 2) {
         const OperatingPoint at = operatingPoint(m);
         m_rocMarker->replace(QList<QPointF>{QPointF(at.falsePositiveRate, at.truePositiveRate)});

@@ -41,6 +41,9 @@ public:
     int split() const;
     /// The shown split's name as the split box says it ("validation", "test", "train").
     QString splitName() const;
+    /// Shown under the figures when a class has no rows in the split (missingClassNote): its
+    /// recall and F1 of 0 say nothing of the head. Empty otherwise.
+    QString classNote() const;
     /// Rows of the shown split (indices into the run's data).
     const std::vector<std::int64_t>& rows() const { return m_rows; }
     void setThreshold(double threshold);
@@ -87,6 +90,7 @@ private:
     QLabel* m_thresholdLabel;
     QToolButton* m_saveThreshold;
     QLabel* m_metrics;
+    QLabel* m_classNote;
     ConfusionMatrixView* m_confusion;
     ChartView* m_roc;
     ChartView* m_pr;

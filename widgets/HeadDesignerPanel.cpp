@@ -7,6 +7,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QEvent>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QLabel>
@@ -20,6 +21,26 @@
 
 namespace headbench {
 namespace {
+
+/// Wheel turns over a field that has no keyboard focus scroll the panel instead of changing the
+/// value: scrolling down the designer turned label smoothing 0 -> 0.2 and batch size 256 -> 160
+/// on the way, and the next run trained with them. The event is left unaccepted so Qt hands it
+/// on to the scroll area around the panel.
+class WheelNeedsFocus : public QObject {
+public:
+    using QObject::QObject;
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override
+    {
+        if (event->type() == QEvent::Wheel)
+            if (auto* w = qobject_cast<QWidget*>(watched); w && !w->hasFocus()) {
+                event->ignore();
+                return true;
+            }
+        return QObject::eventFilter(watched, event);
+    }
+};
 
 template <typename E> void fillCombo(QComboBox* box, std::initializer_list<E> values)
 {
@@ -208,6 +229,17 @@ HeadDesignerPanel::HeadDesignerPanel(QWidget* parent)
         connect(box, &QSpinBox::valueChanged, this, changed);
     connect(m_customWeights, &QLineEdit::textEdited, this, changed);
     connect(m_l2, &QLineEdit::textEdited, this, changed);
+
+    auto* wheel = new WheelNeedsFocus(this);
+    QList<QWidget*> fields;
+    for (QWidget* box : findChildren<QAbstractSpinBox*>())
+        fields.append(box);
+    for (QWidget* box : findChildren<QComboBox*>())
+        fields.append(box);
+    for (QWidget* field : fields) {
+        field->setFocusPolicy(Qt::StrongFocus); // a click or Tab gives focus; the wheel does not
+        field->installEventFilter(wheel);
+    }
 }
 
 std::vector<int> HeadDesignerPanel::parsedWidths(QString* problem) const

@@ -139,6 +139,16 @@ QTreeWidgetItem* RunsPanel::itemFor(const RunRecord& r, FeaturesState state)
 {
     auto* item = new RunItem;
     item->setText(NameColumn, QString::fromStdString(r.name));
+    item->setToolTip(NameColumn, QString::fromStdString(r.name)); // the whole name where the column cuts it
+    // A sweep point under its sweep's line is told by its point and values, as `runs` lists it:
+    // its default name ("1x64 relu, ce · activation=relu, dropout=0.1 · juliet.h5") was cut before
+    // the values. A name the user gave is kept.
+    if (!r.sweepId.empty()) {
+        const std::string fields = sweepPointText(r.sweepParams);
+        if (!fields.empty() && r.name.find(fields) != std::string::npos)
+            item->setText(NameColumn, QString::fromStdString(r.sweepPoint >= 0 ? std::to_string(r.sweepPoint + 1) + " · " + fields
+                                                                                : fields));
+    }
     item->setData(0, DirRole, QString::fromStdString(r.dir));
     item->setData(0, FinishedRole, r.finished());
     QString status = QString::fromStdString(r.status);

@@ -21,6 +21,7 @@ namespace headbench {
 
 namespace {
 constexpr const char* kCaptionProperty = "headbenchExportCaption";
+constexpr const char* kNameProperty = "headbenchExportName";
 
 QString tr(const char* text)
 {
@@ -36,6 +37,25 @@ void setExportCaption(QWidget* widget, const QString& caption)
 QString exportCaption(const QWidget* widget)
 {
     return widget->property(kCaptionProperty).toString();
+}
+
+void setExportName(QWidget* widget, const QString& name)
+{
+    widget->setProperty(kNameProperty, name);
+}
+
+QString exportFileStem(const QString& text)
+{
+    QString stem;
+    for (const QChar c : text.toLower()) {
+        if (c.isLetterOrNumber() || c == QLatin1Char('.') || c == QLatin1Char('_'))
+            stem += c;
+        else if (!stem.isEmpty() && !stem.endsWith(QLatin1Char('-')))
+            stem += QLatin1Char('-');
+    }
+    while (stem.endsWith(QLatin1Char('-')) || stem.endsWith(QLatin1Char('.')))
+        stem.chop(1);
+    return stem.isEmpty() ? QStringLiteral("export") : stem.left(120);
 }
 
 bool exportWidgetImage(QWidget* widget, const QString& path, const QString& title, QString* error)
@@ -104,7 +124,9 @@ void offerWidgetExport(QWidget* widget, QContextMenuEvent* event, const QString&
     if (!chosen)
         return;
     const bool asSvg = chosen == svg;
-    const QString path = QFileDialog::getSaveFileName(widget, dialogTitle, baseName + (asSvg ? QStringLiteral(".svg") : QStringLiteral(".png")),
+    const QString named = widget->property(kNameProperty).toString();
+    const QString stem = exportFileStem(named.isEmpty() ? baseName : named);
+    const QString path = QFileDialog::getSaveFileName(widget, dialogTitle, stem + (asSvg ? QStringLiteral(".svg") : QStringLiteral(".png")),
                                                       asSvg ? tr("SVG images (*.svg)") : tr("PNG images (*.png)"));
     QString error;
     if (path.isEmpty())

@@ -14,6 +14,13 @@ namespace headbench {
 void setExportCaption(QWidget* widget, const QString& caption);
 QString exportCaption(const QWidget* widget);
 
+/// Sets the name an export of `widget` suggests (e.g. "roc <run> test"); without one the menu
+/// suggests its baseName. Either way the suggestion is made a file name: letters, digits, '.',
+/// '_' and '-' ("Training curves: mlp" had a colon, and every run's ROC was "roc-curve.png").
+void setExportName(QWidget* widget, const QString& name);
+/// `text` as a file name stem: runs of other characters become one '-', in lower case.
+QString exportFileStem(const QString& text);
+
 /// Renders `widget` into `path` (SVG when the name ends in .svg, else PNG on white at 2x),
 /// with its export caption (if any) above it.
 /// Returns false and sets *error (naming the file) when the file could not be written.

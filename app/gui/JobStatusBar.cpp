@@ -133,9 +133,11 @@ void JobStatusBar::trainingEpoch(const EpochStats& e)
     const double elapsed = trainingSeconds();
     m_trainEstimate.add(elapsed, e.epoch);
     // Early stopping may end training sooner; the time left is for the epochs planned.
-    m_label->setText(tr("Epoch %1/%2 · train loss %3 · val loss %4 · val F1 %5 · elapsed %6 · ETA %7")
-                         .arg(e.epoch)
-                         .arg(m_trainEpochs)
+    // An L-BFGS probe's entries are the L2 penalties it tries, not epochs.
+    const QString step = e.iterations > 0 ? tr("L2 penalty %1/%2 (%3)").arg(e.epoch).arg(m_trainEpochs).arg(e.l2, 0, 'g', 3)
+                                          : tr("Epoch %1/%2").arg(e.epoch).arg(m_trainEpochs);
+    m_label->setText(tr("%1 · train loss %2 · val loss %3 · val F1 %4 · elapsed %5 · ETA %6")
+                         .arg(step)
                          .arg(e.trainLoss, 0, 'f', 4)
                          .arg(e.valLoss, 0, 'f', 4)
                          .arg(metricText(e.valF1), formatSeconds(elapsed),

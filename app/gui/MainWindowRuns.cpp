@@ -9,6 +9,7 @@
 #include <QCheckBox>
 
 #include "RunCompareView.h"
+#include "RunShowController.h"
 #include "RunsPanel.h"
 #include "SweepDialog.h"
 #include "SweepView.h"
@@ -102,6 +103,9 @@ void MainWindow::buildRunViews()
     connect(m_runsPanel, &RunsPanel::renameRequested, this, [this](const QString& dir, const QString& name) {
         try {
             renameRun(dir.toStdString(), name.toStdString());
+            // The titles of the views that show it (Evaluation, Training curves) follow.
+            if (dir == currentRunDir())
+                showRun(dir);
         } catch (const Error& e) {
             showError(QString::fromStdString(e.what()));
         }
@@ -163,18 +167,28 @@ void MainWindow::deleteRuns(const QStringList& dirs)
 {
     if (dirs.isEmpty())
         return;
+    // Named as the list names it: several runs may share a name, so the folder follows.
+    QString which = dirs.first();
+    if (dirs.size() == 1)
+        try {
+            which = tr("%1\n(%2)").arg(QString::fromStdString(loadRun(dirs.first().toStdString()).name), dirs.first());
+        } catch (const Error&) {
+        }
     const auto answer = QMessageBox::question(this, tr("Delete runs"),
-                                              dirs.size() == 1 ? tr("Delete this run and all its files?\n%1").arg(dirs.first())
+                                              dirs.size() == 1 ? tr("Delete this run and all its files?\n%1").arg(which)
                                                                : tr("Delete these %1 runs and all their files?").arg(dirs.size()));
     if (answer != QMessageBox::Yes)
         return;
+    QStringList deleted;
     for (const QString& dir : dirs) {
         try {
             deleteRun(dir.toStdString());
+            deleted << dir;
         } catch (const Error& e) {
             showError(QString::fromStdString(e.what()));
         }
     }
+    m_runShow->runsDeleted(deleted);
     m_workspace->refreshRuns();
 }
 

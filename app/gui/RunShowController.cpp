@@ -96,6 +96,24 @@ bool RunShowController::locate(const QString& runDir, const QString& chosenPath)
     return true;
 }
 
+void RunShowController::runsDeleted(const QStringList& dirs)
+{
+    const auto same = [](const QString& a, const QString& b) {
+        return !a.isEmpty() &&
+               QDir::cleanPath(QFileInfo(a).absoluteFilePath()) == QDir::cleanPath(QFileInfo(b).absoluteFilePath());
+    };
+    for (const QString& dir : dirs) {
+        if (same(m_requestedRunDir, dir))
+            m_requestedRunDir.clear();
+        if (same(m_runAwaitingFeatures, dir))
+            m_runAwaitingFeatures.clear();
+        if (same(m_currentRunDir, dir)) {
+            m_currentRunDir.clear();
+            Q_EMIT runCleared();
+        }
+    }
+}
+
 void RunShowController::workspaceChanged(const QString& dir)
 {
     m_requestedRunDir.clear();

@@ -39,6 +39,9 @@ public:
     /// one the run recorded, and shows the run again with it; otherwise error names the file (or
     /// says why it could not be read). Returns whether the file was taken.
     bool locate(const QString& runDir, const QString& chosenPath);
+    /// Runs were deleted: when the shown (or requested) run is among `dirs` it is no longer shown
+    /// (runCleared). A deleted run stayed on screen, and "Save threshold with run" then failed.
+    void runsDeleted(const QStringList& dirs);
 
     // What the workspace reports. The window connects WorkspaceController's signals to these,
     // after its own handlers of the same signals (a run shown from featuresLoaded may ask for

@@ -174,10 +174,16 @@ void WorkspaceController::openWorkspace(const QString& dir)
         Q_EMIT runFeaturesUnavailable(QString::fromStdString(m_runs[i].dir), path, featuresProblem(m_runs[i], m_featureStates[i]));
         break;
     }
-    const QDir featuresDir(QDir(m_workspace).filePath(QStringLiteral("features")));
-    const auto files = featuresDir.entryInfoList({QStringLiteral("*.h5"), QStringLiteral("*.hdf5")}, QDir::Files, QDir::Time);
-    if (!files.isEmpty())
-        openFeatures(files.first().absoluteFilePath());
+    // No run to say which: the newest feature file of features/ (where Import writes them), else
+    // of the workspace's own folder (where headbench-cli users tend to keep theirs).
+    for (const QString& sub : {QStringLiteral("features"), QStringLiteral(".")}) {
+        const QDir featuresDir(QDir(m_workspace).filePath(sub));
+        const auto files = featuresDir.entryInfoList({QStringLiteral("*.h5"), QStringLiteral("*.hdf5")}, QDir::Files, QDir::Time);
+        if (!files.isEmpty()) {
+            openFeatures(files.first().absoluteFilePath());
+            return;
+        }
+    }
 }
 
 const RunRecord* WorkspaceController::newestFinishedRun() const
@@ -345,6 +351,7 @@ WorkspaceController::RunListing WorkspaceController::listWorkspaceRuns(const QSt
     if (workspace.isEmpty())
         return listing;
     listing.runs = listRuns(workspace.toStdString(), nullptr, /*includeUnfinished=*/true, /*includeDamaged=*/true);
+    putRunsAtSavedThresholds(listing.runs); // as Evaluation and Compare show them
     // Size and modification time first; a file is hashed again only when they changed.
     for (const auto& r : listing.runs)
         listing.states.push_back(r.finished() ? checkFeatures(r) : FeaturesState::Same);

@@ -130,6 +130,7 @@ void CompareViewTest::longRunNamesDoNotWidenTheView()
     std::vector<ComparedRun> runs;
     for (int i = 0; i < 4; ++i) {
         runs.push_back({loadRun(m_dirs[static_cast<std::size_t>(i % 2)]), loadPredictions(m_dirs[static_cast<std::size_t>(i % 2)])});
+        runs.back().record.id += "-" + std::to_string(i); // four runs: compare refuses one run twice
         runs.back().record.name = "1x64 gelu, ce · activation=gelu, dropout=0." + std::to_string(i) +
                                   ", learning_rate=0.001, weight_decay=0.0001 · juliet-features-layer-12.h5";
     }
@@ -183,6 +184,8 @@ void CompareViewTest::runsPanelGroupsSweepsAndMarksState()
         runs.push_back(loadRun(d));
     runs[1].sweepId = "sweep-1";
     runs[1].sweepParams = R"({"depth":1})";
+    runs[1].sweepPoint = 2;
+    runs[1].name = "1x32 gelu, ce · depth=1 · features.h5"; // a sweep point's default name
     RunRecord interrupted = runs[0];
     interrupted.status = "interrupted";
     interrupted.dir = "/nowhere";
@@ -206,6 +209,10 @@ void CompareViewTest::runsPanelGroupsSweepsAndMarksState()
     QVERIFY(group && broken && changed);
     QCOMPARE(group->childCount(), 1);
     QCOMPARE(group->child(0)->text(RunsPanel::HeadColumn), QStringLiteral(R"({"depth":1})"));
+    // Under its sweep a point is told by its number and values (the default name was cut before
+    // them); the whole name is its tooltip.
+    QCOMPARE(group->child(0)->text(RunsPanel::NameColumn), QStringLiteral("3 · depth=1"));
+    QCOMPARE(group->child(0)->toolTip(RunsPanel::NameColumn), QStringLiteral("1x32 gelu, ce · depth=1 · features.h5"));
     QCOMPARE(changed->text(RunsPanel::StatusColumn), QStringLiteral("features changed"));
     // Interrupted runs can be selected but never compared or opened.
     broken->setSelected(true);

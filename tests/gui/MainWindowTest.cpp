@@ -15,6 +15,7 @@
 #include <headbench/runs/Sweep.h>
 #include "SamplesPanel.h"
 #include "ShortcutsDialog.h"
+#include "JobStatusBar.h"
 #include "TrainingController.h"
 #include "WorkspaceController.h"
 
@@ -26,6 +27,7 @@
 #include <headbench/runs/RunStore.h>
 
 #include <QAction>
+#include <QStatusBar>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -57,6 +59,7 @@ class MainWindowTest : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase();
+    void statusBarCallsAProbesStepsPenalties();
     void trainsFromTheWindowAndShowsTheRun();
     void corruptFeatureFileShowsAnErrorAndKeepsTheWindowUsable();
     void stopEndsTrainingWithoutARun();
@@ -647,6 +650,24 @@ void MainWindowTest::manyLongClassNamesDoNotStretchTheWindowAndTheLayoutResets()
     QVERIFY2(data->width() <= 300, qPrintable(QString::number(data->width())));
     QVERIFY(window.width() <= 1280);
     QVERIFY(!QSettings().contains(QStringLiteral("window/state")));
+}
+
+// An L-BFGS probe reports one entry per L2 penalty tried: the status bar said "Epoch 3/5".
+void MainWindowTest::statusBarCallsAProbesStepsPenalties()
+{
+    QStatusBar bar;
+    JobStatusBar status(&bar);
+    status.trainingStarted(5);
+    EpochStats penalty;
+    penalty.epoch = 3;
+    penalty.l2 = 0.01;
+    penalty.iterations = 14;
+    status.trainingEpoch(penalty);
+    QVERIFY2(status.text().startsWith(QStringLiteral("L2 penalty 3/5 (0.01) · train loss")), qPrintable(status.text()));
+    EpochStats epoch;
+    epoch.epoch = 3;
+    status.trainingEpoch(epoch);
+    QVERIFY2(status.text().startsWith(QStringLiteral("Epoch 3/5 · train loss")), qPrintable(status.text()));
 }
 
 QTEST_MAIN(MainWindowTest)

@@ -73,6 +73,7 @@ private Q_SLOTS:
     void aRunOnAnotherFeatureFileAsksForIt();
     void aMovedFeatureFileIsReportedAndLocated();
     void anotherWorkspaceClearsTheRunShown();
+    void deletingTheRunShownClearsIt();
 
 private:
     test::TempDir m_dir;
@@ -216,6 +217,24 @@ void RunShowControllerTest::anotherWorkspaceClearsTheRunShown()
     QTRY_COMPARE_WITH_TIMEOUT(h.loaded.size(), std::size_t(2), 30000); // its newest run, shown again
     QTRY_VERIFY(!h.workspace.busy());
     h.workspace.openWorkspace(QString::fromStdString(m_dir.file("other-ws")));
+    QCOMPARE(cleared.count(), 1);
+    QVERIFY(h.runs.currentRunDir().isEmpty());
+    QVERIFY(h.runs.requestedRunDir().isEmpty());
+}
+
+// A deleted run stayed on screen and "Save threshold with run" then failed on its folder.
+void RunShowControllerTest::deletingTheRunShownClearsIt()
+{
+    Harness h;
+    h.workspace.openWorkspace(m_workspace);
+    QTRY_COMPARE_WITH_TIMEOUT(h.loaded.size(), std::size_t(1), 30000);
+    QTRY_VERIFY(!h.workspace.busy());
+    QCOMPARE(h.runs.currentRunDir(), m_runB);
+    QSignalSpy cleared(&h.runs, &RunShowController::runCleared);
+    h.runs.runsDeleted({m_runA}); // another run: the shown one stays
+    QCOMPARE(cleared.count(), 0);
+    QCOMPARE(h.runs.currentRunDir(), m_runB);
+    h.runs.runsDeleted({m_runA, m_runB + QStringLiteral("/")}); // the same folder, written another way
     QCOMPARE(cleared.count(), 1);
     QVERIFY(h.runs.currentRunDir().isEmpty());
     QVERIFY(h.runs.requestedRunDir().isEmpty());

@@ -30,6 +30,7 @@
 #include <QSpinBox>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QWheelEvent>
 #include <headbench/core/Error.h>
 
 #include <QMainWindow>
@@ -76,6 +77,7 @@ class WidgetsTest : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void designerProducesTheSpecTheBackendTrains();
+    void designerFieldsIgnoreTheWheelUntilFocused();
     void anExportSaysWhereItWasSaved();
     void designerExplainsInvalidCombinations();
     void sampleModelsPassTheModelTester();
@@ -127,6 +129,33 @@ void WidgetsTest::designerProducesTheSpecTheBackendTrains()
     panel.depthBox()->setValue(0);
     QVERIFY(panel.spec().hidden.empty());
     QVERIFY(!panel.widthsEdit()->isEnabled());
+}
+
+// Scrolling down the designer with the wheel changed label smoothing and the batch size on the
+// way (the next run trained with them): an unfocused field now leaves the wheel to the panel.
+void WidgetsTest::designerFieldsIgnoreTheWheelUntilFocused()
+{
+    HeadDesignerPanel panel;
+    panel.show();
+    panel.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&panel));
+    auto wheelOver = [](QWidget* w) {
+        QWheelEvent e(QPointF(5, 5), w->mapToGlobal(QPointF(5, 5)), QPoint(), QPoint(0, 120), Qt::NoButton, Qt::NoModifier,
+                      Qt::NoScrollPhase, false);
+        QApplication::sendEvent(w, &e);
+    };
+    QSpinBox* epochs = panel.epochsBox();
+    QComboBox* activation = panel.activationBox();
+    const int epochsBefore = epochs->value(), activationBefore = activation->currentIndex();
+    wheelOver(epochs);
+    wheelOver(activation);
+    QCOMPARE(epochs->value(), epochsBefore);
+    QCOMPARE(activation->currentIndex(), activationBefore);
+
+    epochs->setFocus();
+    QTRY_VERIFY(epochs->hasFocus());
+    wheelOver(epochs);
+    QCOMPARE(epochs->value(), epochsBefore + epochs->singleStep());
 }
 
 void WidgetsTest::designerExplainsInvalidCombinations()
@@ -231,8 +260,24 @@ void WidgetsTest::thresholdSliderChangesCountsAsTheBackendComputes()
         QVERIFY(view.metricsText().contains(QString::number(computeMetrics(labels, probs, 2, threshold).f1, 'f', 3)));
     }
     QCOMPARE(spy.count(), 4);
+    // The ends are not thresholds a run can save (every row one class): the slider stops short.
+    view.thresholdSlider()->setValue(1000);
+    QCOMPARE(view.thresholdSlider()->value(), 999);
+    view.thresholdSlider()->setValue(820);
     QCOMPARE(view.confusionView()->matrix(), computeMetrics(labels, probs, 2, 0.82).confusion);
     QVERIFY(view.confusionView()->matrix() != computeMetrics(labels, probs, 2, 0.1).confusion);
+
+    // A test split without a positive row: its F1 of 0 is said to measure nothing.
+    QVERIFY(view.classNote().isEmpty());
+    for (std::size_t i = 0; i < split.size(); ++i)
+        if (split[i] == 2 && data->labels[i] == 1)
+            split[i] = 1;
+    view.setRun(data, split, QStringLiteral("run"));
+    view.setSplit(2);
+    QVERIFY2(view.classNote().startsWith(QStringLiteral("The test split has no 'vulnerable' rows (of its ")),
+             qPrintable(view.classNote()));
+    view.setSplit(1);
+    QVERIFY(view.classNote().isEmpty());
 }
 
 void WidgetsTest::clickingACellFiltersTheTable()
@@ -526,6 +571,20 @@ void WidgetsTest::anExportSaysWhereItWasSaved()
     QCOMPARE(window.statusBar()->currentMessage(), QStringLiteral("Saved %1").arg(QDir::toNativeSeparators(png)));
     QVERIFY(QFileInfo(png).size() > 0);
     QFile::remove(png);
+
+    // The suggested file names: "training-curves:-mlp..." had a colon, and every run's ROC
+    // was "roc-curve.png".
+    QCOMPARE(exportFileStem(QStringLiteral("Training curves: MLP 512-256 10ep")), QStringLiteral("training-curves-mlp-512-256-10ep"));
+    QCOMPARE(exportFileStem(QStringLiteral("roc 1x256 relu, ce · juliet.h5 test")), QStringLiteral("roc-1x256-relu-ce-juliet.h5-test"));
+    QCOMPARE(exportFileStem(QStringLiteral(" :: ")), QStringLiteral("export"));
+    EvaluationView view;
+    auto data = binarySamples(200);
+    view.setRun(data, std::vector<std::uint8_t>(200, 2), QStringLiteral("probe · a.h5"));
+    view.setSplit(2);
+    QStringList names;
+    for (const ChartView* chart : view.findChildren<ChartView*>())
+        names << exportFileStem(chart->property("headbenchExportName").toString());
+    QVERIFY2(names.contains(QStringLiteral("roc-probe-a.h5-test")), qPrintable(names.join(QStringLiteral(", "))));
 }
 
 QTEST_MAIN(WidgetsTest)
