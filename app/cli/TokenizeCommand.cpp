@@ -55,7 +55,7 @@ json encodedJson(const Tokenizer& tokenizer, const Encoded& e)
 /// shortened.
 int tokenizeDataset(const TokenizeCliOptions& o, const Tokenizer& tokenizer)
 {
-    const Dataset data = loadDataset(*o.dataset, o.fields, {.forFeatureFile = false}); // NULs are tokenized
+    const Dataset data = loadDataset(*o.dataset, o.fields);
     json rows = json::array();
     std::size_t truncated = 0;
     if (!o.json)
@@ -92,7 +92,7 @@ std::string textOf(const TokenizeCliOptions& o)
 {
     if (o.text)
         return *o.text;
-    const Dataset data = loadDataset(*o.dataset, o.fields, {.forFeatureFile = false}); // NULs are tokenized
+    const Dataset data = loadDataset(*o.dataset, o.fields);
     for (std::size_t i = 0; i < data.size(); ++i)
         if ((i < data.ids.size() && data.ids[i] == *o.row) || (data.ids.empty() && std::to_string(i) == *o.row))
             return data.texts[i];

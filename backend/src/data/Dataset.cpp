@@ -92,11 +92,6 @@ public:
             read(r);
             if (r.text.find_first_not_of(" \t\r\n") == std::string::npos)
                 throw Error(where + ": the text is empty");
-            // The feature file keeps texts as C strings: everything after a NUL was lost, and the
-            // features came from the whole text.
-            if (const auto nul = r.text.find('\0'); m_options.forFeatureFile && nul != std::string::npos)
-                throw Error(where + ": the text holds a NUL character (at byte " + std::to_string(nul + 1) +
-                            "), which the feature file cannot store");
         } catch (const Error& e) {
             if (!m_options.skipInvalid)
                 throw;

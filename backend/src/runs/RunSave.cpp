@@ -135,11 +135,12 @@ TrainedHead loadRunHead(const std::string& dir)
 {
     const RunRecord rec = loadRun(dir);
     const std::string path = (fs::path(dir) / "head.pt").string();
-    if (!rec.headHash.empty() && !fileHasHash(path, rec.headHash))
+    const bool saved = rec.headHash.empty() || fileHasHash(path, rec.headHash);
+    TrainedHead head = TrainedHead::load(path); // a damaged file is named as such first
+    if (!saved)
         throw Error(fmt::format("{}: not the head run {} saved (its content differs from run.json's head_hash): was it "
                                 "copied from another run?",
                                 path, rec.id));
-    TrainedHead head = TrainedHead::load(path);
     if (!rec.labelNames.empty() && head.numClasses() != static_cast<int>(rec.labelNames.size()))
         throw Error(fmt::format("{}: the head predicts {} classes, but run.json names {}", path, head.numClasses(),
                                 rec.labelNames.size()));

@@ -29,9 +29,6 @@ struct LoadOptions {
     /// Skip rows that cannot be used (broken JSON, empty or whitespace-only text, missing or
     /// invalid label, split or group) and count them, instead of refusing the whole file.
     bool skipInvalid = false;
-    /// The texts go into a feature file (HDF5 strings, which end at a NUL): a text holding a NUL
-    /// is then a row that cannot be used. Off for reading that never writes one (`tokenize`).
-    bool forFeatureFile = true;
 };
 
 /// One input file of a dataset, optionally holding a whole split ("train=train.jsonl").
