@@ -344,14 +344,15 @@ void WorkspaceController::cancelJob()
     m_cancel = true;
 }
 
-WorkspaceController::RunListing WorkspaceController::listWorkspaceRuns(const QString& workspace)
+WorkspaceController::RunListing WorkspaceController::listWorkspaceRuns(const QString& workspace,
+                                                                      SavedThresholdCache* cache)
 {
     RunListing listing;
     listing.workspace = workspace;
     if (workspace.isEmpty())
         return listing;
     listing.runs = listRuns(workspace.toStdString(), nullptr, /*includeUnfinished=*/true, /*includeDamaged=*/true);
-    putRunsAtSavedThresholds(listing.runs); // as Evaluation and Compare show them
+    putRunsAtSavedThresholds(listing.runs, cache); // as Evaluation and Compare show them
     // Size and modification time first; a file is hashed again only when they changed.
     for (const auto& r : listing.runs)
         listing.states.push_back(r.finished() ? checkFeatures(r) : FeaturesState::Same);
@@ -369,7 +370,7 @@ void WorkspaceController::applyRunListing(RunListing listing)
 void WorkspaceController::refreshRuns()
 {
     ++m_listGeneration;
-    applyRunListing(listWorkspaceRuns(m_workspace));
+    applyRunListing(listWorkspaceRuns(m_workspace, m_thresholdCache.get()));
 }
 
 void WorkspaceController::refreshRunsIfChanged()
@@ -381,8 +382,8 @@ void WorkspaceController::refreshRunsIfChanged()
         return;
     }
     const quint64 generation = m_listGeneration;
-    m_listWatcher.setFuture(QtConcurrent::run([workspace = m_workspace, generation] {
-        RunListing listing = listWorkspaceRuns(workspace);
+    m_listWatcher.setFuture(QtConcurrent::run([workspace = m_workspace, generation, cache = m_thresholdCache] {
+        RunListing listing = listWorkspaceRuns(workspace, cache.get());
         listing.generation = generation;
         return listing;
     }));

@@ -123,8 +123,9 @@ private:
         std::vector<RunRecord> runs;
         std::vector<FeaturesState> states;
     };
-    /// Every run of `workspace`, damaged ones included, with its feature file's state.
-    static RunListing listWorkspaceRuns(const QString& workspace);
+    /// Every run of `workspace`, damaged ones included, with its feature file's state; runs with
+    /// a saved threshold at it, read again only when their files changed (`cache`).
+    static RunListing listWorkspaceRuns(const QString& workspace, SavedThresholdCache* cache);
     void applyRunListing(RunListing listing);
 
     QString m_workspace;
@@ -155,6 +156,8 @@ private:
     bool m_listAgain = false; ///< a change came while a listing was under way
     /// Counts the synchronous listings: a pool listing begun before one of them is stale.
     quint64 m_listGeneration = 0;
+    /// Shared with the pool listing, which may outlive a workspace switch.
+    std::shared_ptr<SavedThresholdCache> m_thresholdCache = std::make_shared<SavedThresholdCache>();
 };
 
 } // namespace headbench

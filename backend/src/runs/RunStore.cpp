@@ -24,6 +24,9 @@
 #include <functional>
 #include <cstdlib>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <cerrno>
 #include <csignal>
 #include <fcntl.h>
@@ -864,16 +867,78 @@ void metricsAtThreshold(RunRecord& rec, const RunPredictions& p, double threshol
     }
 }
 
-void putRunsAtSavedThresholds(std::vector<RunRecord>& runs)
+struct SavedThresholdCache::Impl {
+    /// What a run's entry was computed from: each file's size and modification time, and the
+    /// threshold (a threshold saved again within the file system's time resolution still differs).
+    struct Stamp {
+        std::uintmax_t runSize = 0, predictionsSize = 0;
+        fs::file_time_type runTime, predictionsTime;
+        double threshold = 0;
+        bool operator==(const Stamp&) const = default;
+    };
+    struct Entry {
+        Stamp stamp;
+        RunRecord record;
+    };
+    mutable std::mutex mutex;
+    std::map<std::string, Entry> entries;
+    std::size_t hits = 0;
+
+    static std::optional<Stamp> stampOf(const RunRecord& r)
+    {
+        std::error_code ec;
+        Stamp s;
+        const fs::path dir(r.dir);
+        s.runSize = fs::file_size(dir / "run.json", ec);
+        if (!ec)
+            s.runTime = fs::last_write_time(dir / "run.json", ec);
+        if (!ec)
+            s.predictionsSize = fs::file_size(dir / "predictions.csv", ec);
+        if (!ec)
+            s.predictionsTime = fs::last_write_time(dir / "predictions.csv", ec);
+        if (ec)
+            return std::nullopt;
+        s.threshold = r.threshold.value_or(0.5);
+        return s;
+    }
+};
+
+SavedThresholdCache::SavedThresholdCache() : d(std::make_unique<Impl>()) {}
+SavedThresholdCache::~SavedThresholdCache() = default;
+
+std::size_t SavedThresholdCache::hits() const
+{
+    std::lock_guard lock(d->mutex);
+    return d->hits;
+}
+
+void putRunsAtSavedThresholds(std::vector<RunRecord>& runs, SavedThresholdCache* cache)
 {
     for (RunRecord& r : runs) {
         if (!r.finished() || !r.threshold || r.labelNames.size() != 2)
             continue;
+        // The stamp is taken before the files are read: a file changed while it is read leaves
+        // an entry that the next listing does not match.
+        const auto stamp = cache ? SavedThresholdCache::Impl::stampOf(r) : std::nullopt;
+        if (stamp) {
+            auto& c = cache->impl();
+            std::lock_guard lock(c.mutex);
+            if (const auto it = c.entries.find(r.dir); it != c.entries.end() && it->second.stamp == *stamp) {
+                r = it->second.record;
+                ++c.hits;
+                continue;
+            }
+        }
         try {
             metricsAtThreshold(r, loadPredictions(r.dir), *r.threshold);
         } catch (const Error& e) {
             r.status = "damaged";
             r.problem = e.what();
+        }
+        if (stamp) {
+            auto& c = cache->impl();
+            std::lock_guard lock(c.mutex);
+            c.entries[r.dir] = {*stamp, r};
         }
     }
 }

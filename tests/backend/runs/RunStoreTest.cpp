@@ -407,6 +407,50 @@ TEST(RunStore, AThresholdOrMetricThatCannotBeIsDamage)
     EXPECT_NO_THROW(loadRun(s.record.dir));
 }
 
+TEST(RunStore, ListingsReadAThresholdedRunAgainOnlyWhenItsFilesChange)
+{
+    SavedRun s;
+    setRunThreshold(s.record.dir, 0.3);
+    const RunPredictions p = loadPredictions(s.record.dir);
+    RunRecord expected = loadRun(s.record.dir);
+    metricsAtThreshold(expected, p, 0.3);
+
+    SavedThresholdCache cache;
+    const auto listed = [&] {
+        std::vector<RunRecord> runs = listRuns(s.dir.file("ws"));
+        putRunsAtSavedThresholds(runs, &cache);
+        EXPECT_EQ(runs.size(), 1u);
+        return runs.empty() ? RunRecord{} : runs[0];
+    };
+    const RunRecord first = listed();
+    EXPECT_EQ(cache.hits(), 0u);
+    EXPECT_DOUBLE_EQ(first.test.f1, expected.test.f1);
+    ASSERT_TRUE(first.test.ci && expected.test.ci);
+    EXPECT_DOUBLE_EQ(first.test.ci->f1.low, expected.test.ci->f1.low);
+    const RunRecord second = listed();
+    EXPECT_EQ(cache.hits(), 1u);
+    EXPECT_DOUBLE_EQ(second.test.f1, first.test.f1);
+    EXPECT_EQ(second.status, first.status);
+
+    // A new threshold is a new figure at once, even within the file system's time resolution.
+    setRunThreshold(s.record.dir, 0.7);
+    RunRecord at07 = loadRun(s.record.dir);
+    metricsAtThreshold(at07, p, 0.7);
+    const RunRecord third = listed();
+    EXPECT_EQ(cache.hits(), 1u);
+    EXPECT_DOUBLE_EQ(third.test.f1, at07.test.f1);
+    EXPECT_DOUBLE_EQ(third.test.accuracy, at07.test.accuracy);
+
+    // Predictions cut short: the run is damaged, not served from the cache.
+    const std::string predictions = (fs::path(s.record.dir) / "predictions.csv").string();
+    std::string text = test::readFile(predictions);
+    text.resize(text.rfind('\n', text.size() - 2) + 1);
+    test::writeFile(predictions, text);
+    const RunRecord fourth = listed();
+    EXPECT_EQ(fourth.status, "damaged");
+    EXPECT_NE(fourth.problem.find("predictions.csv"), std::string::npos) << fourth.problem;
+}
+
 TEST(RunStore, ACutOrEmptyRunFileIsNamedWithWhereItEnds)
 {
     SavedRun s;

@@ -10,6 +10,7 @@
 #include <headbench/train/Trainer.h>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -167,7 +168,29 @@ void metricsAtThreshold(RunRecord& rec, const RunPredictions& p, double threshol
 /// The figures a list of runs shows (the window's runs panel, `runs`): a finished two-class run
 /// with a saved threshold is put at it (metricsAtThreshold; metrics.json holds 0.5), as compare
 /// and eval show it. A run whose predictions cannot be read then is listed as damaged, with why.
-void putRunsAtSavedThresholds(std::vector<RunRecord>& runs);
+/// With a cache (the window lists its runs after every rename, delete and finished job), a run
+/// whose run.json and predictions.csv have the size and modification time they had is not read
+/// again: reading and bootstrapping a 150,000-row run takes about a second.
+class SavedThresholdCache;
+void putRunsAtSavedThresholds(std::vector<RunRecord>& runs, SavedThresholdCache* cache = nullptr);
+
+/// The runs putRunsAtSavedThresholds has already put at their thresholds, keyed by run folder and
+/// its files' size and modification time. Safe to share between threads.
+class SavedThresholdCache {
+public:
+    SavedThresholdCache();
+    ~SavedThresholdCache();
+    SavedThresholdCache(const SavedThresholdCache&) = delete;
+    SavedThresholdCache& operator=(const SavedThresholdCache&) = delete;
+    /// Entries served from the cache so far (for tests).
+    std::size_t hits() const;
+
+    struct Impl;
+    Impl& impl() { return *d; }
+
+private:
+    std::unique_ptr<Impl> d;
+};
 /// The trained head of a run (head.pt). Throws headbench::Error when it is not the file the run
 /// saved (run.json's head_hash, kept since 2026-12-07: a head.pt copied from another run of the
 /// same shape) or when its inputs or classes differ from run.json's.
