@@ -139,6 +139,16 @@ void MainWindow::buildActions()
     m_trainAction->setToolTip(tr("Train the designed head on the loaded features (Ctrl+T)"));
     m_stopAction = run->addAction(tr("&Stop"), this, [this] { m_training->stop(); });
     m_stopAction->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F5));
+    m_stopAction->setToolTip(tr("Stop training and discard the run (Shift+F5)"));
+    m_finishAction = run->addAction(tr("&Finish Now"), this, [this] {
+        m_training->finishNow();
+        m_status->showMessage(tr("Finishing after this epoch; the run will be saved"));
+    });
+    m_finishAction->setObjectName(QStringLiteral("finishAction"));
+    m_finishAction->setIconText(tr("Finish"));
+    m_finishAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F5));
+    m_finishAction->setToolTip(tr("End training after this epoch and save the run, as early stopping would "
+                                  "(Ctrl+Shift+F5)"));
     QAction* sweepAction = run->addAction(tr("S&weep…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T), this,
                                           &MainWindow::openSweepDialog);
     QAction* compareAction = run->addAction(tr("&Compare selected runs"), QKeySequence(Qt::CTRL | Qt::Key_D), this,
@@ -159,7 +169,7 @@ void MainWindow::buildActions()
     // Icons from resources/headbench.qrc; the toolbar shows the short icon texts.
     const std::pair<QAction*, const char*> icons[] = {
         {openWorkspaceAction, "workspace"}, {openFeaturesAction, "features"}, {importAction, "import"},
-        {exportAction, "export"}, {m_trainAction, "train"}, {m_stopAction, "stop"}, {sweepAction, "sweep"},
+        {exportAction, "export"}, {m_trainAction, "train"}, {m_stopAction, "stop"}, {m_finishAction, "finish"}, {sweepAction, "sweep"},
         {compareAction, "compare"}, {wrongAction, "wrong"}};
     for (const auto& [action, name] : icons)
         action->setIcon(actionIcon(QLatin1String(name)));
@@ -176,6 +186,7 @@ void MainWindow::buildActions()
     tools->addAction(openFeaturesAction);
     tools->addSeparator();
     tools->addAction(m_trainAction);
+    tools->addAction(m_finishAction);
     tools->addAction(m_stopAction);
     tools->addSeparator();
     tools->addAction(sweepAction);
@@ -389,7 +400,7 @@ void MainWindow::connectControllers()
         m_tabs->setCurrentIndex(EvaluationTab);
     });
     connect(m_training, &TrainingController::cancelled, this, [this] {
-        m_status->trainingEnded(tr("Training stopped; no run was saved"));
+        m_status->trainingEnded(tr("Training stopped; no run was saved (Finish Now ends training and keeps the run)"));
         m_workspace->refreshRuns();
     });
     connect(m_training, &TrainingController::failed, this, [this](const QString& message) {
@@ -646,6 +657,7 @@ void MainWindow::updateActions()
     const bool running = m_training->isRunning();
     m_trainAction->setEnabled(!running && !m_workspace->busy() && m_workspace->features() && m_designer->problems().isEmpty());
     m_stopAction->setEnabled(running);
+    m_finishAction->setEnabled(running);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

@@ -71,6 +71,7 @@ public:
     QComboBox* splitModeBox() const;
     QAction* trainAction() const { return m_trainAction; }
     QAction* stopAction() const { return m_stopAction; }
+    QAction* finishAction() const { return m_finishAction; }
     /// The status bar's Cancel button of a running extraction or load.
     QPushButton* cancelJobButton() const;
     QString statusText() const;
@@ -192,6 +193,7 @@ private:
     QCheckBox* m_logScale;
     QAction* m_trainAction = nullptr;
     QAction* m_stopAction = nullptr;
+    QAction* m_finishAction = nullptr;
     RecentFiles* m_recent = nullptr;
     QString m_lastError;
     std::shared_ptr<const SampleData> m_runSamples;

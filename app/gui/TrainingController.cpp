@@ -147,6 +147,7 @@ bool TrainingController::startPlan(std::shared_ptr<const FeatureSet> data, RunPl
     if (!m_sweeping)
         Q_EMIT started(plan.runs.front().plannedEpochs());
     m_worker->stopRequested = false;
+    m_worker->finishRequested = false;
     QMetaObject::invokeMethod(m_worker, [worker = m_worker, data, plan = std::move(plan), workspace]() mutable {
         worker->trainPlan(data, std::move(plan), workspace);
     }, Qt::QueuedConnection);
@@ -182,6 +183,11 @@ bool TrainingController::start(std::shared_ptr<const FeatureSet> data, const Hea
 void TrainingController::stop()
 {
     m_worker->stopRequested = true;
+}
+
+void TrainingController::finishNow()
+{
+    m_worker->finishRequested = true;
 }
 
 void TrainingController::setRunning(bool running)

@@ -26,6 +26,8 @@ public:
     /// Set directly from the GUI thread: intentionally not a slot, a queued stop would wait
     /// behind the training loop it is meant to interrupt.
     std::atomic<bool> stopRequested{false};
+    /// Set like stopRequested: end the current run after its epoch and keep it.
+    std::atomic<bool> finishRequested{false};
     /// Trains a plan through the backend's runPlan: a single run ends in finished, cancelled or
     /// failed; a group (repeats, sweep) reports each run (sweepRun*) and sweepEnded, a failing run
     /// not ending the group.
@@ -35,6 +37,7 @@ public:
     void onEpoch(const EpochStats& stats) override;
     void onBatch(int epoch, int batch, int batches) override;
     bool shouldStop() override;
+    bool shouldFinish() override { return finishRequested.load(); }
 
 Q_SIGNALS:
     void epochFinished(headbench::EpochStats stats);
@@ -51,7 +54,11 @@ Q_SIGNALS:
 
 public:
     /// Resets the progress throttle at the start of a run.
-    void runStarting() { m_lastBatchSignal = 0; }
+    void runStarting()
+    {
+        m_lastBatchSignal = 0;
+        finishRequested = false; // a sweep's Finish Now ends the run it was asked in, not the next
+    }
 
 private:
     qint64 m_lastBatchSignal = 0;
@@ -89,6 +96,9 @@ public:
     bool isSweeping() const { return m_sweeping; }
     /// Asks the worker to stop after the current batch; returns at once.
     void stop();
+    /// Asks the worker to end the current run after its epoch (the probe: after its L2 penalty)
+    /// and save it, as early stopping would; returns at once.
+    void finishNow();
 
 Q_SIGNALS:
     void started(int epochs);

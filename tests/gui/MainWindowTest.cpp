@@ -63,6 +63,7 @@ private Q_SLOTS:
     void trainsFromTheWindowAndShowsTheRun();
     void corruptFeatureFileShowsAnErrorAndKeepsTheWindowUsable();
     void stopEndsTrainingWithoutARun();
+    void finishNowEndsTrainingAndKeepsTheRun();
     void sweepTrainsEveryPointAndComparesThem();
     void evaluationOffersTheTrainSplit();
     void newWorkspaceSwitchesToAnEmptyFolder();
@@ -190,6 +191,29 @@ void MainWindowTest::stopEndsTrainingWithoutARun()
     QVERIFY(!window.training()->isRunning());
     window.workspace()->refreshRuns();
     QCOMPARE(window.workspace()->runs().size(), runsBefore);
+}
+
+void MainWindowTest::finishNowEndsTrainingAndKeepsTheRun()
+{
+    MainWindow window;
+    window.show();
+    openWorkspace(window);
+    const auto runsBefore = window.workspace()->runs().size();
+    QVERIFY(!window.finishAction()->isEnabled());
+    window.designer()->epochsBox()->setValue(100000);
+    QSignalSpy epochs(window.training(), &TrainingController::epochFinished);
+    QSignalSpy finished(window.training(), &TrainingController::finished);
+    QVERIFY(window.startTraining());
+    QVERIFY(window.finishAction()->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(epochs.count() >= 1, 60000);
+    const auto seenAtFinish = static_cast<std::size_t>(epochs.count());
+    window.finishAction()->trigger();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 30000);
+    QVERIFY(!window.finishAction()->isEnabled());
+    QCOMPARE(window.workspace()->runs().size(), runsBefore + 1);
+    const RunRecord run = loadRun(finished.first().at(0).toString().toStdString());
+    QVERIFY(run.history.size() >= seenAtFinish && run.history.size() < 100000);
+    QCOMPARE(window.tabs()->currentIndex(), int(MainWindow::EvaluationTab)); // the run is shown
 }
 
 void MainWindowTest::sweepTrainsEveryPointAndComparesThem()

@@ -55,7 +55,7 @@ private Q_SLOTS:
             QVERIFY2(drawnPixels(action->icon(), 24, QIcon::Disabled) > 24 * 24 / 6, qPrintable(action->iconText()));
         }
         const QStringList expected{QStringLiteral("Import"), QStringLiteral("Features"), QStringLiteral("Train"),
-                                   QStringLiteral("Stop"), QStringLiteral("Sweep"), QStringLiteral("Compare"),
+                                   QStringLiteral("Finish"), QStringLiteral("Stop"), QStringLiteral("Sweep"), QStringLiteral("Compare"),
                                    QStringLiteral("Export")};
         QCOMPARE(names, expected);
         QVERIFY(window.trainAction()->icon().cacheKey() != window.stopAction()->icon().cacheKey());

@@ -100,6 +100,7 @@ RunRecord saveRun(const std::string& workspace, const FeatureSet& data, const He
                  {"best_epoch", rec.bestEpoch},
                  {"epochs_run", rec.epochsRun},
                  {"stopped_early", result.stoppedEarly},
+                 {"finished_by_user", result.finishedByUser},
                  {"seconds", rec.seconds},
                  {"costs", {{"leakage_seconds", rec.leakageSeconds}, {"interval_seconds", rec.intervalSeconds}}},
                  {"tags", json::array()},

@@ -41,6 +41,7 @@ public:
             m_next->onBatch(epoch, batch, batches);
     }
     bool shouldStop() override { return m_next && m_next->shouldStop(); }
+    bool shouldFinish() override { return m_next && m_next->shouldFinish(); }
 
 private:
     std::string m_dir;

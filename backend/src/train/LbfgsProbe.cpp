@@ -538,6 +538,10 @@ LbfgsFit fitLbfgsProbe(torch::nn::Linear& layer, const LbfgsProblem& p, Training
         } else {
             break;
         }
+        if (g + 1 < grid.size() && observer && observer->shouldFinish()) {
+            fit.finishedByUser = true;
+            break;
+        }
     }
     if (bestWeight.defined()) {
         torch::NoGradGuard noGrad;

@@ -53,6 +53,7 @@ struct LbfgsFit {
     std::vector<EpochStats> history;
     int bestEpoch = 0;
     bool cancelled = false;
+    bool finishedByUser = false; ///< the observer's shouldFinish ended the L2 path early
 };
 
 /// The penalties `l2: auto` tries for n training rows: 1 / (C n) for scikit-learn's C in

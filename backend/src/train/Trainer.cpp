@@ -435,6 +435,7 @@ bool standardizeAndFitProbe(Training& t, TrainResult& result)
     result.history = std::move(fit.history);
     result.bestEpoch = fit.bestEpoch;
     result.cancelled = fit.cancelled;
+    result.stoppedEarly = result.finishedByUser = fit.finishedByUser;
     return true;
 }
 
@@ -564,16 +565,17 @@ void trainEpochs(Training& t, TrainResult& result)
             t.observer->onEpoch(stats);
         if (t.spec.earlyStopping == StopMetric::None) {
             result.bestEpoch = epoch;
-            continue;
-        }
-        const double score = stopScore(t.spec.earlyStopping, stats);
-        if (score > bestScore) {
+        } else if (const double score = stopScore(t.spec.earlyStopping, stats); score > bestScore) {
             bestScore = score;
             result.bestEpoch = epoch;
             sinceBest = 0;
             best.keep(t.net);
         } else if (++sinceBest >= t.spec.patience) {
             result.stoppedEarly = true;
+            break;
+        }
+        if (epoch < t.spec.epochs && t.observer && t.observer->shouldFinish()) {
+            result.stoppedEarly = result.finishedByUser = true;
             break;
         }
     }

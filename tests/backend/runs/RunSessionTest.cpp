@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 using namespace headbench;
 namespace fs = std::filesystem;
@@ -58,6 +59,57 @@ TEST(RunSession, SavesAFinishedRunWithCrossValidation)
     EXPECT_TRUE(fs::exists(fs::path(r.record.dir) / "cv.json"));
     EXPECT_TRUE(fs::exists(fs::path(r.record.dir) / "oof.csv"));
     EXPECT_FALSE(fs::exists(fs::path(r.record.dir) / "running.json"));
+}
+
+/// Asks to finish (end training and keep the run) once `epochs` epochs are done.
+struct FinishAfter : TrainingObserver {
+    int epochs;
+    int seen = 0;
+    explicit FinishAfter(int n) : epochs(n) {}
+    void onEpoch(const EpochStats&) override { ++seen; }
+    bool shouldFinish() override { return seen >= epochs; }
+};
+
+// The window's Finish Now: training ends after the epoch it was asked in and the run is saved,
+// marked as ended by the user, with the head, curves and predictions of the epochs trained.
+TEST(RunSession, FinishNowEndsTrainingAfterTheEpochAndKeepsTheRun)
+{
+    Fixture f;
+    f.spec.epochs = 50;
+    FinishAfter finish(2);
+    const RunSessionResult r = runSession(f.data, f.spec, {.workspace = f.ws(), .name = "by hand"}, &finish);
+    ASSERT_EQ(r.outcome, RunOutcome::Saved);
+    EXPECT_EQ(runFolders(f.ws()), std::vector<std::string>{r.record.dir});
+    const RunRecord run = loadRun(r.record.dir);
+    EXPECT_EQ(run.status, "finished");
+    EXPECT_EQ(run.history.size(), 2u);
+    EXPECT_EQ(run.bestEpoch, 2);
+    const auto json = nlohmann::json::parse(test::readFile((fs::path(r.record.dir) / "run.json").string()));
+    EXPECT_TRUE(json.at("finished_by_user").get<bool>()) << json.dump();
+    // The saved head is the one the run's predictions came from.
+    const TrainedHead head = loadRunHead(r.record.dir);
+    const auto p = head.predictProba(f.data.features.data(), f.data.rows);
+    const RunPredictions saved = loadPredictions(r.record.dir);
+    ASSERT_EQ(saved.probabilities.size(), p.size());
+    for (std::size_t i = 0; i < p.size(); ++i)
+        ASSERT_NEAR(saved.probabilities[i], p[i], 1e-5) << i;
+
+    // The probe's L2 path ends after the penalty it was asked in, keeping the best so far.
+    Fixture probe;
+    probe.spec.hidden.clear();
+    FinishAfter first(1);
+    const RunSessionResult pr = runSession(probe.data, probe.spec, {.workspace = probe.ws()}, &first);
+    ASSERT_EQ(pr.outcome, RunOutcome::Saved);
+    EXPECT_EQ(loadRun(pr.record.dir).history.size(), 1u);
+
+    // Asked after the last epoch it changes nothing: the run simply finished.
+    Fixture last;
+    FinishAfter late(last.spec.epochs);
+    const RunSessionResult lr = runSession(last.data, last.spec, {.workspace = last.ws()}, &late);
+    ASSERT_EQ(lr.outcome, RunOutcome::Saved);
+    EXPECT_EQ(loadRun(lr.record.dir).history.size(), static_cast<std::size_t>(last.spec.epochs));
+    const auto lastJson = nlohmann::json::parse(test::readFile((fs::path(lr.record.dir) / "run.json").string()));
+    EXPECT_FALSE(lastJson.at("finished_by_user").get<bool>());
 }
 
 // Issue 14: a cancel before the first batch was reported as an error ("cancelled before the first

@@ -38,6 +38,10 @@ public:
     virtual void onBatch(int epoch, int batch, int batches) {}
     /// Polled between batches; true cancels training after the current batch.
     virtual bool shouldStop() { return false; }
+    /// Polled after each epoch (each L2 penalty of the probe): true ends training there and keeps
+    /// the head, as early stopping does (the best epoch's weights when a stop metric is set), so
+    /// a person who sees the curves flatten keeps the run; shouldStop() instead discards it.
+    virtual bool shouldFinish() { return false; }
     /// Cross-validation starts fold `fold` (0-based) of `folds`; its head's epochs follow.
     virtual void onFold(int /*fold*/, int /*folds*/) {}
 };
@@ -77,6 +81,7 @@ struct TrainResult {
     int bestEpoch = 0;                   ///< epoch whose weights the head holds
     bool cancelled = false;
     bool stoppedEarly = false;
+    bool finishedByUser = false;         ///< TrainingObserver::shouldFinish ended it (stoppedEarly too)
     double seconds = 0;                  ///< the whole of trainHead, the two below included
     double leakageSeconds = 0;           ///< the leakage check (near 0 when its report was cached)
     double intervalSeconds = 0;          ///< the bootstrap intervals of the validation and test metrics
