@@ -356,7 +356,11 @@ void MainWindow::connectControllers()
         const auto f = m_workspace->features();
         m_designer->setDataShape(f->dim, f->numClasses());
         showFeatureSets(*f);
-        m_status->showMessage(tr("Loaded %1").arg(QFileInfo(path).fileName()));
+        if (std::exchange(m_featuresForShownRun, QString()) == path)
+            m_status->showMessage(tr("Loaded %1, the features the shown run was trained on; Train now uses them")
+                                      .arg(QFileInfo(path).fileName()));
+        else
+            m_status->showMessage(tr("Loaded %1").arg(QFileInfo(path).fileName()));
         updateDataSummary();
         updateActions();
     });
@@ -366,7 +370,10 @@ void MainWindow::connectControllers()
     // the new file or, when that failed, the previous one given back.
     connect(m_workspace, &WorkspaceController::featuresReleased, this, &MainWindow::updateDataSummary);
     connect(m_workspace, &WorkspaceController::jobFinished, this, &MainWindow::updateDataSummary);
-    connect(m_runShow, &RunShowController::featuresNeeded, this, [this](const QString& path) { m_workspace->openFeatures(path); });
+    connect(m_runShow, &RunShowController::featuresNeeded, this, [this](const QString& path) {
+        m_featuresForShownRun = path; // said when loaded: what Train uses changes with it
+        m_workspace->openFeatures(path);
+    });
     connect(m_runShow, &RunShowController::featuresMissing, this, &MainWindow::offerLocateFeatures);
     connect(m_runShow, &RunShowController::runLoaded, this, &MainWindow::applyLoadedRun);
     connect(m_runShow, &RunShowController::runCleared, this, &MainWindow::clearShownRun);

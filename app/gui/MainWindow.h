@@ -194,6 +194,7 @@ private:
     QAction* m_trainAction = nullptr;
     QAction* m_stopAction = nullptr;
     QAction* m_finishAction = nullptr;
+    QString m_featuresForShownRun; ///< a feature file being loaded because a run shown needs it
     RecentFiles* m_recent = nullptr;
     QString m_lastError;
     std::shared_ptr<const SampleData> m_runSamples;

@@ -64,6 +64,7 @@ private Q_SLOTS:
     void corruptFeatureFileShowsAnErrorAndKeepsTheWindowUsable();
     void stopEndsTrainingWithoutARun();
     void finishNowEndsTrainingAndKeepsTheRun();
+    void showingARunOfAnotherFileSaysTheFeaturesChanged();
     void sweepTrainsEveryPointAndComparesThem();
     void evaluationOffersTheTrainSplit();
     void newWorkspaceSwitchesToAnEmptyFolder();
@@ -214,6 +215,35 @@ void MainWindowTest::finishNowEndsTrainingAndKeepsTheRun()
     const RunRecord run = loadRun(finished.first().at(0).toString().toStdString());
     QVERIFY(run.history.size() >= seenAtFinish && run.history.size() < 100000);
     QCOMPARE(window.tabs()->currentIndex(), int(MainWindow::EvaluationTab)); // the run is shown
+}
+
+void MainWindowTest::showingARunOfAnotherFileSaysTheFeaturesChanged()
+{
+    MainWindow window;
+    window.show();
+    openWorkspace(window);
+    window.designer()->epochsBox()->setValue(2);
+    QSignalSpy finished(window.training(), &TrainingController::finished);
+    QVERIFY(window.startTraining());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    const QString runDir = finished.first().at(0).toString();
+    // Another file is opened; showing the run loads its own file back, and the status line says
+    // so, since Train uses what is loaded.
+    const QString other = m_dir.filePath(QStringLiteral("other.h5"));
+    QFile::remove(other);
+    QVERIFY(QFile::copy(m_dir.filePath(QStringLiteral("features/demo.h5")), other));
+    QSignalSpy loaded(window.workspace(), &WorkspaceController::featuresLoaded);
+    window.workspace()->openFeatures(other);
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 30000);
+    auto* status = window.findChild<QLabel*>(QStringLiteral("statusMessage"));
+    QVERIFY(status);
+    QCOMPARE(status->text(), QStringLiteral("Loaded other.h5"));
+    window.showRun(runDir);
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, 30000);
+    QVERIFY(window.workspace()->featuresPath().endsWith(QStringLiteral("demo.h5")));
+    QVERIFY2(status->text().contains(QStringLiteral("demo.h5, the features the shown run was trained on")),
+             qPrintable(status->text()));
+    QFile::remove(other);
 }
 
 void MainWindowTest::sweepTrainsEveryPointAndComparesThem()
