@@ -218,6 +218,7 @@ SamplesPanel::SamplesPanel(QWidget* parent)
         m_proxy->setOnlyLabelIssues(on);
         if (on && m_model->issueColumn() >= 0)
             m_table->sortByColumn(m_model->issueColumn(), Qt::DescendingOrder);
+        updateCount(); // its explanation depends on the box, not only on the rows
     });
     connect(m_onlyTruncated, &QCheckBox::toggled, this, [this](bool on) {
         if (!m_syncing)
@@ -444,9 +445,21 @@ void SamplesPanel::setScope(const QString& splitName, const QString& runName)
 
 void SamplesPanel::updateCount()
 {
-    m_count->setText(m_splitName.isEmpty() || !m_model->samples()
-                         ? tr("%1 of %2 samples").arg(m_proxy->rowCount()).arg(m_model->rowCount())
-                         : tr("%1 of %2 %3 samples").arg(m_proxy->rowCount()).arg(m_model->rowCount()).arg(m_splitName));
+    QString text = m_splitName.isEmpty() || !m_model->samples()
+                       ? tr("%1 of %2 samples").arg(m_proxy->rowCount()).arg(m_model->rowCount())
+                       : tr("%1 of %2 %3 samples").arg(m_proxy->rowCount()).arg(m_model->rowCount()).arg(m_splitName);
+    // No rows under the label-issue filter is not "no issues" on the test split: cross-validation
+    // never saw its rows.
+    if (m_proxy->rowCount() == 0 && m_onlyIssues->isChecked() && m_splitName == QStringLiteral("test"))
+        text += tr(": label issues are looked for in the training and validation rows only");
+    m_count->setText(text);
+    // A filter that hid the sample shown leaves no stale code, title or bars behind.
+    if (!m_table->selectionModel()->currentIndex().isValid() && !m_sampleTitle->text().isEmpty()) {
+        m_code->setCode(QString());
+        m_sampleTitle->clear();
+        m_bars->setProbabilities({}, {}, -1);
+        m_neighbour->hide();
+    }
 }
 
 void SamplesPanel::showSample(const QModelIndex& proxyIndex)

@@ -3,6 +3,7 @@
 #include "RunView.h"
 #include "SampleTableModel.h"
 #include "SamplesPanel.h"
+#include "CodeViewer.h"
 
 #include "TestUtil.h"
 #include <headbench/runs/CrossValidationFiles.h>
@@ -104,6 +105,24 @@ void LabelIssuesPanelTest::filterShowsTheLikelyLabelErrorsMostLikelyFirst()
     panel.clearFilters();
     QVERIFY(!filter->isChecked());
     QCOMPARE(proxy->rowCount(), static_cast<int>(m_data.rows));
+
+    // A sample shown and then hidden by a filter leaves no code behind: the rows without a
+    // likely issue, one of them shown, then the filter on.
+    std::vector<std::int64_t> clean;
+    for (std::int64_t i = 0; i < m_data.rows; ++i)
+        if (!expected.count(samples->ids[static_cast<std::size_t>(i)]))
+            clean.push_back(i);
+    panel.setSamples(samples, clean);
+    panel.setScope(QStringLiteral("test"), QStringLiteral("probe"));
+    panel.table()->setCurrentIndex(proxy->index(0, SampleTableModel::IdColumn));
+    QVERIFY(!panel.codeViewer()->toPlainText().isEmpty());
+    filter->setChecked(true);
+    QCOMPARE(proxy->rowCount(), 0);
+    QVERIFY2(panel.codeViewer()->toPlainText().isEmpty(), qPrintable(panel.codeViewer()->toPlainText()));
+    // An empty filter on the test split says why: cross-validation never saw those rows.
+    QVERIFY2(panel.countText().contains(QStringLiteral("training and validation rows only")), qPrintable(panel.countText()));
+    panel.setScope(QStringLiteral("validation"), QStringLiteral("probe"));
+    QVERIFY2(!panel.countText().contains(QStringLiteral("rows only")), qPrintable(panel.countText()));
 }
 
 void LabelIssuesPanelTest::runWithoutCrossValidationHasNoIssueColumn()
