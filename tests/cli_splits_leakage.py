@@ -111,7 +111,7 @@ class OwnSplit(unittest.TestCase):
         err = run("extract", "--dataset", f"train={a}", "--dataset", f"test={b}", "--out", os.path.join(self.dir, "dup.h5"),
                   expect=2).stderr
         self.assertIn(f"id '{self.rows[40]['idx']}'", err)
-        self.assertIn("unique across the files", err)
+        self.assertIn("ids must be unique", err)
         err = run("extract", "--dataset", f"train={a}", "--dataset", b, "--out", os.path.join(self.dir, "dup.h5"), expect=2).stderr
         self.assertIn("say which split", err)
 

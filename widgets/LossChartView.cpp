@@ -1,5 +1,6 @@
 #include "LossChartView.h"
 
+#include <QLabel>
 #include <QtCharts/QLineSeries>
 #include <QtCharts/QLogValueAxis>
 #include <QtCharts/QValueAxis>
@@ -18,7 +19,14 @@ LossChartView::LossChartView(QWidget* parent)
     , m_yLinear(new QValueAxis)
     , m_yLog(new QLogValueAxis)
     , m_yMetric(new QValueAxis)
+    , m_placeholder(new QLabel(this))
 {
+    m_placeholder->setObjectName(QStringLiteral("lossChartPlaceholder"));
+    m_placeholder->setAlignment(Qt::AlignCenter);
+    m_placeholder->setWordWrap(true);
+    m_placeholder->setStyleSheet(QStringLiteral("QLabel { background: rgba(255, 255, 255, 245); color: #37474f; "
+                                                "border: 1px solid #cfd8dc; border-radius: 6px; padding: 12px; }"));
+    m_placeholder->hide();
     QChart* c = chart();
     c->setTitle(tr("Training curves"));
     m_trainSeries->setName(tr("train loss"));
@@ -133,6 +141,17 @@ void LossChartView::resizeEvent(QResizeEvent* event)
     redraw();
 }
 
+void LossChartView::setPlaceholderText(const QString& text)
+{
+    m_placeholder->setText(text);
+    redraw();
+}
+
+QString LossChartView::shownPlaceholder() const
+{
+    return m_placeholder->isVisibleTo(this) ? m_placeholder->text() : QString();
+}
+
 QList<QPointF> LossChartView::prepare(const QList<QPointF>& raw) const
 {
     QList<QPointF> out;
@@ -171,8 +190,29 @@ int LossChartView::integerTickStep(double span)
                 return m * scale;
 }
 
+LossChartView::LogAxisRange LossChartView::logAxisRange(double lo, double hi)
+{
+    // A loss of 0 has no place on a log axis; the smallest positive ones (1e-7 from a confident
+    // head) do.
+    const double a = lo > 0 ? lo * 0.8 : std::max(hi * 1e-3, 1e-12), b = std::max(hi * 1.2, a * 2);
+    // Labels sit at powers of the base: losses within a decade or so had one tick in base 10,
+    // so they are labelled in powers of 2 with the range widened to one at each end.
+    if (b / a >= 100)
+        return {10, a, b};
+    return {2, std::exp2(std::floor(std::log2(a))), std::exp2(std::ceil(std::log2(b)))};
+}
+
 void LossChartView::redraw()
 {
+    const bool placeholder = m_train.isEmpty() && !m_placeholder->text().isEmpty();
+    m_placeholder->setVisible(placeholder);
+    if (placeholder) {
+        const int w = std::min(width() - 40, 440);
+        m_placeholder->setFixedWidth(std::max(w, 120));
+        m_placeholder->adjustSize();
+        m_placeholder->move((width() - m_placeholder->width()) / 2, (height() - m_placeholder->height()) / 2);
+        m_placeholder->raise();
+    }
     const auto train = prepare(m_train), val = prepare(m_val), metric = prepare(m_metric);
     m_trainSeries->replace(train);
     m_valSeries->replace(val);
@@ -203,7 +243,10 @@ void LossChartView::redraw()
         hi = 1;
     }
     if (m_log) {
-        m_yLog->setRange(std::max(lo * 0.8, 1e-6), std::max(hi * 1.2, lo * 2));
+        const LogAxisRange r = logAxisRange(lo, hi);
+        m_yLog->setBase(r.base);
+        m_yLog->setMinorTickCount(r.base == 10 ? 8 : 0); // grid lines at 2, 3 … 9 within a decade
+        m_yLog->setRange(r.min, r.max);
     } else {
         m_yLinear->setRange(0, hi * 1.1);
         m_yLinear->applyNiceNumbers();

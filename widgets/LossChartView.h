@@ -6,6 +6,7 @@
 #include <QPointF>
 
 QT_BEGIN_NAMESPACE
+class QLabel;
 class QLineSeries;
 class QValueAxis;
 class QLogValueAxis;
@@ -40,7 +41,18 @@ public:
     /// 0 = raw; up to 0.99 = heavy smoothing.
     void setSmoothing(double weight);
     void setLogScale(bool on);
+    /// The log axis for losses between lo and hi: base 10 over two decades or more, else base 2
+    /// from a power of 2 to a power of 2, so that at least two ticks are labelled.
+    struct LogAxisRange {
+        double base, min, max;
+    };
+    static LogAxisRange logAxisRange(double lo, double hi);
     bool logScale() const { return m_log; }
+    /// What to do next, shown over the chart while it has no points (an empty workspace showed an
+    /// empty grid and nothing else); empty for none.
+    void setPlaceholderText(const QString& text);
+    /// The placeholder as shown now: empty when hidden (the chart has points, or there is none).
+    QString shownPlaceholder() const;
     int pointCount() const { return static_cast<int>(m_train.size()); }
 
 protected:
@@ -60,6 +72,7 @@ private:
     QValueAxis* m_yMetric;
     double m_smoothing = 0;
     bool m_log = false;
+    QLabel* m_placeholder;
 };
 
 } // namespace headbench

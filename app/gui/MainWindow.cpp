@@ -130,6 +130,21 @@ void MainWindow::buildActions()
         else
             showError(error);
     });
+    // Each chart's own context menu exports it alone; this exports what the tab shows.
+    QAction* exportViewAction = file->addAction(tr("Export the current &view as image…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), this, [this] {
+        const QString tab = m_tabs->tabText(m_tabs->currentIndex()).remove(QLatin1Char('&'));
+        const QString stem = exportFileStem(m_shownRunName.isEmpty() ? tab : tab + QLatin1Char(' ') + m_shownRunName);
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export the view"), stem + QStringLiteral(".png"),
+                                                          tr("PNG images (*.png);;SVG images (*.svg)"));
+        QString error;
+        if (path.isEmpty())
+            return;
+        if (exportCurrentView(path, &error))
+            announceSaved(this, path);
+        else
+            showError(error);
+    });
+    exportViewAction->setObjectName(QStringLiteral("exportViewAction"));
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -460,6 +475,21 @@ void MainWindow::resetLayout()
     m_status->showMessage(tr("Layout reset"));
 }
 
+bool MainWindow::exportCurrentView(const QString& path, QString* error)
+{
+    QWidget* page = m_tabs->currentWidget();
+    const QString tab = m_tabs->tabText(m_tabs->currentIndex()).remove(QLatin1Char('&'));
+    const QString caption = m_shownRunName.isEmpty() || m_tabs->currentIndex() == TrainingTab
+                                ? tab
+                                : tr("%1: %2").arg(tab, m_shownRunName);
+    // The page's own caption, if a view set one, is put back after the export.
+    const QString own = exportCaption(page);
+    setExportCaption(page, caption);
+    const bool ok = exportWidgetImage(page, path, caption, error);
+    setExportCaption(page, own);
+    return ok;
+}
+
 QString MainWindow::stepNameOf(const EpochStats& e)
 {
     // An L-BFGS probe's history is one fit per L2 penalty of its path, not epochs.
@@ -665,6 +695,12 @@ void MainWindow::updateActions()
     m_trainAction->setEnabled(!running && !m_workspace->busy() && m_workspace->features() && m_designer->problems().isEmpty());
     m_stopAction->setEnabled(running);
     m_finishAction->setEnabled(running);
+    m_lossChart->setPlaceholderText(
+        running                    ? tr("Training: the losses appear here as each epoch ends.")
+        : !m_workspace->features() ? tr("No features loaded. Open a feature file or import a dataset of code (Data "
+                                        "panel, or File menu), or open the demo workspace.")
+                                   : tr("Design a head on the right and press Train (F5): its loss curves appear "
+                                        "here. A run chosen in the Runs panel shows its own."));
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)

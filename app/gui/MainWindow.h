@@ -94,6 +94,9 @@ public:
     void openDemoWorkspace();
     /// Trains the head the designer describes; returns false (with a message) when it cannot.
     bool startTraining();
+    /// Writes the current tab (its charts and tables as they are) to `path`, PNG or SVG by the
+    /// name, captioned with the tab and the run shown; false with *error naming the file.
+    bool exportCurrentView(const QString& path, QString* error);
     /// Shows a saved run in the evaluation and sample views (RunShowController::showRun).
     void showRun(const QString& runDir);
     /// Puts the head spec of the run in `runDir` into the designer (to train a variant of it).

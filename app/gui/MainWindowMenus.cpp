@@ -21,9 +21,11 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QImage>
 #include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
+#include <QScrollBar>
 #include <QTextBrowser>
 #include <QUrl>
 #include <QVBoxLayout>
@@ -123,17 +125,41 @@ QString MainWindow::readmePath()
     return {};
 }
 
+namespace {
+
+/// The README rendered, its images no wider than the page: the screenshot (1280 px) made the
+/// text scroll sideways in a 960 px dialog.
+class ReadmeBrowser : public QTextBrowser {
+public:
+    using QTextBrowser::QTextBrowser;
+    QVariant loadResource(int type, const QUrl& name) override
+    {
+        QVariant resource = QTextBrowser::loadResource(type, name);
+        if (type != QTextDocument::ImageResource)
+            return resource;
+        QImage image = resource.typeId() == QMetaType::QImage ? qvariant_cast<QImage>(resource)
+                                                                : QImage::fromData(resource.toByteArray());
+        // The vertical scroll bar the long text brings takes its width from the page once shown.
+        const int scrollBar = verticalScrollBar()->isVisible() ? 0 : verticalScrollBar()->sizeHint().width();
+        const int room = viewport()->width() - scrollBar - 2 * static_cast<int>(document()->documentMargin()) - 4;
+        if (image.isNull() || room <= 0 || image.width() <= room)
+            return resource;
+        return image.scaledToWidth(room, Qt::SmoothTransformation);
+    }
+};
+
+} // namespace
+
 void MainWindow::showReadme(const QString& path)
 {
     // Shown here, rendered: a desktop without a Markdown viewer (most) could not open it.
     auto* dialog = new QDialog(this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setWindowTitle(tr("HeadBench — README"));
-    auto* browser = new QTextBrowser(dialog);
+    auto* browser = new ReadmeBrowser(dialog);
     browser->setObjectName(QStringLiteral("readmeBrowser"));
     browser->setOpenExternalLinks(true);
     browser->setSearchPaths({QFileInfo(path).absolutePath()}); // docs/… links and the screenshot
-    browser->setSource(QUrl::fromLocalFile(path), QTextDocument::MarkdownResource);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
     connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
     auto* layout = new QVBoxLayout(dialog);
@@ -141,6 +167,8 @@ void MainWindow::showReadme(const QString& path)
     layout->addWidget(buttons);
     dialog->resize(std::min(width() - 40, 960), std::min(height() - 40, 720));
     dialog->open();
+    // Loaded once the dialog has its size: images are fitted to the page's width.
+    browser->setSource(QUrl::fromLocalFile(path), QTextDocument::MarkdownResource);
 }
 
 void MainWindow::buildHelpMenu()

@@ -27,6 +27,7 @@
 #include <headbench/runs/RunStore.h>
 
 #include <QAction>
+#include <QImage>
 #include <QStatusBar>
 #include <QCheckBox>
 #include <QComboBox>
@@ -36,9 +37,12 @@
 #include <QMenuBar>
 #include <QTableWidget>
 #include <QTextBrowser>
+#include <QTextBlock>
+#include <QTextDocument>
 #include <QTreeWidget>
 #include <QDir>
 #include <QLabel>
+#include <QImage>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -65,6 +69,7 @@ private Q_SLOTS:
     void stopEndsTrainingWithoutARun();
     void finishNowEndsTrainingAndKeepsTheRun();
     void showingARunOfAnotherFileSaysTheFeaturesChanged();
+    void exportsTheCurrentViewAsAnImage();
     void sweepTrainsEveryPointAndComparesThem();
     void evaluationOffersTheTrainSplit();
     void newWorkspaceSwitchesToAnEmptyFolder();
@@ -93,11 +98,18 @@ void MainWindowTest::initTestCase()
 
 void MainWindowTest::openWorkspace(MainWindow& window)
 {
+    // Before: nothing to train on, and the empty chart says where to start.
+    if (!window.workspace()->features())
+        QVERIFY2(window.lossChart()->shownPlaceholder().startsWith(QStringLiteral("No features loaded")),
+                 qPrintable(window.lossChart()->shownPlaceholder()));
     QSignalSpy loaded(window.workspace(), &WorkspaceController::featuresLoaded);
     window.openWorkspace(m_dir.path());
     QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 30000);
     QVERIFY(window.workspace()->features());
     QCOMPARE(window.workspace()->features()->dim, 256);
+    if (window.lossChart()->pointCount() == 0)
+        QVERIFY2(window.lossChart()->shownPlaceholder().contains(QStringLiteral("press Train (F5)")),
+                 qPrintable(window.lossChart()->shownPlaceholder()));
 }
 
 void MainWindowTest::trainsFromTheWindowAndShowsTheRun()
@@ -244,6 +256,46 @@ void MainWindowTest::showingARunOfAnotherFileSaysTheFeaturesChanged()
     QVERIFY2(status->text().contains(QStringLiteral("demo.h5, the features the shown run was trained on")),
              qPrintable(status->text()));
     QFile::remove(other);
+}
+
+void MainWindowTest::exportsTheCurrentViewAsAnImage()
+{
+    MainWindow window;
+    window.resize(1280, 800);
+    window.show();
+    openWorkspace(window);
+    window.designer()->epochsBox()->setValue(2);
+    QSignalSpy finished(window.training(), &TrainingController::finished);
+    QVERIFY(window.startTraining());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(window.tabs()->currentIndex(), int(MainWindow::EvaluationTab), 10000);
+    QAction* action = window.findChild<QAction*>(QStringLiteral("exportViewAction"));
+    QVERIFY(action && !action->shortcut().isEmpty());
+    QTemporaryDir out;
+    const QString png = out.filePath(QStringLiteral("evaluation.png"));
+    QString error;
+    QVERIFY2(window.exportCurrentView(png, &error), qPrintable(error));
+    const QImage image(png);
+    const QWidget* page = window.tabs()->currentWidget();
+    // At twice the page's size, a caption band above it, and drawn: charts, not a blank page.
+    QCOMPARE(image.width(), 2 * page->width());
+    QVERIFY(image.height() > 2 * page->height());
+    int dark = 0;
+    for (int y = 0; y < image.height(); y += 4)
+        for (int x = 0; x < image.width(); x += 4)
+            dark += qGray(image.pixel(x, y)) < 128;
+    QVERIFY2(dark > 500, qPrintable(QString::number(dark)));
+    const QString svg = out.filePath(QStringLiteral("evaluation.svg"));
+    QVERIFY2(window.exportCurrentView(svg, &error), qPrintable(error));
+    QFile svgFile(svg);
+    QVERIFY(svgFile.open(QIODevice::ReadOnly));
+    const QByteArray text = svgFile.readAll();
+    QVERIFY(text.contains("<svg"));
+    QVERIFY(text.contains("Evaluation: ")); // the caption names the tab and the run
+    // A file that cannot be written is named, and nothing is left.
+    const QString blocked = out.filePath(QStringLiteral("no-such-folder/view.png"));
+    QVERIFY(!window.exportCurrentView(blocked, &error));
+    QVERIFY2(error.contains(blocked), qPrintable(error));
 }
 
 void MainWindowTest::sweepTrainsEveryPointAndComparesThem()
@@ -415,6 +467,22 @@ void MainWindowTest::helpMenuOpensTheReadmeAndListsTheShortcuts()
     QVERIFY2(shown.contains(QStringLiteral("bash tools/run-demo.sh")), qPrintable(shown.left(400)));
     QVERIFY2(!shown.startsWith(QStringLiteral("#")) && !shown.contains(QStringLiteral("```")),
              "the Markdown is rendered, not shown as text");
+    // The screenshot is shown, fitted to the page (code blocks may still scroll sideways).
+    int images = 0;
+    for (QTextBlock block = readme->document()->begin(); block.isValid(); block = block.next())
+        for (auto it = block.begin(); !it.atEnd(); ++it) {
+            const QTextCharFormat format = it.fragment().charFormat();
+            if (!format.isImageFormat())
+                continue;
+            const QVariant resource = readme->document()->resource(QTextDocument::ImageResource,
+                                                                   QUrl(format.toImageFormat().name()));
+            const QImage image = qvariant_cast<QImage>(resource);
+            QVERIFY2(!image.isNull(), qPrintable(format.toImageFormat().name()));
+            QVERIFY2(image.width() <= readme->viewport()->width(),
+                     qPrintable(QStringLiteral("%1 px in a %2 px page").arg(image.width()).arg(readme->viewport()->width())));
+            ++images;
+        }
+    QVERIFY(images >= 1);
     readme->window()->close();
 
     // Help ▸ Keyboard shortcuts lists every menu action with a shortcut, from the actions.

@@ -87,6 +87,8 @@ private Q_SLOTS:
     void clickingACellFiltersTheTable();
     void chartsAndMatrixExportAsPngAndSvg();
     void lossChartSwitchesToALogAxisAndBack();
+    void aLogAxisOverANarrowRangeStillLabelsTicks();
+    void anEmptyLossChartSaysWhatToDo();
     void designerOffersTheConvergedLinearProbe();
     void sweepOverTrainFractionDrawsALearningCurveWithItsBand();
     void sweepTicksAreWholeForIntegerFields();
@@ -606,6 +608,7 @@ void WidgetsTest::lossChartSwitchesToALogAxisAndBack()
                                                                                                  : vertical.last());
         QVERIFY(log);
         QVERIFY(log->min() > 0 && log->min() <= 2.0 / 900 && log->max() >= 3.0);
+        QCOMPARE(log->base(), 10.0);
         for (QAbstractSeries* series : view.chart()->series())
             if (series->name().contains(QStringLiteral("loss")))
                 QVERIFY(series->attachedAxes().contains(log));
@@ -616,6 +619,54 @@ void WidgetsTest::lossChartSwitchesToALogAxisAndBack()
                 QVERIFY(!qobject_cast<QLogValueAxis*>(axis));
         }
     }
+}
+
+void WidgetsTest::aLogAxisOverANarrowRangeStillLabelsTicks()
+{
+    // Ticks are at the base's powers within the range; losses of 0.1 to 0.6 had one (0.1).
+    const auto ticks = [](const LossChartView::LogAxisRange& r) {
+        int n = 0;
+        for (double t = std::pow(r.base, std::ceil(std::log(r.min) / std::log(r.base)) ); t <= r.max * (1 + 1e-12); t *= r.base)
+            ++n;
+        return n;
+    };
+    for (const auto& [lo, hi] : {std::pair{0.1, 0.6}, std::pair{0.31, 0.33}, std::pair{1e-4, 2.5}, std::pair{2.0, 40.0},
+                                 std::pair{1e-7, 1e-7}})
+    {
+        const auto r = LossChartView::logAxisRange(lo, hi);
+        QVERIFY2(ticks(r) >= 2, qPrintable(QStringLiteral("%1..%2: %3 ticks").arg(lo).arg(hi).arg(ticks(r))));
+        QVERIFY(r.min > 0 && r.min <= lo && r.max >= hi); // every point on the chart
+    }
+    LossChartView view;
+    for (int e = 1; e <= 10; ++e)
+        view.addEpoch(e, 0.6 - e * 0.04, 0.62 - e * 0.035, 0.8);
+    view.setLogScale(true);
+    QLogValueAxis* log = nullptr;
+    for (QAbstractAxis* axis : view.chart()->axes(Qt::Vertical))
+        if (auto* l = qobject_cast<QLogValueAxis*>(axis))
+            log = l;
+    QVERIFY(log);
+    QCOMPARE(log->base(), 2.0);
+    QCOMPARE(log->min(), 0.125);
+    QCOMPARE(log->max(), 1.0);
+}
+
+void WidgetsTest::anEmptyLossChartSaysWhatToDo()
+{
+    LossChartView view;
+    view.resize(600, 400);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QVERIFY(view.shownPlaceholder().isEmpty()); // no text, nothing over the chart
+    view.setPlaceholderText(QStringLiteral("Press Train"));
+    QCOMPARE(view.shownPlaceholder(), QStringLiteral("Press Train"));
+    auto* label = view.findChild<QLabel*>(QStringLiteral("lossChartPlaceholder"));
+    QVERIFY(label);
+    QVERIFY(QRect(QPoint(0, 0), view.size()).contains(label->geometry())); // on the chart, not cut
+    view.addEpoch(1, 0.7, 0.69, 0.5);
+    QVERIFY(view.shownPlaceholder().isEmpty()); // the curves are the chart's content now
+    view.clear();
+    QCOMPARE(view.shownPlaceholder(), QStringLiteral("Press Train"));
 }
 
 #include "WidgetsTest.moc"

@@ -123,6 +123,7 @@ public:
         const std::string& name = m_data.source;
         if (m_raw.empty())
             throw Error(name + ": no samples (the file is empty)");
+        requireUniqueIds();
         // String labels that all read as integers are integers (CSV has only strings).
         const bool anyInt = std::any_of(m_raw.begin(), m_raw.end(), [](const RawLabel& l) { return l.isInt; });
         bool allInt = true;
@@ -227,14 +228,18 @@ public:
                 splits.emplace_back(newIndex[row], code);
         m_splits = std::move(splits);
     }
-    /// Checks that ids are unique; called when several files make one dataset.
+    /// Checks that ids are unique, within a file and across files: predictions, leakage reports,
+    /// label issues and the window's samples find rows by id, so a repeated id put one row's
+    /// flags on another.
     void requireUniqueIds() const
     {
-        std::map<std::string_view, std::size_t> seen;
+        std::unordered_map<std::string_view, std::size_t> seen;
+        seen.reserve(m_data.ids.size());
         for (std::size_t i = 0; i < m_data.ids.size(); ++i)
             if (const auto [it, fresh] = seen.emplace(m_data.ids[i], i); !fresh)
                 throw Error(m_where[i] + ": id '" + m_data.ids[i] + "' is also at " + m_where[it->second] +
-                            "; ids must be unique across the files (give another --id-field)");
+                            "; ids must be unique, since runs and reports name rows by them (give another "
+                            "--id-field, or one the rows do not have to number them)");
     }
 
 private:
@@ -625,8 +630,6 @@ Dataset loadDatasets(const std::vector<DatasetSource>& sources, const FieldMap& 
         builder.setFileSplit(s.split);
         readInto(builder, s.path);
     }
-    if (sources.size() > 1)
-        builder.requireUniqueIds();
     Dataset data = builder.finish();
     if (sources.size() == 1)
         data.source = sources.front().path;

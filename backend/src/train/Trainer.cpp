@@ -333,6 +333,25 @@ SplitRows splitAndCheck(const FeatureSet& data, const HeadSpec& spec, const Trai
         result.split = std::move(choice.split);
         result.splitSource = std::move(choice.source);
     }
+    // An empty training or validation split, said before the leakage check is paid for, with
+    // what the split holds: too few rows for a random 80/10/10 split per class is the usual cause.
+    std::int64_t perSplit[3] = {0, 0, 0};
+    for (const auto code : result.split)
+        ++perSplit[code == kTrain ? 0 : code == kValidation ? 1 : 2];
+    for (const auto& [count, which] : {std::pair{perSplit[0], "training"}, std::pair{perSplit[1], "validation"}})
+        if (count == 0)
+            throw Error(fmt::format(
+                "{}: the {} split is empty ({} rows: {} training, {} validation, {} test; split: {}){}", data.path,
+                which, data.rows, perSplit[0], perSplit[1], perSplit[2], result.splitSource,
+                result.splitSource == "random" || result.splitSource == "group"
+                    ? "; a split made 80/10/10 needs about 10 rows of each class (or group), so give more rows or "
+                      "a split of the file's own (--split-field at extract)"
+                : result.splitSource.rfind("file, validation", 0) == 0
+                    ? "; the file's training rows are too few to take a validation split from"
+                : result.splitSource == "file"
+                    ? "; the file's /split has none, so train with the random or group split, or extract with a "
+                      "split that has them"
+                    : "; the split given must have training and validation rows"));
     const auto leakageStarted = Clock::now();
     result.leakage = measureLeakage(data, result.split, options.leakage);
     result.leakageSeconds = std::chrono::duration<double>(Clock::now() - leakageStarted).count();
@@ -345,8 +364,6 @@ SplitRows splitAndCheck(const FeatureSet& data, const HeadSpec& spec, const Trai
         default: rows.test.push_back(i); rows.testLabels.push_back(label); break;
         }
     }
-    if (rows.train.empty())
-        throw Error(data.path + ": the training split is empty");
     if (options.givenSplit.empty()) {
         // A class the head never sees in training cannot be learnt: its rows were all scored
         // wrong, with no word (a file's own split can put a class in test alone).
@@ -368,8 +385,6 @@ SplitRows splitAndCheck(const FeatureSet& data, const HeadSpec& spec, const Trai
         rows.train = trainSubset(data.labels, result.split, data.numClasses(), options.trainFraction,
                                  options.splitSeed.value_or(spec.seed));
     result.trainRows = static_cast<std::int64_t>(rows.train.size());
-    if (rows.validation.empty())
-        throw Error(data.path + ": the validation split is empty");
     return rows;
 }
 

@@ -314,6 +314,19 @@ TEST(DatasetSplits, OneFilePerSplitRowByRow)
         loadDatasets({{dir.file("train.jsonl"), 0}, {dir.file("again.jsonl"), 2}});
     });
     EXPECT_NE(err.find("again.jsonl:1: id 't2' is also at " + dir.file("train.jsonl") + ":2"), std::string::npos) << err;
+    // Within one file too: the second run's leakage flags and label issues went to the first
+    // row of a repeated id (the window finds rows by id). Rows without an id are numbered.
+    test::writeFile(dir.file("repeats.jsonl"), "{\"idx\": \"a\", \"func\": \"x\", \"target\": 0}\n"
+                                               "{\"func\": \"y\", \"target\": 1}\n"
+                                               "{\"idx\": \"a\", \"func\": \"z\", \"target\": 1}\n");
+    const std::string repeated = errorOf([&] { loadDatasets({{dir.file("repeats.jsonl"), -1}}); });
+    EXPECT_NE(repeated.find("repeats.jsonl:3: id 'a' is also at " + dir.file("repeats.jsonl") + ":1; ids must be unique"),
+              std::string::npos)
+        << repeated;
+    test::writeFile(dir.file("repeats.csv"), "idx,func,target\nb,x,0\nc,y,1\nb,z,1\n");
+    EXPECT_NE(errorOf([&] { loadDatasets({{dir.file("repeats.csv"), -1}}); }).find("id 'b' is also at"), std::string::npos);
+    test::writeFile(dir.file("numbered.jsonl"), "{\"func\": \"x\", \"target\": 0}\n{\"func\": \"y\", \"target\": 1}\n");
+    EXPECT_EQ(loadDatasets({{dir.file("numbered.jsonl"), -1}}).ids, (std::vector<std::string>{"0", "1"}));
     EXPECT_NE(errorOf([] { parseDatasetSource("holdout=x.jsonl"); }).find("'holdout' is not a split"), std::string::npos);
     EXPECT_EQ(parseDatasetSource("dev=a=b.jsonl").path, "a=b.jsonl");
     EXPECT_EQ(parseDatasetSource("dev=a.jsonl").split, 1);

@@ -222,6 +222,37 @@ TEST(Trainer, UsesTheFileSplitWhenThereIsOne)
     EXPECT_EQ(r.test.count, 0);
 }
 
+// Session 15 found "the validation split is empty" for a small file, with no word of why.
+TEST(Trainer, AnEmptySplitSaysWhatTheSplitHoldsAndWhatToDo)
+{
+    const auto messageOf = [](const FeatureSet& data) {
+        try {
+            trainHead(data, quickSpec());
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    FeatureSet tiny = test::blobs(4, 4, 2, 3); // two rows a class: none left for validation
+    tiny.path = "tiny.h5";
+    const std::string random = messageOf(tiny);
+    EXPECT_NE(random.find("tiny.h5: the validation split is empty (4 rows: 4 training, 0 validation, 0 test; "),
+              std::string::npos)
+        << random;
+    EXPECT_NE(random.find("split: random); a split made 80/10/10 needs about 10 rows of each class"), std::string::npos)
+        << random;
+    FeatureSet own = data2();
+    own.path = "own.h5";
+    own.split.assign(600, kValidation);
+    for (int i = 0; i < 100; ++i)
+        own.split[i] = kTest;
+    const std::string file = messageOf(own);
+    EXPECT_NE(file.find("own.h5: the training split is empty (600 rows: 0 training, 500 validation, 100 test; "
+                        "split: file); the file's /split has none"),
+              std::string::npos)
+        << file;
+}
+
 TEST(Trainer, RejectsInvalidSpecsWithAMessage)
 {
     HeadSpec s = quickSpec();
