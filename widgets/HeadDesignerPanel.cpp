@@ -315,6 +315,13 @@ HeadSpec HeadDesignerPanel::spec() const
     return s;
 }
 
+void HeadDesignerPanel::setRunSettings(bool calibrate, int cvFolds)
+{
+    m_calibrate->setChecked(calibrate);
+    m_repeats->setValue(1);
+    m_cvFolds->setValue(cvFolds);
+}
+
 void HeadDesignerPanel::setSpec(const HeadSpec& s)
 {
     m_updating = true;

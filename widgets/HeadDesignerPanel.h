@@ -34,6 +34,9 @@ public:
     /// The settings of the designer a sweep's points share (calibration), on `split`.
     PlanSettings sweepSettings(SplitMode split) const;
     void setSpec(const HeadSpec& spec);
+    /// A run's settings besides its head, as Load spec brings them back: calibrated or not, and
+    /// its cross-validation folds (0: none). Repeats are set to one (a run is one seed).
+    void setRunSettings(bool calibrate, int cvFolds);
     /// The shape of the loaded features (drawing, parameter count, checks that need it).
     void setDataShape(std::int64_t inputDim, int numClasses);
     /// Problems of the current spec for the loaded data; empty when it can be trained.

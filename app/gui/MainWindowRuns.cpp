@@ -196,7 +196,11 @@ bool MainWindow::loadSpecIntoDesigner(const QString& runDir)
 {
     try {
         const RunRecord rec = loadRun(runDir.toStdString());
+        // The run's settings too: loading a cross-validated, calibrated run's spec and training it
+        // again trained neither (session 16's walkthrough).
+        const auto cv = loadCrossValidationSummary(rec.dir);
         m_designer->setSpec(rec.spec);
+        m_designer->setRunSettings(rec.calibration.enabled(), cv ? cv->k : 0);
         m_status->showMessage(tr("The designer holds the head of %1").arg(QString::fromStdString(rec.name)));
         return true;
     } catch (const Error& e) {

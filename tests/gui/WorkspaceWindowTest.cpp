@@ -13,6 +13,8 @@
 
 #include <headbench/compute/Runtime.h>
 
+#include <QCheckBox>
+#include <QSpinBox>
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
@@ -421,6 +423,25 @@ void WorkspaceWindowTest::runsOnDifferentDataAreNotRankedAndTheirSpecLoads()
     QVERIFY(window.loadSpecIntoDesigner(dirs.first()));
     QVERIFY(designer->spec().hidden == std::vector<int>{16});
     QCOMPARE(designer->spec().epochs, 3);
+    QVERIFY(!designer->calibrateBox()->isChecked());
+    QCOMPARE(designer->crossValidationBox()->value(), 0);
+    // A cross-validated, calibrated run brings those settings back with its head.
+    const QJsonObject cv = QJsonDocument::fromJson(cli({QStringLiteral("train"), QStringLiteral("--features"), m_features,
+                                                        QStringLiteral("--workspace"), m_dir.filePath(QStringLiteral("ws-cv")),
+                                                        QStringLiteral("--depth"), QStringLiteral("0"), QStringLiteral("--cv"),
+                                                        QStringLiteral("3"), QStringLiteral("--calibrate"),
+                                                        QStringLiteral("temperature"), QStringLiteral("--json")}))
+                               .object();
+    designer->repeatsBox()->setValue(3);
+    QVERIFY(window.loadSpecIntoDesigner(cv.value(QStringLiteral("dir")).toString()));
+    QVERIFY(designer->spec().hidden.empty());
+    QVERIFY(designer->calibrateBox()->isChecked());
+    QCOMPARE(designer->crossValidationBox()->value(), 3);
+    QCOMPARE(designer->repeatsBox()->value(), 1);
+    QVERIFY2(designer->problems().isEmpty(), qPrintable(designer->problems().join(QStringLiteral("; "))));
+    QVERIFY(window.loadSpecIntoDesigner(dirs.first())); // and a plain run takes them away again
+    QVERIFY(!designer->calibrateBox()->isChecked());
+    QCOMPARE(designer->crossValidationBox()->value(), 0);
 }
 
 void WorkspaceWindowTest::epochAxesTickOnWholeEpochs()
