@@ -13,6 +13,10 @@ ChartView::ChartView(QWidget* parent)
     : QChartView(parent)
 {
     setRenderHint(QPainter::Antialiasing);
+    // Axis labels that moved (a run's 20 epochs replacing the empty chart's 10, while the window
+    // was first laid out) left their old text on screen until something covered the chart:
+    // "1 2 2 4 3 6" on the epoch axis. A chart is small; it is repainted whole.
+    setViewportUpdateMode(QGraphicsView::FullViewportUpdate);
     chart()->legend()->setAlignment(Qt::AlignBottom);
     chart()->setMargins(QMargins(4, 4, 4, 4));
 }

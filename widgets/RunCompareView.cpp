@@ -213,6 +213,14 @@ void RunCompareView::setComparison(RunComparison comparison, TextColumn texts)
     fillDisagreements();
 }
 
+QStringList RunCompareView::runNames() const
+{
+    QStringList names;
+    for (const ComparedRun& run : m_runs)
+        names << QString::fromStdString(run.record.name);
+    return names;
+}
+
 QString RunCompareView::bestRunOf(const QString& metricRow) const
 {
     for (int r = 0; r < m_metrics->rowCount(); ++r)

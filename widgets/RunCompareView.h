@@ -33,6 +33,8 @@ public:
     /// `texts` holds the code of every sample (or is null when unknown).
     void setComparison(RunComparison comparison, TextColumn texts = {});
     int runCount() const { return static_cast<int>(m_runs.size()); }
+    /// The names of the runs compared, in column order.
+    QStringList runNames() const;
 
     QTableWidget* metricsTable() const { return m_metrics; }
     QTableWidget* differencesTable() const { return m_differences; }

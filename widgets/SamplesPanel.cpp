@@ -428,6 +428,13 @@ void SamplesPanel::resetFilterBoxes()
 
 bool SamplesPanel::exportCsv(const QString& path, QString* error) const
 {
+    // With no run shown there is no table to write (it wrote a file of one empty line and said
+    // "Saved").
+    if (!m_model->samples()) {
+        if (error)
+            *error = tr("There are no samples to export: show a run first (select it in the Runs panel).");
+        return false;
+    }
     return SampleTableModel::exportCsv(m_proxy, path, error);
 }
 

@@ -132,8 +132,7 @@ void MainWindow::buildActions()
     });
     // Each chart's own context menu exports it alone; this exports what the tab shows.
     QAction* exportViewAction = file->addAction(tr("Export the current &view as image…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), this, [this] {
-        const QString tab = m_tabs->tabText(m_tabs->currentIndex()).remove(QLatin1Char('&'));
-        const QString stem = exportFileStem(m_shownRunName.isEmpty() ? tab : tab + QLatin1Char(' ') + m_shownRunName);
+        const QString stem = exportFileStem(viewCaption());
         const QString path = QFileDialog::getSaveFileName(this, tr("Export the view"), stem + QStringLiteral(".png"),
                                                           tr("PNG images (*.png);;SVG images (*.svg)"));
         QString error;
@@ -423,6 +422,7 @@ void MainWindow::connectControllers()
     });
     connect(m_training, &TrainingController::cancelled, this, [this] {
         m_status->trainingEnded(tr("Training stopped; no run was saved (Finish Now ends training and keeps the run)"));
+        m_lossChart->setRunName(tr("stopped, not saved"));
         m_workspace->refreshRuns();
     });
     connect(m_training, &TrainingController::failed, this, [this](const QString& message) {
@@ -475,13 +475,24 @@ void MainWindow::resetLayout()
     m_status->showMessage(tr("Layout reset"));
 }
 
+QString MainWindow::viewCaption() const
+{
+    const QString tab = m_tabs->tabText(m_tabs->currentIndex()).remove(QLatin1Char('&'));
+    switch (m_tabs->currentIndex()) {
+    case CompareTab: // every run compared, in column order (the shown run need not be one of them)
+        return m_compare->runCount() > 0 ? tr("%1: %2").arg(tab, m_compare->runNames().join(tr(" vs "))) : tab;
+    case TrainingTab: // its chart's title names whose curves they are
+    case SweepTab:
+        return tab;
+    default:
+        return m_shownRunName.isEmpty() ? tab : tr("%1: %2").arg(tab, m_shownRunName);
+    }
+}
+
 bool MainWindow::exportCurrentView(const QString& path, QString* error)
 {
     QWidget* page = m_tabs->currentWidget();
-    const QString tab = m_tabs->tabText(m_tabs->currentIndex()).remove(QLatin1Char('&'));
-    const QString caption = m_shownRunName.isEmpty() || m_tabs->currentIndex() == TrainingTab
-                                ? tab
-                                : tr("%1: %2").arg(tab, m_shownRunName);
+    const QString caption = viewCaption();
     // The page's own caption, if a view set one, is put back after the export.
     const QString own = exportCaption(page);
     setExportCaption(page, caption);
@@ -712,7 +723,10 @@ void MainWindow::closeEvent(QCloseEvent* event)
             event->ignore();
             return;
         }
-        m_training->stop();
+        // A run that finished while the question was open is saved; only one still training
+        // is stopped (and not saved).
+        if (m_training->isRunning())
+            m_training->stop();
     }
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());

@@ -97,6 +97,9 @@ public:
     /// Writes the current tab (its charts and tables as they are) to `path`, PNG or SVG by the
     /// name, captioned with the tab and the run shown; false with *error naming the file.
     bool exportCurrentView(const QString& path, QString* error);
+    /// What the current tab shows, for an export's caption and file name: "Evaluation: <run>",
+    /// "Compare: <run> vs <run>".
+    QString viewCaption() const;
     /// Shows a saved run in the evaluation and sample views (RunShowController::showRun).
     void showRun(const QString& runDir);
     /// Puts the head spec of the run in `runDir` into the designer (to train a variant of it).

@@ -89,6 +89,7 @@ private Q_SLOTS:
     void lossChartSwitchesToALogAxisAndBack();
     void aLogAxisOverANarrowRangeStillLabelsTicks();
     void anEmptyLossChartSaysWhatToDo();
+    void exportingSamplesWithNoRunShownWritesNothing();
     void designerOffersTheConvergedLinearProbe();
     void sweepOverTrainFractionDrawsALearningCurveWithItsBand();
     void sweepTicksAreWholeForIntegerFields();
@@ -337,6 +338,9 @@ void WidgetsTest::chartsAndMatrixExportAsPngAndSvg()
     QVERIFY(text.contains("<svg"));
     QVERIFY(text.contains("ROC curve"));
     QVERIFY2(text.contains((QStringLiteral("ROC-AUC ") + auc).toUtf8()) && text.contains("probe on juliet"), text.left(2000).constData());
+    // Text at its size on screen (it was three quarters of it: the generator's 72 dpi).
+    const QByteArray screenSize = QStringLiteral("font-size=\"%1\"").arg(QFontInfo(view.rocView()->font()).pixelSize()).toUtf8();
+    QVERIFY2(text.contains(screenSize), (screenSize + " in " + text.left(1500)).constData());
     QVERIFY(!QImage(dir.filePath(QStringLiteral("cm.png"))).isNull());
     QString error;
     QVERIFY(!view.rocView()->exportTo(dir.filePath(QStringLiteral("missing/roc.png")), &error));
@@ -649,6 +653,17 @@ void WidgetsTest::aLogAxisOverANarrowRangeStillLabelsTicks()
     QCOMPARE(log->base(), 2.0);
     QCOMPARE(log->min(), 0.125);
     QCOMPARE(log->max(), 1.0);
+}
+
+void WidgetsTest::exportingSamplesWithNoRunShownWritesNothing()
+{
+    SamplesPanel panel;
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("samples.csv"));
+    QString error;
+    QVERIFY(!panel.exportCsv(path, &error));
+    QVERIFY2(error.contains(QStringLiteral("show a run first")), qPrintable(error));
+    QVERIFY(!QFile::exists(path));
 }
 
 void WidgetsTest::anEmptyLossChartSaysWhatToDo()

@@ -415,6 +415,9 @@ void WorkspaceWindowTest::runsOnDifferentDataAreNotRankedAndTheirSpecLoads()
     window.compareRuns({m_runDirs.first(), m_runDirs.last()});
     QVERIFY(compared.wait(30000));
     QVERIFY(!warning->isVisibleTo(compare));
+    // An export of the tab names both runs (it named the run shown in Evaluation).
+    QCOMPARE(window.tabs()->currentIndex(), int(MainWindow::CompareTab));
+    QCOMPARE(window.viewCaption(), QStringLiteral("Compare: first vs second"));
 
     // Load spec into designer: the designer holds the run's head.
     auto* designer = window.findChild<HeadDesignerPanel*>();
