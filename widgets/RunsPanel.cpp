@@ -139,7 +139,15 @@ QTreeWidgetItem* RunsPanel::itemFor(const RunRecord& r, FeaturesState state)
 {
     auto* item = new RunItem;
     item->setText(NameColumn, QString::fromStdString(r.name));
-    item->setToolTip(NameColumn, QString::fromStdString(r.name)); // the whole name where the column cuts it
+    // The whole name where the column cuts it, and what tells runs of one default name apart.
+    QString nameTip = QString::fromStdString(r.name);
+    if (!r.created.empty())
+        nameTip += QLatin1Char('\n') + tr("trained %1").arg(QString::fromStdString(r.created).left(19).replace(QLatin1Char('T'), QLatin1Char(' ')));
+    if (r.finished() && r.epochsRun > 0 && resolvedOptimizer(r.spec) != Optimizer::Lbfgs)
+        nameTip += QLatin1Char('\n') + tr("%1 of %2 epochs, best %3").arg(r.epochsRun).arg(r.spec.epochs).arg(r.bestEpoch);
+    if (r.finished() && std::isfinite(r.validation.f1))
+        nameTip += QLatin1Char('\n') + tr("validation F1 %1").arg(r.validation.f1, 0, 'f', 3);
+    item->setToolTip(NameColumn, nameTip);
     // A sweep point under its sweep's line is told by its point and values, as `runs` lists it:
     // its default name ("1x64 relu, ce · activation=relu, dropout=0.1 · juliet.h5") was cut before
     // the values. A name the user gave is kept.
@@ -156,6 +164,15 @@ QTreeWidgetItem* RunsPanel::itemFor(const RunRecord& r, FeaturesState state)
         status = tr("features changed");
     else if (r.finished() && state == FeaturesState::Missing)
         status = tr("features missing");
+    if (r.finished() && state == FeaturesState::Same && r.finishedByUser) {
+        status = tr("ended by you");
+        item->setToolTip(StatusColumn, resolvedOptimizer(r.spec) == Optimizer::Lbfgs
+                                           ? tr("Finish Now ended the L2 path after %1 penalties; the run is complete and saved")
+                                                 .arg(r.epochsRun)
+                                           : tr("Finish Now ended training after epoch %1 of %2; the run is complete and saved")
+                                                 .arg(r.epochsRun)
+                                                 .arg(r.spec.epochs));
+    }
     item->setText(StatusColumn, status);
     item->setText(DateColumn, QString::fromStdString(r.created).left(16).replace(QLatin1Char('T'), QLatin1Char(' ')));
     item->setText(HeadColumn, QString::fromStdString(summary(r.spec)));

@@ -51,6 +51,7 @@ int runRuns(const std::string& workspace, bool asJson)
                            {"name", r.name},
                            {"created", r.created},
                            {"status", r.status},
+                           {"finished_by_user", r.finishedByUser},
                            {"features_state", r.finished() ? (checkFeatures(r) == FeaturesState::Same ? "same"
                                                               : checkFeatures(r) == FeaturesState::Changed ? "changed" : "missing")
                                                            : "n/a"},
@@ -87,7 +88,7 @@ int runRuns(const std::string& workspace, bool asJson)
         return u.size() <= 32 ? text : unicode::encodeUtf8(u.substr(0, 31)) + "…";
     };
     const auto printRun = [&cut](const RunRecord& r, const std::string& indent, const std::string& name) {
-        std::string status = r.status;
+        std::string status = r.finishedByUser ? "ended-by-user" : r.status;
         if (const FeaturesState state = r.finished() ? checkFeatures(r) : FeaturesState::Same; state != FeaturesState::Same)
             status = state == FeaturesState::Missing ? "no-features" : "features-changed";
         fmt::print("{:<24} {:<16} {:<32} {:>6} {:>5} {:>8} {:>8} {:>8} {:>8}\n", indent + r.id, status, cut(name),

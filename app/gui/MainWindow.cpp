@@ -415,8 +415,14 @@ void MainWindow::connectControllers()
     // Cross-validation after the run: the folds' own progress, not a finished run's "ETA 0 s".
     connect(m_training, &TrainingController::crossValidationProgress, m_status, &JobStatusBar::crossValidationProgress);
     connect(m_training, &TrainingController::finished, this, [this](const QString& dir) {
-        m_status->trainingEnded(tr("Run saved in %1").arg(QDir::toNativeSeparators(dir)));
         m_workspace->refreshRuns();
+        QString ended;
+        for (const RunRecord& r : m_workspace->runs())
+            if (QString::fromStdString(r.dir) == dir && r.finishedByUser)
+                ended = resolvedOptimizer(r.spec) == Optimizer::Lbfgs
+                            ? tr(" (ended by Finish Now after %1 L2 penalties)").arg(r.epochsRun)
+                            : tr(" (ended by Finish Now after %1 of %2 epochs)").arg(r.epochsRun).arg(r.spec.epochs);
+        m_status->trainingEnded(tr("Run saved in %1").arg(QDir::toNativeSeparators(dir)) + ended);
         showRun(dir);
         m_tabs->setCurrentIndex(EvaluationTab);
     });

@@ -210,9 +210,13 @@ void CompareViewTest::runsPanelGroupsSweepsAndMarksState()
     QCOMPARE(group->childCount(), 1);
     QCOMPARE(group->child(0)->text(RunsPanel::HeadColumn), QStringLiteral(R"({"depth":1})"));
     // Under its sweep a point is told by its number and values (the default name was cut before
-    // them); the whole name is its tooltip.
+    // them); the whole name is its tooltip's first line, then what tells same-named runs apart.
     QCOMPARE(group->child(0)->text(RunsPanel::NameColumn), QStringLiteral("3 · depth=1"));
-    QCOMPARE(group->child(0)->toolTip(RunsPanel::NameColumn), QStringLiteral("1x32 gelu, ce · depth=1 · features.h5"));
+    const QStringList tip = group->child(0)->toolTip(RunsPanel::NameColumn).split(QLatin1Char('\n'));
+    QCOMPARE(tip.value(0), QStringLiteral("1x32 gelu, ce · depth=1 · features.h5"));
+    QVERIFY2(tip.value(1).startsWith(QStringLiteral("trained 20")) && tip.value(2).contains(QStringLiteral(" epochs, best ")) &&
+                 tip.value(3).startsWith(QStringLiteral("validation F1 0.")),
+             qPrintable(tip.join(QStringLiteral(" | "))));
     QCOMPARE(changed->text(RunsPanel::StatusColumn), QStringLiteral("features changed"));
     // Interrupted runs can be selected but never compared or opened.
     broken->setSelected(true);

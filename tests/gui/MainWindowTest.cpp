@@ -40,6 +40,7 @@
 #include <QTextBlock>
 #include <QTextDocument>
 #include <QTreeWidget>
+#include <QTreeWidgetItemIterator>
 #include <QDir>
 #include <QLabel>
 #include <QImage>
@@ -239,7 +240,17 @@ void MainWindowTest::finishNowEndsTrainingAndKeepsTheRun()
     QCOMPARE(window.workspace()->runs().size(), runsBefore + 1);
     const RunRecord run = loadRun(finished.first().at(0).toString().toStdString());
     QVERIFY(run.history.size() >= seenAtFinish && run.history.size() < 100000);
+    QVERIFY(run.finishedByUser);
     QCOMPARE(window.tabs()->currentIndex(), int(MainWindow::EvaluationTab)); // the run is shown
+    // Told apart from a run that trained all its epochs: in the status line and the runs list.
+    auto* status = window.findChild<QLabel*>(QStringLiteral("statusMessage"));
+    QVERIFY2(status && status->text().contains(QStringLiteral("(ended by Finish Now after %1 of 100000 epochs)").arg(run.epochsRun)),
+             qPrintable(status ? status->text() : QString()));
+    bool listed = false;
+    for (QTreeWidgetItemIterator it(window.runsPanel()->tree()); *it; ++it)
+        if ((*it)->data(0, Qt::UserRole + 1).toString() == QString::fromStdString(run.dir)) // the panel's folder role
+            listed = (*it)->text(RunsPanel::StatusColumn) == QStringLiteral("ended by you");
+    QVERIFY(listed);
 }
 
 void MainWindowTest::showingARunOfAnotherFileSaysTheFeaturesChanged()

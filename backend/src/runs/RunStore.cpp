@@ -689,6 +689,7 @@ RunRecord loadRun(const std::string& dirPath)
         rec.parameters = wholeValue(run, "parameters", 0LL);
         rec.bestEpoch = wholeValue(run, "best_epoch", 0);
         rec.epochsRun = wholeValue(run, "epochs_run", 0);
+        rec.finishedByUser = run.value("finished_by_user", false) == true;
         rec.seconds = run.value("seconds", 0.0);
         if (const auto costs = run.find("costs"); costs != run.end() && costs->is_object()) {
             rec.leakageSeconds = costs->value("leakage_seconds", 0.0);

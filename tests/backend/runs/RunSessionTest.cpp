@@ -84,6 +84,7 @@ TEST(RunSession, FinishNowEndsTrainingAfterTheEpochAndKeepsTheRun)
     EXPECT_EQ(run.status, "finished");
     EXPECT_EQ(run.history.size(), 2u);
     EXPECT_EQ(run.bestEpoch, 2);
+    EXPECT_TRUE(run.finishedByUser);
     const auto json = nlohmann::json::parse(test::readFile((fs::path(r.record.dir) / "run.json").string()));
     EXPECT_TRUE(json.at("finished_by_user").get<bool>()) << json.dump();
     // The saved head is the one the run's predictions came from.
@@ -110,6 +111,7 @@ TEST(RunSession, FinishNowEndsTrainingAfterTheEpochAndKeepsTheRun)
     EXPECT_EQ(loadRun(lr.record.dir).history.size(), static_cast<std::size_t>(last.spec.epochs));
     const auto lastJson = nlohmann::json::parse(test::readFile((fs::path(lr.record.dir) / "run.json").string()));
     EXPECT_FALSE(lastJson.at("finished_by_user").get<bool>());
+    EXPECT_FALSE(loadRun(lr.record.dir).finishedByUser);
 }
 
 // Issue 14: a cancel before the first batch was reported as an error ("cancelled before the first

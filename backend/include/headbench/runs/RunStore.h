@@ -36,6 +36,7 @@ struct RunRecord {
     std::int64_t parameters = 0;
     int bestEpoch = 0;
     int epochsRun = 0;
+    bool finishedByUser = false; ///< Finish Now ended training before spec.epochs (run.json "finished_by_user")
     double seconds = 0;
     double leakageSeconds = 0;  ///< of `seconds`, the leakage check (run.json "costs")
     double intervalSeconds = 0; ///< of `seconds`, the bootstrap intervals
