@@ -5,6 +5,7 @@
 #include <headbench/core/Hash.h>
 #include <headbench/core/Plural.h>
 
+#include <fmt/format.h>
 #include <hdf5.h>
 
 #include <algorithm>
@@ -288,6 +289,14 @@ void readMatrix(hid_t file, const std::string& name, const std::string& where, s
     dim = static_cast<std::int64_t>(fdims[1]);
     if (rows == 0 || dim == 0)
         throw Error(where + "/" + name + " is empty, shape " + shapeText(fdims));
+    // A declared shape is not data: rows x dim that wraps around 2^64 allocated a few bytes and
+    // then read 2^58 rows into them (a crash); one that does not fit in memory ended in an
+    // unnamed bad_alloc.
+    constexpr std::int64_t kMaxFloats = std::int64_t{1} << 40; // 4 TiB of float32
+    if (fdims[0] > static_cast<hsize_t>(kMaxFloats) || fdims[1] > static_cast<hsize_t>(kMaxFloats) ||
+        rows > kMaxFloats / dim)
+        throw Error(where + "/" + name + " declares shape " + shapeText(fdims) +
+                    ", more values than any machine can hold: the file is damaged or not a feature file");
     {
         H5Handle type(H5Dget_type(feat.get()), H5Tclose);
         if (H5Tget_class(type.get()) != H5T_FLOAT)
@@ -295,7 +304,21 @@ void readMatrix(hid_t file, const std::string& name, const std::string& where, s
                         (H5Tget_class(type.get()) == H5T_INTEGER ? "integers" : "a non-numeric type"));
         // float64 is read through HDF5's conversion into float32.
     }
-    out.resize(static_cast<std::size_t>(rows * dim));
+    // More than the machine's memory is refused before it is asked for: the allocation is not
+    // touched until read, so it could succeed and the read then exhaust the machine.
+    const double bytes = static_cast<double>(rows) * static_cast<double>(dim) * sizeof(float);
+    const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+    const auto tooBig = [&] {
+        return Error(fmt::format("{}/{} of shape {} needs {:.1f} GiB of memory, more than this machine can give", where,
+                                 name, shapeText(fdims), bytes / (1 << 30)));
+    };
+    if (physical > 0 && bytes > physical)
+        throw tooBig();
+    try {
+        out.resize(static_cast<std::size_t>(rows * dim));
+    } catch (const std::bad_alloc&) {
+        throw tooBig();
+    }
     // Read in blocks of whole chunks (about 4 MiB) and check each block for NaN/Inf while it is
     // still in cache, instead of a second pass over the whole matrix.
     std::int64_t blockRows = std::max<std::int64_t>(1, (4 << 20) / (dim * static_cast<std::int64_t>(sizeof(float))));
@@ -553,6 +576,18 @@ FeatureSet readFeatureFileOrThrow(const std::string& path, const FeatureReadOpti
         set.featureSet = it->name;
     } else if (!set.featureSets.empty()) {
         set.featureSet = readStringAttr(file.get(), "default_feature_set");
+    }
+    // /labels' length first: a /features that declares more rows than /labels holds is named as
+    // such before its rows are read (or memory is asked for them).
+    if (exists(file.get(), matrixPath.c_str()) && exists(file.get(), "labels")) {
+        H5Handle feat(H5Dopen2(file.get(), matrixPath.c_str(), H5P_DEFAULT), H5Dclose);
+        H5Handle lab(H5Dopen2(file.get(), "labels", H5P_DEFAULT), H5Dclose);
+        if (feat.valid() && lab.valid()) {
+            const auto fdims = shapeOf(feat.get()), ldims = shapeOf(lab.get());
+            if (fdims.size() == 2 && !ldims.empty() && fdims[0] != ldims[0])
+                throw Error(where + "/labels has " + std::to_string(ldims[0]) + " rows but /" + matrixPath + " has " +
+                            std::to_string(fdims[0]));
+        }
     }
     readMatrix(file.get(), matrixPath, where, set.rows, set.dim, set.features);
     if (options.loadAllSets)

@@ -46,6 +46,18 @@ public:
             f[i] += static_cast<float>(i % 7) * 0.1f;
         return dataset("features", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {hsize_t(rows), hsize_t(dim)}, f);
     }
+    /// A chunked dataset of `dims` with nothing written: its shape is declared, not stored.
+    RawH5& declared(const char* name, hid_t fileType, std::vector<hsize_t> dims, std::vector<hsize_t> chunk)
+    {
+        const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+        const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+        H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
+        const hid_t ds = H5Dcreate2(m_file, name, fileType, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        H5Dclose(ds);
+        H5Pclose(dcpl);
+        H5Sclose(space);
+        return *this;
+    }
     RawH5& labels(const std::vector<int>& l)
     {
         return dataset("labels", H5T_STD_I64LE, H5T_NATIVE_INT, {l.size()}, l);
@@ -246,6 +258,24 @@ TEST(FeatureFile, RejectsWrongShapesAndTypes)
     expectRejected(dir.file("short.h5"), "/labels has 2 rows but /features has 3");
     RawH5(dir.file("long.h5")).features(2, 2).labels({0, 1, 1});
     expectRejected(dir.file("long.h5"), "/labels has 3 rows but /features has 2");
+
+    // Shapes declared, not written (a helper's h5py file; one flipped byte makes the same): rows x
+    // dim wrapped around 2^64 and the read crashed; 10^12 rows ended in an unnamed bad_alloc.
+    const hsize_t wraps = (hsize_t{1} << 58) + 400;
+    std::vector<int> l400(400);
+    for (int i = 0; i < 400; ++i)
+        l400[static_cast<std::size_t>(i)] = i % 2;
+    RawH5(dir.file("wraps.h5")).declared("features", H5T_IEEE_F32LE, {wraps, 64}, {400, 64}).labels(l400);
+    expectRejected(dir.file("wraps.h5"), "/labels has 400 rows but /features has " + std::to_string(wraps));
+    RawH5(dir.file("both.h5"))
+        .declared("features", H5T_IEEE_F32LE, {wraps, 64}, {400, 64})
+        .declared("labels", H5T_STD_I64LE, {wraps}, {400});
+    expectRejected(dir.file("both.h5"), "/features declares shape [" + std::to_string(wraps) +
+                                            ", 64], more values than any machine can hold");
+    RawH5(dir.file("huge.h5"))
+        .declared("features", H5T_IEEE_F32LE, {hsize_t{1} << 34, 64}, {400, 64})
+        .declared("labels", H5T_STD_I64LE, {hsize_t{1} << 34}, {400});
+    expectRejected(dir.file("huge.h5"), "GiB of memory, more than this machine can give");
 }
 
 TEST(FeatureFile, AcceptsFloat64FeaturesByConverting)
