@@ -2,6 +2,7 @@
 
 #include "eval/CalibrationBin.h"
 
+#include <headbench/core/Plural.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -174,10 +175,28 @@ std::string missingClassNote(const Metrics& m, const std::vector<std::string>& l
                                      "predicts"
                               : of + ": its ROC-AUC and PR-AUC are undefined, and its precision is 1 or 0 whatever the "
                                      "head scores";
-    std::vector<std::string> names;
-    for (const std::size_t c : absent)
+    // The macro averages are over the classes in the labels or the predictions (as scikit-learn's):
+    // an absent class the head still predicts counts, with an F1 of 0 (a helper found the note
+    // saying it was left out while it was averaged in).
+    std::vector<std::string> names, leftOut, counted;
+    std::int64_t predictedAbsent = 0;
+    for (const std::size_t c : absent) {
         names.push_back(nameOf(c));
-    return fmt::format("{} has no rows of class{} {} (of its {}): its macro averages are over the other {} classes", where, absent.size() == 1 ? "" : "es", fmt::join(names, ", "), m.count, k - absent.size());
+        std::int64_t predicted = 0;
+        for (std::size_t r = 0; r < k; ++r)
+            predicted += m.confusion[r][c];
+        (predicted > 0 ? counted : leftOut).push_back(nameOf(c));
+        predictedAbsent += predicted;
+    }
+    std::string note = fmt::format("{} has no rows of class{} {} (of its {})", where, absent.size() == 1 ? "" : "es",
+                                   fmt::join(names, ", "), m.count);
+    if (counted.empty())
+        return note + fmt::format(": its macro averages are over the other {} classes", k - absent.size());
+    note += fmt::format(": the head predicts {} for {}, so {} in its macro averages as 0 (as scikit-learn counts it)",
+                        fmt::join(counted, ", "), plural(predictedAbsent, "row"), counted.size() == 1 ? "it counts" : "they count");
+    if (!leftOut.empty())
+        note += fmt::format("; {} {} left out", fmt::join(leftOut, ", "), leftOut.size() == 1 ? "is" : "are");
+    return note;
 }
 
 Metrics computeMetrics(std::span<const std::int32_t> labels, std::span<const float> probs, int numClasses,

@@ -659,6 +659,8 @@ void finalMetrics(Training& t, const torch::Tensor& logits, TrainResult& result)
         torch::NoGradGuard noGrad;
         const auto testIndex = indexTensor(t.rows.test);
         result.test.loss = t.criterion(logitsOf(t.net, t.x, testIndex), t.y.index_select(0, testIndex)).item<double>();
+    } else {
+        result.test = metricsOfNoRows(k); // "-" and null, never a test accuracy of 0
     }
     if (result.calibration.enabled()) {
         result.calibration.valEceAfter = result.validation.ece;

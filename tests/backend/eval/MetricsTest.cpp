@@ -126,4 +126,13 @@ TEST(Metrics, ASplitWithoutAClassIsNoted)
     const std::vector<float> four{0.7f, 0.2f, 0.05f, 0.05f, 0.1f, 0.8f, 0.05f, 0.05f, 0.3f, 0.3f, 0.2f, 0.2f};
     EXPECT_EQ(missingClassNote(computeMetrics(std::vector<std::int32_t>{0, 1, 1}, four, 4), {"a", "b", "c", "d"}, "the test split"),
               "the test split has no rows of classes 'c', 'd' (of its 3): its macro averages are over the other 2 classes");
+    // An absent class the head predicts is averaged in (scikit-learn's labels = y_true ∪ y_pred):
+    // the note says so, and the figure is the average over the three classes.
+    const std::vector<float> predictsC{0.7f, 0.2f, 0.05f, 0.05f, 0.1f, 0.8f, 0.05f, 0.05f, 0.1f, 0.1f, 0.7f, 0.1f};
+    const Metrics withC = computeMetrics(std::vector<std::int32_t>{0, 1, 1}, predictsC, 4);
+    EXPECT_EQ(missingClassNote(withC, {"a", "b", "c", "d"}, "the test split"),
+              "the test split has no rows of classes 'c', 'd' (of its 3): the head predicts 'c' for 1 row, so it counts "
+              "in its macro averages as 0 (as scikit-learn counts it); 'd' is left out");
+    // f1_score([0,1,1], [0,1,2], average='macro') = (1 + 2/3 + 0) / 3
+    EXPECT_NEAR(withC.f1, (1.0 + 2.0 / 3.0) / 3.0, 1e-12);
 }

@@ -220,6 +220,8 @@ TEST(Trainer, UsesTheFileSplitWhenThereIsOne)
     EXPECT_EQ(r.split, data.split);
     EXPECT_EQ(r.validation.count, 100);
     EXPECT_EQ(r.test.count, 0);
+    // No test rows: no test figures (they were 0.0000, read as a head that gets nothing right).
+    EXPECT_TRUE(std::isnan(r.test.accuracy) && std::isnan(r.test.f1) && std::isnan(r.test.ece)) << r.test.accuracy;
 }
 
 // Session 15 found "the validation split is empty" for a small file, with no word of why.
