@@ -8,7 +8,9 @@
 #include <headbench/train/Trainer.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <unordered_map>
 
@@ -91,6 +93,29 @@ RunEvaluation evaluateRun(const std::string& runDir, const std::string& features
         throw Error(fmt::format("{}: {} classes, but the head of run {} predicts {}", featuresPath, data.numClasses(), rec.id, k));
     out.features = featuresPath;
     out.labelNames = data.labelNames;
+    // Classes are matched by name: a file that names the run's classes in another order has its
+    // labels renumbered to the head's (it was scored inverted, at 0.05 accuracy and exit 0); one
+    // that names other classes is refused. Unnamed classes (0, 1, ...) on either side match by
+    // number, as they always did.
+    const auto numbered = [](const std::vector<std::string>& names) {
+        for (std::size_t c = 0; c < names.size(); ++c)
+            if (names[c] != std::to_string(c))
+                return false;
+        return true;
+    };
+    std::vector<std::int32_t> toHead; // file class -> head class, when they differ
+    if (data.labelNames != rec.labelNames && !numbered(data.labelNames) && !numbered(rec.labelNames) &&
+        rec.labelNames.size() == data.labelNames.size()) {
+        for (const std::string& name : data.labelNames) {
+            const auto at = std::find(rec.labelNames.begin(), rec.labelNames.end(), name);
+            if (at == rec.labelNames.end())
+                throw Error(fmt::format("{}: classes {}, but run {} was trained on {}: class '{}' is not one it knows",
+                                        featuresPath, fmt::join(data.labelNames, ", "), rec.id,
+                                        fmt::join(rec.labelNames, ", "), name));
+            toHead.push_back(static_cast<std::int32_t>(at - rec.labelNames.begin()));
+        }
+        out.labelNames = rec.labelNames;
+    }
     out.split = split.value_or(out.ownFile ? "test" : "all");
     const int wanted = splitCode(out.split);
     std::vector<std::uint8_t> rowSplit;
@@ -109,7 +134,8 @@ RunEvaluation evaluateRun(const std::string& runDir, const std::string& features
     std::vector<float> selected;
     for (std::int64_t r = 0; r < data.rows; ++r)
         if (wanted < 0 || rowSplit[static_cast<std::size_t>(r)] == wanted) {
-            labels.push_back(data.labels[static_cast<std::size_t>(r)]);
+            const std::int32_t label = data.labels[static_cast<std::size_t>(r)];
+            labels.push_back(toHead.empty() ? label : toHead[static_cast<std::size_t>(label)]);
             selected.insert(selected.end(), probs.begin() + r * k, probs.begin() + (r + 1) * k);
         }
     if (labels.empty())

@@ -112,6 +112,48 @@ TEST(RunServices, EvalOnOwnFileIsTheRunsTestSplit)
     EXPECT_THROW(evaluateRun(t.probe, other.path, std::string("test")), Error);
 }
 
+// A helper's file named the run's classes in the other order: eval scored it inverted (0.05
+// accuracy, exit 0). Classes are matched by name; other names are refused.
+TEST(RunServices, EvalMatchesClassesByName)
+{
+    test::TempDir dir;
+    FeatureSet data = test::blobs(300, 8, 2, 5, 0.5);
+    data.labelNames = {"safe", "vuln"};
+    data.path = dir.file("named.h5");
+    writeFeatureFile(data.path, data);
+    HeadSpec probe;
+    probe.hidden = {};
+    const std::string run = saveRun(dir.file("ws"), data, probe, trainHead(data, probe), "probe").dir;
+    FeatureSet swapped = data;
+    for (auto& label : swapped.labels)
+        label = 1 - label;
+    swapped.labelNames = {"vuln", "safe"};
+    swapped.features[0] += 1e-3f; // not the run's own file
+    swapped.path = dir.file("swapped.h5");
+    writeFeatureFile(swapped.path, swapped);
+    FeatureSet same = data;
+    same.features[0] += 1e-3f;
+    same.path = dir.file("same.h5");
+    writeFeatureFile(same.path, same);
+    const RunEvaluation inOrder = evaluateRun(run, same.path), reordered = evaluateRun(run, swapped.path);
+    EXPECT_GT(inOrder.metrics.accuracy, 0.8);
+    expectSameMetrics(reordered.metrics, inOrder.metrics, 1e-12);
+    EXPECT_EQ(reordered.labelNames, data.labelNames);
+    FeatureSet other = same;
+    other.labelNames = {"good", "bad"};
+    other.path = dir.file("other.h5");
+    writeFeatureFile(other.path, other);
+    try {
+        evaluateRun(run, other.path);
+        ADD_FAILURE() << "other class names were accepted";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("other.h5: classes good, bad, but run "), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("was trained on safe, vuln: class 'good' is not one it knows"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
 // With a saved threshold, compare and eval give the same figures, at that threshold; McNemar's
 // outcomes are each run's at its own threshold.
 TEST(RunServices, CompareAndEvalAgreeAtTheSavedThreshold)
