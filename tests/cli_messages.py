@@ -200,6 +200,22 @@ class Messages(unittest.TestCase):
         err = run("inspect", path, expect=2).stderr
         self.assertIn("attribute label_names is one value; it must be an array with one name per class", err)
 
+    def test_a_filter_hdf5_cannot_decode_is_named(self):
+        """h5py's LZF filter is not in Debian's libhdf5: such a file read as 'corrupt or truncated'."""
+        rng = np.random.default_rng(0)
+        x = np.round(rng.normal(size=(400, 16)), 0).astype("f4")  # compresses, so chunks are filtered
+        y = rng.integers(0, 2, 400)
+        for name, compressed in (("lzf-features.h5", "features"), ("lzf-labels.h5", "labels")):
+            path = os.path.join(self.dir, name)
+            with h5py.File(path, "w") as f:
+                f.create_dataset("features", data=x, **({"compression": "lzf", "chunks": (100, 16)}
+                                                       if compressed == "features" else {}))
+                f.create_dataset("labels", data=np.sort(y), **({"compression": "lzf", "chunks": (100,)}
+                                                              if compressed == "labels" else {}))
+            err = run("inspect", path, expect=2).stderr
+            self.assertIn(f"{path}: /{compressed} is compressed with the lzf filter (HDF5 filter 32000), which this "
+                          "HDF5 library cannot decode; write it again with gzip", err)
+
     def test_counts_agree_with_their_noun(self):
         one = run("inspect", self.copy_with_nan_rows("nan1.h5", [3]), expect=2).stderr
         self.assertIn("1 row of /features holds NaN or Inf (first: row 3)", one)

@@ -84,6 +84,31 @@ void silenceHdf5()
     (void)once;
 }
 
+/// A dataset's compression filter that this HDF5 library cannot decode, as a sentence ("uses
+/// the lzf filter (32000), which ..."); empty when every filter is available. A read of such a
+/// dataset fails like a damaged file's, so the failure is explained by it.
+std::string missingFilter(hid_t dataset)
+{
+    H5Handle dcpl(H5Dget_create_plist(dataset), H5Pclose);
+    if (!dcpl.valid())
+        return {};
+    const int n = H5Pget_nfilters(dcpl.get());
+    for (int i = 0; i < n; ++i) {
+        unsigned flags = 0, config = 0;
+        std::size_t values = 0;
+        char name[64] = {0};
+        const H5Z_filter_t id = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(i), &flags, &values, nullptr, sizeof name,
+                                               name, &config);
+        if (id < 0 || H5Zfilter_avail(id) > 0)
+            continue;
+        const std::string label = id == 32000 ? std::string("lzf") : name[0] ? std::string(name) : std::string("a plug-in");
+        return fmt::format("is compressed with the {} filter (HDF5 filter {}), which this HDF5 library cannot decode; "
+                           "write it again with gzip (h5py: compression='gzip') or uncompressed",
+                           label, id);
+    }
+    return {};
+}
+
 bool exists(hid_t file, const char* name)
 {
     return H5Lexists(file, name, H5P_DEFAULT) > 0;
@@ -337,8 +362,10 @@ void readMatrix(hid_t file, const std::string& name, const std::string& where, s
         H5Sselect_hyperslab(fileSpace.get(), H5S_SELECT_SET, offset, nullptr, count, nullptr);
         H5Handle memSpace(H5Screate_simple(2, count, nullptr), H5Sclose);
         float* block = out.data() + start * dim;
-        if (H5Dread(feat.get(), H5T_NATIVE_FLOAT, memSpace.get(), fileSpace.get(), H5P_DEFAULT, block) < 0)
-            throw Error(where + "/" + name + " cannot be read (corrupt or truncated file)");
+        if (H5Dread(feat.get(), H5T_NATIVE_FLOAT, memSpace.get(), fileSpace.get(), H5P_DEFAULT, block) < 0) {
+            const std::string filter = missingFilter(feat.get());
+            throw Error(where + "/" + name + (filter.empty() ? " cannot be read (corrupt or truncated file)" : " " + filter));
+        }
         for (std::int64_t r = 0; r < n; ++r) {
             const float* row = block + r * dim;
             float sum = 0; // NaN or Inf anywhere makes the sum non-finite: one cheap check per row
@@ -614,8 +641,10 @@ FeatureSet readFeatureFileOrThrow(const std::string& path, const FeatureReadOpti
             throw Error(where + "/labels must hold integers 0..K-1");
     }
     std::vector<long long> rawLabels(static_cast<std::size_t>(set.rows));
-    if (H5Dread(lab.get(), H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, rawLabels.data()) < 0)
-        throw Error(where + "/labels cannot be read");
+    if (H5Dread(lab.get(), H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, rawLabels.data()) < 0) {
+        const std::string filter = missingFilter(lab.get());
+        throw Error(where + "/labels " + (filter.empty() ? std::string("cannot be read") : filter));
+    }
 
     // Attributes
     set.backbone = readStringAttr(file.get(), "backbone");
@@ -664,7 +693,7 @@ FeatureSet readFeatureFileOrThrow(const std::string& path, const FeatureReadOpti
         if (rawLabels[i] < 0 || rawLabels[i] >= numClasses)
             throw Error(where + "label " + std::to_string(rawLabels[i]) + " at row " + std::to_string(i) +
                         " is out of range 0.." + std::to_string(numClasses - 1) +
-                        (set.labelNames.empty() ? "" : " (label_names has " + std::to_string(numClasses) + " names)"));
+                        (set.labelNames.empty() ? "" : " (label_names has " + plural(numClasses, "name") + ")"));
         set.labels[i] = static_cast<std::int32_t>(rawLabels[i]);
         ++counts[static_cast<std::size_t>(rawLabels[i])];
     }
