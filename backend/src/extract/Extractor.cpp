@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -59,8 +60,10 @@ public:
     {
         std::error_code ec;
         if (resume && fs::is_directory(m_dir, ec) && stateMatches()) {
+            // A chunk is taken when whole and made of numbers: one changed on disk (NaN rows) was
+            // assembled into a file the reader refuses, which later runs then reused as done.
             std::int64_t k = 0;
-            while (k < chunkCount() && fs::file_size(chunkPath(k), ec) == bytesOf(k) && !ec)
+            while (k < chunkCount() && fs::file_size(chunkPath(k), ec) == bytesOf(k) && !ec && holdsNumbers(k))
                 ++k;
             return k;
         }
@@ -79,6 +82,17 @@ public:
     void write(std::int64_t k, const float* data)
     {
         writeFileAtomically(chunkPath(k), std::string_view(reinterpret_cast<const char*>(data), static_cast<std::size_t>(bytesOf(k))));
+    }
+
+    bool holdsNumbers(std::int64_t k) const
+    {
+        std::vector<float> values(static_cast<std::size_t>(rowsOf(k) * m_dim));
+        try {
+            read(k, values.data());
+        } catch (const Error&) {
+            return false;
+        }
+        return std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); });
     }
 
     void read(std::int64_t k, float* data) const

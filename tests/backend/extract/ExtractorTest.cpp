@@ -17,6 +17,7 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <limits>
 #include <unistd.h>
 
 using namespace headbench;
@@ -123,4 +124,23 @@ TEST(Extraction, WorkIsTheBatchesCostLongestFirstAndAResumeStartsWithItsChunks)
     ASSERT_FALSE(resumed.work.empty());
     EXPECT_GE(resumed.work.front().first, cut.work.back().first);
     EXPECT_DOUBLE_EQ(resumed.work.back().first, expected);
+
+    // A finished chunk changed on disk (NaN in it) is encoded again, not assembled into a file
+    // that every reader refuses (and that a later extraction would then reuse as done).
+    Recorder cutAgain;
+    cutAgain.stopAt = 80;
+    EXPECT_FALSE(extractFeatures(data, backbone, dir.file("third.h5"), &cutAgain, {.batchSize = 8, .chunkRows = 40}));
+    const std::string chunk = dir.file("third.h5.partial/chunk-000001.f32");
+    ASSERT_TRUE(std::filesystem::exists(chunk));
+    {
+        std::fstream f(chunk, std::ios::in | std::ios::out | std::ios::binary);
+        const float nan = std::numeric_limits<float>::quiet_NaN();
+        f.write(reinterpret_cast<const char*>(&nan), sizeof nan);
+    }
+    Recorder redone;
+    ASSERT_TRUE(extractFeatures(data, backbone, dir.file("third.h5"), &redone, {.batchSize = 8, .chunkRows = 40, .resume = true}));
+    const FeatureSet third = readFeatureFile(dir.file("third.h5"));
+    const FeatureSet whole = readFeatureFile(dir.file("all.h5"));
+    EXPECT_EQ(std::vector<float>(third.features.begin(), third.features.end()),
+              std::vector<float>(whole.features.begin(), whole.features.end()));
 }
