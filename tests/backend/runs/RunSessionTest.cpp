@@ -1,4 +1,5 @@
 #include <headbench/core/Error.h>
+#include <headbench/runs/CrossValidationFiles.h>
 #include <headbench/runs/RunSession.h>
 #include "TestUtil.h"
 
@@ -59,6 +60,21 @@ TEST(RunSession, SavesAFinishedRunWithCrossValidation)
     EXPECT_TRUE(fs::exists(fs::path(r.record.dir) / "cv.json"));
     EXPECT_TRUE(fs::exists(fs::path(r.record.dir) / "oof.csv"));
     EXPECT_FALSE(fs::exists(fs::path(r.record.dir) / "running.json"));
+    // Its oof.csv is read as the run's own: a renamed class column is refused, naming run.json's.
+    EXPECT_EQ(loadOutOfFold(r.record.dir).ids.size(), static_cast<std::size_t>(loadCrossValidationSummary(r.record.dir)->pooledRows));
+    const std::string oof = (fs::path(r.record.dir) / "oof.csv").string();
+    std::string text = test::readFile(oof);
+    text.replace(text.find("p_class0"), 8, "p_zzz");
+    test::writeFile(oof, text);
+    try {
+        loadOutOfFold(r.record.dir);
+        ADD_FAILURE() << "a renamed class column was read";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("oof.csv: its probability columns are not the run's classes (run.json names "
+                                             "p_class0, p_class1)"),
+                  std::string::npos)
+            << e.what();
+    }
 }
 
 /// Asks to finish (end training and keep the run) once `epochs` epochs are done.

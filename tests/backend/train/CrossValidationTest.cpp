@@ -183,6 +183,33 @@ TEST(CrossValidation, SavedOutOfFoldReadsBack)
             EXPECT_EQ(o.probabilities[k * 3 + static_cast<std::size_t>(c)], cv.outOfFold[static_cast<std::size_t>(r * 3 + c)]);
         ++k;
     }
+    // Not the run's own file: cut at a line boundary, a fold the run does not have, an id twice.
+    const std::string whole = test::readFile(dir.file("oof.csv"));
+    const auto refusal = [&](const std::string& text) {
+        test::writeFile(dir.file("oof.csv"), text);
+        try {
+            loadOutOfFold(dir.path().string());
+        } catch (const Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    std::string cut = whole;
+    for (int lines = 0; lines < 11; ++lines)
+        cut = cut.substr(0, cut.rfind('\n', cut.size() - 2) + 1);
+    EXPECT_NE(refusal(cut).find("oof.csv: " + std::to_string(o.ids.size() - 11) + " rows, but cv.json pooled " +
+                                std::to_string(o.ids.size())),
+              std::string::npos)
+        << refusal(cut);
+    std::string fold99 = whole;
+    const auto firstRow = fold99.find('\n') + 1;
+    const auto foldAt = fold99.find(',', fold99.find(',', firstRow) + 1) + 1;
+    fold99.replace(foldAt, fold99.find(',', foldAt) - foldAt, "99");
+    EXPECT_NE(refusal(fold99).find("oof.csv: row 1 is in fold 99, but the run has 3 folds"), std::string::npos) << refusal(fold99);
+    std::string twice = whole;
+    const auto secondRow = twice.find('\n', firstRow) + 1;
+    twice.replace(secondRow, twice.find(',', secondRow) - secondRow, twice.substr(firstRow, twice.find(',', firstRow) - firstRow));
+    EXPECT_NE(refusal(twice).find("' is on two rows"), std::string::npos) << refusal(twice);
     test::writeFile(dir.file("oof.csv"), "id,label,fold,p_a,p_b\nx,0,0,0.5\n");
     try {
         loadOutOfFold(dir.path().string());
