@@ -199,7 +199,11 @@ SplitChoice chooseSplit(const FeatureSet& data, SplitMode mode, std::uint64_t se
     case SplitMode::Group:
         if (data.groups.empty())
             throw Error(data.path + ": has no /groups, so it cannot be split by group (extract with --group-field, or import with a Group field)");
-        return {groupSplit(data.labels, data.groups, data.numClasses(), seed), "group"};
+        try {
+            return {groupSplit(data.labels, data.groups, data.numClasses(), seed), "group"};
+        } catch (const Error& e) { // the file it is about, in the message
+            throw Error(data.path + ": " + e.what());
+        }
     default:
         return {stratifiedSplit(data.labels, data.numClasses(), seed), "random"};
     }

@@ -77,6 +77,16 @@ TEST(ChooseSplit, FileThenGroupsThenRandom)
     EXPECT_EQ(chooseSplit(set, SplitMode::Auto, 1).source, "random");
     EXPECT_THROW(chooseSplit(set, SplitMode::Group, 1), Error);
     EXPECT_THROW(chooseSplit(set, SplitMode::File, 1), Error);
+    {
+        FeatureSet oneGroup = set; // too few groups: the message names the file
+        oneGroup.groups.assign(static_cast<std::size_t>(oneGroup.rows), "only");
+        try {
+            chooseSplit(oneGroup, SplitMode::Group, 1);
+            ADD_FAILURE() << "one group was split";
+        } catch (const Error& e) {
+            EXPECT_EQ(std::string(e.what()), "x.h5: a split by group needs at least three groups; the file has 1");
+        }
+    }
     for (std::int64_t i = 0; i < set.rows; ++i)
         set.groups.push_back("g" + std::to_string(i / 2));
     EXPECT_EQ(chooseSplit(set, SplitMode::Auto, 1).source, "group");
