@@ -8,7 +8,7 @@ set(_src ${HEADBENCH_BACKEND_DIR}/src)
 # Each library is a set of whole subject folders (backend/src/<subject> with
 # backend/include/headbench/<subject>); dependencies run one way:
 #   runs -> train -> compute -> extract -> eval -> data -> text -> core
-# headbench_core: core, text, data, eval. Plain C++ (std, nlohmann-json, HDF5, ICU, xxHash):
+# headbench_core: core, text, data, eval. Plain C++ (std, nlohmann-json, HDF5, ICU, xxHash, libzip):
 #   parsers, feature files, tokenizers, metrics, calibration, comparisons, prediction files.
 # headbench_backend: compute, extract, train, runs. What needs LibTorch is here (the thread pool,
 #   leakage projections, model backbones, heads, training, run sessions) with what sits above it.
@@ -37,14 +37,17 @@ function(headbench_add_core_library target)
   # xxHash (Debian's libxxhash-dev): the content hash of feature files and models.
   find_path(HEADBENCH_XXHASH_INCLUDE_DIR xxhash.h REQUIRED)
   find_library(HEADBENCH_XXHASH_LIBRARY xxhash REQUIRED)
+  # libzip (Debian's libzip-dev): head.pt is a zip (core/HeadArchive.cpp).
+  find_path(HEADBENCH_ZIP_INCLUDE_DIR zip.h REQUIRED)
+  find_library(HEADBENCH_ZIP_LIBRARY zip REQUIRED)
   add_library(${target} STATIC ${HEADBENCH_CORE_SOURCES})
   target_compile_features(${target} PUBLIC cxx_std_20)
   target_include_directories(${target}
     PUBLIC ${HEADBENCH_BACKEND_DIR}/include
     PRIVATE ${HEADBENCH_BACKEND_DIR}/src)
-  target_include_directories(${target} SYSTEM PRIVATE ${HDF5_C_INCLUDE_DIRS} ${HDF5_INCLUDE_DIRS} ${HEADBENCH_XXHASH_INCLUDE_DIR})
+  target_include_directories(${target} SYSTEM PRIVATE ${HDF5_C_INCLUDE_DIRS} ${HDF5_INCLUDE_DIRS} ${HEADBENCH_XXHASH_INCLUDE_DIR} ${HEADBENCH_ZIP_INCLUDE_DIR})
   target_compile_definitions(${target} PRIVATE ${HDF5_C_DEFINITIONS})
   target_link_libraries(${target}
-    PRIVATE ${HDF5_C_LIBRARIES} nlohmann_json::nlohmann_json ${CMAKE_DL_LIBS} ICU::uc ICU::data ${HEADBENCH_XXHASH_LIBRARY}
+    PRIVATE ${HDF5_C_LIBRARIES} nlohmann_json::nlohmann_json ${CMAKE_DL_LIBS} ICU::uc ICU::data ${HEADBENCH_XXHASH_LIBRARY} ${HEADBENCH_ZIP_LIBRARY}
     PUBLIC fmt::fmt Threads::Threads)
 endfunction()

@@ -2,6 +2,7 @@
 
 #include <headbench/core/AtomicFile.h>
 #include <headbench/core/Error.h>
+#include <headbench/core/HeadArchive.h>
 
 #include <fmt/format.h>
 
@@ -82,76 +83,79 @@ torch::Tensor logitsToProbabilities(const torch::Tensor& logits)
     return torch::softmax(logits, 1);
 }
 
+namespace {
+
+std::vector<float> floatsOf(const torch::Tensor& t)
+{
+    const auto c = t.detach().to(torch::kFloat).contiguous();
+    return {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()};
+}
+
+HeadWeights::Dense denseOf(const torch::Tensor& weight, const torch::Tensor& bias)
+{
+    return {weight.size(1), weight.size(0), floatsOf(weight), floatsOf(bias)};
+}
+
+} // namespace
+
+HeadWeights headWeights(HeadNet& net, std::int64_t inputDim, int numClasses, const std::vector<std::string>& labelNames,
+                        double temperature)
+{
+    torch::NoGradGuard noGrad;
+    HeadWeights head;
+    const HeadSpec& spec = net->spec;
+    // The first linear layer takes the standardisation (HeadNetImpl::foldedFirstLayer, as
+    // evaluation in training does).
+    auto layer = [&](const torch::nn::Linear& l, bool first) {
+        if (!first || !net->inputShift.defined())
+            return denseOf(l->weight, l->bias);
+        const auto [w, b] = net->foldedFirstLayer(l);
+        return denseOf(w, b);
+    };
+    switch (spec.activation) {
+    case Activation::Relu: head.activation = "relu"; break;
+    case Activation::Gelu: head.activation = "gelu"; break;
+    case Activation::Tanh: head.activation = "tanh"; break;
+    case Activation::Silu: head.activation = "silu"; break;
+    case Activation::LeakyRelu: head.activation = "leaky_relu"; break;
+    }
+    head.norm = spec.norm == Norm::LayerNorm   ? HeadWeights::Norm::Layer
+                : spec.norm == Norm::BatchNorm ? HeadWeights::Norm::Batch
+                                               : HeadWeights::Norm::None;
+    for (std::size_t i = 0; i < net->hidden.size(); ++i) {
+        head.hidden.push_back(layer(net->hidden[i], i == 0));
+        if (spec.norm == Norm::LayerNorm) {
+            const auto& ln = net->layerNorms[i];
+            head.norms.push_back({floatsOf(ln->weight), floatsOf(ln->bias), {}, {}, ln->options.eps()});
+        } else if (spec.norm == Norm::BatchNorm) {
+            const auto& bn = net->batchNorms[i];
+            head.norms.push_back({floatsOf(bn->weight), floatsOf(bn->bias), floatsOf(bn->running_mean),
+                                  floatsOf(bn->running_var), bn->options.eps()});
+        }
+    }
+    head.output = layer(net->output, net->hidden.empty());
+    head.temperature = temperature;
+    head.inputDim = inputDim;
+    head.numClasses = numClasses;
+    head.labelNames = labelNames;
+    return head;
+}
+
 std::unique_ptr<TrainedHead::Impl> scriptHead(HeadNet& net, std::int64_t inputDim, int numClasses,
                                               const std::vector<std::string>& labelNames, double temperature)
 {
-    torch::NoGradGuard noGrad;
+    // The module used in this process is the saved file read back: what is evaluated here is
+    // what head.pt holds.
     auto impl = std::make_unique<TrainedHead::Impl>();
-    torch::jit::Module m("HeadBenchHead");
-    const HeadSpec& spec = net->spec;
-    std::string body = "def forward(self, x):\n";
-    // The first linear layer takes the standardisation (HeadNetImpl::foldedFirstLayer, as
-    // evaluation in training does).
-    auto weightOf = [&](const torch::nn::Linear& layer, bool first) {
-        if (!first || !net->inputShift.defined())
-            return layer->weight.detach().clone();
-        return net->foldedFirstLayer(layer).first;
-    };
-    auto biasOf = [&](const torch::nn::Linear& layer, bool first) {
-        if (!first || !net->inputShift.defined())
-            return layer->bias.detach().clone();
-        return net->foldedFirstLayer(layer).second;
-    };
-    for (std::size_t i = 0; i < net->hidden.size(); ++i) {
-        m.register_parameter(fmt::format("w{}", i), weightOf(net->hidden[i], i == 0), false);
-        m.register_parameter(fmt::format("b{}", i), biasOf(net->hidden[i], i == 0), false);
-        body += fmt::format("    x = torch.linear(x, self.w{0}, self.b{0})\n", i);
-        const auto width = net->hidden[i]->weight.size(0);
-        if (spec.norm == Norm::LayerNorm) {
-            auto& ln = net->layerNorms[i];
-            m.register_parameter(fmt::format("ln_w{}", i), ln->weight.detach().clone(), false);
-            m.register_parameter(fmt::format("ln_b{}", i), ln->bias.detach().clone(), false);
-            body += fmt::format("    x = torch.layer_norm(x, [{1}], self.ln_w{0}, self.ln_b{0}, {2}, False)\n", i, width,
-                                ln->options.eps());
-        } else if (spec.norm == Norm::BatchNorm) {
-            auto& bn = net->batchNorms[i];
-            m.register_parameter(fmt::format("bn_w{}", i), bn->weight.detach().clone(), false);
-            m.register_parameter(fmt::format("bn_b{}", i), bn->bias.detach().clone(), false);
-            m.register_buffer(fmt::format("bn_mean{}", i), bn->running_mean.detach().clone());
-            m.register_buffer(fmt::format("bn_var{}", i), bn->running_var.detach().clone());
-            body += fmt::format("    x = torch.batch_norm(x, self.bn_w{0}, self.bn_b{0}, self.bn_mean{0}, "
-                                "self.bn_var{0}, False, 0.1, {1}, False)\n",
-                                i, bn->options.eps());
-        }
-        switch (spec.activation) {
-        case Activation::Relu: body += "    x = torch.relu(x)\n"; break;
-        case Activation::Gelu: body += "    x = torch.gelu(x)\n"; break;
-        case Activation::Tanh: body += "    x = torch.tanh(x)\n"; break;
-        case Activation::Silu: body += "    x = torch.silu(x)\n"; break;
-        case Activation::LeakyRelu: body += "    x = torch.leaky_relu(x, 0.01)\n"; break;
-        }
+    impl->archive = headArchive(headWeights(net, inputDim, numClasses, labelNames, temperature));
+    std::istringstream in(impl->archive);
+    try {
+        impl->module = torch::jit::load(in, torch::kCPU);
+    } catch (const c10::Error& e) {
+        throw Error("the trained head could not be read back (" +
+                    std::string(e.what_without_backtrace()).substr(0, 300) + ")");
     }
-    m.register_parameter("w_out", weightOf(net->output, net->hidden.empty()), false);
-    m.register_parameter("b_out", biasOf(net->output, net->hidden.empty()), false);
-    body += "    x = torch.linear(x, self.w_out, self.b_out)\n";
-    if (temperature != 1.0) { // temperature scaling (train --calibrate temperature)
-        m.register_buffer("temperature", torch::full({1}, temperature, torch::kFloat));
-        body += "    x = x / self.temperature\n";
-    }
-    if (net->output->weight.size(0) == 1)
-        body += "    p1 = torch.sigmoid(x)\n    return torch.cat([1.0 - p1, p1], 1)\n";
-    else
-        body += "    return torch.softmax(x, 1)\n";
-
-    m.register_attribute("input_dim", c10::IntType::get(), inputDim);
-    m.register_attribute("num_classes", c10::IntType::get(), static_cast<std::int64_t>(numClasses));
-    c10::List<std::string> names;
-    for (const auto& n : labelNames)
-        names.push_back(n);
-    m.register_attribute("label_names", c10::ListType::ofStrings(), names);
-    m.define(body);
-    m.eval();
-    impl->module = std::move(m);
+    impl->module.eval();
     impl->inputDim = inputDim;
     impl->numClasses = numClasses;
     return impl;
@@ -191,6 +195,8 @@ std::string TrainedHead::serialized() const
         throw Error("no trained head to save");
     // Into memory, then to disk by our own writer: LibTorch's file writer finishes the archive
     // in its destructor, and a write that fails there (a full disk) ends the process.
+    if (!d->archive.empty())
+        return d->archive;
     std::ostringstream out;
     try {
         d->module.save(out);

@@ -2,6 +2,7 @@
 /// \file TorchHead.h
 /// Private to the backend: the torch module of a head and its TorchScript export. Included
 /// only by backend .cpp files, so torch never reaches a public header.
+#include <headbench/core/HeadArchive.h>
 #include <headbench/train/HeadSpec.h>
 #include <headbench/train/Trainer.h>
 
@@ -35,9 +36,15 @@ torch::Tensor logitsToProbabilities(const torch::Tensor& logits);
 
 struct TrainedHead::Impl {
     torch::jit::Module module;
+    std::string archive; ///< the bytes of head.pt (empty for a head read from a file)
     std::int64_t inputDim = 0;
     int numClasses = 0;
 };
+
+/// The evaluation-mode weights of a trained network, standardisation folded into the first
+/// layer: what head.pt holds (HeadArchive.h).
+HeadWeights headWeights(HeadNet& net, std::int64_t inputDim, int numClasses, const std::vector<std::string>& labelNames,
+                        double temperature = 1.0);
 
 /// Builds the TorchScript module of a trained network (evaluation mode: dropout dropped,
 /// batch norm with running statistics) that maps features to probabilities. A temperature
