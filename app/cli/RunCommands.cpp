@@ -225,7 +225,7 @@ int runCompare(const std::vector<std::string>& dirs, bool asJson)
     for (const RunFileProblem& problem : c.problems)
         fmt::print(stderr, "warning: {}\n", problem.sentence());
     if (!c.sameData)
-        fmt::print("warning: these runs were trained on different data (feature files or rows): their figures are not "
+        fmt::print("warning: these runs were trained on different data (other samples, labels or splits): their figures are not "
                    "comparable\n\n");
     // Validation and test, as the window shows them.
     for (const auto& [title, split] : {std::pair{"validation metrics", &RunRecord::validation}, std::pair{"test metrics", &RunRecord::test}}) {

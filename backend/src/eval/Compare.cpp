@@ -61,6 +61,26 @@ McNemarResult mcnemar(std::span<const std::uint8_t> first, std::span<const std::
     return r;
 }
 
+bool sameSamples(const Predictions& a, const Predictions& b)
+{
+    if (a.rows() != b.rows() || a.labels.size() != a.rows() || b.labels.size() != b.rows() ||
+        a.split.size() != a.rows() || b.split.size() != b.rows())
+        return false;
+    if (a.ids == b.ids)
+        return a.labels == b.labels && a.split == b.split;
+    std::unordered_map<std::string_view, std::size_t> rowOfId;
+    rowOfId.reserve(b.rows());
+    for (std::size_t i = 0; i < b.rows(); ++i)
+        if (!rowOfId.emplace(b.ids[i], i).second)
+            return false;
+    for (std::size_t i = 0; i < a.rows(); ++i) {
+        const auto it = rowOfId.find(a.ids[i]);
+        if (it == rowOfId.end() || a.labels[i] != b.labels[it->second] || a.split[i] != b.split[it->second])
+            return false;
+    }
+    return true;
+}
+
 PairedOutcomes pairOutcomes(const Predictions& a, const Predictions& b, std::uint8_t split, double firstThreshold,
                             double secondThreshold)
 {

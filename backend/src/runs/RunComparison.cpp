@@ -100,8 +100,12 @@ RunComparison compareLoadedRuns(std::vector<ComparedRun> runs, const CompareOpti
     auto dataKey = [](const RunRecord& r) {
         return std::make_pair(r.featuresHash.empty() ? r.featuresPath : r.featuresHash, r.rows);
     };
+    // The same file and rows, or the same samples labelled and split alike in other files
+    // (two backbones' features of one dataset, whose rows may come in another order).
+    const ComparedRun& first = out.runs.front();
     for (const auto& r : out.runs)
-        out.sameData = out.sameData && dataKey(r.record) == dataKey(out.runs.front().record);
+        out.sameData = out.sameData && (dataKey(r.record) == dataKey(first.record) ||
+                                        (first.predictions.rows() > 0 && sameSamples(first.predictions, r.predictions)));
 
     if (out.runs.size() != 2)
         return out;

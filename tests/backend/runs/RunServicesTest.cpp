@@ -190,3 +190,56 @@ TEST(RunServices, CompareAndEvalAgreeAtTheSavedThreshold)
     EXPECT_EQ(secondCorrect, correct);
     EXPECT_EQ(c.mcnemar->bothCorrect + c.mcnemar->onlySecondCorrect, correct);
 }
+
+// Two backbones' feature files of one dataset hold the same samples, often in another order:
+// their runs are comparable (the helper's compare of two files warned "different data" while
+// McNemar paired every sample). Other labels, another split or other samples are not.
+TEST(RunServices, RunsOnTwoFilesOfTheSameSamplesAreComparable)
+{
+    auto run = [](const std::string& hash, Predictions p) {
+        ComparedRun r;
+        r.record.featuresHash = hash;
+        r.record.featuresPath = hash + ".h5";
+        r.record.rows = static_cast<std::int64_t>(p.rows());
+        r.record.labelNames = {"safe", "vulnerable"};
+        r.predictions = std::move(p);
+        return r;
+    };
+    Predictions a;
+    a.numClasses = 2;
+    a.labelNames = {"safe", "vulnerable"};
+    for (int i = 0; i < 60; ++i) {
+        a.ids.push_back("f" + std::to_string(i));
+        a.labels.push_back(i % 2);
+        a.split.push_back(i % 5 == 0 ? kTest : i % 5 == 1 ? kValidation : kTrain);
+        const float p1 = (i % 7 == 0) ? 0.3f : (i % 2 ? 0.8f : 0.2f);
+        a.probabilities.insert(a.probabilities.end(), {1 - p1, p1});
+    }
+    // The second file: the same samples in reverse order, other scores.
+    Predictions b = a;
+    std::reverse(b.ids.begin(), b.ids.end());
+    std::reverse(b.labels.begin(), b.labels.end());
+    std::reverse(b.split.begin(), b.split.end());
+    for (std::size_t r = 0; r < b.rows(); ++r) {
+        const float p1 = b.labels[r] ? 0.6f : 0.45f;
+        b.probabilities[2 * r] = 1 - p1;
+        b.probabilities[2 * r + 1] = p1;
+    }
+    const RunComparison c = compareLoadedRuns({run("xxh3_64:aa", a), run("xxh3_64:bb", b)});
+    EXPECT_TRUE(c.sameData);
+    EXPECT_EQ(c.pairedSplit, "test");
+    EXPECT_EQ(c.outcomes.rows.size(), 12u);
+
+    Predictions otherSplit = b;
+    std::swap(otherSplit.split[0], otherSplit.split[3]); // f59 (train) and f56 (validation) swap splits
+    EXPECT_FALSE(compareLoadedRuns({run("xxh3_64:aa", a), run("xxh3_64:bb", otherSplit)}).sameData);
+    Predictions otherLabel = b;
+    otherLabel.labels[4] = 1 - otherLabel.labels[4];
+    EXPECT_FALSE(compareLoadedRuns({run("xxh3_64:aa", a), run("xxh3_64:bb", otherLabel)}).sameData);
+    Predictions otherSample = b;
+    otherSample.ids[7] = "g7";
+    EXPECT_FALSE(compareLoadedRuns({run("xxh3_64:aa", a), run("xxh3_64:bb", otherSample)}).sameData);
+    Predictions fewer = b;
+    fewer.ids.pop_back(), fewer.labels.pop_back(), fewer.split.pop_back(), fewer.probabilities.resize(fewer.probabilities.size() - 2);
+    EXPECT_FALSE(compareLoadedRuns({run("xxh3_64:aa", a), run("xxh3_64:bb", fewer)}).sameData);
+}

@@ -42,6 +42,11 @@ struct PairedOutcomes {
 PairedOutcomes pairOutcomes(const Predictions& first, const Predictions& second, std::uint8_t split,
                             double firstThreshold = 0.5, double secondThreshold = 0.5);
 
+/// Whether two runs' predictions are of the same samples, labelled and split alike: the same
+/// ids, each with the same label and split, in any row order (two backbones' feature files of
+/// one dataset). Their figures are then comparable whatever features each run was trained on.
+bool sameSamples(const Predictions& first, const Predictions& second);
+
 /// Paired differences of every metric (second run minus first) on the samples of `split`,
 /// matched as pairOutcomes does, with paired-bootstrap intervals (Bootstrap.h).
 PairedDifferences pairedDifferences(const Predictions& first, const Predictions& second, std::uint8_t split,

@@ -48,8 +48,9 @@ struct RunComparison {
     /// Head-spec fields that differ, then the training settings outside the spec that do
     /// ("features", "backbone"), each with every run's value.
     std::vector<SpecDifference> differences;
-    /// False when the runs were trained on different feature files or rows: their figures are
-    /// not comparable and no run should be called best.
+    /// False when the runs were trained on different samples, labels or splits: their figures
+    /// are not comparable and no run should be called best. Runs on different feature files of
+    /// the same samples, split alike (two backbones), are comparable.
     bool sameData = true;
     /// Files of the runs that could not be read, and what the comparison left out because of
     /// them (a damaged cv.json: that run's cross-validation figures).
