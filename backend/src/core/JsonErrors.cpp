@@ -49,6 +49,12 @@ std::string jsonProblem(const std::string& what, std::optional<std::size_t> erro
     if (fileBytes && *fileBytes == 0)
         return "empty";
     std::smatch m;
+    // A field looked up in something that is not an object (a run.json holding null): say what
+    // the file holds, not how the library was called.
+    static const std::regex lookupIn(R"(cannot use (?:at|operator\[\]|value)\(\) with (\w+))");
+    if (std::regex_search(reason, m, lookupIn))
+        return "holds " + (m[1].str() == "null" ? std::string("null") : "a" + std::string(m[1].str()[0] == 'a' ? "n " : " ") + m[1].str()) +
+               " where an object of named fields is expected";
     if (!std::regex_match(reason, m, parseErrorAt()))
         return shortened(reason);
     const std::string at = "line " + m[1].str() + ", column " + m[2].str();

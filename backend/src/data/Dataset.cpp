@@ -5,6 +5,7 @@
 #include <headbench/core/AtomicFile.h>
 #include <headbench/core/CsvReader.h>
 #include <headbench/core/Error.h>
+#include <headbench/core/Plural.h>
 #include <headbench/core/Unicode.h>
 #include <headbench/text/CLexer.h>
 #include "core/JsonErrors.h"
@@ -674,11 +675,13 @@ void applyClassNames(Dataset& data, const std::vector<std::string>& names)
     std::string given;
     for (const auto& n : names)
         given += (given.empty() ? "" : ",") + n;
+    // Named after the dataset, as its other messages are: the names are checked against its labels.
+    const std::string where = data.source.empty() ? std::string() : data.source + ": ";
     if (names.size() != data.labelNames.size())
-        throw Error(std::to_string(names.size()) + " class names given for " + std::to_string(data.labelNames.size()) +
+        throw Error(where + plural(names.size(), "class name") + " given for " + std::to_string(data.labelNames.size()) +
                     " classes (" + found + ", in this order)");
     if (std::set<std::string>(names.begin(), names.end()).size() != names.size())
-        throw Error("class names '" + given + "': a name is given twice");
+        throw Error(where + "class names '" + given + "': a name is given twice");
     // The labels' own names in another order: the classes take that order (class 0 first),
     // each row keeping its label. Applied by position, "vuln,safe" on labels safe and vuln
     // called every safe row vuln.
@@ -693,7 +696,7 @@ void applyClassNames(Dataset& data, const std::vector<std::string>& names)
     }
     // Whole-number labels (0, 1) are named in their order; text labels have names already.
     if (!std::all_of(data.labelNames.begin(), data.labelNames.end(), [](const std::string& n) { return wholeNumberText(n); }))
-        throw Error("class names '" + given + "' do not match the labels (" + found +
+        throw Error(where + "class names '" + given + "' do not match the labels (" + found +
                     "): text labels keep their names, and --label-names can only put them in another order (class 0 first)");
     data.labelNames = names;
 }

@@ -477,6 +477,19 @@ TEST(RunStore, ACutOrEmptyRunFileIsNamedWithWhereItEnds)
         }
         test::writeFile((dir / file).string(), original);
     }
+    // Valid JSON that is not an object: said as such, not as the library's "cannot use at()".
+    const std::string runJson = (dir / "run.json").string(), original = test::readFile(runJson);
+    for (const auto& [text, holds] : {std::pair{"null", "holds null"}, std::pair{"[1, 2]", "holds an array"}}) {
+        test::writeFile(runJson, text);
+        try {
+            loadRun(s.record.dir);
+            ADD_FAILURE() << "run.json holding " << text << " was read";
+        } catch (const DamagedFile& e) {
+            EXPECT_EQ(e.path(), runJson);
+            EXPECT_EQ(e.reason(), std::string(holds) + " where an object of named fields is expected") << e.what();
+        }
+    }
+    test::writeFile(runJson, original);
     EXPECT_NO_THROW(loadRun(s.record.dir));
 }
 
