@@ -169,6 +169,7 @@ public:
                                 (m_raw[i].isInt ? "number" : "string") + " but earlier labels are " +
                                 (m_raw[0].isInt ? "numbers" : "strings"));
         }
+        refuseStrayClasses(allInt);
         std::map<std::string, int> stringIndex;
         std::map<long long, int> intIndex;
         for (const auto& l : m_raw) {
@@ -212,6 +213,61 @@ public:
     void setSplitSource(std::string source) { m_splitSource = std::move(source); }
 
     /// Keeps only the rows marked in `keep` (row numbers of the splits follow).
+    /// A class of one or two rows among hundreds or more is no class a head can learn or be
+    /// scored on: a typo ("vulnerabel") or a placeholder for a missing label (-1). It made a
+    /// two-class file a three-class one, without ROC or PR, with nothing said. Refused with
+    /// the first such row named, or (skipInvalid) its rows skipped and reported.
+    void refuseStrayClasses(bool intLabels)
+    {
+        auto key = [&](const RawLabel& l) { return intLabels ? std::to_string(l.value) : l.text; };
+        std::map<std::string, std::size_t> count;
+        for (const auto& l : m_raw)
+            ++count[key(l)];
+        const std::size_t rows = m_raw.size();
+        std::set<std::string> stray;
+        for (const auto& [label, n] : count)
+            if (n <= 2 && n * 200 < rows)
+                stray.insert(label);
+        // Only where a rare class is clearly not data: beside two classes (a two-class file with a
+        // stray label), or a whole number outside the 0..K-1 the other labels number. A long
+        // tail of real classes (CWE ids, some with one function) is data.
+        const std::size_t kept = count.size() - stray.size();
+        bool numbered = intLabels && kept >= 2;
+        if (numbered) {
+            long long next = 0;
+            std::set<long long> values;
+            for (const auto& [label, n] : count)
+                if (!stray.count(label))
+                    values.insert(std::stoll(label));
+            for (long long v : values)
+                numbered = numbered && v == next++;
+            for (const auto& label : stray)
+                numbered = numbered && (std::stoll(label) < 0 || std::stoll(label) >= next);
+        }
+        if (stray.empty() || kept < 2 || (kept != 2 && !numbered))
+            return;
+        std::vector<char> keep(rows, 1);
+        std::string others;
+        for (const auto& [label, n] : count)
+            if (!stray.count(label))
+                others += fmt::format("{}'{}': {}", others.empty() ? "" : ", ", label, n);
+        for (std::size_t i = 0; i < rows; ++i) {
+            const std::string label = key(m_raw[i]);
+            if (!stray.count(label))
+                continue;
+            const std::string why = fmt::format("label '{}' makes a class of its own with {} of {} (the others: {})", label,
+                                                plural(count[label], "row"), rows, others);
+            if (!m_options.skipInvalid)
+                throw Error(m_where[i] + ": " + why +
+                            ": too few to train or score. A typo, or a placeholder for a missing label? Correct or "
+                            "remove those rows, or skip them (--skip-invalid; Skip invalid rows in the import dialog)");
+            keep[i] = 0;
+            if (m_data.skippedExamples.size() < 5)
+                m_data.skippedExamples.push_back(m_where[i] + ": " + why);
+            ++m_data.skippedRows;
+        }
+        dropRows(keep);
+    }
     void dropRows(const std::vector<char>& keep)
     {
         std::vector<std::size_t> newIndex(keep.size());

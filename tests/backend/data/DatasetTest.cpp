@@ -483,3 +483,58 @@ TEST(Dataset, TheCodeOrAnIdIsNotALabel)
     EXPECT_EQ(jsonl(text, cwe).numClasses(), 120);
     EXPECT_EQ(jsonl(text).numClasses(), 2);
 }
+
+// A stray label among hundreds of rows (a -1 for "unknown", a typo) made a class of its own:
+// the two-class file became a three-class one, without ROC or PR, and nothing said so.
+TEST(Dataset, AStrayLabelIsRefusedOrSkipped)
+{
+    auto rows = [](const std::string& strayLabel, int n) {
+        std::string text;
+        for (int i = 0; i < n; ++i) {
+            const std::string label = i == 41 ? strayLabel : (i % 3 ? "\"safe\"" : "\"vuln\"");
+            text += "{\"func\": \"int f" + std::to_string(i) + "(void);\", \"target\": " + label + "}\n";
+        }
+        return text;
+    };
+    const std::string typo = errorOf([&] { jsonl(rows("\"vulnerabel\"", 400)); });
+    EXPECT_EQ(typo.rfind("data.jsonl:42: label 'vulnerabel' makes a class of its own with 1 row of 400 (the others: "
+                         "'safe': 265, 'vuln': 134)",
+                         0),
+              0u)
+        << typo;
+    EXPECT_NE(typo.find("--skip-invalid"), std::string::npos) << typo;
+    // Whole-number labels: a -1 among 0 and 1.
+    std::string numbers = rows("-1", 400);
+    for (std::string::size_type at; (at = numbers.find("\"safe\"")) != std::string::npos;)
+        numbers.replace(at, 6, "0");
+    for (std::string::size_type at; (at = numbers.find("\"vuln\"")) != std::string::npos;)
+        numbers.replace(at, 6, "1");
+    EXPECT_EQ(errorOf([&] { jsonl(numbers); }).rfind("data.jsonl:42: label '-1' makes a class of its own", 0), 0u);
+    std::istringstream in(numbers);
+    const Dataset skipped = parseJsonl(in, "data.jsonl", {}, {.skipInvalid = true});
+    EXPECT_EQ(skipped.size(), 399u);
+    EXPECT_EQ(skipped.labelNames, (std::vector<std::string>{"0", "1"}));
+    EXPECT_EQ(skipped.skippedRows, 1);
+    ASSERT_EQ(skipped.skippedExamples.size(), 1u);
+    EXPECT_EQ(skipped.skippedExamples[0].rfind("data.jsonl:42: label '-1'", 0), 0u) << skipped.skippedExamples[0];
+    // Numbered classes 0..3 and a 7: a stray too.
+    std::string four;
+    for (int i = 0; i < 400; ++i)
+        four += "{\"func\": \"int f" + std::to_string(i) + "(void);\", \"target\": " + (i == 9 ? "7" : std::to_string(i % 4)) + "}\n";
+    EXPECT_EQ(errorOf([&] { jsonl(four); }).rfind("data.jsonl:10: label '7' makes a class of its own", 0), 0u);
+    // A long tail of named classes (CWE ids, some with one function) is data.
+    std::string tail;
+    for (int i = 0; i < 400; ++i)
+        tail += "{\"func\": \"int f" + std::to_string(i) + "(void);\", \"target\": \"CWE-" +
+                (i == 5 ? "222" : i == 6 ? "223" : std::to_string(120 + i % 3)) + "\"}\n";
+    EXPECT_EQ(jsonl(tail).labelNames.size(), 5u);
+    // Small files and two-class files keep their classes: a rare class is then data, not a stray.
+    EXPECT_EQ(jsonl(rows("\"other\"", 60)).labelNames.size(), 3u);
+    EXPECT_EQ(jsonl(rows("\"vuln\"", 400)).labelNames.size(), 2u);
+    std::string twoClass = rows("\"vuln\"", 400);
+    for (std::string::size_type at; (at = twoClass.find("\"vuln\"")) != std::string::npos;)
+        twoClass.replace(at, 6, "\"safe\"");
+    twoClass += "{\"func\": \"int g(void);\", \"target\": \"vuln\"}\n";
+    twoClass += "{\"func\": \"int h(void);\", \"target\": \"vuln\"}\n";
+    EXPECT_EQ(jsonl(twoClass).labelNames, (std::vector<std::string>{"safe", "vuln"}));
+}
