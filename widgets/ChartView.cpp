@@ -58,7 +58,9 @@ void ChartView::fitToSize()
 {
     if (!m_keepLegible)
         return;
-    chart()->legend()->setVisible(legendWidthNeeded() <= width());
+    // A legend row also takes ~25 px of the plot's height: in a 165-px precision-recall chart
+    // (a 1024x680 window) the axis labels and title were then drawn as "…".
+    chart()->legend()->setVisible(legendWidthNeeded() <= width() && height() >= kLegendMinHeight);
     if (m_axis)
         m_axis->setTickCount(height() >= m_tallEnough ? m_ticks : m_fewTicks);
 }

@@ -16,10 +16,12 @@ public:
     bool exportTo(const QString& path, QString* error = nullptr);
 
     /// Keeps a small chart legible: the legend is hidden while its entries do not fit the
-    /// chart's width (Qt Charts would cut them to "thre…"), and `axis` (when given) shows
+    /// chart's width (Qt Charts would cut them to "thre…") or the chart is shorter than
+    /// kLegendMinHeight (its row would squeeze the plot until the axis labels read "…"), and `axis` (when given) shows
     /// `fewTicks` ticks instead of `ticks` while the chart is shorter than `tallEnough` pixels
     /// (its labels would be drawn as "…").
     void keepLegible(QValueAxis* axis = nullptr, int ticks = 6, int fewTicks = 3, int tallEnough = 230);
+    static constexpr int kLegendMinHeight = 200;
     /// The width the legend's visible entries take in one row.
     int legendWidthNeeded() const;
     /// Applies keepLegible's rules now (after legend entries were shown or hidden).

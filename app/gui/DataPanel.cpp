@@ -121,6 +121,7 @@ void DataPanel::showData(const QString& workspace, const QString& featuresPath, 
                        .arg(workspace.isEmpty() ? tr("<i>none — open one or the demo</i>")
                                                 : QDir::toNativeSeparators(workspace).toHtmlEscaped());
     if (!features) {
+        m_summary->setToolTip(QString());
         html += tr("<b>Features</b><br><i>none loaded</i>");
         m_summary->setText(html);
         m_summaryScroll->updateGeometry(); // a longer summary asks the dock for more room
@@ -138,8 +139,22 @@ void DataPanel::showData(const QString& workspace, const QString& featuresPath, 
             m_splitMode->setCurrentIndex(m_splitMode->findData(static_cast<int>(SplitMode::Auto)));
     }
     const FeatureSummary s = summarize(*features);
+    // Where the file is: relative to the workspace when inside it, else its whole path (a bare
+    // "juliet.h5" hid that the file open was /tmp/ux/ws/juliet.h5, outside the workspace). Cut
+    // in the middle past 44 characters, so the dock keeps its width; the tooltip has it whole.
+    const QString absolute = QFileInfo(featuresPath).absoluteFilePath();
+    QString shown = absolute;
+    if (!workspace.isEmpty()) {
+        const QString relative = QDir(workspace).relativeFilePath(absolute);
+        if (!relative.startsWith(QLatin1String("..")) && !QDir::isAbsolutePath(relative))
+            shown = relative;
+    }
+    shown = QDir::toNativeSeparators(shown);
+    if (shown.size() > 44)
+        shown = shown.left(14) + QChar(0x2026) + shown.right(29);
+    m_summary->setToolTip(QDir::toNativeSeparators(absolute));
     html += tr("<b>Features</b><br>%1<br>%2 × %3 dims<br>backbone: %4<br>")
-                .arg(QFileInfo(featuresPath).fileName().toHtmlEscaped())
+                .arg(shown.toHtmlEscaped())
                 .arg(QString::fromStdString(plural(s.rows, "row")))
                 .arg(s.dim)
                 .arg(QString::fromStdString(s.backbone.empty() ? "?" : s.backbone).toHtmlEscaped());

@@ -704,6 +704,8 @@ void MainWindowTest::fitsA1024By680Screen()
                 needed += fm.horizontalAdvance(marker->label()) + fm.height() + 16;
         QVERIFY2(!chart->chart()->legend()->isVisible() || needed + 20 <= chart->width(),
                  qPrintable(QStringLiteral("%1: legend %2 px in %3 px").arg(chart->chart()->title()).arg(needed).arg(chart->width())));
+        QVERIFY2(!chart->chart()->legend()->isVisible() || chart->height() >= ChartView::kLegendMinHeight,
+                 qPrintable(QStringLiteral("%1: a legend in a %2-px chart").arg(chart->chart()->title()).arg(chart->height())));
         for (QAbstractAxis* axis : chart->chart()->axes(Qt::Vertical))
             if (auto* values = qobject_cast<QValueAxis*>(axis); values && chart->height() < 230)
                 QVERIFY2(values->tickCount() <= 3, qPrintable(chart->chart()->title()));
@@ -754,6 +756,21 @@ void MainWindowTest::manyLongClassNamesDoNotStretchTheWindowAndTheLayoutResets()
     panel.showData(QStringLiteral("/ws"), QStringLiteral("/ws/f.h5"), features);
     QVERIFY2(panel.summaryText().contains(QStringLiteral("150 train · 0 validation · 50 test")), qPrintable(panel.summaryText()));
     QVERIFY2(panel.summaryText().contains(QStringLiteral("a ninth of the train rows")), qPrintable(panel.summaryText()));
+    // Where the file is: relative inside the workspace, whole outside it (a bare "juliet.h5" hid
+    // that the file open was elsewhere), cut in the middle when long; the tooltip has it whole.
+    panel.showData(QStringLiteral("/ws"), QStringLiteral("/ws/features/f.h5"), features);
+    QVERIFY2(panel.summaryText().contains(QStringLiteral("<br>features/f.h5<br>")), qPrintable(panel.summaryText()));
+    panel.showData(QStringLiteral("/ws"), QStringLiteral("/tmp/ux/juliet.h5"), features);
+    QVERIFY2(panel.summaryText().contains(QStringLiteral("<br>/tmp/ux/juliet.h5<br>")), qPrintable(panel.summaryText()));
+    const QString deep = QStringLiteral("/data/projects/vulnerability-detection/features/codebert-base-layer-12.h5");
+    panel.showData(QStringLiteral("/ws"), deep, features);
+    auto* summaryLabel = panel.findChild<QLabel*>(QStringLiteral("dataSummary"));
+    QVERIFY(summaryLabel);
+    QCOMPARE(summaryLabel->toolTip(), deep);
+    QVERIFY2(panel.summaryText().contains(QStringLiteral("/data/projects") + QChar(0x2026)) &&
+                 panel.summaryText().contains(QStringLiteral("codebert-base-layer-12.h5<br>")),
+             qPrintable(panel.summaryText()));
+    panel.showData(QStringLiteral("/ws"), QStringLiteral("/ws/f.h5"), features);
     // In a dock as short and narrow as at 1024x680, every line of the summary can be reached
     // (it scrolls) instead of the last ones being cut under the buttons.
     panel.resize(190, 330);
