@@ -423,6 +423,10 @@ void MainWindow::connectControllers()
                             ? tr(" (ended by Finish Now after %1 L2 penalties)").arg(r.epochsRun)
                             : tr(" (ended by Finish Now after %1 of %2 epochs)").arg(r.epochsRun).arg(r.spec.epochs);
         m_status->trainingEnded(tr("Run saved in %1").arg(QDir::toNativeSeparators(dir)) + ended);
+        // A new run opens on its validation split, the one it was chosen on: the split picked
+        // for the last run (train, say) made a fresh head look better than it is. Between
+        // saved runs the choice stays, so they are read on the same rows.
+        m_evaluation->setSplit(kValidation);
         showRun(dir);
         m_tabs->setCurrentIndex(EvaluationTab);
     });

@@ -258,8 +258,18 @@ void MainWindowTest::showingARunOfAnotherFileSaysTheFeaturesChanged()
     MainWindow window;
     window.show();
     openWorkspace(window);
+    // Evaluation left on the train split: a new run still opens on validation.
+    window.evaluation()->setSplit(kTrain);
     const QString runDir = trainTwoEpochs(window);
     QVERIFY(!runDir.isEmpty());
+    QCOMPARE(window.evaluation()->split(), int(kValidation));
+    QTRY_COMPARE_WITH_TIMEOUT(window.currentRunDir(), runDir, 30000);
+    QCOMPARE(window.evaluation()->split(), int(kValidation));
+    // Between saved runs the choice stays.
+    window.evaluation()->setSplit(kTest);
+    window.showRun(runDir);
+    QTRY_COMPARE_WITH_TIMEOUT(window.currentRunDir(), runDir, 30000);
+    QCOMPARE(window.evaluation()->split(), int(kTest));
     // Another file is opened; showing the run loads its own file back, and the status line says
     // so, since Train uses what is loaded.
     const QString other = m_dir.filePath(QStringLiteral("other.h5"));
