@@ -446,7 +446,7 @@ QString SamplesPanel::countText() const
 void SamplesPanel::setScope(const QString& splitName, const QString& runName)
 {
     m_splitName = splitName;
-    m_count->setToolTip(runName.isEmpty() ? QString() : tr("Samples of run %1, %2 split").arg(runName, splitName));
+    m_scopeTip = runName.isEmpty() ? QString() : tr("Samples of run %1, %2 split").arg(runName, splitName);
     updateCount();
 }
 
@@ -459,6 +459,15 @@ void SamplesPanel::updateCount()
     // never saw its rows.
     if (m_proxy->rowCount() == 0 && m_onlyIssues->isChecked() && m_splitName == QStringLiteral("test"))
         text += tr(": label issues are looked for in the training and validation rows only");
+    // Two classes: "predicted" and "correct" are at the Evaluation slider's threshold; say so,
+    // since moving it there changes what this tab lists.
+    QString tip = m_scopeTip;
+    if (m_model->samples() && m_model->samples()->numClasses == 2) {
+        text += tr(", threshold %1").arg(m_model->threshold(), 0, 'f', 3);
+        tip += (tip.isEmpty() ? QString() : QStringLiteral("\n")) +
+               tr("Predicted class 1 when p(1) ≥ %1: the threshold set on the Evaluation tab").arg(m_model->threshold(), 0, 'f', 3);
+    }
+    m_count->setToolTip(tip);
     m_count->setText(text);
     // A filter that hid the sample shown leaves no stale code, title or bars behind.
     if (!m_table->selectionModel()->currentIndex().isValid() && !m_sampleTitle->text().isEmpty()) {

@@ -76,6 +76,7 @@ private:
     QDoubleSpinBox* m_confHi;
     QLineEdit* m_search;
     QLabel* m_count;
+    QString m_scopeTip; ///< which run and split the count is of (its tooltip)
     QString m_splitName;
     QLabel* m_sampleTitle;
     ProbabilityBarsView* m_bars;

@@ -161,21 +161,25 @@ void MainWindowTest::trainsFromTheWindowAndShowsTheRun()
     const QString name = QString::fromStdString(loadRun(runDir.toStdString()).name);
     QTRY_COMPARE(window.lossChart()->chart()->title(), QStringLiteral("Training curves: ") + name);
     const QString splitName = window.evaluation()->splitName();
-    QVERIFY2(window.samples()->countText().endsWith(QStringLiteral(" %1 samples").arg(splitName)),
+    QVERIFY2(window.samples()->countText().endsWith(QStringLiteral(" %1 samples, threshold 0.500").arg(splitName)),
              qPrintable(window.samples()->countText()));
 
     // Clicking a cell shows exactly its samples.
     QTest::mouseClick(cm, Qt::LeftButton, {}, cm->cellRect(0, 0).center());
     QCOMPARE(window.tabs()->currentIndex(), int(MainWindow::SamplesTab));
     QCOMPARE(static_cast<std::int64_t>(window.samples()->proxy()->rowCount()), cm->matrix()[0][0]);
-    QCOMPARE(window.samples()->countText(), QStringLiteral("%1 of %2 %3 samples")
+    QCOMPARE(window.samples()->countText(), QStringLiteral("%1 of %2 %3 samples, threshold 0.500")
                                                 .arg(cm->matrix()[0][0])
                                                 .arg(window.evaluation()->rows().size())
                                                 .arg(splitName));
+    // The threshold is Evaluation's: moved there, the count says the new one.
+    window.evaluation()->setThreshold(0.3);
+    QTRY_VERIFY2(window.samples()->countText().endsWith(QStringLiteral(", threshold 0.300")), qPrintable(window.samples()->countText()));
+    window.evaluation()->setThreshold(0.5);
     // Another split in Evaluation: the samples and their count follow it.
     window.evaluation()->setSplit(splitName == QStringLiteral("test") ? 1 : 2);
     QVERIFY(window.evaluation()->splitName() != splitName);
-    QTRY_VERIFY2(window.samples()->countText().endsWith(QStringLiteral(" %1 samples").arg(window.evaluation()->splitName())),
+    QTRY_VERIFY2(window.samples()->countText().endsWith(QStringLiteral(" %1 samples, threshold 0.500").arg(window.evaluation()->splitName())),
                  qPrintable(window.samples()->countText()));
     // The demo texts came along: the code of a sample can be shown.
     QVERIFY(!window.samples()->model()->text(0).empty());
