@@ -61,7 +61,7 @@ void ConfusionMatrixView::paintEvent(QPaintEvent*)
     const int k = static_cast<int>(m_counts.size());
     if (k == 0) {
         painter.setPen(palette().color(QPalette::PlaceholderText));
-        painter.drawText(rect(), Qt::AlignCenter, tr("No run selected"));
+        painter.drawText(rect().adjusted(12, 0, -12, 0), Qt::AlignCenter | Qt::TextWordWrap, m_placeholder);
         return;
     }
     const QRect g = gridRect();

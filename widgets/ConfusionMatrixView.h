@@ -17,6 +17,13 @@ public:
 
     void setMatrix(const std::vector<std::vector<std::int64_t>>& counts, const QStringList& labelNames);
     const std::vector<std::vector<std::int64_t>>& matrix() const { return m_counts; }
+    /// What an empty matrix says (no run shown).
+    void setPlaceholder(const QString& text)
+    {
+        m_placeholder = text;
+        update();
+    }
+    const QString& placeholder() const { return m_placeholder; }
     /// The selected cell, or (-1, -1).
     QPoint selectedCell() const { return m_selected; }
     void clearSelection();
@@ -40,6 +47,7 @@ private:
     QRect gridRect() const;
 
     std::vector<std::vector<std::int64_t>> m_counts;
+    QString m_placeholder = tr("No run selected");
     QStringList m_names;
     QPoint m_selected{-1, -1};
 };

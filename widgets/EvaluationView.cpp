@@ -190,7 +190,11 @@ EvaluationView::EvaluationView(QWidget* parent)
     numbers->addWidget(m_saveThreshold, 0, Qt::AlignLeft); // below: the slider keeps its width
     numbers->addStretch(1);
 
-    auto* charts = new QGridLayout;
+    // One panel, hidden while no run is shown: an empty reliability chart and a live threshold
+    // slider beside "No run selected" looked like a broken view.
+    m_chartsPanel = new QWidget;
+    auto* charts = new QGridLayout(m_chartsPanel);
+    charts->setContentsMargins(0, 0, 0, 0);
     charts->addWidget(m_roc, 0, 0);
     charts->addWidget(m_pr, 0, 1);
     charts->addWidget(m_calibration, 1, 0);
@@ -198,7 +202,7 @@ EvaluationView::EvaluationView(QWidget* parent)
 
     auto* body = new QHBoxLayout;
     body->addWidget(m_confusion, 2);
-    body->addLayout(charts, 3);
+    body->addWidget(m_chartsPanel, 3);
 
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
@@ -224,7 +228,8 @@ void EvaluationView::clear()
     m_validationCi.reset();
     m_testCi.reset();
     m_temperature = 1.0;
-    m_title->setFullText(tr("No run selected — train a head or pick a run"));
+    m_title->setFullText(tr("No run selected"));
+    m_confusion->setPlaceholder(tr("No run selected.\n\nTrain a head (Train, F5), or pick a run in the Runs list."));
     rebuildSplit();
 }
 
@@ -302,6 +307,7 @@ void EvaluationView::rebuildSplit()
     m_slider->setToolTip(binary || k < 3 ? tr("Decision threshold on the probability of the positive class")
                                          : tr("A threshold applies to two classes; with %1 the predicted class is the "
                                               "most probable one").arg(k));
+    m_chartsPanel->setVisible(m_data != nullptr);
     m_roc->setVisible(binary);
     m_pr->setVisible(binary);
     QList<QPointF> pr = decimateCurve(m_evaluation.pr());

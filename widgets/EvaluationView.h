@@ -91,6 +91,7 @@ private:
     QToolButton* m_saveThreshold;
     QLabel* m_metrics;
     QLabel* m_classNote;
+    QWidget* m_chartsPanel; ///< curves, reliability, threshold and figures: hidden without a run
     ConfusionMatrixView* m_confusion;
     ChartView* m_roc;
     ChartView* m_pr;

@@ -125,6 +125,7 @@ RunCompareView::RunCompareView(QWidget* parent)
     , m_pr(new ChartView)
     , m_mcnemar(new QLabel)
     , m_dataWarning(new QLabel)
+    , m_emptyHint(new QLabel)
     , m_disagreements(new QTableWidget)
     , m_code(new CodeViewer)
 {
@@ -185,9 +186,18 @@ RunCompareView::RunCompareView(QWidget* parent)
     m_tabs->addTab(confusionScroll, tr("Confusion"));
     m_tabs->addTab(rocPr, tr("ROC && PR"));
     m_tabs->addTab(disagree, tr("Disagreements"));
+    // Before any comparison: where to start, instead of an empty table.
+    m_emptyHint->setObjectName(QStringLiteral("compareEmptyHint"));
+    m_emptyHint->setText(tr("No runs compared yet.\n\nSelect two or more runs in the Runs list (Ctrl+click or "
+                            "Shift+click), then press Compare (Ctrl+D)."));
+    m_emptyHint->setAlignment(Qt::AlignCenter);
+    m_emptyHint->setWordWrap(true);
+    m_emptyHint->setForegroundRole(QPalette::PlaceholderText);
+    m_emptyHint->setMargin(24);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_tabs);
+    layout->addWidget(m_emptyHint, 1);
+    layout->addWidget(m_tabs, 1);
 
     connect(m_disagreements, &QTableWidget::currentCellChanged, this, [this](int row) {
         if (row < 0 || m_texts.empty())
@@ -211,6 +221,8 @@ void RunCompareView::setComparison(RunComparison comparison, TextColumn texts)
     fillConfusions();
     fillRocPr();
     fillDisagreements();
+    m_emptyHint->setVisible(m_runs.empty());
+    m_tabs->setVisible(!m_runs.empty());
 }
 
 QStringList RunCompareView::runNames() const

@@ -78,6 +78,7 @@ private:
     ChartView* m_pr;
     QLabel* m_mcnemar;
     QLabel* m_dataWarning;
+    QLabel* m_emptyHint; ///< shown instead of the tabs before any comparison
     QTableWidget* m_disagreements;
     CodeViewer* m_code;
 };

@@ -378,6 +378,9 @@ void SamplesPanel::setThreshold(double threshold)
     m_model->setThreshold(threshold);
     m_proxy->invalidate(); // predictions moved, so filters and order may change
     updateCount();
+    // The shown sample's prediction (and the threshold its title names) moved too.
+    if (const QModelIndex current = m_table->selectionModel()->currentIndex(); current.isValid())
+        showSample(current);
 }
 
 void SamplesPanel::filterToCell(int trueClass, int predictedClass)
@@ -459,11 +462,10 @@ void SamplesPanel::updateCount()
     // never saw its rows.
     if (m_proxy->rowCount() == 0 && m_onlyIssues->isChecked() && m_splitName == QStringLiteral("test"))
         text += tr(": label issues are looked for in the training and validation rows only");
-    // Two classes: "predicted" and "correct" are at the Evaluation slider's threshold; say so,
-    // since moving it there changes what this tab lists.
+    // Two classes: "predicted" and "correct" are at the Evaluation slider's threshold (the shown
+    // sample's title says which); moving it there changes what this tab lists.
     QString tip = m_scopeTip;
     if (m_model->samples() && m_model->samples()->numClasses == 2) {
-        text += tr(", threshold %1").arg(m_model->threshold(), 0, 'f', 3);
         tip += (tip.isEmpty() ? QString() : QStringLiteral("\n")) +
                tr("Predicted class 1 when p(1) ≥ %1: the threshold set on the Evaluation tab").arg(m_model->threshold(), 0, 'f', 3);
     }
@@ -490,10 +492,13 @@ void SamplesPanel::showSample(const QModelIndex& proxyIndex)
     for (const auto& n : d.labelNames)
         names << QString::fromStdString(n);
     const bool correct = truth == pred;
-    m_sampleTitle->setText(tr("<b>%1</b> &nbsp; true: <b>%2</b> &nbsp; predicted: <b style='color:%4'>%3</b>")
+    // Two classes: the prediction is at the Evaluation slider's threshold; say which.
+    const QString at = d.numClasses == 2 ? tr(" &nbsp; (threshold %1, set in Evaluation)").arg(m_model->threshold(), 0, 'f', 3)
+                                         : QString();
+    m_sampleTitle->setText(tr("<b>%1</b> &nbsp; true: <b>%2</b> &nbsp; predicted: <b style='color:%4'>%3</b>%5")
                                .arg(QString::fromStdString(d.ids[static_cast<std::size_t>(sample)]).toHtmlEscaped(),
                                     names.value(truth), names.value(pred),
-                                    correct ? QStringLiteral("#2e7d32") : QStringLiteral("#c62828")));
+                                    correct ? QStringLiteral("#2e7d32") : QStringLiteral("#c62828"), at));
     std::vector<float> probs(d.probabilities.begin() + sample * d.numClasses,
                              d.probabilities.begin() + (sample + 1) * d.numClasses);
     m_bars->setProbabilities(probs, names, truth);

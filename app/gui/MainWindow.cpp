@@ -242,6 +242,11 @@ void MainWindow::buildLayout()
     m_tabs->addTab(m_samples, tr("&Samples"));
     m_tabs->addTab(m_compare, tr("&Compare"));
     m_tabs->addTab(m_sweepView, tr("S&weep"));
+    // The views' room comes first in a small window: the samples table's seven columns and the
+    // confusion matrix beside its 2x2 grid and figures need about 580 px, and the docks give way to them.
+    // Without this floor the docks kept their 1280-px widths at 1024x680 whenever no page
+    // happened to ask for more (an empty Compare), and the samples table scrolled sideways.
+    m_tabs->setMinimumWidth(580);
     setCentralWidget(m_tabs);
 
     // Left: data and runs.

@@ -70,6 +70,7 @@ private Q_SLOTS:
     void stopEndsTrainingWithoutARun();
     void finishNowEndsTrainingAndKeepsTheRun();
     void showingARunOfAnotherFileSaysTheFeaturesChanged();
+    void emptyViewsSayWhereToStart();
     void exportsTheCurrentViewAsAnImage();
     void sweepTrainsEveryPointAndComparesThem();
     void evaluationOffersTheTrainSplit();
@@ -161,25 +162,32 @@ void MainWindowTest::trainsFromTheWindowAndShowsTheRun()
     const QString name = QString::fromStdString(loadRun(runDir.toStdString()).name);
     QTRY_COMPARE(window.lossChart()->chart()->title(), QStringLiteral("Training curves: ") + name);
     const QString splitName = window.evaluation()->splitName();
-    QVERIFY2(window.samples()->countText().endsWith(QStringLiteral(" %1 samples, threshold 0.500").arg(splitName)),
+    QVERIFY2(window.samples()->countText().endsWith(QStringLiteral(" %1 samples").arg(splitName)),
              qPrintable(window.samples()->countText()));
 
     // Clicking a cell shows exactly its samples.
     QTest::mouseClick(cm, Qt::LeftButton, {}, cm->cellRect(0, 0).center());
     QCOMPARE(window.tabs()->currentIndex(), int(MainWindow::SamplesTab));
     QCOMPARE(static_cast<std::int64_t>(window.samples()->proxy()->rowCount()), cm->matrix()[0][0]);
-    QCOMPARE(window.samples()->countText(), QStringLiteral("%1 of %2 %3 samples, threshold 0.500")
+    QCOMPARE(window.samples()->countText(), QStringLiteral("%1 of %2 %3 samples")
                                                 .arg(cm->matrix()[0][0])
                                                 .arg(window.evaluation()->rows().size())
                                                 .arg(splitName));
-    // The threshold is Evaluation's: moved there, the count says the new one.
+    // The shown sample's prediction is at Evaluation's threshold, and says so; moved there, the
+    // title follows.
+    auto* sampleTitle = window.samples()->findChild<QLabel*>(QStringLiteral("sampleTitle"));
+    QVERIFY(sampleTitle);
+    window.samples()->table()->setCurrentIndex(window.samples()->proxy()->index(0, 0));
+    QTRY_VERIFY2(sampleTitle->text().contains(QStringLiteral("(threshold 0.500, set in Evaluation)")), qPrintable(sampleTitle->text()));
+    window.samples()->clearFilters(); // every row of the split, whatever the threshold predicts
+    window.samples()->table()->setCurrentIndex(window.samples()->proxy()->index(0, 0));
     window.evaluation()->setThreshold(0.3);
-    QTRY_VERIFY2(window.samples()->countText().endsWith(QStringLiteral(", threshold 0.300")), qPrintable(window.samples()->countText()));
+    QTRY_VERIFY2(sampleTitle->text().contains(QStringLiteral("(threshold 0.300, set in Evaluation)")), qPrintable(sampleTitle->text()));
     window.evaluation()->setThreshold(0.5);
     // Another split in Evaluation: the samples and their count follow it.
     window.evaluation()->setSplit(splitName == QStringLiteral("test") ? 1 : 2);
     QVERIFY(window.evaluation()->splitName() != splitName);
-    QTRY_VERIFY2(window.samples()->countText().endsWith(QStringLiteral(" %1 samples, threshold 0.500").arg(window.evaluation()->splitName())),
+    QTRY_VERIFY2(window.samples()->countText().endsWith(QStringLiteral(" %1 samples").arg(window.evaluation()->splitName())),
                  qPrintable(window.samples()->countText()));
     // The demo texts came along: the code of a sample can be shown.
     QVERIFY(!window.samples()->model()->text(0).empty());
@@ -291,6 +299,44 @@ void MainWindowTest::showingARunOfAnotherFileSaysTheFeaturesChanged()
     QVERIFY2(status->text().contains(QStringLiteral("demo.h5, the features the shown run was trained on")),
              qPrintable(status->text()));
     QFile::remove(other);
+}
+
+// With nothing shown, Evaluation drew an empty reliability chart and a live threshold slider
+// beside a cut title, and Compare an empty table: each now says where to start.
+void MainWindowTest::emptyViewsSayWhereToStart()
+{
+    MainWindow window;
+    window.resize(1024, 680);
+    window.show();
+    auto visibleCharts = [&] {
+        int n = 0;
+        for (ChartView* chart : window.evaluation()->findChildren<ChartView*>())
+            n += chart->isVisibleTo(&window);
+        return n;
+    };
+    window.tabs()->setCurrentIndex(MainWindow::EvaluationTab);
+    QCOMPARE(visibleCharts(), 0);
+    QVERIFY2(window.evaluation()->confusionView()->placeholder().contains(QStringLiteral("pick a run in the Runs list")),
+             qPrintable(window.evaluation()->confusionView()->placeholder()));
+    auto* compare = window.findChild<RunCompareView*>();
+    auto* hint = compare->findChild<QLabel*>(QStringLiteral("compareEmptyHint"));
+    QVERIFY(hint);
+    window.tabs()->setCurrentIndex(MainWindow::CompareTab);
+    QVERIFY(hint->isVisibleTo(&window));
+    QVERIFY(hint->text().contains(QStringLiteral("Compare (Ctrl+D)")));
+    QVERIFY(!compare->metricsTable()->isVisibleTo(&window));
+
+    openWorkspace(window);
+    const QString first = trainTwoEpochs(window), second = trainTwoEpochs(window);
+    QVERIFY(!first.isEmpty() && !second.isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(window.currentRunDir(), second, 30000);
+    window.tabs()->setCurrentIndex(MainWindow::EvaluationTab);
+    QVERIFY(visibleCharts() >= 3); // ROC, PR, reliability of a two-class run
+    QSignalSpy compared(&window, &MainWindow::comparisonShown);
+    window.compareRuns({first, second});
+    QVERIFY(compared.wait(30000));
+    QVERIFY(!hint->isVisibleTo(&window));
+    QVERIFY(compare->metricsTable()->isVisibleTo(&window));
 }
 
 void MainWindowTest::exportsTheCurrentViewAsAnImage()
