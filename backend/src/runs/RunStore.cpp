@@ -713,6 +713,11 @@ RunRecord loadRun(const std::string& dirPath)
     });
     rec.spec = headSpecFromJson(readText(dir / "spec.json"), (dir / "spec.json").string());
     rec.dir = dirPath;
+    // The folder is the run: a copy of a run folder (or one renamed by hand) keeps the run.json
+    // of the original, and listed under its id; compare then refused the two as "given twice".
+    if (const std::string folder = (dir.filename().empty() ? dir.parent_path() : dir).filename().string();
+        !folder.empty() && folder != "." && folder != rec.id)
+        rec.id = folder;
     relocateFeatures(rec);
     return rec;
 }

@@ -1,4 +1,5 @@
 #include <headbench/core/Error.h>
+#include <headbench/runs/RunComparison.h>
 #include <headbench/runs/RunStore.h>
 #include "TestUtil.h"
 
@@ -100,6 +101,25 @@ TEST(RunStore, ListingShowsOnlyCompleteRuns)
         s.data.path.empty() ? s.data.backbone : fs::path(s.data.path).filename().string();
     EXPECT_EQ(second.name, summary(s.spec) + " · " + features);
     EXPECT_TRUE(listRuns(s.dir.file("no-workspace")).empty());
+}
+
+// A run folder copied by hand (to keep it before an experiment, or to re-threshold a copy)
+// listed under the original's id, and compare refused the two as the same run.
+TEST(RunStore, ACopiedRunFolderIsARunOfItsOwn)
+{
+    SavedRun s;
+    const fs::path original(s.record.dir);
+    const fs::path copy = original.parent_path() / (original.filename().string() + "-copy");
+    fs::copy(original, copy, fs::copy_options::recursive);
+    const auto runs = listRuns(fs::path(s.record.dir).parent_path().parent_path().string());
+    ASSERT_EQ(runs.size(), 2u);
+    std::set<std::string> ids;
+    for (const auto& r : runs)
+        ids.insert(r.id);
+    EXPECT_EQ(ids, (std::set<std::string>{s.record.id, s.record.id + "-copy"}));
+    EXPECT_EQ(loadRun(copy.string() + "/").id, s.record.id + "-copy"); // a trailing slash too
+    EXPECT_NO_THROW(compareRuns({original.string(), copy.string()}));
+    EXPECT_THROW(compareRuns({original.string(), original.string() + "/"}), Error);
 }
 
 TEST(RunStore, SweepRunsAreNamedByTheirFieldsAndValues)
