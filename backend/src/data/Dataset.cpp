@@ -93,14 +93,6 @@ public:
             read(r);
             if (r.text.find_first_not_of(" \t\r\n") == std::string::npos)
                 throw Error(where + ": the text is empty");
-            // HDF5 keeps strings as C strings: a NUL ("\u0000" in JSON) ended the stored text
-            // there, so the window showed a cut function whose features were of the whole one.
-            for (const auto& [what, value] : {std::pair{"the text", &r.text}, std::pair{"the id", &r.id},
-                                              std::pair{"the label", &r.label.text}, std::pair{"the group", &r.group}})
-                if (const auto at = value->find('\0'); at != std::string::npos)
-                    throw Error(fmt::format("{}: {} holds a NUL character (\\u0000) at byte {}, which a feature file "
-                                            "cannot store; remove it, or skip the row (--skip-invalid)",
-                                            where, what, at + 1));
         } catch (const Error& e) {
             if (!m_options.skipInvalid)
                 throw;

@@ -255,8 +255,21 @@ void writeStrings(hid_t file, const char* name, const std::vector<std::string>& 
     H5Tset_cset(type.get(), H5T_CSET_UTF8);
     H5Handle ds(H5Dcreate2(file, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose);
     std::vector<const char*> ptrs(values.size());
+    // HDF5 keeps these strings as C strings: a NUL ("\u0000" in a JSONL text) ended the stored
+    // text there, and the window showed a cut function whose features were of the whole one.
+    // It is stored as U+2400 (the visible symbol for NUL); the features keep the original.
+    std::vector<std::string> replaced;
     for (std::size_t i = 0; i < values.size(); ++i)
-        ptrs[i] = values[i].c_str();
+        if (values[i].find('\0') != std::string::npos) {
+            replaced.reserve(values.size()); // no reallocation: ptrs point into it
+            std::string v;
+            for (char c : values[i])
+                v += c == '\0' ? std::string_view("\xE2\x90\x80") : std::string_view(&c, 1);
+            replaced.push_back(std::move(v));
+            ptrs[i] = replaced.back().c_str();
+        } else {
+            ptrs[i] = values[i].c_str();
+        }
     if (!ds.valid() || H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0)
         throw Error(std::string("writing /") + name + " failed");
 }

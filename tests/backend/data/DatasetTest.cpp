@@ -539,18 +539,3 @@ TEST(Dataset, AStrayLabelIsRefusedOrSkipped)
     EXPECT_EQ(jsonl(twoClass).labelNames, (std::vector<std::string>{"safe", "vuln"}));
 }
 
-// A NUL in a text ("\u0000" in JSON, a raw byte in CSV) ended the text stored in the feature file
-// there: the window showed a cut function whose features were of the whole one.
-TEST(Dataset, ANulInATextIsRefusedOrSkipped)
-{
-    const std::string lines = "{\"func\": \"int a;\", \"target\": 0}\n{\"func\": \"int b;\\u0000junk\", \"target\": 1}\n"
-                              "{\"func\": \"int c;\", \"target\": 1}\n{\"func\": \"int d;\", \"target\": 0}\n";
-    const std::string e = errorOf([&] { jsonl(lines); });
-    EXPECT_EQ(e.rfind("data.jsonl:2: the text holds a NUL character (\\u0000) at byte 7", 0), 0u) << e;
-    std::istringstream in(lines);
-    const Dataset skipped = parseJsonl(in, "data.jsonl", {}, {.skipInvalid = true});
-    EXPECT_EQ(skipped.size(), 3u);
-    EXPECT_EQ(skipped.skippedRows, 1);
-    const std::string c = errorOf([] { csv(std::string("func,target,idx\n\"int a;\",0,x\n\"int b;\",1,y\0z\n", 43)); });
-    EXPECT_NE(c.find("data.csv: row 2 (line 3): the id holds a NUL character"), std::string::npos) << c;
-}

@@ -180,6 +180,23 @@ TEST(FeatureFile, WriteThenReadKeepsEverything)
     EXPECT_EQ(s.splitCounts[kValidation], 1);
 }
 
+// A NUL in a text ("\u0000" in JSONL) ended the stored text there: the window showed a cut
+// function whose features were of the whole one. It is stored as the visible U+2400.
+TEST(FeatureFile, ANulInATextIsKeptAsAVisibleSymbol)
+{
+    test::TempDir dir;
+    FeatureSet set = test::blobs(6, 4, 2, 1);
+    set.texts.assign(6, "int x;");
+    set.texts.set(2, std::string("int b;\0junk\0", 12));
+    set.ids = {"a", "b", std::string("c\0d", 3), "e", "f", "g"};
+    const auto path = dir.file("nul.h5");
+    writeFeatureFile(path, set);
+    const FeatureSet back = readFeatureFile(path);
+    EXPECT_EQ(back.texts[2], "int b;\u2400junk\u2400");
+    EXPECT_EQ(back.texts[0], "int x;");
+    EXPECT_EQ(back.ids[2], "c\u2400d");
+}
+
 TEST(FeatureFile, FailedWriteLeavesNothingBehind)
 {
     test::TempDir dir;
