@@ -10,7 +10,7 @@ cmake --build build-fuzz --parallel "$(nproc)"
 mkdir -p build-fuzz/findings
 summary=()
 status=0
-for target in jsonl csv headspec tokenizer_text tokenizer_json runfiles safetensors; do
+for target in jsonl csv headspec tokenizer_text tokenizer_json runfiles safetensors featurefile; do
   work=build-fuzz/corpus/$target
   rm -rf "$work" && mkdir -p "$work"
   cp fuzz/corpus/$target/* "$work"/
