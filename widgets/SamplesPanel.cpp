@@ -378,9 +378,10 @@ void SamplesPanel::setThreshold(double threshold)
     m_model->setThreshold(threshold);
     m_proxy->invalidate(); // predictions moved, so filters and order may change
     updateCount();
-    // The shown sample's prediction (and the threshold its title names) moved too.
-    if (const QModelIndex current = m_table->selectionModel()->currentIndex(); current.isValid())
-        showSample(current);
+    // The shown sample's prediction (and the threshold its title names) moved too: its title
+    // only, not its code (re-highlighting a long function at every slider step).
+    if (const QModelIndex current = m_table->selectionModel()->currentIndex(); current.isValid() && m_model->samples())
+        showSampleTitle(m_proxy->mapToSource(current).row());
 }
 
 void SamplesPanel::filterToCell(int trueClass, int predictedClass)
@@ -480,6 +481,21 @@ void SamplesPanel::updateCount()
     }
 }
 
+void SamplesPanel::showSampleTitle(int row)
+{
+    const SampleData& d = *m_model->samples();
+    const std::int64_t sample = m_model->sampleRow(row);
+    const int truth = m_model->trueClass(row), pred = m_model->predicted(row);
+    auto name = [&](int k) { return k >= 0 && k < d.numClasses ? QString::fromStdString(d.labelNames[static_cast<std::size_t>(k)]) : QString(); };
+    // Two classes: the prediction is at the Evaluation slider's threshold; say which.
+    const QString at = d.numClasses == 2 ? tr(" &nbsp; (threshold %1, set in Evaluation)").arg(m_model->threshold(), 0, 'f', 3)
+                                         : QString();
+    m_sampleTitle->setText(tr("<b>%1</b> &nbsp; true: <b>%2</b> &nbsp; predicted: <b style='color:%4'>%3</b>%5")
+                               .arg(QString::fromStdString(d.ids[static_cast<std::size_t>(sample)]).toHtmlEscaped(),
+                                    name(truth), name(pred),
+                                    truth == pred ? QStringLiteral("#2e7d32") : QStringLiteral("#c62828"), at));
+}
+
 void SamplesPanel::showSample(const QModelIndex& proxyIndex)
 {
     if (!proxyIndex.isValid() || !m_model->samples())
@@ -487,18 +503,11 @@ void SamplesPanel::showSample(const QModelIndex& proxyIndex)
     const int row = m_proxy->mapToSource(proxyIndex).row();
     const SampleData& d = *m_model->samples();
     const std::int64_t sample = m_model->sampleRow(row);
-    const int truth = m_model->trueClass(row), pred = m_model->predicted(row);
+    const int truth = m_model->trueClass(row);
     QStringList names;
     for (const auto& n : d.labelNames)
         names << QString::fromStdString(n);
-    const bool correct = truth == pred;
-    // Two classes: the prediction is at the Evaluation slider's threshold; say which.
-    const QString at = d.numClasses == 2 ? tr(" &nbsp; (threshold %1, set in Evaluation)").arg(m_model->threshold(), 0, 'f', 3)
-                                         : QString();
-    m_sampleTitle->setText(tr("<b>%1</b> &nbsp; true: <b>%2</b> &nbsp; predicted: <b style='color:%4'>%3</b>%5")
-                               .arg(QString::fromStdString(d.ids[static_cast<std::size_t>(sample)]).toHtmlEscaped(),
-                                    names.value(truth), names.value(pred),
-                                    correct ? QStringLiteral("#2e7d32") : QStringLiteral("#c62828"), at));
+    showSampleTitle(row);
     std::vector<float> probs(d.probabilities.begin() + sample * d.numClasses,
                              d.probabilities.begin() + (sample + 1) * d.numClasses);
     m_bars->setProbabilities(probs, names, truth);

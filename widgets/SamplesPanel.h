@@ -55,6 +55,7 @@ public:
 
 private:
     void showSample(const QModelIndex& proxyIndex);
+    void showSampleTitle(int modelRow); ///< the shown sample's id, true and predicted class
     void showNeighbour(std::int64_t sample, const QString& code);
     /// Greys what the model did not see of a truncated sample; returns a note for the title.
     QString showSeenPart(std::int64_t sample);
