@@ -516,17 +516,22 @@ bool MainWindow::exportCurrentView(const QString& path, QString* error)
     return ok;
 }
 
-QString MainWindow::stepNameOf(const EpochStats& e)
+QString MainWindow::stepNameOf(const EpochStats& first, const EpochStats& last)
 {
-    // An L-BFGS probe's history is one fit per L2 penalty of its path, not epochs.
-    return e.iterations > 0 ? tr("L2 penalty tried (1 = strongest)") : tr("epoch");
+    // An L-BFGS probe's history is one fit per L2 penalty of its path, not epochs: the axis says
+    // which penalties its first and last points are (its index alone said nothing of the value).
+    if (first.iterations <= 0)
+        return tr("epoch");
+    if (last.epoch <= first.epoch)
+        return tr("L2 penalty tried (1 = %1, the strongest)").arg(first.l2, 0, 'g', 2);
+    return tr("L2 penalty tried: 1 = %1 … %2 = %3").arg(first.l2, 0, 'g', 2).arg(last.epoch).arg(last.l2, 0, 'g', 2);
 }
 
 void MainWindow::showHistory(const std::vector<EpochStats>& history, const QString& runName)
 {
     QList<QPointF> train, val, metric;
     m_lossChart->setRunName(runName);
-    m_lossChart->setStepName(stepNameOf(history.empty() ? EpochStats{} : history.front()));
+    m_lossChart->setStepName(history.empty() ? stepNameOf({}, {}) : stepNameOf(history.front(), history.back()));
     for (const auto& e : history) {
         train.append(QPointF(e.epoch, e.trainLoss));
         val.append(QPointF(e.epoch, e.valLoss));
@@ -539,7 +544,8 @@ void MainWindow::showHistory(const std::vector<EpochStats>& history, const QStri
 void MainWindow::onEpoch(const EpochStats& e)
 {
     if (e.epoch == 1)
-        m_lossChart->setStepName(stepNameOf(e));
+        m_firstStep = e;
+    m_lossChart->setStepName(stepNameOf(m_firstStep, e));
     m_lossChart->addEpoch(e.epoch, e.trainLoss, e.valLoss, e.valF1);
     m_status->trainingEpoch(e);
 }

@@ -154,7 +154,8 @@ private:
     void updateRunList();
     void buildRunViews();
     /// The loss chart's x axis for a history starting with `e`: epochs, or L2 penalties.
-    static QString stepNameOf(const EpochStats& e);
+    /// The x axis of a history from `first` to `last`: epochs, or the probe's L2 penalties.
+    static QString stepNameOf(const EpochStats& first, const EpochStats& last);
     /// Fills the Sweep tab with the saved runs of sweep (or group of repeats) `id`.
     void showSweepGroup(const QString& id);
     void deleteRuns(const QStringList& dirs);
@@ -205,6 +206,7 @@ private:
     QString m_lastError;
     std::shared_ptr<const SampleData> m_runSamples;
     QString m_shownRunName; ///< the run the Evaluation and Samples tabs show
+    EpochStats m_firstStep; ///< the training run's first epoch (or L2 penalty), for the curves' x axis
     QString m_shownRunDir;
     /// The import dialog, kept until its extraction succeeds (or it is cancelled).
     QPointer<ImportDialog> m_importDialog;

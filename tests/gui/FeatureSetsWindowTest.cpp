@@ -115,7 +115,15 @@ void FeatureSetsWindowTest::chooserLoadsTheChosenSetAndTrainingUsesIt()
     QCOMPARE(run.featureSet, std::string("layer1.cls"));
     // The probe's points are L2 penalties of its path, and the chart says so.
     QVERIFY(run.history.front().iterations > 0);
-    QTRY_COMPARE(window.lossChart()->stepName(), QStringLiteral("L2 penalty tried (1 = strongest)"));
+    // The axis names the penalties its first and last points are.
+    const QString steps = QStringLiteral("L2 penalty tried: 1 = %1 … %2 = %3")
+                              .arg(run.history.front().l2, 0, 'g', 2)
+                              .arg(run.history.back().epoch)
+                              .arg(run.history.back().l2, 0, 'g', 2);
+    QVERIFY(run.history.size() >= 2);
+    QTRY_COMPARE(window.lossChart()->stepName(), steps);
+    window.showRun(QString::fromStdString(run.dir)); // read back from the run's history.json
+    QTRY_COMPARE(window.lossChart()->stepName(), steps);
     // An MLP after it: epochs again.
     window.designer()->depthBox()->setValue(1);
     window.designer()->epochsBox()->setValue(2);
