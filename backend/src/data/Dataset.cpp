@@ -212,7 +212,6 @@ public:
 
     void setSplitSource(std::string source) { m_splitSource = std::move(source); }
 
-    /// Keeps only the rows marked in `keep` (row numbers of the splits follow).
     /// A class of one or two rows among hundreds or more is no class a head can learn or be
     /// scored on: a typo ("vulnerabel") or a placeholder for a missing label (-1). It made a
     /// two-class file a three-class one, without ROC or PR, with nothing said. Refused with
@@ -268,6 +267,7 @@ public:
         }
         dropRows(keep);
     }
+    /// Keeps only the rows marked in `keep` (row numbers of the splits follow).
     void dropRows(const std::vector<char>& keep)
     {
         std::vector<std::size_t> newIndex(keep.size());
