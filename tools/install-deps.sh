@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config clang-14 libclang-rt-14-dev
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-svg-dev
-  libtorch-dev libopenblas0-pthread
+  libtorch-dev libopenblas0-pthread libblas-dev
   libhdf5-dev libxxhash-dev libzip-dev nlohmann-json3-dev libcli11-dev libfmt-dev libsentencepiece-dev libicu-dev
   libgtest-dev
   python3-torch python3-h5py python3-sklearn python3-numpy python3-regex python3-sentencepiece python3-xxhash

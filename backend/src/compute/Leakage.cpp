@@ -1,5 +1,6 @@
 #include <headbench/compute/Leakage.h>
 
+#include "compute/Random.h"
 #include "compute/VectorKernels.h"
 
 #include <headbench/compute/Runtime.h>
@@ -10,7 +11,7 @@
 #include <headbench/data/FeatureFile.h>
 #include <headbench/text/CLexer.h>
 
-#include <torch/torch.h>
+#include <cblas.h>
 
 #include <algorithm>
 #include <array>
@@ -34,14 +35,6 @@ namespace headbench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::uint64_t splitmix(std::uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
 
 /// Runs f(begin, end) over [0, n) in pieces of `grain` on the process's threads (runtimeThreads),
 /// each thread taking the next piece when done with one (the pieces' costs vary: some queries
@@ -84,7 +77,7 @@ std::uint64_t textKey(const std::vector<std::uint64_t>& tokens)
 {
     std::uint64_t h = 0x6c65616b6167650aULL;
     for (const std::uint64_t t : tokens)
-        h = splitmix(h ^ t);
+        h = mixBits(h ^ t);
     return h;
 }
 
@@ -345,7 +338,7 @@ std::vector<std::uint32_t> shinglesOf(const std::vector<std::uint64_t>& tokens, 
     for (std::size_t i = 0; i < count; ++i) {
         std::uint64_t h = 0x51ed270b27ULL;
         for (std::size_t k = i; k < std::min(i + w, tokens.size()); ++k)
-            h = splitmix(h ^ tokens[k]);
+            h = mixBits(h ^ tokens[k]);
         out.push_back(static_cast<std::uint32_t>(h >> 32));
     }
     std::sort(out.begin(), out.end());
@@ -405,7 +398,7 @@ std::vector<std::uint64_t> nearByText(const FeatureSet& data, std::span<const st
             for (int band = 0; band < kTextBands; ++band) {
                 std::uint64_t h = static_cast<std::uint64_t>(band) * 0x9e3779b97f4a7c15ULL;
                 for (int k = 0; k < kTextRowsPerBand; ++k)
-                    h = splitmix(h ^ sig[band * kTextRowsPerBand + k]);
+                    h = mixBits(h ^ sig[band * kTextRowsPerBand + k]);
                 bandKeys[static_cast<std::size_t>(i) * kTextBands + static_cast<std::size_t>(band)] = h;
             }
         }
@@ -458,35 +451,62 @@ const std::array<int, 2001>& signDistanceLimits()
 void nearByFeatures(const FeatureSet& data, std::span<const std::uint8_t> split, LeakageReport& r)
 {
     const std::int64_t n = data.rows, d = data.dim;
-    torch::NoGradGuard noGrad;
-    const auto x = torch::from_blob(const_cast<float*>(data.features.data()), {n, d}, torch::kFloat);
+    const float* x = data.features.data();
     // Embeddings are anisotropic (most raw pairs sit above cosine 0.9): centre them first.
-    const auto mean = x.mean(0);
-    const auto dotMean = torch::mv(x, mean).contiguous();          // x_i . mu
-    const double meanSq = mean.dot(mean).item<double>();
+    std::vector<float> mean(static_cast<std::size_t>(d));
+    {
+        std::vector<double> sum(static_cast<std::size_t>(d), 0.0);
+        for (std::int64_t i = 0; i < n; ++i)
+            for (std::int64_t j = 0; j < d; ++j)
+                sum[static_cast<std::size_t>(j)] += x[i * d + j];
+        for (std::int64_t j = 0; j < d; ++j)
+            mean[static_cast<std::size_t>(j)] = static_cast<float>(sum[static_cast<std::size_t>(j)] / static_cast<double>(n));
+    }
+    std::vector<float> dotMean(static_cast<std::size_t>(n)); // x_i . mu
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(n), static_cast<int>(d), 1.0f, x, static_cast<int>(d),
+                mean.data(), 1, 0.0f, dotMean.data(), 1);
+    const double meanSq = dotProduct(mean.data(), mean.data(), d);
     std::vector<float> norm(static_cast<std::size_t>(n)); // |x_i - mu|
-    torch::manual_seed(0x5eed);
-    const auto projection = torch::randn({d, kFeatureBands * kFeatureBitsPerBand}, torch::kFloat);
+    // The random hyperplanes: d x bits standard normal values, the same for every run.
+    constexpr int kProjected = kFeatureBands * kFeatureBitsPerBand;
+    std::vector<float> projection(static_cast<std::size_t>(d * kProjected));
+    std::uint64_t state = 0x5eed;
+    for (std::size_t k = 0; k < projection.size(); k += 2) {
+        double a, b;
+        nextGaussianPair(state, a, b);
+        projection[k] = static_cast<float>(a);
+        if (k + 1 < projection.size())
+            projection[k + 1] = static_cast<float>(b);
+    }
     std::vector<std::uint64_t> bandKeys(static_cast<std::size_t>(n) * kFeatureBands);
     // Blocks of 2,048 rows (8 MB centred): no temporary the size of the matrix.
     const std::int64_t block = 2048;
+    std::vector<float> centred(static_cast<std::size_t>(std::min(n, block) * d)),
+        projected(static_cast<std::size_t>(std::min(n, block) * kProjected));
     for (std::int64_t s = 0; s < n; s += block) {
         const std::int64_t e = std::min(n, s + block);
-        const auto centred = x.slice(0, s, e) - mean;
-        const auto norms = centred.norm(2, 1).contiguous();
-        std::copy_n(norms.data_ptr<float>(), e - s, norm.begin() + s);
-        const auto signs = (torch::mm(centred, projection) > 0).to(torch::kUInt8).contiguous();
-        const auto* bits = signs.data_ptr<std::uint8_t>();
+        for (std::int64_t i = s; i < e; ++i) {
+            float* c = centred.data() + (i - s) * d;
+            double sq = 0;
+            for (std::int64_t j = 0; j < d; ++j) {
+                c[j] = x[i * d + j] - mean[static_cast<std::size_t>(j)];
+                sq += static_cast<double>(c[j]) * c[j];
+            }
+            norm[static_cast<std::size_t>(i)] = static_cast<float>(std::sqrt(sq));
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(e - s), kProjected, static_cast<int>(d),
+                    1.0f, centred.data(), static_cast<int>(d), projection.data(), kProjected, 0.0f, projected.data(),
+                    kProjected);
         for (std::int64_t i = s; i < e; ++i)
             for (int band = 0; band < kFeatureBands; ++band) {
                 std::uint64_t key = static_cast<std::uint64_t>(band) << 32;
                 for (int k = 0; k < kFeatureBitsPerBand; ++k)
-                    key = (key << 1) | bits[(i - s) * kFeatureBands * kFeatureBitsPerBand + band * kFeatureBitsPerBand + k];
+                    key = (key << 1) | (projected[static_cast<std::size_t>((i - s) * kProjected + band * kFeatureBitsPerBand + k)] > 0 ? 1u : 0u);
                 bandKeys[static_cast<std::size_t>(i) * kFeatureBands + static_cast<std::size_t>(band)] = key;
             }
     }
     const float* f = data.features.data();
-    const float* dm = dotMean.data_ptr<float>();
+    const float* dm = dotMean.data();
     // Each row's 384 projection signs, 6 words: their Hamming distance estimates the angle of a
     // pair (a sign differs with probability angle / pi), so the candidates of a query are
     // checked nearest first, and the rest dropped once a candidate that far could beat the best
@@ -543,12 +563,12 @@ void nearByFeatures(const FeatureSet& data, std::span<const std::uint8_t> split,
 std::uint64_t fingerprint(const FeatureSet& data, std::span<const std::uint8_t> split, const LeakageOptions& o)
 {
     std::uint64_t h = fnv1a64(std::string_view(reinterpret_cast<const char*>(split.data()), split.size()));
-    h = splitmix(h ^ reinterpret_cast<std::uintptr_t>(&data));
-    h = splitmix(h ^ static_cast<std::uint64_t>(data.rows) ^ (static_cast<std::uint64_t>(data.dim) << 40));
-    h = splitmix(h ^ fnv1a64(data.path));
-    h = splitmix(h ^ static_cast<std::uint64_t>(o.method) ^ (static_cast<std::uint64_t>(o.shingleTokens) << 8));
-    h = splitmix(h ^ static_cast<std::uint64_t>(o.jaccardThreshold * 1e9) ^ (static_cast<std::uint64_t>(o.cosineThreshold * 1e9) << 1));
-    h = splitmix(h ^ (data.features.empty() ? 0 : reinterpret_cast<std::uintptr_t>(data.features.data())));
+    h = mixBits(h ^ reinterpret_cast<std::uintptr_t>(&data));
+    h = mixBits(h ^ static_cast<std::uint64_t>(data.rows) ^ (static_cast<std::uint64_t>(data.dim) << 40));
+    h = mixBits(h ^ fnv1a64(data.path));
+    h = mixBits(h ^ static_cast<std::uint64_t>(o.method) ^ (static_cast<std::uint64_t>(o.shingleTokens) << 8));
+    h = mixBits(h ^ static_cast<std::uint64_t>(o.jaccardThreshold * 1e9) ^ (static_cast<std::uint64_t>(o.cosineThreshold * 1e9) << 1));
+    h = mixBits(h ^ (data.features.empty() ? 0 : reinterpret_cast<std::uintptr_t>(data.features.data())));
     return h;
 }
 
@@ -559,10 +579,10 @@ constexpr char kCacheMagic[8] = {'H', 'B', 'L', 'E', 'A', 'K', '1', '\n'};
 std::string cachePath(const FeatureSet& data, std::span<const std::uint8_t> split, const LeakageOptions& o, bool byText)
 {
     std::uint64_t h = fnv1a64(o.contentHash);
-    h = splitmix(h ^ fnv1a64(std::string_view(reinterpret_cast<const char*>(split.data()), split.size())));
-    h = splitmix(h ^ static_cast<std::uint64_t>(data.rows) ^ (static_cast<std::uint64_t>(data.dim) << 40));
-    h = splitmix(h ^ (byText ? 1u : 2u) ^ (static_cast<std::uint64_t>(o.shingleTokens) << 8));
-    h = splitmix(h ^ static_cast<std::uint64_t>(o.jaccardThreshold * 1e9) ^ (static_cast<std::uint64_t>(o.cosineThreshold * 1e9) << 1));
+    h = mixBits(h ^ fnv1a64(std::string_view(reinterpret_cast<const char*>(split.data()), split.size())));
+    h = mixBits(h ^ static_cast<std::uint64_t>(data.rows) ^ (static_cast<std::uint64_t>(data.dim) << 40));
+    h = mixBits(h ^ (byText ? 1u : 2u) ^ (static_cast<std::uint64_t>(o.shingleTokens) << 8));
+    h = mixBits(h ^ static_cast<std::uint64_t>(o.jaccardThreshold * 1e9) ^ (static_cast<std::uint64_t>(o.cosineThreshold * 1e9) << 1));
     char name[32];
     std::snprintf(name, sizeof name, "%016llx.bin", static_cast<unsigned long long>(h));
     return (std::filesystem::path(o.cacheDir) / name).string();

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <sstream>
 
 namespace headbench {
@@ -74,15 +75,6 @@ torch::Tensor HeadNetImpl::forward(torch::Tensor x)
     return fold && hidden.empty() ? standardizedLinear(*this, output, x) : output->forward(x);
 }
 
-torch::Tensor logitsToProbabilities(const torch::Tensor& logits)
-{
-    if (logits.size(1) == 1) {
-        auto p1 = torch::sigmoid(logits);
-        return torch::cat({1 - p1, p1}, 1);
-    }
-    return torch::softmax(logits, 1);
-}
-
 namespace {
 
 std::vector<float> floatsOf(const torch::Tensor& t)
@@ -141,96 +133,56 @@ HeadWeights headWeights(HeadNet& net, std::int64_t inputDim, int numClasses, con
     return head;
 }
 
-std::unique_ptr<TrainedHead::Impl> scriptHead(HeadNet& net, std::int64_t inputDim, int numClasses,
-                                              const std::vector<std::string>& labelNames, double temperature)
+struct TorchHeadModule {
+    torch::jit::Module module;
+};
+
+std::vector<float> torchHeadProbabilities(const TorchHeadModule& head, const float* features, std::int64_t rows,
+                                          std::int64_t inputDim, int numClasses)
 {
-    // The module used in this process is the saved file read back: what is evaluated here is
-    // what head.pt holds.
-    auto impl = std::make_unique<TrainedHead::Impl>();
-    impl->archive = headArchive(headWeights(net, inputDim, numClasses, labelNames, temperature));
-    std::istringstream in(impl->archive);
-    try {
-        impl->module = torch::jit::load(in, torch::kCPU);
-    } catch (const c10::Error& e) {
-        throw Error("the trained head could not be read back (" +
-                    std::string(e.what_without_backtrace()).substr(0, 300) + ")");
-    }
-    impl->module.eval();
-    impl->inputDim = inputDim;
-    impl->numClasses = numClasses;
-    return impl;
-}
-
-// ---- TrainedHead ----
-
-TrainedHead::TrainedHead() = default;
-TrainedHead::~TrainedHead() = default;
-TrainedHead::TrainedHead(TrainedHead&&) noexcept = default;
-TrainedHead& TrainedHead::operator=(TrainedHead&&) noexcept = default;
-TrainedHead::TrainedHead(std::unique_ptr<Impl> impl) : d(std::move(impl)) {}
-
-bool TrainedHead::isNull() const { return !d; }
-std::int64_t TrainedHead::inputDim() const { return d ? d->inputDim : 0; }
-int TrainedHead::numClasses() const { return d ? d->numClasses : 0; }
-
-std::vector<float> TrainedHead::predictProba(const float* features, std::int64_t rows) const
-{
-    if (!d)
-        throw Error("no trained head");
     torch::InferenceMode inference;
-    std::vector<float> out(static_cast<std::size_t>(rows * d->numClasses));
+    std::vector<float> out(static_cast<std::size_t>(rows * numClasses));
     const std::int64_t batch = 8192;
+    auto module = head.module; // forward() is not const; the copy shares the module's state
     for (std::int64_t start = 0; start < rows; start += batch) {
         const std::int64_t n = std::min(batch, rows - start);
-        auto x = torch::from_blob(const_cast<float*>(features + start * d->inputDim), {n, d->inputDim}, torch::kFloat);
-        auto p = d->module.forward({x}).toTensor().contiguous();
-        std::memcpy(out.data() + start * d->numClasses, p.data_ptr<float>(), sizeof(float) * n * d->numClasses);
+        auto x = torch::from_blob(const_cast<float*>(features + start * inputDim), {n, inputDim}, torch::kFloat);
+        auto p = module.forward({x}).toTensor().contiguous();
+        std::memcpy(out.data() + start * numClasses, p.data_ptr<float>(), sizeof(float) * n * numClasses);
     }
     return out;
 }
 
-std::string TrainedHead::serialized() const
+std::string torchHeadBytes(const TorchHeadModule& head)
 {
-    if (!d)
-        throw Error("no trained head to save");
     // Into memory, then to disk by our own writer: LibTorch's file writer finishes the archive
     // in its destructor, and a write that fails there (a full disk) ends the process.
-    if (!d->archive.empty())
-        return d->archive;
     std::ostringstream out;
     try {
-        d->module.save(out);
+        head.module.save(out);
     } catch (const c10::Error& e) {
         throw Error("saving the head failed (" + std::string(e.what_without_backtrace()) + ")");
     }
     return std::move(out).str();
 }
 
-void TrainedHead::save(const std::string& path) const
+std::unique_ptr<TrainedHead::Impl> loadTorchHead(const std::string& path)
 {
+    auto impl = std::make_unique<TrainedHead::Impl>();
+    auto module = std::make_shared<TorchHeadModule>();
     try {
-        writeFileAtomically(path, serialized());
-    } catch (const Error& e) {
-        const std::string what = e.what();
-        throw Error(what.rfind(path, 0) == 0 ? what : path + ": " + what);
-    }
-}
-
-TrainedHead TrainedHead::load(const std::string& path)
-{
-    auto impl = std::make_unique<Impl>();
-    try {
-        impl->module = torch::jit::load(path);
-        impl->module.eval();
-        if (!impl->module.hasattr("input_dim") || !impl->module.hasattr("num_classes"))
+        module->module = torch::jit::load(path);
+        module->module.eval();
+        if (!module->module.hasattr("input_dim") || !module->module.hasattr("num_classes"))
             throw Error(path + ": not a HeadBench head (no input_dim / num_classes attributes)");
-        impl->inputDim = impl->module.attr("input_dim").toInt();
-        impl->numClasses = static_cast<int>(impl->module.attr("num_classes").toInt());
+        impl->inputDim = module->module.attr("input_dim").toInt();
+        impl->numClasses = static_cast<int>(module->module.attr("num_classes").toInt());
     } catch (const c10::Error& e) {
         throw Error(path + ": not a loadable TorchScript head (" +
                     std::string(e.what_without_backtrace()).substr(0, 200) + ")");
     }
-    return TrainedHead(std::move(impl));
+    impl->module = std::move(module);
+    return impl;
 }
 
 } // namespace headbench

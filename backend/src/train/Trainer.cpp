@@ -4,6 +4,8 @@
 #include <headbench/core/Plural.h>
 #include <headbench/eval/Bootstrap.h>
 #include "train/LbfgsProbe.h"
+#include "compute/HelperThread.h"
+#include "train/MlpNet.h"
 #include <headbench/data/Split.h>
 #include "train/TorchHead.h"
 
@@ -85,68 +87,6 @@ private:
     int m_numClasses;
 };
 
-/// One extra thread that runs a task on request; the caller waits for it. Sleeps (no spinning)
-/// between tasks, so it never competes with the BLAS threads during the GEMMs.
-class HelperThread {
-public:
-    explicit HelperThread(bool enabled)
-    {
-        if (enabled)
-            m_thread = std::thread([this] { loop(); });
-    }
-    ~HelperThread()
-    {
-        if (m_thread.joinable()) {
-            {
-                std::lock_guard lock(m_mutex);
-                m_quit = true;
-            }
-            m_cv.notify_all();
-            m_thread.join();
-        }
-    }
-    bool available() const { return m_thread.joinable(); }
-    void run(std::function<void()> task)
-    {
-        {
-            std::lock_guard lock(m_mutex);
-            m_task = std::move(task);
-            m_done = false;
-        }
-        m_cv.notify_all();
-    }
-    void wait()
-    {
-        std::unique_lock lock(m_mutex);
-        m_cv.wait(lock, [this] { return m_done; });
-    }
-
-private:
-    void loop()
-    {
-        std::unique_lock lock(m_mutex);
-        while (true) {
-            m_cv.wait(lock, [this] { return m_quit || m_task; });
-            if (m_quit)
-                return;
-            auto task = std::move(m_task);
-            m_task = nullptr;
-            lock.unlock();
-            task();
-            lock.lock();
-            m_done = true;
-            m_cv.notify_all();
-        }
-    }
-
-    std::thread m_thread;
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    std::function<void()> m_task;
-    bool m_done = true;
-    bool m_quit = false;
-};
-
 /// Adam and AdamW as one pass over each parameter's floats. LibTorch's own step makes about
 /// nine passes (and temporaries) per parameter; on a 2x1024 head that memory traffic cost about
 /// a third of the step. Same update as torch.optim.Adam / AdamW (amsgrad off).
@@ -171,25 +111,10 @@ public:
     void step(double lr)
     {
         ++m_step;
-        const float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
-        const float bc1 = 1.0f - std::pow(b1, static_cast<float>(m_step));
-        const float bc2Sqrt = std::sqrt(1.0f - std::pow(b2, static_cast<float>(m_step)));
-        const float stepSize = static_cast<float>(lr) / bc1;
-        const float wd = static_cast<float>(m_weightDecay);
-        const float decay = m_decoupled ? 1.0f - static_cast<float>(lr) * wd : 1.0f;
-        const float l2 = m_decoupled ? 0.0f : wd;
         auto update = [&](std::size_t k, std::int64_t from, std::int64_t to) {
             auto& p = m_params[k];
-            float* __restrict pp = p.data_ptr<float>();
-            const float* __restrict g = p.grad().data_ptr<float>();
-            float* __restrict m = m_m[k].data_ptr<float>();
-            float* __restrict v = m_v[k].data_ptr<float>();
-            for (std::int64_t i = from; i < to; ++i) {
-                const float grad = g[i] + l2 * pp[i];
-                m[i] = b1 * m[i] + (1.0f - b1) * grad;
-                v[i] = b2 * v[i] + (1.0f - b2) * grad * grad;
-                pp[i] = pp[i] * decay - stepSize * m[i] / (std::sqrt(v[i]) / bc2Sqrt + eps);
-            }
+            adamUpdate(p.data_ptr<float>() + from, p.grad().data_ptr<float>() + from, m_m[k].data_ptr<float>() + from,
+                       m_v[k].data_ptr<float>() + from, to - from, m_step, lr, m_weightDecay, m_decoupled);
         };
         for (std::size_t k = 0; k < m_params.size(); ++k) {
             if (!m_params[k].grad().defined())
@@ -281,12 +206,6 @@ torch::Tensor logitsOf(HeadNet& net, const torch::Tensor& x, const torch::Tensor
                                          : x.index_select(0, rows.slice(0, s, std::min(n, s + batch)))));
     net->train();
     return parts.empty() ? torch::empty({0, net->output->weight.size(0)}) : torch::cat(parts, 0);
-}
-
-Metrics metricsOf(const torch::Tensor& probs, const std::vector<std::int32_t>& labels, int numClasses)
-{
-    auto p = probs.contiguous();
-    return computeMetrics(labels, std::span<const float>(p.data_ptr<float>(), static_cast<std::size_t>(p.numel())), numClasses);
 }
 
 double stopScore(StopMetric metric, const EpochStats& e)
@@ -389,64 +308,264 @@ SplitRows splitAndCheck(const FeatureSet& data, const HeadSpec& spec, const Trai
 }
 
 /// Step 2: the loss's class weights: "balanced" (n / (K * n_k), absent classes weigh 1), the
-/// spec's own, or none.
-torch::Tensor classWeightsOf(const HeadSpec& spec, const FeatureSet& data, const std::vector<std::int64_t>& trainRows)
+/// spec's own, or none (empty).
+std::vector<double> classWeightsOf(const HeadSpec& spec, const FeatureSet& data, const std::vector<std::int64_t>& trainRows)
 {
     const int numClasses = data.numClasses();
     if (spec.autoClassWeights) {
         std::vector<double> counts(static_cast<std::size_t>(numClasses), 0.0);
         for (auto r : trainRows)
             counts[static_cast<std::size_t>(data.labels[static_cast<std::size_t>(r)])] += 1;
-        auto weights = torch::empty({numClasses}, torch::kFloat);
-        for (int k = 0; k < numClasses; ++k)
-            weights[k] = counts[k] > 0 ? static_cast<double>(trainRows.size()) / (numClasses * counts[k]) : 1.0;
+        std::vector<double> weights(static_cast<std::size_t>(numClasses));
+        for (std::size_t k = 0; k < weights.size(); ++k) // float, as the loss has always held them
+            weights[k] = static_cast<float>(counts[k] > 0 ? static_cast<double>(trainRows.size()) / (numClasses * counts[k]) : 1.0);
         return weights;
     }
-    if (!spec.classWeights.empty())
-        return torch::tensor(std::vector<float>(spec.classWeights.begin(), spec.classWeights.end()));
-    return {};
+    std::vector<double> weights;
+    for (double w : spec.classWeights)
+        weights.push_back(static_cast<float>(w));
+    return weights;
 }
 
-/// What the training steps share: the data as tensors (never copied), the rows, the network and
-/// its loss.
+/// A head being trained, as the epochs, the final pass and the saved file use it: LibTorch's
+/// network (TorchModel) or the BLAS one (NativeModel).
+class HeadModel {
+public:
+    virtual ~HeadModel() = default;
+    /// One optimiser step on the n training rows `rows` of the matrix; returns the batch's loss.
+    virtual double trainBatch(const std::int64_t* rows, std::int64_t n, double lr) = 0;
+    /// Evaluation-mode logits (rows x outputs) of `rows`, or of every row when null.
+    virtual std::vector<float> logits(const std::vector<std::int64_t>* rows) = 0;
+    /// Keeps the current weights as the best so far; restoreBest() puts them back (if any).
+    virtual void keepBest() = 0;
+    virtual void restoreBest() = 0;
+    /// The evaluation-mode weights head.pt holds.
+    virtual HeadWeights weights(double temperature) = 0;
+};
+
+/// The head as LibTorch's module: batch norm, the L-BFGS probe and the rest mlpNetSupports()
+/// leaves out.
+class TorchModel final : public HeadModel {
+public:
+    TorchModel(const FeatureSet& data, const HeadSpec& spec, int numClasses, const std::vector<double>& classWeights)
+        : m_data(data)
+        , m_spec(spec)
+        , m_numClasses(numClasses)
+        // The whole feature matrix stays where it is; batches are gathered from it.
+        , m_x(torch::from_blob(const_cast<float*>(data.features.data()), {data.rows, data.dim}, torch::kFloat))
+        , m_y(torch::from_blob(const_cast<std::int32_t*>(data.labels.data()), {data.rows}, torch::kInt).to(torch::kLong))
+        , m_criterion(spec,
+                      classWeights.empty() ? torch::Tensor()
+                                           : torch::tensor(std::vector<float>(classWeights.begin(), classWeights.end())),
+                      numClasses)
+    {
+        torch::manual_seed(spec.seed);
+        m_net = HeadNet(spec, data.dim, outputUnits(spec, numClasses));
+        m_net->train();
+    }
+
+    HeadNet& net() { return m_net; }
+    const Criterion& criterion() const { return m_criterion; }
+    const torch::Tensor& x() const { return m_x; }
+    const torch::Tensor& y() const { return m_y; }
+
+    double trainBatch(const std::int64_t* rows, std::int64_t n, double lr) override
+    {
+        if (!m_optimizer) {
+            m_optimizer = std::make_unique<HeadOptimizer>(m_spec, m_net->parameters());
+            m_batchX = torch::empty({m_spec.batchSize + 1, m_data.dim}, torch::kFloat);
+            m_batchY = torch::empty({m_spec.batchSize + 1}, torch::kLong);
+        }
+        const auto idx = torch::from_blob(const_cast<std::int64_t*>(rows), {n}, torch::kLong);
+        auto xb = m_batchX.narrow(0, 0, n);
+        auto yb = m_batchY.narrow(0, 0, n);
+        torch::index_select_out(xb, m_x, 0, idx);
+        torch::index_select_out(yb, m_y, 0, idx);
+        m_optimizer->zeroGrad();
+        auto loss = m_criterion(m_net->forward(xb), yb);
+        loss.backward();
+        {
+            torch::NoGradGuard noGrad;
+            m_optimizer->step(lr);
+        }
+        return loss.item<double>();
+    }
+
+    std::vector<float> logits(const std::vector<std::int64_t>* rows) override
+    {
+        const auto z = (rows ? logitsOf(m_net, m_x, indexTensor(*rows)) : logitsOf(m_net, m_x, torch::arange(m_data.rows, torch::kLong)))
+                           .contiguous();
+        return {z.data_ptr<float>(), z.data_ptr<float>() + z.numel()};
+    }
+
+    void keepBest() override
+    {
+        torch::NoGradGuard noGrad;
+        m_best.clear();
+        for (const auto& p : m_net->parameters())
+            m_best.push_back(p.detach().clone());
+        for (const auto& b : m_net->buffers())
+            m_best.push_back(b.detach().clone());
+    }
+    void restoreBest() override
+    {
+        if (m_best.empty())
+            return;
+        torch::NoGradGuard noGrad;
+        std::size_t i = 0;
+        for (auto& p : m_net->parameters())
+            p.copy_(m_best[i++]);
+        for (auto& b : m_net->buffers())
+            b.copy_(m_best[i++]);
+    }
+
+    HeadWeights weights(double temperature) override
+    {
+        return headWeights(m_net, m_data.dim, m_numClasses, m_data.labelNames, temperature);
+    }
+
+private:
+    const FeatureSet& m_data;
+    const HeadSpec& m_spec;
+    int m_numClasses;
+    torch::Tensor m_x, m_y;
+    HeadNet m_net{nullptr};
+    Criterion m_criterion;
+    std::unique_ptr<HeadOptimizer> m_optimizer;
+    torch::Tensor m_batchX, m_batchY;
+    std::vector<torch::Tensor> m_best;
+};
+
+/// The head on the BLAS (MlpNet.h): the heads with hidden layers mlpNetSupports() takes.
+class NativeModel final : public HeadModel {
+public:
+    NativeModel(const FeatureSet& data, const HeadSpec& spec, int numClasses, const std::vector<double>& classWeights,
+                const std::vector<std::int64_t>& trainRows)
+        : m_data(data)
+        , m_numClasses(numClasses)
+        // Batches of up to batchSize + 1 rows (a last batch of one is merged); evaluation passes
+        // take 1,024 rows at a time.
+        , m_net(spec, data.dim, outputUnits(spec, numClasses), std::max<std::int64_t>(spec.batchSize + 1, 1024))
+        , m_loss(spec, classWeights, numClasses)
+        , m_update(spec, m_net.parameters().size())
+    {
+        if (standardizes(spec)) {
+            auto [shift, scale] = columnStandardization(data.features.data(), data.dim, trainRows);
+            m_net.setStandardization(std::move(shift), std::move(scale));
+        }
+    }
+
+    double trainBatch(const std::int64_t* rows, std::int64_t n, double lr) override
+    {
+        const double loss = m_net.lossAndGradients(m_data.features.data(), rows, n, m_data.labels.data(), m_loss);
+        m_update.step(m_net.parameters(), m_net.gradients(), lr);
+        return loss;
+    }
+
+    std::vector<float> logits(const std::vector<std::int64_t>* rows) override
+    {
+        const std::int64_t n = rows ? static_cast<std::int64_t>(rows->size()) : m_data.rows;
+        std::vector<float> out(static_cast<std::size_t>(n * m_loss.outputs()));
+        m_net.logits(m_data.features.data(), rows ? rows->data() : nullptr, 0, n, out.data());
+        return out;
+    }
+
+    void keepBest() override { m_best.assign(m_net.parameters().begin(), m_net.parameters().end()); }
+    void restoreBest() override
+    {
+        if (!m_best.empty())
+            std::copy(m_best.begin(), m_best.end(), m_net.parameters().begin());
+    }
+
+    HeadWeights weights(double temperature) override { return m_net.weights(m_numClasses, m_data.labelNames, temperature); }
+
+private:
+    const FeatureSet& m_data;
+    int m_numClasses;
+    MlpNet m_net;
+    HeadLoss m_loss;
+    HeadUpdate m_update;
+    std::vector<float> m_best;
+};
+
+/// What the training steps share: the data, the rows of each split, and the loss as evaluation
+/// measures it (the same for every kind of model).
 struct Training {
     const FeatureSet& data;
     const HeadSpec& spec;
     TrainingObserver* observer;
     const SplitRows& rows;
     int numClasses;
-    torch::Tensor x, y, valIndex, valTargets;
-    HeadNet net;
-    Criterion criterion;
+    HeadLoss loss;
 };
 
-/// Step 3: input statistics of the training split (folded into the saved head's first layer),
-/// and for the L-BFGS probe the full-batch fit over its L2 path. Returns whether it was L-BFGS.
-bool standardizeAndFitProbe(Training& t, TrainResult& result)
+/// Class probabilities [n, K] of logits [n, outputs] (sigmoid for a single BCE output), in double.
+std::vector<float> probabilitiesOf(const std::vector<float>& logits, int outputs, int numClasses)
+{
+    const std::size_t n = outputs > 0 ? logits.size() / static_cast<std::size_t>(outputs) : 0;
+    std::vector<float> p(n * static_cast<std::size_t>(numClasses));
+    for (std::size_t i = 0; i < n; ++i) {
+        const float* z = logits.data() + i * static_cast<std::size_t>(outputs);
+        float* out = p.data() + i * static_cast<std::size_t>(numClasses);
+        if (outputs == 1) {
+            const double p1 = 1.0 / (1.0 + std::exp(-static_cast<double>(z[0])));
+            out[0] = static_cast<float>(1.0 - p1);
+            out[1] = static_cast<float>(p1);
+            continue;
+        }
+        double top = z[0], sum = 0;
+        for (int k = 1; k < outputs; ++k)
+            top = std::max(top, static_cast<double>(z[k]));
+        for (int k = 0; k < outputs; ++k)
+            sum += std::exp(z[k] - top);
+        for (int k = 0; k < outputs; ++k)
+            out[k] = static_cast<float>(std::exp(z[k] - top) / sum);
+    }
+    return p;
+}
+
+/// The rows x width values of each of `rows`, from every row's.
+template <typename T>
+std::vector<T> gatherRows(const std::vector<T>& all, const std::vector<std::int64_t>& rows, int width)
+{
+    std::vector<T> out;
+    out.reserve(rows.size() * static_cast<std::size_t>(width));
+    for (auto r : rows)
+        out.insert(out.end(), all.begin() + r * width, all.begin() + (r + 1) * width);
+    return out;
+}
+
+/// Step 3, the probe: input statistics of the training split (folded into the saved head's
+/// first layer; also for an Adam head asked to standardise), and for L-BFGS the full-batch fit
+/// over its L2 path. Returns whether it was L-BFGS.
+bool standardizeAndFitProbe(Training& t, TorchModel& model, TrainResult& result)
 {
     const bool lbfgs = resolvedOptimizer(t.spec) == Optimizer::Lbfgs;
     const torch::Tensor trainRows = indexTensor(t.rows.train);
+    HeadNet& net = model.net();
     if (standardizes(t.spec))
-        std::tie(t.net->inputShift, t.net->inputScale) = standardization(t.x, trainRows);
+        std::tie(net->inputShift, net->inputScale) = standardization(model.x(), trainRows);
     if (!lbfgs)
         return false;
     // Full batch on the feature matrix where it lies: no copy of the training rows.
+    const auto valIndex = indexTensor(t.rows.validation);
     LbfgsProblem problem;
-    problem.x = t.x;
-    problem.shift = t.net->inputShift;
-    problem.scale = t.net->inputScale;
+    problem.x = model.x();
+    problem.shift = net->inputShift;
+    problem.scale = net->inputScale;
     problem.trainRows = trainRows;
-    problem.yTrain = t.y.index_select(0, trainRows);
-    problem.valRows = t.valIndex;
-    problem.yVal = t.valTargets;
+    problem.yTrain = model.y().index_select(0, trainRows);
+    problem.valRows = valIndex;
+    problem.yVal = model.y().index_select(0, valIndex);
     problem.valLabels = t.rows.validationLabels;
     problem.numClasses = t.numClasses;
-    problem.loss = [&t](const torch::Tensor& logits, const torch::Tensor& targets) { return t.criterion(logits, targets); };
-    problem.normalizer = [&t](const torch::Tensor& targets) { return t.criterion.normalizer(targets); };
-    if (t.criterion.closedForm())
-        problem.closedForm = LbfgsProblem::ClosedForm{.sigmoid = t.spec.loss == Loss::BceWithLogits, .classWeights = t.criterion.classWeights()};
+    const Criterion& criterion = model.criterion();
+    problem.loss = [&criterion](const torch::Tensor& logits, const torch::Tensor& targets) { return criterion(logits, targets); };
+    problem.normalizer = [&criterion](const torch::Tensor& targets) { return criterion.normalizer(targets); };
+    if (criterion.closedForm())
+        problem.closedForm = LbfgsProblem::ClosedForm{.sigmoid = t.spec.loss == Loss::BceWithLogits, .classWeights = criterion.classWeights()};
     problem.l2 = t.spec.l2;
-    LbfgsFit fit = fitLbfgsProbe(t.net->output, problem, t.observer);
+    LbfgsFit fit = fitLbfgsProbe(net->output, problem, t.observer);
     result.history = std::move(fit.history);
     result.bestEpoch = fit.bestEpoch;
     result.cancelled = fit.cancelled;
@@ -454,92 +573,40 @@ bool standardizeAndFitProbe(Training& t, TrainResult& result)
     return true;
 }
 
-/// The weights of the best epoch so far, for early stopping.
-class BestWeights {
-public:
-    void keep(HeadNet& net)
-    {
-        torch::NoGradGuard noGrad;
-        m_state.clear();
-        for (const auto& p : net->parameters())
-            m_state.push_back(p.detach().clone());
-        for (const auto& b : net->buffers())
-            m_state.push_back(b.detach().clone());
-    }
-    void restore(HeadNet& net) const
-    {
-        if (m_state.empty())
-            return;
-        torch::NoGradGuard noGrad;
-        std::size_t i = 0;
-        for (auto& p : net->parameters())
-            p.copy_(m_state[i++]);
-        for (auto& b : net->buffers())
-            b.copy_(m_state[i++]);
-    }
-
-private:
-    std::vector<torch::Tensor> m_state;
-};
-
-/// The minibatches of the training rows: a last batch of one sample breaks batch norm, so it is
-/// merged into the previous batch; buffers are reused, nothing is allocated per batch.
-struct Batches {
-    std::int64_t size, count, rows;
-    torch::Tensor x, y;
-    Batches(const Training& t)
-        : size(t.spec.batchSize)
-        , count((static_cast<std::int64_t>(t.rows.train.size()) + size - 1) / size)
-        , rows(static_cast<std::int64_t>(t.rows.train.size()))
-        , x(torch::empty({size + 1, t.data.dim}, torch::kFloat))
-        , y(torch::empty({size + 1}, torch::kLong))
-    {
-        if (t.spec.norm == Norm::BatchNorm && count > 1 && rows % size == 1)
-            --count;
-    }
-};
-
-/// One pass over the training rows in `order`; returns the mean training loss, or NaN when a
-/// cancel came before the first batch. Sets result.cancelled on a cancel.
-double trainOneEpoch(Training& t, HeadOptimizer& optimizer, Batches& batches, const torch::Tensor& order, int epoch,
-                     double lr, TrainResult& result)
+/// One pass over the training rows in `order` in minibatches; returns the mean training loss,
+/// or NaN when a cancel came before the first batch. Sets result.cancelled on a cancel. A last
+/// batch of one sample breaks batch norm, so it is merged into the previous batch.
+double trainOneEpoch(Training& t, HeadModel& model, const std::vector<std::int64_t>& order, int epoch, double lr,
+                     TrainResult& result)
 {
+    const std::int64_t size = t.spec.batchSize, rows = static_cast<std::int64_t>(order.size());
+    std::int64_t count = (rows + size - 1) / size;
+    if (t.spec.norm == Norm::BatchNorm && count > 1 && rows % size == 1)
+        --count;
     double lossSum = 0;
     std::int64_t seen = 0;
-    for (std::int64_t b = 0; b < batches.count; ++b) {
+    for (std::int64_t b = 0; b < count; ++b) {
         if (t.observer && t.observer->shouldStop()) {
             result.cancelled = true;
             break;
         }
-        const std::int64_t start = b * batches.size;
-        const std::int64_t end = b + 1 == batches.count ? batches.rows : start + batches.size;
-        const auto idx = order.slice(0, start, end);
-        auto xb = batches.x.narrow(0, 0, end - start);
-        auto yb = batches.y.narrow(0, 0, end - start);
-        torch::index_select_out(xb, t.x, 0, idx);
-        torch::index_select_out(yb, t.y, 0, idx);
-        optimizer.zeroGrad();
-        auto loss = t.criterion(t.net->forward(xb), yb);
-        loss.backward();
-        {
-            torch::NoGradGuard noGrad;
-            optimizer.step(lr);
-        }
-        lossSum += loss.item<double>() * static_cast<double>(end - start);
+        const std::int64_t start = b * size;
+        const std::int64_t end = b + 1 == count ? rows : start + size;
+        const double loss = model.trainBatch(order.data() + start, end - start, lr);
+        lossSum += loss * static_cast<double>(end - start);
         seen += end - start;
         if (t.observer)
-            t.observer->onBatch(epoch, static_cast<int>(b + 1), static_cast<int>(batches.count));
+            t.observer->onBatch(epoch, static_cast<int>(b + 1), static_cast<int>(count));
     }
     return seen == 0 ? std::numeric_limits<double>::quiet_NaN() : lossSum / static_cast<double>(seen);
 }
 
-/// The validation loss and metrics of the network as it is now.
-void measureValidation(Training& t, EpochStats& stats)
+/// The validation loss and metrics of the model as it is now.
+void measureValidation(Training& t, HeadModel& model, EpochStats& stats)
 {
-    const auto logits = logitsOf(t.net, t.x, t.valIndex);
-    torch::NoGradGuard noGrad;
-    stats.valLoss = t.criterion(logits, t.valTargets).item<double>();
-    const auto m = metricsOf(logitsToProbabilities(logits), t.rows.validationLabels, t.numClasses);
+    const auto logits = model.logits(&t.rows.validation);
+    stats.valLoss = t.loss(logits.data(), t.rows.validationLabels.data(), static_cast<std::int64_t>(t.rows.validation.size()));
+    const auto m = computeMetrics(t.rows.validationLabels, probabilitiesOf(logits, t.loss.outputs(), t.numClasses), t.numClasses);
     stats.valAccuracy = m.accuracy;
     stats.valF1 = m.f1;
     stats.valRocAuc = m.rocAuc;
@@ -547,14 +614,11 @@ void measureValidation(Training& t, EpochStats& stats)
 
 /// Step 4: minibatch epochs with the spec's optimiser and schedule, validation after each, and
 /// early stopping that restores the best epoch's weights.
-void trainEpochs(Training& t, TrainResult& result)
+void trainEpochs(Training& t, HeadModel& model, TrainResult& result)
 {
-    HeadOptimizer optimizer(t.spec, t.net->parameters());
-    Batches batches(t);
     std::mt19937_64 shuffleRng(t.spec.seed ^ 0x5eedULL);
     std::vector<std::int64_t> order = t.rows.train;
     double bestScore = -std::numeric_limits<double>::infinity();
-    BestWeights best;
     int sinceBest = 0;
     for (int epoch = 1; epoch <= t.spec.epochs && !result.cancelled; ++epoch) {
         const auto epochStart = Clock::now();
@@ -563,10 +627,10 @@ void trainEpochs(Training& t, TrainResult& result)
         stats.learningRate = scheduledRate(t.spec, epoch - 1);
         for (std::size_t i = order.size(); i > 1; --i)
             std::swap(order[i - 1], order[shuffleRng() % i]);
-        stats.trainLoss = trainOneEpoch(t, optimizer, batches, indexTensor(order), epoch, stats.learningRate, result);
+        stats.trainLoss = trainOneEpoch(t, model, order, epoch, stats.learningRate, result);
         if (result.cancelled && std::isnan(stats.trainLoss))
             break;
-        measureValidation(t, stats);
+        measureValidation(t, model, stats);
         // A diverged head is not a result: saved, its NaN probabilities were refused by every
         // reader of the run, and its metrics were computed on them.
         if (!std::isfinite(stats.trainLoss) || !std::isfinite(stats.valLoss))
@@ -584,7 +648,7 @@ void trainEpochs(Training& t, TrainResult& result)
             bestScore = score;
             result.bestEpoch = epoch;
             sinceBest = 0;
-            best.keep(t.net);
+            model.keepBest();
         } else if (++sinceBest >= t.spec.patience) {
             result.stoppedEarly = true;
             break;
@@ -594,31 +658,26 @@ void trainEpochs(Training& t, TrainResult& result)
             break;
         }
     }
-    best.restore(t.net);
-}
-
-/// The K probabilities of each of `rows`, from every row's.
-std::vector<float> gatherRows(const std::vector<float>& all, const std::vector<std::int64_t>& rows, int k)
-{
-    std::vector<float> out;
-    out.reserve(rows.size() * static_cast<std::size_t>(k));
-    for (auto r : rows)
-        out.insert(out.end(), all.begin() + r * k, all.begin() + (r + 1) * k);
-    return out;
+    model.restoreBest();
 }
 
 /// Step 5: temperature scaling, one T fitted on the validation logits; returns the logits the
 /// probabilities come from (divided by T, as the exported head divides them).
-torch::Tensor calibrate(const Training& t, const torch::Tensor& allLogits, TrainResult& result)
+std::vector<float> calibrate(const Training& t, const std::vector<float>& allLogits, TrainResult& result)
 {
+    const int outputs = t.loss.outputs();
     // A single BCE logit z is the pair (0, z): softmax((0, z) / T) = (1 - sigmoid(z / T), sigmoid(z / T)).
-    const auto pairs = allLogits.size(1) == 1 ? torch::cat({torch::zeros_like(allLogits), allLogits}, 1) : allLogits;
-    const auto valLogits = pairs.index_select(0, t.valIndex).contiguous();
-    const double temperature = fitTemperature(
-        std::span<const float>(valLogits.data_ptr<float>(), static_cast<std::size_t>(valLogits.numel())),
-        t.rows.validationLabels, t.numClasses);
-    const auto rawTensor = logitsToProbabilities(allLogits).contiguous();
-    const std::vector<float> raw(rawTensor.data_ptr<float>(), rawTensor.data_ptr<float>() + rawTensor.numel());
+    std::vector<float> pairs;
+    if (outputs == 1) {
+        pairs.reserve(allLogits.size() * 2);
+        for (float z : allLogits) {
+            pairs.push_back(0.0f);
+            pairs.push_back(z);
+        }
+    }
+    const auto valLogits = gatherRows(outputs == 1 ? pairs : allLogits, t.rows.validation, outputs == 1 ? 2 : outputs);
+    const double temperature = fitTemperature(valLogits, t.rows.validationLabels, t.numClasses);
+    const auto raw = probabilitiesOf(allLogits, outputs, t.numClasses);
     result.calibration.method = "temperature";
     result.calibration.temperature = temperature;
     result.calibration.valEceBefore =
@@ -628,15 +687,18 @@ torch::Tensor calibrate(const Training& t, const torch::Tensor& allLogits, Train
         result.calibration.testEceBefore =
             expectedCalibrationError(t.rows.testLabels, gatherRows(raw, t.rows.test, t.numClasses), t.numClasses);
     }
-    return allLogits / torch::full({1}, temperature, torch::kFloat);
+    std::vector<float> scaled(allLogits.size());
+    const float t32 = static_cast<float>(temperature);
+    std::transform(allLogits.begin(), allLogits.end(), scaled.begin(), [t32](float z) { return z / t32; });
+    return scaled;
 }
 
 /// Step 6: every row's probabilities, the validation and test metrics with their bootstrap
 /// intervals (once, here, so the CLI, the window and the run files show the same ones).
-void finalMetrics(Training& t, const torch::Tensor& logits, TrainResult& result)
+/// `rawLogits` are the head's own (before calibration), for the test loss.
+void finalMetrics(Training& t, const std::vector<float>& logits, const std::vector<float>& rawLogits, TrainResult& result)
 {
-    const auto probs = logitsToProbabilities(logits).contiguous();
-    result.probabilities.assign(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
+    result.probabilities = probabilitiesOf(logits, t.loss.outputs(), t.numClasses);
     const auto bad = std::count_if(result.probabilities.begin(), result.probabilities.end(),
                                    [](float p) { return !std::isfinite(p); });
     if (bad > 0)
@@ -656,9 +718,8 @@ void finalMetrics(Training& t, const torch::Tensor& logits, TrainResult& result)
         const auto testIntervalsStarted = Clock::now();
         result.test.ci = bootstrapIntervals(t.rows.testLabels, testProbs, k, 0.5, {.seed = t.spec.seed});
         result.intervalSeconds += std::chrono::duration<double>(Clock::now() - testIntervalsStarted).count();
-        torch::NoGradGuard noGrad;
-        const auto testIndex = indexTensor(t.rows.test);
-        result.test.loss = t.criterion(logitsOf(t.net, t.x, testIndex), t.y.index_select(0, testIndex)).item<double>();
+        const auto testLogits = gatherRows(rawLogits, t.rows.test, t.loss.outputs());
+        result.test.loss = t.loss(testLogits.data(), t.rows.testLabels.data(), static_cast<std::int64_t>(t.rows.test.size()));
     } else {
         result.test = metricsOfNoRows(k); // "-" and null, never a test accuracy of 0
     }
@@ -670,6 +731,11 @@ void finalMetrics(Training& t, const torch::Tensor& logits, TrainResult& result)
 
 } // namespace
 
+bool trainsWithoutLibTorch(const HeadSpec& spec)
+{
+    return mlpNetSupports(spec);
+}
+
 TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObserver* observer, const TrainOptions& options)
 {
     const int numClasses = data.numClasses();
@@ -680,28 +746,27 @@ TrainResult trainHead(const FeatureSet& data, const HeadSpec& spec, TrainingObse
     const auto started = Clock::now();
     TrainResult result;
     const SplitRows rows = splitAndCheck(data, spec, options, result);
+    const auto classWeights = classWeightsOf(spec, data, rows.train);
+    Training t{data, spec, observer, rows, numClasses, HeadLoss(spec, classWeights, numClasses)};
 
-    torch::manual_seed(spec.seed);
-    // The whole feature matrix stays where it is; batches are gathered from it.
-    const auto x = torch::from_blob(const_cast<float*>(data.features.data()), {data.rows, data.dim}, torch::kFloat);
-    const auto y = torch::from_blob(const_cast<std::int32_t*>(data.labels.data()), {data.rows}, torch::kInt).to(torch::kLong);
-    const auto valIndex = indexTensor(rows.validation);
-    Training t{data, spec, observer, rows, numClasses, x, y, valIndex, y.index_select(0, valIndex),
-               HeadNet(spec, data.dim, outputUnits(spec, numClasses)),
-               Criterion(spec, classWeightsOf(spec, data, rows.train), numClasses)};
-    t.net->train();
-    result.parameters = 0;
-    for (const auto& p : t.net->parameters())
-        result.parameters += p.numel();
-
-    if (!standardizeAndFitProbe(t, result))
-        trainEpochs(t, result);
+    std::unique_ptr<HeadModel> model;
+    if (mlpNetSupports(spec)) {
+        model = std::make_unique<NativeModel>(data, spec, numClasses, classWeights, rows.train);
+        trainEpochs(t, *model, result);
+    } else {
+        auto torchModel = std::make_unique<TorchModel>(data, spec, numClasses, classWeights);
+        if (!standardizeAndFitProbe(t, *torchModel, result))
+            trainEpochs(t, *torchModel, result);
+        model = std::move(torchModel);
+    }
+    result.parameters = parameterCount(spec, data.dim, numClasses);
     if (result.history.empty())
         throw Error("training was cancelled before the first epoch finished");
 
-    const auto allLogits = logitsOf(t.net, x, torch::arange(data.rows, torch::kLong));
-    finalMetrics(t, options.calibrate == CalibrationMethod::Temperature ? calibrate(t, allLogits, result) : allLogits, result);
-    result.head = TrainedHead(scriptHead(t.net, data.dim, numClasses, data.labelNames, result.calibration.temperature));
+    const auto allLogits = model->logits(nullptr);
+    finalMetrics(t, options.calibrate == CalibrationMethod::Temperature ? calibrate(t, allLogits, result) : allLogits,
+                 allLogits, result);
+    result.head = TrainedHead(headFromWeights(model->weights(result.calibration.temperature)));
     result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     return result;
 }

@@ -2,11 +2,13 @@
 // makes (depth 0-2, each activation, layer and batch norm, one sigmoid output or a softmax,
 // with and without a temperature) are read by LibTorch's TorchScript loader and give the
 // probabilities of the network computed here from the definitions, in double. Python's
-// torch.jit.load reads the same files in the CLI tests (cli_end_to_end, cli_calibration).
+// torch.jit.load reads the same files in the CLI tests (cli_end_to_end, cli_calibration). The
+// BLAS forward a head trained in this process uses (headProbabilities) is checked on the same heads.
 #include <headbench/core/Error.h>
 #include <headbench/core/HeadArchive.h>
 #include <headbench/train/Trainer.h>
 #include "TestUtil.h"
+#include "train/TrainedHeadImpl.h"
 
 #include <gtest/gtest.h>
 
@@ -142,11 +144,17 @@ TEST(HeadArchive, LibTorchReadsEveryKindOfHeadAsItsDefinitionsCompute)
                         ASSERT_EQ(loaded.inputDim(), dim);
                         ASSERT_EQ(loaded.numClasses(), classes);
                         const auto p = loaded.predictProba(x.data(), rows);
+                        // The same network applied without LibTorch, as a head trained in this
+                        // process is (TrainedHead.cpp).
+                        const auto blas = headProbabilities(h, x.data(), rows);
                         ASSERT_EQ(p.size(), static_cast<std::size_t>(rows * classes));
+                        ASSERT_EQ(blas.size(), p.size());
                         for (std::int64_t r = 0; r < rows; ++r) {
                             const auto want = reference(h, x.data() + r * dim);
-                            for (int k = 0; k < classes; ++k)
+                            for (int k = 0; k < classes; ++k) {
                                 ASSERT_NEAR(p[r * classes + k], want[k], 2e-5) << "row " << r << ", class " << k;
+                                ASSERT_NEAR(blas[r * classes + k], want[k], 2e-5) << "BLAS: row " << r << ", class " << k;
+                            }
                         }
                         ++checked;
                     }

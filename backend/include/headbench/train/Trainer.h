@@ -119,6 +119,10 @@ struct TrainOptions {
     std::vector<std::uint8_t> givenSplit;
 };
 
+/// Whether trainHead trains `spec` on the BLAS directly (MlpNet: heads with hidden layers, no
+/// batch norm, Adam, AdamW or SGD) rather than through LibTorch's module and autograd.
+bool trainsWithoutLibTorch(const HeadSpec& spec);
+
 /// Trains `spec` on `data` with the split `options.split` resolves to (chooseSplit), after
 /// measuring that split's leakage. Throws headbench::Error for an invalid spec or data (e.g. an
 /// empty training split). Deterministic for the same data, spec, options and thread count.
