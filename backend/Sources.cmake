@@ -27,6 +27,13 @@ function(headbench_subject_sources var)
 endfunction()
 headbench_subject_sources(HEADBENCH_CORE_SOURCES ${HEADBENCH_CORE_SUBJECTS})
 headbench_subject_sources(HEADBENCH_TORCH_SOURCES ${HEADBENCH_TORCH_SUBJECTS})
+# Of those, the files that run LibTorch: the module headbench_torch.so, loaded on first use
+# (src/extract/TorchLibrary.h). The rest of the subjects form headbench_backend, torch-free.
+set(HEADBENCH_LIBTORCH_SOURCES extract/HfModel.cpp extract/HiddenStateModel.h extract/ModelBackbone.cpp
+  extract/TorchScriptModel.cpp train/LbfgsProbe.cpp train/LbfgsProbe.h train/Rank.cpp train/TorchEntry.cpp
+  train/TorchHead.cpp train/TorchHead.h train/TorchTrainer.cpp)
+list(TRANSFORM HEADBENCH_LIBTORCH_SOURCES PREPEND ${_src}/)
+list(REMOVE_ITEM HEADBENCH_TORCH_SOURCES ${HEADBENCH_LIBTORCH_SOURCES})
 # The fuzzers also read head specs and run folders: these torch-free files of train/ and runs/ are
 # compiled into the fuzz build beside the core (the product links them in headbench_backend).
 set(HEADBENCH_FUZZ_EXTRA_SOURCES ${_src}/train/HeadSpec.cpp ${_src}/runs/RunStore.cpp)

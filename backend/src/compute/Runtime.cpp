@@ -1,7 +1,5 @@
 #include <headbench/compute/Runtime.h>
 
-#include <torch/torch.h>
-
 #include <dlfcn.h>
 #include <malloc.h>
 #include <thread>
@@ -28,11 +26,7 @@ void configureRuntime(int threads)
     // hash's threads each left freed memory in an arena of their own, about 25 MiB in all after a
     // run in the window (gui_memory_bench --train-in-window: 1.50x -> 1.48x of the matrix).
     mallopt(M_ARENA_MAX, std::max(2, threads));
-    // The cores go to the BLAS, not to torch's OpenMP pool: a head's time is in its GEMMs, and
-    // OpenMP workers spin-waiting between ops steal the cores OpenBLAS's threads need.
-    // Measured on 2 cores, 2x1024 MLP on 50,000 x 768 (s/epoch): torch 1 + BLAS 2: 5.1;
-    // torch 2 + BLAS 2: 11.0; torch 2 + BLAS 1: 7.5; torch 1 + BLAS 1: 7.8.
-    torch::set_num_threads(1);
+    // Torch's own pool gets one thread when its module is loaded (train/TorchEntry.cpp).
     // The symbol is looked up because the BLAS behind libblas.so.3 may be another implementation.
     using SetThreads = void (*)(int);
     if (auto* set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))

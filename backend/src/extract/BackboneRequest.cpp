@@ -3,6 +3,7 @@
 #include <headbench/core/Error.h>
 #include <headbench/extract/HfFolder.h>
 #include <headbench/extract/ModelBackbone.h>
+#include "extract/TorchLibrary.h"
 
 #include <algorithm>
 #include <vector>
@@ -77,6 +78,32 @@ OpenedBackbone openBackbone(const BackboneRequest& r)
     opened.backbone = loadModelBackbone(to);
     opened.batchSize = r.batchSize > 0 ? r.batchSize : 16;
     return opened;
+}
+
+const char* poolingName(Pooling p)
+{
+    switch (p) {
+    case Pooling::Cls: return "cls";
+    case Pooling::Mean: return "mean";
+    case Pooling::Last: return "last";
+    case Pooling::Max: return "max";
+    }
+    return "mean";
+}
+
+Pooling parsePooling(const std::string& name)
+{
+    if (name == "cls") return Pooling::Cls;
+    if (name == "mean") return Pooling::Mean;
+    if (name == "last") return Pooling::Last;
+    if (name == "max") return Pooling::Max;
+    throw Error("unknown pooling '" + name + "' (cls, mean, last or max)");
+}
+
+std::unique_ptr<Backbone> loadModelBackbone(const ModelBackboneOptions& options)
+{
+    // The model runs in the LibTorch module, loaded here on first use.
+    return torchFunction<decltype(&loadModelBackboneWithTorch)>("loadModelBackbone")(options);
 }
 
 } // namespace headbench

@@ -3,6 +3,7 @@
 #include <headbench/extract/ModelBackbone.h>
 
 #include "HiddenStateModel.h"
+#include "extract/TorchLibrary.h"
 
 #include <headbench/core/Error.h>
 #include <headbench/core/Hash.h>
@@ -15,26 +16,6 @@
 #include <limits>
 
 namespace headbench {
-
-const char* poolingName(Pooling p)
-{
-    switch (p) {
-    case Pooling::Cls: return "cls";
-    case Pooling::Mean: return "mean";
-    case Pooling::Last: return "last";
-    case Pooling::Max: return "max";
-    }
-    return "mean";
-}
-
-Pooling parsePooling(const std::string& name)
-{
-    if (name == "cls") return Pooling::Cls;
-    if (name == "mean") return Pooling::Mean;
-    if (name == "last") return Pooling::Last;
-    if (name == "max") return Pooling::Max;
-    throw Error("unknown pooling '" + name + "' (cls, mean, last or max)");
-}
 
 namespace {
 
@@ -329,7 +310,7 @@ private:
 
 } // namespace
 
-std::unique_ptr<Backbone> loadModelBackbone(const ModelBackboneOptions& options)
+std::unique_ptr<Backbone> loadModelBackboneWithTorch(const ModelBackboneOptions& options)
 {
     std::error_code ec;
     if (std::filesystem::is_directory(options.modelPath, ec))

@@ -4,6 +4,7 @@
 #include <headbench/text/Tokenizer.h>
 
 #include <headbench/core/Error.h>
+#include <headbench/core/PluginPath.h>
 #include <headbench/text/TokenizerSteps.h>
 #include "text/sentencepiece/SentencePieceModule.h"
 
@@ -29,31 +30,15 @@ struct SpmApi {
     std::string error;
 };
 
-std::vector<fs::path> moduleCandidates()
-{
-    std::vector<fs::path> out;
-    if (const char* env = std::getenv("HEADBENCH_SENTENCEPIECE_MODULE"))
-        out.emplace_back(env);
-    std::error_code ec;
-    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-        out.push_back(exe.parent_path() / HEADBENCH_SPM_MODULE_NAME);
-        // Where `cmake --install --prefix P` and the .deb put it, relative to P/bin: the
-        // compiled-in absolute path below only holds for the prefix the build was configured with.
-        out.push_back(exe.parent_path() / ".." / HEADBENCH_SPM_MODULE_LIBDIR / HEADBENCH_SPM_MODULE_NAME);
-    }
-    out.emplace_back(HEADBENCH_SPM_MODULE_BUILD_PATH);
-    out.emplace_back(HEADBENCH_SPM_MODULE_INSTALL_PATH);
-    return out;
-}
-
 const SpmApi& spmApi()
 {
     static SpmApi api;
     static std::once_flag once;
     std::call_once(once, [] {
         std::string tried;
-        for (const fs::path& p : moduleCandidates()) {
+        for (const fs::path& p : pluginCandidates("HEADBENCH_SENTENCEPIECE_MODULE", HEADBENCH_SPM_MODULE_NAME,
+                                                  HEADBENCH_SPM_MODULE_LIBDIR, HEADBENCH_SPM_MODULE_BUILD_PATH,
+                                                  HEADBENCH_SPM_MODULE_INSTALL_PATH)) {
             std::error_code ec;
             if (!fs::exists(p, ec))
                 continue;

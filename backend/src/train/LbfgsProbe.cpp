@@ -1,5 +1,7 @@
 #include "train/LbfgsProbe.h"
 
+#include "train/HeadModel.h"
+
 #include "compute/VectorKernels.h"
 #include "train/MlpNet.h"
 
@@ -65,14 +67,6 @@ torch::Tensor weightGradient(const torch::Tensor& x, const torch::Tensor& dz)
 }
 
 } // namespace
-
-std::vector<double> l2Grid(std::int64_t trainRows)
-{
-    std::vector<double> grid;
-    for (double c : {0.01, 0.1, 1.0, 10.0, 100.0})
-        grid.push_back(1.0 / (c * static_cast<double>(std::max<std::int64_t>(trainRows, 1))));
-    return grid;
-}
 
 std::pair<torch::Tensor, torch::Tensor> standardization(const torch::Tensor& x, const torch::Tensor& rows)
 {

@@ -56,10 +56,6 @@ struct LbfgsFit {
     bool finishedByUser = false; ///< the observer's shouldFinish ended the L2 path early
 };
 
-/// The penalties `l2: auto` tries for n training rows: 1 / (C n) for scikit-learn's C in
-/// {0.01, 0.1, 1, 10, 100}, strongest first.
-std::vector<double> l2Grid(std::int64_t trainRows);
-
 /// Fits `layer` (weights and bias, warm-started from their current values). Polls the
 /// observer between chunks of iterations and reports each grid point as an epoch.
 LbfgsFit fitLbfgsProbe(torch::nn::Linear& layer, const LbfgsProblem& problem, TrainingObserver* observer);

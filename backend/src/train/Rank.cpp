@@ -1,4 +1,5 @@
 #include <headbench/train/Rank.h>
+#include "train/RankImpl.h"
 
 #include <headbench/core/Error.h>
 #include <headbench/data/Split.h>
@@ -69,7 +70,8 @@ double evidenceOf(const std::vector<double>& s, const std::vector<double>& z, do
 
 } // namespace
 
-double logme(const float* x, std::int64_t rows, std::int64_t dim, std::span<const std::int32_t> labels, int numClasses)
+double logmeWithTorch(const float* x, std::int64_t rows, std::int64_t dim, std::span<const std::int32_t> labels,
+                      int numClasses)
 {
     if (rows < 2 || dim < 1)
         throw Error("LogME needs at least two rows and one feature, got " + std::to_string(rows) + " x " + std::to_string(dim));
@@ -145,7 +147,8 @@ void checkSameRows(const FeatureSet& a, const FeatureSet& b)
 
 } // namespace
 
-std::vector<RankEntry> rankFeatureSets(const std::vector<std::string>& files, const RankOptions& options, RankObserver* observer)
+std::vector<RankEntry> rankFeatureSetsWithTorch(const std::vector<std::string>& files, const RankOptions& options,
+                                                RankObserver* observer)
 {
     if (files.empty())
         throw Error("rank: no feature file given");
@@ -191,7 +194,7 @@ std::vector<RankEntry> rankFeatureSets(const std::vector<std::string>& files, co
         e.layer = job.info.layer;
         e.pooling = job.info.pooling;
         e.dim = data.dim;
-        e.logme = logme(x.data(), static_cast<std::int64_t>(labels.size()), data.dim, labels, data.numClasses());
+        e.logme = logmeWithTorch(x.data(), static_cast<std::int64_t>(labels.size()), data.dim, labels, data.numClasses());
         e.probeValF1 = std::numeric_limits<double>::quiet_NaN();
         if (options.probe) {
             const TrainResult r = trainHead(data, probe, nullptr, trainOptions);

@@ -1,5 +1,6 @@
 #include "train/TrainedHeadImpl.h"
 
+#include "extract/TorchLibrary.h"
 #include "train/Activations.h"
 
 #include <headbench/core/AtomicFile.h>
@@ -132,7 +133,8 @@ std::vector<float> TrainedHead::predictProba(const float* features, std::int64_t
         throw Error("no trained head");
     if (d->weights)
         return headProbabilities(*d->weights, features, rows);
-    return torchHeadProbabilities(*d->module, features, rows, d->inputDim, d->numClasses);
+    return torchFunction<decltype(&torchHeadProbabilities)>("torchHeadProbabilities")(*d->module, features, rows,
+                                                                                   d->inputDim, d->numClasses);
 }
 
 std::string TrainedHead::serialized() const
@@ -141,7 +143,7 @@ std::string TrainedHead::serialized() const
         throw Error("no trained head to save");
     if (!d->archive.empty())
         return d->archive;
-    return torchHeadBytes(*d->module);
+    return torchFunction<decltype(&torchHeadBytes)>("torchHeadBytes")(*d->module);
 }
 
 void TrainedHead::save(const std::string& path) const
@@ -156,7 +158,7 @@ void TrainedHead::save(const std::string& path) const
 
 TrainedHead TrainedHead::load(const std::string& path)
 {
-    return TrainedHead(loadTorchHead(path));
+    return TrainedHead(torchFunction<decltype(&loadTorchHead)>("loadTorchHead")(path));
 }
 
 } // namespace headbench
