@@ -156,6 +156,25 @@ class Messages(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(ws, "runs")) and os.listdir(os.path.join(ws, "runs")))
         self.assertIn("seed", run(*train, "--seed", "18446744073709551615", "--json").stdout)
 
+    def test_flags_a_head_ignores_are_named(self):
+        """A probe given --lr/--epochs/--dropout, an MLP given --l2, trained as if they had not been
+        typed and without a word (compare then listed them as the runs' differences)."""
+        ws = os.path.join(self.dir, "ws-unused")
+        train = ("train", "--features", self.features, "--workspace", ws)
+        err = run(*train, "--depth", "0", "--lr", "0.01", "--epochs", "5", "--dropout", "0.2", "--l2", "0.001").stderr
+        self.assertIn("warning: --lr has no effect on this head (linear probe", err)
+        self.assertIn("it has no learning rate", err)
+        self.assertIn("warning: --epochs has no effect", err)
+        self.assertIn("warning: --dropout has no effect on this head (linear probe", err)
+        self.assertIn("no hidden layers", err)
+        self.assertNotIn("--l2 has no effect", err)  # the probe's own setting
+        err = run(*train, "--depth", "1", "--width", "8", "--epochs", "1", "--l2", "0.001", "--momentum", "0.5",
+                  "--lr", "0.01").stderr
+        self.assertIn("warning: --l2 has no effect on this head (1x8", err)
+        self.assertIn("warning: --momentum has no effect", err)
+        self.assertNotIn("--lr has no effect", err)
+        self.assertNotIn("--epochs has no effect", err)
+
     def test_runs_columns_hold_every_status(self):
         """'features-changed' is 16 characters: in a 12-wide column it pushed the rest of its row
         out of line with the header."""

@@ -78,6 +78,13 @@ loaded=$(grep -o "file=[^ ]*headbench_sentencepiece.so" "$work/ld.log" | sed 's/
 [ "$loaded" = "$(realpath "$plugin")" ] \
   || { echo "error: the installed headbench-cli loaded the plugin from '${loaded}'"; exit 1; }
 echo "extracted with the SentencePiece tokenizer through $loaded"
+# The model ran in the LibTorch module the package installed (src/extract/TorchLibrary.h).
+module=$(dpkg -L headbench | grep '/headbench/headbench_torch\.so$' || true)
+[ -n "$module" ] || { echo "error: the package does not install the LibTorch module"; exit 1; }
+torch_loaded=$(grep -o "file=[^ ]*headbench_torch.so" "$work/ld.log" | sed 's/^file=//' | xargs -r realpath | sort -u)
+[ "$torch_loaded" = "$(realpath "$module")" ] \
+  || { echo "error: the installed headbench-cli loaded the LibTorch module from '${torch_loaded}'"; exit 1; }
+echo "ran the model through $torch_loaded"
 
 QT_QPA_PLATFORM=offscreen /usr/bin/headbench --demo --screenshot "$work/window.png"
 size=$(/usr/bin/python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(24); assert d[:8]==b"\x89PNG\r\n\x1a\n"; print("%dx%d" % struct.unpack(">II", d[16:24]))' "$work/window.png")

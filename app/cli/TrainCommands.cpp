@@ -136,6 +136,45 @@ void warnLeakage(const LeakageReport& r)
                    r.conflictingLabels, r.conflictingLabels == 1 ? "row" : "rows");
 }
 
+/// The flags that set head-spec fields, by JSON name: what unusedSettings() is asked about.
+std::vector<std::pair<std::string, std::string>> givenSpecFlags(const TrainCliOptions& o)
+{
+    std::vector<std::pair<std::string, std::string>> given;
+    auto add = [&](bool set, const char* field, const char* flag) {
+        if (set)
+            given.emplace_back(field, flag);
+    };
+    add(o.activation.has_value(), "activation", "--activation");
+    add(o.norm.has_value(), "norm", "--norm");
+    add(o.dropout.has_value(), "dropout", "--dropout");
+    add(o.focalGamma.has_value(), "focal_gamma", "--focal-gamma");
+    add(o.l2.has_value(), "l2", "--l2");
+    add(o.lr.has_value(), "lr", "--lr");
+    add(o.weightDecay.has_value(), "weight_decay", "--weight-decay");
+    add(o.momentum.has_value(), "momentum", "--momentum");
+    add(o.schedule.has_value(), "schedule", "--schedule");
+    add(o.stepSize.has_value(), "step_size", "--step-size");
+    add(o.epochs.has_value(), "epochs", "--epochs");
+    add(o.batchSize.has_value(), "batch_size", "--batch-size");
+    add(o.earlyStopping.has_value(), "early_stopping", "--early-stopping");
+    add(o.patience.has_value(), "patience", "--patience");
+    return given;
+}
+
+/// A warning for each flag given that the head ignores (a probe given --lr trained as if it had
+/// not been typed, and compare then listed lr among the runs' differences).
+void warnUnusedFlags(const TrainCliOptions& o, const HeadSpec& spec)
+{
+    const auto given = givenSpecFlags(o);
+    std::vector<std::string> fields;
+    for (const auto& g : given)
+        fields.push_back(g.first);
+    for (const auto& u : unusedSettings(spec, fields))
+        for (const auto& g : given)
+            if (g.first == u.field)
+                fmt::print(stderr, "warning: {} has no effect on this head ({}): {}\n", g.second, summary(spec), u.reason);
+}
+
 HeadSpec specFromOptions(const TrainCliOptions& o)
 {
     HeadSpec spec;
@@ -181,6 +220,15 @@ HeadSpec specFromOptions(const TrainCliOptions& o)
     if (o.seed) spec.seed = *o.seed;
     if (const auto problems = validate(spec); !problems.empty())
         throw Error("invalid head: " + problems.front());
+    return spec;
+}
+
+/// specFromOptions for a head trained as given (train, its repeats and cross-validation), with a
+/// warning for each flag that head ignores.
+HeadSpec trainedSpecFromOptions(const TrainCliOptions& o)
+{
+    HeadSpec spec = specFromOptions(o);
+    warnUnusedFlags(o, spec);
     return spec;
 }
 
@@ -491,7 +539,7 @@ int runTrain(const TrainCliOptions& o)
             return runShardedCv(o);
         throw Error("--shard, --sweep-id and --sbatch split the seeds of --repeats N (N >= 2), or the folds of --cv K, over tasks");
     }
-    const HeadSpec spec = specFromOptions(o);
+    const HeadSpec spec = trainedSpecFromOptions(o);
     const RunPlan plan = singleRunPlan(
         spec, {.options = trainOptionsOf(o.settings), .cvFolds = o.cv, .featureSet = o.featureSet, .name = o.name});
     const bool texts = plan.runs.front().options.leakage.method != LeakageOptions::Method::Off;
@@ -601,7 +649,7 @@ int runRepeats(const TrainCliOptions& o)
 {
     if (o.cv > 0)
         throw Error("--repeats and --cv cannot be combined: run --cv on a single seed");
-    const HeadSpec base = specFromOptions(o);
+    const HeadSpec base = trainedSpecFromOptions(o);
     RunPlan plan =
         repeatsPlan(base, o.repeats, {.options = trainOptionsOf(o.settings), .featureSet = o.featureSet, .name = o.name});
     applyClusterFlags(plan, o.cluster, fmt::format("{}\nrepeats {}\nset {}", toJson(base), o.repeats, o.featureSet),

@@ -529,4 +529,36 @@ HeadSpec applySpecText(const HeadSpec& base, const std::vector<SpecTextField>& f
     return applySpecJson(base, changes.dump(), source.empty() ? std::string("head spec") : source);
 }
 
+std::vector<UnusedSetting> unusedSettings(const HeadSpec& spec, const std::vector<std::string>& fields)
+{
+    const bool lbfgs = resolvedOptimizer(spec) == Optimizer::Lbfgs;
+    const bool probe = spec.hidden.empty();
+    auto reasonFor = [&](const std::string& f) -> std::string {
+        static const char* const minibatch[] = {"lr", "batch_size", "epochs", "schedule", "step_size",
+                                                "step_gamma", "weight_decay", "momentum", "early_stopping", "patience"};
+        if (lbfgs && std::find(std::begin(minibatch), std::end(minibatch), f) != std::end(minibatch))
+            return "the L-BFGS linear probe fits on all training rows at once until its gradient vanishes: it has no "
+                   "learning rate, batches, epochs, schedule, weight decay (its penalty is l2) or early stopping";
+        if (probe && (f == "dropout" || f == "norm" || f == "activation"))
+            return "a linear probe has no hidden layers to apply it to";
+        if (!lbfgs && f == "l2")
+            return "the L2 penalty is the L-BFGS probe's; a head trained by " + toString(resolvedOptimizer(spec)) +
+                   " is regularised by weight_decay";
+        if (f == "momentum" && resolvedOptimizer(spec) != Optimizer::Sgd)
+            return "momentum is SGD's; this head trains with " + toString(resolvedOptimizer(spec));
+        if ((f == "step_size" || f == "step_gamma") && spec.schedule != Schedule::Step)
+            return "it sets the step schedule; the schedule is " + toString(spec.schedule);
+        if (f == "focal_gamma" && spec.loss != Loss::Focal)
+            return "it is the focal loss's; the loss is " + toString(spec.loss);
+        if (f == "patience" && spec.earlyStopping == StopMetric::None)
+            return "it counts epochs without improvement for early stopping, which is off";
+        return {};
+    };
+    std::vector<UnusedSetting> out;
+    for (const auto& f : fields)
+        if (auto reason = reasonFor(f); !reason.empty())
+            out.push_back({f, std::move(reason)});
+    return out;
+}
+
 } // namespace headbench

@@ -210,3 +210,34 @@ TEST(HeadSpec, TypedL2AndClassWeightsFollowOneRule)
         }
     }
 }
+
+TEST(HeadSpec, SettingsAHeadIgnoresAreNamedWithTheReason)
+{
+    HeadSpec probe;
+    probe.hidden.clear();
+    const auto unused = unusedSettings(probe, {"lr", "epochs", "dropout", "l2", "standardize", "loss"});
+    std::vector<std::string> fields;
+    for (const auto& u : unused)
+        fields.push_back(u.field);
+    EXPECT_EQ(fields, (std::vector<std::string>{"lr", "epochs", "dropout"}));
+    EXPECT_NE(unused[0].reason.find("no learning rate"), std::string::npos) << unused[0].reason;
+
+    HeadSpec mlp; // 1x256, AdamW, constant schedule, cross-entropy, no early stopping
+    fields.clear();
+    for (const auto& u : unusedSettings(mlp, {"lr", "l2", "momentum", "step_size", "focal_gamma", "patience", "dropout"}))
+        fields.push_back(u.field);
+    EXPECT_EQ(fields, (std::vector<std::string>{"l2", "momentum", "step_size", "focal_gamma", "patience"}));
+
+    mlp.optimizer = Optimizer::Sgd;
+    mlp.schedule = Schedule::Step;
+    mlp.loss = Loss::Focal;
+    mlp.earlyStopping = StopMetric::ValLoss;
+    EXPECT_TRUE(unusedSettings(mlp, {"momentum", "step_size", "focal_gamma", "patience"}).empty());
+    // A linear head trained by Adam (not the probe) uses the minibatch settings but has no layers.
+    HeadSpec adamProbe = probe;
+    adamProbe.optimizer = Optimizer::Adam;
+    fields.clear();
+    for (const auto& u : unusedSettings(adamProbe, {"lr", "epochs", "norm", "l2"}))
+        fields.push_back(u.field);
+    EXPECT_EQ(fields, (std::vector<std::string>{"norm", "l2"}));
+}

@@ -63,6 +63,19 @@ bool standardizes(const HeadSpec& spec);
 /// what depends on the data (BCE needs two classes, class weights need one per class).
 std::vector<std::string> validate(const HeadSpec& spec, int numClasses = 0);
 
+/// A setting given for a head that does not use it.
+struct UnusedSetting {
+    std::string field;  ///< JSON name: "lr", "l2", ...
+    std::string reason; ///< why, for a person: "the L-BFGS linear probe has no learning rate"
+};
+
+/// Of the fields set explicitly (JSON names, as a person gave them: flags, a spec file), those
+/// the head `spec` resolves to ignores, each with the reason: the L-BFGS probe's learning-rate
+/// and epoch settings, layer settings of a head with no hidden layers, the L2 penalty of a head
+/// that is not the probe, momentum without SGD, step settings without the step schedule, the
+/// focal gamma without the focal loss, patience without early stopping.
+std::vector<UnusedSetting> unusedSettings(const HeadSpec& spec, const std::vector<std::string>& fields);
+
 /// Serialises to a JSON object (pretty-printed).
 std::string toJson(const HeadSpec& spec);
 
