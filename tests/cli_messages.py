@@ -175,6 +175,13 @@ class Messages(unittest.TestCase):
         self.assertNotIn("--lr has no effect", err)
         self.assertNotIn("--epochs has no effect", err)
 
+    def test_an_error_in_a_pipe_starts_on_its_first_line(self):
+        """Every error began with a blank line (meant to end a progress bar, which a pipe never has)."""
+        err = run("train", "--features", os.path.join(self.dir, "missing.h5"), "--workspace",
+                  os.path.join(self.dir, "ws-missing"), expect=2).stderr
+        self.assertTrue(err.startswith("error: "), repr(err[:80]))
+        self.assertIn("missing.h5", err)
+
     def test_runs_columns_hold_every_status(self):
         """'features-changed' is 16 characters: in a 12-wide column it pushed the rest of its row
         out of line with the header."""

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <exception>
 
@@ -26,6 +28,9 @@ int main(int argc, char** argv)
     app.parse_complete_callback([&threads] { headbench::configureRuntime(threads); });
     headbench::cli::registerCommands(app);
     headbench::cli::g_argv.assign(argv, argv + argc);
+    // A message after a progress bar starts on a line of its own; bars are drawn on terminals only,
+    // so piped output (scripts, logs) gets no blank first line.
+    const char* lead = isatty(STDERR_FILENO) ? "\n" : "";
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -33,13 +38,13 @@ int main(int argc, char** argv)
         return rc == 0 ? 0 : headbench::cli::kUserError;
     } catch (const headbench::Error& e) {
         if (headbench::cli::g_interrupted) { // an error the interrupt caused: still a cancel
-            fmt::print(stderr, "\ninterrupted: {}\n", e.what());
+            fmt::print(stderr, "{}interrupted: {}\n", lead, e.what());
             return headbench::cli::kInterrupted;
         }
-        fmt::print(stderr, "\nerror: {}\n", e.what());
+        fmt::print(stderr, "{}error: {}\n", lead, e.what());
         return headbench::cli::kUserError;
     } catch (const std::exception& e) {
-        fmt::print(stderr, "\ninternal error: {}\n", e.what());
+        fmt::print(stderr, "{}internal error: {}\n", lead, e.what());
         return 1;
     }
     // Ctrl-C at any moment is exit 130, also when it came too late to stop the work (a run that
