@@ -192,6 +192,8 @@ class CrossValidationAndLabelIssues(unittest.TestCase):
             self.assertEqual(o["suggested"], f"c{suggested_of[o['id']]}")
             self.assertEqual(o["label"], f"c{o['label_index']}")
         top = json.loads(run("label-issues", "--run", self.run_dir, "--json", "--top", 5).stdout)
+        # The run folder alone, as `label-issues RUN`, is the same request.
+        self.assertEqual(json.loads(run("label-issues", self.run_dir, "--json", "--top", 5).stdout), top)
         self.assertEqual(top, ours[:5])
         text = run("label-issues", "--run", self.run_dir, "--top", 3).stdout
         self.assertIn(f"{len(ours)} of {len(ids)} rows", text)

@@ -94,7 +94,8 @@ void registerQualityCommands(CLI::App& app, int& exitCode)
     auto* c = app.add_subcommand("label-issues",
                                  "Rank rows whose label is probably wrong (confident learning on the out-of-fold "
                                  "probabilities of a run trained with --cv)");
-    c->add_option("--run", o->run, "Run folder (with oof.csv)")->required();
+    // The run as --run RUN or alone (`label-issues RUN` only said "--run is required").
+    c->add_option("run,--run", o->run, "Run folder (with oof.csv), as --run RUN or alone")->required();
     c->add_option("--top", o->top, "Show only the N most likely (0: all)")->check(CLI::NonNegativeNumber);
     c->add_option("--rank-by", o->rankBy, "normalized_margin or self_confidence")
         ->check(CLI::IsMember({"normalized_margin", "self_confidence"}))
