@@ -514,7 +514,7 @@ FieldMap ImportDialog::fields() const
     f.text = m_text->currentData().toString().toStdString();
     f.label = m_label->currentData().toString().toStdString();
     const QString id = m_id->currentData().toString();
-    f.id = id.isEmpty() ? std::string("\x01no-id-field") : id.toStdString();
+    f.id = id.toStdString(); // empty: no id field, rows are numbered
     return f;
 }
 

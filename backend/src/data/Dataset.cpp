@@ -103,6 +103,8 @@ public:
         }
         if (r.id.empty())
             r.id = std::to_string(m_data.texts.size());
+        else
+            ++m_rowsWithId;
         m_data.texts.push_back(std::move(r.text));
         m_data.ids.push_back(std::move(r.id));
         m_raw.push_back(std::move(r.label));
@@ -124,6 +126,12 @@ public:
         const std::string& name = m_data.source;
         if (m_raw.empty())
             throw Error(name + ": no samples (the file is empty)");
+        // An id field named by the person that no row has is a typo, not rows without ids: the
+        // rows were numbered instead, without a word. The default field may be absent.
+        if (m_rowsWithId == 0 && !m_fields.id.empty() && m_fields.id != FieldMap{}.id)
+            throw Error(fmt::format("{}: no row has the id field '{}' (the rows are numbered when the data has no ids: "
+                                    "leave the id field at its default, '{}')",
+                                    name, m_fields.id, FieldMap{}.id));
         requireUniqueIds();
         // String labels that all read as integers are integers (CSV has only strings).
         const bool anyInt = std::any_of(m_raw.begin(), m_raw.end(), [](const RawLabel& l) { return l.isInt; });
@@ -300,6 +308,7 @@ public:
     }
 
 private:
+    std::size_t m_rowsWithId = 0; ///< rows whose id came from the data
     static std::string labelText(const RawLabel& l) { return l.isInt ? std::to_string(l.value) : l.text; }
 
     /// A field that holds the code, or a value of its own per row (an id), is no label: it
@@ -483,7 +492,7 @@ void parseJsonlInto(DatasetBuilder& builder, std::istream& in, const std::string
                 throw Error(where + ": label field '" + fields.label + "' is " + jsonTypeName(*label) +
                             ", expected an integer or a string");
             }
-            if (const auto it = obj.find(fields.id); it != obj.end() && !it->is_null())
+            if (const auto it = fields.id.empty() ? obj.end() : obj.find(fields.id); it != obj.end() && !it->is_null())
                 r.id = it->is_string() ? it->get<std::string>() : it->dump();
             readSplitAndGroup(obj, fields, where, r);
             r.text = text->get<std::string>();
@@ -518,7 +527,7 @@ void parseCsvInto(DatasetBuilder& builder, std::istream& in, const std::string& 
     };
     const long textCol = column(fields.text, true);
     const long labelCol = column(fields.label, true);
-    const long idCol = column(fields.id, false);
+    const long idCol = fields.id.empty() ? -1 : column(fields.id, false);
     const long splitCol = fields.split.empty() ? -1 : column(fields.split, true);
     const long groupCol = fields.group.empty() ? -1 : column(fields.group, true);
 

@@ -72,6 +72,24 @@ TEST(Dataset, MissingIdsUseTheRowNumberAndBlankLinesAreSkipped)
     EXPECT_EQ(d.labels, (std::vector<int32_t>{1, 0}));
 }
 
+TEST(Dataset, AnIdFieldNoRowHasIsRefusedUnlessItIsTheDefault)
+{
+    // A typo in --id-field numbered the rows without a word; the default 'idx' may be absent.
+    const std::string rows = "{\"func\":\"a\",\"target\":0,\"name\":\"x\"}\n{\"func\":\"b\",\"target\":1}\n";
+    const auto idField = [](const std::string& name) {
+        FieldMap f;
+        f.id = name;
+        return f;
+    };
+    const std::string message = errorOf([&] { jsonl(rows, idField("nmae")); });
+    EXPECT_NE(message.find("no row has the id field 'nmae'"), std::string::npos) << message;
+    EXPECT_EQ(jsonl(rows, idField("name")).ids, (std::vector<std::string>{"x", "1"})); // some rows have it
+    EXPECT_EQ(jsonl(rows).ids, (std::vector<std::string>{"0", "1"}));
+    const std::string table = "func,target\nx,0\ny,1\n";
+    EXPECT_NE(errorOf([&] { csv(table, idField("key")); }).find("no row has the id field 'key'"), std::string::npos);
+    EXPECT_EQ(csv(table).size(), 2u);
+}
+
 TEST(Dataset, CsvWithBomCrlfAndQuotedNewlines)
 {
     const auto d = csv("\xEF\xBB\xBFidx,func,target\r\n1,\"int f() {\r\n  return \"\"x\"\", 0;\r\n}\",vulnerable\r\n2,plain,safe\r\n");

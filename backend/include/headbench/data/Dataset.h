@@ -15,7 +15,9 @@ namespace headbench {
 struct FieldMap {
     std::string text = "func";
     std::string label = "target";
-    std::string id = "idx"; ///< optional in the data: the row number is used when absent
+    /// Optional in the data: the row number is used when absent. Empty: the data has no id field
+    /// (rows numbered); a field other than the default that no row has is refused as a typo.
+    std::string id = "idx";
     /// Optional: a field naming each row's split (train/training, valid/validation/dev/val,
     /// test, any case, or 0/1/2). Empty: the data has no split of its own.
     std::string split;
