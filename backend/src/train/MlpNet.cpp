@@ -124,26 +124,57 @@ double HeadLoss::operator()(const float* logits, const std::int32_t* labels, std
 
 // ---- the optimisers ----
 
+namespace {
+
+/// The Adam/AdamW loop, compiled for AVX2 + FMA and for any x86-64 (this file is built with
+/// -fno-math-errno so that the square roots vectorise): on a 1x256 head over 768 inputs the
+/// scalar loop took about a fifth of a 3-epoch fit.
+struct AdamConstants {
+    float b1, b2, eps, bc2Sqrt, stepSize, decay, l2;
+};
+
+__attribute__((always_inline)) inline void adamLoop(float* __restrict p, const float* __restrict g, float* __restrict m,
+                                                    float* __restrict v, std::int64_t n, const AdamConstants& c)
+{
+    for (std::int64_t i = 0; i < n; ++i) {
+        const float grad = g[i] + c.l2 * p[i];
+        m[i] = c.b1 * m[i] + (1.0f - c.b1) * grad;
+        v[i] = c.b2 * v[i] + (1.0f - c.b2) * grad * grad;
+        p[i] = p[i] * c.decay - c.stepSize * m[i] / (std::sqrt(v[i]) / c.bc2Sqrt + c.eps);
+    }
+}
+
+__attribute__((target("avx2,fma"))) void adamLoopAvx2(float* p, const float* g, float* m, float* v, std::int64_t n,
+                                                     const AdamConstants& c)
+{
+    adamLoop(p, g, m, v, n, c);
+}
+
+void adamLoopPortable(float* p, const float* g, float* m, float* v, std::int64_t n, const AdamConstants& c)
+{
+    adamLoop(p, g, m, v, n, c);
+}
+
+} // namespace
+
 void adamUpdate(float* p, const float* g, float* m, float* v, std::int64_t n, std::int64_t step, double lr,
                 double weightDecay, bool decoupled)
 {
-    const float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
-    const float bc1 = 1.0f - std::pow(b1, static_cast<float>(step));
-    const float bc2Sqrt = std::sqrt(1.0f - std::pow(b2, static_cast<float>(step)));
-    const float stepSize = static_cast<float>(lr) / bc1;
+    AdamConstants c;
+    c.b1 = 0.9f;
+    c.b2 = 0.999f;
+    c.eps = 1e-8f;
+    const float bc1 = 1.0f - std::pow(c.b1, static_cast<float>(step));
+    c.bc2Sqrt = std::sqrt(1.0f - std::pow(c.b2, static_cast<float>(step)));
+    c.stepSize = static_cast<float>(lr) / bc1;
     const float wd = static_cast<float>(weightDecay);
-    const float decay = decoupled ? 1.0f - static_cast<float>(lr) * wd : 1.0f;
-    const float l2 = decoupled ? 0.0f : wd;
-    float* __restrict pp = p;
-    const float* __restrict gg = g;
-    float* __restrict mm = m;
-    float* __restrict vv = v;
-    for (std::int64_t i = 0; i < n; ++i) {
-        const float grad = gg[i] + l2 * pp[i];
-        mm[i] = b1 * mm[i] + (1.0f - b1) * grad;
-        vv[i] = b2 * vv[i] + (1.0f - b2) * grad * grad;
-        pp[i] = pp[i] * decay - stepSize * mm[i] / (std::sqrt(vv[i]) / bc2Sqrt + eps);
-    }
+    c.decay = decoupled ? 1.0f - static_cast<float>(lr) * wd : 1.0f;
+    c.l2 = decoupled ? 0.0f : wd;
+    static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (avx2)
+        adamLoopAvx2(p, g, m, v, n, c);
+    else
+        adamLoopPortable(p, g, m, v, n, c);
 }
 
 HeadUpdate::HeadUpdate(const HeadSpec& spec, std::size_t parameters)
