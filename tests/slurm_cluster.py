@@ -139,8 +139,10 @@ class SlurmCluster(unittest.TestCase):
         return {json.dumps(r["params"], sort_keys=True): r["metrics"]["test"]["f1"] for r in out["runs"]}
 
     def test_2_sweep_array_with_a_killed_and_requeued_task(self):
+        # Epochs enough that a point runs for about a second: the task is killed while its second
+        # point runs (at 40 epochs the BLAS trainer finished a point in 0.3 s, and the kill came late).
         grid = self.write("grid.json", json.dumps(
-            {"base": {"epochs": 40, "hidden": [64], "batch_size": 32},
+            {"base": {"epochs": 150, "hidden": [64], "batch_size": 32},
              "grid": {"lr": [0.001, 0.01, 0.03], "dropout": [0.0, 0.2]}}))
         reference = self.sweep_f1(os.path.join(self.dir, "ws-single"), grid)
         self.assertEqual(len(reference), 6)
