@@ -731,8 +731,10 @@ RunRecord unfinishedRun(const fs::path& dir)
     rec.validation = rec.test = metricsOfNoRows(0); // no figures yet: "-", not 0.0000
     readingJsonFile((dir / "running.json").string(), [&] {
         const json running = json::parse(readText(dir / "running.json"));
-        rec.id = running.value("id", dir.filename().string());
-        rec.name = running.value("name", rec.id);
+        // The folder is the run, as for a finished one (loadRun): a copied or renamed folder of an
+        // unfinished run was listed under the original's id.
+        rec.id = dir.filename().string();
+        rec.name = running.value("name", running.value("id", rec.id));
         rec.created = running.value("created", "");
         readFeaturesJson(running.value("features", json::object()), rec);
         if (running.contains("spec"))

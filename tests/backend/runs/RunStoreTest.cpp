@@ -330,6 +330,25 @@ TEST(RunLifecycle, ARunOfAnotherHostIsRunningUntilMarkedInterrupted)
     EXPECT_EQ(nlohmann::json::parse(std::ifstream(record)).value("retried_by", ""), "20990101-000000-abcdef");
 }
 
+// The same for a run that never finished: its copy was listed under the original's id.
+TEST(RunLifecycle, ACopiedUnfinishedRunFolderIsListedByItsFolder)
+{
+    test::TempDir dir;
+    const FeatureSet data = savedFeatures(dir);
+    HeadSpec spec;
+    const std::string ws = dir.file("ws");
+    const fs::path run = beginRun(ws, data, spec, "half done");
+    markInterrupted(run.string(), "");
+    fs::copy(run, run.parent_path() / "kept-copy", fs::copy_options::recursive);
+    std::set<std::string> ids, names;
+    for (const auto& r : listRuns(ws, nullptr, true)) {
+        ids.insert(r.id);
+        names.insert(r.name);
+    }
+    EXPECT_EQ(ids, (std::set<std::string>{run.filename().string(), "kept-copy"}));
+    EXPECT_EQ(names, (std::set<std::string>{"half done"}));
+}
+
 // Numbers another writer (or a damaged disk) puts in run files: a count that is a huge float, a
 // fraction or negative must be reported as a damaged file naming the field, never cast (which is
 // undefined behaviour and, in practice, a garbage dimension or confusion count). A whole float
