@@ -196,6 +196,17 @@ class Messages(unittest.TestCase):
         self.assertIn(" features-changed ", row)
         self.assertEqual(row.index(" mine ") + 1, header.index("name"), "\n" + "\n".join(lines))
         self.assertEqual(len(row.rstrip()), len(header.rstrip()), "\n" + "\n".join(lines))
+        # A probe's "best" is the L2 penalty it kept, as history.json records it, not a grid index.
+        run("train", "--features", path, "--workspace", ws, "--depth", "0", "--name", "probe")
+        lines = run("runs", "--workspace", ws).stdout.splitlines()
+        probe_row = next(l for l in lines if " probe " in l)
+        probe_dir = os.path.join(ws, "runs", probe_row.split()[0])
+        with open(os.path.join(probe_dir, "history.json")) as f:
+            history = json.load(f)
+        with open(os.path.join(probe_dir, "run.json")) as f:
+            best = json.load(f)["best_epoch"]
+        self.assertIn(f" l2={history[best - 1]['l2']:.0e} ", probe_row)
+        self.assertEqual(len(probe_row.rstrip()), len(lines[0].rstrip()), "\n" + "\n".join(lines))
         # The same run twice was compared with itself: differences of 0 everywhere.
         run_dir = os.path.join(ws, "runs", row.split()[0])
         self.assertIn(f"is given twice ({run_dir} and {run_dir}/): compare needs different runs",

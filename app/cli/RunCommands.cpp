@@ -81,18 +81,29 @@ int runRuns(const std::string& workspace, bool asJson)
     // its feature file; a name given with --name otherwise), cut with "…" past 32 characters.
     // The status column fits its longest value, "features-changed".
     // "thr": the decision threshold the figures are at (a saved one, else 0.5), as eval uses it.
-    fmt::print("{:<24} {:<16} {:<32} {:>6} {:>5} {:>8} {:>8} {:>8} {:>8}\n", "run", "status", "name", "best", "thr", "val f1",
+    // "best": the epoch whose weights the head holds, or for the L-BFGS probe (whose history is
+    // one fit per L2 penalty) the penalty it kept, as "l2=1e-04": an index of the penalty grid read
+    // as an epoch.
+    fmt::print("{:<24} {:<16} {:<32} {:>8} {:>5} {:>8} {:>8} {:>8} {:>8}\n", "run", "status", "name", "best", "thr", "val f1",
                "test f1", "test auc", "test ece");
+    const auto bestOf = [](const RunRecord& r) -> std::string {
+        if (!r.finished())
+            return "-";
+        const bool probe = !r.history.empty() && r.history.front().iterations > 0;
+        if (probe && r.bestEpoch >= 1 && static_cast<std::size_t>(r.bestEpoch) <= r.history.size())
+            return fmt::format("l2={:.0e}", r.history[static_cast<std::size_t>(r.bestEpoch - 1)].l2);
+        return std::to_string(r.bestEpoch);
+    };
     const auto cut = [](const std::string& text) {
         const std::u32string u = unicode::decodeUtf8(text);
         return u.size() <= 32 ? text : unicode::encodeUtf8(u.substr(0, 31)) + "…";
     };
-    const auto printRun = [&cut](const RunRecord& r, const std::string& indent, const std::string& name) {
+    const auto printRun = [&cut, &bestOf](const RunRecord& r, const std::string& indent, const std::string& name) {
         std::string status = r.finishedByUser ? "ended-by-user" : r.status;
         if (const FeaturesState state = r.finished() ? checkFeatures(r) : FeaturesState::Same; state != FeaturesState::Same)
             status = state == FeaturesState::Missing ? "no-features" : "features-changed";
-        fmt::print("{:<24} {:<16} {:<32} {:>6} {:>5} {:>8} {:>8} {:>8} {:>8}\n", indent + r.id, status, cut(name),
-                   r.finished() ? std::to_string(r.bestEpoch) : std::string("-"),
+        fmt::print("{:<24} {:<16} {:<32} {:>8} {:>5} {:>8} {:>8} {:>8} {:>8}\n", indent + r.id, status, cut(name),
+                   bestOf(r),
                    r.labelNames.size() != 2 ? std::string("-") : fmt::format("{:.3g}", r.threshold.value_or(0.5)),
                    fmtMetric(r.validation.f1),
                    fmtMetric(r.test.f1), fmtMetric(r.test.rocAuc), fmtMetric(r.test.ece));
