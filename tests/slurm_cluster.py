@@ -187,6 +187,11 @@ class SlurmCluster(unittest.TestCase):
         deadline = time.time() + 60
         while time.time() < deadline and "FAILED" in job_states(f"{jid}_1"):
             time.sleep(0.2)
+        # Then until it has run again: once the other tasks are done, a re-queued task between
+        # states can be missing from squeue for a moment, and wait_for returned before it ran.
+        deadline = time.time() + 240
+        while time.time() < deadline and job_states(f"{jid}_1")[:1] != ["COMPLETED"]:
+            time.sleep(0.2)
         wait_for(jid)
         with open(os.path.join(workspace, "slurm-logs", f"headbench-sweep-{jid}_1.out")) as f:
             log = f.read()
