@@ -1,11 +1,12 @@
 #pragma once
 /// \file Activations.h
 /// Private to the backend: a head's activations and their slopes as torch defines them (GELU
-/// exact, leaky ReLU with slope 0.01), for the BLAS trainer and the heads applied without
-/// LibTorch.
+/// exact, leaky ReLU with slope 0.01) and layer norm's normalisation, for the BLAS trainer and
+/// the heads applied without LibTorch.
 #include <headbench/train/HeadSpec.h>
 
 #include <cmath>
+#include <cstdint>
 
 namespace headbench {
 
@@ -58,6 +59,23 @@ template <typename Body> void withActivation(Activation a, Body&& body)
     case Activation::Silu: body.template operator()<Act<Activation::Silu>>(); return;
     case Activation::Gelu: body.template operator()<Act<Activation::Gelu>>(); return;
     }
+}
+
+/// Layer norm of one row of h values without its affine part: writes (z - mean) / sigma to out
+/// (which may be z) and returns 1 / sigma, sigma = sqrt(population variance + eps), the moments
+/// in double. The trainer keeps 1 / sigma for the backward pass.
+inline float normalizeRow(const float* z, std::int64_t h, double eps, float* out)
+{
+    double mean = 0, var = 0;
+    for (std::int64_t j = 0; j < h; ++j)
+        mean += z[j];
+    mean /= static_cast<double>(h);
+    for (std::int64_t j = 0; j < h; ++j)
+        var += (z[j] - mean) * (z[j] - mean);
+    const float rstd = static_cast<float>(1.0 / std::sqrt(var / static_cast<double>(h) + eps));
+    for (std::int64_t j = 0; j < h; ++j)
+        out[j] = static_cast<float>(z[j] - mean) * rstd;
+    return rstd;
 }
 
 } // namespace headbench

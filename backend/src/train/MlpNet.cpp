@@ -419,22 +419,11 @@ void MlpNet::forward(const float* input, std::int64_t n, bool training, const st
             const float* gamma = p + layer.gamma;
             const float* beta = p + layer.beta;
             for (std::int64_t i = 0; i < n; ++i) {
-                const float* z = layer.z.data() + i * h;
-                double mean = 0, var = 0;
-                for (std::int64_t j = 0; j < h; ++j)
-                    mean += z[j];
-                mean /= static_cast<double>(h);
-                for (std::int64_t j = 0; j < h; ++j)
-                    var += (z[j] - mean) * (z[j] - mean);
-                var /= static_cast<double>(h);
-                const float rstd = static_cast<float>(1.0 / std::sqrt(var + kLayerNormEps));
-                layer.rstd[static_cast<std::size_t>(i)] = rstd;
                 float* zhat = layer.zhat.data() + i * h;
+                layer.rstd[static_cast<std::size_t>(i)] = normalizeRow(layer.z.data() + i * h, h, kLayerNormEps, zhat);
                 float* out = layer.y.data() + i * h;
-                for (std::int64_t j = 0; j < h; ++j) {
-                    zhat[j] = static_cast<float>(z[j] - mean) * rstd;
+                for (std::int64_t j = 0; j < h; ++j)
                     out[j] = zhat[j] * gamma[j] + beta[j];
-                }
             }
             y = layer.y.data();
         }
@@ -558,13 +547,7 @@ void MlpNet::logits(const float* x, const std::int64_t* rows, std::int64_t first
 HeadWeights MlpNet::weights(int numClasses, const std::vector<std::string>& labelNames, double temperature) const
 {
     HeadWeights head;
-    switch (m_spec.activation) {
-    case Activation::Relu: head.activation = "relu"; break;
-    case Activation::Gelu: head.activation = "gelu"; break;
-    case Activation::Tanh: head.activation = "tanh"; break;
-    case Activation::Silu: head.activation = "silu"; break;
-    case Activation::LeakyRelu: head.activation = "leaky_relu"; break;
-    }
+    head.activation = toString(m_spec.activation); // the spec's names are TorchScript's
     head.norm = m_spec.norm == Norm::LayerNorm ? HeadWeights::Norm::Layer : HeadWeights::Norm::None;
     auto slice = [&](std::size_t offset, std::int64_t count) {
         return std::vector<float>(m_params.begin() + static_cast<std::ptrdiff_t>(offset),

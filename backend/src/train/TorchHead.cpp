@@ -104,13 +104,7 @@ HeadWeights headWeights(HeadNet& net, std::int64_t inputDim, int numClasses, con
         const auto [w, b] = net->foldedFirstLayer(l);
         return denseOf(w, b);
     };
-    switch (spec.activation) {
-    case Activation::Relu: head.activation = "relu"; break;
-    case Activation::Gelu: head.activation = "gelu"; break;
-    case Activation::Tanh: head.activation = "tanh"; break;
-    case Activation::Silu: head.activation = "silu"; break;
-    case Activation::LeakyRelu: head.activation = "leaky_relu"; break;
-    }
+    head.activation = toString(spec.activation); // the spec's names are TorchScript's
     head.norm = spec.norm == Norm::LayerNorm   ? HeadWeights::Norm::Layer
                 : spec.norm == Norm::BatchNorm ? HeadWeights::Norm::Batch
                                                : HeadWeights::Norm::None;

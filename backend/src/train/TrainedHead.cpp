@@ -36,17 +36,12 @@ void applyDense(const HeadWeights::Dense& dense, const float* in, std::int64_t n
                 static_cast<int>(dense.in), 1.0f, out, static_cast<int>(dense.out));
 }
 
-Activation activationNamed(const std::string& name)
-{
-    return name == "leaky_relu" ? Activation::LeakyRelu : parseEnum<Activation>(name);
-}
-
 } // namespace
 
 std::vector<float> headProbabilities(const HeadWeights& head, const float* x, std::int64_t rows)
 {
     const int k = head.numClasses;
-    const Activation activation = activationNamed(head.activation);
+    const Activation activation = parseEnum<Activation>(head.activation);
     std::vector<float> probs(static_cast<std::size_t>(rows * k));
     const std::int64_t batch = 4096;
     std::int64_t widest = head.output.out;
@@ -66,16 +61,9 @@ std::vector<float> headProbabilities(const HeadWeights& head, const float* x, st
                 for (std::int64_t i = 0; i < n; ++i) {
                     float* z = out + i * h;
                     if (head.norm == HeadWeights::Norm::Layer) {
-                        double mean = 0, var = 0;
+                        normalizeRow(z, h, norm.eps, z);
                         for (std::int64_t j = 0; j < h; ++j)
-                            mean += z[j];
-                        mean /= static_cast<double>(h);
-                        for (std::int64_t j = 0; j < h; ++j)
-                            var += (z[j] - mean) * (z[j] - mean);
-                        const double rstd = 1.0 / std::sqrt(var / static_cast<double>(h) + norm.eps);
-                        for (std::int64_t j = 0; j < h; ++j)
-                            z[j] = static_cast<float>((z[j] - mean) * rstd) * norm.weight[static_cast<std::size_t>(j)] +
-                                   norm.bias[static_cast<std::size_t>(j)];
+                            z[j] = z[j] * norm.weight[static_cast<std::size_t>(j)] + norm.bias[static_cast<std::size_t>(j)];
                     } else { // batch norm with its running statistics
                         for (std::int64_t j = 0; j < h; ++j) {
                             const auto c = static_cast<std::size_t>(j);
